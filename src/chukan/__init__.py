@@ -1,0 +1,57 @@
+"""chukan: byte-exact conversion and validation of Japanese municipal data files.
+
+>>> import chukan
+>>> df = chukan.read("fixtures/vendor-a/juki-kojin.dat", "examples/vendor-a/juki-kojin")
+>>> df.height
+5
+"""
+
+from chukan.errors import (
+    ChukanError,
+    DataError,
+    LayoutError,
+    LayoutNotFoundError,
+    LayoutProblem,
+    UsageError,
+)
+from chukan.layout import (
+    CodeTable,
+    Field,
+    Layout,
+    RecordKind,
+    available_layouts,
+    load_code_table,
+    load_layout,
+    loads_layout,
+)
+from chukan.read import read, read_batches, read_records, scan
+from chukan.report import Problem, Report
+from chukan.write import write, write_records
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ChukanError",
+    "CodeTable",
+    "DataError",
+    "Field",
+    "Layout",
+    "LayoutError",
+    "LayoutNotFoundError",
+    "LayoutProblem",
+    "Problem",
+    "RecordKind",
+    "Report",
+    "UsageError",
+    "__version__",
+    "available_layouts",
+    "load_code_table",
+    "load_layout",
+    "loads_layout",
+    "read",
+    "read_batches",
+    "read_records",
+    "scan",
+    "write",
+    "write_records",
+]

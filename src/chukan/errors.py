@@ -1,0 +1,87 @@
+"""The exceptions chukan raises when work cannot continue.
+
+Every exception derives from :class:`ChukanError` and carries a stable ``code`` that
+scripts may test. Problems *in the data* are not exceptions unless the caller asked for
+strict reading: they are :class:`chukan.Problem` entries of a :class:`chukan.Report`.
+
+>>> try:
+...     raise LayoutNotFoundError("vendor-x/kojin", searched=["layouts"])
+... except ChukanError as exc:
+...     print(exc.code)
+layout-not-found
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from chukan.report import Problem
+
+
+class ChukanError(Exception):
+    """Root of every exception chukan raises; ``code`` is stable across releases."""
+
+    code = "chukan-error"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayoutProblem:
+    """One thing wrong in a layout, code table or mapping file.
+
+    ``where`` is the table path inside the file, such as ``field[3]`` (0-based as in the
+    TOML array) or ``layout``; ``key`` is the offending key, if any.
+    """
+
+    file: str
+    where: str
+    key: str | None
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        """Render as ``file: where.key: message (did you mean ...?)``."""
+        place = f"{self.where}.{self.key}" if self.key else self.where
+        hint = f" (did you mean {self.hint!r}?)" if self.hint else ""
+        return f"{self.file}: {place}: {self.message}{hint}"
+
+
+class LayoutError(ChukanError):
+    """A layout (or code table) file is invalid; ``problems`` lists every problem found."""
+
+    code = "layout-invalid"
+
+    def __init__(self, problems: Sequence[LayoutProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} layout problem(s):\n{lines}")
+
+
+class LayoutNotFoundError(ChukanError):
+    """No layout or code table of that name or path exists where chukan looks."""
+
+    code = "layout-not-found"
+
+    def __init__(self, name: str, *, searched: Sequence[str]) -> None:
+        self.name = name
+        self.searched = tuple(searched)
+        where = ", ".join(self.searched) or "(nowhere)"
+        super().__init__(f"no layout or table named {name!r}; searched: {where}")
+
+
+class DataError(ChukanError):
+    """Strict reading or writing met a problem in the data; ``problem`` says where."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.code = problem.code
+        super().__init__(str(problem))
+
+
+class UsageError(ChukanError):
+    """The call itself is wrong (a missing column, a layout used for the wrong purpose)."""
+
+    code = "usage"

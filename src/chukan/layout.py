@@ -1,0 +1,759 @@
+"""The layout model: frozen dataclasses parsed once from TOML, with every problem reported.
+
+A layout describes one physical file: its format (fixed-width or CSV), encoding, record
+length and terminator, and its fields. Multi-record files (header / data / trailer) have
+several record kinds told apart by a record-type field.
+
+>>> layout = loads_layout('''
+... [layout]
+... name = "example/tiny"
+... format = "fixed"
+... encoding = "cp932"
+... record_length = 12
+... terminator = "crlf"
+... [[field]]
+... name = "atena_no"
+... label = "宛名番号"
+... length = 6
+... type = "digits"
+... [[field]]
+... name = "shimei"
+... label = "氏名"
+... length = 6
+... type = "text"
+... chars = "fullwidth"
+... ''')
+>>> [(f.name, f.start, f.length) for f in layout.fields]
+[('atena_no', 1, 6), ('shimei', 7, 6)]
+
+Every problem is reported at once, with a "did you mean" hint:
+
+>>> loads_layout('''
+... [layout]
+... name = "x"
+... format = "fixed"
+... encoding = "cp932"
+... record_length = 4
+... terminator = "crlf"
+... [[field]]
+... name = "a"
+... length = 4
+... type = "digit"
+... lenght = 4
+... ''')
+Traceback (most recent call last):
+...
+chukan.errors.LayoutError: 2 layout problem(s):
+  - <string>: field[0].type: unknown field type 'digit' (did you mean 'digits'?)
+  - <string>: field[0].lenght: unknown key (did you mean 'length'?)
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+
+from chukan.errors import LayoutError, LayoutNotFoundError, LayoutProblem
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+FieldType = Literal["text", "digits", "code", "integer", "decimal", "date", "filler"]
+Chars = Literal["fullwidth", "halfwidth", "any"]
+Storage = Literal["display", "zoned", "packed"]
+Format = Literal["fixed", "csv"]
+Terminator = Literal["crlf", "lf", "none"]
+Duplicates = Literal["ibm", "nec"]
+DateFormat = Literal["YYYYMMDD", "YYYY-MM-DD", "GYYMMDD", "GGYYMMDD", "YYMMDD", "YYYYMM", "YYYY-MM"]
+
+FIELD_TYPES: tuple[str, ...] = get_args(FieldType)
+DATE_FORMATS: tuple[str, ...] = get_args(DateFormat)
+#: Byte width of each date format (fixed layouts must use exactly this length).
+DATE_WIDTHS: Mapping[str, int] = MappingProxyType(
+    {
+        "YYYYMMDD": 8,
+        "YYYY-MM-DD": 10,
+        "GYYMMDD": 7,
+        "GGYYMMDD": 8,
+        "YYMMDD": 6,
+        "YYYYMM": 6,
+        "YYYY-MM": 7,
+    }
+)
+ENCODINGS: tuple[str, ...] = ("cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig")
+#: Accepted spellings of each encoding, mapped to the name chukan uses.
+_ENCODING_ALIASES: Mapping[str, str] = MappingProxyType(
+    {
+        "cp932": "cp932",
+        "ms932": "cp932",
+        "windows-31j": "cp932",
+        "shift_jis": "shift_jis",
+        "shift-jis": "shift_jis",
+        "sjis": "shift_jis",
+        "euc_jp": "euc_jp",
+        "euc-jp": "euc_jp",
+        "utf-8": "utf-8",
+        "utf8": "utf-8",
+        "utf-8-sig": "utf-8-sig",
+        "utf_8_sig": "utf-8-sig",
+    }
+)
+TERMINATOR_BYTES: Mapping[str, bytes] = MappingProxyType({"crlf": b"\r\n", "lf": b"\n", "none": b""})
+#: Largest decimal precision: values are carried as 64-bit integers internally.
+MAX_PRECISION = 18
+
+_LAYOUT_KEYS = (
+    "name", "title", "description", "sources", "format", "encoding", "record_length",
+    "terminator", "header", "delimiter", "quote", "cp932_duplicates", "record_type",
+)  # fmt: skip
+_FIELD_KEYS = (
+    "name", "label", "start", "length", "type", "required", "chars", "table", "storage",
+    "scale", "signed", "format", "eras", "pivot", "pad", "fill", "counts", "description",
+)  # fmt: skip
+_RECORD_KEYS = ("name", "label", "match", "field")
+_TABLE_KEYS = ("name", "label", "source", "description", "codes")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeTable:
+    """A code table: code (a string, leading zeros kept) → meaning.
+
+    >>> t = CodeTable(name="seibetsu", label="性別", codes={"1": "男", "2": "女"})
+    >>> "1" in t.codes, t.width
+    (True, 1)
+    """
+
+    name: str
+    label: str = ""
+    source: str = ""
+    description: str = ""
+    codes: Mapping[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        """Freeze the mapping so the table stays immutable."""
+        object.__setattr__(self, "codes", MappingProxyType(dict(self.codes)))
+
+    @property
+    def width(self) -> int:
+        """The longest code's length in characters."""
+        return max((len(c) for c in self.codes), default=0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Field:
+    """One field of a record. ``start`` is 1-based (fixed layouts); ``length`` is bytes
+    in fixed layouts and the maximum number of characters (桁数) in CSV layouts."""
+
+    name: str
+    label: str
+    type: FieldType
+    length: int
+    start: int = 0
+    required: bool = False
+    chars: Chars = "any"
+    table: CodeTable | None = None
+    storage: Storage = "display"
+    scale: int = 0
+    signed: bool = False
+    format: DateFormat | None = None
+    eras: CodeTable | None = None
+    pivot: int | None = None
+    pad: str = "0"
+    fill: str = " "
+    counts: str | None = None
+    description: str = ""
+
+    @property
+    def offset(self) -> int:
+        """0-based byte offset of the field inside its record."""
+        return self.start - 1
+
+    @property
+    def end(self) -> int:
+        """0-based byte offset just after the field."""
+        return self.start - 1 + self.length
+
+    @property
+    def display_name(self) -> str:
+        """``label (name)``, or the name alone: what reports and messages show."""
+        return f"{self.label} ({self.name})" if self.label else self.name
+
+    @property
+    def precision(self) -> int:
+        """Decimal digits the field holds (packed: ``2 × length − 1``)."""
+        if self.type == "decimal" and self.storage == "packed":
+            return 2 * self.length - 1
+        if self.type == "decimal" and self.storage == "display" and self.signed:
+            return self.length - 1  # the first byte holds the sign
+        return self.length
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordKind:
+    """One kind of record in a multi-record file, chosen by its record-type value."""
+
+    name: str
+    label: str = ""
+    match: str = ""
+    fields: tuple[Field, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Layout:
+    """A whole layout. Single-record layouts have ``fields``; multi-record layouts have
+    ``records`` and a ``record_type`` field position ``(start, length)``."""
+
+    name: str
+    title: str = ""
+    description: str = ""
+    sources: tuple[str, ...] = ()
+    format: Format = "fixed"
+    encoding: str = "cp932"
+    record_length: int = 0
+    terminator: Terminator = "crlf"
+    header: bool = False
+    delimiter: str = ","
+    quote: str = '"'
+    cp932_duplicates: Duplicates = "ibm"
+    fields: tuple[Field, ...] = ()
+    record_type: tuple[int, int] | None = None
+    records: tuple[RecordKind, ...] = ()
+    path: Path | None = None
+
+    @property
+    def is_multi(self) -> bool:
+        """True for a multi-record (header / data / trailer) layout."""
+        return bool(self.records)
+
+    @property
+    def kinds(self) -> tuple[RecordKind, ...]:
+        """The record kinds; a single-record layout has one, named after the layout."""
+        if self.records:
+            return self.records
+        return (RecordKind(name=self.name, label=self.title, fields=self.fields),)
+
+    @property
+    def terminator_bytes(self) -> bytes:
+        """The terminator as bytes (empty for ``none``)."""
+        return TERMINATOR_BYTES[self.terminator]
+
+    @property
+    def stride(self) -> int:
+        """Bytes from one record's start to the next (record + terminator)."""
+        return self.record_length + len(self.terminator_bytes)
+
+    def kind(self, name: str | None = None) -> RecordKind:
+        """The record kind called ``name`` (the only one when ``name`` is None)."""
+        kinds = self.kinds
+        if name is None:
+            if len(kinds) == 1:
+                return kinds[0]
+            names = ", ".join(k.name for k in kinds)
+            msg = f"layout {self.name!r} has several record kinds ({names}): name one"
+            raise KeyError(msg)
+        for k in kinds:
+            if k.name == name:
+                return k
+        raise KeyError(name)
+
+    def field(self, name: str) -> Field:
+        """The field called ``name`` in a single-record layout."""
+        for f in self.kind().fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------------------
+# Finding files
+
+
+def _shipped_dirs() -> list[Path]:
+    """Where the package's own layouts live: inside the wheel, or the repository's
+    top-level ``layouts/`` when running from a source checkout (editable install)."""
+    here = Path(__file__).resolve().parent
+    return [p for p in (here / "layouts", here.parent.parent / "layouts") if p.is_dir()]
+
+
+def search_path(extra: tuple[Path, ...] = ()) -> list[Path]:
+    """The folders searched for a layout name: ``extra``, ``CHUKAN_LAYOUT_PATH``, shipped.
+
+    >>> search_path()[-1].name
+    'layouts'
+    """
+    env = os.environ.get("CHUKAN_LAYOUT_PATH", "")
+    env_dirs = [Path(p) for p in env.split(os.pathsep) if p]
+    return [*extra, *env_dirs, *_shipped_dirs()]
+
+
+def find_file(name: str, *, beside: Path | None = None) -> Path:
+    """Resolve a layout or table name (``vendor-a/kojin``) or a path to a TOML file."""
+    direct = Path(name)
+    if direct.suffix == ".toml" and direct.is_file():
+        return direct
+    dirs = search_path((beside,) if beside else ())
+    for d in dirs:
+        candidate = d / f"{name}.toml"
+        if candidate.is_file():
+            return candidate
+    raise LayoutNotFoundError(name, searched=[str(d) for d in dirs])
+
+
+def available_layouts() -> dict[str, Path]:
+    """Every layout name found on the search path, mapped to its file (first one wins)."""
+    found: dict[str, Path] = {}
+    for d in search_path():
+        for p in sorted(d.rglob("*.toml")):
+            try:
+                head = tomllib.loads(p.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+                continue
+            meta = head.get("layout")
+            if isinstance(meta, dict) and isinstance(meta.get("name"), str):
+                found.setdefault(meta["name"], p)
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# Parsing
+
+
+class _Checker:
+    """Collects problems while a TOML document is turned into the model."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[LayoutProblem] = []
+
+    def add(self, where: str, key: str | None, message: str, hint: str | None = None) -> None:
+        self.problems.append(LayoutProblem(file=self.file, where=where, key=key,
+                                           message=message, hint=hint))
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                self.add(where, key, "unknown key", _closest(key, allowed))
+
+    def get(self, table: Mapping[str, Any], key: str, kind: type | tuple[type, ...],
+            where: str, default: Any = None, *, required: bool = False) -> Any:  # noqa: ANN401
+        if key not in table:
+            if required:
+                self.add(where, key, "missing required key")
+            return default
+        value = table[key]
+        # bool is an int in Python; a boolean where a number is expected is a mistake
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            self.add(where, key, f"expected {_kind_name(kind)}, got a boolean")
+            return default
+        if not isinstance(value, kind):
+            self.add(where, key, f"expected {_kind_name(kind)}, got {type(value).__name__}")
+            return default
+        return value
+
+    def choice(self, table: Mapping[str, Any], key: str, choices: tuple[str, ...], where: str,
+               default: str | None, *, what: str) -> str | None:
+        value = self.get(table, key, str, where, default, required=default is None)
+        if value is not None and value not in choices:
+            self.add(where, key, f"unknown {what} {value!r}", _closest(value, choices))
+            return default
+        return cast("str | None", value)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "a string", int: "an integer", bool: "true or false", list: "an array",
+             dict: "a table"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _closest(word: str, choices: tuple[str, ...]) -> str | None:
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _read_toml(path: Path, checker: _Checker) -> dict[str, Any]:
+    try:
+        # binary read: TOML is UTF-8 by definition, whatever the Windows locale says
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        checker.add("(file)", None, f"not valid TOML: {exc}")
+    except UnicodeDecodeError as exc:
+        checker.add("(file)", None, f"not UTF-8: {exc}")
+    return {}
+
+
+def load_code_table(name_or_path: str | Path, *, beside: Path | None = None) -> CodeTable:
+    """Load a code table by path or name (looked up beside ``beside`` first).
+
+    >>> load_code_table("eras/1digit").codes["4"]
+    '平成'
+    """
+    path = find_file(str(name_or_path), beside=beside)
+    checker = _Checker(str(path))
+    table = _parse_code_table(_read_toml(path, checker), checker, path)
+    if checker.problems or table is None:
+        raise LayoutError(checker.problems)
+    return table
+
+
+def _parse_code_table(doc: Mapping[str, Any], checker: _Checker, path: Path) -> CodeTable | None:
+    checker.unknown_keys(doc, ("code_table",), "(top)")
+    meta = checker.get(doc, "code_table", dict, "(top)", required=True)
+    if meta is None:
+        return None
+    checker.unknown_keys(meta, _TABLE_KEYS, "code_table")
+    name = checker.get(meta, "name", str, "code_table", required=True)
+    codes = checker.get(meta, "codes", dict, "code_table", {}, required=True)
+    clean: dict[str, str] = {}
+    for code, meaning in codes.items():
+        if not isinstance(meaning, str):
+            checker.add("code_table.codes", code, "a code's meaning must be a string")
+        else:
+            clean[code] = meaning
+    return CodeTable(
+        name=name or path.stem,
+        label=checker.get(meta, "label", str, "code_table", ""),
+        source=checker.get(meta, "source", str, "code_table", ""),
+        description=checker.get(meta, "description", str, "code_table", ""),
+        codes=clean,
+        path=path,
+    )
+
+
+def load_layout(name_or_path: str | Path) -> Layout:
+    """Load a layout by file path or by name (``CHUKAN_LAYOUT_PATH``, then shipped ones).
+
+    Raises :class:`~chukan.errors.LayoutError` listing *every* problem in the file, and
+    :class:`~chukan.errors.LayoutNotFoundError` when nothing of that name exists.
+
+    >>> load_layout("examples/vendor-a/juki-kojin").record_length
+    200
+    """
+    if isinstance(name_or_path, Layout):  # already loaded: be forgiving in the API
+        return name_or_path
+    path = find_file(str(name_or_path))
+    checker = _Checker(str(path))
+    doc = _read_toml(path, checker)
+    layout = _parse_layout(doc, checker, path) if doc else None
+    if checker.problems or layout is None:
+        raise LayoutError(checker.problems)
+    return layout
+
+
+def loads_layout(text: str, *, base: Path | None = None) -> Layout:
+    """Parse a layout from a TOML string; names of tables resolve beside ``base``."""
+    checker = _Checker("<string>")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LayoutError([LayoutProblem(file="<string>", where="(file)", key=None,
+                                         message=f"not valid TOML: {exc}")]) from exc
+    layout = _parse_layout(doc, checker, base / "<string>" if base else None)
+    if checker.problems or layout is None:
+        raise LayoutError(checker.problems)
+    return layout
+
+
+def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) -> Layout | None:
+    checker.unknown_keys(doc, ("layout", "field", "record"), "(top)")
+    meta = checker.get(doc, "layout", dict, "(top)", required=True)
+    if meta is None:
+        return None
+    w = "layout"
+    checker.unknown_keys(meta, _LAYOUT_KEYS, w)
+    name = checker.get(meta, "name", str, w, "", required=True)
+    fmt = checker.choice(meta, "format", ("fixed", "csv"), w, None, what="format") or "fixed"
+    encoding = _parse_encoding(meta, checker)
+    terminator = checker.choice(meta, "terminator", ("crlf", "lf", "none"), w,
+                                "crlf", what="terminator")
+    record_length = checker.get(meta, "record_length", int, w, 0, required=fmt == "fixed")
+    if fmt == "fixed" and record_length is not None and record_length <= 0 and \
+            "record_length" in meta:
+        checker.add(w, "record_length", "must be a positive number of bytes")
+    if fmt == "csv":
+        for key in ("record_length", "record_type"):
+            if key in meta:
+                checker.add(w, key, "only for fixed layouts")
+        if terminator == "none":
+            checker.add(w, "terminator", "a CSV file needs a terminator (crlf or lf)")
+    else:
+        for key in ("header", "delimiter", "quote"):
+            if key in meta:
+                checker.add(w, key, "only for CSV layouts")
+    delimiter = checker.get(meta, "delimiter", str, w, ",")
+    quote = checker.get(meta, "quote", str, w, '"')
+    for key, value in (("delimiter", delimiter), ("quote", quote)):
+        if len(value) != 1 or not value.isascii():
+            checker.add(w, key, "must be one ASCII character")
+    duplicates = checker.choice(meta, "cp932_duplicates", ("ibm", "nec"), w, "ibm",
+                                what="duplicate policy")
+    sources = checker.get(meta, "sources", list, w, [])
+    base = path.parent if path else None
+
+    fields: tuple[Field, ...] = ()
+    records: tuple[RecordKind, ...] = ()
+    record_type: tuple[int, int] | None = None
+    has_fields, has_records = "field" in doc, "record" in doc
+    if has_fields and has_records:
+        checker.add("(top)", "record", "a layout has either [[field]] or [[record]], not both")
+    elif has_records:
+        if fmt != "fixed":
+            checker.add("(top)", "record", "multi-record layouts must be fixed-width")
+        rt = checker.get(meta, "record_type", dict, w, required=True)
+        if rt is not None:
+            checker.unknown_keys(rt, ("start", "length"), "layout.record_type")
+            rs = checker.get(rt, "start", int, "layout.record_type", 1)
+            rl = checker.get(rt, "length", int, "layout.record_type", 1, required=True)
+            record_type = (rs, rl)
+        records = _parse_records(doc, checker, fmt, record_length, record_type, base)
+    else:
+        if "record_type" in meta:
+            checker.add(w, "record_type", "only for layouts with [[record]] kinds")
+        raw_fields = checker.get(doc, "field", list, "(top)", [], required=True)
+        fields = _parse_fields(raw_fields, "field", checker, fmt, record_length, base)
+
+    return Layout(
+        name=name,
+        title=checker.get(meta, "title", str, w, ""),
+        description=checker.get(meta, "description", str, w, ""),
+        sources=tuple(str(s) for s in sources),
+        format=cast("Format", fmt),
+        encoding=encoding,
+        record_length=record_length or 0,
+        terminator=cast("Terminator", terminator),
+        header=checker.get(meta, "header", bool, w, False),
+        delimiter=delimiter,
+        quote=quote,
+        cp932_duplicates=cast("Duplicates", duplicates),
+        fields=fields,
+        record_type=record_type,
+        records=records,
+        path=path,
+    )
+
+
+def _parse_encoding(meta: Mapping[str, Any], checker: _Checker) -> str:
+    raw = checker.get(meta, "encoding", str, "layout", "cp932", required=True)
+    enc = _ENCODING_ALIASES.get(raw.lower())
+    if enc is None:
+        checker.add("layout", "encoding", f"unsupported encoding {raw!r}",
+                    _closest(raw.lower(), tuple(_ENCODING_ALIASES)))
+        return "cp932"
+    return enc
+
+
+def _parse_records(doc: Mapping[str, Any], checker: _Checker, fmt: str, record_length: int,
+                   record_type: tuple[int, int] | None, base: Path | None) -> tuple[RecordKind, ...]:
+    raw = checker.get(doc, "record", list, "(top)", [])
+    kinds: list[RecordKind] = []
+    seen_match: dict[str, str] = {}
+    for i, rec in enumerate(raw):
+        where = f"record[{i}]"
+        if not isinstance(rec, dict):
+            checker.add(where, None, "must be a table")
+            continue
+        checker.unknown_keys(rec, _RECORD_KEYS, where)
+        name = checker.get(rec, "name", str, where, f"record{i}", required=True)
+        match = checker.get(rec, "match", str, where, "", required=True)
+        if record_type and match and len(match.encode("ascii", "replace")) != record_type[1]:
+            checker.add(where, "match", f"must be {record_type[1]} character(s) long")
+        if match in seen_match:
+            checker.add(where, "match", f"same value as record {seen_match[match]!r}")
+        seen_match[match] = name
+        raw_fields = checker.get(rec, "field", list, where, [], required=True)
+        fields = _parse_fields(raw_fields, f"{where}.field", checker, fmt, record_length, base)
+        if record_type and fields:
+            rs, rl = record_type
+            if not any(f.start == rs and f.length == rl for f in fields):
+                checker.add(where, "field",
+                            f"no field covers the record type at start={rs}, length={rl}")
+        kinds.append(RecordKind(name=name, label=checker.get(rec, "label", str, where, ""),
+                                match=match, fields=fields))
+    names = [k.name for k in kinds]
+    for i, k in enumerate(kinds):
+        for j, f in enumerate(k.fields):
+            if f.counts is not None and f.counts not in names:
+                checker.add(f"record[{i}].field[{j}]", "counts",
+                            f"no record kind named {f.counts!r}", _closest(f.counts, tuple(names)))
+    return tuple(kinds)
+
+
+def _parse_fields(raw: list[Any], prefix: str, checker: _Checker, fmt: str,
+                  record_length: int, base: Path | None) -> tuple[Field, ...]:
+    fields: list[Field] = []
+    names: set[str] = set()
+    next_start = 1
+    for i, item in enumerate(raw):
+        where = f"{prefix}[{i}]"
+        if not isinstance(item, dict):
+            checker.add(where, None, "must be a table")
+            continue
+        f = _parse_field(item, where, checker, fmt, next_start, base)
+        if f is None:
+            continue
+        if f.name in names:
+            checker.add(where, "name", f"duplicate field name {f.name!r}")
+        names.add(f.name)
+        if fmt == "fixed":
+            if f.start < next_start:
+                checker.add(where, "start",
+                            f"overlaps the previous field (starts at {f.start}, "
+                            f"previous ends at {next_start - 1})")
+            elif f.start > next_start:
+                checker.add(where, "start",
+                            f"gap of {f.start - next_start} byte(s) before this field: "
+                            "cover it with a filler")
+            next_start = f.start + f.length
+        fields.append(f)
+    if fmt == "fixed" and record_length and fields:
+        end = next_start - 1
+        if end > record_length:
+            checker.add(prefix, None, f"fields run to byte {end}, past record_length "
+                                      f"{record_length}")
+        elif end < record_length:
+            checker.add(prefix, None, f"fields end at byte {end}, short of record_length "
+                                      f"{record_length}: add a filler")
+    return tuple(fields)
+
+
+def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: str,
+                 next_start: int, base: Path | None) -> Field | None:
+    checker.unknown_keys(item, _FIELD_KEYS, where)
+    ftype = checker.choice(item, "type", FIELD_TYPES, where, None, what="field type")
+    default_name = "filler_" + "_".join(re.findall(r"\d+", where)) if ftype == "filler" else None
+    name = checker.get(item, "name", str, where, default_name, required=ftype != "filler")
+    if name is not None and not (name.isascii() and name.replace("_", "a").isalnum()
+                                 and not name[0].isdigit()):
+        checker.add(where, "name", f"{name!r} is not an ASCII identifier (letters, digits, _)")
+    length = checker.get(item, "length", int, where, None,
+                         required=not (ftype == "date" and "format" in item))
+    start = checker.get(item, "start", int, where, next_start)
+    if fmt == "csv" and "start" in item:
+        checker.add(where, "start", "only for fixed layouts")
+    if ftype is None or name is None:
+        return None
+    fmt_ = cast("str | None", checker.choice(item, "format", DATE_FORMATS, where, "YYYYMMDD",
+                                             what="date format")) if ftype == "date" else None
+    if ftype != "date" and "format" in item:
+        checker.add(where, "format", "only for date fields")
+    if length is None and fmt_ is not None:
+        length = DATE_WIDTHS[fmt_]
+    if length is None:
+        return None
+    if length <= 0:
+        checker.add(where, "length", "must be positive")
+    if start <= 0:
+        checker.add(where, "start", "must be 1 or more (1-based byte position)")
+
+    def only(key: str, *types: str) -> None:
+        if key in item and ftype not in types:
+            checker.add(where, key, f"only for {' / '.join(types)} fields")
+
+    only("chars", "text")
+    only("table", "code")
+    only("storage", "decimal")
+    only("scale", "decimal")
+    only("signed", "decimal", "integer")
+    only("eras", "date")
+    only("pivot", "date")
+    only("pad", "integer")
+    only("fill", "filler")
+    chars = checker.choice(item, "chars", ("fullwidth", "halfwidth", "any"), where, "any",
+                           what="character class")
+    storage = checker.choice(item, "storage", ("display", "zoned", "packed"), where, "display",
+                             what="storage")
+    if storage == "packed" and fmt == "csv":
+        checker.add(where, "storage", "packed decimals exist only in fixed layouts")
+    scale = checker.get(item, "scale", int, where, 0)
+    signed = checker.get(item, "signed", bool, where, ftype == "integer")
+    pad = checker.get(item, "pad", str, where, "0")
+    if pad not in ("0", " "):
+        checker.add(where, "pad", "must be '0' or ' '")
+    fill = checker.get(item, "fill", str, where, " ")
+    if len(fill) != 1 or not fill.isascii():
+        checker.add(where, "fill", "must be one ASCII character")
+    pivot = checker.get(item, "pivot", int, where, None)
+    table = eras = None
+    if ftype == "code":
+        table = _load_ref(item, "table", where, checker, base, required=False)
+    if ftype == "date" and fmt_ is not None:
+        if fmt_ in ("GYYMMDD", "GGYYMMDD"):
+            eras = _load_ref(item, "eras", where, checker, base, required=True)
+            if eras is not None:
+                _check_eras(eras, fmt_, where, checker)
+        elif "eras" in item:
+            checker.add(where, "eras", "only for era formats (GYYMMDD, GGYYMMDD)")
+        if fmt_ == "YYMMDD" and pivot is None:
+            checker.add(where, "pivot", "YYMMDD needs pivot = NN (years below NN are 20NN)")
+        if fmt == "fixed" and length != DATE_WIDTHS[fmt_]:
+            checker.add(where, "length", f"format {fmt_} takes {DATE_WIDTHS[fmt_]} bytes")
+    if ftype == "decimal":
+        precision = 2 * length - 1 if storage == "packed" else length
+        if precision > MAX_PRECISION:
+            checker.add(where, "length", f"at most {MAX_PRECISION} digits are supported")
+        if not 0 <= scale <= precision:
+            checker.add(where, "scale", f"must be between 0 and the precision ({precision})")
+    counts = checker.get(item, "counts", str, where, None)
+    return Field(
+        name=name,
+        label=checker.get(item, "label", str, where, ""),
+        type=cast("FieldType", ftype),
+        length=length,
+        start=start if fmt == "fixed" else 0,
+        required=checker.get(item, "required", bool, where, False),
+        chars=cast("Chars", chars),
+        table=table,
+        storage=cast("Storage", storage),
+        scale=scale,
+        signed=signed,
+        format=cast("DateFormat | None", fmt_),
+        eras=eras,
+        pivot=pivot,
+        pad=pad,
+        fill=fill,
+        counts=counts,
+        description=checker.get(item, "description", str, where, ""),
+    )
+
+
+def _load_ref(item: Mapping[str, Any], key: str, where: str, checker: _Checker,
+              base: Path | None, *, required: bool) -> CodeTable | None:
+    ref = checker.get(item, key, str, where, None, required=required)
+    if ref is None:
+        return None
+    try:
+        return load_code_table(ref, beside=base)
+    except LayoutNotFoundError as exc:
+        checker.add(where, key, f"no code table named {ref!r} (searched "
+                                f"{', '.join(exc.searched)})")
+    except LayoutError as exc:
+        for p in exc.problems:
+            checker.add(where, key, f"in table {ref!r}: {p}")
+    return None
+
+
+def _check_eras(eras: CodeTable, fmt: str, where: str, checker: _Checker) -> None:
+    from chukan.codec import ERA_STARTS  # codec imports layout; import late to avoid a cycle
+
+    width = 1 if fmt == "GYYMMDD" else 2
+    for code, era in eras.codes.items():
+        if len(code) != width or not code.isdigit():
+            checker.add(where, "eras", f"era code {code!r} must be {width} digit(s) for {fmt}")
+        if era not in ERA_STARTS:
+            checker.add(where, "eras", f"unknown era name {era!r}",
+                        _closest(era, tuple(ERA_STARTS)))
+
+
+def iter_fields(layout: Layout) -> Iterator[tuple[RecordKind, Field]]:
+    """Every (record kind, field) pair of a layout."""
+    for kind in layout.kinds:
+        for f in kind.fields:
+            yield kind, f

@@ -1,0 +1,572 @@
+"""Reading fixed-width and CSV files into Polars, byte-exactly, in bounded memory.
+
+>>> from chukan.layout import load_layout
+>>> layout = load_layout("examples/vendor-a/juki-kojin")
+>>> df = read("fixtures/vendor-a/juki-kojin.dat", layout)
+>>> df.select("atena_no", "shimei_kanji").head(2)
+shape: (2, 2)
+┌────────────┬──────────────┐
+│ atena_no   ┆ shimei_kanji │
+│ ---        ┆ ---          │
+│ str        ┆ str          │
+╞════════════╪══════════════╡
+│ 0000000001 ┆ 山田　太郎   │
+│ 0000000002 ┆ 山田　花子   │
+└────────────┴──────────────┘
+
+Reading leniently collects problems instead of raising:
+
+>>> report = Report()
+>>> df = read("fixtures/bad/not-digits.dat", layout, report=report)
+>>> [(p.code, p.record, p.field) for p in report]
+[('not-digits', 2, 'atena_no')]
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+import numpy as np
+import polars as pl
+
+from chukan._kernel import ColumnKind, ColumnSpec, extract
+from chukan.codec import column_names, parse_field, schema_of, unpack_packed
+from chukan.errors import DataError, UsageError
+from chukan.layout import Field, Layout, RecordKind, load_layout
+from chukan.report import Problem, Report
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    import numpy.typing as npt
+
+    from chukan.codec import Failure
+
+Source = str | Path | bytes | BinaryIO
+#: Records per batch when nothing else is said: about 30 MB of a 300-byte layout.
+DEFAULT_BATCH = 100_000
+_RAW_MAX = 64  # bytes of raw hex kept in a problem about a whole record
+_BOM = b"\xef\xbb\xbf"
+
+_MESSAGES = {
+    "record-length": "レコード長がレイアウトと一致しません",
+    "truncated-record": "最終レコードが途中で切れています",
+    "terminator-missing": "最終レコードに改行がありません",
+    "terminator-mixed": "改行コードが混在しています",
+    "unknown-record-type": "レコード区分がレイアウトにありません",
+    "trailer-count": "トレーラのレコード件数が実際の件数と一致しません",
+    "empty-file": "ファイルが空です",
+    "bom-unexpected": "想定しないBOM (EF BB BF) があります",
+    "nul-byte": "NULバイト (0x00) があります",
+    "control-char": "制御文字があります",
+    "invalid-bytes": "文字コードとして正しくないバイトがあります",
+    "dbcs-split": "2バイト文字が項目の境界で切れています",
+    "required-missing": "必須項目が空です",
+    "filler-mismatch": "FILLERの内容が想定と異なります",
+    "bad-sign-nibble": "パック10進数の符号ニブルが不正です",
+    "bad-digit-nibble": "パック10進数の数字ニブルが不正です",
+    "csv-columns": "CSVの列数がレイアウトと一致しません",
+    "csv-header": "CSVの見出し行がレイアウトの項目名と一致しません",
+}
+
+
+def _hex(raw: bytes, limit: int | None = None) -> str:
+    if limit is not None and len(raw) > limit:
+        return raw[:limit].hex(" ") + " …"
+    return raw.hex(" ")
+
+
+# --------------------------------------------------------------------------------------
+# Sources and chunks
+
+
+def _open(source: Source) -> tuple[BinaryIO, str | None]:
+    if isinstance(source, bytes):
+        return io.BytesIO(source), None
+    if isinstance(source, str | Path):
+        return Path(source).open("rb"), str(source)
+    return source, getattr(source, "name", None)
+
+
+@dataclass(slots=True)
+class _Cursor:
+    """Where the next chunk starts: file offset and 1-based record number."""
+
+    offset: int = 0
+    record: int = 1
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """Records of the right length from one chunk, as a matrix, with where they came from."""
+
+    matrix: npt.NDArray[np.uint8]
+    records: npt.NDArray[np.int64]
+    offsets: npt.NDArray[np.int64]
+
+
+def _problem(ctx: _Context, code: str, *, record: int | None = None, offset: int | None = None,
+             f: Field | None = None, raw: bytes = b"", value: str | None = None,
+             message: str | None = None, raw_limit: int | None = None) -> Problem:
+    return Problem(code=code, message=message or _MESSAGES.get(code, code), file=ctx.file,
+                   record=record, offset=offset, field=f.name if f else None,
+                   label=f.label if f else None, raw=_hex(raw, raw_limit), value=value)
+
+
+@dataclass(slots=True)
+class _Context:
+    layout: Layout
+    file: str | None
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+
+def _split_fixed(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool) -> tuple[_Block, int]:
+    """Cut a chunk into records; returns the block and how many bytes were consumed."""
+    layout = ctx.layout
+    size, term = layout.record_length, layout.terminator_bytes
+    stride = size + len(term)
+    arr = np.frombuffer(data, dtype=np.uint8)
+    n_whole = len(arr) // stride
+    if term:
+        # Fast path: every terminator is where it should be (the usual, clean file).
+        if n_whole and (len(arr) % stride == 0 or not final):
+            body = arr[: n_whole * stride].reshape(n_whole, stride)
+            if (body[:, size:] == np.frombuffer(term, dtype=np.uint8)).all():
+                return _block(body[:, :size], cur, n_whole, stride), n_whole * stride
+        return _split_terminated(data, ctx, cur, final=final)
+    consumed = n_whole * stride
+    if final and consumed < len(arr):
+        tail = data[consumed:]
+        ctx.add(_problem(ctx, "truncated-record", record=cur.record + n_whole,
+                         offset=cur.offset + consumed, raw=tail, raw_limit=_RAW_MAX,
+                         message=f"最終レコードが{len(tail)}バイトしかありません"
+                                 f"(レコード長 {size})"))
+    body = arr[:consumed].reshape(n_whole, stride)
+    return _block(body, cur, n_whole, stride), len(arr) if final else consumed
+
+
+def _block(matrix: npt.NDArray[np.uint8], cur: _Cursor, n: int, stride: int) -> _Block:
+    idx = np.arange(n, dtype=np.int64)
+    return _Block(matrix, cur.record + idx, cur.offset + idx * stride)
+
+
+def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
+                      ) -> tuple[_Block, int]:
+    """Slow path: split on LF (never a trail byte), so one bad record shifts nothing."""
+    layout = ctx.layout
+    size, crlf = layout.record_length, layout.terminator == "crlf"
+    arr = np.frombuffer(data, dtype=np.uint8)
+    lf = np.flatnonzero(arr == 0x0A)
+    starts = np.concatenate(([0], lf[:-1] + 1)).astype(np.int64) if len(lf) else \
+        np.empty(0, dtype=np.int64)
+    ends = lf.astype(np.int64)
+    consumed = int(lf[-1]) + 1 if len(lf) else 0
+    tail = data[consumed:]
+    has_cr = (arr[np.maximum(ends - 1, 0)] == 0x0D) & (ends > starts)
+    content_end = ends - (has_cr if crlf else 0)
+    lengths = content_end - starts
+    good = lengths == size
+    if crlf:
+        mixed = ~has_cr
+    else:
+        mixed = has_cr & (lengths == size + 1)
+    good &= ~mixed
+    rec_no = cur.record + np.arange(len(starts), dtype=np.int64)
+    for i in np.flatnonzero(~good):
+        raw = data[starts[i]:ends[i] + 1]
+        if mixed[i]:
+            want = "CRLF" if crlf else "LF"
+            ctx.add(_problem(ctx, "terminator-mixed", record=int(rec_no[i]),
+                             offset=cur.offset + int(ends[i]), raw=raw[-2:],
+                             message=f"改行コードが{want}ではありません"))
+        else:
+            ctx.add(_problem(ctx, "record-length", record=int(rec_no[i]),
+                             offset=cur.offset + int(starts[i]), raw=raw, raw_limit=_RAW_MAX,
+                             message=f"レコード長が{int(lengths[i])}バイトです"
+                                     f"(レイアウトは{size}バイト)"))
+    extra_rows: list[npt.NDArray[np.uint8]] = []
+    if final and tail:
+        tail_no = cur.record + len(starts)
+        if len(tail) == size:
+            ctx.add(_problem(ctx, "terminator-missing", record=tail_no,
+                             offset=cur.offset + consumed + size, raw=tail[-8:]))
+            extra_rows.append(np.frombuffer(tail, dtype=np.uint8).reshape(1, size))
+        else:
+            ctx.add(_problem(ctx, "truncated-record", record=tail_no,
+                             offset=cur.offset + consumed, raw=tail, raw_limit=_RAW_MAX,
+                             message=f"最終レコードが{len(tail)}バイトで改行がありません"
+                                     f"(レコード長 {size})"))
+        consumed = len(data)
+    ok = np.flatnonzero(good)
+    matrix = arr[starts[ok][:, None] + np.arange(size)] if len(ok) else \
+        np.empty((0, size), dtype=np.uint8)
+    records, offsets = rec_no[ok], cur.offset + starts[ok]
+    if extra_rows:
+        matrix = np.concatenate([matrix, *extra_rows])
+        records = np.append(records, cur.record + len(starts))
+        offsets = np.append(offsets, cur.offset + consumed - len(tail))
+    return _Block(matrix, records, offsets), consumed
+
+
+# --------------------------------------------------------------------------------------
+# Fields
+
+
+def _kind_of(f: Field) -> ColumnKind:
+    if f.type == "text" and f.chars == "fullwidth":
+        return "fullwidth"
+    if f.type in ("text", "code"):
+        return "text"
+    return "ascii"
+
+
+def _decodable(f: Field) -> bool:
+    return f.type not in ("filler",) and not (f.type == "decimal" and f.storage == "packed")
+
+
+def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
+                   wanted: set[str] | None) -> pl.DataFrame:
+    """Turn a block's matrix into the typed columns of ``fields`` (only ``wanted`` ones)."""
+    layout = ctx.layout
+    m = block.matrix
+    chosen = [f for f in fields if wanted is None or set(column_names(f)) & wanted
+              or f.type == "filler"]
+    text_fields = [f for f in chosen if _decodable(f)]
+    raws = extract(m, [ColumnSpec(f.offset, f.length, _kind_of(f)) for f in text_fields],
+                   layout.encoding)
+    by_name = dict(zip([f.name for f in text_fields], raws, strict=True))
+    columns: dict[str, pl.Series] = {}
+    for f in chosen:
+        span = m[:, f.offset:f.end]
+        if f.type == "filler":
+            expected = np.frombuffer(f.fill.encode("ascii"), dtype=np.uint8)[0]
+            bad = (span != expected).any(axis=1)
+            _report_rows(ctx, block, f, bad, "filler-mismatch", None)
+            continue
+        if f.type == "decimal" and f.storage == "packed":
+            values, bad_digits, bad_sign = unpack_packed(span)
+            _report_rows(ctx, block, f, bad_digits, "bad-digit-nibble", None)
+            _report_rows(ctx, block, f, bad_sign & ~bad_digits, "bad-sign-nibble", None)
+            bad = bad_digits | bad_sign
+            if not f.signed:
+                neg = values < 0
+                _report_rows(ctx, block, f, neg & ~bad, "bad-sign-nibble", None,
+                             message="符号なし項目に負の符号があります")
+                bad |= neg
+            columns[f.name] = _packed_series(f, values, bad)
+            continue
+        raw = by_name[f.name]
+        _report_rows(ctx, block, f, raw.control, "control-char", None)
+        _report_rows(ctx, block, f, raw.invalid, "invalid-bytes", None)
+        frame, failures = parse_field(f, raw.values, fixed=True)
+        _report_failures(ctx, block, f, failures)
+        if f.required:
+            empty = raw.values.is_null().to_numpy() & ~raw.control & ~raw.invalid
+            _report_rows(ctx, block, f, empty, "required-missing", None)
+        for name in frame.columns:
+            if wanted is None or name in wanted:
+                columns[name] = frame[name]
+    return pl.DataFrame(columns)
+
+
+def _packed_series(f: Field, values: npt.NDArray[np.int64], bad: npt.NDArray[np.bool_]
+                   ) -> pl.Series:
+    from chukan.codec import _decimal_from_digits  # noqa: PLC0415 -- shared private helper
+
+    ints = pl.Series(f.name, values).set(pl.Series(bad), None)  # type: ignore[arg-type]
+    frame = pl.DataFrame({"v": ints})
+    v = pl.col("v")
+    sign = pl.when(v < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return frame.select(_decimal_from_digits(sign, v.abs().cast(pl.String), f.scale,
+                                             f.precision).alias(f.name)).to_series()
+
+
+def _report_rows(ctx: _Context, block: _Block, f: Field, mask: npt.NDArray[np.bool_],
+                 code: str, value: Callable[[bytes], str] | None, *,
+                 message: str | None = None) -> None:
+    """Turn a row mask into problems (Python runs only over the failing rows)."""
+    if not mask.any():
+        return
+    enc = "utf-8" if ctx.layout.encoding == "utf-8-sig" else ctx.layout.encoding
+    for i in np.flatnonzero(mask):
+        raw = block.matrix[i, f.offset:f.end].tobytes()
+        where, code_i = _locate(code, raw, f, enc)
+        text = None if f.type == "decimal" and f.storage == "packed" else \
+            raw.decode(enc, "replace")
+        ctx.add(_problem(ctx, code_i, record=int(block.records[i]),
+                         offset=int(block.offsets[i]) + f.offset + where, f=f, raw=raw,
+                         value=value(raw) if value else text, message=message))
+
+
+def _locate(code: str, raw: bytes, f: Field, enc: str) -> tuple[int, str]:
+    """Byte offset inside the field of what went wrong, refining the code where the
+    bytes tell more (a NUL is a ``nul-byte``; a lead byte at the end is a ``dbcs-split``)."""
+    if code == "control-char":
+        i = next(k for k, b in enumerate(raw) if b < 0x20 or b == 0x7F)
+        return i, "nul-byte" if raw[i] == 0 else code
+    if code == "invalid-bytes":
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError as exc:
+            if exc.start == len(raw) - 1 and exc.reason.startswith(("incomplete", "unexpected end")):
+                return exc.start, "dbcs-split"
+            return exc.start, code
+        # decoded, but to a character CP932 leaves undefined (0x80, 0xA0, 0xFD–0xFF)
+        bad = next(k for k, ch in enumerate(text) if ch in "\x80\uf8f0\uf8f1\uf8f2\uf8f3")
+        return len(text[:bad].encode(enc)), code
+    if code in ("halfwidth-in-fullwidth", "fullwidth-in-halfwidth", "not-digits"):
+        text = raw.decode(enc, "replace")
+        for k, ch in enumerate(text):
+            half = ch.isascii() and ch.isprintable() or "\uff61" <= ch <= "\uff9f"
+            if (code == "halfwidth-in-fullwidth" and half and ch != " ") or \
+                    (code == "fullwidth-in-halfwidth" and not half) or \
+                    (code == "not-digits" and not ch.isdigit() or not ch.isascii()):
+                return len(text[:k].encode(enc, "replace")), code
+    return 0, code
+
+
+def _report_failures(ctx: _Context, block: _Block, f: Field, failures: Sequence[Failure]) -> None:
+    for x in failures:
+        _report_rows(ctx, block, f, x.mask.to_numpy(), x.code, None, message=x.message)
+
+
+# --------------------------------------------------------------------------------------
+# Public API
+
+
+def read(source: Source, layout: Layout | str | Path, *, report: Report | None = None,
+         record: str | None = None, columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """Read a whole file into one DataFrame.
+
+    Without ``report``, the first problem in the data raises :class:`~chukan.DataError`
+    (strict); with one, problems are collected there and reading goes on (lenient), the
+    failing values being null. ``record`` picks a record kind of a multi-record layout
+    (see :func:`read_records` for all of them); ``columns`` decodes only those columns.
+    """
+    frames = list(read_batches(source, layout, report=report, record=record, columns=columns,
+                               batch_size=None))
+    return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+
+
+def read_records(source: Source, layout: Layout | str | Path, *, report: Report | None = None
+                 ) -> dict[str, pl.DataFrame]:
+    """Read a multi-record file: one DataFrame per record kind, each with ``_record``,
+    the 1-based record number in the file (so that writing keeps the order).
+
+    >>> frames = read_records("fixtures/zengin/kouza-furikae.dat", "zengin/kouza-furikae")
+    >>> {k: v.height for k, v in frames.items()}
+    {'header': 1, 'data': 3, 'trailer': 1, 'end': 1}
+    """
+    lay = load_layout(layout) if not isinstance(layout, Layout) else layout
+    parts: dict[str, list[pl.DataFrame]] = {k.name: [] for k in lay.kinds}
+    for kind_name, frame in _iter_blocks(source, lay, report=report, kinds=None, columns=None,
+                                         batch_size=None):
+        parts[kind_name].append(frame)
+    return {name: pl.concat(fs) if fs else pl.DataFrame(schema=_schema(lay, lay.kind(name)))
+            for name, fs in parts.items()}
+
+
+def _schema(layout: Layout, kind: RecordKind) -> dict[str, pl.DataType]:
+    schema = schema_of(kind.fields)
+    if layout.is_multi:
+        schema["_record"] = pl.Int64()
+    return schema
+
+
+def read_batches(source: Source, layout: Layout | str | Path, *, batch_size: int | None =
+                 DEFAULT_BATCH, report: Report | None = None, record: str | None = None,
+                 columns: Sequence[str] | None = None) -> Iterator[pl.DataFrame]:
+    """Yield DataFrames of at most ``batch_size`` records, so memory stays bounded
+    whatever the file's size (``None``: the whole file at once).
+
+    >>> sizes = [b.height for b in read_batches("fixtures/vendor-a/juki-kojin.dat",
+    ...                                         "examples/vendor-a/juki-kojin", batch_size=2)]
+    >>> sizes
+    [2, 2, 1]
+    """
+    lay = load_layout(layout) if not isinstance(layout, Layout) else layout
+    kind = lay.kind(record)
+    empty = True
+    for _, frame in _iter_blocks(source, lay, report=report, kinds={kind.name},
+                                 columns=columns, batch_size=batch_size):
+        empty = False
+        yield frame
+    if empty:
+        schema = _schema(lay, kind)
+        if columns is not None:
+            schema = {k: v for k, v in schema.items() if k in columns}
+        yield pl.DataFrame(schema=schema)
+
+
+def _iter_blocks(source: Source, layout: Layout, *, report: Report | None,
+                 kinds: set[str] | None, columns: Sequence[str] | None,
+                 batch_size: int | None) -> Iterator[tuple[str, pl.DataFrame]]:
+    fh, name = _open(source)
+    ctx = _Context(layout=layout, file=name)
+    wanted = set(columns) if columns is not None else None
+    try:
+        if layout.format == "csv":
+            from chukan._csv import iter_csv  # noqa: PLC0415 -- CSV reading kept apart
+
+            for frame in iter_csv(fh, layout, ctx, batch_size, wanted):
+                _flush(ctx, report, frame.height)
+                yield layout.kind().name, frame
+            _flush(ctx, report, 0)
+            return
+        cur = _Cursor()
+        first = fh.read(len(_BOM))
+        _check_start(first, ctx, cur)
+        carry = first[cur.offset:]
+        chunk = (batch_size or 0) * layout.stride
+        while True:
+            more = fh.read(chunk) if chunk else fh.read()
+            final = not more or not chunk
+            data = carry + more
+            if not data and final:
+                break
+            block, consumed = _split_fixed(data, ctx, cur, final=final)
+            carry = data[consumed:]
+            n_records = _records_in(data[:consumed], layout, block)
+            cur.offset += consumed
+            cur.record += n_records
+            yield from _decode_block(block, layout, ctx, kinds, wanted, cur)
+            _flush(ctx, report, block.matrix.shape[0])
+            if final:
+                break
+        if cur.record == 1 and not ctx.problems:
+            ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
+        _flush(ctx, report, 0)
+    finally:
+        if not isinstance(source, bytes) and isinstance(source, str | Path):
+            fh.close()
+
+
+def _records_in(data: bytes, layout: Layout, block: _Block) -> int:
+    """How many records (good or bad) a consumed stretch of bytes held."""
+    if not layout.terminator_bytes:
+        return -(-len(data) // layout.record_length)
+    count = data.count(b"\n")
+    return count + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def _check_start(first: bytes, ctx: _Context, cur: _Cursor) -> None:
+    if first.startswith(_BOM):
+        if ctx.layout.encoding != "utf-8-sig":
+            ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=_BOM))
+        cur.offset = len(_BOM)
+
+
+def _flush(ctx: _Context, report: Report | None, n_records: int) -> None:
+    """Hand problems to the report (lenient) or raise the first one (strict)."""
+    if report is not None:
+        report.records_read += n_records
+        report.extend(sorted(ctx.problems, key=Problem.sort_key))
+        ctx.problems.clear()
+        return
+    errors = [p for p in ctx.problems if p.severity == "error"]
+    if errors:
+        raise DataError(min(errors, key=Problem.sort_key))
+
+
+def _decode_block(block: _Block, layout: Layout, ctx: _Context, kinds: set[str] | None,
+                  wanted: set[str] | None, cur: _Cursor) -> Iterator[tuple[str, pl.DataFrame]]:
+    if not layout.is_multi:
+        kind = layout.kind()
+        yield kind.name, _decode_fields(block, kind.fields, ctx, wanted)
+        return
+    assert layout.record_type is not None  # noqa: S101 -- guaranteed by the loader
+    rs, rl = layout.record_type
+    tag = block.matrix[:, rs - 1:rs - 1 + rl]
+    which = np.full(block.matrix.shape[0], -1, dtype=np.int64)
+    for i, k in enumerate(layout.records):
+        hit = (tag == np.frombuffer(k.match.encode("ascii"), dtype=np.uint8)).all(axis=1)
+        which[hit] = i
+    for i in np.flatnonzero(which < 0):
+        ctx.add(_problem(ctx, "unknown-record-type", record=int(block.records[i]),
+                         offset=int(block.offsets[i]) + rs - 1,
+                         raw=block.matrix[i, rs - 1:rs - 1 + rl].tobytes()))
+    frames = {}
+    for i, k in enumerate(layout.records):
+        rows = np.flatnonzero(which == i)
+        sub = _Block(block.matrix[rows], block.records[rows], block.offsets[rows])
+        frame = _decode_fields(sub, k.fields, ctx, wanted)
+        frames[k.name] = frame.with_columns(pl.Series("_record", sub.records))
+    _check_counts(layout, block, which, frames, ctx, cur)
+    for k in layout.records:
+        if (kinds is None or k.name in kinds) and frames[k.name].height:
+            yield k.name, frames[k.name]
+
+
+def _check_counts(layout: Layout, block: _Block, which: npt.NDArray[np.int64],
+                  frames: dict[str, pl.DataFrame], ctx: _Context, cur: _Cursor) -> None:
+    """A trailer field with ``counts = "data"`` must equal the records of that kind since
+    the previous record of the trailer's kind (or the start of the file)."""
+    names = [k.name for k in layout.records]
+    for ti, k in enumerate(layout.records):
+        for f in k.fields:
+            if f.counts is None:
+                continue
+            ci = names.index(f.counts)
+            key = f"{k.name}.{f.name}"
+            running = cur.counters.get(key, 0)
+            counted = np.cumsum(which == ci)
+            trailer_rows = np.flatnonzero(which == ti)
+            values = frames[k.name][f.name].to_list()
+            before = 0
+            for j, row in enumerate(trailer_rows):
+                seen = running + int(counted[row]) - before
+                before = int(counted[row])
+                running = 0
+                declared = values[j]
+                if declared is not None and int(declared) != seen:
+                    raw = block.matrix[row, f.offset:f.end].tobytes()
+                    ctx.add(_problem(ctx, "trailer-count", record=int(block.records[row]),
+                                     offset=int(block.offsets[row]) + f.offset, f=f, raw=raw,
+                                     value=str(declared),
+                                     message=f"件数{int(declared)}に対し{f.counts}レコードは"
+                                             f"{seen}件です"))
+            cur.counters[key] = running + int(counted[-1]) - before if len(counted) else running
+
+
+def scan(source: str | Path, layout: Layout | str | Path, *, record: str | None = None,
+         batch_size: int = DEFAULT_BATCH) -> pl.LazyFrame:
+    """A LazyFrame over a file: only the columns a query selects are decoded, in batches.
+
+    >>> lf = scan("fixtures/vendor-a/juki-kojin.dat", "examples/vendor-a/juki-kojin")
+    >>> lf.select("atena_no").head(1).collect().item()
+    '0000000001'
+    """
+    from polars.io.plugins import register_io_source  # noqa: PLC0415 -- optional API
+
+    lay = load_layout(layout) if not isinstance(layout, Layout) else layout
+    schema = _schema(lay, lay.kind(record))
+
+    def source_gen(with_columns: list[str] | None, predicate: pl.Expr | None,
+                   n_rows: int | None, size: int | None) -> Iterator[pl.DataFrame]:
+        produced = 0
+        for frame in read_batches(source, lay, record=record, columns=with_columns,
+                                  batch_size=size or batch_size):
+            out = frame.filter(predicate) if predicate is not None else frame
+            if n_rows is not None:
+                out = out.head(n_rows - produced)
+                produced += out.height
+            yield out
+            if n_rows is not None and produced >= n_rows:
+                return
+
+    return register_io_source(source_gen, schema=schema)
+
+
+def check_columns(df: pl.DataFrame, layout: Layout, kind: RecordKind) -> None:
+    """Raise :class:`~chukan.errors.UsageError` when ``df`` lacks a column of ``kind``."""
+    missing = [c for f in kind.fields for c in column_names(f)[:1] if c not in df.columns]
+    if missing:
+        msg = f"DataFrame lacks column(s) {', '.join(missing)} of layout {layout.name!r}"
+        raise UsageError(msg)

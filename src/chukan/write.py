@@ -1,0 +1,288 @@
+"""Writing DataFrames as fixed-width or CSV files, byte-exactly and never truncating.
+
+Values are padded by *bytes in the target encoding*; a value that does not fit is a
+``width-overflow`` problem (raised, or collected in a report), never cut, so a
+double-byte character is never split. Output goes to a temporary file that replaces the
+target only when everything was written.
+
+>>> import tempfile, pathlib
+>>> from chukan.read import read
+>>> src = "fixtures/vendor-a/juki-kojin.dat"
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "copy.dat"
+>>> write(read(src, "examples/vendor-a/juki-kojin"), out, "examples/vendor-a/juki-kojin")
+5
+>>> out.read_bytes() == pathlib.Path(src).read_bytes()
+True
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+import numpy as np
+import polars as pl
+
+from chukan.codec import (
+    Failure,
+    encode_text,
+    format_field,
+    pack_packed,
+    prepare_for_encoding,
+    unscaled,
+)
+from chukan.errors import DataError, UsageError
+from chukan.layout import Field, Layout, RecordKind, load_layout
+from chukan.read import check_columns
+from chukan.report import Problem, Report
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy.typing as npt
+
+#: Rows formatted at once: bounds memory on large frames.
+_SLICE = 200_000
+_BOM = b"\xef\xbb\xbf"
+
+
+def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
+          record: str | None = None, report: Report | None = None) -> int:
+    """Write ``df`` to ``path`` in ``layout``; returns the number of records written.
+
+    Without ``report`` the first problem raises :class:`~chukan.DataError` and nothing is
+    written; with one, problems are collected and offending values written as padding.
+    """
+    lay = load_layout(layout) if not isinstance(layout, Layout) else layout
+    if lay.is_multi and record is None:
+        msg = "a multi-record layout is written with write_records()"
+        raise UsageError(msg)
+    kind = lay.kind(record)
+    check_columns(df, lay, kind)
+    problems: list[Problem] = []
+    with _atomic(Path(path)) as fh:
+        if lay.encoding == "utf-8-sig":
+            fh.write(_BOM)
+        if lay.format == "csv":
+            _write_csv(df, fh, lay, problems)
+        else:
+            for start in range(0, df.height, _SLICE):
+                part = df.slice(start, _SLICE)
+                fh.write(_fixed_matrix(part, lay, kind, start, problems).tobytes())
+        _settle(problems, report, df.height)
+    return df.height
+
+
+def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
+                  layout: Layout | str | Path, *, report: Report | None = None) -> int:
+    """Write a multi-record file from one DataFrame per record kind.
+
+    Records are written in the order of their ``_record`` column when every frame has
+    one (as :func:`chukan.read_records` gives them), otherwise kind after kind.
+    """
+    lay = load_layout(layout) if not isinstance(layout, Layout) else layout
+    problems: list[Problem] = []
+    mats, order = [], []
+    for kind in lay.kinds:
+        df = frames.get(kind.name)
+        if df is None or not df.height:
+            continue
+        check_columns(df, lay, kind)
+        mats.append(_fixed_matrix(df, lay, kind, 0, problems))
+        order.append(df["_record"].to_numpy() if "_record" in df.columns else None)
+    matrix = np.concatenate(mats) if mats else np.empty((0, lay.stride), dtype=np.uint8)
+    if order and all(o is not None for o in order):
+        matrix = matrix[np.argsort(np.concatenate(order), kind="stable")]
+    with _atomic(Path(path)) as fh:
+        fh.write(matrix.tobytes())
+        _settle(problems, report, matrix.shape[0])
+    return int(matrix.shape[0])
+
+
+class _atomic:  # noqa: N801 -- used like a function: with _atomic(path) as fh
+    """Write to a temporary file beside ``path``; replace ``path`` only on success."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp: Path | None = None
+        self.fh: BinaryIO | None = None
+
+    def __enter__(self) -> BinaryIO:
+        fd, name = tempfile.mkstemp(dir=self.path.parent or ".", prefix=f".{self.path.name}.",
+                                    suffix=".tmp")
+        self.tmp = Path(name)
+        self.fh = os.fdopen(fd, "wb")
+        return self.fh
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        assert self.fh is not None  # noqa: S101
+        assert self.tmp is not None  # noqa: S101
+        self.fh.close()
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _settle(problems: list[Problem], report: Report | None, n: int) -> None:
+    if report is not None:
+        report.records_written += n
+        report.extend(sorted(problems, key=Problem.sort_key))
+        return
+    if problems:
+        raise DataError(min(problems, key=Problem.sort_key))
+
+
+# --------------------------------------------------------------------------------------
+# Fixed width
+
+
+def _pad_bytes(f: Field, encoding: str) -> bytes:
+    """The padding of a field, repeated to its width (U+3000 then a space for full-width)."""
+    if f.type == "filler":
+        return (f.fill * f.length).encode("ascii")
+    if f.type == "text" and f.chars == "fullwidth":
+        unit = "\u3000".encode("utf-8" if encoding == "utf-8-sig" else encoding)
+        whole = unit * (f.length // len(unit))
+        return whole + b" " * (f.length - len(whole))
+    return b" " * f.length
+
+
+def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row: int,
+                  problems: list[Problem]) -> npt.NDArray[np.uint8]:
+    n, stride = df.height, layout.stride
+    template = b"".join(_pad_bytes(f, layout.encoding) for f in kind.fields) + \
+        layout.terminator_bytes
+    out = np.empty((n, stride), dtype=np.uint8)
+    out[:] = np.frombuffer(template, dtype=np.uint8)
+    enc = "utf-8" if layout.encoding == "utf-8-sig" else layout.encoding
+    for f in kind.fields:
+        if f.type == "filler":
+            continue
+        region = out[:, f.offset:f.end]
+        if f.type == "decimal" and f.storage == "packed":
+            values = df.select(unscaled(pl.col(f.name), f.scale)).to_series()
+            too_big = (values.abs() >= 10 ** f.precision).fill_null(value=False)
+            neg = (values < 0).fill_null(value=False) & (not f.signed)
+            _report(problems, f, layout, stride, first_row, too_big.to_numpy(),
+                    "width-overflow", f"{f.precision}桁を超えています", values)
+            _report(problems, f, layout, stride, first_row, neg.to_numpy(), "not-decimal",
+                    "負の値は書けません", values)
+            ok = values.set(too_big | neg, 0).fill_null(0).to_numpy()  # type: ignore[arg-type]
+            region[:] = pack_packed(ok.astype(np.int64), f.length, signed=f.signed)
+            continue
+        text, failures = format_field(f, df, fixed=True)
+        text = _drop_failures(text, failures, f, layout, stride, first_row, problems)
+        data, lengths = _encode_column(text, f, enc, layout, stride, first_row, problems)
+        over = lengths > f.length
+        if over.any():
+            _report(problems, f, layout, stride, first_row, over, "width-overflow",
+                    f"{f.length}バイトに収まりません", text,
+                    lengths=lengths)
+            keep = np.repeat(~over, lengths)
+            data, lengths = data[keep], np.where(over, 0, lengths)
+        mask = np.arange(f.length) < lengths[:, None]
+        region[mask] = data
+    return out
+
+
+def _drop_failures(text: pl.Series, failures: list[Failure], f: Field, layout: Layout,
+                   stride: int, first_row: int, problems: list[Problem]) -> pl.Series:
+    for x in failures:
+        mask = x.mask.to_numpy()
+        _report(problems, f, layout, stride, first_row, mask, x.code, x.message, text)
+        text = text.set(x.mask, None)  # type: ignore[arg-type]
+    return text
+
+
+def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: int,
+                   first_row: int, problems: list[Problem]
+                   ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Bytes of every value (concatenated) and each value's byte length."""
+    text = text.fill_null("")
+    ctrl = text.str.contains(r"[\x00-\x1F\x7F]")
+    if ctrl.any():
+        _report(problems, f, layout, stride, first_row, ctrl.to_numpy(), "control-char",
+                "制御文字は書けません", text)
+        text = text.set(ctrl, "")  # type: ignore[arg-type]
+    if (text.str.len_bytes() == text.str.len_chars()).all():
+        # ASCII: the UTF-8 bytes Polars already holds are the output bytes.
+        arr = text.to_arrow()
+        if hasattr(arr, "combine_chunks"):
+            arr = arr.combine_chunks()
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset +
+                                                                    len(arr) + 1]
+        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+        return data, np.diff(offsets)
+    prepared = prepare_for_encoding(text, enc, layout.cp932_duplicates)
+    joined = prepared.str.join("\n").item()
+    try:
+        raw = encode_text(joined, enc)
+    except UnicodeEncodeError:
+        bad = _unencodable(prepared, enc)
+        _report(problems, f, layout, stride, first_row, bad, "not-representable",
+                f"{enc}で表せない文字があります", text)
+        prepared = prepared.set(pl.Series(bad), "")  # type: ignore[arg-type]
+        raw = encode_text(prepared.str.join("\n").item(), enc)
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 0x0A)  # never a trail byte, and values hold no LF
+    bounds = np.concatenate(([-1], ends, [len(buf)]))
+    lengths = np.diff(bounds) - 1
+    return buf[buf != 0x0A], lengths.astype(np.int64)
+
+
+def _unencodable(values: pl.Series, enc: str) -> npt.NDArray[np.bool_]:
+    """Slow path, only after a column failed to encode: which values cannot."""
+    out = np.zeros(len(values), dtype=bool)
+    for i, v in enumerate(values.to_list()):
+        try:
+            encode_text(v, enc)
+        except UnicodeEncodeError:
+            out[i] = True
+    return out
+
+
+def _report(problems: list[Problem], f: Field, layout: Layout, stride: int, first_row: int,
+            mask: npt.NDArray[np.bool_], code: str, message: str, values: pl.Series, *,
+            lengths: npt.NDArray[np.int64] | None = None) -> None:
+    for i in np.flatnonzero(mask):
+        value = values[int(i)]
+        detail = f" ({int(lengths[i])}バイト)" if lengths is not None else ""
+        row = first_row + int(i)
+        problems.append(Problem(code=code, message=message + detail, record=row + 1,
+                                offset=row * stride + f.offset if layout.format == "fixed"
+                                else None, field=f.name, label=f.label,
+                                value=None if value is None else str(value)))
+
+
+# --------------------------------------------------------------------------------------
+# CSV
+
+
+def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Problem]) -> None:
+    enc = "utf-8" if layout.encoding == "utf-8-sig" else layout.encoding
+    cols = {}
+    fields = [f for f in layout.fields if f.type != "filler"]
+    for f in fields:
+        text, failures = format_field(f, df, fixed=False)
+        text = _drop_failures(text, failures, f, layout, 0, 0, problems)
+        too_long = (text.str.len_chars() > f.length).fill_null(value=False)
+        if too_long.any():
+            _report(problems, f, layout, 0, 0, too_long.to_numpy(), "width-overflow",
+                    f"{f.length}文字を超えています", text)
+            text = text.set(too_long, None)  # type: ignore[arg-type]
+        cols[f.name] = prepare_for_encoding(text, enc, layout.cp932_duplicates)
+    frame = pl.DataFrame(cols)
+    body = frame.write_csv(include_header=layout.header, separator=layout.delimiter,
+                           quote_char=layout.quote,
+                           line_terminator="\r\n" if layout.terminator == "crlf" else "\n")
+    try:
+        fh.write(encode_text(body, enc))
+    except UnicodeEncodeError:
+        for f in fields:
+            bad = _unencodable(frame[f.name].fill_null(""), enc)
+            _report(problems, f, layout, 0, 0, bad, "not-representable",
+                    f"{enc}で表せない文字があります", frame[f.name])
+        fh.write(body.encode(enc, errors="replace"))
