@@ -152,7 +152,7 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
         values = values.set(bad, None)  # type: ignore[arg-type]
         frame, failures = parse_field(f, values, fixed=False)
         for x in failures:
-            _cells(ctx, f, x.mask.to_numpy(), x.code, values, records, offsets, _problem,
+            _cells(ctx, f, x.mask, x.code, values, records, offsets, _problem,
                    message=x.message)
         if f.required:
             _cells(ctx, f, (values.is_null() & ~bad).to_numpy(), "required-missing", values,

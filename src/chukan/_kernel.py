@@ -18,6 +18,7 @@ fields never go through the codec at all.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 ColumnKind = Literal["ascii", "text", "fullwidth"]
+_TEXT_KINDS = ("text", "fullwidth")
 
 #: Characters CPython's cp932 decoder yields for bytes that CP932 leaves undefined
 #: (0x80, 0xA0, 0xFD–0xFF); the layout contract treats them as invalid.
@@ -42,9 +44,10 @@ _UNDEFINED_RE = "[\ufffd\x80\uf8f0-\uf8f3]"
 class ColumnSpec:
     """Where a field sits in the record and how to turn its bytes into text.
 
-    ``ascii``: no codec, kept whole (null when all spaces), non-ASCII bytes become ``?``
-    so that the type check reports them; ``text``: decoded, trailing spaces removed;
-    ``fullwidth``: decoded, trailing spaces and U+3000 removed.
+    ``ascii``: no codec, kept whole (null when all spaces), a value that is not ASCII
+    becomes ``?`` so that the type check reports it; ``text``: decoded, trailing spaces
+    removed; ``fullwidth``: decoded, trailing spaces and U+3000 removed. A ``text``
+    column whose bytes are all ASCII in this block skips the codec too.
     """
 
     offset: int
@@ -66,62 +69,186 @@ def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding
             ) -> list[RawColumn]:
     """Decode every spec'd column of ``matrix`` (see the module docstring)."""
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
-    return [_extract_one(matrix[:, s.offset:s.offset + s.length], s.kind, codec) for s in specs]
+    n = matrix.shape[0]
+    out: dict[int, RawColumn] = {}
+    # Every column is first tried without the codec; text columns holding a non-ASCII
+    # byte in this block (most full-width ones) then go through it.
+    first = [(i, s) for i, s in enumerate(specs) if s.kind != "fullwidth"]
+    high, ctrl = column_flags(matrix) if n else (np.zeros(0, bool), np.zeros(0, bool))
+    if first and n:
+        found = _ascii_columns(matrix, [s for _, s in first], high | ctrl)
+        for (i, _), raw in zip(first, found, strict=True):
+            if raw is not None:
+                out[i] = raw
+    for i, s in enumerate(specs):
+        if i not in out:
+            out[i] = _text_column(matrix, s, codec,
+                                  has_control=bool(ctrl[s.offset:s.offset + s.length].any()))
+    return [out[i] for i in range(len(specs))]
 
 
-def _extract_one(col: npt.NDArray[np.uint8], kind: ColumnKind, codec: str) -> RawColumn:
-    n, w = col.shape
+def _flat(matrix: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], int]:
+    """The bytes under a row-strided matrix as one 1-D view, and the row stride."""
+    if matrix.strides[1] != 1 or matrix.strides[0] < matrix.shape[1]:
+        matrix = np.ascontiguousarray(matrix)
+    n, w = matrix.shape
+    stride = matrix.strides[0]
+    flat = np.lib.stride_tricks.as_strided(matrix, shape=((n - 1) * stride + w,),
+                                           strides=(1,), writeable=False)
+    return flat, stride
+
+
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_HIGH = np.uint64(0x8080808080808080)
+
+
+def column_flags(matrix: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_],
+                                                          npt.NDArray[np.bool_]]:
+    """For each byte position of the records: does any record hold a byte of 0x80 or
+    more there, and does any hold a control byte (below 0x20, or 0x7F)?
+
+    Computed eight bytes at a time over the whole block (SWAR on uint64 words, three
+    reductions), which is far cheaper than a pass per field.
+
+    >>> m = np.frombuffer(b"AB\x81\x40\x00x", dtype=np.uint8).reshape(2, 3)
+    >>> [a.tolist() for a in column_flags(m)]
+    [[False, False, True], [False, True, False]]
+    """
+    n, width = matrix.shape
+    flat, stride = _flat(matrix)
+    per = 8 // math.gcd(stride, 8)  # rows after which byte positions line up with words
+    full = ((n - 1) // per) * per if n else 0
+    high = np.zeros(width, dtype=bool)
+    ctrl = np.zeros(width, dtype=bool)
+    if full:
+        words = np.frombuffer(flat[: full * stride].tobytes() if not flat.flags.c_contiguous
+                              else flat[: full * stride], dtype=np.uint64)
+        words = words.reshape(full // per, per * stride // 8)
+        low7 = words & _LOW7
+        # high bit of (b & 0x7F) + 0x60, or b itself, is clear exactly when b < 0x20
+        lt20 = np.bitwise_and.reduce((low7 + np.uint64(0x6060606060606060)) | words, axis=0)
+        # with no high bit in the byte, (b & 0x7F) + 1 sets it exactly when b == 0x7F
+        is7f = np.bitwise_or.reduce(low7 + np.uint64(0x0101010101010101), axis=0)
+        hi = np.bitwise_or.reduce(words, axis=0)
+
+        def fold(a: npt.NDArray[np.uint64], how: str) -> npt.NDArray[np.bool_]:
+            b = a.view(np.uint8).reshape(per, stride)[:, :width] & 0x80
+            return (b == 0).any(axis=0) if how == "clear" else (b != 0).any(axis=0)
+
+        high = fold(hi, "set")
+        ctrl = fold(lt20, "clear") | fold(is7f, "set")
+    rest = matrix[full:]
+    if rest.shape[0]:
+        high |= rest.max(axis=0) >= 0x80
+        ctrl |= ((rest < 0x20) | (rest == 0x7F)).any(axis=0)
+    return high, ctrl
+
+
+def _ascii_columns(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec],
+                   odd_cols: npt.NDArray[np.bool_]) -> list[RawColumn | None]:
+    """ASCII fields never see the codec: Polars slices the record bytes itself. A text
+    column holding anything but printable ASCII in this block comes back as None (it
+    needs the codec); a numeric one has its odd bytes turned into ``?``."""
+    n = matrix.shape[0]
+    flat, stride = _flat(matrix)
+    offsets = np.arange(n + 1, dtype=np.int64) * stride
+    offsets[-1] = len(flat)
+    records = pl.from_arrow(pa.Array.from_buffers(
+        pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(flat)]))
+    assert isinstance(records, pl.Series)  # noqa: S101
+    none = np.zeros(n, dtype=bool)
+    exprs: list[pl.Expr] = []
+    out: list[RawColumn | None] = []
+    for k, s in enumerate(specs):
+        if not odd_cols[s.offset:s.offset + s.length].any():
+            text = pl.col("r").bin.slice(s.offset, s.length).cast(pl.String)
+            if s.kind == "ascii":
+                exprs.append(pl.when(text != " " * s.length).then(text).alias(f"c{k}"))
+            else:
+                stripped = text.str.strip_chars_end(" ")
+                exprs.append(pl.when(stripped != "").then(stripped).alias(f"c{k}"))
+            out.append(RawColumn(pl.Series(dtype=pl.String), none, none))
+        elif s.kind == "ascii":
+            out.append(_sanitised_ascii(matrix, s))
+        else:
+            out.append(None)
+    if exprs:
+        got = pl.DataFrame({"r": records}).select(exprs)
+        for k, raw in enumerate(out):
+            if raw is not None and f"c{k}" in got.columns:
+                out[k] = RawColumn(got[f"c{k}"], none, none)
+    return out
+
+
+def _sanitised_ascii(matrix: npt.NDArray[np.uint8], s: ColumnSpec) -> RawColumn:
+    """Rare path: a non-ASCII or control byte in a numeric field becomes ``?``, which
+    fails the field's type check, so it is reported with its raw bytes."""
+    n = matrix.shape[0]
+    col = np.ascontiguousarray(matrix[:, s.offset:s.offset + s.length])
+    col = np.where((col - np.uint8(0x20)) >= np.uint8(0x5F), np.uint8(0x3F), col)
+    valid = (col != 0x20).any(axis=1)
+    values = string_series(n, np.arange(n + 1, dtype=np.int64) * s.length, col.reshape(-1),
+                           valid)
+    none = np.zeros(n, dtype=bool)
+    return RawColumn(values, none, none)
+
+
+def _text_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec, codec: str, *,
+                 has_control: bool) -> RawColumn:
+    n, w = matrix.shape[0], s.length
     no_rows = np.zeros(n, dtype=bool)
-    if kind == "ascii":
-        # one unsigned compare finds control bytes, DEL and every non-ASCII byte at once
-        odd = (col - np.uint8(0x20)) >= 0x5F
-        control = no_rows
-        if odd.any():
-            ctrl = (col < 0x20) | (col == 0x7F)
-            control = ctrl.any(axis=1)
-            col = np.where(odd, np.uint8(0x3F), col)  # '?': fails every type check
-        valid = (col != 0x20).any(axis=1) & ~control
-        data = np.ascontiguousarray(col).reshape(-1)
-        offsets = np.arange(0, n * w + 1, w, dtype=np.int64)
-        return RawColumn(_string_series(n, offsets, data, valid), control, no_rows)
-
-    ctrl = (col < 0x20) | (col == 0x7F)
-    control = ctrl.any(axis=1) if ctrl.any() else no_rows
-    if control.any():
+    col = np.ascontiguousarray(matrix[:, s.offset:s.offset + w])
+    control = no_rows
+    if has_control:
+        ctrl = (col < 0x20) | (col == 0x7F)
+        control = ctrl.any(axis=1)
         col = np.where(ctrl, np.uint8(0x3F), col)
-    # Trailing spaces are padding. 0x20 is never a trail byte in CP932, Shift_JIS, EUC-JP
-    # or UTF-8, so stripping them on bytes before decoding is exact.
-    non_space = col != 0x20
-    lengths = w - np.argmax(non_space[:, ::-1], axis=1)
-    lengths[~non_space.any(axis=1)] = 0
+    lengths = _content_lengths(col, fullwidth=s.kind == "fullwidth")
+    # Padding goes before the codec sees it; each value is followed by LF, which is never
+    # part of a character in CP932, Shift_JIS, EUC-JP or UTF-8, so it separates values.
     ext = np.empty((n, w + 1), dtype=np.uint8)
     ext[:, :w] = col
-    ext[:, w] = 0x0A  # a separator that is never part of a multi-byte character
-    keep = np.arange(w + 1) < lengths[:, None]
-    keep[:, w] = True
+    ext[:, w] = 0x0A
+    keep = np.arange(w + 1) <= lengths[:, None]
+    ext[np.arange(n), lengths] = 0x0A
     text = ext[keep].tobytes().decode(codec, "replace")
-    invalid = no_rows
     utf8 = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     ends = np.flatnonzero(utf8 == 0x0A)
-    data = utf8[utf8 != 0x0A]
     offsets = np.empty(n + 1, dtype=np.int64)
     offsets[0] = 0
     offsets[1:] = ends - np.arange(n)
-    valid = (lengths > 0) & ~control
-    values = _string_series(n, offsets, data, valid)
+    data = utf8[utf8 != 0x0A]
+    invalid = no_rows
+    values = string_series(n, offsets, data, (lengths > 0) & ~control)
     if any(u in text for u in _UNDEFINED):
         invalid = values.str.contains(_UNDEFINED_RE).fill_null(value=False).to_numpy()
         values = values.set(pl.Series(invalid), None)  # type: ignore[arg-type]
-    if kind == "fullwidth":
-        values = values.str.strip_chars_end("\u3000")
-        values = values.set(values == "", None)  # type: ignore[arg-type]
     return RawColumn(values, control, invalid)
 
 
-def _string_series(n: int, offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8],
-                   valid: npt.NDArray[np.bool_]) -> pl.Series:
+def _content_lengths(col: npt.NDArray[np.uint8], *, fullwidth: bool) -> npt.NDArray[np.int64]:
+    """Bytes before the trailing padding of each row: spaces (0x20 is never a trail
+    byte), and for full-width fields whole U+3000 characters counted from the field's
+    start (a full-width field holds only double-byte characters, so they are aligned)."""
+    n, w = col.shape
+    # last non-space position + 1, as a max over position numbers (fast on small ints)
+    ranks = np.arange(1, w + 1, dtype=np.uint16 if w > 255 else np.uint8)
+    last = ((col != 0x20) * ranks).max(axis=1)
+    if not fullwidth or w < 2:
+        return last.astype(np.int64)
+    half = w // 2
+    pairs = col[:, : 2 * half].view(np.uint16)  # native order: compare with both bytes
+    pad = np.frombuffer(b"\x81\x40", dtype=np.uint16)[0]
+    spaces = np.frombuffer(b"  ", dtype=np.uint16)[0]
+    content = ((pairs != pad) & (pairs != spaces)) * ranks[:half]
+    return np.minimum(last, 2 * content.max(axis=1).astype(np.int64))
+
+
+def string_series(n: int, offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8],
+                  valid: npt.NDArray[np.bool_] | None = None) -> pl.Series:
     """Wrap UTF-8 bytes and offsets as a String series without any per-value work."""
-    validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    validity = None if valid is None or valid.all() else \
+        pa.py_buffer(np.packbits(valid, bitorder="little"))
     arr = pa.Array.from_buffers(pa.large_utf8(), n,
                                 [validity, pa.py_buffer(offsets), pa.py_buffer(data)])
     series = pl.from_arrow(arr)

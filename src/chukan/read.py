@@ -25,6 +25,8 @@ Reading leniently collects problems instead of raising:
 from __future__ import annotations
 
 import io
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -33,7 +35,15 @@ import numpy as np
 import polars as pl
 
 from chukan._kernel import ColumnKind, ColumnSpec, extract
-from chukan.codec import column_names, parse_field, schema_of, unpack_packed
+from chukan.codec import (
+    column_names,
+    decimal_series,
+    parse_date,
+    parse_field,
+    parse_number,
+    schema_of,
+    unpack_packed,
+)
 from chukan.errors import DataError, UsageError
 from chukan.layout import Field, Layout, RecordKind, load_layout
 from chukan.report import Problem, Report
@@ -127,8 +137,10 @@ class _Context:
         self.problems.append(problem)
 
 
-def _split_fixed(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool) -> tuple[_Block, int]:
-    """Cut a chunk into records; returns the block and how many bytes were consumed."""
+def _split_fixed(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
+                 ) -> tuple[_Block, int, int]:
+    """Cut a chunk into records: the block of well-formed records, the bytes consumed and
+    the number of records (good or bad) they held."""
     layout = ctx.layout
     size, term = layout.record_length, layout.terminator_bytes
     stride = size + len(term)
@@ -139,7 +151,7 @@ def _split_fixed(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool) -> tu
         if n_whole and (len(arr) % stride == 0 or not final):
             body = arr[: n_whole * stride].reshape(n_whole, stride)
             if (body[:, size:] == np.frombuffer(term, dtype=np.uint8)).all():
-                return _block(body[:, :size], cur, n_whole, stride), n_whole * stride
+                return _block(body[:, :size], cur, n_whole, stride), n_whole * stride, n_whole
         return _split_terminated(data, ctx, cur, final=final)
     consumed = n_whole * stride
     if final and consumed < len(arr):
@@ -149,7 +161,8 @@ def _split_fixed(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool) -> tu
                          message=f"最終レコードが{len(tail)}バイトしかありません"
                                  f"(レコード長 {size})"))
     body = arr[:consumed].reshape(n_whole, stride)
-    return _block(body, cur, n_whole, stride), len(arr) if final else consumed
+    tail = 1 if final and consumed < len(arr) else 0
+    return _block(body, cur, n_whole, stride), len(arr) if final else consumed, n_whole + tail
 
 
 def _block(matrix: npt.NDArray[np.uint8], cur: _Cursor, n: int, stride: int) -> _Block:
@@ -158,7 +171,7 @@ def _block(matrix: npt.NDArray[np.uint8], cur: _Cursor, n: int, stride: int) -> 
 
 
 def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
-                      ) -> tuple[_Block, int]:
+                      ) -> tuple[_Block, int, int]:
     """Slow path: split on LF (never a trail byte), so one bad record shifts nothing."""
     layout = ctx.layout
     size, crlf = layout.record_length, layout.terminator == "crlf"
@@ -212,7 +225,7 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
         matrix = np.concatenate([matrix, *extra_rows])
         records = np.append(records, cur.record + len(starts))
         offsets = np.append(offsets, cur.offset + consumed - len(tail))
-    return _Block(matrix, records, offsets), consumed
+    return _Block(matrix, records, offsets), consumed, len(starts) + (1 if final and tail else 0)
 
 
 # --------------------------------------------------------------------------------------
@@ -228,7 +241,9 @@ def _kind_of(f: Field) -> ColumnKind:
 
 
 def _decodable(f: Field) -> bool:
-    return f.type not in ("filler",) and not (f.type == "decimal" and f.storage == "packed")
+    """Fields the kernel turns into text; fillers, dates and numbers are read straight
+    from the byte matrix."""
+    return f.type in ("text", "code", "digits")
 
 
 def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
@@ -245,6 +260,8 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
     columns: dict[str, pl.Series] = {}
     for f in chosen:
         span = m[:, f.offset:f.end]
+        if f.type in ("filler", "date", "integer", "decimal"):
+            span = np.ascontiguousarray(span)  # one strided pass, then fast vector work
         if f.type == "filler":
             expected = np.frombuffer(f.fill.encode("ascii"), dtype=np.uint8)[0]
             bad = (span != expected).any(axis=1)
@@ -260,7 +277,18 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
                 _report_rows(ctx, block, f, neg & ~bad, "bad-sign-nibble", None,
                              message="符号なし項目に負の符号があります")
                 bad |= neg
-            columns[f.name] = _packed_series(f, values, bad)
+            columns[f.name] = decimal_series(f.name, values, ~bad, f.precision, f.scale)
+            continue
+        if f.type in ("date", "integer", "decimal"):
+            frame, failures = parse_date(f, span) if f.type == "date" else \
+                parse_number(f, span)
+            _report_failures(ctx, block, f, failures)
+            if f.required:
+                _report_rows(ctx, block, f, (span == 0x20).all(axis=1), "required-missing",
+                             None)
+            for name in frame.columns:
+                if wanted is None or name in wanted:
+                    columns[name] = frame[name]
             continue
         raw = by_name[f.name]
         _report_rows(ctx, block, f, raw.control, "control-char", None)
@@ -274,18 +302,6 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
             if wanted is None or name in wanted:
                 columns[name] = frame[name]
     return pl.DataFrame(columns)
-
-
-def _packed_series(f: Field, values: npt.NDArray[np.int64], bad: npt.NDArray[np.bool_]
-                   ) -> pl.Series:
-    from chukan.codec import _decimal_from_digits  # noqa: PLC0415 -- shared private helper
-
-    ints = pl.Series(f.name, values).set(pl.Series(bad), None)  # type: ignore[arg-type]
-    frame = pl.DataFrame({"v": ints})
-    v = pl.col("v")
-    sign = pl.when(v < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return frame.select(_decimal_from_digits(sign, v.abs().cast(pl.String), f.scale,
-                                             f.precision).alias(f.name)).to_series()
 
 
 def _report_rows(ctx: _Context, block: _Block, f: Field, mask: npt.NDArray[np.bool_],
@@ -334,7 +350,7 @@ def _locate(code: str, raw: bytes, f: Field, enc: str) -> tuple[int, str]:
 
 def _report_failures(ctx: _Context, block: _Block, f: Field, failures: Sequence[Failure]) -> None:
     for x in failures:
-        _report_rows(ctx, block, f, x.mask.to_numpy(), x.code, None, message=x.message)
+        _report_rows(ctx, block, f, x.mask, x.code, None, message=x.message)
 
 
 # --------------------------------------------------------------------------------------
@@ -421,39 +437,93 @@ def _iter_blocks(source: Source, layout: Layout, *, report: Report | None,
             _flush(ctx, report, 0)
             return
         cur = _Cursor()
-        first = fh.read(len(_BOM))
-        _check_start(first, ctx, cur)
-        carry = first[cur.offset:]
-        chunk = (batch_size or 0) * layout.stride
-        while True:
-            more = fh.read(chunk) if chunk else fh.read()
-            final = not more or not chunk
-            data = carry + more
-            if not data and final:
-                break
-            block, consumed = _split_fixed(data, ctx, cur, final=final)
-            carry = data[consumed:]
-            n_records = _records_in(data[:consumed], layout, block)
-            cur.offset += consumed
-            cur.record += n_records
-            yield from _decode_block(block, layout, ctx, kinds, wanted, cur)
-            _flush(ctx, report, block.matrix.shape[0])
-            if final:
-                break
+        blocks = _fixed_blocks(fh, ctx, cur, batch_size or _WORK_BATCH)
+        if layout.is_multi:
+            # trailer counts run across blocks: decode them in order, in this thread
+            for block, split_problems in blocks:
+                ctx.problems.extend(split_problems)
+                yield from _decode_block(block, layout, ctx, kinds, wanted, cur)
+                _flush(ctx, report, block.matrix.shape[0])
+        else:
+            yield from _decode_parallel(blocks, layout, ctx, report, wanted,
+                                        merge=batch_size is None)
         if cur.record == 1 and not ctx.problems:
             ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
         _flush(ctx, report, 0)
     finally:
-        if not isinstance(source, bytes) and isinstance(source, str | Path):
+        if isinstance(source, str | Path):
             fh.close()
 
 
-def _records_in(data: bytes, layout: Layout, block: _Block) -> int:
-    """How many records (good or bad) a consumed stretch of bytes held."""
-    if not layout.terminator_bytes:
-        return -(-len(data) // layout.record_length)
-    count = data.count(b"\n")
-    return count + (1 if data and not data.endswith(b"\n") else 0)
+#: Records decoded per unit of work when the caller did not ask for batches: small
+#: enough that one field's pass over the block stays in cache, large enough that
+#: per-call overheads do not show.
+_WORK_BATCH = 100_000
+
+
+def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
+                  ) -> Iterator[tuple[_Block, list[Problem]]]:
+    """Cut the file into blocks of records; each comes with the problems found in
+    splitting it (record length, terminators), in file order."""
+    layout = ctx.layout
+    first = fh.read(len(_BOM))
+    _check_start(first, ctx, cur)
+    carry = first[cur.offset:]
+    chunk = batch * layout.stride
+    while True:
+        more = fh.read(chunk)
+        final = not more
+        data = carry + more
+        if not data:
+            break
+        before = len(ctx.problems)
+        block, consumed, n_records = _split_fixed(data, ctx, cur, final=final)
+        split_problems = ctx.problems[before:]
+        del ctx.problems[before:]
+        carry = data[consumed:]
+        cur.offset += consumed
+        cur.record += n_records
+        if block.matrix.shape[0] or split_problems:
+            yield block, split_problems
+        if final:
+            break
+
+
+def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem]]], layout: Layout,
+                     ctx: _Context, report: Report | None, wanted: set[str] | None, *,
+                     merge: bool) -> Iterator[tuple[str, pl.DataFrame]]:
+    """Decode blocks two at a time: while one thread is in the codec (which holds the
+    GIL), the other runs numpy and Polars work (which does not). Results keep file order;
+    with ``merge`` the blocks are yielded as one DataFrame."""
+    kind = layout.kind()
+
+    def work(block: _Block) -> tuple[pl.DataFrame, list[Problem]]:
+        sub = _Context(layout=layout, file=ctx.file)
+        return _decode_fields(block, kind.fields, sub, wanted), sub.problems
+
+    frames: list[pl.DataFrame] = []
+    pending: deque[tuple[Future[tuple[pl.DataFrame, list[Problem]]], list[Problem], int]]
+    pending = deque()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="chukan") as pool:
+        def finish() -> Iterator[tuple[str, pl.DataFrame]]:
+            fut, split_problems, n = pending.popleft()
+            frame, problems = fut.result()
+            ctx.problems.extend(split_problems)
+            ctx.problems.extend(problems)
+            _flush(ctx, report, n)
+            if merge:
+                frames.append(frame)
+            else:
+                yield kind.name, frame
+
+        for block, split_problems in blocks:
+            pending.append((pool.submit(work, block), split_problems, block.matrix.shape[0]))
+            if len(pending) > 2:
+                yield from finish()
+        while pending:
+            yield from finish()
+    if merge and frames:
+        yield kind.name, pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]
 
 
 def _check_start(first: bytes, ctx: _Context, cur: _Cursor) -> None:

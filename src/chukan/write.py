@@ -191,9 +191,8 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
 def _drop_failures(text: pl.Series, failures: list[Failure], f: Field, layout: Layout,
                    stride: int, first_row: int, problems: list[Problem]) -> pl.Series:
     for x in failures:
-        mask = x.mask.to_numpy()
-        _report(problems, f, layout, stride, first_row, mask, x.code, x.message, text)
-        text = text.set(x.mask, None)  # type: ignore[arg-type]
+        _report(problems, f, layout, stride, first_row, x.mask, x.code, x.message, text)
+        text = text.set(pl.Series(x.mask), None)  # type: ignore[arg-type]
     return text
 
 
