@@ -117,8 +117,7 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
     keep = list(range(len(starts)))
     try:
         raw = pl.read_csv(utf8, has_header=False, separator=layout.delimiter,
-                          quote_char=layout.quote, schema=dict.fromkeys(names, pl.String),
-                          missing_utf8_is_empty_string=False) if utf8.strip() else \
+                          quote_char=layout.quote, schema=dict.fromkeys(names, pl.String)) if utf8.strip() else \
             pl.DataFrame(schema=dict.fromkeys(names, pl.String))
         if raw.height != len(starts):
             raise pl.exceptions.ComputeError("row count differs")  # noqa: TRY301

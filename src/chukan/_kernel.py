@@ -203,7 +203,10 @@ def _text_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec, codec: str, *,
         ctrl = (col < 0x20) | (col == 0x7F)
         control = ctrl.any(axis=1)
         col = np.where(ctrl, np.uint8(0x3F), col)
-    lengths = _content_lengths(col, fullwidth=s.kind == "fullwidth")
+    # U+3000 padding can be cut on bytes where it is one aligned double-byte pair
+    ideographic = "\u3000".encode(codec)
+    pair = ideographic if s.kind == "fullwidth" and len(ideographic) == 2 else None
+    lengths = _content_lengths(col, pair)
     # Padding goes before the codec sees it; each value is followed by LF, which is never
     # part of a character in CP932, Shift_JIS, EUC-JP or UTF-8, so it separates values.
     ext = np.empty((n, w + 1), dtype=np.uint8)
@@ -220,25 +223,30 @@ def _text_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec, codec: str, *,
     data = utf8[utf8 != 0x0A]
     invalid = no_rows
     values = string_series(n, offsets, data, (lengths > 0) & ~control)
+    if s.kind == "fullwidth" and pair is None:  # UTF-8: U+3000 is three bytes
+        values = values.str.strip_chars_end("\u3000")
+        values = values.set(values == "", None)  # type: ignore[arg-type]
     if any(u in text for u in _UNDEFINED):
         invalid = values.str.contains(_UNDEFINED_RE).fill_null(value=False).to_numpy()
         values = values.set(pl.Series(invalid), None)  # type: ignore[arg-type]
     return RawColumn(values, control, invalid)
 
 
-def _content_lengths(col: npt.NDArray[np.uint8], *, fullwidth: bool) -> npt.NDArray[np.int64]:
+def _content_lengths(col: npt.NDArray[np.uint8], pair: bytes | None
+                     ) -> npt.NDArray[np.int64]:
     """Bytes before the trailing padding of each row: spaces (0x20 is never a trail
-    byte), and for full-width fields whole U+3000 characters counted from the field's
-    start (a full-width field holds only double-byte characters, so they are aligned)."""
+    byte), and, given the two bytes of U+3000 (full-width fields), whole U+3000
+    characters counted from the field's start (a full-width field holds only
+    double-byte characters, so they are aligned)."""
     n, w = col.shape
     # last non-space position + 1, as a max over position numbers (fast on small ints)
     ranks = np.arange(1, w + 1, dtype=np.uint16 if w > 255 else np.uint8)
     last = ((col != 0x20) * ranks).max(axis=1)
-    if not fullwidth or w < 2:
+    if pair is None or w < 2:
         return last.astype(np.int64)
     half = w // 2
     pairs = col[:, : 2 * half].view(np.uint16)  # native order: compare with both bytes
-    pad = np.frombuffer(b"\x81\x40", dtype=np.uint16)[0]
+    pad = np.frombuffer(pair, dtype=np.uint16)[0]
     spaces = np.frombuffer(b"  ", dtype=np.uint16)[0]
     content = ((pairs != pad) & (pairs != spaces)) * ranks[:half]
     return np.minimum(last, 2 * content.max(axis=1).astype(np.int64))

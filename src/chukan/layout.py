@@ -110,7 +110,8 @@ MAX_PRECISION = 18
 
 _LAYOUT_KEYS = (
     "name", "title", "description", "sources", "format", "encoding", "record_length",
-    "terminator", "header", "delimiter", "quote", "cp932_duplicates", "record_type",
+    "terminator", "header", "header_text", "delimiter", "quote", "cp932_duplicates",
+    "record_type",
 )  # fmt: skip
 _FIELD_KEYS = (
     "name", "label", "start", "length", "type", "required", "chars", "table", "storage",
@@ -219,6 +220,7 @@ class Layout:
     record_length: int = 0
     terminator: Terminator = "crlf"
     header: bool = False
+    header_text: Literal["name", "label"] = "name"
     delimiter: str = ","
     quote: str = '"'
     cp932_duplicates: Duplicates = "ibm"
@@ -485,7 +487,7 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         if terminator == "none":
             checker.add(w, "terminator", "a CSV file needs a terminator (crlf or lf)")
     else:
-        for key in ("header", "delimiter", "quote"):
+        for key in ("header", "header_text", "delimiter", "quote"):
             if key in meta:
                 checker.add(w, key, "only for CSV layouts")
     delimiter = checker.get(meta, "delimiter", str, w, ",")
@@ -530,6 +532,8 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         record_length=record_length or 0,
         terminator=cast("Terminator", terminator),
         header=checker.get(meta, "header", bool, w, False),
+        header_text=cast("Literal['name', 'label']", checker.choice(
+            meta, "header_text", ("name", "label"), w, "name", what="header text")),
         delimiter=delimiter,
         quote=quote,
         cp932_duplicates=cast("Duplicates", duplicates),

@@ -274,14 +274,16 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
             text = text.set(too_long, None)  # type: ignore[arg-type]
         cols[f.name] = prepare_for_encoding(text, enc, layout.cp932_duplicates)
     frame = pl.DataFrame(cols)
+    if layout.header_text == "label":
+        frame = frame.rename({f.name: f.label or f.name for f in fields})
     body = frame.write_csv(include_header=layout.header, separator=layout.delimiter,
                            quote_char=layout.quote,
                            line_terminator="\r\n" if layout.terminator == "crlf" else "\n")
     try:
         fh.write(encode_text(body, enc))
     except UnicodeEncodeError:
-        for f in fields:
-            bad = _unencodable(frame[f.name].fill_null(""), enc)
+        for f, column in zip(fields, frame.columns, strict=True):
+            bad = _unencodable(frame[column].fill_null(""), enc)
             _report(problems, f, layout, 0, 0, bad, "not-representable",
-                    f"{enc}で表せない文字があります", frame[f.name])
+                    f"{enc}で表せない文字があります", frame[column])
         fh.write(body.encode(enc, errors="replace"))

@@ -1,0 +1,125 @@
+"""What ``chukan inspect`` says about a file: encoding, terminator, record length, and
+the first records cut at a layout's field boundaries.
+
+>>> head = "山田\\r\\n髙橋\\r\\n".encode("cp932")
+>>> [line for line in describe(head, len(head)) if line.startswith(("encoding", "terminator"))]
+['encoding: cp932 (uses characters Shift_JIS lacks: NEC/IBM extensions)', 'terminator: crlf (2 records seen)']
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from chukan.layout import Layout
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut at the end of the sample is not evidence
+        return exc.start >= len(data) - 3 and exc.reason.startswith(("incomplete", "unexpected"))
+    return True
+
+
+def guess_encoding(data: bytes) -> tuple[str, str]:
+    """The encoding chukan would choose for these bytes, and why.
+
+    chardet scores text statistically; the question here is stricter (which codec
+    decodes every byte), and it tells CP932 from Shift_JIS by the bytes only CP932 has.
+    """
+    body = data[len(_BOM):] if data.startswith(_BOM) else data
+    if data.startswith(_BOM):
+        return "utf-8-sig", "UTF-8 byte-order mark"
+    if body.isascii():
+        return "ascii", "only ASCII bytes: any of the Japanese encodings reads it"
+    if _decodes(body, "utf-8"):
+        return "utf-8", "valid UTF-8"
+    cp932, sjis, euc = (_decodes(body, e) for e in ("cp932", "shift_jis", "euc_jp"))
+    if cp932 and not sjis:
+        arr = np.frombuffer(body, dtype=np.uint8)
+        gaiji = int(np.count_nonzero((arr >= 0xF0) & (arr <= 0xF9)))
+        why = "uses characters Shift_JIS lacks: NEC/IBM extensions"
+        if gaiji:
+            why += f" or 外字 (up to {gaiji} user-defined-area lead bytes F0–F9)"
+        return "cp932", why
+    if cp932 and sjis:
+        return "cp932", "valid Shift_JIS too; cp932 is the safe superset (note 〜 vs ～)"
+    if euc:
+        return "euc_jp", "valid EUC-JP"
+    return "unknown", "no supported encoding decodes every byte"
+
+
+def describe(head: bytes, size: int) -> Iterator[str]:
+    """Lines describing a file from its first bytes and its size."""
+    yield f"size: {size} bytes"
+    encoding, why = guess_encoding(head)
+    yield f"encoding: {encoding} ({why})"
+    try:
+        import chardet  # noqa: PLC0415 -- optional opinion, slow to import
+
+        found = chardet.detect(head[: 1 << 16])
+        yield f"chardet says: {found.get('encoding')} (confidence {found.get('confidence')})"
+    except ImportError:  # pragma: no cover - chardet is a dependency
+        pass
+    crlf, lf = head.count(b"\r\n"), head.count(b"\n")
+    if lf == 0:
+        yield "terminator: none seen (records back to back, or one record)"
+        return
+    kind = "crlf" if crlf == lf else "lf" if crlf == 0 else "mixed"
+    yield f"terminator: {kind} ({lf} records seen)"
+    sep = b"\r\n" if kind == "crlf" else b"\n"
+    lines = head.split(sep)[:-1]
+    lengths = Counter(len(line.rstrip(b"\r")) for line in lines)
+    common = ", ".join(f"{n} bytes × {c}" for n, c in lengths.most_common(3))
+    yield f"record length: {common}"
+
+
+def show_records(head: bytes, layout: Layout, count: int) -> Iterator[str]:
+    """The first ``count`` records of a fixed layout, one line per field with its
+    position, raw bytes and decoded text (CSV layouts: the parsed values)."""
+    enc = "utf-8" if layout.encoding == "utf-8-sig" else layout.encoding
+    body = head[len(_BOM):] if head.startswith(_BOM) else head
+    if layout.format == "csv":
+        text = body.decode(enc, "replace").splitlines()
+        start = 1 if layout.header else 0
+        names = [f.name for f in layout.fields if f.type != "filler"]
+        for i, line in enumerate(text[start:start + count], 1):
+            yield f"record {i}:"
+            for name, value in zip(names, line.split(layout.delimiter), strict=False):
+                yield f"  {name:<24} {value}"
+        return
+    stride = layout.stride
+    for i in range(count):
+        rec = body[i * stride:i * stride + layout.record_length]
+        if len(rec) < layout.record_length:
+            break
+        kind = _kind_of(rec, layout)
+        yield f"record {i + 1} (byte {i * stride}){f' [{kind.name}]' if layout.is_multi else ''}:"
+        cut = []
+        for f in kind.fields:
+            raw = rec[f.offset:f.end]
+            text = "" if f.storage == "packed" else raw.decode(enc, "replace")
+            cut.append(text)
+            hexed = raw.hex(" ") if len(raw) <= 12 else raw[:12].hex(" ") + " …"
+            yield f"  {f.start:>4}-{f.end:<4} {f.label or f.name:<12} {hexed:<38} |{text}|"
+        yield "  " + "|".join(cut)
+
+
+def _kind_of(rec: bytes, layout: Layout):  # noqa: ANN202 -- RecordKind, kept light
+    if not layout.is_multi or layout.record_type is None:
+        return layout.kind()
+    s, n = layout.record_type
+    tag = rec[s - 1:s - 1 + n].decode("ascii", "replace")
+    for k in layout.kinds:
+        if k.match == tag:
+            return k
+    return layout.kinds[0]

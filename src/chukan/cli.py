@@ -1,0 +1,255 @@
+"""The ``chukan`` command line: a thin layer over the library.
+
+Exit codes: 0 success; 1 problems found in the data; 2 usage, layout or file errors.
+Output is written so that a cp932 Windows console shows it (characters it cannot show
+are replaced, never crash the command).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
+
+import click
+import polars as pl
+
+from chukan.codec import schema_of
+from chukan.errors import ChukanError, DataError
+from chukan.layout import Field, Layout, available_layouts, load_layout
+from chukan.read import read_batches
+from chukan.report import Report
+from chukan.write import write
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+_PROGRESS_MIN_BYTES = 8 << 20  # show progress for files of 8 MB or more
+
+
+def _console_safe() -> None:
+    """Never crash on a character the console's encoding lacks (cp932 on Windows)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"chukan: {message}", err=True)
+    sys.exit(code)
+
+
+def _layout(name: str) -> Layout:
+    try:
+        return load_layout(name)
+    except ChukanError as exc:
+        _fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="chukan")
+def main() -> None:
+    """chukan: byte-exact conversion and validation of municipal data files.
+
+    Exit codes: 0 success, 1 problems in the data, 2 usage or layout error.
+    """
+    _console_safe()
+
+
+def _progress(path: Path, *, enabled: bool | None) -> Any:  # noqa: ANN401 -- click's bar type
+    size = path.stat().st_size
+    show = enabled if enabled is not None else (size >= _PROGRESS_MIN_BYTES and
+                                                sys.stderr.isatty())
+    return click.progressbar(length=size, label=path.name, file=sys.stderr,
+                             show_eta=True) if show else contextlib.nullcontext()
+
+
+def _batches(path: Path, layout: Layout, report: Report | None, record: str | None,
+             batch_size: int, bar: Any) -> Iterator[pl.DataFrame]:  # noqa: ANN401
+    kind = layout.kind(record)
+    per_record = layout.stride if layout.format == "fixed" else \
+        max(1, path.stat().st_size // max(1, _count_lines(path)))
+    for frame in read_batches(path, layout, report=report, record=kind.name if
+                              layout.is_multi else None, batch_size=batch_size):
+        if bar is not None and hasattr(bar, "update"):
+            bar.update(frame.height * per_record)
+        yield frame
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    return max(1, head.count(b"\n")) * max(1, path.stat().st_size // max(1, len(head)))
+
+
+@main.command("read")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--layout", "-l", "layout_name", required=True, help="layout name or TOML path")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="OUT.csv (UTF-8) or OUT.parquet")
+@click.option("--record", help="record kind to read (multi-record layouts)")
+@click.option("--lenient", is_flag=True,
+              help="report problems and keep going (failing values become empty)")
+@click.option("--batch-size", default=100_000, show_default=True,
+              help="records decoded at once (bounds memory)")
+@click.option("--progress/--no-progress", default=None, help="progress bar (default: on a "
+                                                              "terminal, for large files)")
+def read_cmd(file: Path, layout_name: str, output: Path, record: str | None, *,
+             lenient: bool, batch_size: int, progress: bool | None) -> None:
+    """Read FILE with a layout and write it as CSV (UTF-8) or Parquet."""
+    layout = _layout(layout_name)
+    if layout.is_multi and record is None:
+        _fail(f"layout {layout.name} has record kinds "
+              f"{', '.join(k.name for k in layout.kinds)}: choose one with --record")
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        _fail("the output must end in .csv or .parquet")
+    report = Report() if lenient else None
+    rows = 0
+    try:
+        with _progress(file, enabled=progress) as bar, output.open("wb") as fh:
+            sink = _Sink(fh, suffix)
+            for frame in _batches(file, layout, report, record, batch_size, bar):
+                sink.add(frame)
+                rows += frame.height
+            sink.close(schema_of(layout.kind(record).fields))
+    except DataError as exc:
+        output.unlink(missing_ok=True)
+        _fail(f"{exc}\n(use --lenient to collect every problem and keep going)", EXIT_DATA)
+    except ChukanError as exc:
+        output.unlink(missing_ok=True)
+        _fail(str(exc))
+    click.echo(f"{file} → {output}: {rows} records ({layout.name})")
+    _finish(report)
+
+
+class _Sink:
+    """Appends batches to a CSV or Parquet file."""
+
+    def __init__(self, fh: BinaryIO, suffix: str) -> None:
+        self.fh, self.suffix = fh, suffix
+        self.writer: Any = None
+        self.first = True
+
+    def add(self, frame: pl.DataFrame) -> None:
+        if self.suffix == ".csv":
+            frame.write_csv(self.fh, include_header=self.first)
+        else:
+            import pyarrow.parquet as pq  # noqa: PLC0415 -- only for Parquet output
+
+            table = frame.to_arrow()
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.fh, table.schema)
+            self.writer.write_table(table)
+        self.first = False
+
+    def close(self, schema: dict[str, pl.DataType]) -> None:
+        if self.first:  # no records at all: still write the columns
+            self.add(pl.DataFrame(schema=schema))
+        if self.writer is not None:
+            self.writer.close()
+
+
+def _finish(report: Report | None) -> None:
+    if report is None:
+        return
+    if report.problems:
+        click.echo(report.summary(), err=True)
+        for problem in report.problems[:20]:
+            click.echo(f"  {problem}", err=True)
+        if len(report.problems) > 20:
+            click.echo(f"  … and {len(report.problems) - 20} more", err=True)
+    if not report.ok:
+        sys.exit(EXIT_DATA)
+
+
+@main.command("write")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--layout", "-l", "layout_name", required=True, help="layout name or TOML path")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--record", help="record kind (multi-record layouts)")
+@click.option("--lenient", is_flag=True,
+              help="report values that do not fit and write them as padding")
+def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, *,
+              lenient: bool) -> None:
+    """Write SOURCE (a CSV or Parquet file with the layout's columns) in a layout."""
+    layout = _layout(layout_name)
+    kind = layout.kind(record) if not layout.is_multi or record else None
+    if kind is None:
+        _fail("multi-record layouts are written from Python (chukan.write_records)")
+    schema = schema_of(kind.fields)
+    suffix = source.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            df = pl.read_parquet(source)
+        elif suffix == ".csv":
+            # the layout decides the types: codes and ids keep their leading zeros
+            df = pl.read_csv(source, schema_overrides=schema, infer_schema=False)
+            df = df.with_columns([pl.col(c).cast(t) for c, t in schema.items()
+                                  if c in df.columns])
+        else:
+            _fail("the source must end in .csv or .parquet")
+    except pl.exceptions.PolarsError as exc:
+        _fail(f"cannot read {source}: {exc}")
+    report = Report() if lenient else None
+    try:
+        n = write(df, output, layout, record=record, report=report)
+    except DataError as exc:
+        _fail(f"{exc}\n(nothing was written; use --lenient to write the rest)", EXIT_DATA)
+    except ChukanError as exc:
+        _fail(str(exc))
+    click.echo(f"{source} → {output}: {n} records ({layout.name})")
+    _finish(report)
+
+
+@main.command("inspect")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--layout", "-l", "layout_name", help="show the first records field by field")
+@click.option("-n", "--records", "count", default=3, show_default=True)
+def inspect_cmd(file: Path, layout_name: str | None, count: int) -> None:
+    """Guess a file's encoding, terminator and record length; with a layout, show the
+    first records with their field boundaries."""
+    from chukan._inspect import describe, show_records  # noqa: PLC0415 -- chardet is slow
+
+    head = file.open("rb").read(1 << 20)
+    for line in describe(head, file.stat().st_size):
+        click.echo(line)
+    if layout_name:
+        layout = _layout(layout_name)
+        for line in show_records(head, layout, count):
+            click.echo(line)
+
+
+@main.command("layouts")
+@click.argument("name", required=False)
+def layouts_cmd(name: str | None) -> None:
+    """List the layouts chukan can find, or show one layout's fields."""
+    if name is None:
+        found = available_layouts()
+        if not found:
+            click.echo("no layouts found (set CHUKAN_LAYOUT_PATH)")
+        for layout_name, path in sorted(found.items()):
+            click.echo(f"{layout_name:<40} {path}")
+        return
+    layout = _layout(name)
+    click.echo(f"{layout.name}: {layout.title}")
+    click.echo(f"  format={layout.format} encoding={layout.encoding} "
+               f"record_length={layout.record_length} terminator={layout.terminator}")
+    for kind in layout.kinds:
+        if layout.is_multi:
+            click.echo(f"  [{kind.name}] record type {kind.match!r} {kind.label}")
+        for f in kind.fields:
+            click.echo("    " + _field_line(f, layout))
+    types = Counter(f.type for k in layout.kinds for f in k.fields)
+    click.echo("  " + ", ".join(f"{t}: {c}" for t, c in sorted(types.items())))
+
+
+def _field_line(f: Field, layout: Layout) -> str:
+    where = f"{f.start:>4}-{f.end:<4}" if layout.format == "fixed" else "     "
+    extra = {"text": f.chars, "decimal": f"{f.storage} scale={f.scale}",
+             "date": f.format or "", "code": f.table.name if f.table else ""}.get(f.type, "")
+    req = " required" if f.required else ""
+    return f"{where} {f.length:>4} {f.type:<8} {f.name:<24} {f.label} {extra}{req}".rstrip()
