@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 import polars as pl
 
+from chukan._kernel import _UNDEFINED_RE
 from chukan.codec import column_names, parse_field
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
         if wanted is not None and not set(column_names(f)) & wanted:
             continue
         values = raw[cname]
-        bad = values.str.contains("\ufffd", literal=True).fill_null(value=False)
+        bad = values.str.contains(_UNDEFINED_RE).fill_null(value=False)
         _cells(ctx, f, bad.to_numpy(), "invalid-bytes", values, records, offsets, _problem)
         values = values.set(bad, None)  # type: ignore[arg-type]
         frame, failures = parse_field(f, values, fixed=False)

@@ -104,7 +104,7 @@ _HIGH = np.uint64(0x8080808080808080)
 
 def column_flags(matrix: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_],
                                                           npt.NDArray[np.bool_]]:
-    """For each byte position of the records: does any record hold a byte of 0x80 or
+    r"""For each byte position of the records: does any record hold a byte of 0x80 or
     more there, and does any hold a control byte (below 0x20, or 0x7F)?
 
     Computed eight bytes at a time over the whole block (SWAR on uint64 words, three

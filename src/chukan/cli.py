@@ -214,7 +214,8 @@ def inspect_cmd(file: Path, layout_name: str | None, count: int) -> None:
     first records with their field boundaries."""
     from chukan._inspect import describe, show_records  # noqa: PLC0415 -- chardet is slow
 
-    head = file.open("rb").read(1 << 20)
+    with file.open("rb") as fh:
+        head = fh.read(1 << 20)
     for line in describe(head, file.stat().st_size):
         click.echo(line)
     if layout_name:

@@ -6,15 +6,15 @@ numpy arithmetic over byte matrices. None loops over records in Python.
 
 >>> parse_field(_f("date", 7, format="GYYMMDD"), pl.Series(["4310430", "5010501", "3250000"]))[0]
 shape: (3, 2)
-┌────────────┬────────────────┐
-│ d          ┆ d_partial      │
-│ ---        ┆ ---            │
-│ date       ┆ str            │
-╞════════════╪════════════════╡
-│ 2019-04-30 ┆ null           │
-│ 2019-05-01 ┆ null           │
-│ null       ┆ 1950-00-00     │
-└────────────┴────────────────┘
+┌────────────┬────────────┐
+│ d          ┆ d_partial  │
+│ ---        ┆ ---        │
+│ date       ┆ str        │
+╞════════════╪════════════╡
+│ 2019-04-30 ┆ null       │
+│ 2019-05-01 ┆ null       │
+│ null       ┆ 1950-00-00 │
+└────────────┴────────────┘
 """
 
 from __future__ import annotations
@@ -230,8 +230,9 @@ def parse_field(f: Field, raw: pl.Series, *, fixed: bool = True
     ``fixed`` says whether widths are bytes of a fixed record (digits must fill them) or
     a CSV maximum in characters. Failing rows come back null, listed in the failures.
 
-    >>> df, fails = parse_field(_f("integer", 5), pl.Series(["-0012", "00 7x", None]))
-    >>> df["d"].to_list(), [(x.code, x.mask.to_list()) for x in fails]
+    >>> df, fails = parse_field(_f("integer", 5, signed=True),
+    ...                         pl.Series(["-0012", "00 7x", None]))
+    >>> df["d"].to_list(), [(x.code, x.mask.tolist()) for x in fails]
     ([-12, None, None], [('not-integer', [False, True, False])])
     """
     name = f.name
@@ -501,7 +502,7 @@ for _i in range(10):
 def parse_number(f: Field, mat: npt.NDArray[np.uint8]) -> tuple[pl.DataFrame, list[Failure]]:
     """Parse an ``integer`` or a display / zoned ``decimal`` field from its bytes.
 
-    >>> df, _ = parse_number(_f("integer", 5), np.frombuffer(b"-0012  -12", np.uint8
+    >>> df, _ = parse_number(_f("integer", 5, signed=True), np.frombuffer(b"-0012  -12", np.uint8
     ...                                                      ).reshape(2, 5))
     >>> df["d"].to_list()
     [-12, -12]

@@ -44,8 +44,8 @@ Every problem is reported at once, with a "did you mean" hint:
 Traceback (most recent call last):
 ...
 chukan.errors.LayoutError: 2 layout problem(s):
-  - <string>: field[0].type: unknown field type 'digit' (did you mean 'digits'?)
   - <string>: field[0].lenght: unknown key (did you mean 'length'?)
+  - <string>: field[0].type: unknown field type 'digit' (did you mean 'digits'?)
 """
 
 from __future__ import annotations
@@ -595,13 +595,16 @@ def _parse_fields(raw: list[Any], prefix: str, checker: _Checker, fmt: str,
     fields: list[Field] = []
     names: set[str] = set()
     next_start = 1
+    complete = True  # positions are only checked when every field could be read
     for i, item in enumerate(raw):
         where = f"{prefix}[{i}]"
         if not isinstance(item, dict):
             checker.add(where, None, "must be a table")
+            complete = False
             continue
         f = _parse_field(item, where, checker, fmt, next_start, base)
         if f is None:
+            complete = False
             continue
         if f.name in names:
             checker.add(where, "name", f"duplicate field name {f.name!r}")
@@ -617,7 +620,7 @@ def _parse_fields(raw: list[Any], prefix: str, checker: _Checker, fmt: str,
                             "cover it with a filler")
             next_start = f.start + f.length
         fields.append(f)
-    if fmt == "fixed" and record_length and fields:
+    if fmt == "fixed" and record_length and fields and complete:
         end = next_start - 1
         if end > record_length:
             checker.add(prefix, None, f"fields run to byte {end}, past record_length "

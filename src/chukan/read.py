@@ -321,30 +321,38 @@ def _report_rows(ctx: _Context, block: _Block, f: Field, mask: npt.NDArray[np.bo
                          value=value(raw) if value else text, message=message))
 
 
+def _is_half(ch: str) -> bool:
+    return (" " <= ch <= "~") or ("\uff61" <= ch <= "\uff9f")
+
+
 def _locate(code: str, raw: bytes, f: Field, enc: str) -> tuple[int, str]:
     """Byte offset inside the field of what went wrong, refining the code where the
     bytes tell more (a NUL is a ``nul-byte``; a lead byte at the end is a ``dbcs-split``)."""
-    if code == "control-char":
-        i = next(k for k, b in enumerate(raw) if b < 0x20 or b == 0x7F)
-        return i, "nul-byte" if raw[i] == 0 else code
+    binary = f.type == "decimal" and f.storage == "packed"
+    control = next((k for k, b in enumerate(raw) if b < 0x20 or b == 0x7F), None)
+    if control is not None and not binary:
+        return control, "nul-byte" if raw[control] == 0 else "control-char"
     if code == "invalid-bytes":
         try:
             text = raw.decode(enc)
         except UnicodeDecodeError as exc:
-            if exc.start == len(raw) - 1 and exc.reason.startswith(("incomplete", "unexpected end")):
+            if exc.start == len(raw) - 1 and exc.reason.startswith(("incomplete",
+                                                                    "unexpected end")):
                 return exc.start, "dbcs-split"
             return exc.start, code
         # decoded, but to a character CP932 leaves undefined (0x80, 0xA0, 0xFD–0xFF)
-        bad = next(k for k, ch in enumerate(text) if ch in "\x80\uf8f0\uf8f1\uf8f2\uf8f3")
+        bad = next((k for k, ch in enumerate(text) if ch in "\x80\uf8f0\uf8f1\uf8f2\uf8f3"),
+                   0)
         return len(text[:bad].encode(enc)), code
-    if code in ("halfwidth-in-fullwidth", "fullwidth-in-halfwidth", "not-digits"):
+    checks = {
+        "halfwidth-in-fullwidth": lambda ch: ch != " " and _is_half(ch),
+        "fullwidth-in-halfwidth": lambda ch: not _is_half(ch),
+        "not-digits": lambda ch: not ("0" <= ch <= "9"),
+    }
+    if code in checks:
         text = raw.decode(enc, "replace")
-        for k, ch in enumerate(text):
-            half = ch.isascii() and ch.isprintable() or "\uff61" <= ch <= "\uff9f"
-            if (code == "halfwidth-in-fullwidth" and half and ch != " ") or \
-                    (code == "fullwidth-in-halfwidth" and not half) or \
-                    (code == "not-digits" and not ch.isdigit() or not ch.isascii()):
-                return len(text[:k].encode(enc, "replace")), code
+        k = next((k for k, ch in enumerate(text) if checks[code](ch)), 0)
+        return len(text[:k].encode(enc, "replace")), code
     return 0, code
 
 

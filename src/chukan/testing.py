@@ -129,8 +129,8 @@ def field_values(f: Field, layout: Layout) -> SearchStrategy[Any]:
     else:
         msg = f"no values for {f.type}"
         raise ValueError(msg)
-    if f.required:
-        return base
+    if f.required or (f.type == "decimal" and f.storage == "packed"):
+        return base  # packed decimals have no empty form
     return st.one_of(st.none(), base)
 
 
@@ -198,7 +198,7 @@ def record_frames(draw: DrawFn, layout: Layout, kind: RecordKind | None = None,
                   max_rows: int = 8) -> pl.DataFrame:
     """A DataFrame of one record kind (the layout's only kind by default)."""
     k = kind or layout.kind()
-    n = draw(st.integers(0, max_rows))
+    n = draw(st.integers(1, max_rows))  # no records at all is an "empty-file" problem
     columns: dict[str, list[Any]] = {}
     schema: dict[str, pl.DataType] = {}
     for f in k.fields:
@@ -279,7 +279,8 @@ def layouts(draw: DrawFn, *, formats: tuple[str, ...] = ("fixed", "csv")) -> Lay
     """Random valid layouts: fixed (any terminator) or CSV, in any supported encoding."""
     fmt = draw(st.sampled_from(formats))
     encoding = draw(st.sampled_from(["cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig"]))
-    n = draw(st.integers(1, 8))
+    # a one-column CSV cannot tell a row holding one empty value from a blank line
+    n = draw(st.integers(1 if fmt == "fixed" else 2, 8))
     fields: list[Field] = []
     start = 1
     for i in range(n):

@@ -166,6 +166,9 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             values = df.select(unscaled(pl.col(f.name), f.scale)).to_series()
             too_big = (values.abs() >= 10 ** f.precision).fill_null(value=False)
             neg = (values < 0).fill_null(value=False) & (not f.signed)
+            # a packed field has no empty form: a null would silently become zero
+            _report(problems, f, layout, stride, first_row, values.is_null().to_numpy(),
+                    "required-missing", "パック10進数は空にできません", values)
             _report(problems, f, layout, stride, first_row, too_big.to_numpy(),
                     "width-overflow", f"{f.precision}桁を超えています", values)
             _report(problems, f, layout, stride, first_row, neg.to_numpy(), "not-decimal",

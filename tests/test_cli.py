@@ -1,0 +1,128 @@
+"""The command line: conversions both ways, inspect, layouts, exit codes, and output that
+survives a cp932 console."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+from click.testing import CliRunner
+from helpers import FIXTURES, KOJIN, ZENGIN
+
+from chukan.cli import main
+
+KOJIN_DAT = str(FIXTURES / "vendor-a" / "juki-kojin.dat")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_read_to_csv_and_write_back_gives_the_same_bytes(tmp_path: Path) -> None:
+    csv, dat = tmp_path / "k.csv", tmp_path / "k.dat"
+    code, out, _ = run("read", KOJIN_DAT, "--layout", KOJIN, "-o", str(csv))
+    assert code == 0, out
+    assert "5 records" in out
+    assert pl.read_csv(csv, infer_schema=False)["atena_no"][0] == "0000000001"
+    code, out, _ = run("write", str(csv), "--layout", KOJIN, "-o", str(dat))
+    assert code == 0, out
+    assert dat.read_bytes() == Path(KOJIN_DAT).read_bytes()
+
+
+def test_read_to_parquet_and_back(tmp_path: Path) -> None:
+    pq, dat = tmp_path / "k.parquet", tmp_path / "k.dat"
+    assert run("read", KOJIN_DAT, "-l", KOJIN, "-o", str(pq))[0] == 0
+    assert pl.read_parquet(pq).schema["seinengappi"] == pl.Date
+    assert run("write", str(pq), "-l", KOJIN, "-o", str(dat))[0] == 0
+    assert dat.read_bytes() == Path(KOJIN_DAT).read_bytes()
+
+
+def test_bad_data_exits_1_and_says_where(tmp_path: Path) -> None:
+    bad = str(FIXTURES / "bad" / "not-digits.dat")
+    code, _, err = run("read", bad, "-l", KOJIN, "-o", str(tmp_path / "x.csv"))
+    assert code == 1
+    assert "record 2" in err and "宛名番号" in err and "not-digits" in err
+    assert not (tmp_path / "x.csv").exists()
+    code, _, err = run("read", bad, "-l", KOJIN, "-o", str(tmp_path / "x.csv"), "--lenient")
+    assert code == 1
+    assert "not-digits: 1" in err
+    assert pl.read_csv(tmp_path / "x.csv", infer_schema=False).height == 3
+
+
+def test_layout_errors_exit_2(tmp_path: Path) -> None:
+    code, _, err = run("read", KOJIN_DAT, "-l", "no/such", "-o", str(tmp_path / "x.csv"))
+    assert code == 2
+    assert "no layout or table named 'no/such'" in err
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[layout]\nname = "x"\nformat = "fixd"\n', encoding="utf-8")
+    code, _, err = run("read", KOJIN_DAT, "-l", str(broken), "-o", str(tmp_path / "x.csv"))
+    assert code == 2
+    assert "did you mean 'fixed'" in err
+
+
+def test_write_reports_overflow_and_writes_nothing(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    rows = run("read", KOJIN_DAT, "-l", KOJIN, "-o", str(src))
+    assert rows[0] == 0
+    table = pl.read_csv(src, infer_schema=False).with_columns(
+        pl.lit("山田" * 20).alias("shimei_kanji"))
+    table.write_csv(src)
+    code, _, err = run("write", str(src), "-l", KOJIN, "-o", str(tmp_path / "o.dat"))
+    assert code == 1
+    assert "width-overflow" in err
+    assert not (tmp_path / "o.dat").exists()
+
+
+def test_inspect_guesses_and_shows_field_boundaries() -> None:
+    code, out, _ = run("inspect", KOJIN_DAT, "--layout", KOJIN, "-n", "1")
+    assert code == 0
+    assert "encoding: cp932" in out
+    assert "terminator: crlf" in out
+    assert "record length: 200 bytes × 5" in out
+    assert "宛名番号" in out and "|0000000001|" in out
+
+
+def test_inspect_multi_record_file() -> None:
+    code, out, _ = run("inspect", str(FIXTURES / "zengin" / "kouza-furikae.dat"), "-l",
+                       ZENGIN, "-n", "6")
+    assert code == 0
+    assert "[trailer]" in out and "[end]" in out
+
+
+def test_layouts_lists_and_shows() -> None:
+    code, out, _ = run("layouts")
+    assert code == 0 and KOJIN in out and ZENGIN in out
+    code, out, _ = run("layouts", KOJIN)
+    assert code == 0
+    assert "宛名番号" in out and "GYYMMDD" in out
+
+
+def test_output_survives_a_cp932_console() -> None:
+    """Windows consoles use cp932: characters it lacks (外字 here is fine, 𠮷 is not) must
+    not crash the command."""
+    env = {**os.environ, "PYTHONIOENCODING": "cp932"}
+    bad_name = FIXTURES.parent / "tests" / "data-cp932-console.dat"
+    try:
+        bad_name.write_bytes("0000000001".encode() + "𠮷".encode("utf-8") + b"\n")
+        layout = FIXTURES.parent / "tests" / "data-utf8.toml"
+        layout.write_text('[layout]\nname = "t"\nformat = "fixed"\nencoding = "utf-8"\n'
+                          'record_length = 14\nterminator = "lf"\n[[field]]\nname = "a"\n'
+                          'length = 10\ntype = "digits"\n[[field]]\nname = "b"\nlength = 4\n'
+                          'type = "text"\n', encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "chukan", "inspect", str(bad_name),
+                               "-l", str(layout)], env=env, capture_output=True, check=False)
+    finally:
+        bad_name.unlink(missing_ok=True)
+        (FIXTURES.parent / "tests" / "data-utf8.toml").unlink(missing_ok=True)
+    assert done.returncode == 0, done.stderr.decode("cp932", "replace")
+    assert "0000000001".encode() in done.stdout
+
+
+def test_version_and_help() -> None:
+    assert run("--version")[0] == 0
+    code, out, _ = run("--help")
+    assert code == 0 and "Exit codes" in out

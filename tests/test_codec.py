@@ -1,0 +1,235 @@
+"""Value codecs against slow, obviously-correct references: eras on every day from
+1868 to 2100, packed and zoned decimals, the kernel's decoding and byte-class flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chukan
+from chukan._kernel import ColumnSpec, column_flags, extract
+from chukan.codec import era_of, pack_packed, unpack_packed
+
+ERAS = [("明治", dt.date(1868, 1, 1)), ("大正", dt.date(1912, 7, 30)),
+        ("昭和", dt.date(1926, 12, 25)), ("平成", dt.date(1989, 1, 8)),
+        ("令和", dt.date(2019, 5, 1))]
+CODES = {"明治": "1", "大正": "2", "昭和": "3", "平成": "4", "令和": "5"}
+#: days that belong to two eras (the emperor died that day; the new era began at once)
+SHARED = {dt.date(1912, 7, 30): "明治", dt.date(1926, 12, 25): "大正"}
+
+ERA_LAYOUT = """
+[layout]
+name = "t/era"
+format = "fixed"
+encoding = "cp932"
+record_length = 7
+terminator = "lf"
+[[field]]
+name = "d"
+length = 7
+type = "date"
+format = "GYYMMDD"
+eras = "eras/1digit"
+"""
+
+
+def reference_era(day: dt.date) -> tuple[str, int]:
+    """The era a writer uses: the last one begun on or before the day."""
+    name, start = [(n, s) for n, s in ERAS if s <= day][-1]
+    return name, day.year - start.year + 1
+
+
+def all_days() -> list[dt.date]:
+    first, last = dt.date(1868, 1, 1), dt.date(2100, 12, 31)
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def test_era_of_matches_the_reference_on_every_day() -> None:
+    for day in all_days():
+        assert era_of(day) == reference_era(day), day
+
+
+def test_writing_and_reading_era_dates_on_every_day(tmp_path: Path) -> None:
+    layout = chukan.loads_layout(ERA_LAYOUT)
+    days = all_days()
+    out = tmp_path / "eras.dat"
+    chukan.write(pl.DataFrame({"d": days}, schema={"d": pl.Date}), out, layout)
+    lines = out.read_bytes().split(b"\n")[:-1]
+    expected = []
+    for day in days:
+        era, year = reference_era(day)
+        expected.append(f"{CODES[era]}{year:02d}{day.month:02d}{day.day:02d}".encode())
+    assert lines == expected
+    assert chukan.read(out, layout)["d"].to_list() == days
+
+
+def test_shared_days_read_under_either_era() -> None:
+    layout = chukan.loads_layout(ERA_LAYOUT)
+    raw = b"1450730\n2010730\n2151225\n3011225\n"
+    assert chukan.read(raw, layout)["d"].to_list() == [dt.date(1912, 7, 30)] * 2 + \
+        [dt.date(1926, 12, 25)] * 2
+
+
+def test_every_day_outside_its_era_is_an_error() -> None:
+    """For each era, the days just outside it, spelled in it, are era-range errors."""
+    layout = chukan.loads_layout(ERA_LAYOUT)
+    bad = []
+    for i, (name, start) in enumerate(ERAS):
+        before = start - dt.timedelta(days=1)
+        if name != "明治" and before.year >= start.year:
+            bad.append((name, start, before))
+        if i + 1 < len(ERAS):
+            end = ERAS[i + 1][1] if ERAS[i + 1][1] in SHARED else \
+                ERAS[i + 1][1] - dt.timedelta(days=1)
+            bad.append((name, start, end + dt.timedelta(days=1)))
+    raw = b"".join(f"{CODES[n]}{d.year - s.year + 1:02d}{d.month:02d}{d.day:02d}\n".encode()
+                   for n, s, d in bad)
+    report = chukan.Report()
+    chukan.read(raw, layout, report=report)
+    assert [p.code for p in report] == ["era-range"] * len(bad)
+    assert [p.record for p in report] == list(range(1, len(bad) + 1))
+
+
+@given(st.integers(-(10 ** 17 - 1), 10 ** 17 - 1), st.integers(1, 9))
+def test_packed_decimal_against_reference(value: int, width: int) -> None:
+    digits = 2 * width - 1
+    value = value % (10 ** digits) * (1 if value >= 0 else -1)
+    hexed = str(abs(value)).rjust(digits, "0") + ("D" if value < 0 else "C")
+    raw = bytes.fromhex(hexed)
+    packed = pack_packed(np.array([value], dtype=np.int64), width, signed=True)
+    assert packed.tobytes() == raw
+    values, bad_digits, bad_sign = unpack_packed(np.frombuffer(raw, np.uint8).reshape(1, -1))
+    assert (int(values[0]), bool(bad_digits[0]), bool(bad_sign[0])) == (value, False, False)
+
+
+def test_packed_sign_nibbles() -> None:
+    rows = np.array([[0x12, 0x3C], [0x12, 0x3D], [0x12, 0x3F], [0x12, 0x3A], [0x1A, 0x3C]],
+                    dtype=np.uint8)
+    values, bad_digits, bad_sign = unpack_packed(rows)
+    assert values[:3].tolist() == [123, -123, 123]
+    assert bad_sign.tolist() == [False, False, False, True, False]
+    assert bad_digits.tolist() == [False, False, False, False, True]
+
+
+ZONED = """
+[layout]
+name = "t/zoned"
+format = "fixed"
+encoding = "cp932"
+record_length = 5
+terminator = "lf"
+[[field]]
+name = "z"
+length = 5
+type = "decimal"
+storage = "zoned"
+signed = true
+scale = 1
+"""
+
+
+@given(st.lists(st.integers(-99999, 99999), min_size=1, max_size=20))
+def test_zoned_decimal_against_reference(values: list[int]) -> None:
+    def reference(v: int) -> bytes:
+        digits = str(abs(v)).rjust(5, "0")
+        punch = ("}JKLMNOPQR" if v < 0 else "{ABCDEFGHI")[int(digits[-1])]
+        return (digits[:-1] + punch).encode()
+
+    raw = b"".join(reference(v) + b"\n" for v in values)
+    layout = chukan.loads_layout(ZONED)
+    got = chukan.read(raw, layout)["z"].to_list()
+    assert [int(g.scaleb(1)) for g in got] == values
+
+
+CHARS = "あア亜山髙﨑①～ ｱｲﾞABC12-\u3000\ue000"
+
+
+@given(st.lists(st.text(alphabet=CHARS, max_size=6), min_size=1, max_size=30),
+       st.sampled_from(["text", "fullwidth"]))
+def test_kernel_against_per_value_decoding(values: list[str], kind: str) -> None:
+    """The kernel cuts padding on bytes and decodes a column at once; the reference
+    decodes each value by itself and strips it."""
+    width = 14
+    encoded = []
+    for v in values:
+        raw = v.encode("cp932")[:width]
+        try:
+            raw.decode("cp932")
+        except UnicodeDecodeError:
+            raw = raw[:-1]
+        pad = b" " * (width - len(raw))
+        encoded.append(raw + pad)
+    matrix = np.frombuffer(b"".join(encoded), dtype=np.uint8).reshape(len(values), width)
+    got = extract(matrix, [ColumnSpec(0, width, kind)], "cp932")[0]  # type: ignore[arg-type]
+    padding = " \u3000" if kind == "fullwidth" else " "
+    expected = []
+    for raw in encoded:
+        text = raw.decode("cp932").rstrip(" ")
+        if kind == "fullwidth" and not any(c in text for c in " ｱｲﾞABC12-"):
+            text = text.rstrip(padding)
+        expected.append(text or None)
+    if kind == "fullwidth":  # half-width content makes the value an error row anyway
+        keep = [i for i, raw in enumerate(encoded)
+                if not any(c in raw.decode("cp932").rstrip() for c in " ｱｲﾞABC12-")]
+        assert [got.values[i] for i in keep] == [expected[i] for i in keep]
+    else:
+        assert got.values.to_list() == expected
+
+
+@given(st.binary(min_size=0, max_size=400), st.integers(1, 23), st.integers(0, 3))
+def test_column_flags_against_reference(data: bytes, width: int, gap: int) -> None:
+    stride = width + gap
+    n = len(data) // stride
+    if n == 0:
+        return
+    buf = np.frombuffer(data[: n * stride], dtype=np.uint8).reshape(n, stride)
+    matrix = buf[:, :width]
+    high, ctrl = column_flags(matrix)
+    assert high.tolist() == (matrix >= 0x80).any(axis=0).tolist()
+    assert ctrl.tolist() == ((matrix < 0x20) | (matrix == 0x7F)).any(axis=0).tolist()
+
+
+@pytest.mark.parametrize(("fmt", "raw", "value"), [
+    ("YYYYMMDD", b"20240229", dt.date(2024, 2, 29)),
+    ("YYYY-MM-DD", b"2024-02-29", dt.date(2024, 2, 29)),
+    ("YYMMDD", b"491231", dt.date(2049, 12, 31)),
+    ("YYMMDD", b"500101", dt.date(1950, 1, 1)),
+    ("GGYYMMDD", b"05010501", dt.date(2019, 5, 1)),
+    ("YYYYMM", b"202402", "2024-02"),
+    ("YYYY-MM", b"1950-00", "1950-00"),
+])
+def test_every_date_format(fmt: str, raw: bytes, value: object) -> None:
+    width = len(raw)
+    eras = 'eras = "eras/2digit"\n' if fmt == "GGYYMMDD" else ""
+    pivot = "pivot = 50\n" if fmt == "YYMMDD" else ""
+    layout = chukan.loads_layout(f"""
+[layout]
+name = "t/d"
+format = "fixed"
+encoding = "cp932"
+record_length = {width}
+terminator = "lf"
+[[field]]
+name = "d"
+length = {width}
+type = "date"
+format = "{fmt}"
+{eras}{pivot}""")
+    assert chukan.read(raw + b"\n", layout)["d"].to_list() == [value]
+
+
+def test_leap_years() -> None:
+    layout = chukan.loads_layout(ERA_LAYOUT.replace("GYYMMDD", "YYYYMMDD")
+                                 .replace("length = 7", "length = 8")
+                                 .replace("record_length = 7", "record_length = 8")
+                                 .replace('eras = "eras/1digit"', ""))
+    report = chukan.Report()
+    df = chukan.read(b"20000229\n19000229\n20240229\n21000229\n", layout, report=report)
+    assert df["d"].to_list() == [dt.date(2000, 2, 29), None, dt.date(2024, 2, 29), None]
+    assert [p.record for p in report] == [2, 4]

@@ -1,0 +1,103 @@
+"""CSV layouts: any encoding, quoted fields, header rows, bad rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from helpers import FIXTURES, KOJIN_CSV
+
+import chukan
+from chukan import Report, loads_layout
+
+CSV = """
+[layout]
+name = "t/csv"
+format = "csv"
+encoding = "{enc}"
+terminator = "lf"
+header = {header}
+[[field]]
+name = "no"
+label = "番号"
+length = 5
+type = "digits"
+[[field]]
+name = "name"
+label = "氏名"
+length = 4
+type = "text"
+[[field]]
+name = "born"
+label = "生年月日"
+length = 8
+type = "date"
+format = "YYYYMMDD"
+"""
+
+
+def layout(enc: str = "cp932", *, header: bool = True) -> chukan.Layout:
+    return loads_layout(CSV.format(enc=enc, header=str(header).lower()))
+
+
+def test_cp932_csv_with_quotes_header_and_embedded_newline() -> None:
+    df = chukan.read(FIXTURES / "vendor-a" / "juki-kojin.csv", KOJIN_CSV)
+    assert df["atena_no"].to_list() == ["0000000001", "0000000002", "0000000004",
+                                        "0000000005"]
+    assert df["biko"].to_list() == ["転入, 2020年", '"愛称" あり', "改行を\r\n含む備考", "～"]
+    assert df["shimei_kanji"][2] == "髙橋　次郎"
+    assert df["seinengappi_partial"][2] == "1950-00-00"
+    assert df["kazei_gaku"].to_list() == [1234567, -500, None, 0]
+
+
+@pytest.mark.parametrize("enc", ["cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig"])
+def test_encodings(enc: str) -> None:
+    text = "no,name,born\n00012,山田,19991231\n"
+    raw = text.encode("utf-8-sig" if enc == "utf-8-sig" else enc)
+    df = chukan.read(raw, layout(enc))
+    assert df.row(0) == ("00012", "山田", dt.date(1999, 12, 31), None)
+
+
+def test_header_may_hold_labels() -> None:
+    df = chukan.read("番号,氏名,生年月日\n1,A,\n".encode("cp932"), layout())
+    assert df["no"].to_list() == ["1"]
+
+
+def test_header_that_matches_nothing_is_reported() -> None:
+    report = Report()
+    chukan.read(b"x,y,z\n1,A,\n", layout(), report=report)
+    assert [p.code for p in report] == ["csv-header"]
+
+
+def test_row_with_wrong_column_count() -> None:
+    report = Report()
+    df = chukan.read(b"no,name,born\n1,A,\n2,B\n3,C,20000101,extra\n4,D,\n", layout(),
+                     report=report)
+    assert [(p.code, p.record) for p in report] == [("csv-columns", 2), ("csv-columns", 3)]
+    assert df["no"].to_list() == ["1", "4"]
+
+
+def test_value_longer_than_its_character_count() -> None:
+    report = Report()
+    chukan.read("no,name,born\n1,山田太郎花,\n".encode("cp932"), layout(), report=report)
+    assert [(p.code, p.field, p.record) for p in report] == [("width-overflow", "name", 1)]
+
+
+def test_invalid_bytes_in_a_csv_cell() -> None:
+    report = Report()
+    df = chukan.read(b"no,name,born\n1,\xff\xfe,\n", layout(), report=report)
+    assert [(p.code, p.field) for p in report] == [("invalid-bytes", "name")]
+    assert df["name"].to_list() == [None]
+
+
+def test_bom_in_a_cp932_csv_is_reported() -> None:
+    report = Report()
+    chukan.read(b"\xef\xbb\xbfno,name,born\n1,A,\n", layout(), report=report)
+    assert [p.code for p in report] == ["bom-unexpected"]
+
+
+def test_batches_of_a_csv(tmp_path: pytest.TempPathFactory) -> None:
+    rows = "".join(f"{i:05d},A,\n" for i in range(250))
+    raw = ("no,name,born\n" + rows).encode("cp932")
+    sizes = [b.height for b in chukan.read_batches(raw, layout(), batch_size=100)]
+    assert sizes == [100, 100, 50]
