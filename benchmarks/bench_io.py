@@ -164,7 +164,7 @@ def generate(path: Path, n: int) -> None:
     path.write_bytes(matrix.tobytes())
 
 
-def best(fn, repeat: int) -> tuple[float, object]:  # noqa: ANN001
+def best(fn, repeat: int) -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeat):
         out = None
@@ -228,14 +228,12 @@ def main() -> None:
     mb = len(data) / 1e6
     print(f"generated {args.records:,} records, {mb:.1f} MB in {time.perf_counter() - t:.1f} s")
 
-    t_dec, text = best(lambda: data.decode("cp932"), args.repeat)
-    t_enc, _ = best(lambda: text.encode("cp932"), args.repeat)  # type: ignore[union-attr]
-    del text
-    t_read, df = best(lambda: chukan.read(path, layout), args.repeat)
+    t_dec, decoded = best(lambda: data.decode("cp932"), args.repeat)
+    t_enc, _ = best(lambda: decoded.encode("cp932"), args.repeat)  # type: ignore[attr-defined]
+    t_read, frame = best(lambda: chukan.read(path, layout), args.repeat)
     out = tmp / "out.dat"
-    t_write, _ = best(lambda: chukan.write(df, out, layout), args.repeat)  # type: ignore[arg-type]
+    t_write, _ = best(lambda: chukan.write(frame, out, layout), args.repeat)  # type: ignore[arg-type]
     identical = out.read_bytes() == data
-    del df
 
     sub = data[: args.subset * layout.stride]
     sub_mb = len(sub) / 1e6

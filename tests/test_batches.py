@@ -8,11 +8,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from helpers import FIXTURES, KOJIN, NOUZEI, kojin_records, put
 from polars.testing import assert_frame_equal
 
 import chukan
 from chukan import _kernel
+from helpers import FIXTURES, KOJIN, NOUZEI, kojin_records, put
 
 
 def big_file(tmp_path: Path, copies: int = 40) -> Path:
@@ -58,7 +58,7 @@ def test_scan_decodes_only_the_selected_columns(tmp_path: Path,
     seen: list[tuple[int, int]] = []
     original = _kernel.extract
 
-    def spy(matrix, specs, encoding):  # noqa: ANN001, ANN202
+    def spy(matrix, specs, encoding):
         seen.extend((s.offset, s.length) for s in specs)
         return original(matrix, specs, encoding)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import polars as pl
 from click.testing import CliRunner
-from helpers import FIXTURES, KOJIN, ZENGIN
 
 from chukan.cli import main
+from helpers import FIXTURES, KOJIN, ZENGIN
 
 KOJIN_DAT = str(FIXTURES / "vendor-a" / "juki-kojin.dat")
 
@@ -107,7 +107,7 @@ def test_output_survives_a_cp932_console() -> None:
     env = {**os.environ, "PYTHONIOENCODING": "cp932"}
     bad_name = FIXTURES.parent / "tests" / "data-cp932-console.dat"
     try:
-        bad_name.write_bytes("0000000001".encode() + "𠮷".encode("utf-8") + b"\n")
+        bad_name.write_bytes(b"0000000001" + "𠮷".encode() + b"\n")
         layout = FIXTURES.parent / "tests" / "data-utf8.toml"
         layout.write_text('[layout]\nname = "t"\nformat = "fixed"\nencoding = "utf-8"\n'
                           'record_length = 14\nterminator = "lf"\n[[field]]\nname = "a"\n'
@@ -119,7 +119,7 @@ def test_output_survives_a_cp932_console() -> None:
         bad_name.unlink(missing_ok=True)
         (FIXTURES.parent / "tests" / "data-utf8.toml").unlink(missing_ok=True)
     assert done.returncode == 0, done.stderr.decode("cp932", "replace")
-    assert "0000000001".encode() in done.stdout
+    assert b"0000000001" in done.stdout
 
 
 def test_version_and_help() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from helpers import FIXTURES, KOJIN_CSV
 
 import chukan
 from chukan import Report, loads_layout
+from helpers import FIXTURES, KOJIN_CSV
 
 CSV = """
 [layout]
@@ -96,7 +96,7 @@ def test_bom_in_a_cp932_csv_is_reported() -> None:
     assert [p.code for p in report] == ["bom-unexpected"]
 
 
-def test_batches_of_a_csv(tmp_path: pytest.TempPathFactory) -> None:
+def test_batches_of_a_csv() -> None:
     rows = "".join(f"{i:05d},A,\n" for i in range(250))
     raw = ("no,name,born\n" + rows).encode("cp932")
     sizes = [b.height for b in chukan.read_batches(raw, layout(), batch_size=100)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import KOJIN, KOJIN_CSV, NOUZEI, ZENGIN
 
 import chukan
 from chukan import LayoutError, LayoutNotFoundError, load_layout, loads_layout
 from chukan.layout import available_layouts
+from helpers import KOJIN, KOJIN_CSV, NOUZEI, ZENGIN
 
 HEAD = """
 [layout]

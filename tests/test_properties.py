@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 import pytest
-from helpers import KOJIN, KOJIN_CSV, NOUZEI, ZENGIN
 from hypothesis import given
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -17,6 +16,10 @@ from polars.testing import assert_frame_equal
 import chukan
 from chukan.layout import Layout, available_layouts
 from chukan.testing import frames, layouts, record_frames
+from helpers import KOJIN, KOJIN_CSV, NOUZEI, ZENGIN
+
+if TYPE_CHECKING:
+    import polars as pl
 
 SINGLE = [KOJIN, NOUZEI, KOJIN_CSV]
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from helpers import FIXTURES, KOJIN, NOUZEI, ZENGIN, kojin_bytes, kojin_records, put
 
 import chukan
 from chukan import DataError, Report
+from helpers import FIXTURES, KOJIN, NOUZEI, ZENGIN, kojin_bytes, kojin_records, put
 
 STRIDE = 202
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from helpers import FIXTURES, KOJIN, KOJIN_CSV, NOUZEI, ZENGIN
 
 import chukan
 from chukan import DataError, Report, UsageError, loads_layout
+from helpers import FIXTURES, KOJIN, KOJIN_CSV, NOUZEI, ZENGIN
 
 TINY = """
 [layout]
@@ -71,7 +71,7 @@ def test_values_are_padded_by_bytes_in_the_target_encoding(tmp_path: Path) -> No
     chukan.write(df, out, tiny("euc_jp"))
     assert out.read_bytes() == b"0012" + "山A".encode("euc_jp") + b"   \n"
     chukan.write(df, out, tiny("utf-8"))
-    assert out.read_bytes() == b"0012" + "山A".encode("utf-8") + b"  \n"
+    assert out.read_bytes() == b"0012" + "山A".encode() + b"  \n"
 
 
 def test_full_width_padding_is_u3000_then_a_space_for_an_odd_byte(tmp_path: Path) -> None:

@@ -117,11 +117,12 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
     utf8 = text.encode("utf-8")
     keep = list(range(len(starts)))
     try:
+        schema = dict.fromkeys(names, pl.String)
         raw = pl.read_csv(utf8, has_header=False, separator=layout.delimiter,
-                          quote_char=layout.quote, schema=dict.fromkeys(names, pl.String)) if utf8.strip() else \
-            pl.DataFrame(schema=dict.fromkeys(names, pl.String))
+                          quote_char=layout.quote, schema=schema) if utf8.strip() else \
+            pl.DataFrame(schema=schema)
         if raw.height != len(starts):
-            raise pl.exceptions.ComputeError("row count differs")  # noqa: TRY301
+            raise pl.exceptions.ComputeError("row count differs")
     except (pl.exceptions.ComputeError, pl.exceptions.ShapeError):
         # Slow path, only for a chunk with a broken row: find it with the csv module.
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter,
@@ -149,7 +150,7 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
         values = raw[cname]
         bad = values.str.contains(_UNDEFINED_RE).fill_null(value=False)
         _cells(ctx, f, bad.to_numpy(), "invalid-bytes", values, records, offsets, _problem)
-        values = values.set(bad, None)  # type: ignore[arg-type]
+        values = values.set(bad, None)
         frame, failures = parse_field(f, values, fixed=False)
         for x in failures:
             _cells(ctx, f, x.mask, x.code, values, records, offsets, _problem,

@@ -1,22 +1,26 @@
-"""What ``chukan inspect`` says about a file: encoding, terminator, record length, and
+r"""What ``chukan inspect`` says about a file: encoding, terminator, record length, and
 the first records cut at a layout's field boundaries.
 
->>> head = "山田\\r\\n髙橋\\r\\n".encode("cp932")
->>> [line for line in describe(head, len(head)) if line.startswith(("encoding", "terminator"))]
-['encoding: cp932 (uses characters Shift_JIS lacks: NEC/IBM extensions)', 'terminator: crlf (2 records seen)']
+>>> head = "山田\r\n髙橋\r\n".encode("cp932")
+>>> for line in describe(head, len(head)):
+...     if line.startswith(("encoding", "terminator")):
+...         print(line)
+encoding: cp932 (uses characters Shift_JIS lacks: NEC/IBM extensions)
+terminator: crlf (2 records seen)
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from chukan.layout import Layout
+    from chukan.layout import Layout, RecordKind
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -45,11 +49,11 @@ def guess_encoding(data: bytes) -> tuple[str, str]:
         return "utf-8", "valid UTF-8"
     cp932, sjis, euc = (_decodes(body, e) for e in ("cp932", "shift_jis", "euc_jp"))
     if cp932 and not sjis:
-        arr = np.frombuffer(body, dtype=np.uint8)
-        gaiji = int(np.count_nonzero((arr >= 0xF0) & (arr <= 0xF9)))
+        text = body.decode("cp932", "replace")
+        gaiji = sum(1 for ch in text if "\ue000" <= ch <= "\ue757")
         why = "uses characters Shift_JIS lacks: NEC/IBM extensions"
         if gaiji:
-            why += f" or 外字 (up to {gaiji} user-defined-area lead bytes F0–F9)"
+            why += f"; {gaiji} 外字 in the user-defined area (F040–F9FC)"
         return "cp932", why
     if cp932 and sjis:
         return "cp932", "valid Shift_JIS too; cp932 is the safe superset (note 〜 vs ～)"
@@ -89,13 +93,18 @@ def show_records(head: bytes, layout: Layout, count: int) -> Iterator[str]:
     enc = "utf-8" if layout.encoding == "utf-8-sig" else layout.encoding
     body = head[len(_BOM):] if head.startswith(_BOM) else head
     if layout.format == "csv":
-        text = body.decode(enc, "replace").splitlines()
-        start = 1 if layout.header else 0
-        names = [f.name for f in layout.fields if f.type != "filler"]
-        for i, line in enumerate(text[start:start + count], 1):
-            yield f"record {i}:"
-            for name, value in zip(names, line.split(layout.delimiter), strict=False):
-                yield f"  {name:<24} {value}"
+        rows = csv.reader(io.StringIO(body.decode(enc, "replace"), newline=""),
+                          delimiter=layout.delimiter, quotechar=layout.quote)
+        fields = [f for f in layout.fields if f.type != "filler"]
+        for i, row in enumerate(rows):
+            if i == 0 and layout.header:
+                continue
+            number = i if layout.header else i + 1
+            if number > count:
+                break
+            yield f"record {number}:"
+            for f, value in zip(fields, row, strict=False):
+                yield f"  {_pad(f.label or f.name, 14)} {f.name:<20} |{value}|"
         return
     stride = layout.stride
     for i in range(count):
@@ -104,17 +113,23 @@ def show_records(head: bytes, layout: Layout, count: int) -> Iterator[str]:
             break
         kind = _kind_of(rec, layout)
         yield f"record {i + 1} (byte {i * stride}){f' [{kind.name}]' if layout.is_multi else ''}:"
-        cut = []
+        cut: list[str] = []
         for f in kind.fields:
             raw = rec[f.offset:f.end]
             text = "" if f.storage == "packed" else raw.decode(enc, "replace")
             cut.append(text)
             hexed = raw.hex(" ") if len(raw) <= 12 else raw[:12].hex(" ") + " …"
-            yield f"  {f.start:>4}-{f.end:<4} {f.label or f.name:<12} {hexed:<38} |{text}|"
+            yield f"  {f.start:>4}-{f.end:<4} {_pad(f.label or f.name, 14)} {hexed:<38} |{text}|"
         yield "  " + "|".join(cut)
 
 
-def _kind_of(rec: bytes, layout: Layout):  # noqa: ANN202 -- RecordKind, kept light
+def _pad(text: str, width: int) -> str:
+    """Left-align by display columns: a full-width character takes two."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - shown)
+
+
+def _kind_of(rec: bytes, layout: Layout) -> RecordKind:
     if not layout.is_multi or layout.record_type is None:
         return layout.kind()
     s, n = layout.record_type

@@ -104,8 +104,9 @@ _HIGH = np.uint64(0x8080808080808080)
 
 def column_flags(matrix: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_],
                                                           npt.NDArray[np.bool_]]:
-    r"""For each byte position of the records: does any record hold a byte of 0x80 or
-    more there, and does any hold a control byte (below 0x20, or 0x7F)?
+    r"""Per byte position, whether any record holds a byte of 0x80 or more there.
+
+    And, second, whether any record holds a control byte there (below 0x20, or 0x7F).
 
     Computed eight bytes at a time over the whole block (SWAR on uint64 words, three
     reductions), which is far cheaper than a pass per field.
@@ -133,7 +134,8 @@ def column_flags(matrix: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_],
 
         def fold(a: npt.NDArray[np.uint64], how: str) -> npt.NDArray[np.bool_]:
             b = a.view(np.uint8).reshape(per, stride)[:, :width] & 0x80
-            return (b == 0).any(axis=0) if how == "clear" else (b != 0).any(axis=0)
+            found: npt.NDArray[np.bool_] = (b == 0) if how == "clear" else (b != 0)
+            return np.asarray(found.any(axis=0), dtype=bool)
 
         high = fold(hi, "set")
         ctrl = fold(lt20, "clear") | fold(is7f, "set")
@@ -225,10 +227,10 @@ def _text_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec, codec: str, *,
     values = string_series(n, offsets, data, (lengths > 0) & ~control)
     if s.kind == "fullwidth" and pair is None:  # UTF-8: U+3000 is three bytes
         values = values.str.strip_chars_end("\u3000")
-        values = values.set(values == "", None)  # type: ignore[arg-type]
+        values = values.set(values == "", None)
     if any(u in text for u in _UNDEFINED):
         invalid = values.str.contains(_UNDEFINED_RE).fill_null(value=False).to_numpy()
-        values = values.set(pl.Series(invalid), None)  # type: ignore[arg-type]
+        values = values.set(pl.Series(invalid), None)
     return RawColumn(values, control, invalid)
 
 
@@ -238,18 +240,19 @@ def _content_lengths(col: npt.NDArray[np.uint8], pair: bytes | None
     byte), and, given the two bytes of U+3000 (full-width fields), whole U+3000
     characters counted from the field's start (a full-width field holds only
     double-byte characters, so they are aligned)."""
-    n, w = col.shape
+    w = col.shape[1]
     # last non-space position + 1, as a max over position numbers (fast on small ints)
     ranks = np.arange(1, w + 1, dtype=np.uint16 if w > 255 else np.uint8)
-    last = ((col != 0x20) * ranks).max(axis=1)
+    last: npt.NDArray[np.int64] = ((col != 0x20) * ranks).max(axis=1).astype(np.int64)
     if pair is None or w < 2:
-        return last.astype(np.int64)
+        return last
     half = w // 2
     pairs = col[:, : 2 * half].view(np.uint16)  # native order: compare with both bytes
     pad = np.frombuffer(pair, dtype=np.uint16)[0]
     spaces = np.frombuffer(b"  ", dtype=np.uint16)[0]
     content = ((pairs != pad) & (pairs != spaces)) * ranks[:half]
-    return np.minimum(last, 2 * content.max(axis=1).astype(np.int64))
+    return np.asarray(np.minimum(last, 2 * content.max(axis=1).astype(np.int64)),
+                      dtype=np.int64)
 
 
 def string_series(n: int, offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8],

@@ -28,34 +28,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from chukan.layout import CodeTable, Field, load_code_table
+from chukan._eras import ERA_ENDS, ERA_STARTS
+from chukan.layout import Field, load_code_table
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
 
     import numpy.typing as npt
 
 # --------------------------------------------------------------------------------------
 # Eras
 
-#: First day of each era. 明治元年 is taken as the whole of 1868 (the lunisolar calendar
-#: used before 1873 is not modelled).
-ERA_STARTS: Mapping[str, dt.date] = {
-    "明治": dt.date(1868, 1, 1),
-    "大正": dt.date(1912, 7, 30),
-    "昭和": dt.date(1926, 12, 25),
-    "平成": dt.date(1989, 1, 8),
-    "令和": dt.date(2019, 5, 1),
-}
-#: Last day of each era. 大正 and 昭和 began on the day the previous emperor died, so that
-#: day belongs to both eras; 平成 and 令和 began the day after the previous era ended.
-ERA_ENDS: Mapping[str, dt.date] = {
-    "明治": dt.date(1912, 7, 30),
-    "大正": dt.date(1926, 12, 25),
-    "昭和": dt.date(1989, 1, 7),
-    "平成": dt.date(2019, 4, 30),
-    "令和": dt.date(9999, 12, 31),
-}
 _ERA_ORDER = tuple(ERA_STARTS)
 
 
@@ -141,13 +123,13 @@ codecs.register_error("chukan-ibm", _ibm_error_handler)
 
 
 def prepare_for_encoding(values: pl.Series, encoding: str, duplicates: str) -> pl.Series:
-    """Swap characters whose CP932 bytes depend on the duplicate policy for markers that
+    r"""Swap characters whose CP932 bytes depend on the duplicate policy for markers that
     :func:`encode_text` turns into the IBM rows (only for ``cp932`` with policy ``ibm``).
 
     >>> encode_text(prepare_for_encoding(pl.Series(["髙"]), "cp932", "ibm")[0], "cp932")
-    b'\\xfb\\xfc'
+    b'\xfb\xfc'
     >>> encode_text(prepare_for_encoding(pl.Series(["髙"]), "cp932", "nec")[0], "cp932")
-    b'\\xee\\xe0'
+    b'\xee\xe0'
     """
     if encoding != "cp932" or duplicates != "ibm":
         return values
@@ -278,7 +260,8 @@ def parse_field(f: Field, raw: pl.Series, *, fixed: bool = True
 def _finish(frame: pl.DataFrame, out: list[pl.Expr], fails: list[tuple[str, str, pl.Expr]],
             *, keep_bad: bool = False) -> tuple[pl.DataFrame, list[Failure]]:
     """Evaluate value and failure expressions in one Polars pass."""
-    exprs = out + [m.fill_null(value=False).alias(f"__fail{i}") for i, (_, _, m) in enumerate(fails)]
+    exprs = out + [m.fill_null(value=False).alias(f"__fail{i}")
+                   for i, (_, _, m) in enumerate(fails)]
     result = frame.select(exprs)
     failures = [Failure(code, msg, result[f"__fail{i}"].to_numpy())
                 for i, (code, msg, _) in enumerate(fails)]
@@ -286,7 +269,7 @@ def _finish(frame: pl.DataFrame, out: list[pl.Expr], fails: list[tuple[str, str,
     values = result.select([e.meta.output_name() for e in out])
     if failures and not keep_bad:
         bad = pl.Series(np.logical_or.reduce([x.mask for x in failures]))
-        values = pl.DataFrame({c: values[c].set(bad, None)  # type: ignore[arg-type]
+        values = pl.DataFrame({c: values[c].set(bad, None)
                                for c in values.columns})
     return values, failures
 
@@ -358,7 +341,7 @@ def _days(y: npt.NDArray[np.int32], m: npt.NDArray[np.int32], d: npt.NDArray[np.
     y2, m2, d2 = np.where(ok, y, 2000), np.where(ok, m, 1), np.where(ok, d, 1)
     months = (y2.astype(np.int64) - 1970) * 12 + (m2 - 1)
     first = months.astype("datetime64[M]").astype("datetime64[D]")
-    return (first - _EPOCH).astype(np.int64) + (d2 - 1)
+    return np.asarray((first - _EPOCH).astype(np.int64) + (d2 - 1), dtype=np.int64)
 
 
 def strings_to_matrix(values: pl.Series, width: int) -> npt.NDArray[np.uint8]:
@@ -469,7 +452,7 @@ def parse_date(f: Field, mat: npt.NDArray[np.uint8]) -> tuple[pl.DataFrame, list
         writer_era = np.searchsorted(_ERA_START_YEAR, y, side="right") - 1
         era_form = partial_ok & (era_idx >= 0) & (year_unknown | (writer_era != era_idx))
     date = pl.Series(f.name, days, dtype=pl.Int64).cast(pl.Date)
-    date = date.set(pl.Series(~full_ok), None)  # type: ignore[arg-type]
+    date = date.set(pl.Series(~full_ok), None)
     if not partial_ok.any() and not empty.any():
         # the usual block: every date complete, nothing to spell out
         partial = pl.Series(f"{f.name}_partial", [None] * n, dtype=pl.String)
@@ -478,12 +461,12 @@ def parse_date(f: Field, mat: npt.NDArray[np.uint8]) -> tuple[pl.DataFrame, list
     if era_form.any():
         rows = np.flatnonzero(era_form)
         assert era_idx is not None  # noqa: S101 -- era_form is only set for era formats
-        yy_text = [f"{int(v):02d}" for v in eyear[rows]]  # type: ignore[possibly-undefined]
+        yy_text = [f"{int(v):02d}" for v in eyear[rows]]
         forms = [f"{_ERA_NAMES[era_idx[r]]}{yy}-{int(m[r]):02d}-{int(day[r]):02d}"
                  for r, yy in zip(rows, yy_text, strict=True)]
         partial = partial.scatter(rows, forms)
     if era_idx is not None:
-        zero_rows = np.flatnonzero(partial_ok & all_zero)  # type: ignore[possibly-undefined]
+        zero_rows = np.flatnonzero(partial_ok & all_zero)
         if len(zero_rows):
             partial = partial.scatter(zero_rows, ["0000-00-00"] * len(zero_rows))
     blank = np.flatnonzero(empty)
@@ -551,7 +534,7 @@ def parse_number(f: Field, mat: npt.NDArray[np.uint8]) -> tuple[pl.DataFrame, li
     values = digits @ powers
     values = np.where(neg, -values, values)
     if f.type == "integer":
-        series = pl.Series(f.name, values, dtype=pl.Int64).set(  # type: ignore[arg-type]
+        series = pl.Series(f.name, values, dtype=pl.Int64).set(
             pl.Series(~ok), None)
     else:
         series = decimal_series(f.name, values, ok, f.precision, f.scale)
@@ -664,14 +647,15 @@ def _format_finish(df: pl.DataFrame, text: pl.Expr, fails: list[tuple[str, str, 
 
 def unscaled(c: pl.Expr, scale: int) -> pl.Expr:
     """A Decimal column as the Int64 of its unscaled digits (12.34 at scale 2 → 1234)."""
-    return (c.cast(pl.Decimal(38, scale)) * (10 ** scale)).cast(pl.Int64)
+    scaled: pl.Expr = c.cast(pl.Decimal(38, scale)) * (10 ** scale)
+    return scaled.cast(pl.Int64)
 
 
 def _format_decimal(f: Field, df: pl.DataFrame, c: pl.Expr,
                     fails: list[tuple[str, str, pl.Expr]]) -> tuple[pl.Series, list[Failure]]:
     v = unscaled(c, f.scale)
     mag = v.abs().cast(pl.String)
-    digits = f.precision if f.storage != "packed" else f.precision
+    digits = f.precision
     if not f.signed:
         fails.append(("not-decimal", "負の値は書けません", v < 0))
     if f.storage == "zoned" and f.signed:
@@ -726,8 +710,8 @@ def _format_date(f: Field, df: pl.DataFrame, fails: list[tuple[str, str, pl.Expr
         g = 1 if fmt == "GYYMMDD" else 2
         table = f.eras.codes if f.eras else {}
         to_code: dict[str, str] = {}
-        for code, era in table.items():
-            to_code.setdefault(era, code)
+        for era_code, era_name in table.items():
+            to_code.setdefault(era_name, era_code)
         era = _era_for_date_expr(c)
         code = era.replace_strict(to_code, default=None, return_dtype=pl.String)
         eyear = (y - _era_start_year(era) + 1).cast(pl.String).str.zfill(2)
@@ -776,12 +760,11 @@ def unpack_packed(col: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.int64],
     digits = np.empty((col.shape[0], 2 * col.shape[1] - 1), dtype=np.int64)
     digits[:, 0::2] = hi
     digits[:, 1::2] = lo[:, :-1]
-    bad_digits = (digits > 9).any(axis=1)
-    bad_sign = ~np.isin(sign, (0x0C, 0x0D, 0x0F))
+    bad_digits = np.asarray((digits > 9).any(axis=1), dtype=bool)
+    bad_sign = np.asarray(~np.isin(sign, (0x0C, 0x0D, 0x0F)), dtype=bool)
     powers = 10 ** np.arange(digits.shape[1] - 1, -1, -1, dtype=np.int64)
-    values = np.where(bad_digits[:, None], 0, digits) @ powers
-    values = np.where(sign == 0x0D, -values, values)
-    return values, bad_digits, bad_sign
+    values: npt.NDArray[np.int64] = np.where(bad_digits[:, None], 0, digits) @ powers
+    return np.where(sign == 0x0D, -values, values), bad_digits, bad_sign
 
 
 def pack_packed(values: npt.NDArray[np.int64], width: int, *, signed: bool

@@ -55,6 +55,7 @@ class LayoutError(ChukanError):
     code = "layout-invalid"
 
     def __init__(self, problems: Sequence[LayoutProblem]) -> None:
+        """Keep every problem; the message lists them one per line."""
         self.problems = tuple(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{len(self.problems)} layout problem(s):\n{lines}")
@@ -66,6 +67,7 @@ class LayoutNotFoundError(ChukanError):
     code = "layout-not-found"
 
     def __init__(self, name: str, *, searched: Sequence[str]) -> None:
+        """Name what was looked for and every folder searched."""
         self.name = name
         self.searched = tuple(searched)
         where = ", ".join(self.searched) or "(nowhere)"
@@ -76,6 +78,7 @@ class DataError(ChukanError):
     """Strict reading or writing met a problem in the data; ``problem`` says where."""
 
     def __init__(self, problem: Problem) -> None:
+        """Wrap the problem; the exception's code is the problem's code."""
         self.problem = problem
         self.code = problem.code
         super().__init__(str(problem))

@@ -59,6 +59,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
+from chukan._eras import ERA_STARTS
 from chukan.errors import LayoutError, LayoutNotFoundError, LayoutProblem
 
 if TYPE_CHECKING:
@@ -104,7 +105,8 @@ _ENCODING_ALIASES: Mapping[str, str] = MappingProxyType(
         "utf_8_sig": "utf-8-sig",
     }
 )
-TERMINATOR_BYTES: Mapping[str, bytes] = MappingProxyType({"crlf": b"\r\n", "lf": b"\n", "none": b""})
+TERMINATOR_BYTES: Mapping[str, bytes] = MappingProxyType(
+    {"crlf": b"\r\n", "lf": b"\n", "none": b""})
 #: Largest decimal precision: values are carried as 64-bit integers internally.
 MAX_PRECISION = 18
 
@@ -555,7 +557,8 @@ def _parse_encoding(meta: Mapping[str, Any], checker: _Checker) -> str:
 
 
 def _parse_records(doc: Mapping[str, Any], checker: _Checker, fmt: str, record_length: int,
-                   record_type: tuple[int, int] | None, base: Path | None) -> tuple[RecordKind, ...]:
+                   record_type: tuple[int, int] | None, base: Path | None
+                   ) -> tuple[RecordKind, ...]:
     raw = checker.get(doc, "record", list, "(top)", [])
     kinds: list[RecordKind] = []
     seen_match: dict[str, str] = {}
@@ -647,8 +650,8 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
         checker.add(where, "start", "only for fixed layouts")
     if ftype is None or name is None:
         return None
-    fmt_ = cast("str | None", checker.choice(item, "format", DATE_FORMATS, where, "YYYYMMDD",
-                                             what="date format")) if ftype == "date" else None
+    fmt_ = checker.choice(item, "format", DATE_FORMATS, where, "YYYYMMDD",
+                          what="date format") if ftype == "date" else None
     if ftype != "date" and "format" in item:
         checker.add(where, "format", "only for date fields")
     if length is None and fmt_ is not None:
@@ -748,8 +751,6 @@ def _load_ref(item: Mapping[str, Any], key: str, where: str, checker: _Checker,
 
 
 def _check_eras(eras: CodeTable, fmt: str, where: str, checker: _Checker) -> None:
-    from chukan.codec import ERA_STARTS  # codec imports layout; import late to avoid a cycle
-
     width = 1 if fmt == "GYYMMDD" else 2
     for code, era in eras.codes.items():
         if len(code) != width or not code.isdigit():

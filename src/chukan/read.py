@@ -161,8 +161,8 @@ def _split_fixed(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
                          message=f"最終レコードが{len(tail)}バイトしかありません"
                                  f"(レコード長 {size})"))
     body = arr[:consumed].reshape(n_whole, stride)
-    tail = 1 if final and consumed < len(arr) else 0
-    return _block(body, cur, n_whole, stride), len(arr) if final else consumed, n_whole + tail
+    short = 1 if final and consumed < len(arr) else 0
+    return _block(body, cur, n_whole, stride), len(arr) if final else consumed, n_whole + short
 
 
 def _block(matrix: npt.NDArray[np.uint8], cur: _Cursor, n: int, stride: int) -> _Block:
@@ -186,10 +186,7 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
     content_end = ends - (has_cr if crlf else 0)
     lengths = content_end - starts
     good = lengths == size
-    if crlf:
-        mixed = ~has_cr
-    else:
-        mixed = has_cr & (lengths == size + 1)
+    mixed = ~has_cr if crlf else has_cr & (lengths == size + 1)
     good &= ~mixed
     rec_no = cur.record + np.arange(len(starts), dtype=np.int64)
     for i in np.flatnonzero(~good):
@@ -344,7 +341,7 @@ def _locate(code: str, raw: bytes, f: Field, enc: str) -> tuple[int, str]:
         bad = next((k for k, ch in enumerate(text) if ch in "\x80\uf8f0\uf8f1\uf8f2\uf8f3"),
                    0)
         return len(text[:bad].encode(enc)), code
-    checks = {
+    checks: dict[str, Callable[[str], bool]] = {
         "halfwidth-in-fullwidth": lambda ch: ch != " " and _is_half(ch),
         "fullwidth-in-halfwidth": lambda ch: not _is_half(ch),
         "not-digits": lambda ch: not ("0" <= ch <= "9"),
@@ -566,10 +563,10 @@ def _decode_block(block: _Block, layout: Layout, ctx: _Context, kinds: set[str] 
     for i, k in enumerate(layout.records):
         hit = (tag == np.frombuffer(k.match.encode("ascii"), dtype=np.uint8)).all(axis=1)
         which[hit] = i
-    for i in np.flatnonzero(which < 0):
-        ctx.add(_problem(ctx, "unknown-record-type", record=int(block.records[i]),
-                         offset=int(block.offsets[i]) + rs - 1,
-                         raw=block.matrix[i, rs - 1:rs - 1 + rl].tobytes()))
+    for r in np.flatnonzero(which < 0):
+        ctx.add(_problem(ctx, "unknown-record-type", record=int(block.records[r]),
+                         offset=int(block.offsets[r]) + rs - 1,
+                         raw=block.matrix[r, rs - 1:rs - 1 + rl].tobytes()))
     frames = {}
     for i, k in enumerate(layout.records):
         rows = np.flatnonzero(which == i)

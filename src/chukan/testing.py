@@ -24,19 +24,24 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import polars as pl
 from hypothesis import strategies as st
 
-from chukan.codec import ERA_STARTS, column_names, dtype_of, era_of
+from chukan._eras import ERA_STARTS
+from chukan.codec import column_names, dtype_of, era_of
 from chukan.layout import (
-    DATE_FORMATS,
     DATE_WIDTHS,
+    Chars,
     CodeTable,
+    DateFormat,
     Field,
+    Format,
     Layout,
     RecordKind,
+    Storage,
+    Terminator,
     load_code_table,
 )
 
@@ -61,7 +66,7 @@ def _alphabet(f: Field, encoding: str) -> str:
     full = _FULL_COMMON
     if encoding == "cp932":
         full += _GAIJI
-    elif encoding != "utf-8" and encoding != "utf-8-sig":
+    elif encoding not in ("utf-8", "utf-8-sig"):
         full = "".join(c for c in full if c not in _FULL_CP932_ONLY)
     half = _HALF if encoding in ("cp932", "shift_jis", "utf-8", "utf-8-sig", "euc_jp") else \
         _HALF.translate({ord(c): None for c in _HALF_KANA})
@@ -117,8 +122,7 @@ def field_values(f: Field, layout: Layout) -> SearchStrategy[Any]:
     elif f.type == "integer":
         digits = min(f.length, 18)
         low = -(10 ** (digits - 1) - 1) if f.signed else 0
-        base = st.integers(low, 10 ** digits - 1 if digits < f.length or not f.signed
-                           else 10 ** digits - 1)
+        base = st.integers(low, 10 ** digits - 1)
     elif f.type == "decimal":
         p = f.precision
         bound = 10 ** p - 1
@@ -237,7 +241,7 @@ def _random_field(draw: DrawFn, i: int, fmt: str) -> Field:
     name = f"f{i}"
     required = draw(st.booleans())
     if kind == "text":
-        chars = draw(st.sampled_from(["fullwidth", "halfwidth", "any"]))
+        chars: Chars = draw(st.sampled_from(["fullwidth", "halfwidth", "any"]))
         return Field(name=name, label=f"項目{i}", type="text", length=draw(st.integers(1, 24)),
                      chars=chars, required=required)
     if kind == "digits":
@@ -255,8 +259,8 @@ def _random_field(draw: DrawFn, i: int, fmt: str) -> Field:
                      length=draw(st.integers(2, 12)), signed=draw(st.booleans()),
                      pad=draw(st.sampled_from(["0", " "])), required=required)
     if kind == "decimal":
-        storage = draw(st.sampled_from(["display", "zoned", "packed"] if fmt == "fixed"
-                                       else ["display"]))
+        storage: Storage = draw(st.sampled_from(["display", "zoned", "packed"]
+                                                if fmt == "fixed" else ["display"]))
         length = draw(st.integers(2, 9))
         precision = 2 * length - 1 if storage == "packed" else length
         signed = draw(st.booleans())
@@ -265,7 +269,7 @@ def _random_field(draw: DrawFn, i: int, fmt: str) -> Field:
         return Field(name=name, label=f"項目{i}", type="decimal", length=length,
                      storage=storage, signed=signed, required=required,
                      scale=draw(st.integers(0, min(3, precision))))
-    date_format = draw(st.sampled_from(DATE_FORMATS))
+    date_format: DateFormat = draw(st.sampled_from(get_args(DateFormat)))
     eras = None
     if date_format in ("GYYMMDD", "GGYYMMDD"):
         eras = load_code_table("eras/1digit" if date_format == "GYYMMDD" else "eras/2digit")
@@ -277,7 +281,7 @@ def _random_field(draw: DrawFn, i: int, fmt: str) -> Field:
 @st.composite
 def layouts(draw: DrawFn, *, formats: tuple[str, ...] = ("fixed", "csv")) -> Layout:
     """Random valid layouts: fixed (any terminator) or CSV, in any supported encoding."""
-    fmt = draw(st.sampled_from(formats))
+    fmt: Format = draw(st.sampled_from([f for f in get_args(Format) if f in formats]))
     encoding = draw(st.sampled_from(["cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig"]))
     # a one-column CSV cannot tell a row holding one empty value from a blank line
     n = draw(st.integers(1 if fmt == "fixed" else 2, 8))
@@ -294,8 +298,8 @@ def layouts(draw: DrawFn, *, formats: tuple[str, ...] = ("fixed", "csv")) -> Lay
             f = _with_start(f, start)
             start += f.length
         fields.append(f)
-    terminator = draw(st.sampled_from(["crlf", "lf", "none"] if fmt == "fixed"
-                                      else ["crlf", "lf"]))
+    terminator: Terminator = draw(st.sampled_from(["crlf", "lf", "none"] if fmt == "fixed"
+                                                  else ["crlf", "lf"]))
     return Layout(name="random", format=fmt, encoding=encoding, record_length=start - 1,
                   terminator=terminator, header=draw(st.booleans()) if fmt == "csv" else
                   False, fields=tuple(fields),

@@ -84,16 +84,21 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
     """
     lay = load_layout(layout) if not isinstance(layout, Layout) else layout
     problems: list[Problem] = []
-    mats, order = [], []
+    mats: list[npt.NDArray[np.uint8]] = []
+    order: list[npt.NDArray[np.int64]] = []
+    complete = True
     for kind in lay.kinds:
         df = frames.get(kind.name)
         if df is None or not df.height:
             continue
         check_columns(df, lay, kind)
         mats.append(_fixed_matrix(df, lay, kind, 0, problems))
-        order.append(df["_record"].to_numpy() if "_record" in df.columns else None)
+        if "_record" in df.columns:
+            order.append(df["_record"].to_numpy())
+        else:
+            complete = False
     matrix = np.concatenate(mats) if mats else np.empty((0, lay.stride), dtype=np.uint8)
-    if order and all(o is not None for o in order):
+    if order and complete:
         matrix = matrix[np.argsort(np.concatenate(order), kind="stable")]
     with _atomic(Path(path)) as fh:
         fh.write(matrix.tobytes())
@@ -121,7 +126,7 @@ class _atomic:  # noqa: N801 -- used like a function: with _atomic(path) as fh
         assert self.tmp is not None  # noqa: S101
         self.fh.close()
         if exc_type is None:
-            os.replace(self.tmp, self.path)
+            self.tmp.replace(self.path)
         else:
             self.tmp.unlink(missing_ok=True)
 
@@ -173,7 +178,7 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
                     "width-overflow", f"{f.precision}桁を超えています", values)
             _report(problems, f, layout, stride, first_row, neg.to_numpy(), "not-decimal",
                     "負の値は書けません", values)
-            ok = values.set(too_big | neg, 0).fill_null(0).to_numpy()  # type: ignore[arg-type]
+            ok = values.set(too_big | neg, 0).fill_null(0).to_numpy()
             region[:] = pack_packed(ok.astype(np.int64), f.length, signed=f.signed)
             continue
         text, failures = format_field(f, df, fixed=True)
@@ -195,7 +200,7 @@ def _drop_failures(text: pl.Series, failures: list[Failure], f: Field, layout: L
                    stride: int, first_row: int, problems: list[Problem]) -> pl.Series:
     for x in failures:
         _report(problems, f, layout, stride, first_row, x.mask, x.code, x.message, text)
-        text = text.set(pl.Series(x.mask), None)  # type: ignore[arg-type]
+        text = text.set(pl.Series(x.mask), None)
     return text
 
 
@@ -208,7 +213,7 @@ def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: 
     if ctrl.any():
         _report(problems, f, layout, stride, first_row, ctrl.to_numpy(), "control-char",
                 "制御文字は書けません", text)
-        text = text.set(ctrl, "")  # type: ignore[arg-type]
+        text = text.set(ctrl, "")
     if (text.str.len_bytes() == text.str.len_chars()).all():
         # ASCII: the UTF-8 bytes Polars already holds are the output bytes.
         arr = text.to_arrow()
@@ -226,7 +231,7 @@ def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: 
         bad = _unencodable(prepared, enc)
         _report(problems, f, layout, stride, first_row, bad, "not-representable",
                 f"{enc}で表せない文字があります", text)
-        prepared = prepared.set(pl.Series(bad), "")  # type: ignore[arg-type]
+        prepared = prepared.set(pl.Series(bad), "")
         raw = encode_text(prepared.str.join("\n").item(), enc)
     buf = np.frombuffer(raw, dtype=np.uint8)
     ends = np.flatnonzero(buf == 0x0A)  # never a trail byte, and values hold no LF
@@ -274,7 +279,7 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
         if too_long.any():
             _report(problems, f, layout, 0, 0, too_long.to_numpy(), "width-overflow",
                     f"{f.length}文字を超えています", text)
-            text = text.set(too_long, None)  # type: ignore[arg-type]
+            text = text.set(too_long, None)
         cols[f.name] = prepare_for_encoding(text, enc, layout.cp932_duplicates)
     frame = pl.DataFrame(cols)
     if layout.header_text == "label":
