@@ -216,3 +216,22 @@ def test_era_tables_must_fit_the_format() -> None:
                             'format = "GGYYMMDD"\neras = "eras/1digit"\n'
                             '[[field]]\ntype = "filler"\nlength = 2\n')
     assert any("era code '1' must be 2 digit(s) for GGYYMMDD" in p for p in found)
+
+
+def test_docs_list_every_problem_code() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "layouts.md").read_text(encoding="utf-8")
+    missing = [code for code in chukan.report.CODES if f"`{code}`" not in docs]
+    assert not missing
+
+
+def test_every_code_the_code_raises_is_documented() -> None:
+    import re
+
+    src = Path(chukan.__file__).parent
+    used = set()
+    for path in src.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r'_problem\(ctx, "([a-z0-9-]+)"', text))
+        used |= set(re.findall(r'\("([a-z]+(?:-[a-z0-9]+)+)", "[^"]*[ぁ-んァ-ン一-龥]', text))
+    assert used, "the pattern found nothing"
+    assert used <= set(chukan.report.CODES), used - set(chukan.report.CODES)

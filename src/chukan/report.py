@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "width-overflow": "a value does not fit its field's width (never truncated)",
     "not-representable": "a character that the target encoding cannot represent",
     "csv-columns": "a CSV row with the wrong number of columns",
+    "csv-header": "a CSV header row that holds neither the field names nor the labels",
 }
 
 
