@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -225,8 +226,6 @@ def test_docs_list_every_problem_code() -> None:
 
 
 def test_every_code_the_code_raises_is_documented() -> None:
-    import re
-
     src = Path(chukan.__file__).parent
     used = set()
     for path in src.glob("*.py"):

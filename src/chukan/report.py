@@ -40,7 +40,6 @@ CODES: dict[str, str] = {
     "dbcs-split": "a double-byte character cut by a field boundary",
     "halfwidth-in-fullwidth": "a half-width character in a full-width (全角) field",
     "fullwidth-in-halfwidth": "a full-width character in a half-width (半角) field",
-    "not-ascii": "a non-ASCII byte in a numeric, code or date field",
     "not-digits": "a character other than 0-9 in a digits field",
     "not-integer": "a value that is not an integer",
     "not-decimal": "a value that is not a decimal number of the declared form",
