@@ -19,7 +19,6 @@ shape: (3, 2)
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
@@ -94,55 +93,58 @@ def _nec_selected() -> dict[str, bytes]:
     return found
 
 
-_IBM_BASE = 0xF0000  # plane 15 private use: cannot occur in CP932 text, so safe as markers
+# Each character of that table is swapped, before encoding, for a two-character marker:
+# one of the control characters U+0001–U+0004 (which data never holds: control
+# characters are rejected first) and a printable ASCII character. Encoded, a marker is
+# two bytes, as long as the IBM code it stands for, and its first byte can never be a
+# trail byte, so the IBM bytes are put in its place in one vectorised pass.
+_MARK_FIRST = 0x01
+_MARK_SPAN = 94
 
 
 @cache
-def _ibm_markers() -> tuple[list[str], list[str], dict[int, bytes]]:
+def _ibm_markers() -> tuple[list[str], list[str], npt.NDArray[np.uint8]]:
     table = _nec_selected()
     chars = sorted(table)
-    markers = [chr(_IBM_BASE + i) for i in range(len(chars))]
-    by_marker = {_IBM_BASE + i: table[ch] for i, ch in enumerate(chars)}
-    return chars, markers, by_marker
+    markers = [chr(_MARK_FIRST + i // _MARK_SPAN) + chr(0x21 + i % _MARK_SPAN)
+               for i in range(len(chars))]
+    codes = np.frombuffer(b"".join(table[c] for c in chars), dtype=np.uint8).reshape(-1, 2)
+    return chars, markers, codes
 
 
-def _ibm_error_handler(exc: UnicodeError) -> tuple[bytes, int]:
-    if not isinstance(exc, UnicodeEncodeError):
-        raise exc
-    _, _, by_marker = _ibm_markers()
-    out = bytearray()
-    for ch in exc.object[exc.start:exc.end]:
-        raw = by_marker.get(ord(ch))
-        if raw is None:
-            raise exc
-        out += raw
-    return bytes(out), exc.end
-
-
-codecs.register_error("chukan-ibm", _ibm_error_handler)
-
-
-def prepare_for_encoding(values: pl.Series, encoding: str, duplicates: str) -> pl.Series:
+def prepare_for_encoding(values: pl.Series, encoding: str, duplicates: str
+                         ) -> tuple[pl.Series, bool]:
     r"""Swap characters whose CP932 bytes depend on the duplicate policy for markers that
-    :func:`encode_text` turns into the IBM rows (only for ``cp932`` with policy ``ibm``).
+    :func:`encode_text` turns into the IBM rows (only for ``cp932`` with policy ``ibm``);
+    the flag says whether any marker was placed.
 
-    >>> encode_text(prepare_for_encoding(pl.Series(["髙"]), "cp932", "ibm")[0], "cp932")
-    b'\xfb\xfc'
-    >>> encode_text(prepare_for_encoding(pl.Series(["髙"]), "cp932", "nec")[0], "cp932")
-    b'\xee\xe0'
+    >>> encode_text(*prepare_for_encoding(pl.Series(["髙"]), "cp932", "ibm"), "cp932")
+    b'ûü'
+    >>> encode_text(*prepare_for_encoding(pl.Series(["髙"]), "cp932", "nec"), "cp932")
+    b'îà'
     """
     if encoding != "cp932" or duplicates != "ibm":
-        return values
+        return values, False
     chars, markers, _ = _ibm_markers()
-    pattern = "[" + "".join(chars) + "]"
-    if not values.str.contains(pattern).any():
-        return values
-    return values.str.replace_many(chars, markers)
+    if not values.str.contains("[" + "".join(chars) + "]").any():
+        return values, False
+    return values.str.replace_many(chars, markers), True
 
 
-def encode_text(text: str, encoding: str) -> bytes:
-    """Encode text prepared by :func:`prepare_for_encoding` (strict otherwise)."""
-    return text.encode(encoding, errors="chukan-ibm")
+def encode_text(values: pl.Series | str, marked: bool, encoding: str) -> bytes:
+    """Encode text (a str, or a one-value Series) prepared by :func:`prepare_for_encoding`;
+    raises UnicodeEncodeError for a character the encoding lacks."""
+    text = values if isinstance(values, str) else str(values[0])
+    raw = text.encode(encoding)
+    if not marked:
+        return raw
+    buf = np.frombuffer(raw, dtype=np.uint8).copy()
+    at = np.flatnonzero((buf >= _MARK_FIRST) & (buf < _MARK_FIRST + 4))
+    _, _, codes = _ibm_markers()
+    index = (buf[at].astype(np.int64) - _MARK_FIRST) * _MARK_SPAN + buf[at + 1] - 0x21
+    buf[at] = codes[index, 0]
+    buf[at + 1] = codes[index, 1]
+    return buf.tobytes()
 
 
 # --------------------------------------------------------------------------------------
@@ -366,12 +368,112 @@ def strings_to_matrix(values: pl.Series, width: int) -> npt.NDArray[np.uint8]:
     return out
 
 
+#: Where the digits of each full-date format sit, read as one 8-digit number
+#: (None: a leading "0"), so that one SWAR pass parses them all.
+_DIGIT_POSITIONS: dict[str, tuple[int | None, ...]] = {
+    "YYYYMMDD": (0, 1, 2, 3, 4, 5, 6, 7),
+    "YYYY-MM-DD": (0, 1, 2, 3, 5, 6, 8, 9),
+    "YYMMDD": (None, None, 0, 1, 2, 3, 4, 5),
+    "GYYMMDD": (None, 0, 1, 2, 3, 4, 5, 6),
+    "GGYYMMDD": (0, 1, 2, 3, 4, 5, 6, 7),
+}
+_ZEROS = np.uint64(0x3030303030303030)
+_NIBBLE_HI = np.uint64(0xF0F0F0F0F0F0F0F0)
+
+
+def _eight_digits(mat: npt.NDArray[np.uint8], positions: tuple[int | None, ...]
+                  ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Eight ASCII digits per row as one number, eight bytes at a time (SWAR), and
+    whether every one of them was a digit."""
+    n = mat.shape[0]
+    buf = np.full((n, 8), 0x30, dtype=np.uint8)
+    for k, p in enumerate(positions):
+        if p is not None:
+            buf[:, k] = mat[:, p]
+    x = buf.view("<u8").reshape(n)
+    ok = ((x & _NIBBLE_HI) == _ZEROS) & (((x + np.uint64(0x0606060606060606)) & _NIBBLE_HI)
+                                         == _ZEROS)
+    x = x - _ZEROS  # the first digit is the lowest byte (little-endian view)
+    x = ((x * np.uint64(10)) + (x >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    x = ((x * np.uint64(100)) + (x >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    x = (x * np.uint64(10000)) + (x >> np.uint64(32))
+    return (x & np.uint64(0xFFFFFFFF)).astype(np.int64), ok
+
+
+def _civil_days(y: npt.NDArray[np.int64], m: npt.NDArray[np.int64],
+                d: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's days_from_civil)."""
+    y2 = y - (m <= 2)
+    cycle = y2 // 400
+    yoe = y2 - cycle * 400
+    doy = (153 * np.where(m > 2, m - 3, m + 9) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return np.asarray(cycle * 146097 + doe - 719468, dtype=np.int64)
+
+
+def _fast_dates(f: Field, mat: npt.NDArray[np.uint8]
+                ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Days of the rows that are plainly complete, valid dates; ``ok`` marks them. The
+    rest (不詳, blanks, errors, era boundaries to check) go through the full parser."""
+    fmt = f.format or "YYYYMMDD"
+    value, ok = _eight_digits(mat, _DIGIT_POSITIONS[fmt])
+    if fmt == "YYYY-MM-DD":
+        ok &= (mat[:, 4] == 0x2D) & (mat[:, 7] == 0x2D)
+    m, d = value // 100 % 100, value % 100
+    rest = value // 10000
+    if fmt == "YYMMDD":
+        y = np.where(rest < (f.pivot or 0), 2000 + rest, 1900 + rest)
+    elif fmt in ("GYYMMDD", "GGYYMMDD"):
+        lut = np.full(100, -1, dtype=np.int64)
+        for c, era in (f.eras.codes.items() if f.eras else ()):
+            if c.isdigit() and era in _ERA_NAMES:
+                lut[int(c)] = _ERA_NAMES.index(era)
+        era_idx = lut[rest // 100 % 100]
+        eyear = rest % 100
+        ok &= (era_idx >= 0) & (eyear >= 1)
+        y = _ERA_START_YEAR[np.maximum(era_idx, 0)] + eyear - 1
+    else:
+        y = rest
+        ok &= y >= 1
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    ok &= (m >= 1) & (m <= 12) & (d >= 1)
+    ok &= d <= _DIM[np.clip(m, 0, 12)] + ((m == 2) & leap)
+    days = _civil_days(y, np.clip(m, 1, 12), np.clip(d, 1, 31))
+    if fmt in ("GYYMMDD", "GGYYMMDD"):
+        e = np.maximum(era_idx, 0)
+        ok &= (days >= _ERA_START_DAY[e]) & (days <= _ERA_END_DAY[e])
+    return days, ok
+
+
 def parse_date(f: Field, mat: npt.NDArray[np.uint8]) -> tuple[pl.DataFrame, list[Failure]]:
     """Parse a date field from its bytes (a ``(records, width)`` matrix), in numpy.
 
     Gives the Date column and ``<name>_partial`` (不詳 values, losslessly), or for
-    ``YYYYMM`` / ``YYYY-MM`` a String ``YYYY-MM`` column.
+    ``YYYYMM`` / ``YYYY-MM`` a String ``YYYY-MM`` column. Complete, valid dates take a
+    short path; only the other rows go through the full parser.
     """
+    n = mat.shape[0]
+    if f.format in ("YYYYMM", "YYYY-MM") or n == 0:
+        return _parse_date_full(f, mat)
+    days, ok = _fast_dates(f, mat)
+    date = pl.Series(f.name, days.astype(np.int32)).cast(pl.Date)
+    partial = pl.repeat(None, n, dtype=pl.String, eager=True).alias(f"{f.name}_partial")
+    if ok.all():
+        return pl.DataFrame([date, partial]), []
+    rows = np.flatnonzero(~ok)
+    sub, sub_fails = _parse_date_full(f, mat[rows])
+    date = date.scatter(rows, sub[f.name])
+    partial = partial.scatter(rows, sub[f"{f.name}_partial"])
+    fails = []
+    for x in sub_fails:
+        mask = np.zeros(n, dtype=bool)
+        mask[rows[x.mask]] = True
+        fails.append(Failure(x.code, x.message, mask))
+    return pl.DataFrame([date, partial]), fails
+
+
+def _parse_date_full(f: Field, mat: npt.NDArray[np.uint8]
+                     ) -> tuple[pl.DataFrame, list[Failure]]:
     fmt = f.format or "YYYYMMDD"
     n = mat.shape[0]
     empty = (mat == 0x20).all(axis=1)
@@ -738,6 +840,167 @@ def _format_date(f: Field, df: pl.DataFrame, fails: list[tuple[str, str, pl.Expr
     text = pl.when(c.is_not_null()).then(full).when(partial.is_not_null() & (partial != "")) \
         .then(part).otherwise(None)
     return _format_finish(df, text, fails)
+
+
+# --------------------------------------------------------------------------------------
+# Formatting straight into bytes (fixed-width writing of numbers and dates)
+
+
+def _digit_bytes(values: npt.NDArray[np.int64], width: int) -> npt.NDArray[np.uint8]:
+    """Zero-padded ASCII digits of non-negative integers, one row each."""
+    v = values.astype(np.uint32) if len(values) and values.max() < 2 ** 32 else \
+        values.astype(np.uint64)
+    digits = np.empty((width, len(values)), dtype=np.uint8)  # one digit position a row
+    for k in range(width - 1, -1, -1):
+        v, r = np.divmod(v, 10)
+        digits[k] = r
+    digits += 0x30
+    return np.ascontiguousarray(digits.T)
+
+
+def number_bytes(f: Field, values: pl.Series) -> tuple[npt.NDArray[np.uint8],
+                                                        npt.NDArray[np.bool_], list[Failure]]:
+    """An ``integer`` or display / zoned ``decimal`` column as field bytes, in numpy:
+    ``(matrix, present, failures)``; absent rows (null or failed) are left to padding.
+
+    >>> m, ok, _ = number_bytes(_f("integer", 5, signed=True), pl.Series([-12, 7, None]))
+    >>> [bytes(r) for r in m[ok]]
+    [b'-0012', b'00007']
+    """
+    w = f.length
+    if f.type == "decimal":
+        ints = pl.DataFrame({"v": values}).select(unscaled(pl.col("v"), f.scale)).to_series()
+    else:
+        ints = values.cast(pl.Int64)
+    present = ints.is_not_null().to_numpy()
+    v = ints.fill_null(0).to_numpy().astype(np.int64)
+    neg, mag = v < 0, np.abs(v)
+    fails: list[Failure] = []
+    if not f.signed:
+        _fail(fails, "not-integer" if f.type == "integer" else "not-decimal",
+              "負の値は書けません", neg & present)
+    sign_room = (f.type == "integer" and f.pad != " ") or \
+        (f.type == "decimal" and f.storage == "display" and f.signed)
+    top = np.iinfo(np.int64).max
+
+    def power(k: int) -> int:
+        return 10 ** k if k < 19 else top
+
+    if f.type == "integer":  # a '-' takes one byte of a negative value
+        limit = np.where(neg, power(w - 1), power(w))
+    else:
+        limit = np.full(len(v), power(w - 1) if sign_room else power(w))
+    _fail(fails, "width-overflow", f"{w}桁に収まりません", present & (mag >= limit))
+    bad = np.logical_or.reduce([x.mask for x in fails]) if fails else np.zeros(len(v), bool)
+    present &= ~bad
+    mag = np.where(present, mag, 0)
+    if f.type == "integer" and f.pad == " ":
+        out = _digit_bytes(mag, w)
+        # blank the leading zeros (keeping at least one digit), '-' just before the digits
+        n_digits = 1 + sum((mag >= 10 ** k).astype(np.int64) for k in range(1, w))
+        pos = np.arange(w)
+        first = w - n_digits
+        out[pos < first[:, None]] = 0x20
+        minus = neg & present
+        out[np.flatnonzero(minus), first[minus] - 1] = 0x2D
+    elif sign_room:
+        out = np.empty((len(v), w), dtype=np.uint8)
+        out[:, 1:] = _digit_bytes(mag, w - 1)
+        if f.type == "integer":
+            # zero-padded: '-' takes the first byte of negative values only
+            out[:, 0] = np.where(neg, 0x2D, _digit_bytes(mag // 10 ** (w - 1), 1)[:, 0])
+        else:
+            out[:, 0] = np.where(neg, 0x2D, 0x2B)
+    else:
+        out = _digit_bytes(mag, w)
+        if f.storage == "zoned" and f.signed:
+            last = out[:, -1] - 0x30
+            punch_pos = np.frombuffer(_OVERPUNCH_POS.encode(), dtype=np.uint8)
+            punch_neg = np.frombuffer(_OVERPUNCH_NEG.encode(), dtype=np.uint8)
+            out[:, -1] = np.where(neg, punch_neg[last], punch_pos[last])
+    return out, present, fails
+
+
+def _civil_from_days(days: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64],
+                                                           npt.NDArray[np.int64],
+                                                           npt.NDArray[np.int64]]:
+    """Year, month and day of days since 1970-01-01 (H. Hinnant's civil_from_days)."""
+    z = days + 719468
+    cycle = np.floor_divide(z, 146097)
+    doe = z - cycle * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = np.where(mp < 10, mp + 3, mp - 9)
+    y = yoe + cycle * 400 + (m <= 2)
+    return y, m, d
+
+
+def date_bytes(f: Field, df: pl.DataFrame) -> tuple[npt.NDArray[np.uint8],
+                                                     npt.NDArray[np.bool_], list[Failure]]:
+    """A date field (its Date column and ``_partial``) as field bytes, in numpy; 不詳
+    values and ``YYYY-MM`` strings go through :func:`format_field` row by subset."""
+    fmt = f.format or "YYYYMMDD"
+    n = df.height
+    if fmt in ("YYYYMM", "YYYY-MM"):
+        return _text_bytes_via_format(f, df)
+    date = df[f.name].cast(pl.Date)
+    present = date.is_not_null().to_numpy()
+    days = date.cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64)
+    y, m, d = _civil_from_days(days)
+    fails: list[Failure] = []
+    if fmt in ("GYYMMDD", "GGYYMMDD"):
+        g = 1 if fmt == "GYYMMDD" else 2
+        era = np.searchsorted(_ERA_START_DAY, days, side="right") - 1
+        to_code = np.full(len(_ERA_NAMES), -1, dtype=np.int64)
+        for code, name in (f.eras.codes.items() if f.eras else ()):
+            i = _ERA_NAMES.index(name) if name in _ERA_NAMES else -1
+            if i >= 0 and to_code[i] < 0 and code.isdigit():
+                to_code[i] = int(code)
+        code_of = np.where(era >= 0, to_code[np.maximum(era, 0)], -1)
+        eyear = y - _ERA_START_YEAR[np.maximum(era, 0)] + 1
+        ok = (code_of >= 0) & (eyear >= 1) & (eyear <= 99)
+        _fail(fails, "era-range", "この形式で書けない日付です", present & ~ok)
+        number = np.where(ok, code_of * 1000000 + eyear * 10000 + m * 100 + d, 0)
+        out = _digit_bytes(number, g + 6)
+    elif fmt == "YYMMDD":
+        low = 1900 + (f.pivot or 0)
+        ok = (y >= low) & (y < low + 100)
+        _fail(fails, "bad-date", "この形式で書けない日付です", present & ~ok)
+        out = _digit_bytes(np.where(ok, (y % 100) * 10000 + m * 100 + d, 0), 6)
+    else:
+        ok = (y >= 0) & (y <= 9999)
+        _fail(fails, "bad-date", "この形式で書けない日付です", present & ~ok)
+        out = _digit_bytes(np.where(ok, y * 10000 + m * 100 + d, 0), 8)
+        if fmt == "YYYY-MM-DD":
+            dashed = np.full((n, 10), 0x2D, dtype=np.uint8)
+            dashed[:, [0, 1, 2, 3, 5, 6, 8, 9]] = out
+            out = dashed
+    present &= ok
+    pname = f"{f.name}_partial"
+    if pname in df.columns:
+        rest = np.flatnonzero(~present & df[pname].fill_null("").ne("").to_numpy()
+                              & date.is_null().to_numpy())
+        if len(rest):
+            sub, sub_ok, sub_fails = _text_bytes_via_format(f, df[rest])
+            out[rest[sub_ok]] = sub[sub_ok]
+            present[rest[sub_ok]] = True
+            for x in sub_fails:
+                mask = np.zeros(n, dtype=bool)
+                mask[rest[x.mask]] = True
+                fails.append(Failure(x.code, x.message, mask))
+    return out, present, fails
+
+
+def _text_bytes_via_format(f: Field, df: pl.DataFrame) -> tuple[npt.NDArray[np.uint8],
+                                                                  npt.NDArray[np.bool_],
+                                                                  list[Failure]]:
+    text, fails = format_field(f, df, fixed=True)
+    bad = np.logical_or.reduce([x.mask for x in fails]) if fails else np.zeros(len(text), bool)
+    text = text.set(pl.Series(bad), None)  # type: ignore[arg-type]
+    present = text.is_not_null().to_numpy()
+    return strings_to_matrix(text, f.length), present, fails
 
 
 # --------------------------------------------------------------------------------------

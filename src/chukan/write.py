@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -27,8 +28,10 @@ import polars as pl
 
 from chukan.codec import (
     Failure,
+    date_bytes,
     encode_text,
     format_field,
+    number_bytes,
     pack_packed,
     prepare_for_encoding,
     unscaled,
@@ -68,11 +71,25 @@ def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
         if lay.format == "csv":
             _write_csv(df, fh, lay, problems)
         else:
-            for start in range(0, df.height, _SLICE):
-                part = df.slice(start, _SLICE)
-                fh.write(_fixed_matrix(part, lay, kind, start, problems).tobytes())
+            _write_fixed(df, fh, lay, kind, problems)
         _settle(problems, report, df.height)
     return df.height
+
+
+def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKind,
+                 problems: list[Problem]) -> None:
+    """Format slices of rows two at a time (the codec holds the GIL, numpy and Polars do
+    not, so two threads overlap) and write them in order."""
+    starts = range(0, max(df.height, 1), _SLICE)
+
+    def work(start: int) -> tuple[npt.NDArray[np.uint8], list[Problem]]:
+        found: list[Problem] = []
+        return _fixed_matrix(df.slice(start, _SLICE), layout, kind, start, found), found
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="chukan-write") as pool:
+        for matrix, found in pool.map(work, starts):
+            problems.extend(found)
+            fh.write(memoryview(matrix))
 
 
 def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
@@ -101,7 +118,7 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
     if order and complete:
         matrix = matrix[np.argsort(np.concatenate(order), kind="stable")]
     with _atomic(Path(path)) as fh:
-        fh.write(matrix.tobytes())
+        fh.write(memoryview(np.ascontiguousarray(matrix)))
         _settle(problems, report, matrix.shape[0])
     return int(matrix.shape[0])
 
@@ -157,6 +174,8 @@ def _pad_bytes(f: Field, encoding: str) -> bytes:
 
 def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row: int,
                   problems: list[Problem]) -> npt.NDArray[np.uint8]:
+    """The records of ``df`` as a ``(rows, record + terminator)`` byte matrix: a template
+    row of padding is broadcast, then each field's bytes are copied into their columns."""
     n, stride = df.height, layout.stride
     template = b"".join(_pad_bytes(f, layout.encoding) for f in kind.fields) + \
         layout.terminator_bytes
@@ -181,26 +200,49 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             ok = values.set(too_big | neg, 0).fill_null(0).to_numpy()
             region[:] = pack_packed(ok.astype(np.int64), f.length, signed=f.signed)
             continue
+        if f.type in ("integer", "decimal", "date"):
+            # numbers and dates are formatted straight into ASCII bytes
+            mat, present, failures = number_bytes(f, df[f.name]) if f.type != "date" else \
+                date_bytes(f, df)
+            for x in failures:
+                _report(problems, f, layout, stride, first_row, x.mask, x.code, x.message,
+                        df[f.name])
+            if present.all():
+                region[:] = mat
+            else:
+                region[present] = mat[present]
+            continue
         text, failures = format_field(f, df, fixed=True)
         text = _drop_failures(text, failures, f, layout, stride, first_row, problems)
         data, lengths = _encode_column(text, f, enc, layout, stride, first_row, problems)
         over = lengths > f.length
         if over.any():
             _report(problems, f, layout, stride, first_row, over, "width-overflow",
-                    f"{f.length}バイトに収まりません", text,
-                    lengths=lengths)
+                    f"{f.length}バイトに収まりません", text, lengths=lengths)
             keep = np.repeat(~over, lengths)
             data, lengths = data[keep], np.where(over, 0, lengths)
-        mask = np.arange(f.length) < lengths[:, None]
-        region[mask] = data
+        _place(region, data, lengths)
     return out
+
+
+def _place(region: npt.NDArray[np.uint8], data: npt.NDArray[np.uint8],
+           lengths: npt.NDArray[np.int64]) -> None:
+    """Copy values (concatenated ``data``, each ``lengths`` long) left-aligned into the
+    rows of ``region``, whose padding is already there."""
+    n, w = region.shape
+    if n == 0:
+        return
+    if (lengths == w).all():  # every value fills its field: one straight copy
+        region[:] = data.reshape(n, w)
+        return
+    region[np.arange(w) < lengths[:, None]] = data
 
 
 def _drop_failures(text: pl.Series, failures: list[Failure], f: Field, layout: Layout,
                    stride: int, first_row: int, problems: list[Problem]) -> pl.Series:
     for x in failures:
         _report(problems, f, layout, stride, first_row, x.mask, x.code, x.message, text)
-        text = text.set(pl.Series(x.mask), None)
+        text = text.set(pl.Series(x.mask), None)  # type: ignore[arg-type]
     return text
 
 
@@ -209,35 +251,54 @@ def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: 
                    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """Bytes of every value (concatenated) and each value's byte length."""
     text = text.fill_null("")
-    ctrl = text.str.contains(r"[\x00-\x1F\x7F]")
-    if ctrl.any():
-        _report(problems, f, layout, stride, first_row, ctrl.to_numpy(), "control-char",
-                "制御文字は書けません", text)
-        text = text.set(ctrl, "")
-    if (text.str.len_bytes() == text.str.len_chars()).all():
-        # ASCII: the UTF-8 bytes Polars already holds are the output bytes.
-        arr = text.to_arrow()
-        if hasattr(arr, "combine_chunks"):
-            arr = arr.combine_chunks()
-        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset +
-                                                                    len(arr) + 1]
-        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    data, offsets = _utf8_buffers(text)
+    if not len(data) or data.max() < 0x80:
+        # ASCII: the UTF-8 bytes Polars already holds are the output bytes
+        if len(data) and (data.min() < 0x20 or (data == 0x7F).any()):
+            return _encode_column(_drop_control(text, f, layout, stride, first_row, problems),
+                                  f, enc, layout, stride, first_row, problems)
         return data, np.diff(offsets)
-    prepared = prepare_for_encoding(text, enc, layout.cp932_duplicates)
-    joined = prepared.str.join("\n").item()
+    prepared, marked = prepare_for_encoding(text, enc, layout.cp932_duplicates)
     try:
-        raw = encode_text(joined, enc)
+        raw = encode_text(prepared.str.join("\n"), marked, enc)
     except UnicodeEncodeError:
-        bad = _unencodable(prepared, enc)
+        bad = _unencodable(text, enc)
         _report(problems, f, layout, stride, first_row, bad, "not-representable",
                 f"{enc}で表せない文字があります", text)
-        prepared = prepared.set(pl.Series(bad), "")
-        raw = encode_text(prepared.str.join("\n").item(), enc)
+        return _encode_column(text.set(pl.Series(bad), ""),  # type: ignore[arg-type]
+                              f, enc, layout, stride, first_row, problems)
     buf = np.frombuffer(raw, dtype=np.uint8)
-    ends = np.flatnonzero(buf == 0x0A)  # never a trail byte, and values hold no LF
+    # LF separates values (never a trail byte); any other control byte is in the data
+    if np.count_nonzero(buf < 0x20) != len(text) - 1 or (buf == 0x7F).any():
+        return _encode_column(_drop_control(text, f, layout, stride, first_row, problems),
+                              f, enc, layout, stride, first_row, problems)
+    ends = np.flatnonzero(buf == 0x0A)
     bounds = np.concatenate(([-1], ends, [len(buf)]))
     lengths = np.diff(bounds) - 1
     return buf[buf != 0x0A], lengths.astype(np.int64)
+
+
+def _utf8_buffers(text: pl.Series) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """The UTF-8 bytes and offsets under a String series (no copy of the text)."""
+    arr = text.to_arrow()
+    if hasattr(arr, "combine_chunks"):
+        arr = arr.combine_chunks()
+    arr = arr.cast("large_string")
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset +
+                                                                len(arr) + 1]
+    raw = arr.buffers()[2]
+    data = np.frombuffer(raw, dtype=np.uint8)[offsets[0]:offsets[-1]] if raw is not None \
+        else np.zeros(0, dtype=np.uint8)
+    return data, offsets - offsets[0]
+
+
+def _drop_control(text: pl.Series, f: Field, layout: Layout, stride: int, first_row: int,
+                  problems: list[Problem]) -> pl.Series:
+    """Slow path: report values holding control characters, and write them as padding."""
+    ctrl = text.str.contains(r"[\x00-\x1F\x7F]")
+    _report(problems, f, layout, stride, first_row, ctrl.to_numpy(), "control-char",
+            "制御文字は書けません", text)
+    return text.set(ctrl, "")  # type: ignore[arg-type]
 
 
 def _unencodable(values: pl.Series, enc: str) -> npt.NDArray[np.bool_]:
@@ -245,7 +306,7 @@ def _unencodable(values: pl.Series, enc: str) -> npt.NDArray[np.bool_]:
     out = np.zeros(len(values), dtype=bool)
     for i, v in enumerate(values.to_list()):
         try:
-            encode_text(v, enc)
+            (v or "").encode(enc)
         except UnicodeEncodeError:
             out[i] = True
     return out
@@ -280,15 +341,21 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
             _report(problems, f, layout, 0, 0, too_long.to_numpy(), "width-overflow",
                     f"{f.length}文字を超えています", text)
             text = text.set(too_long, None)
-        cols[f.name] = prepare_for_encoding(text, enc, layout.cp932_duplicates)
+        ctrl = text.str.contains(r"[\x01-\x04]").fill_null(value=False)
+        if ctrl.any():  # these bytes mark duplicate characters while encoding
+            _report(problems, f, layout, 0, 0, ctrl.to_numpy(), "control-char",
+                    "制御文字は書けません", text)
+            text = text.set(ctrl, None)  # type: ignore[arg-type]
+        cols[f.name] = text
     frame = pl.DataFrame(cols)
     if layout.header_text == "label":
         frame = frame.rename({f.name: f.label or f.name for f in fields})
     body = frame.write_csv(include_header=layout.header, separator=layout.delimiter,
                            quote_char=layout.quote,
                            line_terminator="\r\n" if layout.terminator == "crlf" else "\n")
+    prepared, marked = prepare_for_encoding(pl.Series([body]), enc, layout.cp932_duplicates)
     try:
-        fh.write(encode_text(body, enc))
+        fh.write(encode_text(prepared, marked, enc))
     except UnicodeEncodeError:
         for f, column in zip(fields, frame.columns, strict=True):
             bad = _unencodable(frame[column].fill_null(""), enc)
