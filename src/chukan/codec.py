@@ -998,7 +998,7 @@ def _text_bytes_via_format(f: Field, df: pl.DataFrame) -> tuple[npt.NDArray[np.u
                                                                   list[Failure]]:
     text, fails = format_field(f, df, fixed=True)
     bad = np.logical_or.reduce([x.mask for x in fails]) if fails else np.zeros(len(text), bool)
-    text = text.set(pl.Series(bad), None)  # type: ignore[arg-type]
+    text = text.set(pl.Series(bad), None)
     present = text.is_not_null().to_numpy()
     return strings_to_matrix(text, f.length), present, fails
 

@@ -89,7 +89,7 @@ def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKin
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="chukan-write") as pool:
         for matrix, found in pool.map(work, starts):
             problems.extend(found)
-            fh.write(memoryview(matrix))
+            fh.write(matrix.data)
 
 
 def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
@@ -118,7 +118,7 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
     if order and complete:
         matrix = matrix[np.argsort(np.concatenate(order), kind="stable")]
     with _atomic(Path(path)) as fh:
-        fh.write(memoryview(np.ascontiguousarray(matrix)))
+        fh.write(np.ascontiguousarray(matrix).data)
         _settle(problems, report, matrix.shape[0])
     return int(matrix.shape[0])
 
@@ -242,7 +242,7 @@ def _drop_failures(text: pl.Series, failures: list[Failure], f: Field, layout: L
                    stride: int, first_row: int, problems: list[Problem]) -> pl.Series:
     for x in failures:
         _report(problems, f, layout, stride, first_row, x.mask, x.code, x.message, text)
-        text = text.set(pl.Series(x.mask), None)  # type: ignore[arg-type]
+        text = text.set(pl.Series(x.mask), None)
     return text
 
 
@@ -265,7 +265,7 @@ def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: 
         bad = _unencodable(text, enc)
         _report(problems, f, layout, stride, first_row, bad, "not-representable",
                 f"{enc}で表せない文字があります", text)
-        return _encode_column(text.set(pl.Series(bad), ""),  # type: ignore[arg-type]
+        return _encode_column(text.set(pl.Series(bad), ""),
                               f, enc, layout, stride, first_row, problems)
     buf = np.frombuffer(raw, dtype=np.uint8)
     # LF separates values (never a trail byte); any other control byte is in the data
@@ -298,7 +298,7 @@ def _drop_control(text: pl.Series, f: Field, layout: Layout, stride: int, first_
     ctrl = text.str.contains(r"[\x00-\x1F\x7F]")
     _report(problems, f, layout, stride, first_row, ctrl.to_numpy(), "control-char",
             "制御文字は書けません", text)
-    return text.set(ctrl, "")  # type: ignore[arg-type]
+    return text.set(ctrl, "")
 
 
 def _unencodable(values: pl.Series, enc: str) -> npt.NDArray[np.bool_]:
@@ -345,7 +345,7 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
         if ctrl.any():  # these bytes mark duplicate characters while encoding
             _report(problems, f, layout, 0, 0, ctrl.to_numpy(), "control-char",
                     "制御文字は書けません", text)
-            text = text.set(ctrl, None)  # type: ignore[arg-type]
+            text = text.set(ctrl, None)
         cols[f.name] = text
     frame = pl.DataFrame(cols)
     if layout.header_text == "label":
