@@ -192,7 +192,10 @@ def test_column_flags_against_reference(data: bytes, width: int, gap: int) -> No
     matrix = buf[:, :width]
     high, ctrl = column_flags(matrix)
     assert high.tolist() == (matrix >= 0x80).any(axis=0).tolist()
-    assert ctrl.tolist() == ((matrix < 0x20) | (matrix == 0x7F)).any(axis=0).tolist()
+    control = (matrix < 0x20).any(axis=0)
+    delete = (matrix == 0x7F).any(axis=0)
+    # a 0x7F is promised where no byte above it is; the text path finds the others
+    assert ctrl.tolist() == (control | (delete & ~high)).tolist()
 
 
 @pytest.mark.parametrize(("fmt", "raw", "value"), [
@@ -233,3 +236,61 @@ def test_leap_years() -> None:
     df = chukan.read(b"20000229\n19000229\n20240229\n21000229\n", layout, report=report)
     assert df["d"].to_list() == [dt.date(2000, 2, 29), None, dt.date(2024, 2, 29), None]
     assert [p.record for p in report] == [2, 4]
+
+
+NUMBER_FIELDS = [
+    chukan.Field(name="d", label="", type="integer", length=7, signed=True),
+    chukan.Field(name="d", label="", type="integer", length=12, signed=False),
+    chukan.Field(name="d", label="", type="integer", length=18, signed=True, pad=" "),
+    chukan.Field(name="d", label="", type="decimal", length=9, scale=2),
+    chukan.Field(name="d", label="", type="decimal", length=9, scale=2, signed=True),
+    chukan.Field(name="d", label="", type="decimal", length=6, storage="zoned", signed=True),
+]
+
+
+@given(st.sampled_from(NUMBER_FIELDS), st.lists(st.text(alphabet="0123456789-+ {}AJx",
+                                                        min_size=1, max_size=18),
+                                                min_size=1, max_size=30))
+def test_number_short_path_agrees_with_the_full_parser(f: chukan.Field,
+                                                       values: list[str]) -> None:
+    from chukan.codec import _parse_number_full, parse_number
+
+    raw = b"".join(v.rjust(f.length, "0")[-f.length:].encode() for v in values)
+    mat = np.frombuffer(raw, dtype=np.uint8).reshape(len(values), f.length)
+    fast, fast_fails = parse_number(f, mat)
+    full, full_fails = _parse_number_full(f, mat)
+    assert fast[f.name].to_list() == full[f.name].to_list()
+    assert [(x.code, x.mask.tolist()) for x in fast_fails] == \
+        [(x.code, x.mask.tolist()) for x in full_fails]
+
+
+def _spelled(day: dt.date) -> str:
+    """A date in every format at once, cut to the format's width by the test."""
+    era, year = reference_era(day)
+    return f"{day:%Y%m%d}|{day:%Y-%m-%d}|{CODES[era]}{year:02d}{day:%m%d}|" \
+           f"0{CODES[era]}{year:02d}{day:%m%d}|{day:%y%m%d}"
+
+
+_SPELLINGS = {"YYYYMMDD": 0, "YYYY-MM-DD": 1, "GYYMMDD": 2, "GGYYMMDD": 3, "YYMMDD": 4}
+
+
+@given(st.sampled_from(list(_SPELLINGS)),
+       st.lists(st.one_of(st.dates(dt.date(1868, 1, 1), dt.date(2100, 12, 31)).map(_spelled),
+                          st.text(alphabet="0123456789 -", min_size=10, max_size=10),
+                          # days just outside their era, and 不詳 parts
+                          st.sampled_from(["||4310501|04310501|", "||3640108|03640108|",
+                                           "||1450731|01450731|", "19500000|1950-00-00|"
+                                           "3250000|03250000|500000"])),
+                min_size=1, max_size=30))
+def test_date_short_path_agrees_with_the_full_parser(fmt: str, values: list[str]) -> None:
+    from chukan.codec import _f, _parse_date_full, parse_date
+
+    f = _f("date", len(fmt), format=fmt, pivot=50)
+    picked = [v.split("|")[_SPELLINGS[fmt]] if "|" in v else v for v in values]
+    raw = b"".join(v[: f.length].ljust(f.length).encode() for v in picked)
+    mat = np.frombuffer(raw, dtype=np.uint8).reshape(len(values), f.length)
+    fast, fast_fails = parse_date(f, mat)
+    full, full_fails = _parse_date_full(f, mat)
+    assert fast.to_dicts() == full.to_dicts()
+    assert sorted((x.code, x.mask.tolist()) for x in fast_fails) == \
+        sorted((x.code, x.mask.tolist()) for x in full_fails)
