@@ -14,7 +14,16 @@ from hypothesis import strategies as st
 
 import chukan
 from chukan._kernel import ColumnSpec, column_flags, extract
-from chukan.codec import era_of, pack_packed, unpack_packed
+from chukan.codec import (
+    _f,
+    _parse_date_full,
+    _parse_number_full,
+    era_of,
+    pack_packed,
+    parse_date,
+    parse_number,
+    unpack_packed,
+)
 
 ERAS = [("明治", dt.date(1868, 1, 1)), ("大正", dt.date(1912, 7, 30)),
         ("昭和", dt.date(1926, 12, 25)), ("平成", dt.date(1989, 1, 8)),
@@ -253,8 +262,6 @@ NUMBER_FIELDS = [
                                                 min_size=1, max_size=30))
 def test_number_short_path_agrees_with_the_full_parser(f: chukan.Field,
                                                        values: list[str]) -> None:
-    from chukan.codec import _parse_number_full, parse_number
-
     raw = b"".join(v.rjust(f.length, "0")[-f.length:].encode() for v in values)
     mat = np.frombuffer(raw, dtype=np.uint8).reshape(len(values), f.length)
     fast, fast_fails = parse_number(f, mat)
@@ -283,8 +290,6 @@ _SPELLINGS = {"YYYYMMDD": 0, "YYYY-MM-DD": 1, "GYYMMDD": 2, "GGYYMMDD": 3, "YYMM
                                            "3250000|03250000|500000"])),
                 min_size=1, max_size=30))
 def test_date_short_path_agrees_with_the_full_parser(fmt: str, values: list[str]) -> None:
-    from chukan.codec import _f, _parse_date_full, parse_date
-
     f = _f("date", len(fmt), format=fmt, pivot=50)
     picked = [v.split("|")[_SPELLINGS[fmt]] if "|" in v else v for v in values]
     raw = b"".join(v[: f.length].ljust(f.length).encode() for v in picked)

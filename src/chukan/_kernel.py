@@ -196,11 +196,11 @@ def _text_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec, codec: str, *,
     values = string_series(n, offsets, utf8, (lengths > 0) & ~control).str.head(-1)
     if s.kind == "fullwidth" and pair is None:  # UTF-8: U+3000 is three bytes
         values = values.str.strip_chars_end("\u3000")
-        values = values.set(values == "", None)  # type: ignore[arg-type]
+        values = values.set(values == "", None)
     invalid = no_rows
     if any(u in text for u in _UNDEFINED):
         invalid = values.str.contains(_UNDEFINED_RE).fill_null(value=False).to_numpy()
-        values = values.set(pl.Series(invalid), None)  # type: ignore[arg-type]
+        values = values.set(pl.Series(invalid), None)
     return RawColumn(values, control, invalid)
 
 
@@ -210,20 +210,21 @@ def _content_lengths(col: npt.NDArray[np.uint8], pair: bytes | None
     byte), or, given the two bytes of U+3000 (full-width fields), whole U+3000 or
     two-space pairs counted from the field's start (a full-width field holds only
     double-byte characters, so they are aligned) and a lone last space."""
-    n, w = col.shape
+    w = col.shape[1]
     if pair is None or w < 2:
         # last non-space position + 1, as a max over position numbers (fast on small ints)
         ranks = np.arange(1, w + 1, dtype=np.uint16 if w > 255 else np.uint8)
-        return ((col != 0x20) * ranks).max(axis=1).astype(np.int64)
+        return np.asarray(((col != 0x20) * ranks).max(axis=1), dtype=np.int64)
     half = w // 2
     pairs = np.ascontiguousarray(col[:, : 2 * half]).view(np.uint16)  # native byte order
     pad = np.frombuffer(pair, dtype=np.uint16)[0]
     spaces = np.frombuffer(b"  ", dtype=np.uint16)[0]
     ranks = np.arange(1, half + 1, dtype=np.uint16 if half > 255 else np.uint8)
-    content = (((pairs != pad) & (pairs != spaces)) * ranks).max(axis=1).astype(np.int64) * 2
+    content = np.asarray((((pairs != pad) & (pairs != spaces)) * ranks).max(axis=1),
+                         dtype=np.int64) * 2
     if w % 2:  # the odd last byte is padding only when it is a space
         content = np.where(col[:, -1] != 0x20, w, content)
-    return content
+    return np.asarray(content, dtype=np.int64)
 
 
 def string_series(n: int, offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8],

@@ -593,7 +593,7 @@ def _fast_numbers(f: Field, col: npt.NDArray[np.uint8]
     signed_first = f.signed and (f.type == "integer" or f.storage == "display")
     first = 1 if signed_first else 0
     digits = w - first
-    if f.storage == "zoned" and f.signed or digits > 16 or digits < 1:
+    if (f.storage == "zoned" and f.signed) or digits > 16 or digits < 1:
         return None
     value = np.zeros(n, dtype=np.int64)
     ok = np.ones(n, dtype=bool)
@@ -649,7 +649,7 @@ def _number_series(f: Field, value: npt.NDArray[np.int64], ok: npt.NDArray[np.bo
                    ) -> pl.Series:
     if f.type == "integer":
         series = pl.Series(f.name, value, dtype=pl.Int64)
-        return series if ok.all() else series.set(pl.Series(~ok), None)  # type: ignore[arg-type]
+        return series if ok.all() else series.set(pl.Series(~ok), None)
     return decimal_series(f.name, value, ok, f.precision, f.scale)
 
 
