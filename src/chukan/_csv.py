@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 import polars as pl
 
-from chukan._kernel import _UNDEFINED_RE
+from chukan._kernel import UNDEFINED_RE
 from chukan.codec import column_names, parse_field
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from chukan.layout import Layout
+    import numpy.typing as npt
+
+    from chukan.layout import Field, Layout
     from chukan.read import _Context
 
 _CHUNK = 32 << 20  # bytes decoded at once; rows never straddle two chunks
@@ -144,34 +146,32 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
     records = record + rec
     offsets = offset + np.asarray(starts, dtype=np.int64)[rec] if len(rec) else rec
     columns: dict[str, pl.Series] = {}
+
+    def report(f: Field, mask: npt.NDArray[np.bool_], code: str, values: pl.Series,
+               message: str | None = None) -> None:
+        for i in np.flatnonzero(mask):
+            value = values[int(i)]
+            if code == "invalid-bytes":  # the decoded value lost them: show the row's bytes
+                row = int(rec[i])
+                raw = body[starts[row] - base:ends[row] - base]
+            else:
+                raw = (value or "").encode(enc, "replace")
+            ctx.add(_problem(ctx, code, record=int(records[i]), offset=int(offsets[i]), f=f,
+                             raw=raw, raw_limit=64, value=value, message=message))
+
     for f, cname in zip(fields, names, strict=True):
         if wanted is not None and not set(column_names(f)) & wanted:
             continue
         values = raw[cname]
-        bad = values.str.contains(_UNDEFINED_RE).fill_null(value=False)
-        _cells(ctx, f, bad.to_numpy(), "invalid-bytes", values, records, offsets, _problem)
+        bad = values.str.contains(UNDEFINED_RE).fill_null(value=False)
+        report(f, bad.to_numpy(), "invalid-bytes", values)
         values = values.set(bad, None)
         frame, failures = parse_field(f, values, fixed=False)
         for x in failures:
-            _cells(ctx, f, x.mask, x.code, values, records, offsets, _problem,
-                   message=x.message)
+            report(f, x.mask, x.code, values, x.message)
         if f.required:
-            _cells(ctx, f, (values.is_null() & ~bad).to_numpy(), "required-missing", values,
-                   records, offsets, _problem)
+            report(f, (values.is_null() & ~bad).to_numpy(), "required-missing", values)
         for c in frame.columns:
             if wanted is None or c in wanted:
                 columns[c] = frame[c]
     return pl.DataFrame(columns)
-
-
-def _cells(ctx: _Context, f: object, mask: np.ndarray, code: str, values: pl.Series,
-           records: np.ndarray, offsets: np.ndarray, make: object, *,
-           message: str | None = None) -> None:
-    if not mask.any():
-        return
-    for i in np.flatnonzero(mask):
-        value = values[int(i)]
-        ctx.add(make(ctx, code, record=int(records[i]), offset=int(offsets[i]), f=f,  # type: ignore[operator]
-                     raw=(value or "").encode(ctx.layout.encoding if ctx.layout.encoding !=
-                                              "utf-8-sig" else "utf-8", "replace"),
-                     value=value, message=message))

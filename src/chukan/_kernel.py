@@ -36,7 +36,7 @@ _TEXT_KINDS = ("text", "fullwidth")
 #: Characters CPython's cp932 decoder yields for bytes that CP932 leaves undefined
 #: (0x80, 0xA0, 0xFD–0xFF); the layout contract treats them as invalid.
 _UNDEFINED = ("\ufffd", "\x80", "\uf8f0", "\uf8f1", "\uf8f2", "\uf8f3")
-_UNDEFINED_RE = "[\ufffd\x80\uf8f0-\uf8f3]"
+UNDEFINED_RE = "[\ufffd\x80\uf8f0-\uf8f3]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +199,7 @@ def _text_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec, codec: str, *,
         values = values.set(values == "", None)
     invalid = no_rows
     if any(u in text for u in _UNDEFINED):
-        invalid = values.str.contains(_UNDEFINED_RE).fill_null(value=False).to_numpy()
+        invalid = values.str.contains(UNDEFINED_RE).fill_null(value=False).to_numpy()
         values = values.set(pl.Series(invalid), None)
     return RawColumn(values, control, invalid)
 
