@@ -165,10 +165,13 @@ def generate(path: Path, n: int) -> None:
     path.write_bytes(matrix.tobytes())
 
 
-def best(fn, repeat: int) -> tuple[float, object]:
+def best(fn, repeat: int, before=None) -> tuple[float, object]:
+    """Best of ``repeat`` timings of ``fn``; ``before`` runs untimed before each."""
     times, out = [], None
     for _ in range(repeat):
         out = None
+        if before is not None:
+            before()
         gc.collect()
         t = time.perf_counter()
         out = fn()

@@ -78,11 +78,11 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
             starts, rows_end = starts[1:], rows_end[1:]
         else:
             body_start = 0
-        frame = _parse_rows(body[body_start:], starts, rows_end, body_start, layout, ctx, enc,
-                            offset, record, wanted)
+        frame, n_rows = _parse_rows(body[body_start:], starts, rows_end, body_start, layout,
+                                    ctx, enc, offset, record, wanted)
         seen_any = seen_any or frame.height > 0
         offset += cut
-        record += len(starts)
+        record += n_rows
         carry = data[cut:]
         step = batch_size or max(frame.height, 1)
         for i in range(0, max(frame.height, 1), step):
@@ -93,6 +93,35 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
             break
     if not seen_any and not ctx.problems:
         ctx.add(_problem(ctx, "empty-file", offset=0))
+
+
+def _field_counts(body: bytes, starts: npt.NDArray[np.int64], layout: Layout
+                  ) -> npt.NDArray[np.int64]:
+    """Fields in each row: delimiters outside quotes, plus one (vectorised)."""
+    arr = np.frombuffer(body, dtype=np.uint8)
+    outside = np.cumsum(arr == ord(layout.quote)) % 2 == 0
+    at = np.flatnonzero((arr == ord(layout.delimiter)) & outside)
+    row = np.searchsorted(starts, at, side="right") - 1
+    return np.bincount(row, minlength=len(starts)).astype(np.int64) + 1
+
+
+def _rows_slowly(body: bytes, enc: str, layout: Layout
+                 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[list[str]]]:
+    """Rare path: let the csv module find the rows (a quote inside an unquoted field is
+    a plain character there), and map each back to its bytes through its line numbers."""
+    text = body.decode(enc, "replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter,
+                        quotechar=layout.quote)
+    line_ends = np.concatenate([np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 0x0A)
+                                + 1, [len(body)]])
+    rows, lo, hi = [], [], []
+    previous = 0
+    for row in reader:
+        rows.append(row)
+        lo.append(int(line_ends[previous - 1]) if previous else 0)
+        hi.append(int(line_ends[min(reader.line_num, len(line_ends)) - 1]))
+        previous = reader.line_num
+    return np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64), rows
 
 
 def _check_header(raw: bytes, layout: Layout, ctx: _Context, enc: str) -> None:
@@ -110,41 +139,51 @@ def _check_header(raw: bytes, layout: Layout, ctx: _Context, enc: str) -> None:
 
 def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layout: Layout,
                 ctx: _Context, enc: str, offset: int, record: int,
-                wanted: set[str] | None) -> pl.DataFrame:
+                wanted: set[str] | None) -> tuple[pl.DataFrame, int]:
+    """Parse the rows ``[starts[i], ends[i])`` (chunk positions; ``body`` begins at
+    ``base``) into typed columns. Rows with the wrong number of fields are reported
+    and left out, never padded with nulls or merged."""
     from chukan.read import _problem  # noqa: PLC0415
 
     fields = [f for f in layout.fields if f.type != "filler"]
     names = [f"c{i}" for i in range(len(fields))]
-    text = body.decode(enc, "replace")
-    utf8 = text.encode("utf-8")
-    keep = list(range(len(starts)))
-    try:
-        schema = dict.fromkeys(names, pl.String)
-        raw = pl.read_csv(utf8, has_header=False, separator=layout.delimiter,
-                          quote_char=layout.quote, schema=schema) if utf8.strip() else \
-            pl.DataFrame(schema=schema)
-        if raw.height != len(starts):
-            raise pl.exceptions.ComputeError("row count differs")
-    except (pl.exceptions.ComputeError, pl.exceptions.ShapeError):
-        # Slow path, only for a chunk with a broken row: find it with the csv module.
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter,
-                               quotechar=layout.quote))
-        good = []
-        keep = []
-        for i, row in enumerate(rows[: len(starts)]):
-            if len(row) == len(fields):
-                good.append(row)
-                keep.append(i)
-            else:
-                s, e = starts[i] - base, ends[i] - base
-                ctx.add(_problem(ctx, "csv-columns", record=record + i,
-                                 offset=offset + base + s, raw=body[s:e], raw_limit=64,
-                                 message=f"列数が{len(row)}です(レイアウトは{len(fields)}列)"))
-        raw = pl.DataFrame(good, schema=dict.fromkeys(names, pl.String), orient="row")
+    schema = dict.fromkeys(names, pl.String)
+    lo = np.asarray(starts, dtype=np.int64) - base
+    hi = np.asarray(ends, dtype=np.int64) - base
+    counts = _field_counts(body, lo, layout)
+    keep = np.flatnonzero(counts == len(fields))
+    # rows of the wrong width are left out (one join of slices, only when there are any)
+    good = body if len(keep) == len(lo) else b"".join(body[lo[i]:hi[i]] for i in keep)
+    raw: pl.DataFrame | None = pl.DataFrame(schema=schema)
+    quote = layout.quote.encode()
+    if any(quote in body[lo[i]:hi[i]] for i in np.flatnonzero(counts != len(fields))):
+        raw = None  # a bad row holding a quote: the quote may have misled the splitter
+    elif len(keep):
+        try:
+            raw = pl.read_csv(good.decode(enc, "replace").encode("utf-8"), has_header=False,
+                              separator=layout.delimiter, quote_char=layout.quote,
+                              schema=schema)
+        except pl.exceptions.PolarsError:
+            raw = None
+        if raw is not None and raw.height != len(keep):
+            raw = None  # a stray quote: the splitter and the parser disagree
+    if raw is None:
+        lo, hi, rows = _rows_slowly(body, enc, layout)
+        fit = [i for i, row in enumerate(rows) if len(row) == len(fields)]
+        counts = np.asarray([len(row) for row in rows], dtype=np.int64)
+        raw = pl.DataFrame([rows[i] for i in fit], schema=schema, orient="row")
+        keep = np.asarray(fit, dtype=np.int64)
+    for i in np.flatnonzero(counts != len(fields)):
+        ctx.add(_problem(ctx, "csv-columns", record=record + int(i),
+                         offset=offset + base + int(lo[i]), raw=body[lo[i]:hi[i]],
+                         raw_limit=64,
+                         message=f"列数が{int(counts[i])}です(レイアウトは{len(fields)}列)"))
     raw = raw.with_columns(pl.when(pl.all() != "").then(pl.all()).name.keep())
-    rec = np.asarray(keep, dtype=np.int64)
+    rec = keep
     records = record + rec
-    offsets = offset + np.asarray(starts, dtype=np.int64)[rec] if len(rec) else rec
+    offsets = offset + base + lo[rec] if len(rec) else rec
+    starts = list(lo + base)
+    ends = list(hi + base)
     columns: dict[str, pl.Series] = {}
 
     def report(f: Field, mask: npt.NDArray[np.bool_], code: str, values: pl.Series,
@@ -174,4 +213,4 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
         for c in frame.columns:
             if wanted is None or c in wanted:
                 columns[c] = frame[c]
-    return pl.DataFrame(columns)
+    return pl.DataFrame(columns), len(lo)

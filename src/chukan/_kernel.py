@@ -36,6 +36,8 @@ _TEXT_KINDS = ("text", "fullwidth")
 #: Characters CPython's cp932 decoder yields for bytes that CP932 leaves undefined
 #: (0x80, 0xA0, 0xFD–0xFF); the layout contract treats them as invalid.
 _UNDEFINED = ("\ufffd", "\x80", "\uf8f0", "\uf8f1", "\uf8f2", "\uf8f3")
+#: Encodings in which every full-width character is two bytes, aligned in a field.
+_PAIRED = ("cp932", "shift_jis")
 UNDEFINED_RE = "[\ufffd\x80\uf8f0-\uf8f3]"
 
 
@@ -179,29 +181,54 @@ def _text_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec, codec: str, *,
         ctrl = (col < 0x20) | (col == 0x7F)
         control = ctrl.any(axis=1)
         col[ctrl] = 0x3F
-    # U+3000 padding can be cut on bytes where it is one aligned double-byte pair
-    ideographic = "\u3000".encode(codec)
-    pair = ideographic if s.kind == "fullwidth" and len(ideographic) == 2 else None
+    # U+3000 padding can be cut on bytes where every full-width character is one aligned
+    # double-byte pair (CP932, Shift_JIS); elsewhere Polars strips it after decoding
+    pair = "\u3000".encode(codec) if s.kind == "fullwidth" and codec in _PAIRED else None
     lengths = _content_lengths(col, pair)
     # padding goes before the codec sees it: keep each value's bytes and one LF
     ext[np.arange(n), lengths] = 0x0A
-    text = ext[np.arange(w + 1) <= lengths[:, None]].tobytes().decode(codec, "replace")
+    # two more LFs as a sentinel: a lead byte at the very end must not eat a separator
+    raw = ext[np.arange(w + 1) <= lengths[:, None]].tobytes() + b"\n\n"
+    text = raw.decode(codec, "replace")
     if "\x7f" in text:  # DEL, in a column whose other bytes hid it from column_flags
         return _text_column(matrix, s, codec, has_control=True)
     utf8 = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    ends = np.flatnonzero(utf8 == 0x0A)
+    if len(ends) != n + 2:  # the codec swallowed a separator: decode value by value
+        return _text_column_slowly(ext, lengths, s, codec, control)
     offsets = np.empty(n + 1, dtype=np.int64)
     offsets[0] = 0
-    offsets[1:] = np.flatnonzero(utf8 == 0x0A) + 1
+    offsets[1:] = ends[:n] + 1
     # each value still ends with its LF: dropping the last byte is cheaper in Polars
     values = string_series(n, offsets, utf8, (lengths > 0) & ~control).str.head(-1)
-    if s.kind == "fullwidth" and pair is None:  # UTF-8: U+3000 is three bytes
-        values = values.str.strip_chars_end("\u3000")
+    return _finish_text(values, s, codec, pair, text, control)
+
+
+def _finish_text(values: pl.Series, s: ColumnSpec, codec: str, pair: bytes | None,
+                 text: str, control: npt.NDArray[np.bool_]) -> RawColumn:
+    """Strip U+3000 padding left for Polars, and null the values that did not decode."""
+    if s.kind == "fullwidth" and pair is None:
+        values = values.str.strip_chars_end("\u3000 ")
         values = values.set(values == "", None)
-    invalid = no_rows
-    if any(u in text for u in _UNDEFINED):
-        invalid = values.str.contains(UNDEFINED_RE).fill_null(value=False).to_numpy()
+    invalid = np.zeros(len(values), dtype=bool)
+    undefined = _UNDEFINED if codec == "cp932" else _UNDEFINED[:1]
+    if any(u in text for u in undefined):
+        pattern = UNDEFINED_RE if codec == "cp932" else "\ufffd"
+        invalid = values.str.contains(pattern).fill_null(value=False).to_numpy()
         values = values.set(pl.Series(invalid), None)
     return RawColumn(values, control, invalid)
+
+
+def _text_column_slowly(ext: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64],
+                        s: ColumnSpec, codec: str, control: npt.NDArray[np.bool_]
+                        ) -> RawColumn:
+    """Rare path: one decode per value, for a column whose joined decode lost a
+    separator (an incomplete multi-byte sequence at a value's end, in EUC-JP)."""
+    texts = [bytes(row[:k]).decode(codec, "replace") for row, k in zip(ext, lengths,
+                                                                       strict=True)]
+    values = pl.Series(texts, dtype=pl.String).set(
+        pl.Series((lengths == 0) | control), None)
+    return _finish_text(values, s, codec, None, "".join(texts), control)
 
 
 def _content_lengths(col: npt.NDArray[np.uint8], pair: bytes | None
@@ -210,7 +237,7 @@ def _content_lengths(col: npt.NDArray[np.uint8], pair: bytes | None
     byte), or, given the two bytes of U+3000 (full-width fields), whole U+3000 or
     two-space pairs counted from the field's start (a full-width field holds only
     double-byte characters, so they are aligned) and a lone last space."""
-    w = col.shape[1]
+    n, w = col.shape
     if pair is None or w < 2:
         # last non-space position + 1, as a max over position numbers (fast on small ints)
         ranks = np.arange(1, w + 1, dtype=np.uint16 if w > 255 else np.uint8)
@@ -224,6 +251,12 @@ def _content_lengths(col: npt.NDArray[np.uint8], pair: bytes | None
                          dtype=np.int64) * 2
     if w % 2:  # the odd last byte is padding only when it is a space
         content = np.where(col[:, -1] != 0x20, w, content)
+    # a misaligned pair may end in a space (a half-width character, an error): cut
+    # trailing spaces there too
+    rows = np.flatnonzero((content > 0) & (col[np.arange(n), np.maximum(content - 1, 0)]
+                                           == 0x20))
+    if len(rows):
+        content[rows] = _content_lengths(col[rows], None)
     return np.asarray(content, dtype=np.int64)
 
 

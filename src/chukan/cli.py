@@ -69,20 +69,20 @@ def _progress(path: Path, *, enabled: bool | None) -> Any:  # noqa: ANN401 -- cl
 
 def _batches(path: Path, layout: Layout, report: Report | None, record: str | None,
              batch_size: int, bar: Any) -> Iterator[pl.DataFrame]:  # noqa: ANN401
+    """Read in batches, advancing the progress bar by the bytes each batch covered
+    (for CSV, estimated from the average row length of the file's first megabyte)."""
     kind = layout.kind(record)
-    per_record = layout.stride if layout.format == "fixed" else \
-        max(1, path.stat().st_size // max(1, _count_lines(path)))
+    if layout.format == "fixed":
+        per_record = layout.stride
+    else:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 20)
+        per_record = max(1, len(head) // max(1, head.count(b"\n")))
     for frame in read_batches(path, layout, report=report, record=kind.name if
                               layout.is_multi else None, batch_size=batch_size):
-        if bar is not None and hasattr(bar, "update"):
+        if hasattr(bar, "update"):
             bar.update(frame.height * per_record)
         yield frame
-
-
-def _count_lines(path: Path) -> int:
-    with path.open("rb") as fh:
-        head = fh.read(1 << 20)
-    return max(1, head.count(b"\n")) * max(1, path.stat().st_size // max(1, len(head)))
 
 
 @main.command("read")
@@ -101,9 +101,10 @@ def read_cmd(file: Path, layout_name: str, output: Path, record: str | None, *,
              lenient: bool, batch_size: int, progress: bool | None) -> None:
     """Read FILE with a layout and write it as CSV (UTF-8) or Parquet."""
     layout = _layout(layout_name)
-    if layout.is_multi and record is None:
-        _fail(f"layout {layout.name} has record kinds "
-              f"{', '.join(k.name for k in layout.kinds)}: choose one with --record")
+    try:
+        layout.kind(record)
+    except ChukanError as exc:
+        _fail(f"{exc} (choose one with --record)")
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         _fail("the output must end in .csv or .parquet")
@@ -177,9 +178,9 @@ def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, 
               lenient: bool) -> None:
     """Write SOURCE (a CSV or Parquet file with the layout's columns) in a layout."""
     layout = _layout(layout_name)
-    kind = layout.kind(record) if not layout.is_multi or record else None
-    if kind is None:
+    if layout.is_multi:
         _fail("multi-record layouts are written from Python (chukan.write_records)")
+    kind = layout.kind()
     schema = schema_of(kind.fields)
     suffix = source.suffix.lower()
     try:

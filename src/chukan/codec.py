@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from chukan._eras import ERA_ENDS, ERA_STARTS
-from chukan.layout import Field, load_code_table
+from chukan.layout import MAX_PRECISION, Field, load_code_table
 
 if TYPE_CHECKING:
 
@@ -248,9 +248,12 @@ def parse_field(f: Field, raw: pl.Series, *, fixed: bool = True
     if f.type == "integer":
         s = r.str.strip_chars(" ")
         pattern = r"^-?[0-9]+$" if f.signed else r"^[0-9]+$"
-        ok = s.str.contains(pattern) & (s.str.len_bytes() <= (19 if f.signed else 18))
-        fails.append(("not-integer", "整数ではありません", ~ok))
-        return _finish(frame, [pl.when(ok).then(s).cast(pl.Int64).alias(name)], fails)
+        digits = s.str.strip_prefix("-").str.len_bytes()
+        # in CSV, 桁数 counts digits: the sign is not one of them
+        ok = s.str.contains(pattern) & (digits <= min(f.length, MAX_PRECISION))
+        fails.append(("not-integer", f"{f.length}桁以内の整数ではありません", ~ok))
+        return _finish(frame, [pl.when(ok).then(s).cast(pl.Int64, strict=False).alias(name)],
+                       fails)
     if f.type == "decimal":
         return _parse_decimal(f, frame, fails)
     if f.type == "date":
@@ -278,44 +281,18 @@ def _finish(frame: pl.DataFrame, out: list[pl.Expr], fails: list[tuple[str, str,
 
 def _parse_decimal(f: Field, frame: pl.DataFrame, fails: list[tuple[str, str, pl.Expr]]
                    ) -> tuple[pl.DataFrame, list[Failure]]:
+    """CSV decimals: text with an optional sign and point (``-12.34``); fixed-width
+    storage is parsed on bytes by :func:`parse_number` and :func:`unpack_packed`."""
     r = pl.col("r")
-    if f.storage == "zoned" and f.signed:
-        last = r.str.slice(-1)
-        head = r.str.slice(0, r.str.len_chars() - 1)
-        pos = last.str.contains(r"^[{A-I]$")
-        neg = last.str.contains(r"^[}J-R]$")
-        digit = last.replace_strict(
-            {**{c: str(i) for i, c in enumerate(_OVERPUNCH_POS)},
-             **{c: str(i) for i, c in enumerate(_OVERPUNCH_NEG)}}, default="x")
-        ok = head.str.contains(r"^[0-9]*$") & (pos | neg) & (r.str.len_bytes() == f.length)
-        sign = pl.when(neg).then(pl.lit("-")).otherwise(pl.lit(""))
-        digits = pl.concat_str([head, digit])
-    elif f.storage == "display" and f.signed:
-        first = r.str.slice(0, 1)
-        digits = r.str.slice(1)
-        ok = first.is_in(["+", "-"]) & digits.str.contains(r"^[0-9]+$") & \
-            (r.str.len_bytes() <= f.length)
-        sign = pl.when(first == "-").then(pl.lit("-")).otherwise(pl.lit(""))
-    else:
-        digits = r
-        ok = r.str.contains(r"^[0-9]+$") & (r.str.len_bytes() <= f.length)
-        sign = pl.lit("")
-    fails.append(("not-decimal", "数値の形式が正しくありません", ~ok))
-    value = _decimal_from_digits(sign, digits, f.scale, f.precision)
+    sign = "[+-]?" if f.signed else "[+]?"
+    whole = f.precision - f.scale
+    shape = rf"^{sign}[0-9]{{1,{max(whole, 1)}}}(\.[0-9]{{1,{f.scale}}})?$" if f.scale else \
+        rf"^{sign}[0-9]{{1,{f.precision}}}$"
+    ok = r.str.contains(shape)
+    fails.append(("not-decimal", f"{f.precision}桁(小数点以下{f.scale}桁)以内の数値ではありません",
+                  ~ok))
+    value = r.str.strip_prefix("+").cast(pl.Decimal(f.precision, f.scale), strict=False)
     return _finish(frame, [pl.when(ok).then(value).alias(f.name)], fails)
-
-
-def _decimal_from_digits(sign: pl.Expr, digits: pl.Expr, scale: int, precision: int) -> pl.Expr:
-    """``sign`` + digit string with an implied point ``scale`` places from the right."""
-    if scale:
-        padded = digits.str.zfill(scale + 1)
-        n = padded.str.len_chars()
-        text = pl.concat_str([sign, padded.str.slice(0, n - scale), pl.lit("."),
-                              padded.str.slice(n - scale)])
-    else:
-        text = pl.concat_str([sign, digits])
-    return text.cast(pl.Decimal(precision, scale))
-
 
 
 _ERA_NAMES = tuple(ERA_STARTS)
@@ -510,6 +487,7 @@ def _parse_date_full(f: Field, mat: npt.NDArray[np.uint8]
         y = np.where(yy < (f.pivot or 0), 2000 + yy, 1900 + yy).astype(np.int32)
         m, day = _digits_value(d, 2, 4), _digits_value(d, 4, 6)
         year_unknown = np.zeros(n, dtype=bool)  # 00 is a real year here
+        all_zero = shape_ok & (d == 0).all(axis=1)  # but 000000 is wholly unknown
         well = shape_ok
     else:
         g = 1 if fmt == "GYYMMDD" else 2
@@ -567,7 +545,7 @@ def _parse_date_full(f: Field, mat: npt.NDArray[np.uint8]
         forms = [f"{_ERA_NAMES[era_idx[r]]}{yy}-{int(m[r]):02d}-{int(day[r]):02d}"
                  for r, yy in zip(rows, yy_text, strict=True)]
         partial = partial.scatter(rows, forms)
-    if era_idx is not None:
+    if era_idx is not None or fmt == "YYMMDD":
         zero_rows = np.flatnonzero(partial_ok & all_zero)
         if len(zero_rows):
             partial = partial.scatter(zero_rows, ["0000-00-00"] * len(zero_rows))
@@ -766,7 +744,7 @@ def format_field(f: Field, df: pl.DataFrame, *, fixed: bool = True
     c = pl.col(f.name)
     fails: list[tuple[str, str, pl.Expr]] = []
     if f.type in ("text", "code"):
-        text = c.cast(pl.String)
+        text = _empty_is_null(c)
         if f.type == "text" and f.chars == "fullwidth":
             fails.append(("halfwidth-in-fullwidth", "全角項目に半角文字があります",
                           text.str.contains(f"[{_HALF}]")))
@@ -775,7 +753,7 @@ def format_field(f: Field, df: pl.DataFrame, *, fixed: bool = True
                           text.str.contains(f"[^{_HALF}]")))
         return _format_finish(df, text, fails)
     if f.type == "digits":
-        text = c.cast(pl.String)
+        text = _empty_is_null(c)
         fails.append(("not-digits", "数字以外の文字があります", ~text.str.contains(r"^[0-9]*$")))
         if fixed:
             text = text.str.zfill(f.length)
@@ -802,6 +780,12 @@ def format_field(f: Field, df: pl.DataFrame, *, fixed: bool = True
     raise ValueError(msg)
 
 
+def _empty_is_null(c: pl.Expr) -> pl.Expr:
+    """An empty string is the empty field: written as padding, read back as null."""
+    text = c.cast(pl.String)
+    return pl.when(text != "").then(text)
+
+
 def _format_finish(df: pl.DataFrame, text: pl.Expr, fails: list[tuple[str, str, pl.Expr]]
                    ) -> tuple[pl.Series, list[Failure]]:
     out = df.select([text.alias("__text"),
@@ -820,28 +804,16 @@ def unscaled(c: pl.Expr, scale: int) -> pl.Expr:
 
 def _format_decimal(f: Field, df: pl.DataFrame, c: pl.Expr,
                     fails: list[tuple[str, str, pl.Expr]]) -> tuple[pl.Series, list[Failure]]:
+    """CSV decimals: plain text with a point (``-12.34``); fixed-width storage is
+    formatted in numpy by :func:`number_bytes` and :func:`pack_packed`."""
+    exact = c.cast(pl.Decimal(38, f.scale))
     v = unscaled(c, f.scale)
-    mag = v.abs().cast(pl.String)
-    digits = f.precision
     if not f.signed:
         fails.append(("not-decimal", "負の値は書けません", v < 0))
-    if f.storage == "zoned" and f.signed:
-        z = mag.str.zfill(digits)
-        n = z.str.len_chars()
-        last = z.str.slice(n - 1).cast(pl.Int32)
-        punch = pl.when(v < 0).then(last.replace_strict(dict(enumerate(_OVERPUNCH_NEG)),
-                                                        return_dtype=pl.String)) \
-            .otherwise(last.replace_strict(dict(enumerate(_OVERPUNCH_POS)),
-                                           return_dtype=pl.String))
-        text = pl.concat_str([z.str.slice(0, n - 1), punch])
-    elif f.storage == "display" and f.signed:
-        text = pl.concat_str([pl.when(v < 0).then(pl.lit("-")).otherwise(pl.lit("+")),
-                              mag.str.zfill(digits)])
-    else:
-        text = mag.str.zfill(digits)
+    fails.append(("not-decimal", f"小数点以下は{f.scale}桁までです", exact != c))
     fails.append(("width-overflow", f"{f.precision}桁を超えています",
-                  mag.str.len_chars() > f.precision))
-    return _format_finish(df, text, fails)
+                  v.abs().cast(pl.String).str.len_chars() > f.precision))
+    return _format_finish(df, exact.cast(pl.String), fails)
 
 
 def _format_date(f: Field, df: pl.DataFrame, fails: list[tuple[str, str, pl.Expr]]
@@ -850,7 +822,7 @@ def _format_date(f: Field, df: pl.DataFrame, fails: list[tuple[str, str, pl.Expr
     c = pl.col(f.name)
     if fmt in ("YYYYMM", "YYYY-MM"):
         s = c.cast(pl.String)
-        ok = s.str.contains(r"^[0-9]{4}-[0-9]{2}$")
+        ok = s.str.contains(r"^[0-9]{4}-(0[0-9]|1[0-2])$")
         fails.append(("bad-date", "YYYY-MM形式ではありません", ~ok))
         text = s if fmt == "YYYY-MM" else s.str.replace("-", "", literal=True)
         return _format_finish(df, text, fails)
@@ -870,8 +842,11 @@ def _format_date(f: Field, df: pl.DataFrame, fails: list[tuple[str, str, pl.Expr
         pivot = f.pivot or 0
         full = pl.concat_str([(y % 100).cast(pl.String).str.zfill(2), two["m"], two["d"]])
         part = pl.concat_str([py.str.slice(2, 2), pm, pd])
-        part_ok = partial.str.contains(iso_shape)
         lo = 1900 + pivot
+        year = py.cast(pl.Int32, strict=False)
+        # a 不詳 value must come back the same: its year inside the pivot's century
+        part_ok = partial.str.contains(iso_shape) & (
+            (partial == "0000-00-00") | ((year >= lo) & (year < lo + 100)))
         range_ok = (y >= lo) & (y < lo + 100)
     else:
         g = 1 if fmt == "GYYMMDD" else 2
@@ -933,14 +908,20 @@ def number_bytes(f: Field, values: pl.Series) -> tuple[npt.NDArray[np.uint8],
     [b'-0012', b'00007']
     """
     w = f.length
+    fails: list[Failure] = []
     if f.type == "decimal":
-        ints = pl.DataFrame({"v": values}).select(unscaled(pl.col("v"), f.scale)).to_series()
+        frame = pl.DataFrame({"v": values}).select(
+            unscaled(pl.col("v"), f.scale).alias("i"),
+            (pl.col("v").cast(pl.Decimal(38, f.scale)) != pl.col("v")).alias("rounded"))
+        ints = frame["i"]
+        # never round silently: more fractional digits than the field holds is an error
+        _fail(fails, "not-decimal", f"小数点以下は{f.scale}桁までです",
+              frame["rounded"].fill_null(value=False).to_numpy())
     else:
         ints = values.cast(pl.Int64)
     present = ints.is_not_null().to_numpy()
     v = ints.fill_null(0).to_numpy().astype(np.int64)
     neg, mag = v < 0, np.abs(v)
-    fails: list[Failure] = []
     if not f.signed:
         _fail(fails, "not-integer" if f.type == "integer" else "not-decimal",
               "負の値は書けません", neg & present)
@@ -962,7 +943,9 @@ def number_bytes(f: Field, values: pl.Series) -> tuple[npt.NDArray[np.uint8],
     if f.type == "integer" and f.pad == " ":
         out = _digit_bytes(mag, w)
         # blank the leading zeros (keeping at least one digit), '-' just before the digits
-        n_digits = 1 + sum((mag >= 10 ** k).astype(np.int64) for k in range(1, w))
+        n_digits = np.ones(len(mag), dtype=np.int64)
+        for k in range(1, w):
+            n_digits += mag >= 10 ** k
         pos = np.arange(w)
         first = w - n_digits
         out[pos < first[:, None]] = 0x20

@@ -60,7 +60,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from chukan._eras import ERA_STARTS
-from chukan.errors import LayoutError, LayoutNotFoundError, LayoutProblem
+from chukan.errors import LayoutError, LayoutNotFoundError, LayoutProblem, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -191,11 +191,23 @@ class Field:
     @property
     def precision(self) -> int:
         """Decimal digits the field holds (packed: ``2 × length − 1``)."""
-        if self.type == "decimal" and self.storage == "packed":
-            return 2 * self.length - 1
-        if self.type == "decimal" and self.storage == "display" and self.signed:
-            return self.length - 1  # the first byte holds the sign
-        return self.length
+        if self.type != "decimal":
+            return self.length
+        return decimal_precision(self.length, self.storage, signed=self.signed)
+
+
+def decimal_precision(length: int, storage: Storage, *, signed: bool) -> int:
+    """Digits a decimal field holds: packed ``2 × length − 1``; signed display
+    ``length − 1`` (its first byte is the sign); otherwise ``length``.
+
+    >>> decimal_precision(5, "packed", signed=True), decimal_precision(5, "display", signed=True)
+    (9, 4)
+    """
+    if storage == "packed":
+        return 2 * length - 1
+    if storage == "display" and signed:
+        return length - 1
+    return length
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -254,18 +266,20 @@ class Layout:
         return self.record_length + len(self.terminator_bytes)
 
     def kind(self, name: str | None = None) -> RecordKind:
-        """The record kind called ``name`` (the only one when ``name`` is None)."""
+        """The record kind called ``name`` (the only one when ``name`` is None); raises
+        :class:`~chukan.errors.UsageError` naming the kinds there are."""
         kinds = self.kinds
+        names = ", ".join(k.name for k in kinds)
         if name is None:
             if len(kinds) == 1:
                 return kinds[0]
-            names = ", ".join(k.name for k in kinds)
             msg = f"layout {self.name!r} has several record kinds ({names}): name one"
-            raise KeyError(msg)
+            raise UsageError(msg)
         for k in kinds:
             if k.name == name:
                 return k
-        raise KeyError(name)
+        msg = f"layout {self.name!r} has no record kind {name!r} ({names})"
+        raise UsageError(msg)
 
     def field(self, name: str) -> Field:
         """The field called ``name`` in a single-record layout."""
@@ -706,11 +720,16 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
         if fmt == "fixed" and length != DATE_WIDTHS[fmt_]:
             checker.add(where, "length", f"format {fmt_} takes {DATE_WIDTHS[fmt_]} bytes")
     if ftype == "decimal":
-        precision = 2 * length - 1 if storage == "packed" else length
+        precision = decimal_precision(length, cast("Storage", storage), signed=signed)
         if precision > MAX_PRECISION:
             checker.add(where, "length", f"at most {MAX_PRECISION} digits are supported")
         if not 0 <= scale <= precision:
             checker.add(where, "scale", f"must be between 0 and the precision ({precision})")
+        if precision < 1:
+            checker.add(where, "length", "leaves no room for a digit")
+    if ftype == "integer" and length > MAX_PRECISION:
+        checker.add(where, "length", f"integers hold at most {MAX_PRECISION} digits "
+                                     "(64-bit values)")
     counts = checker.get(item, "counts", str, where, None)
     return Field(
         name=name,

@@ -45,7 +45,7 @@ from chukan.codec import (
     unpack_packed,
 )
 from chukan.errors import DataError, UsageError
-from chukan.layout import Field, Layout, RecordKind, load_layout
+from chukan.layout import Field, Layout, RecordKind, iter_fields, load_layout
 from chukan.report import Problem, Report
 
 if TYPE_CHECKING:
@@ -147,11 +147,17 @@ def _split_fixed(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
     arr = np.frombuffer(data, dtype=np.uint8)
     n_whole = len(arr) // stride
     if term:
-        # Fast path: every terminator is where it should be (the usual, clean file).
+        # Fast path: every terminator is where it should be and there is no other LF
+        # (so no short records hide in pairs). Layouts with packed fields may hold 0x0A
+        # as data: for them the terminator positions alone decide.
         if n_whole and (len(arr) % stride == 0 or not final):
             body = arr[: n_whole * stride].reshape(n_whole, stride)
-            if (body[:, size:] == np.frombuffer(term, dtype=np.uint8)).all():
+            if (body[:, size:] == np.frombuffer(term, dtype=np.uint8)).all() and (
+                    _has_binary(layout) or data.count(b"\n", 0, n_whole * stride) == n_whole):
                 return _block(body[:, :size], cur, n_whole, stride), n_whole * stride, n_whole
+        if _has_binary(layout):
+            # binary fields forbid splitting on LF: cut by length and report the rest
+            return _split_by_length(data, ctx, cur, n_whole, stride, final=final)
         return _split_terminated(data, ctx, cur, final=final)
     consumed = n_whole * stride
     if final and consumed < len(arr):
@@ -170,6 +176,43 @@ def _block(matrix: npt.NDArray[np.uint8], cur: _Cursor, n: int, stride: int) -> 
     return _Block(matrix, cur.record + idx, cur.offset + idx * stride)
 
 
+def _has_binary(layout: Layout) -> bool:
+    return any(f.type == "decimal" and f.storage == "packed" for _, f in iter_fields(layout))
+
+
+def _split_by_length(data: bytes, ctx: _Context, cur: _Cursor, n_whole: int, stride: int,
+                     *, final: bool) -> tuple[_Block, int, int]:
+    """Records with binary fields and a terminator: cut every ``stride`` bytes; records
+    whose terminator is not where it belongs are reported, never re-split on LF."""
+    size = ctx.layout.record_length
+    arr = np.frombuffer(data, dtype=np.uint8)
+    body = arr[: n_whole * stride].reshape(n_whole, stride)
+    term = np.frombuffer(ctx.layout.terminator_bytes, dtype=np.uint8)
+    ok = (body[:, size:] == term).all(axis=1)
+    for i in np.flatnonzero(~ok):
+        ctx.add(_problem(ctx, "terminator-mixed", record=cur.record + int(i),
+                         offset=cur.offset + int(i) * stride + size,
+                         raw=body[i, size:].tobytes(),
+                         message="レコードの終わりに改行がありません"))
+    rows = np.flatnonzero(ok)
+    idx = np.arange(n_whole, dtype=np.int64)
+    block = _Block(body[rows, :size], cur.record + idx[rows], cur.offset + idx[rows] * stride)
+    consumed, count = n_whole * stride, n_whole
+    if final and consumed < len(data):
+        tail = data[consumed:]
+        ctx.add(_problem(ctx, "truncated-record", record=cur.record + n_whole,
+                         offset=cur.offset + consumed, raw=tail, raw_limit=_RAW_MAX,
+                         message=f"最終レコードが{len(tail)}バイトしかありません"
+                                 f"(レコード長 {size})"))
+        consumed, count = len(data), n_whole + 1
+    return block, consumed, count
+
+
+#: Bytes kept waiting for a terminator before they are reported as one bad record: a
+#: file with no LF at all (CR-only, or no terminator) must not grow memory.
+_MAX_UNTERMINATED = 1 << 20
+
+
 def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
                       ) -> tuple[_Block, int, int]:
     """Slow path: split on LF (never a trail byte), so one bad record shifts nothing."""
@@ -177,6 +220,12 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
     size, crlf = layout.record_length, layout.terminator == "crlf"
     arr = np.frombuffer(data, dtype=np.uint8)
     lf = np.flatnonzero(arr == 0x0A)
+    if not len(lf) and not final and len(data) > max(_MAX_UNTERMINATED, 4 * layout.stride):
+        ctx.add(_problem(ctx, "record-length", record=cur.record, offset=cur.offset,
+                         raw=data, raw_limit=_RAW_MAX,
+                         message=f"{len(data)}バイトにわたって改行がありません"))
+        return _Block(np.empty((0, size), dtype=np.uint8), np.empty(0, dtype=np.int64),
+                      np.empty(0, dtype=np.int64)), len(data), 1
     starts = np.concatenate(([0], lf[:-1] + 1)).astype(np.int64) if len(lf) else \
         np.empty(0, dtype=np.int64)
     ends = lf.astype(np.int64)
@@ -418,7 +467,9 @@ def read_batches(source: Source, layout: Layout | str | Path, *, batch_size: int
     for _, frame in _iter_blocks(source, lay, report=report, kinds={kind.name},
                                  columns=columns, batch_size=batch_size):
         empty = False
-        yield frame
+        # only what was asked for (multi-record blocks also decode their trailer counts)
+        yield frame if columns is None else frame.select([c for c in frame.columns
+                                                          if c in columns])
     if empty:
         schema = _schema(lay, kind)
         if columns is not None:
@@ -552,11 +603,10 @@ def _flush(ctx: _Context, report: Report | None, n_records: int) -> None:
 
 def _decode_block(block: _Block, layout: Layout, ctx: _Context, kinds: set[str] | None,
                   wanted: set[str] | None, cur: _Cursor) -> Iterator[tuple[str, pl.DataFrame]]:
-    if not layout.is_multi:
-        kind = layout.kind()
-        yield kind.name, _decode_fields(block, kind.fields, ctx, wanted)
-        return
+    """Split a multi-record block by record type, decode each kind, check the trailers."""
     assert layout.record_type is not None  # noqa: S101 -- guaranteed by the loader
+    if wanted is not None:  # trailer counts are checked whatever the caller selected
+        wanted = wanted | {f.name for k in layout.records for f in k.fields if f.counts}
     rs, rl = layout.record_type
     tag = block.matrix[:, rs - 1:rs - 1 + rl]
     which = np.full(block.matrix.shape[0], -1, dtype=np.int64)
@@ -572,7 +622,8 @@ def _decode_block(block: _Block, layout: Layout, ctx: _Context, kinds: set[str] 
         rows = np.flatnonzero(which == i)
         sub = _Block(block.matrix[rows], block.records[rows], block.offsets[rows])
         frame = _decode_fields(sub, k.fields, ctx, wanted)
-        frames[k.name] = frame.with_columns(pl.Series("_record", sub.records))
+        numbers = pl.Series("_record", sub.records)
+        frames[k.name] = frame.with_columns(numbers) if frame.width else numbers.to_frame()
     _check_counts(layout, block, which, frames, ctx, cur)
     for k in layout.records:
         if (kinds is None or k.name in kinds) and frames[k.name].height:

@@ -33,6 +33,7 @@ from chukan._eras import ERA_STARTS
 from chukan.codec import column_names, dtype_of, era_of
 from chukan.layout import (
     DATE_WIDTHS,
+    MAX_PRECISION,
     Chars,
     CodeTable,
     DateFormat,
@@ -55,9 +56,10 @@ __all__ = ["field_values", "frames", "layouts", "record_frames"]
 # letters, symbols such as ～ and ①; U+3000 only inside a value, never at its end.
 _FULL_COMMON = ("あいうえおかきくけこがぎぱぴゃゅょアイウエオガギパピャヴー亜唖娃阿哀愛挨姶逢葵茜"
                 "山田太郎花子髙橋﨑德彅渡邉斉藤東京都千代田区丁目番地号１２３ＡＢＣｘｙｚ～－"
-                "①②㈱㈲№※〒々〆ヶ")
+                "①②㈱㈲№※〒々〆ヶ×α°±§")  # the last five are two bytes in UTF-8 too
 _FULL_CP932_ONLY = "髙﨑德彅①②㈱㈲№"
-_GAIJI = "\ue000\ue001\ue0ff\ue757"  # CP932 user-defined area (F040, F041, F1FC? , F9FC)
+_JIS_X_0212 = "丂丄丅"  # three bytes in EUC-JP (and in UTF-8); not in CP932 or Shift_JIS
+_GAIJI = "\ue000\ue001\ue0ff\ue757"  # CP932 user-defined area: its first, last and two more
 _HALF = ("ABCXYZabcxyz0123456789-.,()/&'#ｱｲｳｴｵｶﾞﾊﾟﾔﾕﾖｯｰﾞﾟｦﾝ｡｢｣､･")
 _HALF_KANA = "ｱｲｳｴｵｶﾞﾊﾟﾔﾕﾖｯｰﾞﾟｦﾝ｡｢｣､･"
 
@@ -68,6 +70,8 @@ def _alphabet(f: Field, encoding: str) -> str:
         full += _GAIJI
     elif encoding not in ("utf-8", "utf-8-sig"):
         full = "".join(c for c in full if c not in _FULL_CP932_ONLY)
+    if encoding in ("euc_jp", "utf-8", "utf-8-sig"):
+        full += _JIS_X_0212
     half = _HALF if encoding in ("cp932", "shift_jis", "utf-8", "utf-8-sig", "euc_jp") else \
         _HALF.translate({ord(c): None for c in _HALF_KANA})
     chosen = {"fullwidth": full, "halfwidth": half}.get(f.chars, full + half)
@@ -120,7 +124,7 @@ def field_values(f: Field, layout: Layout) -> SearchStrategy[Any]:
         base = st.text(alphabet="0123456789", min_size=f.length if fixed else 1,
                        max_size=f.length)
     elif f.type == "integer":
-        digits = min(f.length, 18)
+        digits = min(f.length, MAX_PRECISION)
         low = -(10 ** (digits - 1) - 1) if f.signed else 0
         base = st.integers(low, 10 ** digits - 1)
     elif f.type == "decimal":
@@ -170,10 +174,10 @@ def _partials(f: Field) -> SearchStrategy[str]:
                  if y not in {d.year for d in ERA_STARTS.values()}]
         iso_years = st.sampled_from(inner) if inner else st.just(lo.year + 1)
     month_known = st.builds(lambda y, m: f"{y:04d}-{m:02d}-00", iso_years, st.integers(1, 12))
-    year_only = iso_years.map(lambda y: f"{y:04d}-00-00")
-    options = [month_known, year_only]
-    if f.format != "YYMMDD":
-        options.append(st.just("0000-00-00"))
+    # in YYMMDD, 000000 is the wholly unknown date, so year 00 needs a known month
+    year_only = iso_years.filter(lambda y: f.format != "YYMMDD" or y % 100 != 0).map(
+        lambda y: f"{y:04d}-00-00")
+    options = [month_known, year_only, st.just("0000-00-00")]
     if era_fmt and f.eras is not None:
         eras = sorted(set(f.eras.codes.values()) - {"明治"})
         if eras:
@@ -256,7 +260,7 @@ def _random_field(draw: DrawFn, i: int, fmt: str) -> Field:
                      required=required)
     if kind == "integer":
         return Field(name=name, label=f"項目{i}", type="integer",
-                     length=draw(st.integers(2, 12)), signed=draw(st.booleans()),
+                     length=draw(st.integers(1, MAX_PRECISION)), signed=draw(st.booleans()),
                      pad=draw(st.sampled_from(["0", " "])), required=required)
     if kind == "decimal":
         storage: Storage = draw(st.sampled_from(["display", "zoned", "packed"]

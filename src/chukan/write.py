@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -100,27 +101,58 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
     one (as :func:`chukan.read_records` gives them), otherwise kind after kind.
     """
     lay = load_layout(layout) if not isinstance(layout, Layout) else layout
+    names = [k.name for k in lay.kinds]
+    unknown = sorted(set(frames) - set(names))
+    if unknown:
+        msg = f"no record kind named {', '.join(unknown)} in {lay.name} ({', '.join(names)})"
+        raise UsageError(msg)
     problems: list[Problem] = []
+    parts = [(kind, frames[kind.name]) for kind in lay.kinds
+             if kind.name in frames and frames[kind.name].height]
+    # where each record lands in the file: by _record when every frame has it
+    ordered = bool(parts) and all("_record" in df.columns for _, df in parts)
+    keys = np.concatenate([df["_record"].to_numpy() if ordered else
+                           np.zeros(df.height, dtype=np.int64) for _, df in parts]) \
+        if parts else np.zeros(0, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
     mats: list[npt.NDArray[np.uint8]] = []
-    order: list[npt.NDArray[np.int64]] = []
-    complete = True
-    for kind in lay.kinds:
-        df = frames.get(kind.name)
-        if df is None or not df.height:
-            continue
+    done = 0
+    for kind, df in parts:
         check_columns(df, lay, kind)
-        mats.append(_fixed_matrix(df, lay, kind, 0, problems))
-        if "_record" in df.columns:
-            order.append(df["_record"].to_numpy())
-        else:
-            complete = False
-    matrix = np.concatenate(mats) if mats else np.empty((0, lay.stride), dtype=np.uint8)
-    if order and complete:
-        matrix = matrix[np.argsort(np.concatenate(order), kind="stable")]
+        found: list[Problem] = []
+        mats.append(_fixed_matrix(df, lay, kind, 0, found))
+        _check_record_type(df, lay, kind, found)
+        # problems name the record's place in the file, not its row in the kind's frame
+        at = position[done:done + df.height]
+        problems.extend(replace(p, record=int(at[p.record - 1]) + 1,
+                                offset=int(at[p.record - 1]) * lay.stride +
+                                (p.offset or 0) % lay.stride)
+                        if p.record is not None else p for p in found)
+        done += df.height
+    matrix = np.concatenate(mats)[order] if mats else \
+        np.empty((0, lay.stride), dtype=np.uint8)
     with _atomic(Path(path)) as fh:
         fh.write(np.ascontiguousarray(matrix).data)
         _settle(problems, report, matrix.shape[0])
     return int(matrix.shape[0])
+
+
+def _check_record_type(df: pl.DataFrame, layout: Layout, kind: RecordKind,
+                       problems: list[Problem]) -> None:
+    """The record-type field of every row must hold its kind's value, or the file would
+    read back as another kind."""
+    assert layout.record_type is not None  # noqa: S101 -- multi-record layouts have one
+    start, length = layout.record_type
+    tag = next(f for f in kind.fields if f.start == start and f.length == length)
+    values = df[tag.name].cast(pl.String)
+    wrong = (values != kind.match).fill_null(value=True).to_numpy()
+    message = f"レコード区分は{kind.match!r}({kind.label or kind.name})でなければなりません"
+    problems.extend(Problem(code="unknown-record-type", record=int(i) + 1,
+                            offset=int(i) * layout.stride + tag.offset, field=tag.name,
+                            label=tag.label, value=values[int(i)], message=message)
+                    for i in np.flatnonzero(wrong))
 
 
 class _atomic:  # noqa: N801 -- used like a function: with _atomic(path) as fh
@@ -222,7 +254,22 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             keep = np.repeat(~over, lengths)
             data, lengths = data[keep], np.where(over, 0, lengths)
         _place(region, data, lengths)
+        if f.type == "text" and f.chars == "fullwidth" and enc not in ("cp932", "shift_jis"):
+            _pad_after(region, lengths, "\u3000".encode(enc))
     return out
+
+
+def _pad_after(region: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64],
+               unit: bytes) -> None:
+    """Full-width padding counted from each value's end, for encodings whose characters
+    are not all as long as U+3000 (UTF-8: × is two bytes; EUC-JP: 丂 is three): as many
+    whole U+3000 as fit, then spaces."""
+    w, size = region.shape[1], len(unit)
+    pos = np.arange(w) - lengths[:, None]  # position from each value's end
+    room = (w - lengths) // size * size
+    region[(pos >= 0)] = 0x20
+    for k, byte in enumerate(unit):
+        region[(pos >= 0) & (pos < room[:, None]) & (pos % size == k)] = byte
 
 
 def _place(region: npt.NDArray[np.uint8], data: npt.NDArray[np.uint8],
@@ -252,11 +299,12 @@ def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: 
     """Bytes of every value (concatenated) and each value's byte length."""
     text = text.fill_null("")
     data, offsets = _utf8_buffers(text)
+    # control characters are not data (and 0x01–0x04 would pass for duplicate markers)
+    if len(data) and (data.min() < 0x20 or (data == 0x7F).any()):
+        return _encode_column(_drop_control(text, f, layout, stride, first_row, problems),
+                              f, enc, layout, stride, first_row, problems)
     if not len(data) or data.max() < 0x80:
         # ASCII: the UTF-8 bytes Polars already holds are the output bytes
-        if len(data) and (data.min() < 0x20 or (data == 0x7F).any()):
-            return _encode_column(_drop_control(text, f, layout, stride, first_row, problems),
-                                  f, enc, layout, stride, first_row, problems)
         return data, np.diff(offsets)
     prepared, marked = prepare_for_encoding(text, enc, layout.cp932_duplicates)
     try:
@@ -302,8 +350,15 @@ def _drop_control(text: pl.Series, f: Field, layout: Layout, stride: int, first_
 
 
 def _unencodable(values: pl.Series, enc: str) -> npt.NDArray[np.bool_]:
-    """Slow path, only after a column failed to encode: which values cannot."""
+    """Which values the encoding cannot represent: one encode of the whole column, and
+    a value-by-value pass only when that fails."""
     out = np.zeros(len(values), dtype=bool)
+    try:
+        "\n".join(v or "" for v in values.to_list()).encode(enc)
+    except UnicodeEncodeError:
+        pass
+    else:
+        return out
     for i, v in enumerate(values.to_list()):
         try:
             (v or "").encode(enc)
@@ -336,7 +391,9 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     for f in fields:
         text, failures = format_field(f, df, fixed=False)
         text = _drop_failures(text, failures, f, layout, 0, 0, problems)
-        too_long = (text.str.len_chars() > f.length).fill_null(value=False)
+        # 桁数 counts characters of text; numbers and dates are checked by their format
+        too_long = (text.str.len_chars() > f.length).fill_null(value=False) \
+            if f.type in ("text", "code", "digits") else pl.Series([False] * len(text))
         if too_long.any():
             _report(problems, f, layout, 0, 0, too_long.to_numpy(), "width-overflow",
                     f"{f.length}文字を超えています", text)
@@ -347,6 +404,13 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
                     "制御文字は書けません", text)
             text = text.set(ctrl, None)
         cols[f.name] = text
+    for f in fields:
+        bad = _unencodable(cols[f.name].fill_null(""), enc) if enc != "utf-8" else \
+            np.zeros(df.height, dtype=bool)
+        if bad.any():  # written empty, as a fixed-width writer writes padding
+            _report(problems, f, layout, 0, 0, bad, "not-representable",
+                    f"{enc}で表せない文字があります", cols[f.name])
+            cols[f.name] = cols[f.name].set(pl.Series(bad), None)
     frame = pl.DataFrame(cols)
     if layout.header_text == "label":
         frame = frame.rename({f.name: f.label or f.name for f in fields})
@@ -354,11 +418,4 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
                            quote_char=layout.quote,
                            line_terminator="\r\n" if layout.terminator == "crlf" else "\n")
     prepared, marked = prepare_for_encoding(pl.Series([body]), enc, layout.cp932_duplicates)
-    try:
-        fh.write(encode_text(prepared, marked, enc))
-    except UnicodeEncodeError:
-        for f, column in zip(fields, frame.columns, strict=True):
-            bad = _unencodable(frame[column].fill_null(""), enc)
-            _report(problems, f, layout, 0, 0, bad, "not-representable",
-                    f"{enc}で表せない文字があります", frame[column])
-        fh.write(body.encode(enc, errors="replace"))
+    fh.write(encode_text(prepared, marked, enc))
