@@ -296,3 +296,17 @@ def test_date_column_with_dates_far_from_now(tmp_path: Path) -> None:
     chukan.write(pl.DataFrame({"d": days}), out, layout)
     assert out.read_bytes() == b"00010101\n18000228\n99991231\n"
     assert chukan.read(out, layout)["d"].to_list() == days
+
+
+def test_required_fields_are_checked_on_write(tmp_path: Path) -> None:
+    layout = fixed('[[field]]\nname = "a"\nlength = 3\ntype = "text"\nrequired = true\n'
+                   '[[field]]\nname = "d"\nlength = 8\ntype = "date"\nrequired = true',
+                   length=11)
+    report = Report()
+    df = pl.DataFrame({"a": ["x", "", None], "d": [None, dt.date(2020, 1, 1), None],
+                       "d_partial": ["2020-00-00", None, ""]},
+                      schema={"a": pl.String, "d": pl.Date, "d_partial": pl.String})
+    chukan.write(df, tmp_path / "o", layout, report=report)
+    assert [(p.code, p.record, p.field) for p in report] == [
+        ("required-missing", 2, "a"), ("required-missing", 3, "a"),
+        ("required-missing", 3, "d")]

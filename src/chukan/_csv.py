@@ -16,6 +16,7 @@ import polars as pl
 
 from chukan._kernel import UNDEFINED_RE
 from chukan.codec import column_names, parse_field
+from chukan.layout import UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from chukan.read import _Context
 
 _CHUNK = 32 << 20  # bytes decoded at once; rows never straddle two chunks
-_BOM = b"\xef\xbb\xbf"
 
 
 def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None,
@@ -34,14 +34,14 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
     """Yield typed DataFrames of at most ``batch_size`` rows."""
     from chukan.read import _problem  # noqa: PLC0415 -- shared helper, avoids a cycle
 
-    enc = "utf-8" if layout.encoding == "utf-8-sig" else layout.encoding
+    enc = codec_name(layout.encoding)
     quote = ord(layout.quote)
     offset, record, carry = 0, 1, b""
-    head = fh.read(len(_BOM))
-    if head.startswith(_BOM):
+    head = fh.read(len(UTF8_BOM))
+    if head.startswith(UTF8_BOM):
         if layout.encoding != "utf-8-sig":
-            ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=_BOM))
-        offset, head = len(_BOM), head[len(_BOM):]
+            ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=UTF8_BOM))
+        offset, head = len(UTF8_BOM), head[len(UTF8_BOM):]
     carry = head
     header_pending = layout.header
     seen_any = False

@@ -17,12 +17,13 @@ import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from chukan.layout import UTF8_BOM, codec_name
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from chukan.layout import Layout, RecordKind
 
-_BOM = b"\xef\xbb\xbf"
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -40,8 +41,8 @@ def guess_encoding(data: bytes) -> tuple[str, str]:
     chardet scores text statistically; the question here is stricter (which codec
     decodes every byte), and it tells CP932 from Shift_JIS by the bytes only CP932 has.
     """
-    body = data[len(_BOM):] if data.startswith(_BOM) else data
-    if data.startswith(_BOM):
+    body = data[len(UTF8_BOM):] if data.startswith(UTF8_BOM) else data
+    if data.startswith(UTF8_BOM):
         return "utf-8-sig", "UTF-8 byte-order mark"
     if body.isascii():
         return "ascii", "only ASCII bytes: any of the Japanese encodings reads it"
@@ -90,8 +91,8 @@ def describe(head: bytes, size: int) -> Iterator[str]:
 def show_records(head: bytes, layout: Layout, count: int) -> Iterator[str]:
     """The first ``count`` records of a fixed layout, one line per field with its
     position, raw bytes and decoded text (CSV layouts: the parsed values)."""
-    enc = "utf-8" if layout.encoding == "utf-8-sig" else layout.encoding
-    body = head[len(_BOM):] if head.startswith(_BOM) else head
+    enc = codec_name(layout.encoding)
+    body = head[len(UTF8_BOM):] if head.startswith(UTF8_BOM) else head
     if layout.format == "csv":
         rows = csv.reader(io.StringIO(body.decode(enc, "replace"), newline=""),
                           delimiter=layout.delimiter, quotechar=layout.quote)

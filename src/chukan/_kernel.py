@@ -25,13 +25,14 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from chukan.layout import codec_name
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import numpy.typing as npt
 
 ColumnKind = Literal["ascii", "text", "fullwidth"]
-_TEXT_KINDS = ("text", "fullwidth")
 
 #: Characters CPython's cp932 decoder yields for bytes that CP932 leaves undefined
 #: (0x80, 0xA0, 0xFD–0xFF); the layout contract treats them as invalid.
@@ -69,7 +70,7 @@ class RawColumn:
 def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding: str
             ) -> list[RawColumn]:
     """Decode every spec'd column of ``matrix`` (see the module docstring)."""
-    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    codec = codec_name(encoding)
     n = matrix.shape[0]
     out: dict[int, RawColumn] = {}
     # Every column is first tried without the codec; text columns holding a non-ASCII

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------------------
 # Eras
 
-_ERA_ORDER = tuple(ERA_STARTS)
+_ERA_NAMES = tuple(ERA_STARTS)
 
 
 def era_of(day: dt.date) -> tuple[str, int]:
@@ -46,7 +46,7 @@ def era_of(day: dt.date) -> tuple[str, int]:
     >>> era_of(dt.date(2019, 5, 1)), era_of(dt.date(1912, 7, 30))
     (('令和', 1), ('大正', 1))
     """
-    for era in reversed(_ERA_ORDER):
+    for era in reversed(_ERA_NAMES):
         if day >= ERA_STARTS[era]:
             return era, day.year - ERA_STARTS[era].year + 1
     msg = f"{day} is before 明治"
@@ -56,14 +56,14 @@ def era_of(day: dt.date) -> tuple[str, int]:
 def _era_for_year_expr(year: pl.Expr) -> pl.Expr:
     """The era a writer chooses for a year alone (partial dates): the latest one begun."""
     expr: pl.Expr = pl.lit(None, pl.String)
-    for era in _ERA_ORDER:
+    for era in _ERA_NAMES:
         expr = pl.when(year >= ERA_STARTS[era].year).then(pl.lit(era)).otherwise(expr)
     return expr
 
 
 def _era_for_date_expr(day: pl.Expr) -> pl.Expr:
     expr: pl.Expr = pl.lit(None, pl.String)
-    for era in _ERA_ORDER:
+    for era in _ERA_NAMES:
         expr = pl.when(day >= ERA_STARTS[era]).then(pl.lit(era)).otherwise(expr)
     return expr
 
@@ -295,7 +295,6 @@ def _parse_decimal(f: Field, frame: pl.DataFrame, fails: list[tuple[str, str, pl
     return _finish(frame, [pl.when(ok).then(value).alias(f.name)], fails)
 
 
-_ERA_NAMES = tuple(ERA_STARTS)
 _EPOCH = np.datetime64("1970-01-01", "D")
 _ERA_START_DAY = np.array([(np.datetime64(d, "D") - _EPOCH).astype(np.int64)
                            for d in ERA_STARTS.values()])

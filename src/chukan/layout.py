@@ -107,6 +107,20 @@ _ENCODING_ALIASES: Mapping[str, str] = MappingProxyType(
 )
 TERMINATOR_BYTES: Mapping[str, bytes] = MappingProxyType(
     {"crlf": b"\r\n", "lf": b"\n", "none": b""})
+#: The UTF-8 byte-order mark: expected (and written) by ``utf-8-sig`` layouts only.
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def codec_name(encoding: str) -> str:
+    """The Python codec for a layout encoding: ``utf-8-sig`` files are UTF-8 once chukan
+    has dealt with their BOM.
+
+    >>> codec_name("utf-8-sig"), codec_name("cp932")
+    ('utf-8', 'cp932')
+    """
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
 #: Largest decimal precision: values are carried as 64-bit integers internally.
 MAX_PRECISION = 18
 

@@ -45,7 +45,15 @@ from chukan.codec import (
     unpack_packed,
 )
 from chukan.errors import DataError, UsageError
-from chukan.layout import Field, Layout, RecordKind, iter_fields, load_layout
+from chukan.layout import (
+    UTF8_BOM,
+    Field,
+    Layout,
+    RecordKind,
+    codec_name,
+    iter_fields,
+    load_layout,
+)
 from chukan.report import Problem, Report
 
 if TYPE_CHECKING:
@@ -59,7 +67,6 @@ Source = str | Path | bytes | BinaryIO
 #: Records per batch when nothing else is said: about 30 MB of a 300-byte layout.
 DEFAULT_BATCH = 100_000
 _RAW_MAX = 64  # bytes of raw hex kept in a problem about a whole record
-_BOM = b"\xef\xbb\xbf"
 
 _MESSAGES = {
     "record-length": "レコード長がレイアウトと一致しません",
@@ -311,16 +318,16 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
         if f.type == "filler":
             expected = np.frombuffer(f.fill.encode("ascii"), dtype=np.uint8)[0]
             bad = (span != expected).any(axis=1)
-            _report_rows(ctx, block, f, bad, "filler-mismatch", None)
+            _report_rows(ctx, block, f, bad, "filler-mismatch")
             continue
         if f.type == "decimal" and f.storage == "packed":
             values, bad_digits, bad_sign = unpack_packed(span)
-            _report_rows(ctx, block, f, bad_digits, "bad-digit-nibble", None)
-            _report_rows(ctx, block, f, bad_sign & ~bad_digits, "bad-sign-nibble", None)
+            _report_rows(ctx, block, f, bad_digits, "bad-digit-nibble")
+            _report_rows(ctx, block, f, bad_sign & ~bad_digits, "bad-sign-nibble")
             bad = bad_digits | bad_sign
             if not f.signed:
                 neg = values < 0
-                _report_rows(ctx, block, f, neg & ~bad, "bad-sign-nibble", None,
+                _report_rows(ctx, block, f, neg & ~bad, "bad-sign-nibble",
                              message="符号なし項目に負の符号があります")
                 bad |= neg
             columns[f.name] = decimal_series(f.name, values, ~bad, f.precision, f.scale)
@@ -330,20 +337,19 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
                 parse_number(f, span)
             _report_failures(ctx, block, f, failures)
             if f.required:
-                _report_rows(ctx, block, f, (span == 0x20).all(axis=1), "required-missing",
-                             None)
+                _report_rows(ctx, block, f, (span == 0x20).all(axis=1), "required-missing")
             for name in frame.columns:
                 if wanted is None or name in wanted:
                     columns[name] = frame[name]
             continue
         raw = by_name[f.name]
-        _report_rows(ctx, block, f, raw.control, "control-char", None)
-        _report_rows(ctx, block, f, raw.invalid, "invalid-bytes", None)
+        _report_rows(ctx, block, f, raw.control, "control-char")
+        _report_rows(ctx, block, f, raw.invalid, "invalid-bytes")
         frame, failures = parse_field(f, raw.values, fixed=True)
         _report_failures(ctx, block, f, failures)
         if f.required:
             empty = raw.values.is_null().to_numpy() & ~raw.control & ~raw.invalid
-            _report_rows(ctx, block, f, empty, "required-missing", None)
+            _report_rows(ctx, block, f, empty, "required-missing")
         for name in frame.columns:
             if wanted is None or name in wanted:
                 columns[name] = frame[name]
@@ -351,12 +357,12 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
 
 
 def _report_rows(ctx: _Context, block: _Block, f: Field, mask: npt.NDArray[np.bool_],
-                 code: str, value: Callable[[bytes], str] | None, *,
+                 code: str, *,
                  message: str | None = None) -> None:
     """Turn a row mask into problems (Python runs only over the failing rows)."""
     if not mask.any():
         return
-    enc = "utf-8" if ctx.layout.encoding == "utf-8-sig" else ctx.layout.encoding
+    enc = codec_name(ctx.layout.encoding)
     for i in np.flatnonzero(mask):
         raw = block.matrix[i, f.offset:f.end].tobytes()
         where, code_i = _locate(code, raw, f, enc)
@@ -364,7 +370,7 @@ def _report_rows(ctx: _Context, block: _Block, f: Field, mask: npt.NDArray[np.bo
             raw.decode(enc, "replace")
         ctx.add(_problem(ctx, code_i, record=int(block.records[i]),
                          offset=int(block.offsets[i]) + f.offset + where, f=f, raw=raw,
-                         value=value(raw) if value else text, message=message))
+                         value=text, message=message))
 
 
 def _is_half(ch: str) -> bool:
@@ -404,7 +410,7 @@ def _locate(code: str, raw: bytes, f: Field, enc: str) -> tuple[int, str]:
 
 def _report_failures(ctx: _Context, block: _Block, f: Field, failures: Sequence[Failure]) -> None:
     for x in failures:
-        _report_rows(ctx, block, f, x.mask, x.code, None, message=x.message)
+        _report_rows(ctx, block, f, x.mask, x.code, message=x.message)
 
 
 # --------------------------------------------------------------------------------------
@@ -522,7 +528,7 @@ def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
     """Cut the file into blocks of records; each comes with the problems found in
     splitting it (record length, terminators), in file order."""
     layout = ctx.layout
-    first = fh.read(len(_BOM))
+    first = fh.read(len(UTF8_BOM))
     _check_start(first, ctx, cur)
     carry = first[cur.offset:]
     chunk = batch * layout.stride
@@ -583,10 +589,10 @@ def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem]]], layout: Lay
 
 
 def _check_start(first: bytes, ctx: _Context, cur: _Cursor) -> None:
-    if first.startswith(_BOM):
+    if first.startswith(UTF8_BOM):
         if ctx.layout.encoding != "utf-8-sig":
-            ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=_BOM))
-        cur.offset = len(_BOM)
+            ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=UTF8_BOM))
+        cur.offset = len(UTF8_BOM)
 
 
 def _flush(ctx: _Context, report: Report | None, n_records: int) -> None:

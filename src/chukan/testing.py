@@ -43,6 +43,7 @@ from chukan.layout import (
     RecordKind,
     Storage,
     Terminator,
+    codec_name,
     load_code_table,
 )
 
@@ -75,7 +76,7 @@ def _alphabet(f: Field, encoding: str) -> str:
     half = _HALF if encoding in ("cp932", "shift_jis", "utf-8", "utf-8-sig", "euc_jp") else \
         _HALF.translate({ord(c): None for c in _HALF_KANA})
     chosen = {"fullwidth": full, "halfwidth": half}.get(f.chars, full + half)
-    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    codec = codec_name(encoding)
     return "".join(c for c in chosen if _encodes(c, codec))
 
 
@@ -88,7 +89,7 @@ def _encodes(ch: str, codec: str) -> bool:
 
 
 def _byte_len(text: str, encoding: str) -> int:
-    return len(text.encode("utf-8" if encoding == "utf-8-sig" else encoding))
+    return len(text.encode(codec_name(encoding)))
 
 
 def _text(f: Field, layout: Layout) -> SearchStrategy[str]:

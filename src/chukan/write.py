@@ -38,7 +38,7 @@ from chukan.codec import (
     unscaled,
 )
 from chukan.errors import DataError, UsageError
-from chukan.layout import Field, Layout, RecordKind, load_layout
+from chukan.layout import UTF8_BOM, Field, Layout, RecordKind, codec_name, load_layout
 from chukan.read import check_columns
 from chukan.report import Problem, Report
 
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 #: Rows formatted at once: bounds memory on large frames.
 _SLICE = 200_000
-_BOM = b"\xef\xbb\xbf"
 
 
 def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
@@ -68,7 +67,7 @@ def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
     problems: list[Problem] = []
     with _atomic(Path(path)) as fh:
         if lay.encoding == "utf-8-sig":
-            fh.write(_BOM)
+            fh.write(UTF8_BOM)
         if lay.format == "csv":
             _write_csv(df, fh, lay, problems)
         else:
@@ -198,7 +197,7 @@ def _pad_bytes(f: Field, encoding: str) -> bytes:
     if f.type == "filler":
         return (f.fill * f.length).encode("ascii")
     if f.type == "text" and f.chars == "fullwidth":
-        unit = "\u3000".encode("utf-8" if encoding == "utf-8-sig" else encoding)
+        unit = "\u3000".encode(codec_name(encoding))
         whole = unit * (f.length // len(unit))
         return whole + b" " * (f.length - len(whole))
     return b" " * f.length
@@ -213,18 +212,22 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
         layout.terminator_bytes
     out = np.empty((n, stride), dtype=np.uint8)
     out[:] = np.frombuffer(template, dtype=np.uint8)
-    enc = "utf-8" if layout.encoding == "utf-8-sig" else layout.encoding
+    enc = codec_name(layout.encoding)
     for f in kind.fields:
         if f.type == "filler":
             continue
+        if f.required:
+            _report(problems, f, layout, stride, first_row, _missing(df, f), "required-missing",
+                    "必須項目が空です", df[f.name])
         region = out[:, f.offset:f.end]
         if f.type == "decimal" and f.storage == "packed":
             values = df.select(unscaled(pl.col(f.name), f.scale)).to_series()
             too_big = (values.abs() >= 10 ** f.precision).fill_null(value=False)
             neg = (values < 0).fill_null(value=False) & (not f.signed)
             # a packed field has no empty form: a null would silently become zero
-            _report(problems, f, layout, stride, first_row, values.is_null().to_numpy(),
-                    "required-missing", "パック10進数は空にできません", values)
+            if not f.required:  # (a required one was reported just above)
+                _report(problems, f, layout, stride, first_row, values.is_null().to_numpy(),
+                        "required-missing", "パック10進数は空にできません", values)
             _report(problems, f, layout, stride, first_row, too_big.to_numpy(),
                     "width-overflow", f"{f.precision}桁を超えています", values)
             _report(problems, f, layout, stride, first_row, neg.to_numpy(), "not-decimal",
@@ -257,6 +260,18 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
         if f.type == "text" and f.chars == "fullwidth" and enc not in ("cp932", "shift_jis"):
             _pad_after(region, lengths, "\u3000".encode(enc))
     return out
+
+
+def _missing(df: pl.DataFrame, f: Field) -> npt.NDArray[np.bool_]:
+    """Rows where a field is empty: null, an empty string, or a date with no 不詳 value."""
+    value = df[f.name]
+    empty = value.is_null()
+    if value.dtype == pl.String:
+        empty |= value == ""
+    partial = f"{f.name}_partial"
+    if f.type == "date" and partial in df.columns:
+        empty &= df[partial].is_null() | (df[partial] == "")
+    return empty.fill_null(value=True).to_numpy()
 
 
 def _pad_after(region: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64],
@@ -385,10 +400,13 @@ def _report(problems: list[Problem], f: Field, layout: Layout, stride: int, firs
 
 
 def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Problem]) -> None:
-    enc = "utf-8" if layout.encoding == "utf-8-sig" else layout.encoding
+    enc = codec_name(layout.encoding)
     cols = {}
     fields = [f for f in layout.fields if f.type != "filler"]
     for f in fields:
+        if f.required:
+            _report(problems, f, layout, 0, 0, _missing(df, f), "required-missing",
+                    "必須項目が空です", df[f.name])
         text, failures = format_field(f, df, fixed=False)
         text = _drop_failures(text, failures, f, layout, 0, 0, problems)
         # 桁数 counts characters of text; numbers and dates are checked by their format
