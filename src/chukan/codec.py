@@ -225,12 +225,7 @@ def parse_field(f: Field, raw: pl.Series, *, fixed: bool = True
     fails: list[tuple[str, str, pl.Expr]] = []
     if f.type in ("text", "code"):
         out = [r.alias(name)]
-        if f.type == "text" and f.chars == "fullwidth":
-            fails.append(("halfwidth-in-fullwidth", "全角項目に半角文字があります",
-                          r.str.contains(f"[{_HALF}]")))
-        elif f.type == "text" and f.chars == "halfwidth":
-            fails.append(("fullwidth-in-halfwidth", "半角項目に全角文字があります",
-                          r.str.contains(f"[^{_HALF}]")))
+        fails.extend(_class_failures(f, r))
         if not fixed:
             fails.append(("width-overflow", f"{f.length}文字を超えています",
                           r.str.len_chars() > f.length))
@@ -260,6 +255,17 @@ def parse_field(f: Field, raw: pl.Series, *, fixed: bool = True
         return parse_date(f, strings_to_matrix(raw, f.length))
     msg = f"cannot parse field type {f.type!r}"
     raise ValueError(msg)
+
+
+def _class_failures(f: Field, text: pl.Expr) -> list[tuple[str, str, pl.Expr]]:
+    """The character-class checks of a text field (全角 only, or 半角 only)."""
+    if f.type == "text" and f.chars == "fullwidth":
+        return [("halfwidth-in-fullwidth", "全角項目に半角文字があります",
+                 text.str.contains(f"[{_HALF}]"))]
+    if f.type == "text" and f.chars == "halfwidth":
+        return [("fullwidth-in-halfwidth", "半角項目に全角文字があります",
+                 text.str.contains(f"[^{_HALF}]"))]
+    return []
 
 
 def _finish(frame: pl.DataFrame, out: list[pl.Expr], fails: list[tuple[str, str, pl.Expr]],
@@ -744,12 +750,7 @@ def format_field(f: Field, df: pl.DataFrame, *, fixed: bool = True
     fails: list[tuple[str, str, pl.Expr]] = []
     if f.type in ("text", "code"):
         text = _empty_is_null(c)
-        if f.type == "text" and f.chars == "fullwidth":
-            fails.append(("halfwidth-in-fullwidth", "全角項目に半角文字があります",
-                          text.str.contains(f"[{_HALF}]")))
-        elif f.type == "text" and f.chars == "halfwidth":
-            fails.append(("fullwidth-in-halfwidth", "半角項目に全角文字があります",
-                          text.str.contains(f"[^{_HALF}]")))
+        fails.extend(_class_failures(f, text))
         return _format_finish(df, text, fails)
     if f.type == "digits":
         text = _empty_is_null(c)

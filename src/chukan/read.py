@@ -168,11 +168,7 @@ def _split_fixed(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
         return _split_terminated(data, ctx, cur, final=final)
     consumed = n_whole * stride
     if final and consumed < len(arr):
-        tail = data[consumed:]
-        ctx.add(_problem(ctx, "truncated-record", record=cur.record + n_whole,
-                         offset=cur.offset + consumed, raw=tail, raw_limit=_RAW_MAX,
-                         message=f"最終レコードが{len(tail)}バイトしかありません"
-                                 f"(レコード長 {size})"))
+        _truncated(ctx, cur, n_whole, consumed, data[consumed:])
     body = arr[:consumed].reshape(n_whole, stride)
     short = 1 if final and consumed < len(arr) else 0
     return _block(body, cur, n_whole, stride), len(arr) if final else consumed, n_whole + short
@@ -206,13 +202,17 @@ def _split_by_length(data: bytes, ctx: _Context, cur: _Cursor, n_whole: int, str
     block = _Block(body[rows, :size], cur.record + idx[rows], cur.offset + idx[rows] * stride)
     consumed, count = n_whole * stride, n_whole
     if final and consumed < len(data):
-        tail = data[consumed:]
-        ctx.add(_problem(ctx, "truncated-record", record=cur.record + n_whole,
-                         offset=cur.offset + consumed, raw=tail, raw_limit=_RAW_MAX,
-                         message=f"最終レコードが{len(tail)}バイトしかありません"
-                                 f"(レコード長 {size})"))
+        _truncated(ctx, cur, n_whole, consumed, data[consumed:])
         consumed, count = len(data), n_whole + 1
     return block, consumed, count
+
+
+def _truncated(ctx: _Context, cur: _Cursor, n_whole: int, consumed: int, tail: bytes) -> None:
+    """Report the short last record of a file cut by length."""
+    ctx.add(_problem(ctx, "truncated-record", record=cur.record + n_whole,
+                     offset=cur.offset + consumed, raw=tail, raw_limit=_RAW_MAX,
+                     message=f"最終レコードが{len(tail)}バイトしかありません"
+                             f"(レコード長 {ctx.layout.record_length})"))
 
 
 #: Bytes kept waiting for a terminator before they are reported as one bad record: a
