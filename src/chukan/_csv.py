@@ -213,4 +213,7 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
         for c in frame.columns:
             if wanted is None or c in wanted:
                 columns[c] = frame[c]
+    if ctx.locate:
+        columns["_record"] = pl.Series(records, dtype=pl.Int64)
+        columns["_offset"] = pl.Series(offsets, dtype=pl.Int64)
     return pl.DataFrame(columns), len(lo)

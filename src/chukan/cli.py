@@ -206,6 +206,59 @@ def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, 
     _finish(report)
 
 
+@main.command("validate")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--layout", "-l", "layout_name", required=True, help="layout name or TOML path")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="write the report here (default: the console)")
+@click.option("--repertoire", type=click.Choice(["jisx0208", "cp932", "jisx0213"]),
+              help="characters every text field must keep to (layouts may set their own)")
+@click.option("--mask", is_flag=True,
+              help="replace personal values by their length and character class")
+@click.option("--max-errors", type=click.IntRange(min=0),
+              help="list at most N problems (counts always cover all)")
+@click.option("--progress/--no-progress", default=None)
+def validate_cmd(files: tuple[Path, ...], layout_name: str, fmt: str, output: Path | None,
+                 repertoire: str | None, *, mask: bool, max_errors: int | None,
+                 progress: bool | None) -> None:
+    """Check FILES against a layout and report every problem, located to the byte.
+
+    Exit code 0 when the files are valid, 1 when errors were found (外字 alone are
+    warnings), 2 for usage or layout errors.
+    """
+    from chukan.report import to_html, to_json, to_text  # noqa: PLC0415
+    from chukan.validate import validate  # noqa: PLC0415
+
+    layout = _layout(layout_name)
+    size = sum(f.stat().st_size for f in files)
+    show = progress if progress is not None else (size >= _PROGRESS_MIN_BYTES and
+                                                  sys.stderr.isatty())
+    per_record = layout.stride if layout.format == "fixed" else 100
+    bar_cm = click.progressbar(length=size, label="validate", file=sys.stderr) if show \
+        else contextlib.nullcontext()
+    try:
+        with bar_cm as bar:
+            report = validate(list(files), layout, repertoire=repertoire,  # type: ignore[arg-type]
+                              mask=mask, max_errors=max_errors,
+                              progress=(lambda n: bar.update(n * per_record)) if show
+                              else None)
+    except ChukanError as exc:
+        _fail(str(exc))
+    render = {"text": to_text, "json": lambda r: to_json(r, layout=layout.name),
+              "html": lambda r: to_html(r, layout=layout.name)}[fmt]
+    text = render(report)
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_bytes(text.encode("utf-8"))  # UTF-8 whatever the Windows locale
+        click.echo(f"{output}: {report.total} problem(s) in {report.records_read} records; "
+                   f"{len(report.gaiji)} 外字", err=True)
+    sys.exit(EXIT_OK if report.ok else EXIT_DATA)
+
+
 @main.command("inspect")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--layout", "-l", "layout_name", help="show the first records field by field")

@@ -71,6 +71,8 @@ Storage = Literal["display", "zoned", "packed"]
 Format = Literal["fixed", "csv"]
 Terminator = Literal["crlf", "lf", "none"]
 Duplicates = Literal["ibm", "nec"]
+Repertoire = Literal["jisx0208", "cp932", "jisx0213"]
+REPERTOIRES: tuple[str, ...] = ("jisx0208", "cp932", "jisx0213")
 DateFormat = Literal["YYYYMMDD", "YYYY-MM-DD", "GYYMMDD", "GGYYMMDD", "YYMMDD", "YYYYMM", "YYYY-MM"]
 
 FIELD_TYPES: tuple[str, ...] = get_args(FieldType)
@@ -127,11 +129,12 @@ MAX_PRECISION = 18
 _LAYOUT_KEYS = (
     "name", "title", "description", "sources", "format", "encoding", "record_length",
     "terminator", "header", "header_text", "delimiter", "quote", "cp932_duplicates",
-    "record_type",
+    "record_type", "unique", "repertoire",
 )  # fmt: skip
 _FIELD_KEYS = (
     "name", "label", "start", "length", "type", "required", "chars", "table", "storage",
     "scale", "signed", "format", "eras", "pivot", "pad", "fill", "counts", "description",
+    "repertoire",
 )  # fmt: skip
 _RECORD_KEYS = ("name", "label", "match", "field")
 _TABLE_KEYS = ("name", "label", "source", "description", "codes")
@@ -186,6 +189,7 @@ class Field:
     fill: str = " "
     counts: str | None = None
     description: str = ""
+    repertoire: Repertoire | None = None
 
     @property
     def offset(self) -> int:
@@ -255,6 +259,8 @@ class Layout:
     fields: tuple[Field, ...] = ()
     record_type: tuple[int, int] | None = None
     records: tuple[RecordKind, ...] = ()
+    unique: tuple[str, ...] = ()
+    repertoire: Repertoire | None = None
     path: Path | None = None
 
     @property
@@ -552,7 +558,17 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         raw_fields = checker.get(doc, "field", list, "(top)", [], required=True)
         fields = _parse_fields(raw_fields, "field", checker, fmt, record_length, base)
 
+    unique = tuple(checker.get(meta, "unique", list, w, []))
+    known = {f.name for f in fields} | {f.name for k in records for f in k.fields}
+    for key in unique:
+        if key not in known:
+            checker.add(w, "unique", f"no field named {key!r}",
+                        _closest(str(key), tuple(sorted(known))))
+    repertoire = checker.choice(meta, "repertoire", REPERTOIRES, w, "", what="repertoire") \
+        if "repertoire" in meta else None
     return Layout(
+        unique=unique,
+        repertoire=cast("Repertoire | None", repertoire or None),
         name=name,
         title=checker.get(meta, "title", str, w, ""),
         description=checker.get(meta, "description", str, w, ""),
@@ -745,7 +761,12 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
         checker.add(where, "length", f"integers hold at most {MAX_PRECISION} digits "
                                      "(64-bit values)")
     counts = checker.get(item, "counts", str, where, None)
+    repertoire = checker.choice(item, "repertoire", REPERTOIRES, where, "",
+                                what="repertoire") if "repertoire" in item else None
+    if repertoire and ftype not in ("text", "code"):
+        checker.add(where, "repertoire", "only for text and code fields")
     return Field(
+        repertoire=cast("Repertoire | None", repertoire or None),
         name=name,
         label=checker.get(item, "label", str, where, ""),
         type=cast("FieldType", ftype),

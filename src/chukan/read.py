@@ -139,6 +139,7 @@ class _Context:
     layout: Layout
     file: str | None
     problems: list[Problem] = field(default_factory=list)
+    locate: bool = False  # add _record and _offset columns (validation)
 
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
@@ -483,11 +484,22 @@ def read_batches(source: Source, layout: Layout | str | Path, *, batch_size: int
         yield pl.DataFrame(schema=schema)
 
 
+def located_batches(source: Source, layout: Layout, *, report: Report,
+                    batch_size: int | None = DEFAULT_BATCH
+                    ) -> Iterator[tuple[str, pl.DataFrame]]:
+    """For validation: (record kind, frame) batches read leniently, each frame carrying
+    ``_record`` (1-based record number) and ``_offset`` (byte offset of the record or
+    CSV row) so that findings in the values can be located in the file."""
+    return _iter_blocks(source, layout, report=report, kinds=None, columns=None,
+                        batch_size=batch_size, locate=True)
+
+
 def _iter_blocks(source: Source, layout: Layout, *, report: Report | None,
                  kinds: set[str] | None, columns: Sequence[str] | None,
-                 batch_size: int | None) -> Iterator[tuple[str, pl.DataFrame]]:
+                 batch_size: int | None, locate: bool = False
+                 ) -> Iterator[tuple[str, pl.DataFrame]]:
     fh, name = _open(source)
-    ctx = _Context(layout=layout, file=name)
+    ctx = _Context(layout=layout, file=name, locate=locate)
     wanted = set(columns) if columns is not None else None
     try:
         if layout.format == "csv":
@@ -561,7 +573,11 @@ def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem]]], layout: Lay
 
     def work(block: _Block) -> tuple[pl.DataFrame, list[Problem]]:
         sub = _Context(layout=layout, file=ctx.file)
-        return _decode_fields(block, kind.fields, sub, wanted), sub.problems
+        frame = _decode_fields(block, kind.fields, sub, wanted)
+        if ctx.locate:
+            frame = frame.with_columns(pl.Series("_record", block.records),
+                                       pl.Series("_offset", block.offsets))
+        return frame, sub.problems
 
     frames: list[pl.DataFrame] = []
     pending: deque[tuple[Future[tuple[pl.DataFrame, list[Problem]]], list[Problem], int]]
@@ -629,7 +645,10 @@ def _decode_block(block: _Block, layout: Layout, ctx: _Context, kinds: set[str] 
         sub = _Block(block.matrix[rows], block.records[rows], block.offsets[rows])
         frame = _decode_fields(sub, k.fields, ctx, wanted)
         numbers = pl.Series("_record", sub.records)
-        frames[k.name] = frame.with_columns(numbers) if frame.width else numbers.to_frame()
+        frame = frame.with_columns(numbers) if frame.width else numbers.to_frame()
+        if ctx.locate:
+            frame = frame.with_columns(pl.Series("_offset", sub.offsets))
+        frames[k.name] = frame
     _check_counts(layout, block, which, frames, ctx, cur)
     for k in layout.records:
         if (kinds is None or k.name in kinds) and frames[k.name].height:

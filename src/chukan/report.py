@@ -15,6 +15,8 @@ record 3, byte 64, 宛名番号 (atena_no): [not-digits] 数字以外の文字�
 
 from __future__ import annotations
 
+import html
+import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -58,6 +60,9 @@ CODES: dict[str, str] = {
     "not-representable": "a character that the target encoding cannot represent",
     "csv-columns": "a CSV row with the wrong number of columns",
     "csv-header": "a CSV header row that holds neither the field names nor the labels",
+    "gaiji": "a 外字: a character of the Private Use Area, to be identified (warning)",
+    "outside-repertoire": "a character outside the repertoire the field must keep to",
+    "duplicate-key": "a record whose unique key repeats an earlier record's",
 }
 
 
@@ -115,50 +120,99 @@ _FRAME_SCHEMA: dict[str, pl.DataType] = {
 
 
 @dataclass(slots=True)
+class GaijiEntry:
+    """One character of the 外字 inventory: where 文字同定 work starts.
+
+    ``raw`` is its bytes in the file's encoding (hex); ``fields`` counts occurrences by
+    field; ``first`` holds the first locations as (file, record, byte offset, field).
+    """
+
+    char: str
+    raw: str
+    reason: str
+    count: int = 0
+    fields: Counter[str] = field(default_factory=Counter)
+    first: list[tuple[str | None, int, int, str]] = field(default_factory=list)
+
+    @property
+    def code_point(self) -> str:
+        """``U+E000``-style code point(s)."""
+        return " ".join(f"U+{ord(c):04X}" for c in self.char)
+
+
+#: How many locations the inventory keeps per character.
+GAIJI_LOCATIONS = 5
+
+
+@dataclass(slots=True)
 class Report:
     """Problems collected while reading, writing or validating, plus record counts.
 
     Pass one to :func:`chukan.read` (``report=``) to read leniently: problems are
     collected and reading goes on. Without one, the first problem raises.
+
+    With ``max_problems`` only that many problems keep their details; every count (by
+    code, by field, records with errors) still covers them all.
     """
 
     problems: list[Problem] = field(default_factory=list)
     records_read: int = 0
     records_written: int = 0
+    max_problems: int | None = None
+    files: list[str] = field(default_factory=list)
+    gaiji: dict[str, GaijiEntry] = field(default_factory=dict)
+    _by_code: Counter[str] = field(default_factory=Counter)
+    _by_field: Counter[str] = field(default_factory=Counter)
+    _error_records: set[tuple[str | None, int | None]] = field(default_factory=set)
+    _errors: int = 0
+    _total: int = 0
 
     def add(self, problem: Problem) -> None:
         """Record one problem."""
-        self.problems.append(problem)
+        self._total += 1
+        self._by_code[problem.code] += 1
+        self._by_field[problem.field or ""] += 1
+        if problem.severity == "error":
+            self._errors += 1
+            self._error_records.add((problem.file, problem.record))
+        if self.max_problems is None or len(self.problems) < self.max_problems:
+            self.problems.append(problem)
 
     def extend(self, problems: Iterable[Problem]) -> None:
         """Record several problems."""
-        self.problems.extend(problems)
+        for p in problems:
+            self.add(p)
 
     def __iter__(self) -> Iterator[Problem]:
-        """Iterate over the problems in the order they were found."""
+        """Iterate over the problems kept in detail, in the order they were found."""
         return iter(self.problems)
 
     def __len__(self) -> int:
-        """Count the problems."""
+        """Count the problems kept in detail."""
         return len(self.problems)
+
+    @property
+    def total(self) -> int:
+        """Every problem found, details kept or not."""
+        return self._total
 
     @property
     def ok(self) -> bool:
         """True when no problem of severity ``error`` was found."""
-        return not any(p.severity == "error" for p in self.problems)
+        return self._errors == 0
 
     @property
     def records_with_errors(self) -> int:
         """How many distinct records have at least one error."""
-        return len({p.record for p in self.problems if p.severity == "error"})
+        return len(self._error_records)
 
     def counts_by_code(self) -> dict[str, int]:
         """Problems counted by code, most frequent first."""
-        return dict(Counter(p.code for p in self.problems).most_common())
+        return dict(self._by_code.most_common())
 
     def counts_by_field(self) -> dict[str, int]:
         """Problems counted by field name (record-level problems under ``""``)."""
-        return dict(Counter(p.field or "" for p in self.problems).most_common())
+        return dict(self._by_field.most_common())
 
     def to_frame(self) -> pl.DataFrame:
         """The problems as a Polars DataFrame, one row each, sorted by record and offset."""
@@ -170,7 +224,152 @@ class Report:
         lines = [
             f"records read: {self.records_read}",
             f"records with errors: {self.records_with_errors}",
-            f"problems: {len(self.problems)}",
+            f"problems: {self.total}",
         ]
         lines += [f"  {code}: {n}" for code, n in self.counts_by_code().items()]
+        if self.gaiji:
+            lines.append(f"外字 (characters to identify): {len(self.gaiji)}")
         return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Renderings: text for a console, JSON for programs, HTML for people
+
+#: Version of the JSON report schema (docs/validation.md); bumped on any change.
+REPORT_SCHEMA = "chukan-report/1"
+
+
+def to_dict(report: Report, *, layout: str = "") -> dict[str, object]:
+    """The report as plain data, in the documented, versioned JSON schema."""
+    from chukan import __version__  # noqa: PLC0415 -- the package imports this module
+
+    return {
+        "schema": REPORT_SCHEMA,
+        "chukan": __version__,
+        "layout": layout,
+        "files": list(report.files),
+        "summary": {
+            "ok": report.ok,
+            "records_read": report.records_read,
+            "records_with_errors": report.records_with_errors,
+            "problems": report.total,
+            "problems_listed": len(report.problems),
+            "by_code": report.counts_by_code(),
+            "by_field": report.counts_by_field(),
+        },
+        "problems": [asdict(p) for p in report.problems],
+        "gaiji": [
+            {"char": g.char, "code_point": g.code_point, "raw": g.raw, "reason": g.reason,
+             "count": g.count, "fields": dict(g.fields),
+             "first": [{"file": f, "record": r, "offset": o, "field": n}
+                       for f, r, o, n in g.first]}
+            for g in sorted(report.gaiji.values(), key=lambda g: g.char)
+        ],
+    }
+
+
+def to_json(report: Report, *, layout: str = "") -> str:
+    """The report as JSON (UTF-8 text, Japanese left readable)."""
+    return json.dumps(to_dict(report, layout=layout), ensure_ascii=False, indent=2)
+
+
+def to_text(report: Report) -> str:
+    """The report for a console: summary, problems, 外字 inventory."""
+    lines = [report.summary()]
+    if report.problems:
+        lines.append("")
+        lines += [str(p) for p in report.problems]
+        if report.total > len(report.problems):
+            lines.append(f"… {report.total - len(report.problems)} more (counted above)")
+    if report.gaiji:
+        lines += ["", "外字 inventory (code point, bytes, count, fields, first location):"]
+        for g in sorted(report.gaiji.values(), key=lambda g: g.char):
+            where = ", ".join(f"{n}×{c}" for n, c in g.fields.items())
+            first = g.first[0] if g.first else None
+            at = f"record {first[1]} byte {first[2]}" if first else ""
+            lines.append(f"  {g.code_point}  {g.raw:<8} ×{g.count:<6} {where}  {at}  "
+                         f"({g.reason})")
+    return "\n".join(lines)
+
+
+def _bars(counts: dict[str, int], title: str) -> str:
+    """A horizontal bar chart as inline SVG (no script, no network)."""
+    if not counts:
+        return ""
+    items = list(counts.items())[:30]
+    top = max(n for _, n in items)
+    row, label_w, bar_w = 22, 220, 360
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" '
+             f'aria-label="{html.escape(title)}" '
+             f'width="{label_w + bar_w + 80}" height="{row * len(items) + 8}">']
+    for i, (name, n) in enumerate(items):
+        y = i * row + 4
+        width = max(1, round(bar_w * n / top))
+        parts.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">'
+                     f"{html.escape(name or '(record)')}</text>"
+                     f'<rect x="{label_w}" y="{y + 2}" width="{width}" height="{row - 6}" '
+                     f'fill="#3b6ea5"/>'
+                     f'<text x="{label_w + width + 6}" y="{y + 15}">{n}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_CSS = """
+body{font-family:"Yu Gothic","Meiryo",sans-serif;margin:2em;color:#222}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:2px 6px;
+vertical-align:top}th{background:#eef}td.num{text-align:right}code{font-size:.95em}
+.ok{color:#176617;font-weight:bold}.ng{color:#a11;font-weight:bold}svg text{font-size:12px}
+"""
+
+
+def to_html(report: Report, *, layout: str = "", title: str = "chukan 検証レポート") -> str:
+    """One self-contained HTML page (no script, no network): summary first, error counts
+    by field and by code as bar charts, the 外字 inventory, then every problem."""
+    e = html.escape
+    labels = {p.field: p.label for p in report.problems if p.field and p.label}
+    by_field = {(f"{labels[k]} ({k})" if k in labels else k): n
+                for k, n in report.counts_by_field().items()}
+    verdict = '<span class="ok">問題なし</span>' if report.ok else \
+        '<span class="ng">エラーあり</span>'
+    rows = [f"<tr><th>{e(k)}</th><td>{v}</td></tr>" for k, v in (
+        ("レイアウト", e(layout)), ("ファイル", "<br>".join(e(f) for f in report.files)),
+        ("読んだレコード", report.records_read),
+        ("エラーのあるレコード", report.records_with_errors),
+        ("問題の件数", report.total), ("判定", verdict))]
+    out = ["<!DOCTYPE html>", '<html lang="ja"><head><meta charset="utf-8">',
+           f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+           f"<h1>{e(title)}</h1>", "<h2>概要</h2>", "<table>", *rows, "</table>"]
+    if report.total:
+        out += ["<h2>項目別の件数</h2>", _bars(by_field, "項目別の件数"),
+                "<h2>種類別の件数</h2>", _bars(report.counts_by_code(), "種類別の件数"),
+                "<table><tr><th>コード</th><th>件数</th><th>意味</th></tr>",
+                *[f"<tr><td><code>{e(c)}</code></td><td class='num'>{n}</td>"
+                  f"<td>{e(CODES.get(c, ''))}</td></tr>"
+                  for c, n in report.counts_by_code().items()], "</table>"]
+    if report.gaiji:
+        out += ["<h2>外字一覧</h2>", "<table><tr><th>文字</th><th>コードポイント</th>"
+                "<th>バイト</th><th>件数</th><th>項目</th><th>最初の位置</th><th>理由</th></tr>"]
+        for g in sorted(report.gaiji.values(), key=lambda g: g.char):
+            where = ", ".join(f"{e(n)}×{c}" for n, c in g.fields.items())
+            first = "<br>".join(f"{e(str(f))} レコード{r} バイト{o} {e(n)}"
+                                for f, r, o, n in g.first)
+            out.append(f"<tr><td>{e(g.char)}</td><td><code>{g.code_point}</code></td>"
+                       f"<td><code>{e(g.raw)}</code></td><td class='num'>{g.count}</td>"
+                       f"<td>{where}</td><td>{first}</td><td>{e(g.reason)}</td></tr>")
+        out.append("</table>")
+    if report.problems:
+        out += ["<h2>問題の一覧</h2>",
+                "<table><tr><th>ファイル</th><th>レコード</th><th>バイト位置</th><th>項目</th>"
+                "<th>コード</th><th>内容</th><th>バイト(16進)</th><th>値</th></tr>"]
+        out += [f"<tr><td>{e(p.file or '')}</td><td class='num'>{p.record or ''}</td>"
+                f"<td class='num'>{'' if p.offset is None else p.offset}</td>"
+                f"<td>{e((p.label + ' ') if p.label else '')}{e(p.field or '')}</td>"
+                f"<td><code>{e(p.code)}</code></td><td>{e(p.message)}</td>"
+                f"<td><code>{e(p.raw)}</code></td><td>{e(p.value or '')}</td></tr>"
+                for p in report.problems]
+        out.append("</table>")
+        if report.total > len(report.problems):
+            out.append(f"<p>ほか {report.total - len(report.problems)} 件(件数には含みます)</p>")
+    out.append("</body></html>")
+    return "\n".join(out)
