@@ -25,7 +25,8 @@ from chukan.layout import (
     loads_layout,
 )
 from chukan.read import read, read_batches, read_records, scan
-from chukan.report import Problem, Report
+from chukan.report import GaijiEntry, Problem, Report
+from chukan.validate import validate
 from chukan.write import write, write_records
 
 __version__ = "0.1.0"
@@ -34,6 +35,7 @@ __all__ = [
     "ChukanError",
     "CodeTable",
     "DataError",
+    "GaijiEntry",
     "Field",
     "Layout",
     "LayoutError",
@@ -52,6 +54,7 @@ __all__ = [
     "read_batches",
     "read_records",
     "scan",
+    "validate",
     "write",
     "write_records",
 ]

@@ -237,8 +237,8 @@ def validate_cmd(files: tuple[Path, ...], layout_name: str, fmt: str, output: Pa
     show = progress if progress is not None else (size >= _PROGRESS_MIN_BYTES and
                                                   sys.stderr.isatty())
     per_record = layout.stride if layout.format == "fixed" else 100
-    bar_cm = click.progressbar(length=size, label="validate", file=sys.stderr) if show \
-        else contextlib.nullcontext()
+    bar_cm: Any = click.progressbar(length=size, label="validate", file=sys.stderr) \
+        if show else contextlib.nullcontext()
     try:
         with bar_cm as bar:
             report = validate(list(files), layout, repertoire=repertoire,  # type: ignore[arg-type]
@@ -247,9 +247,12 @@ def validate_cmd(files: tuple[Path, ...], layout_name: str, fmt: str, output: Pa
                               else None)
     except ChukanError as exc:
         _fail(str(exc))
-    render = {"text": to_text, "json": lambda r: to_json(r, layout=layout.name),
-              "html": lambda r: to_html(r, layout=layout.name)}[fmt]
-    text = render(report)
+    if fmt == "json":
+        text = to_json(report, layout=layout.name)
+    elif fmt == "html":
+        text = to_html(report, layout=layout.name)
+    else:
+        text = to_text(report)
     if output is None:
         click.echo(text)
     else:

@@ -122,7 +122,8 @@ def validate(sources: Source | Sequence[Source], layout: Layout | str | Path, *,
         if keys:
             _duplicates(pl.concat(keys), lay, name, found)
         report.records_read += found.records_read
-        problems = sorted(found.problems, key=Problem.sort_key)
+        problems = sorted((p if p.file else replace(p, file=name) for p in found.problems),
+                          key=Problem.sort_key)
         report.extend(_masked(p) for p in problems) if mask else report.extend(problems)
     return report
 

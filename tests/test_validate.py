@@ -1,0 +1,270 @@
+"""Validation: every kind of defect injected into otherwise clean files is reported
+exactly once, at the right record, field and byte; clean files give no errors; the
+reports render."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chukan
+from chukan.cli import main
+from chukan.report import REPORT_SCHEMA, to_dict, to_html, to_json, to_text
+from chukan.testing import frames
+from chukan.validate import shape, validate
+from helpers import FIXTURES, KOJIN, NOUZEI, kojin_records, put
+
+STRIDE = 202
+N = 40
+
+
+def clean_file() -> list[bytearray]:
+    """N records built from the golden ones, each with its own 宛名番号."""
+    base = kojin_records()
+    recs = []
+    for i in range(N):
+        rec = bytearray(base[i % len(base)])
+        put(rec, 1, f"{i + 1:010d}".encode())
+        recs.append(rec)
+    return recs
+
+
+def only_errors(report: chukan.Report) -> list[chukan.Problem]:
+    return [p for p in report.problems if p.severity == "error"]
+
+
+def test_clean_file_has_no_errors_and_its_gaiji_are_warnings() -> None:
+    report = validate([b"".join(clean_file())], KOJIN)
+    assert report.ok
+    assert report.records_read == N
+    gaiji = [p for p in report.problems if p.code == "gaiji"]
+    # record 5 of the golden file holds 外字 U+E000 in 氏名: every fifth record here
+    assert [p.record for p in gaiji] == list(range(5, N + 1, 5))
+    assert all(p.severity == "warning" and p.field == "shimei_kanji" for p in gaiji)
+    entry = report.gaiji["\ue000"]
+    assert (entry.code_point, entry.raw, entry.count) == ("U+E000", "f0 40", N // 5)
+    assert entry.first[0][1:] == (5, 4 * STRIDE + 50 + 6, "shimei_kanji")
+
+
+@given(frames(chukan.load_layout(KOJIN), max_rows=12))
+def test_no_false_positives_on_generated_files(df: pl.DataFrame) -> None:
+    """Whatever the writer produces from valid values validates clean (the layout's
+    unique key aside, which random values may repeat)."""
+    df = df.with_columns(pl.Series("atena_no", [f"{i:010d}" for i in range(df.height)]))
+    layout = chukan.load_layout(KOJIN)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "g.dat"
+        chukan.write(df, path, layout)
+        report = validate(path, layout)
+    assert report.ok, [str(p) for p in report.problems]
+    with_gaiji = {i + 1 for i, row in enumerate(df.iter_rows(named=True))
+                  if any("\ue000" <= ch <= "\uf8ff" for v in row.values()
+                         if isinstance(v, str) for ch in v)}
+    assert {p.record for p in report.problems} == with_gaiji
+
+
+ZEN = "\u3000".encode("cp932")
+
+#: defect name → (1-based start, bytes to put there, code, field, offset in record)
+DEFECTS = {
+    "not-digits": (3, b"X", "not-digits", "atena_no", 2),
+    "required-missing": (1, b" " * 10, "required-missing", "atena_no", 0),
+    "halfwidth-in-fullwidth": (51, "山".encode("cp932") + b"A ", "halfwidth-in-fullwidth",
+                               "shimei_kanji", 52),
+    "fullwidth-in-halfwidth": (25, "山".encode("cp932"), "fullwidth-in-halfwidth",
+                               "shimei_kana", 24),
+    "unknown-code": (89, b"77", "unknown-code", "zokugara", 88),
+    "impossible-date": (82, b"3500230", "impossible-date", "seinengappi", 81),
+    "era-range": (82, b"4310501", "era-range", "seinengappi", 81),
+    "unknown-era": (82, b"8500401", "unknown-era", "seinengappi", 81),
+    "bad-date": (178, b"2020-4-1", "bad-date", "ido_ymd", 177),
+    "invalid-bytes": (155, b"\xff", "invalid-bytes", "banchi", 154),
+    "control-char": (155, b"\t", "control-char", "banchi", 154),
+    "nul-byte": (156, b"\x00", "nul-byte", "banchi", 155),
+    "dbcs-split": (79, b" \x88", "dbcs-split", "shimei_kanji", 79),
+    "filler-mismatch": (190, b"Z", "filler-mismatch", None, 186),
+    "gaiji": (51, "山".encode("cp932") + b"\xf0\x41", "gaiji", "shimei_kanji", 52),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEFECTS))
+@pytest.mark.parametrize("where", [1, 17, N])
+def test_each_defect_is_reported_once_at_its_place(name: str, where: int) -> None:
+    start, raw, code, field, at = DEFECTS[name]
+    recs = clean_file()
+    if name == "dbcs-split":  # the field's last byte is a lead byte
+        put(recs[where - 1], 51, ZEN * 14)
+    if name == "gaiji" and where % 5 == 0:
+        where -= 1  # records 5, 10, … already hold a 外字
+    put(recs[where - 1], start, raw)
+    report = validate([b"".join(recs)], KOJIN, repertoire=None)
+    found = [p for p in report.problems if p.record == where
+             and (p.code != "gaiji" or name == "gaiji")]  # every fifth record has a 外字
+    assert len(found) == 1, [str(p) for p in found]
+    p = found[0]
+    assert (p.code, p.field) == (code, field or p.field)
+    assert p.offset == (where - 1) * STRIDE + at
+    assert p.raw
+    others = [q for q in only_errors(report) if q.record != where]
+    assert not others
+
+
+@pytest.mark.parametrize(("mutate", "code", "record"), [
+    (lambda data: data[:-30], "truncated-record", N),
+    (lambda data: data[:STRIDE * 9] + data[STRIDE * 9:STRIDE * 10 - 2] + b"\n"
+     + data[STRIDE * 10:], "terminator-mixed", 10),
+    (lambda data: data[:STRIDE * 3 + 100] + data[STRIDE * 3 + 101:], "record-length", 4),
+    (lambda data: b"\xef\xbb\xbf" + data, "bom-unexpected", 1),
+    (lambda data: data[:-2], "terminator-missing", N),
+])
+def test_structural_defects(mutate, code: str, record: int) -> None:
+    report = validate([mutate(b"".join(clean_file()))], KOJIN)
+    errors = only_errors(report)
+    assert [(p.code, p.record) for p in errors] == [(code, record)]
+
+
+def test_duplicate_key_names_the_first_record() -> None:
+    recs = clean_file()
+    put(recs[29], 1, b"0000000007")
+    errors = only_errors(validate([b"".join(recs)], KOJIN))
+    assert [(p.code, p.record, p.offset) for p in errors] == [("duplicate-key", 30,
+                                                               29 * STRIDE)]
+    assert "記録7" in errors[0].message
+
+
+def test_packed_sign_and_zoned_defects_in_a_mainframe_file() -> None:
+    data = bytearray((FIXTURES / "mainframe" / "nouzei.dat").read_bytes() * 4)
+    data[80 * 5 + 49] = 0x0A  # 課税額 of record 6: sign nibble A
+    data[80 * 9 + 61] = ord("X")  # 還付額 of record 10: not an overpunch
+    errors = only_errors(validate([bytes(data)], NOUZEI))
+    assert [(p.code, p.record, p.field) for p in errors] == [
+        ("bad-sign-nibble", 6, "kazei_gaku"), ("not-decimal", 10, "kanpu_gaku")]
+
+
+def test_characters_outside_the_repertoire() -> None:
+    report = validate([b"".join(clean_file())], KOJIN, repertoire="jisx0208")
+    outside = [p for p in report.problems if p.code == "outside-repertoire"]
+    # 髙 (IBM extension) sits in 氏名 of golden records 4 and 5
+    assert {p.record % 5 for p in outside} == {4, 0}
+    assert all(p.raw == "fb fc" for p in outside)
+    assert report.gaiji["髙"].count == len(outside)
+    assert validate([b"".join(clean_file())], KOJIN, repertoire="cp932").ok
+
+
+def test_max_errors_caps_details_never_counts() -> None:
+    recs = clean_file()
+    for r in recs:
+        put(r, 3, b"X")
+    report = validate([b"".join(recs)], KOJIN, max_errors=5)
+    assert len(report.problems) == 5
+    assert report.total >= N
+    assert report.counts_by_code()["not-digits"] == N
+    assert report.records_with_errors == N
+
+
+def test_mask_removes_personal_values() -> None:
+    recs = clean_file()
+    put(recs[2], 155, b"\xff")
+    put(recs[3], 51, "山".encode("cp932") + b"A ")
+    report = validate([b"".join(recs)], KOJIN, mask=True)
+    text = to_json(report) + to_text(report) + to_html(report)
+    for personal in ("山田", "東京都", "ﾔﾏﾀﾞ", "8e 52"):
+        assert personal not in text
+    assert "[全角" in text
+    assert shape("ﾀｶﾊｼ 1") == "[半角カナ4 記号1 数字1]"
+
+
+def test_json_report_schema() -> None:
+    recs = clean_file()
+    put(recs[0], 3, b"X")
+    data = json.loads(to_json(validate([b"".join(recs)], KOJIN), layout=KOJIN))
+    assert data["schema"] == REPORT_SCHEMA
+    assert set(data) == {"schema", "chukan", "layout", "files", "summary", "problems",
+                         "gaiji"}
+    assert data["summary"]["by_code"]["not-digits"] == 1
+    problem = data["problems"][0]
+    assert set(problem) == {"code", "severity", "message", "file", "record", "offset",
+                            "field", "label", "raw", "value"}
+    assert data["gaiji"][0]["code_point"] == "U+E000"
+    assert to_dict(validate([b"".join(clean_file())], KOJIN))["summary"]["ok"] is True
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += attrs
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_report_is_self_contained_and_complete() -> None:
+    recs = clean_file()
+    put(recs[0], 3, b"X")
+    put(recs[1], 89, b"77")
+    page = to_html(validate([b"".join(recs)], KOJIN), layout=KOJIN)
+    parser = _Collect()
+    parser.feed(page)
+    text = "".join(parser.text)
+    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
+    assert "script" not in parser.tags and "link" not in parser.tags
+    assert not [v for k, v in parser.attrs if k in ("src", "href")]
+    assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", page)
+    # summary first, then two bar charts (by field, by code), 外字, problems
+    assert text.index("概要") < text.index("項目別の件数") < text.index("種類別の件数") \
+        < text.index("外字一覧") < text.index("問題の一覧")
+    assert parser.tags.count("svg") == 2
+    assert parser.tags.count("rect") == 3 + 3  # 3 fields with problems, 3 codes
+    assert "宛名番号 (atena_no)" in text and "not-digits" in text
+    assert page.count("<tr>") >= 1 + 6  # summary rows and the problem rows
+
+
+def test_cli_validate_exit_codes_and_formats(tmp_path: Path) -> None:
+    clean = tmp_path / "clean.dat"
+    clean.write_bytes(b"".join(clean_file()))
+    bad = tmp_path / "bad.dat"
+    recs = clean_file()
+    put(recs[5], 3, b"X")
+    bad.write_bytes(b"".join(recs))
+    runner = CliRunner()
+    assert runner.invoke(main, ["validate", str(clean), "-l", KOJIN]).exit_code == 0
+    result = runner.invoke(main, ["validate", str(clean), str(bad), "-l", KOJIN, "--format",
+                                  "json", "-o", str(tmp_path / "r.json")])
+    assert result.exit_code == 1
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data["files"] == [str(clean), str(bad)]
+    errors = [p for p in data["problems"] if p["severity"] == "error"]
+    assert [(p["file"], p["record"], p["code"]) for p in errors] == [(str(bad), 6,
+                                                                      "not-digits")]
+    assert runner.invoke(main, ["validate", str(clean), "-l", "no/such"]).exit_code == 2
+    result = runner.invoke(main, ["validate", str(bad), "-l", KOJIN, "--format", "html",
+                                  "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 1
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_progress_is_reported_per_batch() -> None:
+    seen: list[int] = []
+    validate([b"".join(clean_file())], KOJIN, batch_size=7, progress=seen.append)
+    assert sum(seen) == N
+    assert max(seen) <= 7
+
+
+@given(st.integers(1, N), st.sampled_from(sorted(DEFECTS)))
+def test_any_defect_anywhere(where: int, name: str) -> None:
+    test_each_defect_is_reported_once_at_its_place(name, where)
