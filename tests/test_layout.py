@@ -234,3 +234,7 @@ def test_every_code_the_code_raises_is_documented() -> None:
         used |= set(re.findall(r'\("([a-z]+(?:-[a-z0-9]+)+)", "[^"]*[ぁ-んァ-ン一-龥]', text))
     assert used, "the pattern found nothing"
     assert used <= set(chukan.report.CODES), used - set(chukan.report.CODES)
+
+
+def test_every_code_is_explained_in_japanese_too() -> None:
+    assert set(chukan.report.CODES_JA) == set(chukan.report.CODES)

@@ -66,6 +66,44 @@ CODES: dict[str, str] = {
 }
 
 
+#: The same codes explained in Japanese, for the HTML report read by municipal staff.
+CODES_JA: dict[str, str] = {
+    "empty-file": "ファイルにレコードがありません",
+    "bom-unexpected": "想定していないBOM(EF BB BF)があります",
+    "record-length": "レコード長がレイアウトと異なります",
+    "truncated-record": "最終レコードが途中で切れています",
+    "terminator-missing": "最終レコードに改行がありません",
+    "terminator-mixed": "改行コードが混在しています",
+    "nul-byte": "NULバイト(0x00)があります",
+    "control-char": "制御文字があります",
+    "invalid-bytes": "文字コードとして正しくないバイトがあります",
+    "dbcs-split": "2バイト文字が項目の境界で分断されています",
+    "halfwidth-in-fullwidth": "全角項目に半角文字があります",
+    "fullwidth-in-halfwidth": "半角項目に全角文字があります",
+    "not-digits": "数字項目に数字以外の文字があります",
+    "not-integer": "整数ではありません",
+    "not-decimal": "数値の形式が正しくありません",
+    "bad-sign-nibble": "パック10進数の符号が不正です(C・D・F以外)",
+    "bad-digit-nibble": "パック10進数の数字部分が不正です",
+    "bad-date": "日付の形式が正しくありません",
+    "impossible-date": "存在しない日付です(2月30日、13月など)",
+    "era-range": "元号の期間外の日付です(平成31年5月1日など)",
+    "unknown-era": "元号コードが元号コード表にありません",
+    "unknown-code": "コード表にないコードです",
+    "required-missing": "必須項目が空です",
+    "filler-mismatch": "FILLER(空き領域)の内容が想定と異なります",
+    "unknown-record-type": "レコード区分がレイアウトにありません",
+    "trailer-count": "トレーラの件数が実際のレコード数と一致しません",
+    "width-overflow": "値が項目の長さに収まりません(切り捨てはしません)",
+    "not-representable": "出力する文字コードで表せない文字があります",
+    "csv-columns": "CSVの列数がレイアウトと一致しません",
+    "csv-header": "CSVの見出し行が項目名と一致しません",
+    "gaiji": "外字(私用領域の文字)です。文字同定が必要です(警告)",
+    "outside-repertoire": "指定された文字集合(JIS X 0208など)にない文字です",
+    "duplicate-key": "一意であるべき項目の値が重複しています",
+}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Problem:
     """One problem in the data, located to the byte.
@@ -345,7 +383,7 @@ def to_html(report: Report, *, layout: str = "", title: str = "chukan 検証レ�
                 "<h2>種類別の件数</h2>", _bars(report.counts_by_code(), "種類別の件数"),
                 "<table><tr><th>コード</th><th>件数</th><th>意味</th></tr>",
                 *[f"<tr><td><code>{e(c)}</code></td><td class='num'>{n}</td>"
-                  f"<td>{e(CODES.get(c, ''))}</td></tr>"
+                  f"<td>{e(CODES_JA.get(c, CODES.get(c, '')))}</td></tr>"
                   for c, n in report.counts_by_code().items()], "</table>"]
     if report.gaiji:
         out += ["<h2>外字一覧</h2>", "<table><tr><th>文字</th><th>コードポイント</th>"
