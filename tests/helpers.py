@@ -10,6 +10,7 @@ KOJIN = "examples/vendor-a/juki-kojin"
 NOUZEI = "examples/mainframe/nouzei"
 ZENGIN = "zengin/kouza-furikae"
 KOJIN_CSV = "examples/vendor-a/juki-kojin-csv"
+SETAI = "examples/vendor-a/juki-setai"
 
 
 def kojin_bytes() -> bytes:

@@ -16,12 +16,12 @@ from polars.testing import assert_frame_equal
 import chukan
 from chukan.layout import Layout, available_layouts
 from chukan.testing import frames, layouts, record_frames
-from helpers import KOJIN, KOJIN_CSV, NOUZEI, ZENGIN
+from helpers import KOJIN, KOJIN_CSV, NOUZEI, SETAI, ZENGIN
 
 if TYPE_CHECKING:
     import polars as pl
 
-SINGLE = [KOJIN, NOUZEI, KOJIN_CSV]
+SINGLE = [KOJIN, NOUZEI, KOJIN_CSV, SETAI]
 
 
 def round_trip(df: pl.DataFrame, layout: Layout) -> None:

@@ -303,7 +303,7 @@ def test_filler_with_unexpected_bytes() -> None:
     put(recs[0], 190, b"X")
     _, report = lenient(b"".join(recs))
     p = only(report)
-    assert (p.code, p.record, p.offset) == ("filler-mismatch", 1, 186)
+    assert (p.code, p.record, p.offset) == ("filler-mismatch", 1, 188)
 
 
 def test_unknown_record_type_and_trailer_count() -> None:

@@ -91,7 +91,7 @@ DEFECTS = {
     "control-char": (155, b"\t", "control-char", "banchi", 154),
     "nul-byte": (156, b"\x00", "nul-byte", "banchi", 155),
     "dbcs-split": (79, b" \x88", "dbcs-split", "shimei_kanji", 79),
-    "filler-mismatch": (190, b"Z", "filler-mismatch", None, 186),
+    "filler-mismatch": (190, b"Z", "filler-mismatch", None, 188),
     "gaiji": (51, "山".encode("cp932") + b"\xf0\x41", "gaiji", "shimei_kanji", 52),
 }
 

@@ -42,6 +42,7 @@ def tiny(enc: str = "cp932", dup: str = "ibm", chars: str = "any") -> chukan.Lay
     ("vendor-a/juki-kojin.dat", KOJIN),
     ("mainframe/nouzei.dat", NOUZEI),
     ("vendor-a/juki-kojin.csv", KOJIN_CSV),
+    ("vendor-a/juki-setai.dat", "examples/vendor-a/juki-setai"),
 ])
 def test_reading_then_writing_gives_the_same_bytes(fixture: str, layout: str,
                                                    tmp_path: Path) -> None:
