@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 
 import chukan
 from chukan.cli import main
+from chukan.layout import load_file_set
 from chukan.report import REPORT_SCHEMA, to_dict, to_html, to_json, to_text
 from chukan.testing import frames
-from chukan.validate import shape, validate
+from chukan.validate import shape, validate, validate_set
 from helpers import FIXTURES, KOJIN, NOUZEI, kojin_records, put
 
 STRIDE = 202
@@ -268,3 +269,92 @@ def test_progress_is_reported_per_batch() -> None:
 @given(st.integers(1, N), st.sampled_from(sorted(DEFECTS)))
 def test_any_defect_anywhere(where: int, name: str) -> None:
     test_each_defect_is_reported_once_at_its_place(name, where)
+
+
+# --------------------------------------------------------------------------------------
+# File sets: checks across files
+
+SET = "examples/vendor-a/juki-set"
+
+
+def household_files(tmp_path: Path, kojin: list[bytearray] | None = None,
+                    setai: bytes | None = None) -> dict[str, Path]:
+    k, s = tmp_path / "kojin.dat", tmp_path / "setai.dat"
+    k.write_bytes(b"".join(kojin if kojin is not None else kojin_records()))
+    s.write_bytes(setai if setai is not None else
+                  (FIXTURES / "vendor-a" / "juki-setai.dat").read_bytes())
+    return {"kojin": k, "setai": s}
+
+
+def set_errors(files: dict[str, Path]) -> list[tuple[str, str, int, str | None]]:
+    report = validate_set(SET, files)
+    return [(p.code, Path(p.file or "").stem, p.record or 0, p.field)
+            for p in report.problems if p.severity == "error"]
+
+
+def test_a_consistent_set_is_valid(tmp_path: Path) -> None:
+    assert set_errors(household_files(tmp_path)) == []
+
+
+def test_person_in_a_household_that_does_not_exist(tmp_path: Path) -> None:
+    recs = kojin_records()
+    put(recs[4], 11, b"0000000300")
+    put(recs[4], 89, b"01")  # the head of the new household …
+    put(recs[4], 187, b"01")  # … first in it
+    assert set_errors(household_files(tmp_path, recs)) == [
+        ("missing-reference", "kojin", 5, "setai_no")]
+
+
+def test_household_with_two_heads_and_one_with_none(tmp_path: Path) -> None:
+    recs = kojin_records()
+    put(recs[1], 89, b"01")  # a second 世帯主 in household 100
+    put(recs[3], 89, b"02")  # household 200 loses its 世帯主
+    # each once: the extra head, and the first person of the household without one
+    assert set_errors(household_files(tmp_path, recs)) == [
+        ("group-count", "kojin", 2, "zokugara"), ("group-count", "kojin", 4, "zokugara")]
+
+
+def test_household_without_any_person(tmp_path: Path) -> None:
+    setai = (FIXTURES / "vendor-a" / "juki-setai.dat").read_bytes()
+    extra = bytearray(setai[:102])
+    put(extra, 1, b"0000000300")
+    found = set_errors(household_files(tmp_path, setai=setai + bytes(extra)))
+    assert found == [("group-count", "setai", 3, "setai_no")]
+
+
+def test_kisai_juni_must_run_from_one(tmp_path: Path) -> None:
+    recs = kojin_records()
+    put(recs[2], 187, b"04")  # 1, 2, 4 in household 100
+    assert set_errors(household_files(tmp_path, recs)) == [("sequence", "kojin", 3,
+                                                            "kisai_juni")]
+
+
+def test_set_needs_every_file(tmp_path: Path) -> None:
+    files = household_files(tmp_path)
+    with pytest.raises(chukan.UsageError, match="missing setai"):
+        validate_set(SET, {"kojin": files["kojin"]})
+
+
+def test_file_set_problems_are_all_reported_at_load(tmp_path: Path) -> None:
+    bad = tmp_path / "s.toml"
+    bad.write_text('[file_set]\nname = "x"\n[[file]]\nname = "k"\nlayout = "'
+                   f'{KOJIN}"\n[[check]]\ntype = "refrence"\nfield = "k.setai"\n',
+                   encoding="utf-8")
+    with pytest.raises(chukan.LayoutError) as info:
+        load_file_set(bad)
+    text = str(info.value)
+    assert "did you mean 'reference'" in text and "did you mean 'setai_no'" in text
+
+
+def test_cli_validate_with_a_set(tmp_path: Path) -> None:
+    files = household_files(tmp_path)
+    args = ["validate", "--set", SET, *(f"{k}={v}" for k, v in files.items())]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    recs = kojin_records()
+    put(recs[2], 187, b"09")
+    files = household_files(tmp_path, recs)
+    result = CliRunner().invoke(main, ["validate", "--set", SET,
+                                       *(f"{k}={v}" for k, v in files.items())])
+    assert result.exit_code == 1
+    assert "sequence" in result.stdout
+    assert CliRunner().invoke(main, ["validate", "--set", SET, "kojin"]).exit_code == 2

@@ -207,9 +207,10 @@ def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, 
 
 
 @main.command("validate")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--layout", "-l", "layout_name", required=True, help="layout name or TOML path")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--layout", "-l", "layout_name", help="layout name or TOML path")
+@click.option("--set", "set_name", help="a file set (name or TOML path): FILES are then "
+                                         "NAME=PATH, one per file of the set")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -221,36 +222,55 @@ def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, 
 @click.option("--max-errors", type=click.IntRange(min=0),
               help="list at most N problems (counts always cover all)")
 @click.option("--progress/--no-progress", default=None)
-def validate_cmd(files: tuple[Path, ...], layout_name: str, fmt: str, output: Path | None,
-                 repertoire: str | None, *, mask: bool, max_errors: int | None,
-                 progress: bool | None) -> None:
-    """Check FILES against a layout and report every problem, located to the byte.
+def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str | None,
+                 fmt: str, output: Path | None, repertoire: str | None, *, mask: bool,
+                 max_errors: int | None, progress: bool | None) -> None:
+    """Check FILES against a layout (or a file set) and report every problem, located
+    to the byte.
 
     Exit code 0 when the files are valid, 1 when errors were found (外字 alone are
     warnings), 2 for usage or layout errors.
     """
+    from chukan.layout import load_file_set  # noqa: PLC0415
     from chukan.report import to_html, to_json, to_text  # noqa: PLC0415
-    from chukan.validate import validate  # noqa: PLC0415
+    from chukan.validate import validate, validate_set  # noqa: PLC0415
 
-    layout = _layout(layout_name)
-    size = sum(f.stat().st_size for f in files)
+    if (layout_name is None) == (set_name is None):
+        _fail("give either --layout or --set")
+    members = dict(f.partition("=")[::2] for f in files) if set_name else {}
+    paths = [Path(p) for p in (members.values() if set_name else files)]
+    for p in paths:
+        if not p.is_file():
+            _fail(f"no such file: {p}" + (" (with --set, give NAME=PATH)" if set_name else ""))
+    try:
+        if set_name:
+            file_set = load_file_set(set_name)
+            layouts = list(file_set.files.values())
+            name = file_set.name
+        else:
+            layouts = [_layout(str(layout_name))]
+            name = layouts[0].name
+    except ChukanError as exc:
+        _fail(str(exc))
+    size = sum(p.stat().st_size for p in paths)
     show = progress if progress is not None else (size >= _PROGRESS_MIN_BYTES and
                                                   sys.stderr.isatty())
-    per_record = layout.stride if layout.format == "fixed" else 100
+    per_record = max(lay.stride if lay.format == "fixed" else 100 for lay in layouts)
     bar_cm: Any = click.progressbar(length=size, label="validate", file=sys.stderr) \
         if show else contextlib.nullcontext()
     try:
         with bar_cm as bar:
-            report = validate(list(files), layout, repertoire=repertoire,  # type: ignore[arg-type]
-                              mask=mask, max_errors=max_errors,
-                              progress=(lambda n: bar.update(n * per_record)) if show
-                              else None)
+            options: Any = {"repertoire": repertoire, "mask": mask, "max_errors": max_errors,
+                            "progress": (lambda n: bar.update(n * per_record)) if show
+                            else None}
+            report = validate_set(file_set, members, **options) if set_name else \
+                validate(paths, layouts[0], **options)
     except ChukanError as exc:
         _fail(str(exc))
     if fmt == "json":
-        text = to_json(report, layout=layout.name)
+        text = to_json(report, layout=name)
     elif fmt == "html":
-        text = to_html(report, layout=layout.name)
+        text = to_html(report, layout=name)
     else:
         text = to_text(report)
     if output is None:

@@ -819,3 +819,111 @@ def iter_fields(layout: Layout) -> Iterator[tuple[RecordKind, Field]]:
     for kind in layout.kinds:
         for f in kind.fields:
             yield kind, f
+
+
+# --------------------------------------------------------------------------------------
+# File sets: several files checked against each other (validation)
+
+CheckType = Literal["reference", "one-per-group", "sequence"]
+_SET_KEYS = ("name", "title", "description")
+_MEMBER_KEYS = ("name", "layout", "label")
+_CHECK_KEYS = ("type", "label", "field", "target", "group", "value", "groups")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetCheck:
+    """One check across the files of a set. Field references are ``file.field``.
+
+    - ``reference``: every value of ``field`` exists in ``target``;
+    - ``one-per-group``: within each ``group``, exactly one record has ``field`` equal
+      to ``value`` (and, with ``groups``, every group listed there has one);
+    - ``sequence``: within each ``group``, ``field`` runs 1, 2, …, n.
+    """
+
+    type: CheckType
+    label: str
+    field: tuple[str, str]
+    target: tuple[str, str] | None = None
+    group: tuple[str, str] | None = None
+    value: str | None = None
+    groups: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileSet:
+    """Named files, each with its layout, and the checks that join them."""
+
+    name: str
+    title: str = ""
+    files: Mapping[str, Layout] = field(default_factory=dict)
+    checks: tuple[SetCheck, ...] = ()
+    path: Path | None = None
+
+
+def load_file_set(name_or_path: str | Path) -> FileSet:
+    """Load a file set by path or name; every problem is reported at once.
+
+    >>> fs = load_file_set("examples/vendor-a/juki-set")
+    >>> sorted(fs.files), [c.type for c in fs.checks]
+    (['kojin', 'setai'], ['reference', 'one-per-group', 'sequence'])
+    """
+    path = find_file(str(name_or_path))
+    checker = _Checker(str(path))
+    doc = _read_toml(path, checker)
+    checker.unknown_keys(doc, ("file_set", "file", "check"), "(top)")
+    meta = checker.get(doc, "file_set", dict, "(top)", {}, required=True)
+    checker.unknown_keys(meta, _SET_KEYS, "file_set")
+    files: dict[str, Layout] = {}
+    for i, item in enumerate(checker.get(doc, "file", list, "(top)", [], required=True)):
+        where = f"file[{i}]"
+        checker.unknown_keys(item, _MEMBER_KEYS, where)
+        member = checker.get(item, "name", str, where, None, required=True)
+        ref = checker.get(item, "layout", str, where, None, required=True)
+        if member is None or ref is None:
+            continue
+        try:
+            files[member] = load_layout(find_file(ref, beside=path.parent))
+        except (LayoutError, LayoutNotFoundError) as exc:
+            checker.add(where, "layout", str(exc).splitlines()[0])
+    checks = [c for i, item in enumerate(checker.get(doc, "check", list, "(top)", []))
+              if (c := _parse_check(item, f"check[{i}]", checker, files)) is not None]
+    if checker.problems:
+        raise LayoutError(checker.problems)
+    return FileSet(name=checker.get(meta, "name", str, "file_set", path.stem),
+                   title=checker.get(meta, "title", str, "file_set", ""),
+                   files=MappingProxyType(files), checks=tuple(checks), path=path)
+
+
+def _parse_check(item: Mapping[str, Any], where: str, checker: _Checker,
+                 files: Mapping[str, Layout]) -> SetCheck | None:
+    checker.unknown_keys(item, _CHECK_KEYS, where)
+    kind = checker.choice(item, "type", ("reference", "one-per-group", "sequence"), where,
+                          None, what="check type")
+
+    def ref(key: str, *, required: bool) -> tuple[str, str] | None:
+        text = checker.get(item, key, str, where, None, required=required)
+        if text is None:
+            return None
+        member, _, name = text.partition(".")
+        layout = files.get(member)
+        if layout is None:
+            checker.add(where, key, f"no file named {member!r} in the set",
+                        _closest(member, tuple(files)))
+            return None
+        names = tuple(f.name for _, f in iter_fields(layout))
+        if name not in names:
+            checker.add(where, key, f"no field {name!r} in {layout.name}",
+                        _closest(name, names))
+            return None
+        return member, name
+
+    target = ref("target", required=kind == "reference")
+    group = ref("group", required=kind in ("one-per-group", "sequence"))
+    groups = ref("groups", required=False)
+    value = checker.get(item, "value", str, where, None, required=kind == "one-per-group")
+    source = ref("field", required=True)
+    if kind is None or source is None:
+        return None
+    return SetCheck(type=cast("CheckType", kind), label=checker.get(item, "label", str, where,
+                                                                    kind),
+                    field=source, target=target, group=group, value=value, groups=groups)

@@ -63,6 +63,10 @@ CODES: dict[str, str] = {
     "gaiji": "a 外字: a character of the Private Use Area, to be identified (warning)",
     "outside-repertoire": "a character outside the repertoire the field must keep to",
     "duplicate-key": "a record whose unique key repeats an earlier record's",
+    "missing-reference": "a value that the file it refers to does not hold (file set)",
+    "group-count": "a group with no record, or more than one, where one is required "
+                   "(file set)",
+    "sequence": "a number out of its 1, 2, …, n order within its group (file set)",
 }
 
 
@@ -101,6 +105,9 @@ CODES_JA: dict[str, str] = {
     "gaiji": "外字(私用領域の文字)です。文字同定が必要です(警告)",
     "outside-repertoire": "指定された文字集合(JIS X 0208など)にない文字です",
     "duplicate-key": "一意であるべき項目の値が重複しています",
+    "missing-reference": "参照先のファイルにない値です(世帯番号など)",
+    "group-count": "グループごとに1件のはずの記録が0件または複数あります(世帯主など)",
+    "sequence": "グループ内の番号が1から順になっていません(記載順位など)",
 }
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -32,12 +32,23 @@ import numpy as np
 import polars as pl
 
 from chukan.codec import encode_text, prepare_for_encoding
-from chukan.layout import Field, Layout, Repertoire, codec_name, load_layout
+from chukan.errors import UsageError
+from chukan.layout import (
+    Field,
+    FileSet,
+    Layout,
+    Repertoire,
+    SetCheck,
+    codec_name,
+    iter_fields,
+    load_file_set,
+    load_layout,
+)
 from chukan.read import DEFAULT_BATCH, located_batches
 from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from pathlib import Path
 
     from chukan.read import Source
@@ -106,26 +117,160 @@ def validate(sources: Source | Sequence[Source], layout: Layout | str | Path, *,
     report = Report(max_problems=max_errors)
     if isinstance(sources, str | bytes) or not hasattr(sources, "__iter__"):
         sources = [sources]
+    opts = _Options(repertoire, mask, batch_size, progress)
     for source in sources:
-        name = str(source) if not isinstance(source, bytes) else "<bytes>"
-        report.files.append(name)
-        found = Report()
-        keys: list[pl.DataFrame] = []
-        for kind_name, frame in located_batches(source, lay, report=found,
-                                                batch_size=batch_size):
-            if progress is not None:
-                progress(frame.height)
-            kind = lay.kind(kind_name)
-            _characters(frame, kind.fields, lay, repertoire, name, found, report)
-            if lay.unique and set(lay.unique) <= set(frame.columns):
-                keys.append(frame.select(*lay.unique, "_record", "_offset"))
-        if keys:
-            _duplicates(pl.concat(keys), lay, name, found)
-        report.records_read += found.records_read
-        problems = sorted((p if p.file else replace(p, file=name) for p in found.problems),
-                          key=Problem.sort_key)
-        report.extend(_masked(p) for p in problems) if mask else report.extend(problems)
+        _validate_file(source, lay, report, opts, collect=())
     return report
+
+
+def validate_set(file_set: FileSet | str | Path, files: Mapping[str, Source], *,
+                 repertoire: Repertoire | None = None, mask: bool = False,
+                 max_errors: int | None = None, batch_size: int = DEFAULT_BATCH,
+                 progress: Callable[[int], None] | None = None) -> Report:
+    """Validate every file of a set against its layout, then the checks that join them
+    (references, one record per group, sequences); ``files`` maps member names to paths.
+
+    >>> report = validate_set("examples/vendor-a/juki-set",
+    ...                       {"kojin": "fixtures/vendor-a/juki-kojin.dat",
+    ...                        "setai": "fixtures/vendor-a/juki-setai.dat"})
+    >>> report.ok
+    True
+    """
+    fs = load_file_set(file_set) if not isinstance(file_set, FileSet) else file_set
+    missing = sorted(set(fs.files) - set(files))
+    unknown = sorted(set(files) - set(fs.files))
+    if missing or unknown:
+        msg = f"file set {fs.name}: give a path for each of {', '.join(fs.files)}" + \
+            (f" (missing {', '.join(missing)})" if missing else "") + \
+            (f" (unknown {', '.join(unknown)})" if unknown else "")
+        raise UsageError(msg)
+    report = Report(max_problems=max_errors)
+    opts = _Options(repertoire, mask, batch_size, progress)
+    wanted: dict[str, set[str]] = {name: set() for name in fs.files}
+    for check in fs.checks:
+        for ref in (check.field, check.target, check.group, check.groups):
+            if ref is not None:
+                wanted[ref[0]].add(ref[1])
+    frames = {name: _validate_file(files[name], layout, report, opts,
+                                   collect=tuple(sorted(wanted[name])))
+              for name, layout in fs.files.items()}
+    names = {name: _name_of(files[name]) for name in fs.files}
+    found: list[Problem] = []
+    for check in fs.checks:
+        found += _run_check(check, frames, names, fs)
+    found.sort(key=lambda p: (p.file or "", *Problem.sort_key(p)))
+    report.extend(_masked(p) for p in found) if mask else report.extend(found)
+    return report
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    repertoire: Repertoire | None
+    mask: bool
+    batch_size: int
+    progress: Callable[[int], None] | None
+
+
+def _name_of(source: Source) -> str:
+    return str(source) if not isinstance(source, bytes) else "<bytes>"
+
+
+def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, *,
+                   collect: tuple[str, ...]) -> pl.DataFrame:
+    """Validate one file into ``report``; returns the ``collect`` columns (with
+    ``_record`` and ``_offset``) for checks across files."""
+    name = _name_of(source)
+    report.files.append(name)
+    found = Report()
+    keys: list[pl.DataFrame] = []
+    kept: list[pl.DataFrame] = []
+    for kind_name, frame in located_batches(source, lay, report=found,
+                                            batch_size=opts.batch_size):
+        if opts.progress is not None:
+            opts.progress(frame.height)
+        kind = lay.kind(kind_name)
+        _characters(frame, kind.fields, lay, opts.repertoire, name, found, report)
+        if lay.unique and set(lay.unique) <= set(frame.columns):
+            keys.append(frame.select(*lay.unique, "_record", "_offset"))
+        if collect and set(collect) <= set(frame.columns):
+            kept.append(frame.select(*collect, "_record", "_offset"))
+    if keys:
+        _duplicates(pl.concat(keys), lay, name, found)
+    report.records_read += found.records_read
+    problems = sorted((p if p.file else replace(p, file=name) for p in found.problems),
+                      key=Problem.sort_key)
+    report.extend(_masked(p) for p in problems) if opts.mask else report.extend(problems)
+    return pl.concat(kept) if kept else pl.DataFrame()
+
+
+def _field_of(fs: FileSet, ref: tuple[str, str]) -> Field:
+    return next(f for _, f in iter_fields(fs.files[ref[0]]) if f.name == ref[1])
+
+
+def _run_check(check: SetCheck, frames: Mapping[str, pl.DataFrame], names: Mapping[str, str],
+               fs: FileSet) -> list[Problem]:
+    """One check across files, in Polars; a problem for every record that breaks it."""
+    member, col = check.field
+    f = _field_of(fs, check.field)
+    data = frames[member]
+    if data.is_empty():
+        return []
+    out: list[Problem] = []
+
+    def problem(code: str, row: dict[str, object], message: str, at: Field = f,
+                where: str = member) -> None:
+        offset = int(row["_offset"])  # type: ignore[call-overload]
+        if fs.files[where].format == "fixed":
+            offset += at.offset
+        out.append(Problem(code=code, message=f"{check.label}: {message}", file=names[where],
+                           record=int(row["_record"]), offset=offset,  # type: ignore[call-overload]
+                           field=at.name, label=at.label,
+                           value=None if row.get(at.name) is None else str(row[at.name])))
+
+    if check.type == "reference":
+        assert check.target is not None  # noqa: S101 -- the loader requires it
+        known = frames[check.target[0]][check.target[1]]
+        target = _field_of(fs, check.target)
+        for row in data.filter(pl.col(col).is_not_null() & ~pl.col(col).is_in(known.implode())
+                               ).iter_rows(named=True):
+            problem("missing-reference", row, f"{f.label or col} {row[col]} が"
+                                              f"{target.label or target.name}にありません")
+        return out
+    assert check.group is not None  # noqa: S101 -- the loader requires it
+    group = check.group[1]
+    if check.type == "one-per-group":
+        marked = data.with_columns((pl.col(col) == check.value).fill_null(value=False)
+                                   .alias("_hit"))
+        hits = marked.filter("_hit").with_columns(pl.len().over(group).alias("_n"),
+                                                  pl.int_range(pl.len()).over(group)
+                                                  .alias("_i"))
+        for row in hits.filter(pl.col("_i") > 0).iter_rows(named=True):
+            problem("group-count", row, f"{row[group]} に {row['_n']} 件あります(1件のはず)")
+        present = hits[group].unique()
+        lacking = marked.filter(~pl.col(group).is_in(present.implode())).group_by(
+            group, maintain_order=True).agg(pl.col("_record").first(),
+                                            pl.col("_offset").first())
+        for row in lacking.iter_rows(named=True):
+            row[col] = None
+            problem("group-count", row, f"{row[group]} に 1 件もありません")
+        if check.groups is not None:
+            others = frames[check.groups[0]]
+            gf = _field_of(fs, check.groups)
+            alone = others.filter(~pl.col(check.groups[1]).is_in(data[group].implode()))
+            for row in alone.iter_rows(named=True):
+                problem("group-count", row, f"{row[gf.name]} の{f.label or col}が"
+                                            f"{names[member]}に 1 件もありません",
+                        at=gf, where=check.groups[0])
+        return out
+    # sequence: sorted within the group, the values are 1, 2, …, n
+    ranked = data.with_columns(pl.col(col).cast(pl.Int64, strict=False).alias("_v")).sort(
+        group, "_v", "_record").with_columns(
+        pl.int_range(1, pl.len() + 1).over(group).alias("_expected"))
+    for row in ranked.filter(pl.col("_v").is_null() |
+                             (pl.col("_v") != pl.col("_expected"))).iter_rows(named=True):
+        problem("sequence", row, f"{row[group]} の{row['_expected']}番目が "
+                                 f"{row[col]} です(1から順のはず)")
+    return out
 
 
 def _characters(frame: pl.DataFrame, fields: Iterable[Field], layout: Layout,
