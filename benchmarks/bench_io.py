@@ -7,8 +7,9 @@ dates, codes, amounts, a mixed memo field in the middle), then in one process me
 * CPython's whole-file ``bytes.decode('cp932')`` and ``str.encode('cp932')`` (ceilings);
 * ``chukan.read`` and ``chukan.write``;
 * a naive per-record Python loop, and ``pandas.read_fwf`` (on a subset, scaled as MB/s);
-* peak memory of ``chukan.read_batches`` on the file and on a file twice as large,
-  each in a fresh subprocess.
+* ``chukan.validate`` (issue #4), the lenient reader plus character checks;
+* peak memory of ``chukan.read_batches`` and ``chukan.validate`` on the file and on a
+  file twice as large, each in a fresh subprocess.
 
 It prints MB/s and ratios. Quote the ratios: absolute times vary on shared machines.
 
@@ -217,6 +218,8 @@ n = 0
 if {mode!r} == "batches":
     for b in chukan.read_batches({str(path)!r}, {str(LAYOUT)!r}, batch_size=100_000):
         n += b.height
+elif {mode!r} == "validate":
+    n = chukan.validate({str(path)!r}, {str(LAYOUT)!r}).records_read
 else:
     n = chukan.read({str(path)!r}, {str(LAYOUT)!r}).height
 print(n, peak())
@@ -253,6 +256,7 @@ def main() -> None:
                       before=lambda: out.unlink(missing_ok=True))
     identical = out.read_bytes() == data
 
+    t_val, _ = best(lambda: chukan.validate(path, layout), args.repeat)
     sub = data[: args.subset * layout.stride]
     sub_mb = len(sub) / 1e6
     t_naive, _ = best(lambda: naive_read(sub, layout), 1)
@@ -261,6 +265,7 @@ def main() -> None:
     rows.append(("whole-file str.encode('cp932')", mb / t_enc, 1.0, "encode"))
     rows.append(("chukan.read", mb / t_read, t_dec / t_read, "decode"))
     rows.append(("chukan.write", mb / t_write, t_enc / t_write, "encode"))
+    rows.append(("chukan.validate", mb / t_val, t_dec / t_val, "decode"))
     rows.append((f"naive per-record loop ({args.subset:,} rec)", sub_mb / t_naive,
                  (sub_mb / t_naive) / (mb / t_dec), "decode"))
     try:
@@ -286,8 +291,11 @@ def main() -> None:
         one = peak_rss(path, "batches")
         two = peak_rss(double, "batches")
         whole = peak_rss(path, "whole")
+        v_one, v_two = peak_rss(path, "validate"), peak_rss(double, "validate")
         print(f"\npeak RSS read_batches, {mb:.0f} MB file: {one:.0f} MB; "
               f"{2 * mb:.0f} MB file: {two:.0f} MB; whole-file read: {whole:.0f} MB")
+        print(f"peak RSS validate, {mb:.0f} MB file: {v_one:.0f} MB; "
+              f"{2 * mb:.0f} MB file: {v_two:.0f} MB")
     for p in tmp.iterdir():
         p.unlink()
     tmp.rmdir()

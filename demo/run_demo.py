@@ -79,12 +79,24 @@ def main() -> None:
     bad[2 * 202 + 81:2 * 202 + 88] = b"4310501"  # 平成31年5月1日 does not exist
     bad[3 * 202 + 150] = 0xFF  # not a CP932 byte, in 番地 of record 4
     (OUT / "defective.dat").write_bytes(bytes(bad[:-40]))  # and a truncated last record
-    report = chukan.Report()
-    chukan.read(OUT / "defective.dat", layout, report=report)
+    report = chukan.validate(OUT / "defective.dat", layout)
     print(report.summary())
     for problem in report:
         print(f"  {problem}")
     cli("inspect", str(OUT / "defective.dat"), "--layout", layout.name, "-n", "1")
+
+    step("Validate for the municipality: an HTML report, and a masked one for the vendor")
+    cli("validate", str(OUT / "defective.dat"), "--layout", layout.name, "--repertoire",
+        "jisx0208", "--format", "html", "-o", str(OUT / "report.html"))
+    cli("validate", str(OUT / "defective.dat"), "--layout", layout.name, "--mask",
+        "--format", "json", "-o", str(OUT / "report-masked.json"))
+
+    step("Validate a whole export: persons and households checked against each other")
+    kojin = bytearray(src.read_bytes())
+    kojin[202 * 2 + 88:202 * 2 + 90] = b"01"  # a second 世帯主 in household 100
+    (OUT / "kojin.dat").write_bytes(bytes(kojin))
+    cli("validate", "--set", "examples/vendor-a/juki-set", f"kojin={OUT / 'kojin.dat'}",
+        f"setai={FIX / 'vendor-a' / 'juki-setai.dat'}")
 
     print(f"\nDone. Files are in {OUT.relative_to(ROOT)}/.")
 
