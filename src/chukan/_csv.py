@@ -83,6 +83,7 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
         seen_any = seen_any or frame.height > 0
         offset += cut
         record += n_rows
+        ctx.uncounted += n_rows - frame.height
         carry = data[cut:]
         step = batch_size or max(frame.height, 1)
         for i in range(0, max(frame.height, 1), step):

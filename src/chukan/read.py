@@ -140,6 +140,7 @@ class _Context:
     file: str | None
     problems: list[Problem] = field(default_factory=list)
     locate: bool = False  # add _record and _offset columns (validation)
+    uncounted: int = 0  # records read but not decoded (wrong length, bad CSV rows)
 
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
@@ -558,6 +559,8 @@ def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
         cur.offset += consumed
         cur.record += n_records
         if block.matrix.shape[0] or split_problems:
+            # records of the wrong length count as read: they were, and were reported
+            ctx.uncounted += n_records - block.matrix.shape[0]
             yield block, split_problems
         if final:
             break
@@ -614,7 +617,8 @@ def _check_start(first: bytes, ctx: _Context, cur: _Cursor) -> None:
 def _flush(ctx: _Context, report: Report | None, n_records: int) -> None:
     """Hand problems to the report (lenient) or raise the first one (strict)."""
     if report is not None:
-        report.records_read += n_records
+        report.records_read += n_records + ctx.uncounted
+        ctx.uncounted = 0
         report.extend(sorted(ctx.problems, key=Problem.sort_key))
         ctx.problems.clear()
         return

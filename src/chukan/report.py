@@ -219,7 +219,8 @@ class Report:
         self._by_field[problem.field or ""] += 1
         if problem.severity == "error":
             self._errors += 1
-            self._error_records.add((problem.file, problem.record))
+            if problem.record is not None:  # file-level problems are not about a record
+                self._error_records.add((problem.file, problem.record))
         if self.max_problems is None or len(self.problems) < self.max_problems:
             self.problems.append(problem)
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from chukan.codec import encode_text, prepare_for_encoding
+from chukan.codec import encode_text, prepare_for_encoding, schema_of
 from chukan.errors import UsageError
 from chukan.layout import (
     Field,
@@ -115,8 +115,9 @@ def validate(sources: Source | Sequence[Source], layout: Layout | str | Path, *,
     """
     lay = load_layout(layout) if not isinstance(layout, Layout) else layout
     report = Report(max_problems=max_errors)
-    if isinstance(sources, str | bytes) or not hasattr(sources, "__iter__"):
-        sources = [sources]
+    if isinstance(sources, str | bytes) or hasattr(sources, "read") or \
+            not hasattr(sources, "__iter__"):
+        sources = [sources]  # one path, bytes or open binary file
     opts = _Options(repertoire, mask, batch_size, progress)
     for source in sources:
         _validate_file(source, lay, report, opts, collect=())
@@ -156,8 +157,9 @@ def validate_set(file_set: FileSet | str | Path, files: Mapping[str, Source], *,
               for name, layout in fs.files.items()}
     names = {name: _name_of(files[name]) for name in fs.files}
     found: list[Problem] = []
+    read = {name: frame.height > 0 for name, frame in frames.items()}
     for check in fs.checks:
-        found += _run_check(check, frames, names, fs)
+        found += _run_check(check, frames, names, fs, read)
     found.sort(key=lambda p: (p.file or "", *Problem.sort_key(p)))
     report.extend(_masked(p) for p in found) if mask else report.extend(found)
     return report
@@ -172,7 +174,11 @@ class _Options:
 
 
 def _name_of(source: Source) -> str:
-    return str(source) if not isinstance(source, bytes) else "<bytes>"
+    if isinstance(source, bytes):
+        return f"<bytes {id(source):x}>"  # distinct per object: problems keep their file
+    if hasattr(source, "read"):  # an open file: its name, when it has one
+        return str(getattr(source, "name", f"<file {id(source):x}>"))
+    return str(source)
 
 
 def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, *,
@@ -200,7 +206,12 @@ def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, 
     problems = sorted((p if p.file else replace(p, file=name) for p in found.problems),
                       key=Problem.sort_key)
     report.extend(_masked(p) for p in problems) if opts.mask else report.extend(problems)
-    return pl.concat(kept) if kept else pl.DataFrame()
+    if kept:
+        return pl.concat(kept)
+    # nothing read: the columns still exist, so the checks see an empty file
+    schema = {name: dtype for k in lay.kinds for name, dtype in schema_of(k.fields).items()}
+    return pl.DataFrame(schema={**{c: schema[c] for c in collect},
+                                "_record": pl.Int64(), "_offset": pl.Int64()})
 
 
 def _field_of(fs: FileSet, ref: tuple[str, str]) -> Field:
@@ -208,13 +219,16 @@ def _field_of(fs: FileSet, ref: tuple[str, str]) -> Field:
 
 
 def _run_check(check: SetCheck, frames: Mapping[str, pl.DataFrame], names: Mapping[str, str],
-               fs: FileSet) -> list[Problem]:
-    """One check across files, in Polars; a problem for every record that breaks it."""
+               fs: FileSet, layouts_ok: Mapping[str, bool]) -> list[Problem]:
+    """One check across files, in Polars; a problem for every record that breaks it, once.
+
+    Values the reader already rejected (null here) take no part, so one defect is not
+    reported again by every check it touches. Messages name groups by position, never
+    by value: the values are in the problems' ``value`` (masked with ``--mask``).
+    """
     member, col = check.field
     f = _field_of(fs, check.field)
-    data = frames[member]
-    if data.is_empty():
-        return []
+    data = frames[member].with_columns(pl.col(col).cast(pl.String))
     out: list[Problem] = []
 
     def problem(code: str, row: dict[str, object], message: str, at: Field = f,
@@ -222,22 +236,28 @@ def _run_check(check: SetCheck, frames: Mapping[str, pl.DataFrame], names: Mappi
         offset = int(row["_offset"])  # type: ignore[call-overload]
         if fs.files[where].format == "fixed":
             offset += at.offset
+        value = row.get(at.name)
+        text = None if value is None else str(value)
         out.append(Problem(code=code, message=f"{check.label}: {message}", file=names[where],
                            record=int(row["_record"]), offset=offset,  # type: ignore[call-overload]
-                           field=at.name, label=at.label,
-                           value=None if row.get(at.name) is None else str(row[at.name])))
+                           field=at.name, label=at.label, value=text,
+                           raw=_raw_of(text, fs.files[where])))
 
     if check.type == "reference":
         assert check.target is not None  # noqa: S101 -- the loader requires it
-        known = frames[check.target[0]][check.target[1]]
+        known = frames[check.target[0]][check.target[1]].cast(pl.String)
         target = _field_of(fs, check.target)
         for row in data.filter(pl.col(col).is_not_null() & ~pl.col(col).is_in(known.implode())
                                ).iter_rows(named=True):
-            problem("missing-reference", row, f"{f.label or col} {row[col]} が"
-                                              f"{target.label or target.name}にありません")
+            problem("missing-reference", row, f"{target.label or target.name}にない値です")
         return out
     assert check.group is not None  # noqa: S101 -- the loader requires it
     group = check.group[1]
+    data = data.with_columns(pl.col(group).cast(pl.String)).filter(
+        pl.col(group).is_not_null())
+    if check.groups is not None:  # groups that do not exist are the reference check's
+        known = frames[check.groups[0]][check.groups[1]].cast(pl.String)
+        data = data.filter(pl.col(group).is_in(known.implode()))
     if check.type == "one-per-group":
         marked = data.with_columns((pl.col(col) == check.value).fill_null(value=False)
                                    .alias("_hit"))
@@ -245,32 +265,45 @@ def _run_check(check: SetCheck, frames: Mapping[str, pl.DataFrame], names: Mappi
                                                   pl.int_range(pl.len()).over(group)
                                                   .alias("_i"))
         for row in hits.filter(pl.col("_i") > 0).iter_rows(named=True):
-            problem("group-count", row, f"{row[group]} に {row['_n']} 件あります(1件のはず)")
-        present = hits[group].unique()
-        lacking = marked.filter(~pl.col(group).is_in(present.implode())).group_by(
+            problem("group-count", row, f"同じ{check.group and _field_of(fs, check.group).label}"
+                                        f"に{row['_n']}件あります(1件のはず)")
+        lacking = marked.filter(~pl.col(group).is_in(hits[group].unique().implode())
+                                & pl.col(col).is_not_null()).group_by(
             group, maintain_order=True).agg(pl.col("_record").first(),
-                                            pl.col("_offset").first())
+                                            pl.col("_offset").first(), pl.col(col).first())
         for row in lacking.iter_rows(named=True):
-            row[col] = None
-            problem("group-count", row, f"{row[group]} に 1 件もありません")
-        if check.groups is not None:
-            others = frames[check.groups[0]]
+            problem("group-count", row, "このグループに1件もありません")
+        if check.groups is not None and layouts_ok.get(member, True):
+            others = frames[check.groups[0]].with_columns(pl.col(check.groups[1])
+                                                          .cast(pl.String))
             gf = _field_of(fs, check.groups)
-            alone = others.filter(~pl.col(check.groups[1]).is_in(data[group].implode()))
+            alone = others.filter(pl.col(check.groups[1]).is_not_null() &
+                                  ~pl.col(check.groups[1]).is_in(data[group].implode()))
             for row in alone.iter_rows(named=True):
-                problem("group-count", row, f"{row[gf.name]} の{f.label or col}が"
-                                            f"{names[member]}に 1 件もありません",
+                problem("group-count", row, f"{names[member]}に1件もありません",
                         at=gf, where=check.groups[0])
         return out
-    # sequence: sorted within the group, the values are 1, 2, …, n
-    ranked = data.with_columns(pl.col(col).cast(pl.Int64, strict=False).alias("_v")).sort(
-        group, "_v", "_record").with_columns(
+    # sequence: sorted within the group, the values are 1, 2, …, n (values the reader
+    # rejected are left out, so they do not shift the others)
+    ranked = data.with_columns(pl.col(col).cast(pl.Int64, strict=False).alias("_v")).filter(
+        pl.col("_v").is_not_null()).sort(group, "_v", "_record").with_columns(
         pl.int_range(1, pl.len() + 1).over(group).alias("_expected"))
-    for row in ranked.filter(pl.col("_v").is_null() |
-                             (pl.col("_v") != pl.col("_expected"))).iter_rows(named=True):
-        problem("sequence", row, f"{row[group]} の{row['_expected']}番目が "
-                                 f"{row[col]} です(1から順のはず)")
+    for row in ranked.filter(pl.col("_v") != pl.col("_expected")).iter_rows(named=True):
+        problem("sequence", row, f"グループ内の{row['_expected']}番目の値が順番どおりでは"
+                                 "ありません")
     return out
+
+
+def _raw_of(value: str | None, layout: Layout) -> str:
+    """The hex of a value as the layout writes it (for problems found on values)."""
+    if not value:
+        return ""
+    enc = codec_name(layout.encoding)
+    try:
+        return encode_text(*prepare_for_encoding(pl.Series([value]), enc,
+                                                 layout.cp932_duplicates), enc).hex(" ")
+    except UnicodeEncodeError:
+        return value.encode("utf-8").hex(" ")
 
 
 def _characters(frame: pl.DataFrame, fields: Iterable[Field], layout: Layout,
@@ -282,7 +315,7 @@ def _characters(frame: pl.DataFrame, fields: Iterable[Field], layout: Layout,
     for f in fields:
         if f.type not in ("text", "code") or f.name not in frame.columns:
             continue
-        rep = f.repertoire or repertoire or layout.repertoire
+        rep = f.repertoire or layout.repertoire or repertoire
         col = frame[f.name]
         flagged = col.str.contains(_PUA).fill_null(value=False)
         if rep:
