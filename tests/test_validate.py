@@ -21,7 +21,7 @@ from chukan.cli import main
 from chukan.layout import load_file_set
 from chukan.report import REPORT_SCHEMA, to_dict, to_html, to_json, to_text
 from chukan.testing import frames
-from chukan.validate import shape, validate, validate_set
+from chukan.validate import repertoire_chars, shape, validate, validate_set
 from helpers import FIXTURES, KOJIN, NOUZEI, kojin_records, put
 
 STRIDE = 202
@@ -358,3 +358,136 @@ def test_cli_validate_with_a_set(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "sequence" in result.stdout
     assert CliRunner().invoke(main, ["validate", "--set", SET, "kojin"]).exit_code == 2
+
+
+# --------------------------------------------------------------------------------------
+# From review
+
+
+def test_mask_keeps_values_out_of_set_messages(tmp_path: Path) -> None:
+    recs = kojin_records()
+    put(recs[4], 11, b"0000000999")
+    put(recs[2], 187, b"07")
+    files = household_files(tmp_path, recs)
+    report = validate_set(SET, files, mask=True)
+    text = to_json(report) + to_text(report) + to_html(report)
+    assert "0000000999" not in text and "07" not in [p.value for p in report.problems]
+    assert {p.code for p in report.problems} >= {"missing-reference", "sequence"}
+
+
+def test_rejected_values_do_not_cascade_into_set_checks(tmp_path: Path) -> None:
+    recs = kojin_records()
+    put(recs[2], 187, b"0X")  # a bad 記載順位: not-digits only
+    put(recs[0], 11, b"00000001X0")  # a bad 世帯番号: not-digits only
+    found = set_errors(household_files(tmp_path, recs))
+    assert sorted(found) == [("not-digits", "kojin", 1, "setai_no"),
+                             ("not-digits", "kojin", 3, "kisai_juni")]
+
+
+def test_dangling_reference_is_reported_once(tmp_path: Path) -> None:
+    recs = kojin_records()
+    put(recs[4], 11, b"0000000999")
+    assert set_errors(household_files(tmp_path, recs)) == [
+        ("missing-reference", "kojin", 5, "setai_no")]
+
+
+def test_an_empty_member_file(tmp_path: Path) -> None:
+    files = household_files(tmp_path, setai=b"")
+    found = set_errors(files)
+    assert ("empty-file", "setai", 0, None) in found
+    assert ("missing-reference", "kojin", 1, "setai_no") in found
+
+
+def test_file_set_loader_rejects_mismatched_groups_and_duplicates(tmp_path: Path) -> None:
+    bad = tmp_path / "s.toml"
+    bad.write_text(f'''[file_set]
+name = "x"
+[[file]]
+name = "k"
+layout = "{KOJIN}"
+[[file]]
+name = "k"
+layout = "{KOJIN}"
+[[file]]
+name = "s"
+layout = "examples/vendor-a/juki-setai"
+[[check]]
+type = "sequence"
+group = "s.setai_no"
+field = "k.kisai_juni"
+''', encoding="utf-8")
+    with pytest.raises(chukan.LayoutError) as info:
+        load_file_set(bad)
+    text = str(info.value)
+    assert "a second file named 'k'" in text
+    assert "group: must be a field of 'k'" in text
+
+
+def test_open_files_and_several_byte_sources() -> None:
+    data = b"".join(clean_file())
+    with (FIXTURES / "vendor-a" / "juki-kojin.dat").open("rb") as fh:
+        report = validate(fh, KOJIN)
+    assert report.files == [str(FIXTURES / "vendor-a" / "juki-kojin.dat")]
+    assert [p.record for p in report.problems] == [5]
+    recs = clean_file()
+    put(recs[0], 3, b"X")
+    report = validate([b"".join(recs), b"".join(recs)], KOJIN)
+    assert report.records_with_errors == 2
+    assert validate([data], KOJIN).files == ["<bytes #1>"]
+
+
+def test_records_of_the_wrong_length_count_as_read() -> None:
+    recs = [r[:150] + b"\r\n" for r in kojin_records()]
+    report = validate([b"".join(recs)], KOJIN)
+    assert (report.records_read, report.records_with_errors) == (5, 5)
+    empty = validate([b""], KOJIN)
+    assert (empty.records_read, empty.records_with_errors, empty.ok) == (0, 0, False)
+
+
+def test_cp932_repertoire_holds_jisx0208_and_csv_line_breaks_are_data() -> None:
+    assert repertoire_chars("jisx0208") <= repertoire_chars("cp932")
+    report = validate(FIXTURES / "vendor-a" / "juki-kojin.csv", "examples/vendor-a/juki-kojin-csv",
+                      repertoire="jisx0208")
+    assert {g.char for g in report.gaiji.values()} == {"髙"}
+
+
+def test_duplicate_key_points_at_its_field() -> None:
+    recs = clean_file()
+    put(recs[9], 1, b"0000000002")
+    p = only_errors(validate([b"".join(recs)], KOJIN))[0]
+    assert (p.code, p.offset, p.raw) == ("duplicate-key", 9 * STRIDE, "30" + " 30" * 8 + " 32")
+
+
+def test_missing_trailer_is_reported() -> None:
+    data = (FIXTURES / "zengin" / "kouza-furikae.dat").read_bytes()
+    without = data[:4 * 122] + data[5 * 122:]
+    errors = only_errors(validate([without], "zengin/kouza-furikae"))
+    assert [(p.code, p.field) for p in errors] == [("trailer-count", "gokei_kensu")]
+
+
+def test_gaiji_locations_are_in_file_order() -> None:
+    recs = clean_file()[:5]
+    for r in recs:
+        put(r, 91, b"\xf0\x40")  # 住所 starts with the same 外字 in every record
+    entry = validate([b"".join(recs)], KOJIN).gaiji["\ue000"]
+    assert [loc[1:3] for loc in entry.first] == [(1, 90), (2, STRIDE + 90), (3, 2 * STRIDE + 90),
+                                                 (4, 3 * STRIDE + 90), (5, 4 * STRIDE + 56)]
+
+
+def test_layout_repertoire_wins_over_the_default(tmp_path: Path) -> None:
+    toml = (Path("layouts") / "examples" / "vendor-a" / "juki-kojin.toml").read_text(
+        encoding="utf-8").replace('unique = ["atena_no"]', 'unique = ["atena_no"]\n'
+                                  'repertoire = "cp932"')
+    (tmp_path / "k.toml").write_text(toml.replace("examples/vendor-a/", "examples/vendor-a/"),
+                                     encoding="utf-8")
+    layout = chukan.loads_layout(toml, base=Path("layouts") / "examples" / "vendor-a" / "x")
+    report = validate([b"".join(clean_file())], layout, repertoire="jisx0208")
+    assert report.ok
+
+
+def test_cli_report_to_a_missing_folder_exits_2(tmp_path: Path) -> None:
+    clean = tmp_path / "clean.dat"
+    clean.write_bytes(b"".join(clean_file()))
+    result = CliRunner().invoke(main, ["validate", str(clean), "-l", KOJIN, "-o",
+                                       str(tmp_path / "no" / "r.html")])
+    assert result.exit_code == 2

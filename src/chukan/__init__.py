@@ -26,7 +26,7 @@ from chukan.layout import (
 )
 from chukan.read import read, read_batches, read_records, scan
 from chukan.report import GaijiEntry, Problem, Report
-from chukan.validate import validate
+from chukan.validate import validate, validate_set
 from chukan.write import write, write_records
 
 __version__ = "0.1.0"
@@ -55,6 +55,7 @@ __all__ = [
     "read_records",
     "scan",
     "validate",
+    "validate_set",
     "write",
     "write_records",
 ]

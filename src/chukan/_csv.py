@@ -205,6 +205,14 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
         values = raw[cname]
         bad = values.str.contains(UNDEFINED_RE).fill_null(value=False)
         report(f, bad.to_numpy(), "invalid-bytes", values)
+        # control characters are errors; CR and LF are data inside a quoted value
+        ctrl = values.str.contains(r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]").fill_null(
+            value=False) & ~bad
+        if ctrl.any():
+            nul = values.str.contains("\x00", literal=True).fill_null(value=False)
+            report(f, (ctrl & nul).to_numpy(), "nul-byte", values)
+            report(f, (ctrl & ~nul).to_numpy(), "control-char", values)
+            bad = bad | ctrl
         values = values.set(bad, None)
         frame, failures = parse_field(f, values, fixed=False)
         for x in failures:

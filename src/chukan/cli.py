@@ -276,7 +276,10 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
     if output is None:
         click.echo(text)
     else:
-        output.write_bytes(text.encode("utf-8"))  # UTF-8 whatever the Windows locale
+        try:
+            output.write_bytes(text.encode("utf-8"))  # UTF-8 whatever the Windows locale
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc}")
         click.echo(f"{output}: {report.total} problem(s) in {report.records_read} records; "
                    f"{len(report.gaiji)} 外字", err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_DATA)

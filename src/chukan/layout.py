@@ -874,19 +874,31 @@ def load_file_set(name_or_path: str | Path) -> FileSet:
     meta = checker.get(doc, "file_set", dict, "(top)", {}, required=True)
     checker.unknown_keys(meta, _SET_KEYS, "file_set")
     files: dict[str, Layout] = {}
+    broken: set[str] = set()
     for i, item in enumerate(checker.get(doc, "file", list, "(top)", [], required=True)):
         where = f"file[{i}]"
+        if not isinstance(item, dict):
+            checker.add(where, None, "must be a table")
+            continue
         checker.unknown_keys(item, _MEMBER_KEYS, where)
         member = checker.get(item, "name", str, where, None, required=True)
         ref = checker.get(item, "layout", str, where, None, required=True)
         if member is None or ref is None:
             continue
+        if member in files or member in broken:
+            checker.add(where, "name", f"a second file named {member!r}")
+            continue
         try:
             files[member] = load_layout(find_file(ref, beside=path.parent))
-        except (LayoutError, LayoutNotFoundError) as exc:
-            checker.add(where, "layout", str(exc).splitlines()[0])
+        except LayoutNotFoundError as exc:
+            checker.add(where, "layout", str(exc))
+            broken.add(member)
+        except LayoutError as exc:
+            for p in exc.problems:
+                checker.add(where, "layout", f"in layout {ref!r}: {p}")
+            broken.add(member)
     checks = [c for i, item in enumerate(checker.get(doc, "check", list, "(top)", []))
-              if (c := _parse_check(item, f"check[{i}]", checker, files)) is not None]
+              if (c := _parse_check(item, f"check[{i}]", checker, files, broken)) is not None]
     if checker.problems:
         raise LayoutError(checker.problems)
     return FileSet(name=checker.get(meta, "name", str, "file_set", path.stem),
@@ -894,8 +906,11 @@ def load_file_set(name_or_path: str | Path) -> FileSet:
                    files=MappingProxyType(files), checks=tuple(checks), path=path)
 
 
-def _parse_check(item: Mapping[str, Any], where: str, checker: _Checker,
-                 files: Mapping[str, Layout]) -> SetCheck | None:
+def _parse_check(item: Any, where: str, checker: _Checker,  # noqa: ANN401 -- raw TOML
+                 files: Mapping[str, Layout], broken: set[str]) -> SetCheck | None:
+    if not isinstance(item, dict):
+        checker.add(where, None, "must be a table")
+        return None
     checker.unknown_keys(item, _CHECK_KEYS, where)
     kind = checker.choice(item, "type", ("reference", "one-per-group", "sequence"), where,
                           None, what="check type")
@@ -906,6 +921,8 @@ def _parse_check(item: Mapping[str, Any], where: str, checker: _Checker,
             return None
         member, _, name = text.partition(".")
         layout = files.get(member)
+        if member in broken:
+            return None  # its layout's own problems are reported already
         if layout is None:
             checker.add(where, key, f"no file named {member!r} in the set",
                         _closest(member, tuple(files)))
@@ -924,6 +941,8 @@ def _parse_check(item: Mapping[str, Any], where: str, checker: _Checker,
     source = ref("field", required=True)
     if kind is None or source is None:
         return None
+    if group is not None and group[0] != source[0]:
+        checker.add(where, "group", f"must be a field of {source[0]!r}, like field")
     return SetCheck(type=cast("CheckType", kind), label=checker.get(item, "label", str, where,
                                                                     kind),
                     field=source, target=target, group=group, value=value, groups=groups)

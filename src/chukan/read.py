@@ -519,6 +519,7 @@ def _iter_blocks(source: Source, layout: Layout, *, report: Report | None,
                 ctx.problems.extend(split_problems)
                 yield from _decode_block(block, layout, ctx, kinds, wanted, cur)
                 _flush(ctx, report, block.matrix.shape[0])
+            _check_final_counts(layout, ctx, cur)
         else:
             yield from _decode_parallel(blocks, layout, ctx, report, wanted,
                                         merge=batch_size is None)
@@ -657,6 +658,17 @@ def _decode_block(block: _Block, layout: Layout, ctx: _Context, kinds: set[str] 
     for k in layout.records:
         if (kinds is None or k.name in kinds) and frames[k.name].height:
             yield k.name, frames[k.name]
+
+
+def _check_final_counts(layout: Layout, ctx: _Context, cur: _Cursor) -> None:
+    """Records counted by a trailer but not followed by one: the trailer is missing."""
+    for k in layout.records:
+        for f in k.fields:
+            left = cur.counters.get(f"{k.name}.{f.name}", 0) if f.counts else 0
+            if left:
+                ctx.add(_problem(ctx, "trailer-count", record=cur.record, offset=cur.offset,
+                                 f=f, message=f"{f.counts}レコード{left}件の後に"
+                                              f"{k.label or k.name}がありません"))
 
 
 def _check_counts(layout: Layout, block: _Block, which: npt.NDArray[np.int64],

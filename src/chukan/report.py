@@ -262,7 +262,8 @@ class Report:
 
     def to_frame(self) -> pl.DataFrame:
         """The problems as a Polars DataFrame, one row each, sorted by record and offset."""
-        rows = [asdict(p) for p in sorted(self.problems, key=Problem.sort_key)]
+        rows = [asdict(p) for p in sorted(self.problems,
+                                          key=lambda p: (p.file or "", *p.sort_key()))]
         return pl.DataFrame(rows, schema=_FRAME_SCHEMA)
 
     def summary(self) -> str:

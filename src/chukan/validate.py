@@ -80,16 +80,19 @@ def repertoire_chars(name: Repertoire) -> frozenset[str]:
                 found.update(code.decode(codec))
             except UnicodeDecodeError:
                 continue
-            if codec != "cp932" and lead < 0xED:  # JIS X 0208 rows: CP932's reading too
-                with contextlib.suppress(UnicodeDecodeError):
-                    found.update(code.decode("cp932"))
+            if lead < 0xED:  # JIS X 0208 rows: both the CP932 and the Shift_JIS reading
+                for other in ("cp932", "shift_jis"):
+                    with contextlib.suppress(UnicodeDecodeError):
+                        found.update(code.decode(other))
     return frozenset(c for c in found if not "\ue000" <= c <= "\uf8ff")
 
 
 @cache
 def _outside_pattern(name: Repertoire) -> str:
     """A regex class matching any character outside the repertoire and the PUA."""
-    points = sorted({ord(c) for c in repertoire_chars(name)} | set(range(0xE000, 0xF900)))
+    # control characters are the reader's business (and CR LF are data in quoted CSV)
+    points = sorted({ord(c) for c in repertoire_chars(name)} | set(range(0xE000, 0xF900))
+                    | set(range(0x20)) | {0x7F})
     ranges: list[str] = []
     start = prev = points[0]
     for p in [*points[1:], -1]:
@@ -117,10 +120,10 @@ def validate(sources: Source | Sequence[Source], layout: Layout | str | Path, *,
     report = Report(max_problems=max_errors)
     if isinstance(sources, str | bytes) or hasattr(sources, "read") or \
             not hasattr(sources, "__iter__"):
-        sources = [sources]  # one path, bytes or open binary file
+        sources = [sources]  # type: ignore[list-item] # one path, bytes or open binary file
     opts = _Options(repertoire, mask, batch_size, progress)
-    for source in sources:
-        _validate_file(source, lay, report, opts, collect=())
+    for number, source in enumerate(sources, 1):
+        _validate_file(source, lay, report, opts, collect=(), number=number)
     return report
 
 
@@ -153,9 +156,9 @@ def validate_set(file_set: FileSet | str | Path, files: Mapping[str, Source], *,
             if ref is not None:
                 wanted[ref[0]].add(ref[1])
     frames = {name: _validate_file(files[name], layout, report, opts,
-                                   collect=tuple(sorted(wanted[name])))
-              for name, layout in fs.files.items()}
-    names = {name: _name_of(files[name]) for name in fs.files}
+                                   collect=tuple(sorted(wanted[name])), number=number)
+              for number, (name, layout) in enumerate(fs.files.items(), 1)}
+    names = {name: _name_of(files[name], i) for i, name in enumerate(fs.files, 1)}
     found: list[Problem] = []
     read = {name: frame.height > 0 for name, frame in frames.items()}
     for check in fs.checks:
@@ -173,19 +176,19 @@ class _Options:
     progress: Callable[[int], None] | None
 
 
-def _name_of(source: Source) -> str:
+def _name_of(source: Source, number: int) -> str:
     if isinstance(source, bytes):
-        return f"<bytes {id(source):x}>"  # distinct per object: problems keep their file
+        return f"<bytes #{number}>"  # distinct per source: problems keep their file
     if hasattr(source, "read"):  # an open file: its name, when it has one
-        return str(getattr(source, "name", f"<file {id(source):x}>"))
+        return str(getattr(source, "name", f"<file #{number}>"))
     return str(source)
 
 
 def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, *,
-                   collect: tuple[str, ...]) -> pl.DataFrame:
+                   collect: tuple[str, ...], number: int) -> pl.DataFrame:
     """Validate one file into ``report``; returns the ``collect`` columns (with
     ``_record`` and ``_offset``) for checks across files."""
-    name = _name_of(source)
+    name = _name_of(source, number)
     report.files.append(name)
     found = Report()
     keys: list[pl.DataFrame] = []
@@ -253,11 +256,24 @@ def _run_check(check: SetCheck, frames: Mapping[str, pl.DataFrame], names: Mappi
         return out
     assert check.group is not None  # noqa: S101 -- the loader requires it
     group = check.group[1]
-    data = data.with_columns(pl.col(group).cast(pl.String)).filter(
-        pl.col(group).is_not_null())
-    if check.groups is not None:  # groups that do not exist are the reference check's
-        known = frames[check.groups[0]][check.groups[1]].cast(pl.String)
-        data = data.filter(pl.col(group).is_in(known.implode()))
+    data = data.with_columns(pl.col(group).cast(pl.String))
+    # a record whose group key the reader rejected belongs to no known group: groups next
+    # to it in the file are not judged, rather than blamed for its absence
+    unknown = data.filter(pl.col(group).is_null())["_record"]
+    data = data.filter(pl.col(group).is_not_null())
+    if len(unknown):
+        spans = data.group_by(group).agg(pl.col("_record").min().alias("_lo"),
+                                         pl.col("_record").max().alias("_hi"))
+        near = spans.filter(pl.any_horizontal(
+            [(pl.col("_lo") - 1 <= r) & (r <= pl.col("_hi") + 1) for r in unknown]))[group]
+        data = data.filter(~pl.col(group).is_in(near.implode()))
+    # groups that do not exist at all are the business of a reference check
+    targets = [check.groups] + [c.target for c in fs.checks
+                                if c.type == "reference" and c.field == check.group]
+    for ref in targets:
+        if ref is not None:
+            known = frames[ref[0]][ref[1]].cast(pl.String)
+            data = data.filter(pl.col(group).is_in(known.implode()))
     if check.type == "one-per-group":
         marked = data.with_columns((pl.col(col) == check.value).fill_null(value=False)
                                    .alias("_hit"))
@@ -273,7 +289,8 @@ def _run_check(check: SetCheck, frames: Mapping[str, pl.DataFrame], names: Mappi
                                             pl.col("_offset").first(), pl.col(col).first())
         for row in lacking.iter_rows(named=True):
             problem("group-count", row, "このグループに1件もありません")
-        if check.groups is not None and layouts_ok.get(member, True):
+        # with keys the reader rejected, an empty group may be theirs: not judged
+        if check.groups is not None and layouts_ok.get(member, True) and not len(unknown):
             others = frames[check.groups[0]].with_columns(pl.col(check.groups[1])
                                                           .cast(pl.String))
             gf = _field_of(fs, check.groups)
@@ -312,6 +329,7 @@ def _characters(frame: pl.DataFrame, fields: Iterable[Field], layout: Layout,
     """外字 (PUA) and characters outside the repertoire, located to the byte: the regex
     scan is whole-column; Python looks only at the values it flags."""
     enc = codec_name(layout.encoding)
+    hits: list[tuple[int, int, Field, str, Repertoire | None]] = []
     for f in fields:
         if f.type not in ("text", "code") or f.name not in frame.columns:
             continue
@@ -323,13 +341,16 @@ def _characters(frame: pl.DataFrame, fields: Iterable[Field], layout: Layout,
         rows = np.flatnonzero(flagged.to_numpy())
         if not len(rows):
             continue
-        allowed = repertoire_chars(rep) if rep else None
         values = col.gather(rows).to_list()
         records = frame["_record"].gather(rows).to_list()
         starts = frame["_offset"].gather(rows).to_list()
-        for value, record, start in zip(values, records, starts, strict=True):
-            base = start + (f.offset if layout.format == "fixed" else 0)
-            _one_value(value, f, rep, allowed, base, record, file, enc, layout, found, report)
+        shift = f.offset if layout.format == "fixed" else 0
+        hits += [(record, start + shift, f, value, rep)
+                 for value, record, start in zip(values, records, starts, strict=True)]
+    # in file order, so that the inventory's first locations are the file's first ones
+    for record, base, f, value, rep in sorted(hits, key=lambda h: (h[0], h[1])):
+        allowed = repertoire_chars(rep) if rep else None
+        _one_value(value, f, rep, allowed, base, record, file, enc, layout, found, report)
 
 
 def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[str] | None,
@@ -338,7 +359,7 @@ def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[
     gaiji_at = outside_at = None
     for k, ch in enumerate(value):
         pua = "\ue000" <= ch <= "\uf8ff"
-        if not pua and (allowed is None or ch in allowed):
+        if not pua and (allowed is None or ch in allowed or ch < " " or ch == "\x7f"):
             continue
         at = base + (len(value[:k].encode(enc, "replace")) if layout.format == "fixed" else 0)
         reason = "外字(私用領域)" if pua else f"{_REPERTOIRE_NAMES[rep or 'cp932']}にない文字"
@@ -385,12 +406,15 @@ def _duplicates(keys: pl.DataFrame, layout: Layout, file: str, found: Report) ->
         pl.struct(cols).is_first_distinct().alias("_is_first"))
     labels = "+".join(next((f.label or f.name for k in layout.kinds for f in k.fields
                             if f.name == c), c) for c in cols)
+    first = next(f for k in layout.kinds for f in k.fields if f.name == cols[0])
+    shift = first.offset if layout.format == "fixed" else 0
     for row in marked.filter(~pl.col("_is_first")).iter_rows(named=True):
         value = " ".join(str(row[c]) for c in cols)
         found.add(Problem(code="duplicate-key", message=f"{labels}が記録{row['_first']}と"
                                                         "重複しています",
-                          file=file, record=row["_record"], offset=row["_offset"],
-                          field=cols[0], label=labels, value=value))
+                          file=file, record=row["_record"], offset=row["_offset"] + shift,
+                          field=cols[0], label=labels, value=value,
+                          raw=_raw_of(str(row[cols[0]]), layout)))
 
 
 def shape(value: str | None) -> str:
@@ -424,6 +448,9 @@ def shape(value: str | None) -> str:
 def _masked(p: Problem) -> Problem:
     """The problem without personal data: values become their shape, raw bytes their
     length (a 外字's own bytes are kept: they identify a character, not a person)."""
-    raw = p.raw if p.code in ("gaiji", "outside-repertoire") else \
-        (f"<{len(p.raw.split())} bytes>" if p.raw else "")
+    if p.code in ("gaiji", "outside-repertoire") or not p.raw:
+        raw = p.raw
+    else:
+        size = sum(1 for part in p.raw.split() if part != "…")
+        raw = f"<{size}+ bytes>" if p.raw.endswith("…") else f"<{size} bytes>"
     return replace(p, value=shape(p.value), raw=raw)
