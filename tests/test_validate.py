@@ -491,3 +491,14 @@ def test_cli_report_to_a_missing_folder_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["validate", str(clean), "-l", KOJIN, "-o",
                                        str(tmp_path / "no" / "r.html")])
     assert result.exit_code == 2
+
+
+def test_raw_bytes_are_those_in_the_file() -> None:
+    recs = clean_file()[:3]
+    put(recs[0], 51, b"\xed\x40")  # 纊 in its NEC-selected spelling
+    put(recs[1], 51, b"\xfa\x5c")  # the same character in its IBM spelling
+    report = validate([b"".join(recs)], KOJIN, repertoire="jisx0208")
+    outside = [p for p in report.problems if p.code == "outside-repertoire"]
+    assert [(p.record, p.raw) for p in outside] == [(1, "ed 40"), (2, "fa 5c")]
+    entry = report.gaiji["纊"]
+    assert dict(entry.forms) == {"ed 40": 1, "fa 5c": 1}

@@ -168,7 +168,8 @@ _FRAME_SCHEMA: dict[str, pl.DataType] = {
 class GaijiEntry:
     """One character of the 外字 inventory: where 文字同定 work starts.
 
-    ``raw`` is its bytes in the file's encoding (hex); ``fields`` counts occurrences by
+    ``raw`` is its bytes in the file (hex) where first seen, ``forms`` counts each byte
+    form met (CP932 spells some characters two ways); ``fields`` counts occurrences by
     field; ``first`` holds the first locations as (file, record, byte offset, field).
     """
 
@@ -176,6 +177,7 @@ class GaijiEntry:
     raw: str
     reason: str
     count: int = 0
+    forms: Counter[str] = field(default_factory=Counter)
     fields: Counter[str] = field(default_factory=Counter)
     first: list[tuple[str | None, int, int, str]] = field(default_factory=list)
 
@@ -307,7 +309,7 @@ def to_dict(report: Report, *, layout: str = "") -> dict[str, object]:
         "problems": [asdict(p) for p in report.problems],
         "gaiji": [
             {"char": g.char, "code_point": g.code_point, "raw": g.raw, "reason": g.reason,
-             "count": g.count, "fields": dict(g.fields),
+             "count": g.count, "forms": dict(g.forms), "fields": dict(g.fields),
              "first": [{"file": f, "record": r, "offset": o, "field": n}
                        for f, r, o, n in g.first]}
             for g in sorted(report.gaiji.values(), key=lambda g: g.char)

@@ -26,6 +26,7 @@ import contextlib
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,7 +50,6 @@ from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
-    from pathlib import Path
 
     from chukan.read import Source
 
@@ -189,6 +189,7 @@ def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, 
     """Validate one file into ``report``; returns the ``collect`` columns (with
     ``_record`` and ``_offset``) for checks across files."""
     name = _name_of(source, number)
+    peek = _peeker(source)
     report.files.append(name)
     found = Report()
     keys: list[pl.DataFrame] = []
@@ -198,7 +199,7 @@ def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, 
         if opts.progress is not None:
             opts.progress(frame.height)
         kind = lay.kind(kind_name)
-        _characters(frame, kind.fields, lay, opts.repertoire, name, found, report)
+        _characters(frame, kind.fields, lay, opts.repertoire, name, found, report, peek)
         if lay.unique and set(lay.unique) <= set(frame.columns):
             keys.append(frame.select(*lay.unique, "_record", "_offset"))
         if collect and set(collect) <= set(frame.columns):
@@ -323,9 +324,23 @@ def _raw_of(value: str | None, layout: Layout) -> str:
         return value.encode("utf-8").hex(" ")
 
 
+def _peeker(source: Source) -> Callable[[int, int], bytes | None]:
+    """Read bytes back from a path or a bytes source (an open file cannot be reread)."""
+    def peek(at: int, size: int) -> bytes | None:
+        if isinstance(source, bytes):
+            return source[at:at + size]
+        if isinstance(source, str | Path):
+            with Path(source).open("rb") as fh:
+                fh.seek(at)
+                return fh.read(size)
+        return None
+
+    return peek
+
+
 def _characters(frame: pl.DataFrame, fields: Iterable[Field], layout: Layout,
                 repertoire: Repertoire | None, file: str, found: Report,
-                report: Report) -> None:
+                report: Report, peek: Callable[[int, int], bytes | None]) -> None:
     """外字 (PUA) and characters outside the repertoire, located to the byte: the regex
     scan is whole-column; Python looks only at the values it flags."""
     enc = codec_name(layout.encoding)
@@ -350,12 +365,13 @@ def _characters(frame: pl.DataFrame, fields: Iterable[Field], layout: Layout,
     # in file order, so that the inventory's first locations are the file's first ones
     for record, base, f, value, rep in sorted(hits, key=lambda h: (h[0], h[1])):
         allowed = repertoire_chars(rep) if rep else None
-        _one_value(value, f, rep, allowed, base, record, file, enc, layout, found, report)
+        _one_value(value, f, rep, allowed, base, record, file, enc, layout, found, report,
+                   peek)
 
 
 def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[str] | None,
                base: int, record: int, file: str, enc: str, layout: Layout, found: Report,
-               report: Report) -> None:
+               report: Report, peek: Callable[[int, int], bytes | None]) -> None:
     gaiji_at = outside_at = None
     for k, ch in enumerate(value):
         pua = "\ue000" <= ch <= "\uf8ff"
@@ -363,28 +379,31 @@ def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[
             continue
         at = base + (len(value[:k].encode(enc, "replace")) if layout.format == "fixed" else 0)
         reason = "外字(私用領域)" if pua else f"{_REPERTOIRE_NAMES[rep or 'cp932']}にない文字"
+        # the bytes as they are in the file (CP932 has two spellings of some characters)
+        real = peek(at, len(ch.encode(enc, "replace"))) if layout.format == "fixed" else None
+        raw = real.hex(" ") if real else _bytes_of(ch, layout)
         entry = report.gaiji.get(ch)
         if entry is None:
-            entry = report.gaiji[ch] = GaijiEntry(char=ch, raw=_bytes_of(ch, layout),
-                                                  reason=reason)
+            entry = report.gaiji[ch] = GaijiEntry(char=ch, raw=raw, reason=reason)
+        entry.forms[raw] += 1
         entry.count += 1
         entry.fields[f.name] += 1
         if len(entry.first) < GAIJI_LOCATIONS:
             entry.first.append((file, record, at, f.name))
         if pua and gaiji_at is None:
-            gaiji_at = (at, ch)
+            gaiji_at = (at, ch, raw)
         if not pua and outside_at is None:
-            outside_at = (at, ch)
+            outside_at = (at, ch, raw)
     for where, code, severity, text in (
             (gaiji_at, "gaiji", "warning", "外字があります(文字同定が必要です)"),
             (outside_at, "outside-repertoire", "error",
              f"{_REPERTOIRE_NAMES[rep or 'cp932']}の範囲外の文字があります")):
         if where is not None:
-            at, ch = where
+            at, ch, raw = where
             found.add(Problem(code=code, severity=severity,  # type: ignore[arg-type]
                               message=f"{text}: {ch} (U+{ord(ch):04X})", file=file,
                               record=record, offset=at, field=f.name, label=f.label,
-                              raw=_bytes_of(ch, layout), value=value))
+                              raw=raw, value=value))
 
 
 def _bytes_of(ch: str, layout: Layout) -> str:
