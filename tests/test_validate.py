@@ -502,3 +502,10 @@ def test_raw_bytes_are_those_in_the_file() -> None:
     assert [(p.record, p.raw) for p in outside] == [(1, "ed 40"), (2, "fa 5c")]
     entry = report.gaiji["纊"]
     assert dict(entry.forms) == {"ed 40": 1, "fa 5c": 1}
+
+
+def test_html_labels_come_from_the_layout_even_without_details() -> None:
+    recs = clean_file()
+    put(recs[0], 3, b"X")
+    page = to_html(validate([b"".join(recs)], KOJIN, max_errors=0), layout=KOJIN)
+    assert "宛名番号 (atena_no)" in page

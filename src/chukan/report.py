@@ -208,6 +208,7 @@ class Report:
     max_problems: int | None = None
     files: list[str] = field(default_factory=list)
     gaiji: dict[str, GaijiEntry] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # field name → Japanese label
     _by_code: Counter[str] = field(default_factory=Counter)
     _by_field: Counter[str] = field(default_factory=Counter)
     _error_records: set[tuple[str | None, int | None]] = field(default_factory=set)
@@ -376,7 +377,8 @@ def to_html(report: Report, *, layout: str = "", title: str = "chukan 検証レ�
     """One self-contained HTML page (no script, no network): summary first, error counts
     by field and by code as bar charts, the 外字 inventory, then every problem."""
     e = html.escape
-    labels = {p.field: p.label for p in report.problems if p.field and p.label}
+    labels = {**{p.field: p.label for p in report.problems if p.field and p.label},
+              **report.labels}
     by_field = {(f"{labels[k]} ({k})" if k in labels else k): n
                 for k, n in report.counts_by_field().items()}
     verdict = '<span class="ok">問題なし</span>' if report.ok else \

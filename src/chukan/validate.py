@@ -190,6 +190,7 @@ def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, 
     ``_record`` and ``_offset``) for checks across files."""
     name = _name_of(source, number)
     peek = _peeker(source)
+    report.labels.update({f.name: f.label for k in lay.kinds for f in k.fields if f.label})
     report.files.append(name)
     found = Report()
     keys: list[pl.DataFrame] = []
