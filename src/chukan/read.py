@@ -542,14 +542,18 @@ def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
     """Cut the file into blocks of records; each comes with the problems found in
     splitting it (record length, terminators), in file order."""
     layout = ctx.layout
-    first = fh.read(len(UTF8_BOM))
-    _check_start(first, ctx, cur)
-    carry = first[cur.offset:]
     chunk = batch * layout.stride
+    first = fh.read(chunk)
+    _check_start(first, ctx, cur)
+    # the first chunk, less a BOM; after it chunks line up with records, so the carry
+    # is usually empty and joining it costs nothing
+    pending: bytes | None = first[cur.offset:]
+    carry = b""
     while True:
-        more = fh.read(chunk)
+        more = pending if pending is not None else fh.read(chunk)
+        pending = None
         final = not more
-        data = carry + more
+        data = carry + more if carry else more
         if not data:
             break
         before = len(ctx.problems)
