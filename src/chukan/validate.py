@@ -382,7 +382,7 @@ def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[
         reason = "外字(私用領域)" if pua else f"{_REPERTOIRE_NAMES[rep or 'cp932']}にない文字"
         # the bytes as they are in the file (CP932 has two spellings of some characters)
         real = peek(at, len(ch.encode(enc, "replace"))) if layout.format == "fixed" else None
-        raw = real.hex(" ") if real else _bytes_of(ch, layout)
+        raw = real.hex(" ") if real else _raw_of(ch, layout)
         entry = report.gaiji.get(ch)
         if entry is None:
             entry = report.gaiji[ch] = GaijiEntry(char=ch, raw=raw, reason=reason)
@@ -405,16 +405,6 @@ def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[
                               message=f"{text}: {ch} (U+{ord(ch):04X})", file=file,
                               record=record, offset=at, field=f.name, label=f.label,
                               raw=raw, value=value))
-
-
-def _bytes_of(ch: str, layout: Layout) -> str:
-    """A character's bytes in the file's encoding (the layout's duplicate policy)."""
-    enc = codec_name(layout.encoding)
-    try:
-        return encode_text(*prepare_for_encoding(pl.Series([ch]), enc,
-                                                 layout.cp932_duplicates), enc).hex(" ")
-    except UnicodeEncodeError:
-        return ch.encode("utf-8").hex(" ")
 
 
 def _duplicates(keys: pl.DataFrame, layout: Layout, file: str, found: Report) -> None:
