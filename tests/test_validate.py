@@ -509,3 +509,19 @@ def test_html_labels_come_from_the_layout_even_without_details() -> None:
     put(recs[0], 3, b"X")
     page = to_html(validate([b"".join(recs)], KOJIN, max_errors=0), layout=KOJIN)
     assert "宛名番号 (atena_no)" in page
+
+
+def test_capped_and_uncapped_reports_count_alike() -> None:
+    recs = clean_file()
+    for r in recs:
+        put(r, 3, b"X")
+        put(r, 89, b"77")
+    data = b"".join(recs)
+    capped = validate([data, data], KOJIN, max_errors=3)
+    full = validate([data, data], KOJIN)
+    assert len(capped.problems) == 3
+    assert (capped.total, capped.counts_by_code(), capped.counts_by_field(),
+            capped.records_with_errors, capped.ok) == \
+        (full.total, full.counts_by_code(), full.counts_by_field(),
+         full.records_with_errors, full.ok)
+    assert full.records_with_errors == 2 * N

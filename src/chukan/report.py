@@ -232,6 +232,18 @@ class Report:
         for p in problems:
             self.add(p)
 
+    def absorb(self, other: Report, problems: Iterable[Problem], *, file: str) -> None:
+        """Take over ``other``'s problems: ``problems`` are its detailed ones (sorted or
+        masked as the caller wants, ``file`` filled in), and the counts of those it did
+        not keep in detail are added as they are."""
+        kept = list(problems)
+        self.extend(kept)
+        self._by_code.update(other._by_code - Counter(p.code for p in kept))
+        self._by_field.update(other._by_field - Counter(p.field or "" for p in kept))
+        self._total += other._total - len(kept)
+        self._errors += other._errors - sum(p.severity == "error" for p in kept)
+        self._error_records |= {(f or file, r) for f, r in other._error_records}
+
     def __iter__(self) -> Iterator[Problem]:
         """Iterate over the problems kept in detail, in the order they were found."""
         return iter(self.problems)

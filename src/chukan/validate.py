@@ -192,7 +192,8 @@ def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, 
     peek = _peeker(source)
     report.labels.update({f.name: f.label for k in lay.kinds for f in k.fields if f.label})
     report.files.append(name)
-    found = Report()
+    # details beyond the cap are not kept even here (memory); their counts are
+    found = Report(max_problems=report.max_problems)
     keys: list[pl.DataFrame] = []
     kept: list[pl.DataFrame] = []
     for kind_name, frame in located_batches(source, lay, report=found,
@@ -210,7 +211,8 @@ def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, 
     report.records_read += found.records_read
     problems = sorted((p if p.file else replace(p, file=name) for p in found.problems),
                       key=Problem.sort_key)
-    report.extend(_masked(p) for p in problems) if opts.mask else report.extend(problems)
+    report.absorb(found, [_masked(p) for p in problems] if opts.mask else problems,
+                  file=name)
     if kept:
         return pl.concat(kept)
     # nothing read: the columns still exist, so the checks see an empty file
