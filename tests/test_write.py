@@ -202,3 +202,14 @@ def test_csv_written_in_cp932_with_quotes(tmp_path: Path) -> None:
     text = out.read_bytes().decode("cp932")
     assert text.startswith("宛名番号,氏名,氏名カナ")
     assert '"""愛称"" あり"' in text
+
+
+def test_progress_is_reported_per_slice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.modules["chukan.write"], "_SLICE", 2)
+    seen: list[int] = []
+    df = chukan.read(FIXTURES / "vendor-a" / "juki-kojin.dat", KOJIN)
+    chukan.write(df, tmp_path / "o", KOJIN, progress=seen.append)
+    assert seen == [2, 2, 1]
+    assert (tmp_path / "o").read_bytes() == (FIXTURES / "vendor-a" / "juki-kojin.dat").read_bytes()

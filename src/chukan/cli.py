@@ -196,8 +196,14 @@ def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, 
     except pl.exceptions.PolarsError as exc:
         _fail(f"cannot read {source}: {exc}")
     report = Report() if lenient else None
+    show = sys.stderr.isatty() and df.height * max(layout.record_length, 100) >= \
+        _PROGRESS_MIN_BYTES
+    bar_cm: Any = click.progressbar(length=df.height, label=output.name, file=sys.stderr) \
+        if show else contextlib.nullcontext()
     try:
-        n = write(df, output, layout, record=record, report=report)
+        with bar_cm as bar:
+            n = write(df, output, layout, record=record, report=report,
+                      progress=bar.update if show else None)
     except DataError as exc:
         _fail(f"{exc}\n(nothing was written; use --lenient to write the rest)", EXIT_DATA)
     except ChukanError as exc:

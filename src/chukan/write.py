@@ -43,7 +43,7 @@ from chukan.read import check_columns
 from chukan.report import Problem, Report
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     import numpy.typing as npt
 
@@ -52,11 +52,13 @@ _SLICE = 200_000
 
 
 def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
-          record: str | None = None, report: Report | None = None) -> int:
+          record: str | None = None, report: Report | None = None,
+          progress: Callable[[int], None] | None = None) -> int:
     """Write ``df`` to ``path`` in ``layout``; returns the number of records written.
 
     Without ``report`` the first problem raises :class:`~chukan.DataError` and nothing is
     written; with one, problems are collected and offending values written as padding.
+    ``progress`` is called with the number of records of each slice written.
     """
     lay = load_layout(layout) if not isinstance(layout, Layout) else layout
     if lay.is_multi and record is None:
@@ -71,13 +73,13 @@ def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
         if lay.format == "csv":
             _write_csv(df, fh, lay, problems)
         else:
-            _write_fixed(df, fh, lay, kind, problems)
+            _write_fixed(df, fh, lay, kind, problems, progress)
         _settle(problems, report, df.height)
     return df.height
 
 
 def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKind,
-                 problems: list[Problem]) -> None:
+                 problems: list[Problem], progress: Callable[[int], None] | None) -> None:
     """Format slices of rows two at a time (the codec holds the GIL, numpy and Polars do
     not, so two threads overlap) and write them in order."""
     starts = range(0, max(df.height, 1), _SLICE)
@@ -90,6 +92,8 @@ def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKin
         for matrix, found in pool.map(work, starts):
             problems.extend(found)
             fh.write(matrix.data)
+            if progress is not None:
+                progress(matrix.shape[0])
 
 
 def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
