@@ -4,6 +4,7 @@ duplicate policy, and atomic output."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -205,8 +206,6 @@ def test_csv_written_in_cp932_with_quotes(tmp_path: Path) -> None:
 
 
 def test_progress_is_reported_per_slice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
     monkeypatch.setattr(sys.modules["chukan.write"], "_SLICE", 2)
     seen: list[int] = []
     df = chukan.read(FIXTURES / "vendor-a" / "juki-kojin.dat", KOJIN)
