@@ -9,7 +9,7 @@ import pytest
 
 import chukan
 from chukan import LayoutError, LayoutNotFoundError, load_layout, loads_layout
-from chukan.layout import available_layouts
+from chukan.layout import available_layouts, search_path
 from helpers import KOJIN, KOJIN_CSV, NOUZEI, ZENGIN
 
 HEAD = """
@@ -28,7 +28,8 @@ def problems(text: str) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
-@pytest.mark.parametrize("name", [KOJIN, NOUZEI, ZENGIN, KOJIN_CSV])
+@pytest.mark.parametrize("name", [KOJIN, NOUZEI, ZENGIN, KOJIN_CSV, "chukan/juki/kojin",
+                                  "kihon/juki/kojin"])
 def test_shipped_layouts_load(name: str) -> None:
     layout = load_layout(name)
     assert layout.name == name
@@ -217,6 +218,24 @@ def test_era_tables_must_fit_the_format() -> None:
                             'format = "GGYYMMDD"\neras = "eras/1digit"\n'
                             '[[field]]\ntype = "filler"\nlength = 2\n')
     assert any("era code '1' must be 2 digit(s) for GGYYMMDD" in p for p in found)
+
+
+@pytest.mark.parametrize("name", ["chukan/juki/kojin", "kihon/juki/kojin"])
+def test_reconstructed_standard_layouts_say_so(name: str) -> None:
+    layout = load_layout(name)
+    assert "再構成" in layout.title
+    assert layout.sources
+    text = layout.path.read_text(encoding="utf-8") if layout.path else ""
+    assert "RECONSTRUCTION" in text and "[I]" in text
+
+
+def test_shipped_code_tables_name_their_source() -> None:
+    root = search_path()[-1]  # the shipped layouts
+    tables = [p for p in root.rglob("*.toml") if "[code_table]" in p.read_text(encoding="utf-8")]
+    assert len(tables) >= 8
+    for path in tables:
+        table = chukan.load_code_table(path)
+        assert table.source, path
 
 
 def test_docs_list_every_problem_code() -> None:

@@ -21,7 +21,7 @@ from helpers import KOJIN, KOJIN_CSV, NOUZEI, SETAI, ZENGIN
 if TYPE_CHECKING:
     import polars as pl
 
-SINGLE = [KOJIN, NOUZEI, KOJIN_CSV, SETAI]
+SINGLE = [KOJIN, NOUZEI, KOJIN_CSV, SETAI, "chukan/juki/kojin", "kihon/juki/kojin"]
 
 
 def round_trip(df: pl.DataFrame, layout: Layout) -> None:
