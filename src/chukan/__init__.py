@@ -6,6 +6,7 @@
 5
 """
 
+from chukan.convert import ConvertResult, NotInvertibleError, convert
 from chukan.errors import (
     ChukanError,
     DataError,
@@ -21,7 +22,9 @@ from chukan.layout import (
     RecordKind,
     available_layouts,
     load_code_table,
+    load_file_set,
     load_layout,
+    load_mapping,
     loads_layout,
 )
 from chukan.read import read, read_batches, read_records, scan
@@ -34,6 +37,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ChukanError",
     "CodeTable",
+    "ConvertResult",
     "DataError",
     "Field",
     "GaijiEntry",
@@ -41,14 +45,18 @@ __all__ = [
     "LayoutError",
     "LayoutNotFoundError",
     "LayoutProblem",
+    "NotInvertibleError",
     "Problem",
     "RecordKind",
     "Report",
     "UsageError",
     "__version__",
     "available_layouts",
+    "convert",
     "load_code_table",
+    "load_file_set",
     "load_layout",
+    "load_mapping",
     "loads_layout",
     "read",
     "read_batches",

@@ -291,6 +291,38 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
     sys.exit(EXIT_OK if report.ok else EXIT_DATA)
 
 
+@main.command("convert")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mapping", "-m", "mapping_name", required=True,
+              help="mapping name or TOML path")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--reverse", is_flag=True, help="run the mapping backwards (target → source)")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
+              help="reject file (default: OUTPUT.rejects.csv)")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path),
+              help="manifest (default: OUTPUT.manifest.json)")
+def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | None,
+                manifest: Path | None, *, reverse: bool) -> None:
+    """Convert SOURCE through a mapping: the output, a reject file with every record that
+    could not be converted and why, and a manifest with hashes and counts.
+
+    Exit code 0 when every record was converted, 1 when some were rejected, 2 for usage,
+    layout or mapping errors.
+    """
+    from chukan.convert import convert  # noqa: PLC0415
+
+    try:
+        result = convert(source, mapping_name, output, reverse=reverse, rejects=rejects,
+                         manifest=manifest)
+    except ChukanError as exc:
+        _fail(str(exc))
+    click.echo(f"{source} → {output}: {result.records_in} in, {result.records_out} out, "
+               f"{result.records_rejected} rejected ({result.rejects})")
+    for reason, n in result.rejects_by_reason.most_common():
+        click.echo(f"  {reason}: {n}", err=True)
+    sys.exit(EXIT_OK if not result.records_rejected else EXIT_DATA)
+
+
 @main.command("inspect")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--layout", "-l", "layout_name", help="show the first records field by field")

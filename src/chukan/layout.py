@@ -946,3 +946,163 @@ def _parse_check(item: Any, where: str, checker: _Checker,  # noqa: ANN401 -- ra
     return SetCheck(type=cast("CheckType", kind), label=checker.get(item, "label", str, where,
                                                                     kind),
                     field=source, target=target, group=group, value=value, groups=groups)
+
+
+# --------------------------------------------------------------------------------------
+# Mappings: one layout to another (convert)
+
+#: Steps a rule may name, each with the step that undoes it (None: cannot run backwards).
+STEPS: Mapping[str, str | None] = MappingProxyType({
+    "kana_to_fullwidth": "kana_to_halfwidth",
+    "kana_to_halfwidth": "kana_to_fullwidth",
+    "ascii_to_fullwidth": "ascii_to_halfwidth",
+    "ascii_to_halfwidth": "ascii_to_fullwidth",
+    "digits_to_fullwidth": "digits_to_halfwidth",
+    "digits_to_halfwidth": "digits_to_fullwidth",
+    "trim": None,
+    "fumei_flag": None,
+})
+_MAPPING_KEYS = ("name", "title", "description", "source", "target")
+_RULE_KEYS = ("target", "source", "steps", "code_map", "unmapped", "constant")
+_MAP_KEYS = ("name", "source", "target", "description", "codes")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeMap:
+    """Source code → target code (vendor 続柄 → standard 続柄, say)."""
+
+    name: str
+    source: str = ""
+    target: str = ""
+    codes: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Freeze the mapping."""
+        object.__setattr__(self, "codes", MappingProxyType(dict(self.codes)))
+
+    def inverted(self) -> CodeMap | None:
+        """The map backwards, or None when two codes map to one (not invertible)."""
+        back = {v: k for k, v in self.codes.items()}
+        if len(back) != len(self.codes):
+            return None
+        return CodeMap(name=f"{self.name} (reversed)", source=self.target, target=self.source,
+                       codes=back)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    """How one target column is made: from ``source`` through ``steps``, a ``code_map``
+    (unmapped codes ``reject`` the record or are ``keep``-t and reported), or a
+    ``constant``."""
+
+    target: str
+    source: str | None = None
+    steps: tuple[str, ...] = ()
+    code_map: CodeMap | None = None
+    unmapped: Literal["reject", "keep"] = "reject"
+    constant: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MappingSpec:
+    """A mapping from one layout to another; every target field has exactly one rule."""
+
+    name: str
+    source: Layout
+    target: Layout
+    rules: tuple[Rule, ...]
+    title: str = ""
+    path: Path | None = None
+
+
+def load_mapping(name_or_path: str | Path) -> MappingSpec:
+    """Load a mapping; every problem (missing fields, unknown steps, target fields left
+    without a rule) is reported at once.
+
+    >>> m = load_mapping("examples/vendor-a/kojin-to-kihon")
+    >>> m.source.name, m.target.name, len(m.rules)
+    ('examples/vendor-a/juki-kojin', 'kihon/juki/kojin', 18)
+    """
+    path = find_file(str(name_or_path))
+    checker = _Checker(str(path))
+    doc = _read_toml(path, checker)
+    checker.unknown_keys(doc, ("mapping", "rule"), "(top)")
+    meta = checker.get(doc, "mapping", dict, "(top)", {}, required=True)
+    checker.unknown_keys(meta, _MAPPING_KEYS, "mapping")
+    layouts: dict[str, Layout] = {}
+    for key in ("source", "target"):
+        ref = checker.get(meta, key, str, "mapping", None, required=True)
+        if ref is None:
+            continue
+        try:
+            layouts[key] = load_layout(find_file(ref, beside=path.parent))
+        except LayoutNotFoundError as exc:
+            checker.add("mapping", key, str(exc))
+        except LayoutError as exc:
+            for p in exc.problems:
+                checker.add("mapping", key, f"in layout {ref!r}: {p}")
+    rules: list[Rule] = []
+    src, tgt = layouts.get("source"), layouts.get("target")
+    src_fields = tuple(f.name for _, f in iter_fields(src)) if src else ()
+    tgt_fields = tuple(f.name for _, f in iter_fields(tgt) if f.type != "filler") if tgt \
+        else ()
+    for i, item in enumerate(checker.get(doc, "rule", list, "(top)", [], required=True)):
+        where = f"rule[{i}]"
+        if not isinstance(item, dict):
+            checker.add(where, None, "must be a table")
+            continue
+        checker.unknown_keys(item, _RULE_KEYS, where)
+        target = checker.get(item, "target", str, where, None, required=True)
+        source = checker.get(item, "source", str, where, None)
+        constant = checker.get(item, "constant", str, where, None)
+        if target is not None and tgt and target not in tgt_fields:
+            checker.add(where, "target", f"no field {target!r} in {tgt.name}",
+                        _closest(target, tgt_fields))
+        if source is not None and src and source not in src_fields:
+            checker.add(where, "source", f"no field {source!r} in {src.name}",
+                        _closest(source, src_fields))
+        if (source is None) == (constant is None):
+            checker.add(where, "source", "a rule has either a source or a constant")
+        steps = checker.get(item, "steps", list, where, [])
+        for step in steps:
+            if step not in STEPS:
+                checker.add(where, "steps", f"unknown step {step!r}",
+                            _closest(str(step), tuple(STEPS)))
+        code_map = None
+        ref = checker.get(item, "code_map", str, where, None)
+        if ref is not None:
+            try:
+                code_map = _load_code_map(find_file(ref, beside=path.parent), checker)
+            except LayoutNotFoundError as exc:
+                checker.add(where, "code_map", str(exc))
+        unmapped = checker.choice(item, "unmapped", ("reject", "keep"), where, "reject",
+                                  what="policy")
+        if target is not None:
+            rules.append(Rule(target=target, source=source, constant=constant,
+                              steps=tuple(s for s in steps if s in STEPS), code_map=code_map,
+                              unmapped=cast("Literal['reject', 'keep']", unmapped)))
+    named = [r.target for r in rules]
+    for name in tgt_fields:
+        if name not in named:
+            checker.add("(top)", "rule", f"target field {name!r} has no rule "
+                                         '(an optional one may be constant = "")')
+    for name in {n for n in named if named.count(n) > 1}:
+        checker.add("(top)", "rule", f"two rules for target field {name!r}")
+    if checker.problems or src is None or tgt is None:
+        raise LayoutError(checker.problems)
+    return MappingSpec(name=checker.get(meta, "name", str, "mapping", path.stem),
+                       title=checker.get(meta, "title", str, "mapping", ""), source=src,
+                       target=tgt, rules=tuple(rules), path=path)
+
+
+def _load_code_map(path: Path, checker: _Checker) -> CodeMap | None:
+    doc = _read_toml(path, checker)
+    meta = checker.get(doc, "code_map", dict, f"{path.name}:(top)", None, required=True)
+    if meta is None:
+        return None
+    checker.unknown_keys(meta, _MAP_KEYS, f"{path.name}:code_map")
+    codes = checker.get(meta, "codes", dict, f"{path.name}:code_map", {}, required=True)
+    return CodeMap(name=checker.get(meta, "name", str, "code_map", path.stem),
+                   source=checker.get(meta, "source", str, "code_map", ""),
+                   target=checker.get(meta, "target", str, "code_map", ""),
+                   codes={str(k): str(v) for k, v in codes.items()})

@@ -415,7 +415,8 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
         text = _drop_failures(text, failures, f, layout, 0, 0, problems)
         # 桁数 counts characters of text; numbers and dates are checked by their format
         too_long = (text.str.len_chars() > f.length).fill_null(value=False) \
-            if f.type in ("text", "code", "digits") else pl.Series([False] * len(text))
+            if f.type in ("text", "code", "digits") else \
+            pl.Series([False] * len(text), dtype=pl.Boolean)
         if too_long.any():
             _report(problems, f, layout, 0, 0, too_long.to_numpy(), "width-overflow",
                     f"{f.length}文字を超えています", text)

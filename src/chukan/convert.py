@@ -1,0 +1,318 @@
+"""Conversion: one layout to another through a mapping, both ways, nothing lost silently.
+
+Each rule is a Polars expression (steps are vectorised string operations), so a mapping is
+one plan per batch. Every input record ends in the output or in the reject file with its
+reasons; a manifest (JSON) records hashes and counts, and ``records in = records out +
+records rejected`` always holds.
+
+>>> import tempfile, pathlib
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "kojin.csv"
+>>> result = convert("fixtures/vendor-a/juki-kojin.dat", "examples/vendor-a/kojin-to-kihon", out)
+>>> (result.records_in, result.records_out, result.records_rejected)
+(5, 5, 0)
+>>> back = out.with_suffix(".dat")
+>>> _ = convert(out, "examples/vendor-a/kojin-to-kihon", back, reverse=True)
+>>> back.read_bytes() == pathlib.Path("fixtures/vendor-a/juki-kojin.dat").read_bytes()
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from chukan.codec import column_names, schema_of
+from chukan.errors import ChukanError
+from chukan.layout import STEPS, Layout, MappingSpec, Rule, load_mapping
+from chukan.read import DEFAULT_BATCH, located_batches
+from chukan.report import Report
+from chukan.write import write
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from chukan.layout import Field
+    from chukan.read import Source
+
+
+class NotInvertibleError(ChukanError):
+    """A mapping asked to run backwards has a rule that cannot."""
+
+    code = "not-invertible"
+
+
+@dataclass(slots=True)
+class ConvertResult:
+    """What a conversion did: counts, rejects by reason, and the files it wrote."""
+
+    records_in: int = 0
+    records_out: int = 0
+    records_rejected: int = 0
+    rejects_by_reason: Counter[str] = field(default_factory=Counter)
+    output: Path | None = None
+    rejects: Path | None = None
+    manifest: Path | None = None
+
+
+# --------------------------------------------------------------------------------------
+# Width steps: tables built once from Unicode, longest patterns first
+
+
+@cache
+def _kana_pairs() -> tuple[tuple[str, str], ...]:
+    """(half-width, full-width) katakana, voiced and semi-voiced ones as two half-width
+    characters (ｶﾞ) for one full-width (ガ); the marks alone as ゛ ゜."""
+    pairs: dict[str, str] = {"\uff9e": "\u309b", "\uff9f": "\u309c"}
+    for code in range(0xFF61, 0xFF9E):
+        half = chr(code)
+        pairs[half] = unicodedata.normalize("NFKC", half)
+        for mark in ("\uff9e", "\uff9f"):
+            full = unicodedata.normalize("NFKC", half + mark)
+            if len(full) == 1:
+                pairs[half + mark] = full
+    return tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))
+
+
+def _ascii_pairs() -> tuple[tuple[str, str], ...]:
+    pairs = [(chr(c), chr(c + 0xFEE0)) for c in range(0x21, 0x7F) if not chr(c).isdigit()]
+    return (*pairs, (" ", "\u3000"))
+
+
+def _digit_pairs() -> tuple[tuple[str, str], ...]:
+    return tuple((chr(c), chr(c + 0xFEE0)) for c in range(0x30, 0x3A))
+
+
+def _width(expr: pl.Expr, pairs: tuple[tuple[str, str], ...], *, to_full: bool) -> pl.Expr:
+    src = [p[0] if to_full else p[1] for p in pairs]
+    dst = [p[1] if to_full else p[0] for p in pairs]
+    order = sorted(range(len(src)), key=lambda i: -len(src[i]))
+    # a character with no counterpart (ヰ, ヮ) is left as it is: never lossy
+    return expr.str.replace_many([src[i] for i in order], [dst[i] for i in order],
+                                 leftmost=True)
+
+
+def _apply_step(step: str, expr: pl.Expr, partial: pl.Expr | None) -> pl.Expr:
+    if step == "trim":
+        return expr.str.strip_chars(" \u3000")
+    if step == "fumei_flag":
+        has_date = expr.is_not_null()
+        unknown = partial.fill_null("") != "" if partial is not None else pl.lit(value=False)
+        return pl.when(has_date).then(pl.lit("0")).when(unknown).then(pl.lit("1"))
+    kind, _, direction = step.partition("_to_")
+    tables: dict[str, Callable[[], tuple[tuple[str, str], ...]]] = {
+        "kana": _kana_pairs, "ascii": _ascii_pairs, "digits": _digit_pairs}
+    pairs = tables[kind]()
+    return _width(expr.cast(pl.String), pairs, to_full=direction == "fullwidth")
+
+
+# --------------------------------------------------------------------------------------
+# Plans
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    source: Layout
+    target: Layout
+    rules: tuple[Rule, ...]
+
+
+def _plan(spec: MappingSpec, *, reverse: bool) -> _Plan:
+    """The rules to run: the mapping's, or each one undone when running backwards
+    (derived and constant targets dropped; a rule that cannot be undone refused)."""
+    if not reverse:
+        return _Plan(spec.source, spec.target, spec.rules)
+    rules: list[Rule] = []
+    for rule in spec.rules:
+        if rule.source is None or "fumei_flag" in rule.steps:
+            continue  # a constant or a derived column: nothing to give back
+        undo = [STEPS[s] for s in reversed(rule.steps)]
+        if None in undo:
+            bad = next(s for s in rule.steps if STEPS[s] is None)
+            msg = f"rule for {rule.target!r}: step {bad!r} cannot run backwards"
+            raise NotInvertibleError(msg)
+        code_map = rule.code_map.inverted() if rule.code_map else None
+        if rule.code_map is not None and code_map is None:
+            msg = f"rule for {rule.target!r}: code map {rule.code_map.name!r} maps two " \
+                  "codes to one"
+            raise NotInvertibleError(msg)
+        rules.append(Rule(target=rule.source, source=rule.target,
+                          steps=tuple(s for s in undo if s is not None), code_map=code_map,
+                          unmapped=rule.unmapped))
+    given = {r.target for r in rules}
+    for f in (f for k in spec.source.kinds for f in k.fields if f.type != "filler"):
+        if f.name not in given:
+            msg = f"no rule gives {spec.source.name} field {f.name!r} when reversed"
+            raise NotInvertibleError(msg)
+    return _Plan(spec.target, spec.source, tuple(rules))
+
+
+def _field(layout: Layout, name: str) -> Field:
+    return next(f for k in layout.kinds for f in k.fields if f.name == name)
+
+
+def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """Target columns, and one Boolean column per rejecting rule (True: reject)."""
+    out: list[pl.Expr] = []
+    rejects: list[pl.Expr] = []
+    schema = schema_of(plan.target.kind().fields)
+    for rule in plan.rules:
+        tf = _field(plan.target, rule.target)
+        names = column_names(tf)
+        if rule.source is None:
+            value = pl.lit(rule.constant or None, dtype=pl.String)
+            out.append(value.cast(schema[tf.name]).alias(tf.name))
+            out += [pl.lit(None, dtype=pl.String).alias(n) for n in names[1:]]
+            continue
+        expr = pl.col(rule.source)
+        partial_name = f"{rule.source}_partial"
+        partial = pl.col(partial_name) if partial_name in frame.columns else None
+        for step in rule.steps:
+            expr = _apply_step(step, expr, partial)
+        if rule.code_map is not None:
+            mapped = expr.cast(pl.String).replace_strict(dict(rule.code_map.codes),
+                                                         default=None)
+            if rule.unmapped == "reject":
+                rejects.append((expr.is_not_null() & mapped.is_null())
+                               .alias(f"unknown-code:{tf.name}"))
+                expr = mapped
+            else:
+                expr = pl.coalesce(mapped, expr.cast(pl.String))
+        target_type = schema[tf.name]
+        if isinstance(target_type, pl.String):
+            expr = expr.cast(pl.String)
+        out.append(expr.cast(target_type).alias(tf.name))
+        if len(names) == 2:  # a date: its 不詳 part goes along
+            out.append((partial if partial is not None and "fumei_flag" not in rule.steps
+                        else pl.lit(None, dtype=pl.String)).alias(names[1]))
+    return out, rejects
+
+
+# --------------------------------------------------------------------------------------
+# Running
+
+
+def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Path, *,
+            reverse: bool = False, rejects: str | Path | None = None,
+            manifest: str | Path | None = None, batch_size: int = DEFAULT_BATCH
+            ) -> ConvertResult:
+    """Convert ``source`` through ``mapping`` into ``output`` (written atomically), with a
+    reject file (``<output>.rejects.csv``) and a manifest (``<output>.manifest.json``)."""
+    spec = load_mapping(mapping) if not isinstance(mapping, MappingSpec) else mapping
+    plan = _plan(spec, reverse=reverse)
+    output = Path(output)
+    rejects_path = Path(rejects) if rejects else output.with_name(output.name + ".rejects.csv")
+    manifest_path = Path(manifest) if manifest else \
+        output.with_name(output.name + ".manifest.json")
+    result = ConvertResult(output=output, rejects=rejects_path, manifest=manifest_path)
+    report = Report()
+    kept: list[pl.DataFrame] = []
+    rejected: dict[int, list[str]] = {}  # record → reasons, each record once
+    for _, frame in located_batches(source, plan.source, report=report,
+                                    batch_size=batch_size):
+        exprs, checks = _expressions(plan, frame)
+        converted = frame.select(*exprs, *checks, "_record", "_offset")
+        bad_reasons: dict[int, list[str]] = {}
+        for check in (c.meta.output_name() for c in checks):
+            for rec in converted.filter(pl.col(check))["_record"].to_list():
+                bad_reasons.setdefault(rec, []).append(check)
+        kept.append(converted.filter(~pl.col("_record").is_in(list(bad_reasons))))
+        for rec, reasons in bad_reasons.items():
+            rejected.setdefault(rec, []).extend(reasons)
+    # records the reader could not read whole are rejected with the reader's codes
+    by_record: dict[int, list[str]] = {}
+    for p in report.problems:
+        if p.severity == "error" and p.record is not None:
+            by_record.setdefault(p.record, []).append(f"{p.code}:{p.field or ''}".rstrip(":"))
+    result.records_in = report.records_read
+    table = pl.concat(kept) if kept else pl.DataFrame(schema={**schema_of(
+        plan.target.kind().fields), "_record": pl.Int64, "_offset": pl.Int64})
+    table = table.filter(~pl.col("_record").is_in(list(by_record)))
+    for rec, reasons in by_record.items():
+        rejected.setdefault(rec, [])[:0] = reasons  # the reader's reasons first
+    # what the target layout cannot hold (too long, …) is rejected too, never cut
+    columns = [c for c in table.columns if not c.startswith("_") and ":" not in c]
+    written = Report()
+    write(table.select(columns), output, plan.target, report=written)
+    over: dict[int, list[str]] = {}
+    records = table["_record"].to_list()
+    for p in written.problems:
+        if p.severity == "error" and p.record is not None:
+            over.setdefault(records[p.record - 1], []).append(f"{p.code}:{p.field or ''}")
+    if over:
+        table = table.filter(~pl.col("_record").is_in(list(over)))
+        write(table.select(columns), output, plan.target)
+        for rec, reasons in over.items():
+            rejected.setdefault(rec, []).extend(reasons)
+    # records lost before any of the above (a record cut short) count by the reader's total
+    result.records_out = table.height
+    result.records_rejected = len(rejected)
+    for reasons in rejected.values():
+        for reason in dict.fromkeys(r.split(":")[0] for r in reasons):
+            result.rejects_by_reason[reason] += 1
+    _write_rejects(rejected, report, rejects_path)
+    _write_manifest(result, spec, source, reverse=reverse)
+    if result.records_in != result.records_out + result.records_rejected:
+        msg = (f"records in {result.records_in} ≠ out {result.records_out} + rejected "
+               f"{result.records_rejected}")
+        raise ChukanError(msg)
+    return result
+
+
+def _write_rejects(rows: dict[int, list[str]], report: Report, path: Path) -> None:
+    """One line per rejected record: its number, the reasons, and the reader's messages."""
+    messages: dict[int, list[str]] = {}
+    for p in report.problems:
+        if p.record is not None:
+            messages.setdefault(p.record, []).append(str(p))
+    frame = pl.DataFrame(
+        {"record": list(rows),
+         "reasons": [" ".join(dict.fromkeys(reasons)) for reasons in rows.values()],
+         "details": [" / ".join(messages.get(r, [])) for r in rows]},
+        schema={"record": pl.Int64, "reasons": pl.String, "details": pl.String},
+    ).sort("record")
+    path.write_bytes(frame.write_csv().encode("utf-8"))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_manifest(result: ConvertResult, spec: MappingSpec, source: Source, *,
+                    reverse: bool) -> None:
+    from chukan import __version__  # noqa: PLC0415 -- the package imports this module
+
+    source_entry: dict[str, object] = {"records": result.records_in}
+    if isinstance(source, str | Path):
+        source_entry |= {"path": str(source), "sha256": _sha256(Path(source))}
+    elif isinstance(source, bytes):
+        source_entry |= {"path": "<bytes>", "sha256": hashlib.sha256(source).hexdigest()}
+    assert result.output is not None  # noqa: S101 -- set by convert()
+    assert result.rejects is not None  # noqa: S101
+    data = {
+        "chukan": __version__,
+        "mapping": spec.name,
+        "reverse": reverse,
+        "inputs": [source_entry],
+        "outputs": [
+            {"path": str(result.output), "sha256": _sha256(result.output),
+             "records": result.records_out},
+            {"path": str(result.rejects), "sha256": _sha256(result.rejects),
+             "records": result.records_rejected, "role": "rejects"},
+        ],
+        "rejects_by_reason": dict(result.rejects_by_reason),
+    }
+    assert result.manifest is not None  # noqa: S101
+    result.manifest.write_bytes(json.dumps(data, ensure_ascii=False, indent=2)
+                                .encode("utf-8"))
