@@ -63,6 +63,17 @@ def main() -> None:
         if not same:
             sys.exit("round trip changed the bytes")
 
+    step("Convert to the standard layout (基本データリスト-style CSV) and back")
+    cli("convert", str(src), "--mapping", "examples/vendor-a/kojin-to-kihon", "-o",
+        str(OUT / "kojin.kihon.csv"))
+    print((OUT / "kojin.kihon.csv").read_text(encoding="utf-8").splitlines()[4])
+    cli("convert", str(OUT / "kojin.kihon.csv"), "--mapping", "examples/vendor-a/kojin-to-kihon",
+        "--reverse", "-o", str(OUT / "kojin.back.dat"))
+    same = (OUT / "kojin.back.dat").read_bytes() == src.read_bytes()
+    print(f"  back to the original bytes: {same}")
+    if not same:
+        sys.exit("the mapping did not give the bytes back")
+
     step("A mainframe-style file: packed and zoned decimals, no line breaks")
     print(chukan.read(FIX / "mainframe" / "nouzei.dat", "examples/mainframe/nouzei")
           .select("atena_no", "kazei_gaku", "nofu_gaku", "kanpu_gaku", "nofu_kigen"))
