@@ -53,11 +53,9 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
             break
         arr = np.frombuffer(data, dtype=np.uint8)
         lf = np.flatnonzero(arr == 0x0A)
-        if len(lf):
-            parity = np.cumsum(arr == quote)[lf] % 2
-            ends = lf[parity == 0]
-        else:
-            ends = lf
+        quotes = np.flatnonzero(arr == quote)
+        # a row ends at a line feed outside quotes: one after an even number of them
+        ends = lf[np.searchsorted(quotes, lf) % 2 == 0] if len(quotes) else lf
         cut = int(ends[-1]) + 1 if len(ends) else 0
         if final:
             cut = len(data)
@@ -100,8 +98,10 @@ def _field_counts(body: bytes, starts: npt.NDArray[np.int64], layout: Layout
                   ) -> npt.NDArray[np.int64]:
     """Fields in each row: delimiters outside quotes, plus one (vectorised)."""
     arr = np.frombuffer(body, dtype=np.uint8)
-    outside = np.cumsum(arr == ord(layout.quote)) % 2 == 0
-    at = np.flatnonzero((arr == ord(layout.delimiter)) & outside)
+    quotes = np.flatnonzero(arr == ord(layout.quote))
+    at = np.flatnonzero(arr == ord(layout.delimiter))
+    if len(quotes):  # a delimiter counts outside quotes: after an even number of them
+        at = at[np.searchsorted(quotes, at) % 2 == 0]
     row = np.searchsorted(starts, at, side="right") - 1
     return np.bincount(row, minlength=len(starts)).astype(np.int64) + 1
 

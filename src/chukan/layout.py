@@ -334,8 +334,10 @@ def search_path(extra: tuple[Path, ...] = ()) -> list[Path]:
 def find_file(name: str, *, beside: Path | None = None) -> Path:
     """Resolve a layout or table name (``vendor-a/kojin``) or a path to a TOML file."""
     direct = Path(name)
-    if direct.suffix == ".toml" and direct.is_file():
-        return direct
+    if direct.suffix == ".toml":  # a path: as given, or beside the file naming it
+        for candidate in (direct, *((beside / direct,) if beside else ())):
+            if candidate.is_file():
+                return candidate
     dirs = search_path((beside,) if beside else ())
     for d in dirs:
         candidate = d / f"{name}.toml"
