@@ -335,7 +335,8 @@ def find_file(name: str, *, beside: Path | None = None) -> Path:
     """Resolve a layout or table name (``vendor-a/kojin``) or a path to a TOML file."""
     direct = Path(name)
     if direct.suffix == ".toml":  # a path: as given, or beside the file naming it
-        for candidate in (direct, *((beside / direct,) if beside else ())):
+        candidates: list[Path] = [direct, *([beside / direct] if beside else [])]
+        for candidate in candidates:
             if candidate.is_file():
                 return candidate
     dirs = search_path((beside,) if beside else ())
