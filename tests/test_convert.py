@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 import chukan
 from chukan.cli import main
-from chukan.convert import NotInvertibleError, _apply_step, _kana_pairs, convert
-from chukan.layout import load_mapping
+from chukan.convert import NotInvertibleError, _apply_step, _kana_pairs, _plan, _undone, convert
+from chukan.layout import MappingSpec, load_mapping
 from chukan.testing import frames
 from helpers import FIXTURES, KOJIN, kojin_records, put
 
@@ -136,7 +136,8 @@ def test_random_legacy_records_survive_the_round_trip(df: pl.DataFrame) -> None:
     df = df.filter(~pl.col("seinengappi_partial").fill_null("").str.contains(r"^\D"))
     if df.is_empty():
         return
-    codes = list(load_mapping(MAPPING).rules[12].code_map.codes)  # type: ignore[union-attr]
+    zokugara = next(r for r in load_mapping(MAPPING).rules if r.target == "zokugara")
+    codes = list(zokugara.code_map.codes)  # type: ignore[union-attr]
     df = df.with_columns(pl.Series("zokugara", [codes[i % len(codes)]
                                                 for i in range(df.height)]),
                          pl.Series("atena_no", [f"{i:010d}" for i in range(df.height)]))
@@ -175,3 +176,68 @@ def test_kana_examples(text: str) -> None:
 
 def test_strategy_is_used_for_layout_values() -> None:
     assert st is not None
+
+
+def test_name_split_on_its_full_width_space_and_joined_back(tmp_path: Path) -> None:
+    text = Path("layouts/examples/vendor-a/kojin-to-kihon.toml").read_text(encoding="utf-8")
+    # without the copy of 氏名, only 氏 and 名 can give it back: by joining them
+    text = text.replace('target = "shimei"\nsource = "shimei_kanji"',
+                        'target = "shimei"\nconstant = ""')
+    folder = tmp_path / "examples" / "vendor-a"
+    folder.mkdir(parents=True)
+    (folder / "m.toml").write_text(text, encoding="utf-8")
+    (folder / "zokugara-to-standard.toml").write_text(
+        Path("layouts/examples/vendor-a/zokugara-to-standard.toml").read_text(
+            encoding="utf-8"), encoding="utf-8")
+    mid, back = tmp_path / "k.csv", tmp_path / "k.dat"
+    convert(LEGACY, folder / "m.toml", mid)
+    table = pl.read_csv(mid, infer_schema=False)
+    assert table["氏_日本人"].to_list()[:2] == ["山田", "山田"]
+    assert table["名_日本人"].to_list()[:2] == ["太郎", "花子"]
+    assert table["氏名"].to_list() == [None] * 5
+    convert(mid, folder / "m.toml", back, reverse=True)
+    assert back.read_bytes() == LEGACY.read_bytes()
+    # keeping 氏 alone cannot give 氏名 back
+    only_first = text.replace('target = "mei"\nsource = "shimei_kanji"\nsteps = ["rest_part"]',
+                              'target = "mei"\nconstant = ""')
+    (folder / "m.toml").write_text(only_first, encoding="utf-8")
+    with pytest.raises(NotInvertibleError, match="shimei_kanji"):
+        convert(mid, folder / "m.toml", back, reverse=True)
+
+
+def test_joined_name_splits_back(tmp_path: Path) -> None:
+    """The other direction: a mapping whose rule joins 氏 and 名 into 氏名 (here, the split
+    mapping run backwards, taken as a mapping of its own) is split back when reversed."""
+    text = Path("layouts/examples/vendor-a/kojin-to-kihon.toml").read_text(encoding="utf-8")
+    text = text.replace('target = "shimei"\nsource = "shimei_kanji"',
+                        'target = "shimei"\nconstant = ""')
+    folder = tmp_path / "examples" / "vendor-a"
+    folder.mkdir(parents=True)
+    (folder / "m.toml").write_text(text, encoding="utf-8")
+    (folder / "zokugara-to-standard.toml").write_text(
+        Path("layouts/examples/vendor-a/zokugara-to-standard.toml").read_text(
+            encoding="utf-8"), encoding="utf-8")
+    split = load_mapping(folder / "m.toml")
+    mid = tmp_path / "k.csv"
+    convert(LEGACY, split, mid)
+    backwards = _plan(split, reverse=True)
+    join = next(r for r in backwards.rules if r.target == "shimei_kanji")
+    assert (join.sources, join.steps) == (("shi", "mei"), ("join_space",))
+    joining = MappingSpec(name="join", source=backwards.source, target=backwards.target,
+                          rules=backwards.rules)
+    legacy, again = tmp_path / "k.dat", tmp_path / "k2.csv"
+    convert(mid, joining, legacy)
+    assert legacy.read_bytes() == LEGACY.read_bytes()
+    # reversed, the join becomes the split: 氏 and 名 come back from 氏名 (the constants
+    # of the first mapping are gone, so the whole of `joining` cannot run backwards)
+    undone = {r.target: r for r in _undone(joining)}
+    assert [(undone[n].source, undone[n].steps) for n in ("shi", "mei")] == [
+        ("shimei_kanji", ("first_part",)), ("shimei_kanji", ("rest_part",))]
+    split_back = MappingSpec(name="split", source=joining.target, target=joining.source,
+                             rules=(*(r for r in split.rules if r.target not in undone),
+                                    *undone.values()))
+    convert(legacy, split_back, again)
+    table = pl.read_csv(again, infer_schema=False)
+    assert table["氏_日本人"].to_list()[:2] == ["山田", "山田"]
+    assert table["名_日本人"].to_list()[:2] == ["太郎", "花子"]
+    assert again.read_bytes() == mid.read_bytes()

@@ -102,6 +102,10 @@ def _width(expr: pl.Expr, pairs: tuple[tuple[str, str], ...], *, to_full: bool) 
 def _apply_step(step: str, expr: pl.Expr, partial: pl.Expr | None) -> pl.Expr:
     if step == "trim":
         return expr.str.strip_chars(" \u3000")
+    if step == "first_part":
+        return expr.str.splitn("\u3000", 2).struct.field("field_0")
+    if step == "rest_part":
+        return expr.str.splitn("\u3000", 2).struct.field("field_1")
     if step == "fumei_flag":
         has_date = expr.is_not_null()
         unknown = partial.fill_null("") != "" if partial is not None else pl.lit(value=False)
@@ -129,10 +133,32 @@ def _plan(spec: MappingSpec, *, reverse: bool) -> _Plan:
     (derived and constant targets dropped; a rule that cannot be undone refused)."""
     if not reverse:
         return _Plan(spec.source, spec.target, spec.rules)
+    rules = _undone(spec)
+    given = {r.target for r in rules}
+    for f in (f for k in spec.source.kinds for f in k.fields if f.type != "filler"):
+        if f.name not in given:
+            msg = f"no rule gives {spec.source.name} field {f.name!r} when reversed"
+            raise NotInvertibleError(msg)
+    return _Plan(spec.target, spec.source, tuple(rules))
+
+
+def _undone(spec: MappingSpec) -> list[Rule]:
+    """Each rule of ``spec`` undone (constant and derived targets dropped), a split joined
+    and a join split; raises `NotInvertibleError` for a rule that cannot be undone."""
     rules: list[Rule] = []
+    parts: dict[str, dict[str, str]] = {}  # source → {first_part|rest_part: target}
     for rule in spec.rules:
         if rule.source is None or "fumei_flag" in rule.steps:
             continue  # a constant or a derived column: nothing to give back
+        split = next((s for s in rule.steps if s in ("first_part", "rest_part")), None)
+        if split is not None:  # 氏名 → 氏 and 名: joined back below
+            parts.setdefault(rule.source, {})[split] = rule.target
+            continue
+        if "join_space" in rule.steps:  # 氏 + 名 → 氏名: split back
+            first, rest = rule.sources[0], rule.sources[1]
+            rules += [Rule(target=first, source=rule.target, steps=("first_part",)),
+                      Rule(target=rest, source=rule.target, steps=("rest_part",))]
+            continue
         undo = [STEPS[s] for s in reversed(rule.steps)]
         if None in undo:
             bad = next(s for s in rule.steps if STEPS[s] is None)
@@ -146,12 +172,19 @@ def _plan(spec: MappingSpec, *, reverse: bool) -> _Plan:
         rules.append(Rule(target=rule.source, source=rule.target,
                           steps=tuple(s for s in undo if s is not None), code_map=code_map,
                           unmapped=rule.unmapped))
-    given = {r.target for r in rules}
-    for f in (f for k in spec.source.kinds for f in k.fields if f.type != "filler"):
-        if f.name not in given:
-            msg = f"no rule gives {spec.source.name} field {f.name!r} when reversed"
+    # several rules may give one field back (氏名 copied, and split): the first one wins
+    rules = list({r.target: r for r in reversed(rules)}.values())[::-1]
+    for source, halves in parts.items():
+        if source in {r.target for r in rules}:
+            continue
+        if set(halves) != {"first_part", "rest_part"}:
+            msg = f"{source!r} is split, but only its {', '.join(halves)} is kept: " \
+                  "it cannot be joined back"
             raise NotInvertibleError(msg)
-    return _Plan(spec.target, spec.source, tuple(rules))
+        rules.append(Rule(target=source, source=halves["first_part"],
+                          sources=(halves["first_part"], halves["rest_part"]),
+                          steps=("join_space",)))
+    return rules
 
 
 def _field(layout: Layout, name: str) -> Field:
@@ -172,10 +205,14 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
             out += [pl.lit(None, dtype=pl.String).alias(n) for n in names[1:]]
             continue
         expr = pl.col(rule.source)
+        if "join_space" in rule.steps:  # 氏 + 名: the full-width space between, if 名 exists
+            expr = pl.concat_str([pl.col(s) for s in rule.sources], separator="\u3000",
+                                 ignore_nulls=True)
         partial_name = f"{rule.source}_partial"
         partial = pl.col(partial_name) if partial_name in frame.columns else None
         for step in rule.steps:
-            expr = _apply_step(step, expr, partial)
+            if step != "join_space":
+                expr = _apply_step(step, expr, partial)
         if rule.code_map is not None:
             mapped = expr.cast(pl.String).replace_strict(dict(rule.code_map.codes),
                                                          default=None)

@@ -963,10 +963,14 @@ STEPS: Mapping[str, str | None] = MappingProxyType({
     "digits_to_fullwidth": "digits_to_halfwidth",
     "digits_to_halfwidth": "digits_to_fullwidth",
     "trim": None,
+    # 氏名 ↔ 氏 / 名 on the first full-width space: undone together (see docs/mappings.md)
+    "first_part": "join_space",
+    "rest_part": "join_space",
+    "join_space": "first_part",  # … and rest_part: one join gives back two rules
     "fumei_flag": None,
 })
 _MAPPING_KEYS = ("name", "title", "description", "source", "target")
-_RULE_KEYS = ("target", "source", "steps", "code_map", "unmapped", "constant")
+_RULE_KEYS = ("target", "source", "sources", "steps", "code_map", "unmapped", "constant")
 _MAP_KEYS = ("name", "source", "target", "description", "codes")
 
 
@@ -1004,6 +1008,7 @@ class Rule:
     code_map: CodeMap | None = None
     unmapped: Literal["reject", "keep"] = "reject"
     constant: str | None = None
+    sources: tuple[str, ...] = ()  # a join: several source fields, step join_space
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1024,7 +1029,7 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
 
     >>> m = load_mapping("examples/vendor-a/kojin-to-kihon")
     >>> m.source.name, m.target.name, len(m.rules)
-    ('examples/vendor-a/juki-kojin', 'kihon/juki/kojin', 18)
+    ('examples/vendor-a/juki-kojin', 'kihon/juki/kojin', 20)
     """
     path = find_file(str(name_or_path))
     checker = _Checker(str(path))
@@ -1057,7 +1062,14 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
         checker.unknown_keys(item, _RULE_KEYS, where)
         target = checker.get(item, "target", str, where, None, required=True)
         source = checker.get(item, "source", str, where, None)
+        sources = tuple(checker.get(item, "sources", list, where, []))
         constant = checker.get(item, "constant", str, where, None)
+        for other in sources:
+            if src and other not in src_fields:
+                checker.add(where, "sources", f"no field {other!r} in {src.name}",
+                            _closest(str(other), src_fields))
+        if sources and source is None:
+            source = sources[0]  # the first of a join; all of them are named in sources
         if target is not None and tgt and target not in tgt_fields:
             checker.add(where, "target", f"no field {target!r} in {tgt.name}",
                         _closest(target, tgt_fields))
@@ -1080,8 +1092,10 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
                 checker.add(where, "code_map", str(exc))
         unmapped = checker.choice(item, "unmapped", ("reject", "keep"), where, "reject",
                                   what="policy")
+        if sources and "join_space" not in steps:
+            checker.add(where, "sources", 'several sources are joined: steps = ["join_space"]')
         if target is not None:
-            rules.append(Rule(target=target, source=source, constant=constant,
+            rules.append(Rule(target=target, source=source, constant=constant, sources=sources,
                               steps=tuple(s for s in steps if s in STEPS), code_map=code_map,
                               unmapped=cast("Literal['reject', 'keep']", unmapped)))
     named = [r.target for r in rules]
