@@ -64,13 +64,17 @@ def test_records_the_reader_rejects_end_in_the_reject_file(tmp_path: Path) -> No
 
 def test_values_too_long_for_the_target_are_rejected_never_cut(tmp_path: Path) -> None:
     df = pl.read_csv(STANDARD, infer_schema=False)
-    df = df.with_columns(pl.when(pl.col("宛名番号") == "0000000003").then(pl.lit("ヤマダ" * 9))
+    df = df.with_columns(pl.when(pl.col("宛名番号") == "000000000000003").then(pl.lit("ヤマダ" * 9))
                          .otherwise(pl.col("氏名_フリガナ")).alias("氏名_フリガナ"))
+    # a 15-digit 宛名番号 whose leading digits are not zeros cannot be cut back to 10
+    df = df.with_columns(pl.col("宛名番号").str.replace("^000000000000004$", "100000000000004"))
     src = tmp_path / "std.csv"
     src.write_bytes(df.write_csv().encode("utf-8"))
     result = convert(src, MAPPING, tmp_path / "back.dat", reverse=True)
-    assert (result.records_out, result.records_rejected) == (4, 1)
-    assert result.rejects_by_reason == {"width-overflow": 1}
+    assert (result.records_out, result.records_rejected) == (3, 2)
+    assert result.rejects_by_reason == {"width-overflow": 2}
+    rejects = (tmp_path / "back.dat.rejects.csv").read_text(encoding="utf-8")
+    assert "atena_no" in rejects
 
 
 def test_manifest_counts_and_hashes(tmp_path: Path) -> None:

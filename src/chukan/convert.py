@@ -99,7 +99,26 @@ def _width(expr: pl.Expr, pairs: tuple[tuple[str, str], ...], *, to_full: bool) 
                                  leftmost=True)
 
 
-def _apply_step(step: str, expr: pl.Expr, partial: pl.Expr | None) -> pl.Expr:
+def _apply_step(step: str, expr: pl.Expr, partial: pl.Expr | None, width: int = 0
+                ) -> pl.Expr:
+    """One step as a Polars expression; ``width`` is the target field's length (zero fill).
+
+    >>> frame = pl.DataFrame({"v": ["12", "012", "AB", None]})
+    >>> frame.select(_apply_step("zero_fill", pl.col("v"), None, 4))["v"].to_list()
+    ['0012', '0012', 'AB', None]
+    >>> frame = pl.DataFrame({"v": ["000012", "100012", "12"]})
+    >>> frame.select(_apply_step("zero_trim", pl.col("v"), None, 3))["v"].to_list()
+    ['012', '100012', '12']
+    """
+    if step == "zero_fill":  # digits only: a code like "A1" is not a number to pad
+        text = expr.cast(pl.String)
+        return pl.when(text.str.contains(r"^[0-9]+$")).then(text.str.pad_start(width, "0")
+                                                           ).otherwise(text)
+    if step == "zero_trim":  # leading zeros beyond the width go; never a significant digit
+        text = expr.cast(pl.String)
+        extra = (text.str.len_chars() - width).clip(0)
+        return pl.when((extra > 0) & text.str.head(extra).str.contains(r"^0*$")).then(
+            text.str.slice(extra)).otherwise(text)
     if step == "trim":
         return expr.str.strip_chars(" \u3000")
     if step == "first_part":
@@ -212,7 +231,7 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
         partial = pl.col(partial_name) if partial_name in frame.columns else None
         for step in rule.steps:
             if step != "join_space":
-                expr = _apply_step(step, expr, partial)
+                expr = _apply_step(step, expr, partial, tf.length)
         if rule.code_map is not None:
             mapped = expr.cast(pl.String).replace_strict(dict(rule.code_map.codes),
                                                          default=None)

@@ -963,6 +963,10 @@ STEPS: Mapping[str, str | None] = MappingProxyType({
     "digits_to_fullwidth": "digits_to_halfwidth",
     "digits_to_halfwidth": "digits_to_fullwidth",
     "trim": None,
+    # zero fill to the target's length; undone by cutting leading zeros back to the
+    # original's length (exact for codes written at their full width, as codes are)
+    "zero_fill": "zero_trim",
+    "zero_trim": "zero_fill",
     # 氏名 ↔ 氏 / 名 on the first full-width space: undone together (see docs/mappings.md)
     "first_part": "join_space",
     "rest_part": "join_space",
