@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import chukan
 from chukan.cli import main
 from chukan.convert import NotInvertibleError, _apply_step, _kana_pairs, _plan, _undone, convert
-from chukan.layout import MappingSpec, load_mapping
+from chukan.layout import GaijiMap, MappingSpec, load_mapping
 from chukan.testing import frames
 from helpers import FIXTURES, KOJIN, kojin_records, put
 
@@ -110,15 +110,24 @@ source = "shimei_kanjj"
     assert "target field 'setai_no' has no rule" in text
 
 
+def _example_mapping_text() -> str:
+    return Path("layouts/examples/vendor-a/kojin-to-kihon.toml").read_text(encoding="utf-8")
+
+
+def _mapping_copy(tmp_path: Path, text: str) -> Path:
+    """The example mapping, edited, beside copies of the tables it names."""
+    folder = tmp_path / "examples" / "vendor-a"
+    folder.mkdir(parents=True)
+    for name in ("zokugara-to-standard.toml", "gaiji.toml"):
+        (folder / name).write_bytes((Path("layouts/examples/vendor-a") / name).read_bytes())
+    (folder / "m.toml").write_text(text, encoding="utf-8")
+    return folder / "m.toml"
+
+
 def test_a_mapping_that_cannot_run_backwards_is_refused(tmp_path: Path) -> None:
     text = Path("layouts/examples/vendor-a/kojin-to-kihon.toml").read_text(encoding="utf-8")
     text = text.replace('"ascii_to_fullwidth", "digits_to_fullwidth"]', '"trim"]')
-    m = tmp_path / "examples" / "vendor-a" / "m.toml"
-    m.parent.mkdir(parents=True)
-    m.write_text(text, encoding="utf-8")
-    (m.parent / "zokugara-to-standard.toml").write_text(
-        Path("layouts/examples/vendor-a/zokugara-to-standard.toml").read_text(
-            encoding="utf-8"), encoding="utf-8")
+    m = _mapping_copy(tmp_path, text)
     with pytest.raises(NotInvertibleError, match="step 'trim'"):
         convert(STANDARD, m, tmp_path / "x.dat", reverse=True)
 
@@ -136,8 +145,12 @@ def test_width_steps_are_exact_inverses_on_every_half_width_kana() -> None:
 def test_random_legacy_records_survive_the_round_trip(df: pl.DataFrame) -> None:
     """legacy → standard → legacy is the identity on every record the mapping takes. An
     era-form 不詳 date (昭和64-00-00, 平成00-00-00) has no 西暦 spelling: such records are
-    rejected, with their reason, and left out here."""
+    rejected, with their reason, and left out here; so are records holding a 外字 the
+    example's 外字 map does not identify (its only entry is U+E000)."""
     df = df.filter(~pl.col("seinengappi_partial").fill_null("").str.contains(r"^\D"))
+    unidentified = pl.any_horizontal(pl.col(pl.String).fill_null("")
+                                     .str.contains("[\ue001-\uf8ff]"))
+    df = df.filter(~unidentified)
     if df.is_empty():
         return
     zokugara = next(r for r in load_mapping(MAPPING).rules if r.target == "zokugara")
@@ -187,12 +200,7 @@ def test_name_split_on_its_full_width_space_and_joined_back(tmp_path: Path) -> N
     # without the copy of 氏名, only 氏 and 名 can give it back: by joining them
     text = text.replace('target = "shimei"\nsource = "shimei_kanji"',
                         'target = "shimei"\nconstant = ""')
-    folder = tmp_path / "examples" / "vendor-a"
-    folder.mkdir(parents=True)
-    (folder / "m.toml").write_text(text, encoding="utf-8")
-    (folder / "zokugara-to-standard.toml").write_text(
-        Path("layouts/examples/vendor-a/zokugara-to-standard.toml").read_text(
-            encoding="utf-8"), encoding="utf-8")
+    folder = _mapping_copy(tmp_path, text).parent
     mid, back = tmp_path / "k.csv", tmp_path / "k.dat"
     convert(LEGACY, folder / "m.toml", mid)
     table = pl.read_csv(mid, infer_schema=False)
@@ -215,12 +223,7 @@ def test_joined_name_splits_back(tmp_path: Path) -> None:
     text = Path("layouts/examples/vendor-a/kojin-to-kihon.toml").read_text(encoding="utf-8")
     text = text.replace('target = "shimei"\nsource = "shimei_kanji"',
                         'target = "shimei"\nconstant = ""')
-    folder = tmp_path / "examples" / "vendor-a"
-    folder.mkdir(parents=True)
-    (folder / "m.toml").write_text(text, encoding="utf-8")
-    (folder / "zokugara-to-standard.toml").write_text(
-        Path("layouts/examples/vendor-a/zokugara-to-standard.toml").read_text(
-            encoding="utf-8"), encoding="utf-8")
+    folder = _mapping_copy(tmp_path, text).parent
     split = load_mapping(folder / "m.toml")
     mid = tmp_path / "k.csv"
     convert(LEGACY, split, mid)
@@ -228,7 +231,8 @@ def test_joined_name_splits_back(tmp_path: Path) -> None:
     join = next(r for r in backwards.rules if r.target == "shimei_kanji")
     assert (join.sources, join.steps) == (("shi", "mei"), ("join_space",))
     joining = MappingSpec(name="join", source=backwards.source, target=backwards.target,
-                          rules=backwards.rules)
+                          rules=backwards.rules,
+                          gaiji_map=GaijiMap(name="back", chars=backwards.gaiji))
     legacy, again = tmp_path / "k.dat", tmp_path / "k2.csv"
     convert(mid, joining, legacy)
     assert legacy.read_bytes() == LEGACY.read_bytes()
@@ -238,6 +242,7 @@ def test_joined_name_splits_back(tmp_path: Path) -> None:
     assert [(undone[n].source, undone[n].steps) for n in ("shi", "mei")] == [
         ("shimei_kanji", ("first_part",)), ("shimei_kanji", ("rest_part",))]
     split_back = MappingSpec(name="split", source=joining.target, target=joining.source,
+                             gaiji_map=split.gaiji_map,
                              rules=(*(r for r in split.rules if r.target not in undone),
                                     *undone.values()))
     convert(legacy, split_back, again)
@@ -245,3 +250,58 @@ def test_joined_name_splits_back(tmp_path: Path) -> None:
     assert table["氏_日本人"].to_list()[:2] == ["山田", "山田"]
     assert table["名_日本人"].to_list()[:2] == ["太郎", "花子"]
     assert again.read_bytes() == mid.read_bytes()
+
+
+def test_unidentified_gaiji_are_rejected_identified_ones_mapped(tmp_path: Path) -> None:
+    """F040 is in the example's 外字 map (𠮷); F041 is not: a Unicode layout cannot carry
+    it, so its record is rejected, naming the fields."""
+    recs = kojin_records()
+    put(recs[0], 51, "山田　".encode("cp932") + b"\xf0\x41")  # 山田　<外字 F041>
+    put(recs[1], 51, "山田　".encode("cp932") + b"\xf0\x40")  # 山田　<外字 F040>
+    src = tmp_path / "in.dat"
+    src.write_bytes(b"".join(recs))
+    result = convert(src, MAPPING, tmp_path / "out.csv")
+    assert (result.records_in, result.records_out, result.records_rejected) == (5, 4, 1)
+    assert result.rejects_by_reason == {"unmapped-gaiji": 1}
+    rejects = pl.read_csv(result.rejects, infer_schema=False)
+    assert rejects["record"].to_list() == ["1"]
+    assert set(rejects["reasons"][0].split()) == {
+        "unmapped-gaiji:shimei", "unmapped-gaiji:mei"}
+    table = pl.read_csv(tmp_path / "out.csv", infer_schema=False)
+    assert table["名_日本人"][0].startswith("𠮷")
+
+
+def test_gaiji_map_with_an_ivs_runs_both_ways(tmp_path: Path) -> None:
+    m = _mapping_copy(tmp_path, _example_mapping_text())
+    (m.parent / "gaiji.toml").write_text(
+        '[gaiji_map]\nname = "g"\n[gaiji_map.chars]\n"U+E000" = "葛\\U000E0100"\n',
+        encoding="utf-8")
+    mid, back = tmp_path / "k.csv", tmp_path / "k.dat"
+    convert(LEGACY, m, mid)
+    assert "葛\U000E0100" in mid.read_text(encoding="utf-8")
+    convert(mid, m, back, reverse=True)
+    assert back.read_bytes() == LEGACY.read_bytes()
+
+
+def test_gaiji_map_to_an_ordinary_character_cannot_run_backwards(tmp_path: Path) -> None:
+    """髙 is a CP932 character (FB FC): backwards, every 髙 would become the 外字."""
+    m = _mapping_copy(tmp_path, _example_mapping_text())
+    (m.parent / "gaiji.toml").write_text(
+        '[gaiji_map]\nname = "g"\n[gaiji_map.chars]\n"F040" = "髙"\n', encoding="utf-8")
+    convert(LEGACY, m, tmp_path / "k.csv")
+    with pytest.raises(NotInvertibleError, match="髙"):
+        convert(tmp_path / "k.csv", m, tmp_path / "k.dat", reverse=True)
+
+
+def test_gaiji_map_problems_are_reported_at_once(tmp_path: Path) -> None:
+    m = _mapping_copy(tmp_path, _example_mapping_text())
+    (m.parent / "gaiji.toml").write_text(
+        '[gaiji_map]\nname = "g"\ncolour = "red"\n[gaiji_map.chars]\n'
+        '"F040" = "𠮷"\n"U+E000" = "吉"\n"3042" = "あ"\n"F07F" = "x"\n"F041" = ""\n',
+        encoding="utf-8")
+    with pytest.raises(chukan.LayoutError) as err:
+        load_mapping(m)
+    text = str(err.value)
+    for expected in ("colour", "mapped twice", "chars.3042: not a 外字", "chars.F07F: not a 外字",
+                     "chars.F041: must be a non-empty string"):
+        assert expected in text, expected

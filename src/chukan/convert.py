@@ -31,13 +31,13 @@ import polars as pl
 
 from chukan.codec import column_names, schema_of
 from chukan.errors import ChukanError
-from chukan.layout import STEPS, Layout, MappingSpec, Rule, load_mapping
+from chukan.layout import STEPS, Layout, MappingSpec, Rule, codec_name, load_mapping
 from chukan.read import DEFAULT_BATCH, located_batches
 from chukan.report import Report
 from chukan.write import write
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from chukan.layout import Field
     from chukan.read import Source
@@ -145,20 +145,49 @@ class _Plan:
     source: Layout
     target: Layout
     rules: tuple[Rule, ...]
+    gaiji: Mapping[str, str] = field(default_factory=dict)  # applied to every text source
+
+
+#: the Private Use Area: where CP932's user-defined area (外字) lands in Unicode
+_PUA = "[\ue000-\uf8ff]"
+
+
+def _gaiji_map(spec: MappingSpec, *, reverse: bool) -> dict[str, str]:
+    """The 外字 map to apply; backwards, each Unicode sequence back to its 外字 — refused
+    when the sequence is an ordinary character of the legacy encoding (髙 is FBFC in
+    CP932), since every such character would then turn into the 外字."""
+    chars = dict(spec.gaiji_map.chars) if spec.gaiji_map else {}
+    if not reverse:
+        return chars
+    back = {v: k for k, v in chars.items()}
+    if len(back) != len(chars):
+        msg = f"外字 map {spec.gaiji_map.name!r} maps two 外字 to one sequence"  # type: ignore[union-attr]
+        raise NotInvertibleError(msg)
+    codec = codec_name(spec.source.encoding)
+    for sequence in back:
+        try:
+            sequence.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        msg = f"外字 map: {sequence!r} is an ordinary {spec.source.encoding} character, " \
+              "so running backwards cannot tell it from the 外字"
+        raise NotInvertibleError(msg)
+    return back
 
 
 def _plan(spec: MappingSpec, *, reverse: bool) -> _Plan:
     """The rules to run: the mapping's, or each one undone when running backwards
     (derived and constant targets dropped; a rule that cannot be undone refused)."""
+    gaiji = _gaiji_map(spec, reverse=reverse)
     if not reverse:
-        return _Plan(spec.source, spec.target, spec.rules)
+        return _Plan(spec.source, spec.target, spec.rules, gaiji)
     rules = _undone(spec)
     given = {r.target for r in rules}
     for f in (f for k in spec.source.kinds for f in k.fields if f.type != "filler"):
         if f.name not in given:
             msg = f"no rule gives {spec.source.name} field {f.name!r} when reversed"
             raise NotInvertibleError(msg)
-    return _Plan(spec.target, spec.source, tuple(rules))
+    return _Plan(spec.target, spec.source, tuple(rules), gaiji)
 
 
 def _undone(spec: MappingSpec) -> list[Rule]:
@@ -215,6 +244,7 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
     out: list[pl.Expr] = []
     rejects: list[pl.Expr] = []
     schema = schema_of(plan.target.kind().fields)
+    unicode_target = codec_name(plan.target.encoding).startswith("utf")
     for rule in plan.rules:
         tf = _field(plan.target, rule.target)
         names = column_names(tf)
@@ -227,6 +257,10 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
         if "join_space" in rule.steps:  # 氏 + 名: the full-width space between, if 名 exists
             expr = pl.concat_str([pl.col(s) for s in rule.sources], separator="\u3000",
                                  ignore_nulls=True)
+        if plan.gaiji and (rule.sources or frame.schema[rule.source] == pl.String):
+            # longest first: an IVS sequence before its base character
+            keys = sorted(plan.gaiji, key=len, reverse=True)
+            expr = expr.str.replace_many(keys, [plan.gaiji[k] for k in keys], leftmost=True)
         partial_name = f"{rule.source}_partial"
         partial = pl.col(partial_name) if partial_name in frame.columns else None
         for step in rule.steps:
@@ -244,6 +278,9 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
         target_type = schema[tf.name]
         if isinstance(target_type, pl.String):
             expr = expr.cast(pl.String)
+            if unicode_target:  # a 外字 has no meaning outside its vendor's 外字 area
+                rejects.append(expr.str.contains(_PUA).fill_null(value=False)
+                               .alias(f"unmapped-gaiji:{tf.name}"))
         out.append(expr.cast(target_type).alias(tf.name))
         if len(names) == 2:  # a date: its 不詳 part goes along
             out.append((partial if partial is not None and "fumei_flag" not in rule.steps

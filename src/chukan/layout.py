@@ -973,7 +973,8 @@ STEPS: Mapping[str, str | None] = MappingProxyType({
     "join_space": "first_part",  # … and rest_part: one join gives back two rules
     "fumei_flag": None,
 })
-_MAPPING_KEYS = ("name", "title", "description", "source", "target")
+_MAPPING_KEYS = ("name", "title", "description", "source", "target", "gaiji_map")
+_GAIJI_KEYS = ("name", "source", "description", "chars")
 _RULE_KEYS = ("target", "source", "sources", "steps", "code_map", "unmapped", "constant")
 _MAP_KEYS = ("name", "source", "target", "description", "codes")
 
@@ -1016,6 +1017,44 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GaijiMap:
+    """外字 → Unicode: each character of the user-defined area (U+E000–U+F8FF, which
+    CP932's F040–F9FC decode to) the 文字同定 work identified, with its Unicode sequence
+    (an IVS included: ``"葛\U000E0100"``).
+
+    >>> m = GaijiMap(name="g", chars={"\ue000": "𠮷"})
+    >>> m.chars["\ue000"]
+    '𠮷'
+    """
+
+    name: str
+    source: str = ""
+    chars: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Freeze the mapping."""
+        object.__setattr__(self, "chars", MappingProxyType(dict(self.chars)))
+
+
+def _gaiji_key(key: str) -> str | None:
+    """``U+E000`` or a CP932 user-defined code ``F040`` → the PUA character; None if
+    neither.
+
+    >>> _gaiji_key("U+E001"), _gaiji_key("F041"), _gaiji_key("F07F"), _gaiji_key("U+3042")
+    ('\ue001', '\ue001', None, None)
+    """
+    text = key.strip().upper()
+    if re.fullmatch(r"U\+[0-9A-F]{4}", text):
+        char = chr(int(text[2:], 16))
+        return char if "\ue000" <= char <= "\uf8ff" else None
+    if re.fullmatch(r"F[0-9][0-9A-F]{2}", text):
+        lead, trail = int(text[:2], 16), int(text[2:], 16)
+        if lead <= 0xF9 and 0x40 <= trail <= 0xFC and trail != 0x7F:
+            return bytes((lead, trail)).decode("cp932")
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MappingSpec:
     """A mapping from one layout to another; every target field has exactly one rule."""
 
@@ -1025,6 +1064,7 @@ class MappingSpec:
     rules: tuple[Rule, ...]
     title: str = ""
     path: Path | None = None
+    gaiji_map: GaijiMap | None = None
 
 
 def load_mapping(name_or_path: str | Path) -> MappingSpec:
@@ -1102,6 +1142,13 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
             rules.append(Rule(target=target, source=source, constant=constant, sources=sources,
                               steps=tuple(s for s in steps if s in STEPS), code_map=code_map,
                               unmapped=cast("Literal['reject', 'keep']", unmapped)))
+    gaiji_map = None
+    ref = checker.get(meta, "gaiji_map", str, "mapping", None)
+    if ref is not None:
+        try:
+            gaiji_map = _load_gaiji_map(find_file(ref, beside=path.parent), checker)
+        except LayoutNotFoundError as exc:
+            checker.add("mapping", "gaiji_map", str(exc))
     named = [r.target for r in rules]
     for name in tgt_fields:
         if name not in named:
@@ -1113,7 +1160,30 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
         raise LayoutError(checker.problems)
     return MappingSpec(name=checker.get(meta, "name", str, "mapping", path.stem),
                        title=checker.get(meta, "title", str, "mapping", ""), source=src,
-                       target=tgt, rules=tuple(rules), path=path)
+                       target=tgt, rules=tuple(rules), path=path, gaiji_map=gaiji_map)
+
+
+def _load_gaiji_map(path: Path, checker: _Checker) -> GaijiMap | None:
+    doc = _read_toml(path, checker)
+    where = f"{path.name}:gaiji_map"
+    meta = checker.get(doc, "gaiji_map", dict, f"{path.name}:(top)", None, required=True)
+    if meta is None:
+        return None
+    checker.unknown_keys(meta, _GAIJI_KEYS, where)
+    chars: dict[str, str] = {}
+    for key, value in checker.get(meta, "chars", dict, where, {}, required=True).items():
+        char = _gaiji_key(str(key))
+        if char is None:
+            checker.add(f"{where}.chars", str(key), "not a 外字: write U+E000–U+F8FF or a "
+                        "CP932 user-defined code F040–F9FC")
+        elif not isinstance(value, str) or not value:
+            checker.add(f"{where}.chars", str(key), "must be a non-empty string")
+        elif char in chars:
+            checker.add(f"{where}.chars", str(key), f"{char!r} is mapped twice")
+        else:
+            chars[char] = value
+    return GaijiMap(name=checker.get(meta, "name", str, "gaiji_map", path.stem),
+                    source=checker.get(meta, "source", str, "gaiji_map", ""), chars=chars)
 
 
 def _load_code_map(path: Path, checker: _Checker) -> CodeMap | None:

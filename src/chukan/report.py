@@ -61,6 +61,8 @@ CODES: dict[str, str] = {
     "csv-columns": "a CSV row with the wrong number of columns",
     "csv-header": "a CSV header row that holds neither the field names nor the labels",
     "gaiji": "a 外字: a character of the Private Use Area, to be identified (warning)",
+    "unmapped-gaiji": "a 外字 that the mapping's 外字 map does not identify, on its way to "
+                      "a Unicode layout (convert)",
     "outside-repertoire": "a character outside the repertoire the field must keep to",
     "duplicate-key": "a record whose unique key repeats an earlier record's",
     "missing-reference": "a value that the file it refers to does not hold (file set)",
@@ -103,6 +105,7 @@ CODES_JA: dict[str, str] = {
     "csv-columns": "CSVの列数がレイアウトと一致しません",
     "csv-header": "CSVの見出し行が項目名と一致しません",
     "gaiji": "外字(私用領域の文字)です。文字同定が必要です(警告)",
+    "unmapped-gaiji": "外字対応表にない外字です。Unicodeの出力には変換できません",
     "outside-repertoire": "指定された文字集合(JIS X 0208など)にない文字です",
     "duplicate-key": "一意であるべき項目の値が重複しています",
     "missing-reference": "参照先のファイルにない値です(世帯番号など)",
