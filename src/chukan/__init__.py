@@ -6,6 +6,7 @@
 5
 """
 
+from chukan._sheet import ImportResult, import_layout
 from chukan.convert import ConvertResult, NotInvertibleError, convert
 from chukan.errors import (
     ChukanError,
@@ -13,6 +14,7 @@ from chukan.errors import (
     LayoutError,
     LayoutNotFoundError,
     LayoutProblem,
+    SheetError,
     UsageError,
 )
 from chukan.layout import (
@@ -41,6 +43,7 @@ __all__ = [
     "DataError",
     "Field",
     "GaijiEntry",
+    "ImportResult",
     "Layout",
     "LayoutError",
     "LayoutNotFoundError",
@@ -49,10 +52,12 @@ __all__ = [
     "Problem",
     "RecordKind",
     "Report",
+    "SheetError",
     "UsageError",
     "__version__",
     "available_layouts",
     "convert",
+    "import_layout",
     "load_code_table",
     "load_file_set",
     "load_layout",

@@ -372,3 +372,50 @@ def _field_line(f: Field, layout: Layout) -> str:
              "date": f.format or "", "code": f.table.name if f.table else ""}.get(f.type, "")
     req = " required" if f.required else ""
     return f"{where} {f.length:>4} {f.type:<8} {f.name:<24} {f.label} {extra}{req}".rstrip()
+
+
+@main.group("layout")
+def layout_group() -> None:
+    """Work on layout files."""
+
+
+@layout_group.command("import")
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="the layout TOML to write")
+@click.option("--name", help="layout name (default: the output's file name)")
+@click.option("--format", "layout_format", type=click.Choice(["fixed", "csv"]),
+              default="fixed", show_default=True)
+@click.option("--encoding", default="cp932", show_default=True)
+@click.option("--terminator", type=click.Choice(["crlf", "lf", "none"]), default="crlf",
+              show_default=True)
+@click.option("--column", "column_opts", multiple=True, metavar="ROLE=HEADER",
+              help="which column is which: label, length, attr, start, required, no, "
+                   "name, scale (e.g. --column label=データ項目)")
+def layout_import_cmd(sheet: Path, output: Path, name: str | None, layout_format: str,
+                      encoding: str, terminator: str, column_opts: tuple[str, ...]) -> None:
+    """Turn a record-layout or item-list sheet (.csv or .xlsx: 項番, 項目名, 属性, 桁数,
+    開始位置, 必須) into a layout TOML, listing every row it could not understand.
+
+    Exit code 0 when every row became a field, 1 when some rows need a look (the TOML is
+    written all the same), 2 when the sheet cannot be read.
+    """
+    from chukan._sheet import HEADERS, import_layout  # noqa: PLC0415
+
+    columns = {}
+    for opt in column_opts:
+        role, sep, header = opt.partition("=")
+        if not sep or role not in HEADERS:
+            _fail(f"--column {opt!r}: write ROLE=HEADER, ROLE one of {', '.join(HEADERS)}")
+        columns[role] = header
+    try:
+        result = import_layout(sheet, name=name or output.stem, layout_format=layout_format,
+                               encoding=encoding, terminator=terminator, columns=columns)
+    except ChukanError as exc:
+        _fail(str(exc))
+    output.write_bytes(result.toml.encode("utf-8"))
+    fields = len(result.layout.kind().fields) if result.layout else 0
+    click.echo(f"{sheet} → {output}: {fields} fields, {len(result.problems)} problem(s)")
+    for problem in result.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(EXIT_OK if not result.problems else EXIT_DATA)

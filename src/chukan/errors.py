@@ -74,6 +74,12 @@ class LayoutNotFoundError(ChukanError):
         super().__init__(f"no layout or table named {name!r}; searched: {where}")
 
 
+class SheetError(ChukanError):
+    """A layout sheet cannot be read, or its header names no 項目名 and 桁数."""
+
+    code = "sheet-unreadable"
+
+
 class DataError(ChukanError):
     """Strict reading or writing met a problem in the data; ``problem`` says where."""
 
