@@ -299,3 +299,36 @@ def test_date_short_path_agrees_with_the_full_parser(fmt: str, values: list[str]
     assert fast.to_dicts() == full.to_dicts()
     assert sorted((x.code, x.mask.tolist()) for x in fast_fails) == \
         sorted((x.code, x.mask.tolist()) for x in full_fails)
+
+
+def test_era_years_beyond_99_are_refused_in_csv_too(tmp_path: Path) -> None:
+    """令和100年 (2118) has no YY spelling: the fixed writer refused it, and the CSV writer
+    (one Polars expression per column) must too, rather than write 051000101."""
+    layout = chukan.loads_layout("""
+[layout]
+name = "t/era-csv"
+format = "csv"
+encoding = "utf-8"
+terminator = "lf"
+header = false
+[[field]]
+name = "d"
+length = 8
+type = "date"
+format = "GGYYMMDD"
+eras = "eras/2digit"
+[[field]]
+name = "p"
+length = 8
+type = "date"
+format = "GGYYMMDD"
+eras = "eras/2digit"
+""")
+    frame = pl.DataFrame({"d": [dt.date(2117, 12, 31), dt.date(2118, 1, 1)],
+                          "p": [None, None], "p_partial": ["2117-00-00", "2118-00-00"]},
+                         schema={"d": pl.Date, "p": pl.Date, "p_partial": pl.String})
+    report = chukan.Report()
+    chukan.write(frame, tmp_path / "e.csv", layout, report=report)
+    assert [(p.code, p.record, p.field) for p in report.problems] == [
+        ("era-range", 2, "d"), ("bad-date", 2, "p")]
+    assert (tmp_path / "e.csv").read_text(encoding="utf-8").startswith("05991231,05990000")

@@ -22,17 +22,22 @@ from chukan.testing import frames
 from helpers import FIXTURES, KOJIN, kojin_records, put
 
 MAPPING = "examples/vendor-a/kojin-to-kihon"
+CHUKAN_MAPPING = "examples/vendor-a/kojin-to-chukan"
 LEGACY = FIXTURES / "vendor-a" / "juki-kojin.dat"
 STANDARD = FIXTURES / "vendor-a" / "juki-kojin.kihon.csv"
 
 
-def test_golden_legacy_to_standard_and_back(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("mapping", "golden"), [
+    (MAPPING, STANDARD),  # 基本データリスト style: 西暦, 不詳フラグ, 氏 and 名
+    (CHUKAN_MAPPING, FIXTURES / "vendor-a" / "juki-kojin.chukan.csv"),  # 中間標準: 2-digit eras
+])
+def test_golden_legacy_to_standard_and_back(tmp_path: Path, mapping: str, golden: Path) -> None:
     out = tmp_path / "kojin.csv"
-    result = convert(LEGACY, MAPPING, out)
-    assert out.read_bytes() == STANDARD.read_bytes()
+    result = convert(LEGACY, mapping, out)
+    assert out.read_bytes() == golden.read_bytes()
     assert (result.records_in, result.records_out, result.records_rejected) == (5, 5, 0)
     back = tmp_path / "kojin.dat"
-    convert(out, MAPPING, back, reverse=True)
+    convert(out, mapping, back, reverse=True)
     assert back.read_bytes() == LEGACY.read_bytes()
 
 
@@ -141,19 +146,16 @@ def test_width_steps_are_exact_inverses_on_every_half_width_kana() -> None:
     assert "ｶﾞ" not in full["v"][0] and "ガ" in full["v"][0]
 
 
-@given(frames(chukan.load_layout(KOJIN), max_rows=6))
-def test_random_legacy_records_survive_the_round_trip(df: pl.DataFrame) -> None:
-    """legacy → standard → legacy is the identity on every record the mapping takes. An
-    era-form 不詳 date (昭和64-00-00, 平成00-00-00) has no 西暦 spelling: such records are
-    rejected, with their reason, and left out here; so are records holding a 外字 the
-    example's 外字 map does not identify (its only entry is U+E000)."""
-    df = df.filter(~pl.col("seinengappi_partial").fill_null("").str.contains(r"^\D"))
+def _round_trip(df: pl.DataFrame, mapping: str) -> None:
+    """legacy → standard → legacy, byte for byte, with nothing rejected; records holding a
+    外字 the example's 外字 map does not identify (its only entry is U+E000) are rejected by
+    design and left out."""
     unidentified = pl.any_horizontal(pl.col(pl.String).fill_null("")
                                      .str.contains("[\ue001-\uf8ff]"))
     df = df.filter(~unidentified)
     if df.is_empty():
         return
-    zokugara = next(r for r in load_mapping(MAPPING).rules if r.target == "zokugara")
+    zokugara = next(r for r in load_mapping(mapping).rules if r.target == "zokugara")
     codes = list(zokugara.code_map.codes)  # type: ignore[union-attr]
     df = df.with_columns(pl.Series("zokugara", [codes[i % len(codes)]
                                                 for i in range(df.height)]),
@@ -161,10 +163,30 @@ def test_random_legacy_records_survive_the_round_trip(df: pl.DataFrame) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         src, mid, back = Path(tmp) / "a.dat", Path(tmp) / "b.csv", Path(tmp) / "c.dat"
         chukan.write(df, src, KOJIN)
-        forward = convert(src, MAPPING, mid)
-        assert forward.records_rejected == 0
-        convert(mid, MAPPING, back, reverse=True)
+        forward = convert(src, mapping, mid)
+        assert forward.records_rejected == 0, forward.rejects_by_reason
+        convert(mid, mapping, back, reverse=True)
         assert back.read_bytes() == src.read_bytes()
+
+
+@given(frames(chukan.load_layout(KOJIN), max_rows=6))
+def test_random_legacy_records_survive_the_round_trip(df: pl.DataFrame) -> None:
+    """Through the 西暦 standard. An era-form 不詳 date (昭和64-00-00, 平成00-00-00) has no
+    西暦 spelling: such records are rejected, with their reason, and left out here."""
+    _round_trip(df.filter(~pl.col("seinengappi_partial").fill_null("").str.contains(r"^\D")),
+                MAPPING)
+
+
+@given(frames(chukan.load_layout(KOJIN), max_rows=6))
+def test_random_legacy_records_survive_the_chukan_round_trip(df: pl.DataFrame) -> None:
+    """Through 中間標準 (2-digit 年号コード): every era-form 不詳 date goes through as it is.
+    The vendor's 異動日 is 西暦: one before 明治 or after 令和99年 has no 和暦 spelling and is
+    rejected (era-range, bad-date), so such records are left out here."""
+    year = pl.col("ido_ymd").dt.year()
+    partial_year = pl.col("ido_ymd_partial").str.slice(0, 4).cast(pl.Int32, strict=False)
+    spellable = (year.is_null() | year.is_between(1868, 2117)) & (
+        partial_year.is_null() | (partial_year == 0) | partial_year.is_between(1868, 2117))
+    _round_trip(df.filter(spellable), CHUKAN_MAPPING)
 
 
 def test_cli_convert(tmp_path: Path) -> None:

@@ -856,9 +856,10 @@ def _format_date(f: Field, df: pl.DataFrame, fails: list[tuple[str, str, pl.Expr
             to_code.setdefault(era_name, era_code)
         era = _era_for_date_expr(c)
         code = era.replace_strict(to_code, default=None, return_dtype=pl.String)
-        eyear = (y - _era_start_year(era) + 1).cast(pl.String).str.zfill(2)
+        era_year = y - _era_start_year(era) + 1
+        eyear = era_year.cast(pl.String).str.zfill(2)
         full = pl.concat_str([code, eyear, two["m"], two["d"]])
-        range_ok = code.is_not_null()
+        range_ok = code.is_not_null() & (era_year <= 99)  # 令和100年 has no YY spelling
         # partials: ISO (era chosen by year, as the reader promised) or era form
         is_iso = partial.str.contains(iso_shape)
         p_era = pl.when(is_iso).then(_era_for_year_expr(py.cast(pl.Int32, strict=False))) \
@@ -871,8 +872,10 @@ def _format_date(f: Field, df: pl.DataFrame, fails: list[tuple[str, str, pl.Expr
         rest = pl.when(is_iso).then(pl.concat_str([pm, pd])).otherwise(
             pl.concat_str([partial.str.slice(5, 2), partial.str.slice(8, 2)]))
         part = pl.concat_str([p_code, p_year, rest])
-        part_ok = (is_iso | partial.str.contains(r"^(明治|大正|昭和|平成|令和)[0-9]{2}-[0-9]{2}-"
-                                                 r"[0-9]{2}$")) & p_code.is_not_null()
+        p_year_ok = (partial == "0000-00-00") | ~is_iso | (
+            py.cast(pl.Int32, strict=False) - _era_start_year(p_era) + 1 <= 99)
+        era_form = partial.str.contains(r"^(明治|大正|昭和|平成|令和)[0-9]{2}-[0-9]{2}-[0-9]{2}$")
+        part_ok = p_year_ok & (is_iso | era_form) & p_code.is_not_null()
     fails.append(("era-range" if fmt in ("GYYMMDD", "GGYYMMDD") else "bad-date",
                   "この形式で書けない日付です", c.is_not_null() & ~range_ok))
     fails.append(("bad-date", "不詳日付の形式が正しくありません",
