@@ -220,7 +220,10 @@ def test_bad_western_dates(raw: bytes, code: str) -> None:
     (b"3640000", None, "昭和64-00-00"),  # ISO 1989 would be written back as 平成
     (b"4000000", None, "平成00-00-00"),  # era known, year 不詳
     (b"0000000", None, "0000-00-00"),
-    (b"4310400", None, "平成31-04-00"),
+    (b"4310400", None, "2019-04-00"),  # April 2019 was all 平成: a writer picks it back
+    (b"3640100", None, "昭和64-01-00"),  # January 1989 is 平成 to a writer: era form stays
+    (b"1450100", None, "1912-01-00"),  # 明治45年1月: 明治 by its month
+    (b"2010700", None, "1912-07-00"),  # 大正元年7月: 大正 by its month (began 7/30)
     (b"3501000", None, "1975-10-00"),
 ])
 def test_era_boundaries_and_unknown_parts(raw: bytes, date: dt.date | None,

@@ -53,11 +53,15 @@ def era_of(day: dt.date) -> tuple[str, int]:
     raise ValueError(msg)
 
 
-def _era_for_year_expr(year: pl.Expr) -> pl.Expr:
-    """The era a writer chooses for a year alone (partial dates): the latest one begun."""
+def _era_for_year_expr(year: pl.Expr, month: pl.Expr) -> pl.Expr:
+    """The era a writer chooses for a 不詳 date: the latest one begun by its month when the
+    month is known (1912-01 is 明治45, 1912-07 大正元年), else by its year alone."""
     expr: pl.Expr = pl.lit(None, pl.String)
     for era in _ERA_NAMES:
-        expr = pl.when(year >= ERA_STARTS[era].year).then(pl.lit(era)).otherwise(expr)
+        start = ERA_STARTS[era]
+        begun = pl.when(month > 0).then(year * 12 + month - 1 >= start.year * 12
+                                        + start.month - 1).otherwise(year >= start.year)
+        expr = pl.when(begun).then(pl.lit(era)).otherwise(expr)
     return expr
 
 
@@ -533,8 +537,10 @@ def _parse_date_full(f: Field, mat: npt.NDArray[np.uint8]
         _fail(fails, "era-range", "元号の期間外の日付です", era_bad)
         full_ok &= ~era_bad
         partial_ok &= ~era_bad
-        # ISO is lossless only where a writer would choose this era back for the year
-        writer_era = np.searchsorted(_ERA_START_YEAR, y, side="right") - 1
+        # ISO is lossless only where a writer would choose this era back: by the month
+        # when it is known (明治45-01-00 is 1912-01-00), else by the year
+        writer_era = np.where(m > 0, np.searchsorted(_ERA_START_YM, ym, side="right") - 1,
+                              np.searchsorted(_ERA_START_YEAR, y, side="right") - 1)
         era_form = partial_ok & (era_idx >= 0) & (year_unknown | (writer_era != era_idx))
     date = pl.Series(f.name, days, dtype=pl.Int64).cast(pl.Date)
     date = date.set(pl.Series(~full_ok), None)
@@ -860,9 +866,10 @@ def _format_date(f: Field, df: pl.DataFrame, fails: list[tuple[str, str, pl.Expr
         eyear = era_year.cast(pl.String).str.zfill(2)
         full = pl.concat_str([code, eyear, two["m"], two["d"]])
         range_ok = code.is_not_null() & (era_year <= 99)  # 令和100年 has no YY spelling
-        # partials: ISO (era chosen by year, as the reader promised) or era form
+        # partials: ISO (era chosen by month or year, as the reader promised) or era form
         is_iso = partial.str.contains(iso_shape)
-        p_era = pl.when(is_iso).then(_era_for_year_expr(py.cast(pl.Int32, strict=False))) \
+        p_era = pl.when(is_iso).then(_era_for_year_expr(
+            py.cast(pl.Int32, strict=False), pm.cast(pl.Int32, strict=False))) \
             .otherwise(partial.str.slice(0, 2))
         p_code = pl.when(partial == "0000-00-00").then(pl.lit("0" * g)).otherwise(
             p_era.replace_strict(to_code, default=None, return_dtype=pl.String))
