@@ -31,7 +31,7 @@ import polars as pl
 
 from chukan.codec import column_names, schema_of
 from chukan.errors import ChukanError
-from chukan.layout import STEPS, Layout, MappingSpec, Rule, codec_name, load_mapping
+from chukan.layout import PUA, STEPS, Layout, MappingSpec, Rule, codec_name, load_mapping
 from chukan.read import DEFAULT_BATCH, located_batches
 from chukan.report import Report
 from chukan.write import write
@@ -145,11 +145,10 @@ class _Plan:
     source: Layout
     target: Layout
     rules: tuple[Rule, ...]
-    gaiji: Mapping[str, str] = field(default_factory=dict)  # applied to every text source
+    # applied to every text source; keys longest first (see _longest_first)
+    gaiji: Mapping[str, str] = field(default_factory=dict)
 
 
-#: the Private Use Area: where CP932's user-defined area (外字) lands in Unicode
-_PUA = "[\ue000-\uf8ff]"
 
 
 def _gaiji_map(spec: MappingSpec, *, reverse: bool) -> dict[str, str]:
@@ -158,7 +157,7 @@ def _gaiji_map(spec: MappingSpec, *, reverse: bool) -> dict[str, str]:
     CP932), since every such character would then turn into the 外字."""
     chars = dict(spec.gaiji_map.chars) if spec.gaiji_map else {}
     if not reverse:
-        return chars
+        return _longest_first(chars)
     back = {v: k for k, v in chars.items()}
     if len(back) != len(chars):
         msg = f"外字 map {spec.gaiji_map.name!r} maps two 外字 to one sequence"  # type: ignore[union-attr]
@@ -172,7 +171,13 @@ def _gaiji_map(spec: MappingSpec, *, reverse: bool) -> dict[str, str]:
         msg = f"外字 map: {sequence!r} is an ordinary {spec.source.encoding} character, " \
               "so running backwards cannot tell it from the 外字"
         raise NotInvertibleError(msg)
-    return back
+    return _longest_first(back)
+
+
+def _longest_first(chars: dict[str, str]) -> dict[str, str]:
+    """Keys longest first, so that replacing leftmost-first takes an IVS sequence before
+    its base character."""
+    return {k: chars[k] for k in sorted(chars, key=len, reverse=True)}
 
 
 def _plan(spec: MappingSpec, *, reverse: bool) -> _Plan:
@@ -258,9 +263,8 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
             expr = pl.concat_str([pl.col(s) for s in rule.sources], separator="\u3000",
                                  ignore_nulls=True)
         if plan.gaiji and (rule.sources or frame.schema[rule.source] == pl.String):
-            # longest first: an IVS sequence before its base character
-            keys = sorted(plan.gaiji, key=len, reverse=True)
-            expr = expr.str.replace_many(keys, [plan.gaiji[k] for k in keys], leftmost=True)
+            expr = expr.str.replace_many(list(plan.gaiji), list(plan.gaiji.values()),
+                                         leftmost=True)
         partial_name = f"{rule.source}_partial"
         partial = pl.col(partial_name) if partial_name in frame.columns else None
         for step in rule.steps:
@@ -279,7 +283,7 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
         if isinstance(target_type, pl.String):
             expr = expr.cast(pl.String)
             if unicode_target:  # a 外字 has no meaning outside its vendor's 外字 area
-                rejects.append(expr.str.contains(_PUA).fill_null(value=False)
+                rejects.append(expr.str.contains(PUA).fill_null(value=False)
                                .alias(f"unmapped-gaiji:{tf.name}"))
         out.append(expr.cast(target_type).alias(tf.name))
         if len(names) == 2:  # a date: its 不詳 part goes along

@@ -57,13 +57,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, get_args
 
 from chukan._eras import ERA_STARTS
 from chukan.errors import LayoutError, LayoutNotFoundError, LayoutProblem, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
 FieldType = Literal["text", "digits", "code", "integer", "decimal", "date", "filler"]
 Chars = Literal["fullwidth", "halfwidth", "any"]
@@ -1036,6 +1036,11 @@ class GaijiMap:
         object.__setattr__(self, "chars", MappingProxyType(dict(self.chars)))
 
 
+#: A regex class for the Private Use Area, where CP932's user-defined area (外字,
+#: F040–F9FC) lands in Unicode: validation reports it, convert maps or rejects it.
+PUA = "[\ue000-\uf8ff]"
+
+
 def _gaiji_key(key: str) -> str | None:
     """``U+E000`` or a CP932 user-defined code ``F040`` → the PUA character; None if
     neither.
@@ -1046,7 +1051,7 @@ def _gaiji_key(key: str) -> str | None:
     text = key.strip().upper()
     if re.fullmatch(r"U\+[0-9A-F]{4}", text):
         char = chr(int(text[2:], 16))
-        return char if "\ue000" <= char <= "\uf8ff" else None
+        return char if re.fullmatch(PUA, char) else None
     if re.fullmatch(r"F[0-9][0-9A-F]{2}", text):
         lead, trail = int(text[:2], 16), int(text[2:], 16)
         if lead <= 0xF9 and 0x40 <= trail <= 0xFC and trail != 0x7F:
@@ -1127,13 +1132,7 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
             if step not in STEPS:
                 checker.add(where, "steps", f"unknown step {step!r}",
                             _closest(str(step), tuple(STEPS)))
-        code_map = None
-        ref = checker.get(item, "code_map", str, where, None)
-        if ref is not None:
-            try:
-                code_map = _load_code_map(find_file(ref, beside=path.parent), checker)
-            except LayoutNotFoundError as exc:
-                checker.add(where, "code_map", str(exc))
+        code_map = _load_beside(item, "code_map", where, path, checker, _load_code_map)
         unmapped = checker.choice(item, "unmapped", ("reject", "keep"), where, "reject",
                                   what="policy")
         if sources and "join_space" not in steps:
@@ -1142,13 +1141,7 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
             rules.append(Rule(target=target, source=source, constant=constant, sources=sources,
                               steps=tuple(s for s in steps if s in STEPS), code_map=code_map,
                               unmapped=cast("Literal['reject', 'keep']", unmapped)))
-    gaiji_map = None
-    ref = checker.get(meta, "gaiji_map", str, "mapping", None)
-    if ref is not None:
-        try:
-            gaiji_map = _load_gaiji_map(find_file(ref, beside=path.parent), checker)
-        except LayoutNotFoundError as exc:
-            checker.add("mapping", "gaiji_map", str(exc))
+    gaiji_map = _load_beside(meta, "gaiji_map", "mapping", path, checker, _load_gaiji_map)
     named = [r.target for r in rules]
     for name in tgt_fields:
         if name not in named:
@@ -1184,6 +1177,24 @@ def _load_gaiji_map(path: Path, checker: _Checker) -> GaijiMap | None:
             chars[char] = value
     return GaijiMap(name=checker.get(meta, "name", str, "gaiji_map", path.stem),
                     source=checker.get(meta, "source", str, "gaiji_map", ""), chars=chars)
+
+
+_T = TypeVar("_T")
+
+
+def _load_beside(table: dict[str, Any], key: str, where: str, path: Path,
+                 checker: _Checker, loader: Callable[[Path, _Checker], _T | None]
+                 ) -> _T | None:
+    """The table a mapping names under ``key`` (found beside the mapping, then as layouts
+    are), or None — with a problem recorded when it cannot be found."""
+    ref = checker.get(table, key, str, where, None)
+    if ref is None:
+        return None
+    try:
+        return loader(find_file(ref, beside=path.parent), checker)
+    except LayoutNotFoundError as exc:
+        checker.add(where, key, str(exc))
+        return None
 
 
 def _load_code_map(path: Path, checker: _Checker) -> CodeMap | None:

@@ -35,6 +35,7 @@ import polars as pl
 from chukan.codec import encode_text, prepare_for_encoding, schema_of
 from chukan.errors import UsageError
 from chukan.layout import (
+    PUA,
     Field,
     FileSet,
     Layout,
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 
     from chukan.read import Source
 
-_PUA = "[\ue000-\uf8ff]"
 _REPERTOIRE_NAMES = {"jisx0208": "JIS X 0208", "cp932": "CP932", "jisx0213": "JIS X 0213"}
 
 
@@ -353,7 +353,7 @@ def _characters(frame: pl.DataFrame, fields: Iterable[Field], layout: Layout,
             continue
         rep = f.repertoire or layout.repertoire or repertoire
         col = frame[f.name]
-        flagged = col.str.contains(_PUA).fill_null(value=False)
+        flagged = col.str.contains(PUA).fill_null(value=False)
         if rep:
             flagged |= col.str.contains(_outside_pattern(rep)).fill_null(value=False)
         rows = np.flatnonzero(flagged.to_numpy())
