@@ -82,6 +82,41 @@ def test_values_too_long_for_the_target_are_rejected_never_cut(tmp_path: Path) -
     assert "atena_no" in rejects
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 3])
+def test_batches_stream_into_one_file_as_if_read_at_once(tmp_path: Path, batch_size: int
+                                                         ) -> None:
+    recs = kojin_records()
+    put(recs[1], 89, b"07")  # rejected by the mapping (unknown 続柄)
+    put(recs[3], 82, b"4310501")  # rejected by the reader (平成31年5月1日)
+    src = tmp_path / "in.dat"
+    src.write_bytes(b"".join(recs))
+    whole = convert(src, MAPPING, tmp_path / "whole.csv")
+    parts = convert(src, MAPPING, tmp_path / "parts.csv", batch_size=batch_size)
+    assert (tmp_path / "parts.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert (parts.records_out, parts.records_rejected) == (whole.records_out, 2) == (3, 2)
+    assert Path(parts.rejects or "").read_bytes() == Path(whole.rejects or "").read_bytes()
+    # and back, with a record too long for the legacy layout in the middle batch
+    df = pl.read_csv(STANDARD, infer_schema=False).with_columns(
+        pl.col("宛名番号").str.replace("^000000000000003$", "100000000000003"))
+    std = tmp_path / "std.csv"
+    std.write_bytes(df.write_csv().encode("utf-8"))
+    back_whole = convert(std, MAPPING, tmp_path / "whole.dat", reverse=True)
+    back_parts = convert(std, MAPPING, tmp_path / "parts.dat", reverse=True,
+                         batch_size=batch_size)
+    assert (tmp_path / "parts.dat").read_bytes() == (tmp_path / "whole.dat").read_bytes()
+    assert (back_parts.records_out, back_parts.records_rejected) == (4, 1)
+    assert back_whole.rejects_by_reason == back_parts.rejects_by_reason == {"width-overflow": 1}
+
+
+def test_a_source_with_no_records_gives_a_header_only_csv(tmp_path: Path) -> None:
+    src = tmp_path / "empty.dat"
+    src.write_bytes(b"")
+    out = tmp_path / "out.csv"
+    result = convert(src, MAPPING, out)
+    assert (result.records_in, result.records_out, result.records_rejected) == (0, 0, 0)
+    assert out.read_bytes() == STANDARD.read_bytes().split(b"\n")[0] + b"\n"
+
+
 def test_manifest_counts_and_hashes(tmp_path: Path) -> None:
     out = tmp_path / "kojin.csv"
     result = convert(LEGACY, MAPPING, out)

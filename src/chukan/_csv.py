@@ -161,9 +161,11 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
         raw = None  # a bad row holding a quote: the quote may have misled the splitter
     elif len(keep):
         try:
-            raw = pl.read_csv(good.decode(enc, "replace").encode("utf-8"), has_header=False,
-                              separator=layout.delimiter, quote_char=layout.quote,
-                              schema=schema)
+            # UTF-8 goes to Polars as it is: invalid bytes become U+FFFD there, as in
+            # the codec, and are reported below
+            data = good if enc == "utf-8" else good.decode(enc, "replace").encode("utf-8")
+            raw = pl.read_csv(data, has_header=False, separator=layout.delimiter,
+                              quote_char=layout.quote, schema=schema, encoding="utf8-lossy")
         except pl.exceptions.PolarsError:
             raw = None
         if raw is not None and raw.height != len(keep):
@@ -199,15 +201,19 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
             ctx.add(_problem(ctx, code, record=int(records[i]), offset=int(offsets[i]), f=f,
                              raw=raw, raw_limit=64, value=value, message=message))
 
-    for f, cname in zip(fields, names, strict=True):
+    # control characters are errors; CR and LF are data inside a quoted value
+    ctrl_re = r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"
+    suspect = raw.select(pl.all().str.contains(UNDEFINED_RE[:-1] + ctrl_re[1:]).any()).row(0) \
+        if raw.width else ()
+    for f, cname, odd in zip(fields, names, suspect, strict=True):
         if wanted is not None and not set(column_names(f)) & wanted:
             continue
         values = raw[cname]
-        bad = values.str.contains(UNDEFINED_RE).fill_null(value=False)
-        report(f, bad.to_numpy(), "invalid-bytes", values)
-        # control characters are errors; CR and LF are data inside a quoted value
-        ctrl = values.str.contains(r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]").fill_null(
-            value=False) & ~bad
+        bad = pl.Series([False] * len(values), dtype=pl.Boolean)
+        if odd:  # rare: find which values, and say what is wrong with them
+            bad = values.str.contains(UNDEFINED_RE).fill_null(value=False)
+            report(f, bad.to_numpy(), "invalid-bytes", values)
+        ctrl = values.str.contains(ctrl_re).fill_null(value=False) & ~bad if odd else bad
         if ctrl.any():
             nul = values.str.contains("\x00", literal=True).fill_null(value=False)
             report(f, (ctrl & nul).to_numpy(), "nul-byte", values)

@@ -31,6 +31,7 @@ from chukan._eras import ERA_ENDS, ERA_STARTS
 from chukan.layout import MAX_PRECISION, Field, load_code_table
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
 
     import numpy.typing as npt
 
@@ -127,12 +128,26 @@ def prepare_for_encoding(values: pl.Series, encoding: str, duplicates: str
     >>> encode_text(*prepare_for_encoding(pl.Series(["髙"]), "cp932", "nec"), "cp932")
     b'îà'
     """
-    if encoding != "cp932" or duplicates != "ibm":
+    if not needs_markers(values, encoding, duplicates):
         return values, False
     chars, markers, _ = _ibm_markers()
-    if not values.str.contains("[" + "".join(chars) + "]").any():
-        return values, False
     return values.str.replace_many(chars, markers), True
+
+
+def needs_markers(values: pl.Series, encoding: str, duplicates: str) -> bool:
+    """Whether :func:`prepare_for_encoding` would place a marker in ``values``.
+
+    >>> needs_markers(pl.Series(["髙", "高"]), "cp932", "ibm")
+    True
+    >>> needs_markers(pl.Series(["髙"]), "cp932", "nec")
+    False
+    >>> needs_markers(pl.Series(["高"]), "cp932", "ibm")
+    False
+    """
+    if encoding != "cp932" or duplicates != "ibm":
+        return False
+    chars, _, _ = _ibm_markers()
+    return bool(values.str.contains("[" + "".join(chars) + "]").any())
 
 
 def encode_text(values: pl.Series | str, marked: bool, encoding: str) -> bytes:
@@ -744,6 +759,10 @@ def _fixed_strings(text: npt.NDArray[np.uint8], ok: npt.NDArray[np.bool_]) -> pl
 # Formatting typed columns back into field text
 
 
+#: A formatting check: problem code, message, and the rows (True) that fail it.
+FormatCheck = tuple[str, str, pl.Expr]
+
+
 def format_field(f: Field, df: pl.DataFrame, *, fixed: bool = True
                  ) -> tuple[pl.Series, list[Failure]]:
     """Render a field's column(s) as text (null where the field is empty).
@@ -752,18 +771,26 @@ def format_field(f: Field, df: pl.DataFrame, *, fixed: bool = True
     >>> s.to_list()
     ['-0012', '00007', None]
     """
+    text, fails = format_expr(f, df.columns, fixed=fixed)
+    return _format_finish(df, text, fails)
+
+
+def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True
+                ) -> tuple[pl.Expr, list[FormatCheck]]:
+    """A field's text as a Polars expression over a frame with ``columns``, and its
+    checks, so that a writer can format every field in one ``select``."""
     c = pl.col(f.name)
-    fails: list[tuple[str, str, pl.Expr]] = []
+    fails: list[FormatCheck] = []
     if f.type in ("text", "code"):
         text = _empty_is_null(c)
         fails.extend(_class_failures(f, text))
-        return _format_finish(df, text, fails)
+        return text, fails
     if f.type == "digits":
         text = _empty_is_null(c)
         fails.append(("not-digits", "数字以外の文字があります", ~text.str.contains(r"^[0-9]*$")))
         if fixed:
             text = text.str.zfill(f.length)
-        return _format_finish(df, text, fails)
+        return text, fails
     if f.type == "integer":
         v = c.cast(pl.Int64)
         if f.pad == " " or not fixed:
@@ -777,11 +804,11 @@ def format_field(f: Field, df: pl.DataFrame, *, fixed: bool = True
             fails.append(("not-integer", "負の値は書けません", v < 0))
         if fixed and f.pad == " ":
             text = text.str.pad_start(f.length, " ")
-        return _format_finish(df, text, fails)
+        return text, fails
     if f.type == "decimal":
-        return _format_decimal(f, df, c, fails)
+        return _format_decimal(f, c, fails)
     if f.type == "date":
-        return _format_date(f, df, fails)
+        return _format_date(f, columns, fails)
     msg = f"cannot format field type {f.type!r}"
     raise ValueError(msg)
 
@@ -792,7 +819,7 @@ def _empty_is_null(c: pl.Expr) -> pl.Expr:
     return pl.when(text != "").then(text)
 
 
-def _format_finish(df: pl.DataFrame, text: pl.Expr, fails: list[tuple[str, str, pl.Expr]]
+def _format_finish(df: pl.DataFrame, text: pl.Expr, fails: list[FormatCheck]
                    ) -> tuple[pl.Series, list[Failure]]:
     out = df.select([text.alias("__text"),
                      *[m.fill_null(value=False).alias(f"__fail{i}")
@@ -808,8 +835,8 @@ def unscaled(c: pl.Expr, scale: int) -> pl.Expr:
     return scaled.cast(pl.Int64)
 
 
-def _format_decimal(f: Field, df: pl.DataFrame, c: pl.Expr,
-                    fails: list[tuple[str, str, pl.Expr]]) -> tuple[pl.Series, list[Failure]]:
+def _format_decimal(f: Field, c: pl.Expr, fails: list[FormatCheck]
+                    ) -> tuple[pl.Expr, list[FormatCheck]]:
     """CSV decimals: plain text with a point (``-12.34``); fixed-width storage is
     formatted in numpy by :func:`number_bytes` and :func:`pack_packed`."""
     exact = c.cast(pl.Decimal(38, f.scale))
@@ -819,11 +846,11 @@ def _format_decimal(f: Field, df: pl.DataFrame, c: pl.Expr,
     fails.append(("not-decimal", f"小数点以下は{f.scale}桁までです", exact != c))
     fails.append(("width-overflow", f"{f.precision}桁を超えています",
                   v.abs().cast(pl.String).str.len_chars() > f.precision))
-    return _format_finish(df, exact.cast(pl.String), fails)
+    return exact.cast(pl.String), fails
 
 
-def _format_date(f: Field, df: pl.DataFrame, fails: list[tuple[str, str, pl.Expr]]
-                 ) -> tuple[pl.Series, list[Failure]]:
+def _format_date(f: Field, columns: Sequence[str], fails: list[FormatCheck]
+                 ) -> tuple[pl.Expr, list[FormatCheck]]:
     fmt = f.format or "YYYYMMDD"
     c = pl.col(f.name)
     if fmt in ("YYYYMM", "YYYY-MM"):
@@ -831,16 +858,17 @@ def _format_date(f: Field, df: pl.DataFrame, fails: list[tuple[str, str, pl.Expr
         ok = s.str.contains(r"^[0-9]{4}-(0[0-9]|1[0-2])$")
         fails.append(("bad-date", "YYYY-MM形式ではありません", ~ok))
         text = s if fmt == "YYYY-MM" else s.str.replace("-", "", literal=True)
-        return _format_finish(df, text, fails)
+        return text, fails
     pname = f"{f.name}_partial"
-    partial = pl.col(pname) if pname in df.columns else pl.lit(None, pl.String)
+    partial = pl.col(pname) if pname in columns else pl.lit(None, pl.String)
     iso_shape = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
     py, pm, pd = partial.str.slice(0, 4), partial.str.slice(5, 2), partial.str.slice(8, 2)
     y, m, d = c.dt.year(), c.dt.month(), c.dt.day()
     two = {"m": m.cast(pl.String).str.zfill(2), "d": d.cast(pl.String).str.zfill(2)}
     if fmt in ("YYYYMMDD", "YYYY-MM-DD"):
         sep = "-" if fmt == "YYYY-MM-DD" else ""
-        full = pl.concat_str([y.cast(pl.String).str.zfill(4), two["m"], two["d"]], separator=sep)
+        # chrono pads %Y to four digits for years 0–9999, the only years written
+        full = c.dt.to_string(f"%Y{sep}%m{sep}%d")
         part = pl.concat_str([py, pm, pd], separator=sep)
         part_ok = partial.str.contains(iso_shape)
         range_ok = (y >= 0) & (y <= 9999)
@@ -889,7 +917,7 @@ def _format_date(f: Field, df: pl.DataFrame, fails: list[tuple[str, str, pl.Expr
                   c.is_null() & partial.is_not_null() & (partial != "") & ~part_ok))
     text = pl.when(c.is_not_null()).then(full).when(partial.is_not_null() & (partial != "")) \
         .then(part).otherwise(None)
-    return _format_finish(df, text, fails)
+    return text, fails
 
 
 # --------------------------------------------------------------------------------------

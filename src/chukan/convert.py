@@ -21,20 +21,21 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
 from chukan.codec import column_names, schema_of
-from chukan.errors import ChukanError
-from chukan.layout import PUA, STEPS, Layout, MappingSpec, Rule, codec_name, load_mapping
+from chukan.errors import ChukanError, DataError
+from chukan.layout import PUA, STEPS, UTF8_BOM, Layout, MappingSpec, Rule, codec_name, load_mapping
 from chukan.read import DEFAULT_BATCH, located_batches
-from chukan.report import Report
-from chukan.write import write
+from chukan.report import Problem, Report
+from chukan.write import _atomic, format_batch
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -310,46 +311,54 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
         output.with_name(output.name + ".manifest.json")
     result = ConvertResult(output=output, rejects=rejects_path, manifest=manifest_path)
     report = Report()
-    kept: list[pl.DataFrame] = []
     rejected: dict[int, list[str]] = {}  # record → reasons, each record once
-    for _, frame in located_batches(source, plan.source, report=report,
-                                    batch_size=batch_size):
-        exprs, checks = _expressions(plan, frame)
-        converted = frame.select(*exprs, *checks, "_record", "_offset")
-        bad_reasons: dict[int, list[str]] = {}
-        for check in (c.meta.output_name() for c in checks):
-            for rec in converted.filter(pl.col(check))["_record"].to_list():
-                bad_reasons.setdefault(rec, []).append(check)
-        kept.append(converted.filter(~pl.col("_record").is_in(list(bad_reasons))))
-        for rec, reasons in bad_reasons.items():
-            rejected.setdefault(rec, []).extend(reasons)
-    # records the reader could not read whole are rejected with the reader's codes
-    by_record: dict[int, list[str]] = {}
-    for p in report.problems:
-        if p.severity == "error" and p.record is not None:
-            by_record.setdefault(p.record, []).append(f"{p.code}:{p.field or ''}".rstrip(":"))
-    result.records_in = report.records_read
-    table = pl.concat(kept) if kept else pl.DataFrame(schema={**schema_of(
-        plan.target.kind().fields), "_record": pl.Int64, "_offset": pl.Int64})
-    table = table.filter(~pl.col("_record").is_in(list(by_record)))
-    for rec, reasons in by_record.items():
-        rejected.setdefault(rec, [])[:0] = reasons  # the reader's reasons first
-    # what the target layout cannot hold (too long, …) is rejected too, never cut
-    columns = [c for c in table.columns if not c.startswith("_") and ":" not in c]
-    written = Report()
-    write(table.select(columns), output, plan.target, report=written)
-    over: dict[int, list[str]] = {}
-    records = table["_record"].to_list()
-    for p in written.problems:
-        if p.severity == "error" and p.record is not None:
-            over.setdefault(records[p.record - 1], []).append(f"{p.code}:{p.field or ''}")
-    if over:
-        table = table.filter(~pl.col("_record").is_in(list(over)))
-        write(table.select(columns), output, plan.target)
+    seen = 0  # problems of the report already turned into reasons
+    columns = [c for f in plan.target.kind().fields for c in column_names(f)]
+    first = True  # a CSV header goes before the first batch only
+    pending: deque[Future[tuple[int, dict[int, list[str]]]]] = deque()
+
+    def settle() -> None:  # the oldest batch handed to the writer: count it in
+        written, over = pending.popleft().result()
+        result.records_out += written
         for rec, reasons in over.items():
             rejected.setdefault(rec, []).extend(reasons)
+
+    # a writer thread formats and writes batch N while this one reads and maps batch N+1
+    # (the codec holds the GIL, but Polars and numpy do not)
+    with _atomic(output) as fh, ThreadPoolExecutor(1, thread_name_prefix="chukan-out") as pool:
+        if plan.target.encoding == "utf-8-sig":
+            fh.write(UTF8_BOM)
+        for _, frame in located_batches(source, plan.source, report=report,
+                                        batch_size=batch_size):
+            # the reader has reported this batch's problems by now: records it could not
+            # read whole are rejected with its codes, before any of the mapping's
+            for p in report.problems[seen:]:
+                if p.severity == "error" and p.record is not None:
+                    reason = f"{p.code}:{p.field or ''}".rstrip(":")
+                    rejected.setdefault(p.record, []).append(reason)
+            seen = len(report.problems)
+            exprs, checks = _expressions(plan, frame)
+            converted = frame.select(*exprs, *checks, "_record", "_offset")
+            for check in (c.meta.output_name() for c in checks):
+                for rec in converted.filter(pl.col(check))["_record"].to_list():
+                    rejected.setdefault(rec, []).append(check)
+            table = converted.filter(~pl.col("_record").is_in(list(rejected)))
+            pending.append(pool.submit(_format, table, columns, plan.target, fh,
+                                       header=first))
+            first = False
+            if len(pending) > 1:
+                settle()
+        if first:  # no records at all: a CSV still gets its header
+            empty = pl.DataFrame(schema={**schema_of(plan.target.kind().fields),
+                                         "_record": pl.Int64})
+            pending.append(pool.submit(_format, empty, columns, plan.target, fh, header=True))
+        while pending:
+            settle()
     # records lost before any of the above (a record cut short) count by the reader's total
-    result.records_out = table.height
+    for p in report.problems[seen:]:
+        if p.severity == "error" and p.record is not None:
+            rejected.setdefault(p.record, []).append(f"{p.code}:{p.field or ''}".rstrip(":"))
+    result.records_in = report.records_read
     result.records_rejected = len(rejected)
     for reasons in rejected.values():
         for reason in dict.fromkeys(r.split(":")[0] for r in reasons):
@@ -361,6 +370,32 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
                f"{result.records_rejected}")
         raise ChukanError(msg)
     return result
+
+
+def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: BinaryIO, *,
+            header: bool) -> tuple[int, dict[int, list[str]]]:
+    """Write a converted batch; returns how many records it held, and the reasons of the
+    records the target cannot hold (too long, not representable, …): those are left out,
+    never cut."""
+    problems: list[Problem] = []
+    data = format_batch(table.select(columns), target, problems, header=header)
+    errors = sorted((p for p in problems if p.severity == "error" and p.record is not None),
+                    key=Problem.sort_key)
+    if not errors:
+        fh.write(data)
+        return table.height, {}
+    records = table["_record"].to_list()
+    over: dict[int, list[str]] = {}
+    for p in errors:
+        over.setdefault(records[p.record - 1], []).append(  # type: ignore[operator]
+            f"{p.code}:{p.field or ''}")
+    kept = table.filter(~pl.col("_record").is_in(list(over)))
+    problems.clear()
+    data = format_batch(kept.select(columns), target, problems, header=header)
+    if any(p.severity == "error" for p in problems):  # what was left must now fit
+        raise DataError(min(problems, key=Problem.sort_key))
+    fh.write(data)
+    return kept.height, over
 
 
 def _write_rejects(rows: dict[int, list[str]], report: Report, path: Path) -> None:

@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,9 @@ from chukan.codec import (
     Failure,
     date_bytes,
     encode_text,
+    format_expr,
     format_field,
+    needs_markers,
     number_bytes,
     pack_packed,
     prepare_for_encoding,
@@ -278,6 +281,18 @@ def _missing(df: pl.DataFrame, f: Field) -> npt.NDArray[np.bool_]:
     return empty.fill_null(value=True).to_numpy()
 
 
+def _missing_expr(df: pl.DataFrame, f: Field) -> pl.Expr:
+    """:func:`_missing` as an expression."""
+    value = pl.col(f.name)
+    empty = value.is_null()
+    if df.schema[f.name] == pl.String:
+        empty |= value == ""
+    partial = f"{f.name}_partial"
+    if f.type == "date" and partial in df.columns:
+        empty &= pl.col(partial).is_null() | (pl.col(partial) == "")
+    return empty.fill_null(value=True)
+
+
 def _pad_after(region: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64],
                unit: bytes) -> None:
     """Full-width padding counted from each value's end, for encodings whose characters
@@ -403,30 +418,59 @@ def _report(problems: list[Problem], f: Field, layout: Layout, stride: int, firs
 # CSV
 
 
-def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Problem]) -> None:
+def format_batch(df: pl.DataFrame, layout: Layout, problems: list[Problem], *,
+                 header: bool = True) -> bytes:
+    """The bytes of ``df`` in a single-record ``layout`` (no BOM; a CSV header only with
+    ``header``), for writers that stream batches into one file; problems are appended
+    with record numbers counted from the first row of ``df``."""
+    buf = io.BytesIO()
+    if layout.format == "csv":
+        _write_csv(df, buf, layout, problems, header=header)
+    else:
+        _write_fixed(df, buf, layout, layout.kind(), problems, None)
+    return buf.getvalue()
+
+
+def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Problem], *,
+               header: bool = True) -> None:
+    """Format every field in one ``select`` (Polars spreads the columns over its threads),
+    report what failed, then let Polars write the CSV."""
     enc = codec_name(layout.encoding)
-    cols = {}
     fields = [f for f in layout.fields if f.type != "filler"]
-    for f in fields:
+    exprs: list[pl.Expr] = []
+    checks: list[tuple[int, str, str]] = []  # (field index, code, message) per mask column
+    for i, f in enumerate(fields):
+        text, fails = format_expr(f, df.columns, fixed=False)
+        exprs.append(text.alias(f"t{i}"))
         if f.required:
-            _report(problems, f, layout, 0, 0, _missing(df, f), "required-missing",
-                    "必須項目が空です", df[f.name])
-        text, failures = format_field(f, df, fixed=False)
-        text = _drop_failures(text, failures, f, layout, 0, 0, problems)
+            fails.insert(0, ("required-missing", "必須項目が空です", _missing_expr(df, f)))
         # 桁数 counts characters of text; numbers and dates are checked by their format
-        too_long = (text.str.len_chars() > f.length).fill_null(value=False) \
-            if f.type in ("text", "code", "digits") else \
-            pl.Series([False] * len(text), dtype=pl.Boolean)
-        if too_long.any():
-            _report(problems, f, layout, 0, 0, too_long.to_numpy(), "width-overflow",
-                    f"{f.length}文字を超えています", text)
-            text = text.set(too_long, None)
-        ctrl = text.str.contains(r"[\x01-\x04]").fill_null(value=False)
-        if ctrl.any():  # these bytes mark duplicate characters while encoding
-            _report(problems, f, layout, 0, 0, ctrl.to_numpy(), "control-char",
-                    "制御文字は書けません", text)
-            text = text.set(ctrl, None)
-        cols[f.name] = text
+        if f.type in ("text", "code", "digits"):
+            fails.append(("width-overflow", f"{f.length}文字を超えています",
+                          text.str.len_chars() > f.length))
+        # 0x01–0x04 mark duplicate characters while encoding: never data
+        fails.append(("control-char", "制御文字は書けません", text.str.contains(r"[\x01-\x04]")))
+        for code, message, failed in fails:
+            exprs.append(failed.fill_null(value=False).alias(f"m{len(checks)}"))
+            checks.append((i, code, message))
+    out = df.select(exprs)
+    masks = out.select(pl.col(f"m{k}") for k in range(len(checks)))
+    flagged = [k for k, hit in enumerate(masks.max().row(0)) if hit] if checks else []
+    cols = {f.name: out[f"t{i}"] for i, f in enumerate(fields)}
+    dropped: dict[int, npt.NDArray[np.bool_]] = {}
+    for k in flagged:  # rare: each check that failed somewhere, in field order
+        i, code, message = checks[k]
+        mask = masks[f"m{k}"].to_numpy()
+        before = dropped.get(i, np.zeros(len(mask), dtype=np.bool_))
+        if code in ("width-overflow", "control-char"):  # checked on what is still there
+            mask = mask & ~before
+        if code != "required-missing":
+            dropped[i] = before | mask
+        f = fields[i]
+        _report(problems, f, layout, 0, 0, mask, code, message, cols[f.name])
+    for i, mask in dropped.items():
+        name = fields[i].name
+        cols[name] = cols[name].set(pl.Series(mask), None)
     for f in fields:
         bad = _unencodable(cols[f.name].fill_null(""), enc) if enc != "utf-8" else \
             np.zeros(df.height, dtype=bool)
@@ -437,8 +481,19 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     frame = pl.DataFrame(cols)
     if layout.header_text == "label":
         frame = frame.rename({f.name: f.label or f.name for f in fields})
-    body = frame.write_csv(include_header=layout.header, separator=layout.delimiter,
-                           quote_char=layout.quote,
-                           line_terminator="\r\n" if layout.terminator == "crlf" else "\n")
+    def csv(target: BinaryIO | None = None) -> str | None:
+        return frame.write_csv(target, include_header=layout.header and header,
+                               separator=layout.delimiter, quote_char=layout.quote,
+                               line_terminator="\r\n" if layout.terminator == "crlf" else "\n")
+
+    if enc == "utf-8":  # Polars writes UTF-8 itself: no round trip through a str
+        csv(fh)
+        return
+    body = csv() or ""
+    if not any(needs_markers(c, enc, layout.cp932_duplicates) for c in cols.values()):
+        fh.write(body.encode(enc))
+        return
+    # markers go into the whole text, not the columns: a marker's printable half may be
+    # a quote or a delimiter, which the CSV writer would quote
     prepared, marked = prepare_for_encoding(pl.Series([body]), enc, layout.cp932_duplicates)
     fh.write(encode_text(prepared, marked, enc))
