@@ -1,8 +1,9 @@
 """`make demo`: an end-to-end tour on the bundled sample data.
 
 Reads a CP932 fixed-width export, converts it to Parquet and CSV and back (checking the
-bytes are identical), reads a mainframe file with packed decimals and a 全銀 multi-record
-file, then reads a defective export leniently and prints where every problem is.
+bytes are identical), maps it to a standard layout and back, reads a mainframe file with
+packed decimals and converts a mainframe 住基 file to 中間標準 and back, reads a 全銀
+multi-record file, then reads a defective export leniently and prints where every problem is.
 Everything it writes goes to demo-out/.
 """
 
@@ -77,6 +78,20 @@ def main() -> None:
     step("A mainframe-style file: packed and zoned decimals, no line breaks")
     print(chukan.read(FIX / "mainframe" / "nouzei.dat", "examples/mainframe/nouzei")
           .select("atena_no", "kazei_gaku", "nofu_gaku", "kanpu_gaku", "nofu_kigen"))
+
+    step("A mainframe 住基 export to 中間標準 (和暦, 2-digit 年号コード) and back")
+    host = FIX / "mainframe" / "juki-kojin.dat"
+    print(chukan.read(host, "examples/mainframe/juki-kojin")
+          .select("atena_no", "setai_no", "kisai_juni", "shimei_kanji", "seinengappi"))
+    cli("convert", str(host), "--mapping", "examples/mainframe/kojin-to-chukan", "-o",
+        str(OUT / "host.chukan.csv"))
+    print((OUT / "host.chukan.csv").read_text(encoding="utf-8").splitlines()[5])
+    cli("convert", str(OUT / "host.chukan.csv"), "--mapping",
+        "examples/mainframe/kojin-to-chukan", "--reverse", "-o", str(OUT / "host.back.dat"))
+    same = (OUT / "host.back.dat").read_bytes() == host.read_bytes()
+    print(f"  back to the original bytes: {same}")
+    if not same:
+        sys.exit("the mapping did not give the host bytes back")
 
     step("A 全銀 口座振替 multi-record file: header, data, trailer, end")
     frames = chukan.read_records(FIX / "zengin" / "kouza-furikae.dat", "zengin/kouza-furikae")

@@ -12,7 +12,6 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
-from hypothesis import strategies as st
 
 import chukan
 from chukan.cli import main
@@ -25,20 +24,46 @@ MAPPING = "examples/vendor-a/kojin-to-kihon"
 CHUKAN_MAPPING = "examples/vendor-a/kojin-to-chukan"
 LEGACY = FIXTURES / "vendor-a" / "juki-kojin.dat"
 STANDARD = FIXTURES / "vendor-a" / "juki-kojin.kihon.csv"
+HOST_KIHON = "examples/mainframe/kojin-to-kihon"
+HOST_CHUKAN = "examples/mainframe/kojin-to-chukan"
+HOST = FIXTURES / "mainframe" / "juki-kojin.dat"
 
 
-@pytest.mark.parametrize(("mapping", "golden"), [
-    (MAPPING, STANDARD),  # 基本データリスト style: 西暦, 不詳フラグ, 氏 and 名
-    (CHUKAN_MAPPING, FIXTURES / "vendor-a" / "juki-kojin.chukan.csv"),  # 中間標準: 2-digit eras
+@pytest.mark.parametrize(("mapping", "legacy", "golden"), [
+    # vendor A (fixed CP932, 1-digit 和暦) → 基本データリスト style: 西暦, 不詳フラグ, 氏 and 名
+    (MAPPING, LEGACY, STANDARD),
+    # vendor A → 中間標準: 2-digit eras
+    (CHUKAN_MAPPING, LEGACY, FIXTURES / "vendor-a" / "juki-kojin.chukan.csv"),
+    # vendor B (mainframe: packed and zoned numbers, 西暦, no terminator) → both standards
+    (HOST_KIHON, HOST, FIXTURES / "mainframe" / "juki-kojin.kihon.csv"),
+    (HOST_CHUKAN, HOST, FIXTURES / "mainframe" / "juki-kojin.chukan.csv"),
 ])
-def test_golden_legacy_to_standard_and_back(tmp_path: Path, mapping: str, golden: Path) -> None:
+def test_golden_legacy_to_standard_and_back(tmp_path: Path, mapping: str, legacy: Path,
+                                            golden: Path) -> None:
     out = tmp_path / "kojin.csv"
-    result = convert(LEGACY, mapping, out)
+    result = convert(legacy, mapping, out)
     assert out.read_bytes() == golden.read_bytes()
     assert (result.records_in, result.records_out, result.records_rejected) == (5, 5, 0)
     back = tmp_path / "kojin.dat"
     convert(out, mapping, back, reverse=True)
-    assert back.read_bytes() == LEGACY.read_bytes()
+    assert back.read_bytes() == legacy.read_bytes()
+
+
+def test_numbers_that_do_not_fit_the_host_field_are_rejected_never_rounded(tmp_path: Path
+                                                                           ) -> None:
+    df = pl.read_csv(FIXTURES / "mainframe" / "juki-kojin.kihon.csv", infer_schema=False)
+    df = df.with_columns(
+        # 世帯番号: 12 significant digits, the host keeps 11; 記載順位: 3 digits, host 2
+        pl.when(pl.col("宛名番号") == "000000000000002").then(pl.lit("100000000000100"))
+        .otherwise(pl.col("世帯番号")).alias("世帯番号"),
+        pl.when(pl.col("宛名番号") == "000000000000003").then(pl.lit("100"))
+        .otherwise(pl.col("記載順位")).alias("記載順位"))
+    src = tmp_path / "std.csv"
+    src.write_bytes(df.write_csv().encode("utf-8"))
+    result = convert(src, HOST_KIHON, tmp_path / "back.dat", reverse=True)
+    assert (result.records_out, result.records_rejected) == (3, 2)
+    rejects = pl.read_csv(result.rejects, infer_schema=False)
+    assert rejects["reasons"].to_list() == ["not-decimal:setai_no", "not-decimal:kisai_juni"]
 
 
 def test_unknown_code_is_rejected_with_its_reason(tmp_path: Path) -> None:
@@ -183,21 +208,28 @@ def test_width_steps_are_exact_inverses_on_every_half_width_kana() -> None:
 
 def _round_trip(df: pl.DataFrame, mapping: str) -> None:
     """legacy → standard → legacy, byte for byte, with nothing rejected; records holding a
-    外字 the example's 外字 map does not identify (its only entry is U+E000) are rejected by
-    design and left out."""
-    unidentified = pl.any_horizontal(pl.col(pl.String).fill_null("")
-                                     .str.contains("[\ue001-\uf8ff]"))
-    df = df.filter(~unidentified)
+    外字 the mapping's 外字 map does not identify (vendor A's only entry is U+E000; vendor B
+    has no map) are rejected by design and left out."""
+    spec = load_mapping(mapping)
+    known = "".join(spec.gaiji_map.chars) if spec.gaiji_map else ""
+    text = pl.col(pl.String).fill_null("")
+    if known:
+        text = text.str.replace_all(f"[{known}]", "")
+    df = df.filter(~pl.any_horizontal(text.str.contains("[\ue000-\uf8ff]")))
     if df.is_empty():
         return
-    zokugara = next(r for r in load_mapping(mapping).rules if r.target == "zokugara")
+    zokugara = next(r for r in spec.rules if r.target == "zokugara")
     codes = list(zokugara.code_map.codes)  # type: ignore[union-attr]
+    n = df.height
+    # unique keys: the layouts say no two records share a 宛名番号
+    ids = pl.Series("atena_no", [f"{i:010d}" for i in range(n)]) \
+        if df.schema["atena_no"] == pl.String else \
+        pl.Series("atena_no", range(n)).cast(df.schema["atena_no"])
     df = df.with_columns(pl.Series("zokugara", [codes[i % len(codes)]
-                                                for i in range(df.height)]),
-                         pl.Series("atena_no", [f"{i:010d}" for i in range(df.height)]))
+                                                for i in range(n)]), ids)
     with tempfile.TemporaryDirectory() as tmp:
         src, mid, back = Path(tmp) / "a.dat", Path(tmp) / "b.csv", Path(tmp) / "c.dat"
-        chukan.write(df, src, KOJIN)
+        chukan.write(df, src, spec.source)
         forward = convert(src, mapping, mid)
         assert forward.records_rejected == 0, forward.rejects_by_reason
         backward = convert(mid, mapping, back, reverse=True)
@@ -206,6 +238,26 @@ def _round_trip(df: pl.DataFrame, mapping: str) -> None:
         got, want = back.read_bytes(), src.read_bytes()
         assert [(i, got[i:i + 12], want[i:i + 12]) for i in range(len(want))
                 if got[i:i + 1] != want[i:i + 1]][:1] == []
+
+
+def _spellable_in_eras(*names: str) -> pl.Expr:
+    """西暦 dates (and 不詳 parts) that 和暦 can spell: 明治元年 to 令和99年."""
+    ok = pl.lit(value=True)
+    for name in names:
+        year = pl.col(name).dt.year()
+        partial_year = pl.col(f"{name}_partial").str.slice(0, 4).cast(pl.Int32, strict=False)
+        ok &= (year.is_null() | year.is_between(1868, 2117)) & (
+            partial_year.is_null() | (partial_year == 0) | partial_year.is_between(1868, 2117))
+    return ok
+
+
+@given(frames(chukan.load_layout("examples/mainframe/juki-kojin"), max_rows=6))
+def test_random_host_records_survive_both_round_trips(df: pl.DataFrame) -> None:
+    """Vendor B's packed/zoned numbers and 西暦 dates, through both standards. 中間標準
+    spells dates in 和暦: one before 明治 or after 令和99年 is rejected there (era-range),
+    so such records go through the 西暦 standard only."""
+    _round_trip(df, HOST_KIHON)
+    _round_trip(df.filter(_spellable_in_eras("seinengappi", "ido_ymd")), HOST_CHUKAN)
 
 
 @given(frames(chukan.load_layout(KOJIN), max_rows=6))
@@ -221,11 +273,7 @@ def test_random_legacy_records_survive_the_chukan_round_trip(df: pl.DataFrame) -
     """Through 中間標準 (2-digit 年号コード): every era-form 不詳 date goes through as it is.
     The vendor's 異動日 is 西暦: one before 明治 or after 令和99年 has no 和暦 spelling and is
     rejected (era-range, bad-date), so such records are left out here."""
-    year = pl.col("ido_ymd").dt.year()
-    partial_year = pl.col("ido_ymd_partial").str.slice(0, 4).cast(pl.Int32, strict=False)
-    spellable = (year.is_null() | year.is_between(1868, 2117)) & (
-        partial_year.is_null() | (partial_year == 0) | partial_year.is_between(1868, 2117))
-    _round_trip(df.filter(spellable), CHUKAN_MAPPING)
+    _round_trip(df.filter(_spellable_in_eras("ido_ymd")), CHUKAN_MAPPING)
 
 
 def test_cli_convert(tmp_path: Path) -> None:
@@ -250,10 +298,6 @@ def test_kana_examples(text: str) -> None:
     back = full.select(_apply_step("ascii_to_halfwidth", pl.col("v"), None)).select(
         _apply_step("kana_to_halfwidth", pl.col("v"), None))
     assert back["v"][0] == text
-
-
-def test_strategy_is_used_for_layout_values() -> None:
-    assert st is not None
 
 
 def test_name_split_on_its_full_width_space_and_joined_back(tmp_path: Path) -> None:
@@ -368,41 +412,55 @@ def test_gaiji_map_problems_are_reported_at_once(tmp_path: Path) -> None:
         assert expected in text, expected
 
 
-@given(frames(chukan.load_layout("kihon/juki/kojin"), max_rows=6))
-def test_random_standard_records_survive_the_round_trip(df: pl.DataFrame) -> None:
+@pytest.mark.parametrize("mapping", [MAPPING, HOST_KIHON])
+@given(df=frames(chukan.load_layout("kihon/juki/kojin"), max_rows=6))
+def test_random_standard_records_survive_the_round_trip(mapping: str, df: pl.DataFrame
+                                                        ) -> None:
     """standard → legacy → standard is the identity on every field the legacy layout
     carries (a rule copying a source field; constants, 不詳 flags and the 氏/名 split are
     made again from what the legacy file holds). Records the legacy layout cannot hold —
-    too long, not CP932, a 続柄 the vendor has no code for — are rejected, never cut; the
-    rest must come back as they were."""
-    spec = load_mapping(MAPPING)
+    too long, not CP932, a 続柄 the vendor has no code for, a number with more digits than
+    the host field — are rejected, never cut; the rest must come back as they were, up to
+    the spelling the legacy field gives them: vendor A's digit fields come back zero-filled
+    to its width ("1" → "01"), a number without a zero-fill step without leading zeros
+    ("007" → "7"), one with it zero-filled to the standard's width."""
+    spec = load_mapping(mapping)
     zokugara = next(r for r in spec.rules if r.target == "zokugara")
     codes = list(zokugara.code_map.codes.values())  # type: ignore[union-attr]
     n = df.height
-    # identifiers the vendor's 10 digits can hold, and 続柄 it has codes for, so more
+    # identifiers the vendor's fields can hold, and 続柄 it has codes for, so more
     # records get through instead of being rejected for what is tested elsewhere
     df = df.with_columns(pl.Series("atena_no", [f"{i + 1:015d}" for i in range(n)]),
                          pl.Series("setai_no", [f"{i:010d}" for i in range(n)]),
                          pl.Series("zokugara", [codes[i % len(codes)] for i in range(n)]),
                          pl.col("shimei").fill_null("山田　花子"))  # 氏名 is required there
-    # the vendor's digit fields are zero-filled to their width: 記載順位 "1" comes back "01"
     legacy = {f.name: f for f in spec.source.kind().fields}
-    padded = {r.target: legacy[r.source].length for r in spec.rules
-              if r.source is not None and legacy[r.source].type == "digits"}
+    standard = {f.name: f for f in spec.target.kind().fields}
+    spelled: dict[str, pl.Expr] = {}
+    for r in spec.rules:
+        if r.source is None or legacy[r.source].type not in ("digits", "decimal"):
+            continue
+        value = pl.col(r.target)
+        if "zero_fill" in r.steps:
+            spelled[r.target] = value.str.pad_start(standard[r.target].length, "0")
+        elif legacy[r.source].type == "digits":
+            spelled[r.target] = value.str.pad_start(legacy[r.source].length, "0")
+        else:
+            spelled[r.target] = value.cast(pl.Int64).cast(pl.String)
     carried = [r.target for r in spec.rules
                if r.source is not None and not {"first_part", "rest_part", "fumei_flag"}
                & set(r.steps)]
     with tempfile.TemporaryDirectory() as tmp:
         src, mid, back = Path(tmp) / "a.csv", Path(tmp) / "b.dat", Path(tmp) / "c.csv"
         chukan.write(df, src, "kihon/juki/kojin")
-        backwards = convert(src, MAPPING, mid, reverse=True)
+        backwards = convert(src, mapping, mid, reverse=True)
         if backwards.records_out == 0:
             return  # all rejected: nothing to carry back (an empty file reads as a problem)
-        forwards = convert(mid, MAPPING, back)
+        forwards = convert(mid, mapping, back)
         assert forwards.records_rejected == 0, forwards.rejects_by_reason
         kept = chukan.read(src, "kihon/juki/kojin").filter(
             ~pl.int_range(1, n + 1).is_in(_rejected(backwards))).with_columns(
-            pl.col(name).str.pad_start(width, "0") for name, width in padded.items())
+            expr.alias(name) for name, expr in spelled.items())
         again = chukan.read(back, "kihon/juki/kojin")
         pairs = zip(again.select(carried).to_dicts(), kept.select(carried).to_dicts(),
                     strict=True)

@@ -21,7 +21,8 @@ from helpers import KOJIN, KOJIN_CSV, NOUZEI, SETAI, ZENGIN
 if TYPE_CHECKING:
     import polars as pl
 
-SINGLE = [KOJIN, NOUZEI, KOJIN_CSV, SETAI, "chukan/juki/kojin", "kihon/juki/kojin"]
+SINGLE = [KOJIN, NOUZEI, KOJIN_CSV, SETAI, "chukan/juki/kojin", "kihon/juki/kojin",
+          "examples/mainframe/juki-kojin", "kihon/juki/ido-rireki"]
 
 
 def round_trip(df: pl.DataFrame, layout: Layout) -> None:

@@ -107,9 +107,9 @@ def _apply_step(step: str, expr: pl.Expr, partial: pl.Expr | None, width: int = 
     >>> frame = pl.DataFrame({"v": ["12", "012", "AB", None]})
     >>> frame.select(_apply_step("zero_fill", pl.col("v"), None, 4))["v"].to_list()
     ['0012', '0012', 'AB', None]
-    >>> frame = pl.DataFrame({"v": ["000012", "100012", "12"]})
+    >>> frame = pl.DataFrame({"v": ["000012", "100012", "12", "00"]})
     >>> frame.select(_apply_step("zero_trim", pl.col("v"), None, 3))["v"].to_list()
-    ['012', '100012', '12']
+    ['012', '100012', '12', '00']
     """
     if step == "zero_fill":  # digits only: a code like "A1" is not a number to pad
         text = expr.cast(pl.String)
@@ -117,7 +117,8 @@ def _apply_step(step: str, expr: pl.Expr, partial: pl.Expr | None, width: int = 
                                                            ).otherwise(text)
     if step == "zero_trim":  # leading zeros beyond the width go; never a significant digit
         text = expr.cast(pl.String)
-        extra = (text.str.len_chars() - width).clip(0)
+        # signed: a shorter value must not wrap around to a huge unsigned length
+        extra = (text.str.len_chars().cast(pl.Int64) - width).clip(0)
         return pl.when((extra > 0) & text.str.head(extra).str.contains(r"^0*$")).then(
             text.str.slice(extra)).otherwise(text)
     if step == "trim":
@@ -268,9 +269,11 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
                                          leftmost=True)
         partial_name = f"{rule.source}_partial"
         partial = pl.col(partial_name) if partial_name in frame.columns else None
+        # zero fill and trim count digits: a packed field's length is bytes, not digits
+        digits = tf.precision if tf.type == "decimal" else tf.length
         for step in rule.steps:
             if step != "join_space":
-                expr = _apply_step(step, expr, partial, tf.length)
+                expr = _apply_step(step, expr, partial, digits)
         if rule.code_map is not None:
             mapped = expr.cast(pl.String).replace_strict(dict(rule.code_map.codes),
                                                          default=None)
@@ -286,11 +289,41 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
             if unicode_target:  # a 外字 has no meaning outside its vendor's 外字 area
                 rejects.append(expr.str.contains(PUA).fill_null(value=False)
                                .alias(f"unmapped-gaiji:{tf.name}"))
+        elif target_type.is_numeric():
+            expr, failed = _to_number(expr, tf)
+            rejects.append(failed.alias(f"not-{tf.type}:{tf.name}"))
         out.append(expr.cast(target_type).alias(tf.name))
         if len(names) == 2:  # a date: its 不詳 part goes along
             out.append((partial if partial is not None and "fumei_flag" not in rule.steps
                         else pl.lit(None, dtype=pl.String)).alias(names[1]))
     return out, rejects
+
+
+def _to_number(expr: pl.Expr, tf: Field) -> tuple[pl.Expr, pl.Expr]:
+    """A value bound for a number field, and where it is not one (True: reject). Text is
+    held to the field's digits exactly — ``1.5`` never becomes 2, 15 digits never fit 11.
+
+    >>> from chukan.layout import load_layout
+    >>> f = load_layout("examples/mainframe/juki-kojin").fields[1]  # packed, 11 digits
+    >>> frame = pl.DataFrame({"v": ["00000000123", "000000000000123", "1.5", "A1", None]})
+    >>> value, bad = _to_number(pl.col("v"), f)
+    >>> frame.select(value.cast(pl.Int64))["v"].to_list()
+    [123, None, None, None, None]
+    >>> frame.select(bad.alias("bad"))["bad"].to_list()
+    [False, True, True, True, False]
+    """
+    text = expr.cast(pl.String)
+    sign = "-?" if tf.signed else ""
+    if tf.type == "decimal":
+        whole = tf.precision - tf.scale
+        fraction = rf"(\.[0-9]{{1,{tf.scale}}})?" if tf.scale else ""
+        pattern = rf"^{sign}[0-9]{{1,{whole}}}{fraction}$" if whole else \
+            rf"^{sign}0?\.[0-9]{{1,{tf.scale}}}$"
+    else:
+        pattern = rf"^{sign}[0-9]{{1,{min(tf.length, 18)}}}$"
+    ok = text.str.contains(pattern)
+    return pl.when(ok).then(text), (text.is_not_null() & (text != "") & ~ok).fill_null(
+        value=False)
 
 
 # --------------------------------------------------------------------------------------
