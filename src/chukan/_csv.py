@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from chukan._kernel import UNDEFINED_RE
-from chukan.codec import column_names, parse_field
+from chukan.codec import FormatCheck, column_names, parse_expr, parse_field
 from chukan.layout import UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
@@ -64,15 +64,15 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
             if final:
                 break
             continue
-        rows_end = [int(e) + 1 for e in ends if e < cut]
-        if final and (not rows_end or rows_end[-1] < cut):
-            rows_end.append(cut)
-        starts = [0, *rows_end[:-1]]
+        rows_end = ends[ends < cut] + 1
+        if final and (not len(rows_end) or rows_end[-1] < cut):
+            rows_end = np.append(rows_end, cut)
+        starts = np.concatenate([np.zeros(1, dtype=rows_end.dtype), rows_end[:-1]])
         body = data[:cut]
         if header_pending:
-            _check_header(body[: rows_end[0]], layout, ctx, enc)
+            _check_header(body[: int(rows_end[0])], layout, ctx, enc)
             header_pending = False
-            body_start = rows_end[0]
+            body_start = int(rows_end[0])
             starts, rows_end = starts[1:], rows_end[1:]
         else:
             body_start = 0
@@ -138,7 +138,8 @@ def _check_header(raw: bytes, layout: Layout, ctx: _Context, enc: str) -> None:
                                              f"期待 {','.join(expected)}"))
 
 
-def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layout: Layout,
+def _parse_rows(body: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
+                base: int, layout: Layout,
                 ctx: _Context, enc: str, offset: int, record: int,
                 wanted: set[str] | None) -> tuple[pl.DataFrame, int]:
     """Parse the rows ``[starts[i], ends[i])`` (chunk positions; ``body`` begins at
@@ -185,8 +186,7 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
     rec = keep
     records = record + rec
     offsets = offset + base + lo[rec] if len(rec) else rec
-    starts = list(lo + base)
-    ends = list(hi + base)
+    row_starts, row_ends = lo + base, hi + base
     columns: dict[str, pl.Series] = {}
 
     def report(f: Field, mask: npt.NDArray[np.bool_], code: str, values: pl.Series,
@@ -195,7 +195,7 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
             value = values[int(i)]
             if code == "invalid-bytes":  # the decoded value lost them: show the row's bytes
                 row = int(rec[i])
-                raw = body[starts[row] - base:ends[row] - base]
+                raw = body[row_starts[row] - base:row_ends[row] - base]
             else:
                 raw = (value or "").encode(enc, "replace")
             ctx.add(_problem(ctx, code, record=int(records[i]), offset=int(offsets[i]), f=f,
@@ -205,29 +205,69 @@ def _parse_rows(body: bytes, starts: list[int], ends: list[int], base: int, layo
     ctrl_re = r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"
     suspect = raw.select(pl.all().str.contains(UNDEFINED_RE[:-1] + ctrl_re[1:]).any()).row(0) \
         if raw.width else ()
+    chosen = [(f, c) for f, c, odd in zip(fields, names, suspect, strict=True)
+              if wanted is None or set(column_names(f)) & wanted]
+    unusable: dict[str, npt.NDArray[np.bool_]] = {}  # rows nulled before parsing
     for f, cname, odd in zip(fields, names, suspect, strict=True):
-        if wanted is not None and not set(column_names(f)) & wanted:
-            continue
+        if not odd or (f, cname) not in chosen:
+            continue  # rare from here on: find which values, and say what is wrong
         values = raw[cname]
-        bad = pl.Series([False] * len(values), dtype=pl.Boolean)
-        if odd:  # rare: find which values, and say what is wrong with them
-            bad = values.str.contains(UNDEFINED_RE).fill_null(value=False)
-            report(f, bad.to_numpy(), "invalid-bytes", values)
-        ctrl = values.str.contains(ctrl_re).fill_null(value=False) & ~bad if odd else bad
+        bad = values.str.contains(UNDEFINED_RE).fill_null(value=False)
+        report(f, bad.to_numpy(), "invalid-bytes", values)
+        ctrl = values.str.contains(ctrl_re).fill_null(value=False) & ~bad
         if ctrl.any():
             nul = values.str.contains("\x00", literal=True).fill_null(value=False)
             report(f, (ctrl & nul).to_numpy(), "nul-byte", values)
             report(f, (ctrl & ~nul).to_numpy(), "control-char", values)
             bad = bad | ctrl
-        values = values.set(bad, None)
-        frame, failures = parse_field(f, values, fixed=False)
-        for x in failures:
-            report(f, x.mask, x.code, values, x.message)
+        raw = raw.with_columns(values.set(bad, None))
+        unusable[cname] = bad.to_numpy()
+    # every field but dates parsed in one select (Polars spreads it over its threads);
+    # dates are parsed on their bytes, in numpy
+    exprs: list[pl.Expr] = []
+    checks: list[tuple[Field, str, FormatCheck, bool]] = []  # field, raw column, check, keep
+    for f, cname in chosen:
+        if f.type == "date":
+            continue
+        out, fails, keep_bad = parse_expr(f, pl.col(cname), fixed=False)
+        exprs += out
         if f.required:
-            report(f, (values.is_null() & ~bad).to_numpy(), "required-missing", values)
-        for c in frame.columns:
-            if wanted is None or c in wanted:
-                columns[c] = frame[c]
+            fails.append(("required-missing", "", pl.col(cname).is_null()))
+        for check in fails:
+            exprs.append(check[2].fill_null(value=False).alias(f"\x00m{len(checks)}"))
+            checks.append((f, cname, check, keep_bad))
+    parsed = raw.select(exprs) if exprs else pl.DataFrame()
+    hits = parsed.select(pl.col(f"\x00m{k}").any() for k in range(len(checks))).row(0) \
+        if checks else ()
+    nulled: dict[str, npt.NDArray[np.bool_]] = {}  # field → rows whose value failed
+    for k, ((f, cname, (code, message, _), keep_bad), hit) in enumerate(
+            zip(checks, hits, strict=True)):
+        if not hit:
+            continue
+        mask = parsed[f"\x00m{k}"].to_numpy()
+        if code == "required-missing":  # not the values already reported as unusable
+            report(f, mask & ~unusable.get(cname, np.zeros(len(mask), dtype=bool)), code,
+                   raw[cname])
+            continue
+        report(f, mask, code, raw[cname], message)
+        if not keep_bad:
+            nulled[f.name] = nulled.get(f.name, np.zeros(len(mask), dtype=bool)) | mask
+    for f, cname in chosen:
+        if f.type == "date":
+            frame, failures = parse_field(f, raw[cname], fixed=False)
+            for x in failures:
+                report(f, x.mask, x.code, raw[cname], x.message)
+            if f.required:
+                mask = raw[cname].is_null().to_numpy()
+                report(f, mask & ~unusable.get(cname, np.zeros(len(mask), dtype=bool)),
+                       "required-missing", raw[cname])
+            pieces = {c: frame[c] for c in frame.columns}
+        else:
+            value = parsed[f.name]
+            if f.name in nulled:
+                value = value.set(pl.Series(nulled[f.name]), None)
+            pieces = {f.name: value}
+        columns.update({c: v for c, v in pieces.items() if wanted is None or c in wanted})
     if ctx.locate:
         columns["_record"] = pl.Series(records, dtype=pl.Int64)
         columns["_offset"] = pl.Series(offsets, dtype=pl.Int64)

@@ -179,6 +179,10 @@ class Failure:
     mask: npt.NDArray[np.bool_]
 
 
+#: A check of a parsing or formatting expression: problem code, message, and the rows
+#: (True) that fail it.
+FormatCheck = tuple[str, str, pl.Expr]
+
 _HALF = r"\x20-\x7E\x{FF61}-\x{FF9F}"
 _OVERPUNCH_POS = "{ABCDEFGHI"
 _OVERPUNCH_NEG = "}JKLMNOPQR"
@@ -238,12 +242,21 @@ def parse_field(f: Field, raw: pl.Series, *, fixed: bool = True
     >>> df["d"].to_list(), [(x.code, x.mask.tolist()) for x in fails]
     ([-12, None, None], [('not-integer', [False, True, False])])
     """
-    name = f.name
+    if f.type == "date":
+        return parse_date(f, strings_to_matrix(raw, f.length))
     frame = pl.DataFrame({"r": raw}, schema={"r": pl.String})
-    r = pl.col("r")
-    fails: list[tuple[str, str, pl.Expr]] = []
+    out, fails, keep_bad = parse_expr(f, pl.col("r"), fixed=fixed)
+    return _finish(frame, out, fails, keep_bad=keep_bad)
+
+
+def parse_expr(f: Field, r: pl.Expr, *, fixed: bool = True
+               ) -> tuple[list[pl.Expr], list[FormatCheck], bool]:
+    """:func:`parse_field` for any type but dates, as expressions over the raw text ``r``,
+    so that a reader can parse many fields in one ``select``: the typed column(s), the
+    checks, and whether failing values are kept (text) rather than nulled."""
+    name = f.name
+    fails: list[FormatCheck] = []
     if f.type in ("text", "code"):
-        out = [r.alias(name)]
         fails.extend(_class_failures(f, r))
         if not fixed:
             fails.append(("width-overflow", f"{f.length}文字を超えています",
@@ -252,13 +265,13 @@ def parse_field(f: Field, raw: pl.Series, *, fixed: bool = True
             fails.append(("unknown-code", f"コード表「{f.table.label or f.table.name}」にない"
                                           "コードです",
                           r.is_not_null() & ~r.is_in(list(f.table.codes))))
-        return _finish(frame, out, fails, keep_bad=True)
+        return [r.alias(name)], fails, True
     if f.type == "digits":
         ok = r.str.contains(r"^[0-9]+$") & (
             (r.str.len_bytes() == f.length) if fixed else (r.str.len_bytes() <= f.length))
         fails.append(("not-digits", "数字以外の文字があります" if fixed
                       else f"{f.length}桁以内の数字ではありません", ~ok))
-        return _finish(frame, [pl.when(ok).then(r).alias(name)], fails)
+        return [pl.when(ok).then(r).alias(name)], fails, False
     if f.type == "integer":
         s = r.str.strip_chars(" ")
         pattern = r"^-?[0-9]+$" if f.signed else r"^[0-9]+$"
@@ -266,17 +279,14 @@ def parse_field(f: Field, raw: pl.Series, *, fixed: bool = True
         # in CSV, 桁数 counts digits: the sign is not one of them
         ok = s.str.contains(pattern) & (digits <= min(f.length, MAX_PRECISION))
         fails.append(("not-integer", f"{f.length}桁以内の整数ではありません", ~ok))
-        return _finish(frame, [pl.when(ok).then(s).cast(pl.Int64, strict=False).alias(name)],
-                       fails)
+        return [pl.when(ok).then(s).cast(pl.Int64, strict=False).alias(name)], fails, False
     if f.type == "decimal":
-        return _parse_decimal(f, frame, fails)
-    if f.type == "date":
-        return parse_date(f, strings_to_matrix(raw, f.length))
+        return _parse_decimal(f, r, fails)
     msg = f"cannot parse field type {f.type!r}"
     raise ValueError(msg)
 
 
-def _class_failures(f: Field, text: pl.Expr) -> list[tuple[str, str, pl.Expr]]:
+def _class_failures(f: Field, text: pl.Expr) -> list[FormatCheck]:
     """The character-class checks of a text field (全角 only, or 半角 only)."""
     if f.type == "text" and f.chars == "fullwidth":
         return [("halfwidth-in-fullwidth", "全角項目に半角文字があります",
@@ -287,7 +297,7 @@ def _class_failures(f: Field, text: pl.Expr) -> list[tuple[str, str, pl.Expr]]:
     return []
 
 
-def _finish(frame: pl.DataFrame, out: list[pl.Expr], fails: list[tuple[str, str, pl.Expr]],
+def _finish(frame: pl.DataFrame, out: list[pl.Expr], fails: list[FormatCheck],
             *, keep_bad: bool = False) -> tuple[pl.DataFrame, list[Failure]]:
     """Evaluate value and failure expressions in one Polars pass."""
     exprs = out + [m.fill_null(value=False).alias(f"__fail{i}")
@@ -304,11 +314,10 @@ def _finish(frame: pl.DataFrame, out: list[pl.Expr], fails: list[tuple[str, str,
     return values, failures
 
 
-def _parse_decimal(f: Field, frame: pl.DataFrame, fails: list[tuple[str, str, pl.Expr]]
-                   ) -> tuple[pl.DataFrame, list[Failure]]:
+def _parse_decimal(f: Field, r: pl.Expr, fails: list[FormatCheck]
+                   ) -> tuple[list[pl.Expr], list[FormatCheck], bool]:
     """CSV decimals: text with an optional sign and point (``-12.34``); fixed-width
     storage is parsed on bytes by :func:`parse_number` and :func:`unpack_packed`."""
-    r = pl.col("r")
     sign = "[+-]?" if f.signed else "[+]?"
     whole = f.precision - f.scale
     shape = rf"^{sign}[0-9]{{1,{max(whole, 1)}}}(\.[0-9]{{1,{f.scale}}})?$" if f.scale else \
@@ -317,7 +326,7 @@ def _parse_decimal(f: Field, frame: pl.DataFrame, fails: list[tuple[str, str, pl
     fails.append(("not-decimal", f"{f.precision}桁(小数点以下{f.scale}桁)以内の数値ではありません",
                   ~ok))
     value = r.str.strip_prefix("+").cast(pl.Decimal(f.precision, f.scale), strict=False)
-    return _finish(frame, [pl.when(ok).then(value).alias(f.name)], fails)
+    return [pl.when(ok).then(value).alias(f.name)], fails, False
 
 
 _EPOCH = np.datetime64("1970-01-01", "D")
@@ -757,10 +766,6 @@ def _fixed_strings(text: npt.NDArray[np.uint8], ok: npt.NDArray[np.bool_]) -> pl
 
 # --------------------------------------------------------------------------------------
 # Formatting typed columns back into field text
-
-
-#: A formatting check: problem code, message, and the rows (True) that fail it.
-FormatCheck = tuple[str, str, pl.Expr]
 
 
 def format_field(f: Field, df: pl.DataFrame, *, fixed: bool = True

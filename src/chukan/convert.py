@@ -251,7 +251,15 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
     out: list[pl.Expr] = []
     rejects: list[pl.Expr] = []
     schema = schema_of(plan.target.kind().fields)
-    unicode_target = codec_name(plan.target.encoding).startswith("utf")
+    # a 外字 has no meaning outside its vendor's 外字 area, and only text can hold one (the
+    # reader lets nothing but ASCII into digits, numbers and dates): the rules reading a
+    # text column that holds one in this batch get a check, the others need none
+    holding: set[str] = set()
+    if codec_name(plan.target.encoding).startswith("utf"):
+        text = [f.name for f in plan.source.kind().fields if f.type in ("text", "code")]
+        if text:
+            found = frame.select(pl.col(c).str.contains(PUA).any() for c in text).row(0)
+            holding = {c for c, hit in zip(text, found, strict=True) if hit}
     for rule in plan.rules:
         tf = _field(plan.target, rule.target)
         names = column_names(tf)
@@ -286,7 +294,7 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
         target_type = schema[tf.name]
         if isinstance(target_type, pl.String):
             expr = expr.cast(pl.String)
-            if unicode_target:  # a 外字 has no meaning outside its vendor's 外字 area
+            if holding.intersection(rule.sources or (rule.source,)):
                 rejects.append(expr.str.contains(PUA).fill_null(value=False)
                                .alias(f"unmapped-gaiji:{tf.name}"))
         elif target_type.is_numeric():
