@@ -133,13 +133,45 @@ def test_batches_stream_into_one_file_as_if_read_at_once(tmp_path: Path, batch_s
     assert back_whole.rejects_by_reason == back_parts.rejects_by_reason == {"width-overflow": 1}
 
 
-def test_a_source_with_no_records_gives_a_header_only_csv(tmp_path: Path) -> None:
+def test_a_source_with_no_records_gives_a_header_only_csv_and_says_so(tmp_path: Path
+                                                                       ) -> None:
     src = tmp_path / "empty.dat"
     src.write_bytes(b"")
     out = tmp_path / "out.csv"
     result = convert(src, MAPPING, out)
     assert (result.records_in, result.records_out, result.records_rejected) == (0, 0, 0)
     assert out.read_bytes() == STANDARD.read_bytes().split(b"\n")[0] + b"\n"
+    assert [p.code for p in result.file_problems] == ["empty-file"]
+    manifest = json.loads(Path(result.manifest or "").read_text(encoding="utf-8"))
+    assert [p["code"] for p in manifest["file_problems"]] == ["empty-file"]
+    cli = CliRunner().invoke(main, ["convert", str(src), "-m", MAPPING, "-o", str(out)])
+    assert cli.exit_code == 1
+    assert "empty-file" in cli.output
+
+
+def test_a_csv_whose_header_names_other_columns_is_refused(tmp_path: Path) -> None:
+    """Columns in another order would put every value in the wrong field: nothing is
+    written, and the command says why."""
+    df = pl.read_csv(STANDARD, infer_schema=False)
+    src = tmp_path / "swapped.csv"
+    src.write_bytes(df.select(df.columns[1], df.columns[0], *df.columns[2:])
+                    .write_csv().encode("utf-8"))
+    out = tmp_path / "back.dat"
+    with pytest.raises(chukan.DataError) as info:
+        convert(src, MAPPING, out, reverse=True)
+    assert info.value.code == "csv-header"
+    assert not out.exists()
+    cli = CliRunner().invoke(main, ["convert", str(src), "-m", MAPPING, "-o", str(out),
+                                    "--reverse"])
+    assert cli.exit_code == 1
+    assert "csv-header" in cli.output
+    assert not out.exists()
+
+
+def test_progress_is_told_every_batch(tmp_path: Path) -> None:
+    seen: list[int] = []
+    convert(LEGACY, MAPPING, tmp_path / "out.csv", batch_size=2, progress=seen.append)
+    assert seen == [2, 2, 1]
 
 
 def test_manifest_counts_and_hashes(tmp_path: Path) -> None:

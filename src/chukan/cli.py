@@ -67,17 +67,22 @@ def _progress(path: Path, *, enabled: bool | None) -> Any:  # noqa: ANN401 -- cl
                              show_eta=True) if show else contextlib.nullcontext()
 
 
+def _bytes_per_record(path: Path, layout: Layout) -> int:
+    """A record's bytes: exact for fixed layouts; for CSV, the average row length of the
+    file's first megabyte."""
+    if layout.format == "fixed":
+        return layout.stride
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    return max(1, len(head) // max(1, head.count(b"\n")))
+
+
 def _batches(path: Path, layout: Layout, report: Report | None, record: str | None,
              batch_size: int, bar: Any) -> Iterator[pl.DataFrame]:  # noqa: ANN401
     """Read in batches, advancing the progress bar by the bytes each batch covered
     (for CSV, estimated from the average row length of the file's first megabyte)."""
     kind = layout.kind(record)
-    if layout.format == "fixed":
-        per_record = layout.stride
-    else:
-        with path.open("rb") as fh:
-            head = fh.read(1 << 20)
-        per_record = max(1, len(head) // max(1, head.count(b"\n")))
+    per_record = _bytes_per_record(path, layout)
     for frame in read_batches(path, layout, report=report, record=kind.name if
                               layout.is_multi else None, batch_size=batch_size):
         if hasattr(bar, "update"):
@@ -301,8 +306,10 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
               help="reject file (default: OUTPUT.rejects.csv)")
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path),
               help="manifest (default: OUTPUT.manifest.json)")
+@click.option("--progress/--no-progress", default=None, help="progress bar (default: on a "
+              "terminal, for files of 8 MB or more)")
 def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | None,
-                manifest: Path | None, *, reverse: bool) -> None:
+                manifest: Path | None, *, reverse: bool, progress: bool | None) -> None:
     """Convert SOURCE through a mapping: the output, a reject file with every record that
     could not be converted and why, and a manifest with hashes and counts.
 
@@ -310,17 +317,28 @@ def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | N
     layout or mapping errors.
     """
     from chukan.convert import convert  # noqa: PLC0415
+    from chukan.layout import load_mapping  # noqa: PLC0415
 
     try:
-        result = convert(source, mapping_name, output, reverse=reverse, rejects=rejects,
-                         manifest=manifest)
+        spec = load_mapping(mapping_name)
+        per_record = _bytes_per_record(source, spec.target if reverse else spec.source)
+        with _progress(source, enabled=progress) as bar:
+            result = convert(source, spec, output, reverse=reverse, rejects=rejects,
+                             manifest=manifest, progress=(lambda n: bar.update(n * per_record))
+                             if hasattr(bar, "update") else None)
+    except DataError as exc:  # the file cannot be converted as it is (its CSV header)
+        _fail(str(exc), EXIT_DATA)
     except ChukanError as exc:
         _fail(str(exc))
+    for problem in result.file_problems:  # the file as a whole: said, not counted as rejects
+        click.echo(f"chukan: {problem}", err=True)
     click.echo(f"{source} → {output}: {result.records_in} in, {result.records_out} out, "
                f"{result.records_rejected} rejected ({result.rejects})")
     for reason, n in result.rejects_by_reason.most_common():
         click.echo(f"  {reason}: {n}", err=True)
-    sys.exit(EXIT_OK if not result.records_rejected else EXIT_DATA)
+    troubled = result.records_rejected or any(p.severity == "error"
+                                              for p in result.file_problems)
+    sys.exit(EXIT_DATA if troubled else EXIT_OK)
 
 
 @main.command("inspect")

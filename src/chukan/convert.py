@@ -58,6 +58,8 @@ class ConvertResult:
     records_out: int = 0
     records_rejected: int = 0
     rejects_by_reason: Counter[str] = field(default_factory=Counter)
+    #: problems of the source as a whole (no records, an unexpected byte-order mark)
+    file_problems: list[Problem] = field(default_factory=list)
     output: Path | None = None
     rejects: Path | None = None
     manifest: Path | None = None
@@ -340,10 +342,14 @@ def _to_number(expr: pl.Expr, tf: Field) -> tuple[pl.Expr, pl.Expr]:
 
 def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Path, *,
             reverse: bool = False, rejects: str | Path | None = None,
-            manifest: str | Path | None = None, batch_size: int = DEFAULT_BATCH
-            ) -> ConvertResult:
+            manifest: str | Path | None = None, batch_size: int = DEFAULT_BATCH,
+            progress: Callable[[int], None] | None = None) -> ConvertResult:
     """Convert ``source`` through ``mapping`` into ``output`` (written atomically), with a
-    reject file (``<output>.rejects.csv``) and a manifest (``<output>.manifest.json``)."""
+    reject file (``<output>.rejects.csv``) and a manifest (``<output>.manifest.json``).
+
+    ``progress`` is called with the number of records of each batch read. A source whose
+    CSV header names other columns than the layout's is refused (`DataError`
+    ``csv-header``): its values would land in the wrong fields."""
     spec = load_mapping(mapping) if not isinstance(mapping, MappingSpec) else mapping
     plan = _plan(spec, reverse=reverse)
     output = Path(output)
@@ -373,11 +379,10 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
                                         batch_size=batch_size):
             # the reader has reported this batch's problems by now: records it could not
             # read whole are rejected with its codes, before any of the mapping's
-            for p in report.problems[seen:]:
-                if p.severity == "error" and p.record is not None:
-                    reason = f"{p.code}:{p.field or ''}".rstrip(":")
-                    rejected.setdefault(p.record, []).append(reason)
+            _take_problems(report.problems[seen:], rejected, result.file_problems)
             seen = len(report.problems)
+            if progress is not None:
+                progress(frame.height)
             exprs, checks = _expressions(plan, frame)
             converted = frame.select(*exprs, *checks, "_record", "_offset")
             for check in (c.meta.output_name() for c in checks):
@@ -396,9 +401,7 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
         while pending:
             settle()
     # records lost before any of the above (a record cut short) count by the reader's total
-    for p in report.problems[seen:]:
-        if p.severity == "error" and p.record is not None:
-            rejected.setdefault(p.record, []).append(f"{p.code}:{p.field or ''}".rstrip(":"))
+    _take_problems(report.problems[seen:], rejected, result.file_problems)
     result.records_in = report.records_read
     result.records_rejected = len(rejected)
     for reasons in rejected.values():
@@ -411,6 +414,20 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
                f"{result.records_rejected}")
         raise ChukanError(msg)
     return result
+
+
+def _take_problems(problems: list[Problem], rejected: dict[int, list[str]],
+                   file_problems: list[Problem]) -> None:
+    """The reader's problems: a record it could not read whole is rejected with its codes;
+    a problem of the whole file is kept to be said — or stops the conversion when the
+    columns themselves are in doubt."""
+    for p in problems:
+        if p.record is None:
+            if p.code == "csv-header":
+                raise DataError(p)
+            file_problems.append(p)
+        elif p.severity == "error":
+            rejected.setdefault(p.record, []).append(f"{p.code}:{p.field or ''}".rstrip(":"))
 
 
 def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: BinaryIO, *,
@@ -485,6 +502,8 @@ def _write_manifest(result: ConvertResult, spec: MappingSpec, source: Source, *,
              "records": result.records_rejected, "role": "rejects"},
         ],
         "rejects_by_reason": dict(result.rejects_by_reason),
+        "file_problems": [{"code": p.code, "message": p.message}
+                          for p in result.file_problems],
     }
     assert result.manifest is not None  # noqa: S101
     result.manifest.write_bytes(json.dumps(data, ensure_ascii=False, indent=2)
