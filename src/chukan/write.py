@@ -33,7 +33,6 @@ from chukan.codec import (
     date_bytes,
     encode_text,
     format_expr,
-    format_field,
     needs_markers,
     number_bytes,
     pack_packed,
@@ -220,6 +219,9 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
     out = np.empty((n, stride), dtype=np.uint8)
     out[:] = np.frombuffer(template, dtype=np.uint8)
     enc = codec_name(layout.encoding)
+    # text, code and digit fields formatted in one select (Polars spreads the columns over
+    # its threads); numbers and dates go straight to bytes below
+    texts = _formatted(df, [f for f in kind.fields if f.type in ("text", "code", "digits")])
     for f in kind.fields:
         if f.type == "filler":
             continue
@@ -254,7 +256,7 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             else:
                 region[present] = mat[present]
             continue
-        text, failures = format_field(f, df, fixed=True)
+        text, failures = texts[f.name]
         text = _drop_failures(text, failures, f, layout, stride, first_row, problems)
         data, lengths = _encode_column(text, f, enc, layout, stride, first_row, problems)
         over = lengths > f.length
@@ -267,6 +269,29 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
         if f.type == "text" and f.chars == "fullwidth" and enc not in ("cp932", "shift_jis"):
             _pad_after(region, lengths, "\u3000".encode(enc))
     return out
+
+
+def _formatted(df: pl.DataFrame, fields: list[Field]
+               ) -> dict[str, tuple[pl.Series, list[Failure]]]:
+    """Each field's fixed-width text and the checks it failed, from one ``select``."""
+    exprs: list[pl.Expr] = []
+    checks: list[tuple[str, str, str]] = []  # field, code, message per mask column
+    for f in fields:
+        text, fails = format_expr(f, df.columns, fixed=True)
+        exprs.append(text.alias(f.name))
+        for code, message, failed in fails:
+            exprs.append(failed.fill_null(value=False).alias(f"\x00m{len(checks)}"))
+            checks.append((f.name, code, message))
+    out = df.select(exprs) if exprs else pl.DataFrame()
+    found: dict[str, tuple[pl.Series, list[Failure]]] = {f.name: (out[f.name], [])
+                                                          for f in fields}
+    hits = out.select(pl.col(f"\x00m{k}").any() for k in range(len(checks))).row(0) \
+        if checks else ()
+    for k, hit in enumerate(hits):
+        if hit:
+            name, code, message = checks[k]
+            found[name][1].append(Failure(code, message, out[f"\x00m{k}"].to_numpy()))
+    return found
 
 
 def _missing(df: pl.DataFrame, f: Field) -> npt.NDArray[np.bool_]:
