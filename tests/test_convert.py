@@ -168,6 +168,78 @@ def test_a_csv_whose_header_names_other_columns_is_refused(tmp_path: Path) -> No
     assert not out.exists()
 
 
+def test_a_header_refused_before_any_batch_leaves_the_old_output_alone(tmp_path: Path
+                                                                        ) -> None:
+    """From review: an extra column makes every row a csv-columns problem, so no batch is
+    read; the header problem must still stop the run before the output is replaced."""
+    src = tmp_path / "extra.csv"
+    src.write_bytes(STANDARD.read_bytes().replace(b"\r\n", b",extra\r\n"))
+    out = tmp_path / "back.dat"
+    out.write_bytes(b"previous output")
+    with pytest.raises(chukan.DataError, match="csv-header"):
+        convert(src, MAPPING, out, reverse=True)
+    assert out.read_bytes() == b"previous output"
+
+
+def _number_layout(name: str, field: str) -> str:
+    return f"""[layout]
+name = "t/{name}"
+format = "csv"
+encoding = "utf-8"
+header = true
+[[field]]
+name = "v"
+{field}
+"""
+
+
+def _numbers(tmp_path: Path, values: list[str], source: str, target: str,
+             steps: str = "") -> tuple[list[str | None], dict[str, int]]:
+    """Convert one column ``v`` between two tiny CSV layouts (``source`` and ``target``
+    are the field's TOML lines); the values that came out (None where the record was
+    rejected) and the rejects by reason."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "s.toml").write_text(_number_layout("s", source), encoding="utf-8")
+    (tmp_path / "t.toml").write_text(_number_layout("t", target), encoding="utf-8")
+    (tmp_path / "m.toml").write_text(f"""[mapping]
+name = "t/m"
+source = "s.toml"
+target = "t.toml"
+[[rule]]
+target = "v"
+source = "v"
+{steps}
+""", encoding="utf-8")
+    src = tmp_path / "in.csv"
+    src.write_text("v\n" + "".join(f"{v}\n" for v in values), encoding="utf-8")
+    result = convert(src, tmp_path / "m.toml", tmp_path / "out.csv")
+    kept = iter(pl.read_csv(tmp_path / "out.csv", infer_schema=False)["v"].to_list())
+    rejected = set(_rejected(result))
+    return ([None if i + 1 in rejected else next(kept) for i in range(len(values))],
+            dict(result.rejects_by_reason))
+
+
+def test_numbers_go_into_number_fields_exactly_or_not_at_all(tmp_path: Path) -> None:
+    """From review: a Decimal(p, 2) source spells 5 as 5.00, which fits an integer; what
+    would lose a digit is rejected, never rounded."""
+    dec2 = 'type = "decimal"\nlength = 7\nscale = 2\nsigned = true'
+    dec1 = 'type = "decimal"\nlength = 7\nscale = 1\nsigned = true'
+    integer = 'type = "integer"\nlength = 5\nsigned = true'
+    values = ["5", "-12.5", "1.25", "-0.1"]
+    assert _numbers(tmp_path / "i", values, dec2, integer) == (
+        ["5", None, None, None], {"not-integer": 3})
+    assert _numbers(tmp_path / "d", values, dec2, dec1) == (
+        ["5.0", "-12.5", None, "-0.1"], {"not-decimal": 1})
+
+
+def test_zero_steps_count_the_whole_digits_of_a_decimal(tmp_path: Path) -> None:
+    digits = 'type = "digits"\nlength = 15'
+    dec = 'type = "decimal"\nlength = 11\nscale = 2'
+    assert _numbers(tmp_path, ["000000000001250", "000000000000001", "100000000000000"],
+                    digits, dec, 'steps = ["zero_trim"]') == (
+        ["1250.00", "1.00", None], {"not-decimal": 1})
+
+
 def test_progress_is_told_every_batch(tmp_path: Path) -> None:
     seen: list[int] = []
     convert(LEGACY, MAPPING, tmp_path / "out.csv", batch_size=2, progress=seen.append)

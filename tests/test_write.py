@@ -212,3 +212,27 @@ def test_progress_is_reported_per_slice(tmp_path: Path, monkeypatch: pytest.Monk
     chukan.write(df, tmp_path / "o", KOJIN, progress=seen.append)
     assert seen == [2, 2, 1]
     assert (tmp_path / "o").read_bytes() == (FIXTURES / "vendor-a" / "juki-kojin.dat").read_bytes()
+
+
+def test_a_cp932_csv_header_follows_the_duplicate_policy_whatever_the_values(
+        tmp_path: Path) -> None:
+    """From review: the header was encoded without the IBM rows when no value needed them."""
+    layout = loads_layout("""
+[layout]
+name = "t/label"
+format = "csv"
+encoding = "cp932"
+header = true
+header_text = "label"
+cp932_duplicates = "ibm"
+[[field]]
+name = "name"
+label = "氏名（髙）"
+length = 10
+type = "text"
+""")
+    for value in ("高橋", "髙橋"):
+        out = tmp_path / "h.csv"
+        chukan.write(pl.DataFrame({"name": [value]}), out, layout)
+        header = out.read_bytes().split(b"\r\n")[0]
+        assert b"\xfb\xfc" in header and b"\xee\xe0" not in header, (value, header)

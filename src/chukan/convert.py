@@ -58,7 +58,7 @@ class ConvertResult:
     records_out: int = 0
     records_rejected: int = 0
     rejects_by_reason: Counter[str] = field(default_factory=Counter)
-    #: problems of the source as a whole (no records, an unexpected byte-order mark)
+    #: problems of the source as a whole (no records at all)
     file_problems: list[Problem] = field(default_factory=list)
     output: Path | None = None
     rejects: Path | None = None
@@ -279,8 +279,8 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
                                          leftmost=True)
         partial_name = f"{rule.source}_partial"
         partial = pl.col(partial_name) if partial_name in frame.columns else None
-        # zero fill and trim count digits: a packed field's length is bytes, not digits
-        digits = tf.precision if tf.type == "decimal" else tf.length
+        # zero fill and trim count whole digits: a packed field's length is bytes
+        digits = tf.precision - tf.scale if tf.type == "decimal" else tf.length
         for step in rule.steps:
             if step != "join_space":
                 expr = _apply_step(step, expr, partial, digits)
@@ -310,29 +310,37 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
 
 
 def _to_number(expr: pl.Expr, tf: Field) -> tuple[pl.Expr, pl.Expr]:
-    """A value bound for a number field, and where it is not one (True: reject). Text is
-    held to the field's digits exactly — ``1.5`` never becomes 2, 15 digits never fit 11.
+    """A value bound for a number field, and where it is not one (True: reject). A value
+    must fit exactly: leading zeros and trailing fractional zeros are no digits (``0012``
+    and ``12.00`` are 12), but ``1.5`` never becomes 2 and 15 significant digits never
+    fit 11.
 
     >>> from chukan.layout import load_layout
     >>> f = load_layout("examples/mainframe/juki-kojin").fields[1]  # packed, 11 digits
-    >>> frame = pl.DataFrame({"v": ["00000000123", "000000000000123", "1.5", "A1", None]})
+    >>> frame = pl.DataFrame({"v": ["000000000000123", "120.00", "100000000000001", "1.5",
+    ...                             "A1", ".", None]})
     >>> value, bad = _to_number(pl.col("v"), f)
     >>> frame.select(value.cast(pl.Int64))["v"].to_list()
-    [123, None, None, None, None]
+    [123, 120, None, None, None, None, None]
     >>> frame.select(bad.alias("bad"))["bad"].to_list()
-    [False, True, True, True, False]
+    [False, False, True, True, True, True, False]
     """
-    text = expr.cast(pl.String)
+    given = expr.cast(pl.String)
+    # a Decimal(p, 2) source spells 5 as "5.00": its zero fraction digits are no digits
+    text = pl.when(given.str.contains(".", literal=True)).then(
+        given.str.strip_chars_end("0").str.strip_chars_end(".")).otherwise(given)
     sign = "-?" if tf.signed else ""
-    if tf.type == "decimal":
-        whole = tf.precision - tf.scale
-        fraction = rf"(\.[0-9]{{1,{tf.scale}}})?" if tf.scale else ""
-        pattern = rf"^{sign}[0-9]{{1,{whole}}}{fraction}$" if whole else \
-            rf"^{sign}0?\.[0-9]{{1,{tf.scale}}}$"
-    else:
-        pattern = rf"^{sign}[0-9]{{1,{min(tf.length, 18)}}}$"
+    scale = tf.scale if tf.type == "decimal" else 0
+    whole = (tf.precision if tf.type == "decimal" else min(tf.length, 18)) - scale
+    point = rf"\.[0-9]{{1,{scale}}}"  # a fraction the field can hold
+    if not scale:
+        pattern = rf"^{sign}0*[0-9]{{1,{whole}}}$"
+    elif whole:
+        pattern = rf"^{sign}0*([0-9]{{1,{whole}}}({point})?|{point})$"
+    else:  # all fraction: Decimal(2, 2)
+        pattern = rf"^{sign}(0+|0*{point})$"
     ok = text.str.contains(pattern)
-    return pl.when(ok).then(text), (text.is_not_null() & (text != "") & ~ok).fill_null(
+    return pl.when(ok).then(text), (given.is_not_null() & (given != "") & ~ok).fill_null(
         value=False)
 
 
@@ -379,7 +387,7 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
                                         batch_size=batch_size):
             # the reader has reported this batch's problems by now: records it could not
             # read whole are rejected with its codes, before any of the mapping's
-            _take_problems(report.problems[seen:], rejected, result.file_problems)
+            bad = _take_problems(report.problems[seen:], rejected, result.file_problems)
             seen = len(report.problems)
             if progress is not None:
                 progress(frame.height)
@@ -388,7 +396,9 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
             for check in (c.meta.output_name() for c in checks):
                 for rec in converted.filter(pl.col(check))["_record"].to_list():
                     rejected.setdefault(rec, []).append(check)
-            table = converted.filter(~pl.col("_record").is_in(list(rejected)))
+                    bad.add(rec)
+            # this batch's rejects only: filtering on all so far grows with the file
+            table = converted.filter(~pl.col("_record").is_in(list(bad)))
             pending.append(pool.submit(_format, table, columns, plan.target, fh,
                                        header=first))
             first = False
@@ -400,8 +410,9 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
             pending.append(pool.submit(_format, empty, columns, plan.target, fh, header=True))
         while pending:
             settle()
-    # records lost before any of the above (a record cut short) count by the reader's total
-    _take_problems(report.problems[seen:], rejected, result.file_problems)
+        # records lost before any of the above (a record cut short) count by the reader's
+        # total; a header found wrong with no batch read still stops before the rename
+        _take_problems(report.problems[seen:], rejected, result.file_problems)
     result.records_in = report.records_read
     result.records_rejected = len(rejected)
     for reasons in rejected.values():
@@ -417,10 +428,11 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
 
 
 def _take_problems(problems: list[Problem], rejected: dict[int, list[str]],
-                   file_problems: list[Problem]) -> None:
-    """The reader's problems: a record it could not read whole is rejected with its codes;
-    a problem of the whole file is kept to be said — or stops the conversion when the
-    columns themselves are in doubt."""
+                   file_problems: list[Problem]) -> set[int]:
+    """The reader's problems: a record it could not read whole is rejected with its codes
+    (the records are returned); a problem of the whole file is kept to be said — or stops
+    the conversion when the columns themselves are in doubt."""
+    records: set[int] = set()
     for p in problems:
         if p.record is None:
             if p.code == "csv-header":
@@ -428,6 +440,8 @@ def _take_problems(problems: list[Problem], rejected: dict[int, list[str]],
             file_problems.append(p)
         elif p.severity == "error":
             rejected.setdefault(p.record, []).append(f"{p.code}:{p.field or ''}".rstrip(":"))
+            records.add(p.record)
+    return records
 
 
 def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: BinaryIO, *,

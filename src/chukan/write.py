@@ -506,6 +506,7 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     frame = pl.DataFrame(cols)
     if layout.header_text == "label":
         frame = frame.rename({f.name: f.label or f.name for f in fields})
+
     def csv(target: BinaryIO | None = None) -> str | None:
         return frame.write_csv(target, include_header=layout.header and header,
                                separator=layout.delimiter, quote_char=layout.quote,
@@ -515,7 +516,9 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
         csv(fh)
         return
     body = csv() or ""
-    if not any(needs_markers(c, enc, layout.cp932_duplicates) for c in cols.values()):
+    texts = [*cols.values(), pl.Series(frame.columns)] if layout.header and header else \
+        list(cols.values())  # a label may hold 髙 too
+    if not any(needs_markers(t, enc, layout.cp932_duplicates) for t in texts):
         fh.write(body.encode(enc))
         return
     # markers go into the whole text, not the columns: a marker's printable half may be
