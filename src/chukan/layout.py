@@ -377,6 +377,17 @@ class _Checker:
         self.problems.append(LayoutProblem(file=self.file, where=where, key=key,
                                            message=message, hint=hint))
 
+    def tables(self, items: list[Any], prefix: str
+               ) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """The tables of an array of tables, each with its index and path (``field[3]``);
+        anything else is reported and skipped."""
+        for i, item in enumerate(items):
+            where = f"{prefix}[{i}]"
+            if isinstance(item, dict):
+                yield i, where, item
+            else:
+                self.add(where, None, "must be a table")
+
     def unknown_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
         for key in table:
             if key not in allowed:
@@ -609,11 +620,7 @@ def _parse_records(doc: Mapping[str, Any], checker: _Checker, fmt: str, record_l
     raw = checker.get(doc, "record", list, "(top)", [])
     kinds: list[RecordKind] = []
     seen_match: dict[str, str] = {}
-    for i, rec in enumerate(raw):
-        where = f"record[{i}]"
-        if not isinstance(rec, dict):
-            checker.add(where, None, "must be a table")
-            continue
+    for i, where, rec in checker.tables(raw, "record"):
         checker.unknown_keys(rec, _RECORD_KEYS, where)
         name = checker.get(rec, "name", str, where, f"record{i}", required=True)
         match = checker.get(rec, "match", str, where, "", required=True)
@@ -645,13 +652,9 @@ def _parse_fields(raw: list[Any], prefix: str, checker: _Checker, fmt: str,
     fields: list[Field] = []
     names: set[str] = set()
     next_start = 1
-    complete = True  # positions are only checked when every field could be read
-    for i, item in enumerate(raw):
-        where = f"{prefix}[{i}]"
-        if not isinstance(item, dict):
-            checker.add(where, None, "must be a table")
-            complete = False
-            continue
+    # positions are only checked when every field could be read
+    complete = all(isinstance(item, dict) for item in raw)
+    for _, where, item in checker.tables(raw, prefix):
         f = _parse_field(item, where, checker, fmt, next_start, base)
         if f is None:
             complete = False
@@ -878,11 +881,8 @@ def load_file_set(name_or_path: str | Path) -> FileSet:
     checker.unknown_keys(meta, _SET_KEYS, "file_set")
     files: dict[str, Layout] = {}
     broken: set[str] = set()
-    for i, item in enumerate(checker.get(doc, "file", list, "(top)", [], required=True)):
-        where = f"file[{i}]"
-        if not isinstance(item, dict):
-            checker.add(where, None, "must be a table")
-            continue
+    for _, where, item in checker.tables(
+            checker.get(doc, "file", list, "(top)", [], required=True), "file"):
         checker.unknown_keys(item, _MEMBER_KEYS, where)
         member = checker.get(item, "name", str, where, None, required=True)
         ref = checker.get(item, "layout", str, where, None, required=True)
@@ -1103,11 +1103,8 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
     src_fields = tuple(f.name for _, f in iter_fields(src)) if src else ()
     tgt_fields = tuple(f.name for _, f in iter_fields(tgt) if f.type != "filler") if tgt \
         else ()
-    for i, item in enumerate(checker.get(doc, "rule", list, "(top)", [], required=True)):
-        where = f"rule[{i}]"
-        if not isinstance(item, dict):
-            checker.add(where, None, "must be a table")
-            continue
+    for _, where, item in checker.tables(
+            checker.get(doc, "rule", list, "(top)", [], required=True), "rule"):
         checker.unknown_keys(item, _RULE_KEYS, where)
         target = checker.get(item, "target", str, where, None, required=True)
         source = checker.get(item, "source", str, where, None)
