@@ -8,8 +8,9 @@ dates, codes, amounts, a mixed memo field in the middle), then in one process me
 * ``chukan.read`` and ``chukan.write``;
 * a naive per-record Python loop, and ``pandas.read_fwf`` (on a subset, scaled as MB/s);
 * ``chukan.validate`` (issue #4), the lenient reader plus character checks;
-* peak memory of ``chukan.read_batches`` and ``chukan.validate`` on the file and on a
-  file twice as large, each in a fresh subprocess.
+* ``chukan.convert`` to a standard-style UTF-8 CSV and back (issue #3);
+* peak memory of ``chukan.read_batches``, ``chukan.validate`` and ``chukan.convert`` on
+  the file and on a file twice as large, each in a fresh subprocess.
 
 It prints MB/s and ratios. Quote the ratios: absolute times vary on shared machines.
 
@@ -250,6 +251,9 @@ if {mode!r} == "batches":
         n += b.height
 elif {mode!r} == "validate":
     n = chukan.validate({str(path)!r}, {str(LAYOUT)!r}).records_read
+elif {mode!r} == "convert":
+    n = chukan.convert({str(path)!r}, {str(HERE / "bench-mapping.toml")!r},
+                       {str(path) + ".csv"!r}).records_out
 else:
     n = chukan.read({str(path)!r}, {str(LAYOUT)!r}).height
 print(n, peak())
@@ -337,6 +341,9 @@ def main() -> None:
               f"{2 * mb:.0f} MB file: {two:.0f} MB; whole-file read: {whole:.0f} MB")
         print(f"peak RSS validate, {mb:.0f} MB file: {v_one:.0f} MB; "
               f"{2 * mb:.0f} MB file: {v_two:.0f} MB")
+        c_one, c_two = peak_rss(path, "convert"), peak_rss(double, "convert")
+        print(f"peak RSS convert, {mb:.0f} MB file: {c_one:.0f} MB; "
+              f"{2 * mb:.0f} MB file: {c_two:.0f} MB")
     shutil.rmtree(tmp)
 
 
