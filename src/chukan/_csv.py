@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from chukan._kernel import UNDEFINED_RE
-from chukan.codec import FormatCheck, column_names, parse_expr, parse_field
+from chukan.codec import FormatCheck, column_names, parse_expr, parse_field, select_checked
 from chukan.layout import UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
@@ -225,7 +225,8 @@ def _parse_rows(body: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np
     # every field but dates parsed in one select (Polars spreads it over its threads);
     # dates are parsed on their bytes, in numpy
     exprs: list[pl.Expr] = []
-    checks: list[tuple[Field, str, FormatCheck, bool]] = []  # field, raw column, check, keep
+    checks: list[FormatCheck] = []
+    owners: list[tuple[Field, str, bool]] = []  # field, raw column, keep failing values
     for f, cname in chosen:
         if f.type == "date":
             continue
@@ -233,23 +234,18 @@ def _parse_rows(body: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np
         exprs += out
         if f.required:
             fails.append(("required-missing", "", pl.col(cname).is_null()))
-        for check in fails:
-            exprs.append(check[2].fill_null(value=False).alias(f"\x00m{len(checks)}"))
-            checks.append((f, cname, check, keep_bad))
-    parsed = raw.select(exprs) if exprs else pl.DataFrame()
-    hits = parsed.select(pl.col(f"\x00m{k}").any() for k in range(len(checks))).row(0) \
-        if checks else ()
+        checks += fails
+        owners += [(f, cname, keep_bad)] * len(fails)
+    parsed, failed = select_checked(raw, exprs, checks)
     nulled: dict[str, npt.NDArray[np.bool_]] = {}  # field → rows whose value failed
-    for k, ((f, cname, (code, message, _), keep_bad), hit) in enumerate(
-            zip(checks, hits, strict=True)):
-        if not hit:
+    for k, failure in failed.items():
+        f, cname, keep_bad = owners[k]
+        mask = failure.mask
+        if failure.code == "required-missing":  # not the values already found unusable
+            report(f, mask & ~unusable.get(cname, np.zeros(len(mask), dtype=bool)),
+                   failure.code, raw[cname])
             continue
-        mask = parsed[f"\x00m{k}"].to_numpy()
-        if code == "required-missing":  # not the values already reported as unusable
-            report(f, mask & ~unusable.get(cname, np.zeros(len(mask), dtype=bool)), code,
-                   raw[cname])
-            continue
-        report(f, mask, code, raw[cname], message)
+        report(f, mask, failure.code, raw[cname], failure.message)
         if not keep_bad:
             nulled[f.name] = nulled.get(f.name, np.zeros(len(mask), dtype=bool)) | mask
     for f, cname in chosen:

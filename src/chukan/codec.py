@@ -297,16 +297,33 @@ def _class_failures(f: Field, text: pl.Expr) -> list[FormatCheck]:
     return []
 
 
+def select_checked(frame: pl.DataFrame, values: list[pl.Expr], checks: list[FormatCheck]
+                   ) -> tuple[pl.DataFrame, dict[int, Failure]]:
+    """Evaluate value expressions and checks in one Polars pass (Polars spreads the
+    columns over its threads): the values, and by their index the checks that failed on
+    some row, with the rows as a numpy mask.
+
+    >>> frame = pl.DataFrame({"v": ["1", "x", None]})
+    >>> values, failed = select_checked(frame, [pl.col("v").alias("w")],
+    ...     [("a", "", pl.col("v") == "x"), ("b", "", pl.col("v") == "y")])
+    >>> values.columns, {k: x.mask.tolist() for k, x in failed.items()}
+    (['w'], {0: [False, True, False]})
+    """
+    masks = [m.fill_null(value=False).alias(f"\x00m{k}") for k, (_, _, m) in enumerate(checks)]
+    out = frame.select(*values, *masks) if values or masks else pl.DataFrame()
+    hits = out.select(pl.col(m.meta.output_name()).any() for m in masks).row(0) \
+        if masks else ()
+    failed = {k: Failure(checks[k][0], checks[k][1], out[f"\x00m{k}"].to_numpy())
+              for k, hit in enumerate(hits) if hit}
+    return out.select(v.meta.output_name() for v in values), failed
+
+
 def _finish(frame: pl.DataFrame, out: list[pl.Expr], fails: list[FormatCheck],
             *, keep_bad: bool = False) -> tuple[pl.DataFrame, list[Failure]]:
-    """Evaluate value and failure expressions in one Polars pass."""
-    exprs = out + [m.fill_null(value=False).alias(f"__fail{i}")
-                   for i, (_, _, m) in enumerate(fails)]
-    result = frame.select(exprs)
-    failures = [Failure(code, msg, result[f"__fail{i}"].to_numpy())
-                for i, (code, msg, _) in enumerate(fails)]
-    failures = [x for x in failures if x.mask.any()]
-    values = result.select([e.meta.output_name() for e in out])
+    """Evaluate value and failure expressions in one Polars pass; failing values are
+    nulled unless ``keep_bad``."""
+    values, failed = select_checked(frame, out, fails)
+    failures = list(failed.values())
     if failures and not keep_bad:
         bad = pl.Series(np.logical_or.reduce([x.mask for x in failures]))
         values = pl.DataFrame({c: values[c].set(bad, None)
@@ -826,12 +843,8 @@ def _empty_is_null(c: pl.Expr) -> pl.Expr:
 
 def _format_finish(df: pl.DataFrame, text: pl.Expr, fails: list[FormatCheck]
                    ) -> tuple[pl.Series, list[Failure]]:
-    out = df.select([text.alias("__text"),
-                     *[m.fill_null(value=False).alias(f"__fail{i}")
-                       for i, (_, _, m) in enumerate(fails)]])
-    failures = [Failure(code, msg, out[f"__fail{i}"].to_numpy())
-                for i, (code, msg, _) in enumerate(fails)]
-    return out["__text"], [x for x in failures if x.mask.any()]
+    values, failed = select_checked(df, [text.alias("text")], fails)
+    return values["text"], list(failed.values())
 
 
 def unscaled(c: pl.Expr, scale: int) -> pl.Expr:

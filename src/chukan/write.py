@@ -23,13 +23,14 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import polars as pl
 
 from chukan.codec import (
     Failure,
+    FormatCheck,
     date_bytes,
     encode_text,
     format_expr,
@@ -37,6 +38,7 @@ from chukan.codec import (
     number_bytes,
     pack_packed,
     prepare_for_encoding,
+    select_checked,
     unscaled,
 )
 from chukan.errors import DataError, UsageError
@@ -275,39 +277,28 @@ def _formatted(df: pl.DataFrame, fields: list[Field]
                ) -> dict[str, tuple[pl.Series, list[Failure]]]:
     """Each field's fixed-width text and the checks it failed, from one ``select``."""
     exprs: list[pl.Expr] = []
-    checks: list[tuple[str, str, str]] = []  # field, code, message per mask column
+    checks: list[FormatCheck] = []
+    owners: list[str] = []  # the field of each check
     for f in fields:
         text, fails = format_expr(f, df.columns, fixed=True)
         exprs.append(text.alias(f.name))
-        for code, message, failed in fails:
-            exprs.append(failed.fill_null(value=False).alias(f"\x00m{len(checks)}"))
-            checks.append((f.name, code, message))
-    out = df.select(exprs) if exprs else pl.DataFrame()
+        checks += fails
+        owners += [f.name] * len(fails)
+    out, failed = select_checked(df, exprs, checks)
     found: dict[str, tuple[pl.Series, list[Failure]]] = {f.name: (out[f.name], [])
                                                           for f in fields}
-    hits = out.select(pl.col(f"\x00m{k}").any() for k in range(len(checks))).row(0) \
-        if checks else ()
-    for k, hit in enumerate(hits):
-        if hit:
-            name, code, message = checks[k]
-            found[name][1].append(Failure(code, message, out[f"\x00m{k}"].to_numpy()))
+    for k, failure in failed.items():
+        found[owners[k]][1].append(failure)
     return found
 
 
 def _missing(df: pl.DataFrame, f: Field) -> npt.NDArray[np.bool_]:
     """Rows where a field is empty: null, an empty string, or a date with no 不詳 value."""
-    value = df[f.name]
-    empty = value.is_null()
-    if value.dtype == pl.String:
-        empty |= value == ""
-    partial = f"{f.name}_partial"
-    if f.type == "date" and partial in df.columns:
-        empty &= df[partial].is_null() | (df[partial] == "")
-    return empty.fill_null(value=True).to_numpy()
+    return df.select(_missing_expr(df, f)).to_series().to_numpy()
 
 
 def _missing_expr(df: pl.DataFrame, f: Field) -> pl.Expr:
-    """:func:`_missing` as an expression."""
+    """:func:`_missing` as an expression, for writers that check in one ``select``."""
     value = pl.col(f.name)
     empty = value.is_null()
     if df.schema[f.name] == pl.String:
@@ -463,7 +454,8 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     enc = codec_name(layout.encoding)
     fields = [f for f in layout.fields if f.type != "filler"]
     exprs: list[pl.Expr] = []
-    checks: list[tuple[int, str, str]] = []  # (field index, code, message) per mask column
+    checks: list[FormatCheck] = []
+    owners: list[int] = []  # the field (index) of each check
     for i, f in enumerate(fields):
         text, fails = format_expr(f, df.columns, fixed=False)
         exprs.append(text.alias(f"t{i}"))
@@ -475,17 +467,13 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
                           text.str.len_chars() > f.length))
         # 0x01–0x04 mark duplicate characters while encoding: never data
         fails.append(("control-char", "制御文字は書けません", text.str.contains(r"[\x01-\x04]")))
-        for code, message, failed in fails:
-            exprs.append(failed.fill_null(value=False).alias(f"m{len(checks)}"))
-            checks.append((i, code, message))
-    out = df.select(exprs)
-    masks = out.select(pl.col(f"m{k}") for k in range(len(checks)))
-    flagged = [k for k, hit in enumerate(masks.max().row(0)) if hit] if checks else []
+        checks += fails
+        owners += [i] * len(fails)
+    out, failed = select_checked(df, exprs, checks)
     cols = {f.name: out[f"t{i}"] for i, f in enumerate(fields)}
     dropped: dict[int, npt.NDArray[np.bool_]] = {}
-    for k in flagged:  # rare: each check that failed somewhere, in field order
-        i, code, message = checks[k]
-        mask = masks[f"m{k}"].to_numpy()
+    for k, failure in failed.items():  # rare: each check that failed somewhere, in order
+        i, code, message, mask = owners[k], failure.code, failure.message, failure.mask
         before = dropped.get(i, np.zeros(len(mask), dtype=np.bool_))
         if code in ("width-overflow", "control-char"):  # checked on what is still there
             mask = mask & ~before
@@ -496,32 +484,47 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     for i, mask in dropped.items():
         name = fields[i].name
         cols[name] = cols[name].set(pl.Series(mask), None)
-    for f in fields:
-        bad = _unencodable(cols[f.name].fill_null(""), enc) if enc != "utf-8" else \
-            np.zeros(df.height, dtype=bool)
-        if bad.any():  # written empty, as a fixed-width writer writes padding
-            _report(problems, f, layout, 0, 0, bad, "not-representable",
-                    f"{enc}で表せない文字があります", cols[f.name])
-            cols[f.name] = cols[f.name].set(pl.Series(bad), None)
+    if enc == "utf-8":  # Polars writes UTF-8 itself: no round trip through a str
+        _csv_frame(cols, fields, layout).write_csv(fh, **_csv_options(layout, header=header))
+        return
+    try:
+        data = _encode_csv(cols, fields, layout, enc, header=header)
+    except UnicodeEncodeError:  # rare: find the values, written empty as padding would be
+        for f in fields:
+            bad = _unencodable(cols[f.name].fill_null(""), enc)
+            if bad.any():
+                _report(problems, f, layout, 0, 0, bad, "not-representable",
+                        f"{enc}で表せない文字があります", cols[f.name])
+                cols[f.name] = cols[f.name].set(pl.Series(bad), None)
+        data = _encode_csv(cols, fields, layout, enc, header=header)
+    fh.write(data)
+
+
+def _csv_frame(cols: dict[str, pl.Series], fields: list[Field], layout: Layout
+               ) -> pl.DataFrame:
     frame = pl.DataFrame(cols)
     if layout.header_text == "label":
         frame = frame.rename({f.name: f.label or f.name for f in fields})
+    return frame
 
-    def csv(target: BinaryIO | None = None) -> str | None:
-        return frame.write_csv(target, include_header=layout.header and header,
-                               separator=layout.delimiter, quote_char=layout.quote,
-                               line_terminator="\r\n" if layout.terminator == "crlf" else "\n")
 
-    if enc == "utf-8":  # Polars writes UTF-8 itself: no round trip through a str
-        csv(fh)
-        return
-    body = csv() or ""
+def _csv_options(layout: Layout, *, header: bool) -> dict[str, Any]:
+    return {"include_header": layout.header and header, "separator": layout.delimiter,
+            "quote_char": layout.quote,
+            "line_terminator": "\r\n" if layout.terminator == "crlf" else "\n"}
+
+
+def _encode_csv(cols: dict[str, pl.Series], fields: list[Field], layout: Layout, enc: str,
+                *, header: bool) -> bytes:
+    """The CSV in a non-Unicode encoding; raises UnicodeEncodeError for a character the
+    encoding lacks."""
+    frame = _csv_frame(cols, fields, layout)
+    body: str = frame.write_csv(**_csv_options(layout, header=header))
     texts = [*cols.values(), pl.Series(frame.columns)] if layout.header and header else \
         list(cols.values())  # a label may hold 髙 too
     if not any(needs_markers(t, enc, layout.cp932_duplicates) for t in texts):
-        fh.write(body.encode(enc))
-        return
+        return body.encode(enc)
     # markers go into the whole text, not the columns: a marker's printable half may be
     # a quote or a delimiter, which the CSV writer would quote
     prepared, marked = prepare_for_encoding(pl.Series([body]), enc, layout.cp932_duplicates)
-    fh.write(encode_text(prepared, marked, enc))
+    return encode_text(prepared, marked, enc)
