@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 import click
 import polars as pl
 
+from chukan._files import OutputSet, check_distinct
 from chukan.codec import schema_of
 from chukan.errors import ChukanError, DataError
 from chukan.layout import Field, Layout, available_layouts, load_layout
@@ -49,7 +50,19 @@ def _layout(name: str) -> Layout:
         _fail(str(exc))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Commands whose OS errors (a missing folder, no permission, a full disk) end in one
+    line naming the path and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401 -- click's own signature
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="chukan")
 def main() -> None:
     """chukan: byte-exact conversion and validation of municipal data files.
@@ -116,17 +129,18 @@ def read_cmd(file: Path, layout_name: str, output: Path, record: str | None, *,
     report = Report() if lenient else None
     rows = 0
     try:
-        with _progress(file, enabled=progress) as bar, output.open("wb") as fh:
+        check_distinct([file], [output])
+        # all or nothing: the old output stays until the whole file was read
+        with _progress(file, enabled=progress) as bar, OutputSet([output]) as (fh,):
             sink = _Sink(fh, suffix)
             for frame in _batches(file, layout, report, record, batch_size, bar):
                 sink.add(frame)
                 rows += frame.height
             sink.close(schema_of(layout.kind(record).fields))
     except DataError as exc:
-        output.unlink(missing_ok=True)
-        _fail(f"{exc}\n(use --lenient to collect every problem and keep going)", EXIT_DATA)
+        _fail(f"{exc}\n(nothing was written; use --lenient to collect every problem and "
+              "keep going)", EXIT_DATA)
     except ChukanError as exc:
-        output.unlink(missing_ok=True)
         _fail(str(exc))
     click.echo(f"{file} → {output}: {rows} records ({layout.name})")
     _finish(report)
@@ -200,6 +214,10 @@ def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, 
             _fail("the source must end in .csv or .parquet")
     except pl.exceptions.PolarsError as exc:
         _fail(f"cannot read {source}: {exc}")
+    try:
+        check_distinct([source], [output])
+    except ChukanError as exc:
+        _fail(str(exc))
     report = Report() if lenient else None
     show = sys.stderr.isatty() and df.height * max(layout.record_length, 100) >= \
         _PROGRESS_MIN_BYTES
@@ -253,6 +271,11 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
     for p in paths:
         if not p.is_file():
             _fail(f"no such file: {p}" + (" (with --set, give NAME=PATH)" if set_name else ""))
+    if output is not None:
+        try:
+            check_distinct(paths, [output])
+        except ChukanError as exc:
+            _fail(str(exc))
     try:
         if set_name:
             file_set = load_file_set(set_name)
@@ -288,9 +311,10 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
         click.echo(text)
     else:
         try:
-            output.write_bytes(text.encode("utf-8"))  # UTF-8 whatever the Windows locale
-        except OSError as exc:
-            _fail(f"cannot write {output}: {exc}")
+            with OutputSet([output]) as (fh,):
+                fh.write(text.encode("utf-8"))  # UTF-8 whatever the Windows locale
+        except ChukanError as exc:
+            _fail(str(exc))
         click.echo(f"{output}: {report.total} problem(s) in {report.records_read} records; "
                    f"{len(report.gaiji)} 外字", err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_DATA)

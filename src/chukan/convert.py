@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
+from chukan._files import OutputSet, check_distinct, open_input
 from chukan.codec import column_names, schema_of
 from chukan.errors import ChukanError, DataError
 from chukan.layout import PUA, STEPS, UTF8_BOM, Layout, MappingSpec, Rule, codec_name, load_mapping
 from chukan.read import DEFAULT_BATCH, located_batches
 from chukan.report import Problem, Report
-from chukan.write import _atomic, format_batch
+from chukan.write import format_batch
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -348,25 +349,64 @@ def _to_number(expr: pl.Expr, tf: Field) -> tuple[pl.Expr, pl.Expr]:
 # Running
 
 
+class _Hashing:
+    """A file being written, and the SHA-256 of what went into it (no second read)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.fh.write(data)
+
+
 def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Path, *,
             reverse: bool = False, rejects: str | Path | None = None,
             manifest: str | Path | None = None, batch_size: int = DEFAULT_BATCH,
             progress: Callable[[int], None] | None = None) -> ConvertResult:
-    """Convert ``source`` through ``mapping`` into ``output`` (written atomically), with a
-    reject file (``<output>.rejects.csv``) and a manifest (``<output>.manifest.json``).
+    """Convert ``source`` through ``mapping`` into ``output``, with a reject file
+    (``<output>.rejects.csv``) and a manifest (``<output>.manifest.json``).
 
-    ``progress`` is called with the number of records of each batch read. A source whose
-    CSV header names other columns than the layout's is refused (`DataError`
-    ``csv-header``): its values would land in the wrong fields."""
+    The three are written together: each to a temporary file, renamed into place only
+    when every record is accounted for, the manifest last (it names the others' hashes).
+    An output that is the source or another output of the run is refused before
+    anything is opened (`SameFileError`). ``progress`` is called with the number of
+    records of each batch read. A source whose CSV header names other columns than the
+    layout's is refused (`DataError` ``csv-header``): its values would land in the
+    wrong fields."""
     spec = load_mapping(mapping) if not isinstance(mapping, MappingSpec) else mapping
     plan = _plan(spec, reverse=reverse)
     output = Path(output)
     rejects_path = Path(rejects) if rejects else output.with_name(output.name + ".rejects.csv")
     manifest_path = Path(manifest) if manifest else \
         output.with_name(output.name + ".manifest.json")
+    check_distinct([source], [output, rejects_path, manifest_path])
     result = ConvertResult(output=output, rejects=rejects_path, manifest=manifest_path)
+    with OutputSet([output, rejects_path, manifest_path]) as (out_fh, rej_fh, man_fh):
+        hashed = _Hashing(out_fh)
+        report, rejected = _run(plan, source, hashed, result, batch_size, progress)
+        if result.records_in != result.records_out + result.records_rejected:
+            # never committed: the old output, rejects and manifest stay as they were
+            msg = (f"records in {result.records_in} ≠ out {result.records_out} + rejected "
+                   f"{result.records_rejected}")
+            raise ChukanError(msg)
+        rejects_data = _rejects_csv(rejected, report)
+        rej_fh.write(rejects_data)
+        man_fh.write(_manifest(result, spec, source, reverse=reverse,
+                               output_sha=hashed.digest.hexdigest(),
+                               rejects_sha=hashlib.sha256(rejects_data).hexdigest()))
+    return result
+
+
+def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch_size: int,
+         progress: Callable[[int], None] | None) -> tuple[Report, dict[int, list[str]]]:
+    """Read, map and write every batch; the report and the rejected records' reasons."""
     report = Report()
     rejected: dict[int, list[str]] = {}  # record → reasons, each record once
+    # records the reader rejected that no batch has passed yet: a CSV chunk's problems
+    # arrive with its first batch, and may name records of the batches after it
+    ahead: set[int] = set()
     seen = 0  # problems of the report already turned into reasons
     columns = [c for f in plan.target.kind().fields for c in column_names(f)]
     first = True  # a CSV header goes before the first batch only
@@ -380,19 +420,23 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
 
     # a writer thread formats and writes batch N while this one reads and maps batch N+1
     # (the codec holds the GIL, but Polars and numpy do not)
-    with _atomic(output) as fh, ThreadPoolExecutor(1, thread_name_prefix="chukan-out") as pool:
+    with ThreadPoolExecutor(1, thread_name_prefix="chukan-out") as pool:
         if plan.target.encoding == "utf-8-sig":
             fh.write(UTF8_BOM)
         for _, frame in located_batches(source, plan.source, report=report,
                                         batch_size=batch_size):
             # the reader has reported this batch's problems by now: records it could not
             # read whole are rejected with its codes, before any of the mapping's
-            bad = _take_problems(report.problems[seen:], rejected, result.file_problems)
+            ahead |= _take_problems(report.problems[seen:], rejected, result.file_problems)
             seen = len(report.problems)
             if progress is not None:
                 progress(frame.height)
             exprs, checks = _expressions(plan, frame)
             converted = frame.select(*exprs, *checks, "_record", "_offset")
+            numbers = converted["_record"]
+            lo, hi = numbers.min(), numbers.max()
+            bad = {r for r in ahead if lo <= r <= hi} if frame.height else set()  # type: ignore[operator]
+            ahead -= bad
             for check in (c.meta.output_name() for c in checks):
                 for rec in converted.filter(pl.col(check))["_record"].to_list():
                     rejected.setdefault(rec, []).append(check)
@@ -418,13 +462,7 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
     for reasons in rejected.values():
         for reason in dict.fromkeys(r.split(":")[0] for r in reasons):
             result.rejects_by_reason[reason] += 1
-    _write_rejects(rejected, report, rejects_path)
-    _write_manifest(result, spec, source, reverse=reverse)
-    if result.records_in != result.records_out + result.records_rejected:
-        msg = (f"records in {result.records_in} ≠ out {result.records_out} + rejected "
-               f"{result.records_rejected}")
-        raise ChukanError(msg)
-    return result
+    return report, rejected
 
 
 def _take_problems(problems: list[Problem], rejected: dict[int, list[str]],
@@ -444,7 +482,7 @@ def _take_problems(problems: list[Problem], rejected: dict[int, list[str]],
     return records
 
 
-def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: BinaryIO, *,
+def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: _Hashing, *,
             header: bool) -> tuple[int, dict[int, list[str]]]:
     """Write a converted batch; returns how many records it held, and the reasons of the
     records the target cannot hold (too long, not representable, …): those are left out,
@@ -470,7 +508,7 @@ def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: BinaryI
     return kept.height, over
 
 
-def _write_rejects(rows: dict[int, list[str]], report: Report, path: Path) -> None:
+def _rejects_csv(rows: dict[int, list[str]], report: Report) -> bytes:
     """One line per rejected record: its number, the reasons, and the reader's messages."""
     messages: dict[int, list[str]] = {}
     for p in report.problems:
@@ -482,43 +520,43 @@ def _write_rejects(rows: dict[int, list[str]], report: Report, path: Path) -> No
          "details": [" / ".join(messages.get(r, [])) for r in rows]},
         schema={"record": pl.Int64, "reasons": pl.String, "details": pl.String},
     ).sort("record")
-    path.write_bytes(frame.write_csv().encode("utf-8"))
+    return frame.write_csv().encode("utf-8")
 
 
-def _sha256(path: Path) -> str:
+def _sha256_of(source: Source) -> str | None:
+    if isinstance(source, bytes):
+        return hashlib.sha256(source).hexdigest()
+    if not isinstance(source, str | Path):
+        return None
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open_input(source) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def _write_manifest(result: ConvertResult, spec: MappingSpec, source: Source, *,
-                    reverse: bool) -> None:
+def _manifest(result: ConvertResult, spec: MappingSpec, source: Source, *, reverse: bool,
+              output_sha: str, rejects_sha: str) -> bytes:
     from chukan import __version__  # noqa: PLC0415 -- the package imports this module
 
     source_entry: dict[str, object] = {"records": result.records_in}
-    if isinstance(source, str | Path):
-        source_entry |= {"path": str(source), "sha256": _sha256(Path(source))}
-    elif isinstance(source, bytes):
-        source_entry |= {"path": "<bytes>", "sha256": hashlib.sha256(source).hexdigest()}
-    assert result.output is not None  # noqa: S101 -- set by convert()
-    assert result.rejects is not None  # noqa: S101
+    sha = _sha256_of(source)
+    if sha is not None:
+        name = "<bytes>" if isinstance(source, bytes) else str(source)
+        source_entry |= {"path": name, "sha256": sha}
     data = {
         "chukan": __version__,
         "mapping": spec.name,
         "reverse": reverse,
         "inputs": [source_entry],
         "outputs": [
-            {"path": str(result.output), "sha256": _sha256(result.output),
+            {"path": str(result.output), "sha256": output_sha,
              "records": result.records_out},
-            {"path": str(result.rejects), "sha256": _sha256(result.rejects),
+            {"path": str(result.rejects), "sha256": rejects_sha,
              "records": result.records_rejected, "role": "rejects"},
         ],
         "rejects_by_reason": dict(result.rejects_by_reason),
         "file_problems": [{"code": p.code, "message": p.message}
                           for p in result.file_problems],
     }
-    assert result.manifest is not None  # noqa: S101
-    result.manifest.write_bytes(json.dumps(data, ensure_ascii=False, indent=2)
-                                .encode("utf-8"))
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")

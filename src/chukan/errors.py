@@ -94,3 +94,24 @@ class UsageError(ChukanError):
     """The call itself is wrong (a missing column, a layout used for the wrong purpose)."""
 
     code = "usage"
+
+
+class SameFileError(UsageError):
+    """An output of a run is one of its inputs, or another of its outputs: writing it
+    would destroy what is being read, so nothing is opened."""
+
+    code = "same-file"
+
+
+class FileError(ChukanError):
+    """A file cannot be read or written (no such folder, no permission, disk full, a
+    read-only file system); the message names the path and what the system said."""
+
+    code = "file-error"
+
+    def __init__(self, path: object, error: OSError) -> None:
+        """Name the path and the operating system's reason, on one line."""
+        self.path = str(path)
+        self.error = error
+        reason = error.strerror or type(error).__name__
+        super().__init__(f"{self.path}: {reason}")

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 import polars as pl
 
+from chukan._files import open_input
 from chukan._kernel import ColumnKind, ColumnSpec, extract
 from chukan.codec import (
     column_names,
@@ -104,7 +105,7 @@ def _open(source: Source) -> tuple[BinaryIO, str | None]:
     if isinstance(source, bytes):
         return io.BytesIO(source), None
     if isinstance(source, str | Path):
-        return Path(source).open("rb"), str(source)
+        return open_input(source), str(source)
     return source, getattr(source, "name", None)
 
 

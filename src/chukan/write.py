@@ -3,7 +3,7 @@
 Values are padded by *bytes in the target encoding*; a value that does not fit is a
 ``width-overflow`` problem (raised, or collected in a report), never cut, so a
 double-byte character is never split. Output goes to a temporary file that replaces the
-target only when everything was written.
+target only when everything was written (see :mod:`chukan._files`).
 
 >>> import tempfile, pathlib
 >>> from chukan.read import read
@@ -18,8 +18,6 @@ True
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 import polars as pl
 
+from chukan._files import OutputSet
 from chukan.codec import (
     Failure,
     FormatCheck,
@@ -71,7 +70,7 @@ def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
     kind = lay.kind(record)
     check_columns(df, lay, kind)
     problems: list[Problem] = []
-    with _atomic(Path(path)) as fh:
+    with OutputSet([path]) as (fh,):
         if lay.encoding == "utf-8-sig":
             fh.write(UTF8_BOM)
         if lay.format == "csv":
@@ -140,7 +139,7 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
         done += df.height
     matrix = np.concatenate(mats)[order] if mats else \
         np.empty((0, lay.stride), dtype=np.uint8)
-    with _atomic(Path(path)) as fh:
+    with OutputSet([path]) as (fh,):
         fh.write(np.ascontiguousarray(matrix).data)
         _settle(problems, report, matrix.shape[0])
     return int(matrix.shape[0])
@@ -160,31 +159,6 @@ def _check_record_type(df: pl.DataFrame, layout: Layout, kind: RecordKind,
                             offset=int(i) * layout.stride + tag.offset, field=tag.name,
                             label=tag.label, value=values[int(i)], message=message)
                     for i in np.flatnonzero(wrong))
-
-
-class _atomic:  # noqa: N801 -- used like a function: with _atomic(path) as fh
-    """Write to a temporary file beside ``path``; replace ``path`` only on success."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.tmp: Path | None = None
-        self.fh: BinaryIO | None = None
-
-    def __enter__(self) -> BinaryIO:
-        fd, name = tempfile.mkstemp(dir=self.path.parent or ".", prefix=f".{self.path.name}.",
-                                    suffix=".tmp")
-        self.tmp = Path(name)
-        self.fh = os.fdopen(fd, "wb")
-        return self.fh
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        assert self.fh is not None  # noqa: S101
-        assert self.tmp is not None  # noqa: S101
-        self.fh.close()
-        if exc_type is None:
-            self.tmp.replace(self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
 
 
 def _settle(problems: list[Problem], report: Report | None, n: int) -> None:

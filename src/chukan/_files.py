@@ -1,0 +1,181 @@
+"""Files a run writes: all or nothing, never over what it reads, with a plain file's mode.
+
+A run that writes several files (convert: output, rejects, manifest) writes each to a
+temporary file beside its target and, only once everything is written and checked,
+renames them into place, the manifest last: an output whose manifest names its hash is
+complete. A killed run leaves ``.NAME.chukan-PID-XXXX.tmp`` files, which the next run
+writing NAME removes once their process is gone.
+
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> with OutputSet([folder / "a.txt", folder / "b.txt"]) as (a, b):
+...     _ = a.write(b"one")
+...     _ = b.write(b"two")
+>>> sorted(p.name for p in folder.iterdir())
+['a.txt', 'b.txt']
+>>> check_distinct([folder / "a.txt"], [folder / "a.txt"])  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+chukan.errors.SameFileError: the output ... is also an input of this run: nothing was written
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from chukan.errors import FileError, SameFileError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from types import TracebackType
+
+__all__ = ["OutputSet", "check_distinct", "open_input"]
+
+
+def _identity(path: Path) -> tuple[str, tuple[int, int] | None]:
+    """The resolved path, and the (device, inode) of the file if it exists: two names of
+    one file (a hard link, a symlink, ``./x`` and ``x``) compare equal."""
+    resolved = os.path.normcase(str(path.resolve()))
+    try:
+        st = path.stat()
+    except OSError:
+        return resolved, None
+    return resolved, (st.st_dev, st.st_ino) if st.st_ino else None
+
+
+def check_distinct(inputs: Iterable[str | Path | object],
+                   outputs: Sequence[str | Path]) -> None:
+    """Raise :class:`~chukan.errors.SameFileError` when an output is an input, or two
+    outputs are one file, by path or by inode; inputs that are not paths (bytes, open
+    files) are passed over."""
+    seen: dict[object, str] = {}
+    for p in inputs:
+        if isinstance(p, str | Path):
+            name, inode = _identity(Path(p))
+            seen[name] = "input"
+            if inode is not None:
+                seen[inode] = "input"
+    for p in outputs:
+        name, inode = _identity(Path(p))
+        role = seen.get(name) or (seen.get(inode) if inode is not None else None)
+        if role is not None:
+            what = "an input" if role == "input" else "another output"
+            msg = f"the output {p} is also {what} of this run: nothing was written"
+            raise SameFileError(msg)
+        seen[name] = "output"
+        if inode is not None:
+            seen[inode] = "output"
+
+
+def open_input(path: str | Path) -> BinaryIO:
+    """Open a file to read in binary, an OS error becoming a :class:`FileError`."""
+    try:
+        return Path(path).open("rb")
+    except OSError as exc:
+        raise FileError(path, exc) from exc
+
+
+_STRAY = re.compile(r"^\.(?P<name>.+)\.chukan-(?P<pid>\d+)-[0-9a-f]+\.tmp$")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` may still be running (on doubt: yes, its file stays)."""
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":  # an open file cannot be removed there: unlink decides
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _remove_strays(target: Path) -> None:
+    """Temporary files that an earlier, killed run left for ``target``."""
+    folder = target.parent
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            m = _STRAY.match(entry.name)
+            if m and m["name"] == target.name and not _alive(int(m["pid"])):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+
+
+def _create(target: Path) -> tuple[Path, BinaryIO]:
+    """A new temporary file beside ``target``, with the mode a plain ``open`` gives: the
+    old file's when there is one, else 0666 less the umask (the OS applies it)."""
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.chukan-{os.getpid()}-"
+                               f"{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise FileError(target, exc) from exc
+        with contextlib.suppress(OSError):
+            tmp.chmod(target.stat().st_mode & 0o7777)
+        return tmp, os.fdopen(fd, "wb")
+    raise FileError(target, FileExistsError("no free temporary name"))
+
+
+class OutputSet:
+    """Temporary files for ``targets``; on a clean exit each replaces its target, in
+    order (put the manifest last); on an error every temporary file is removed and the
+    targets are left as they were. OS errors become :class:`FileError` naming the path.
+    """
+
+    def __init__(self, targets: Sequence[str | Path]) -> None:
+        """Nothing is created before ``with``."""
+        self.targets = [Path(t) for t in targets]
+        self.files: list[tuple[Path, BinaryIO]] = []
+
+    def __enter__(self) -> list[BinaryIO]:
+        """Create the temporary files (after removing strays of killed runs)."""
+        try:
+            for target in self.targets:
+                _remove_strays(target)
+                self.files.append(_create(target))
+        except BaseException:
+            self._discard()
+            raise
+        return [fh for _, fh in self.files]
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Commit on success, discard on an error; an OS error is said as a FileError."""
+        if exc_type is not None:
+            self._discard()
+            if isinstance(exc, OSError) and not isinstance(exc, FileError):
+                where = getattr(exc, "filename", None) or self.targets[0]
+                raise FileError(where, exc) from exc
+            return
+        target = self.targets[0]
+        try:
+            for (_, fh), name in zip(self.files, self.targets, strict=True):
+                target = name  # the file an error is about
+                fh.flush()
+                os.fsync(fh.fileno())  # on disk before it replaces anything
+                fh.close()
+            for (tmp, _), target in zip(self.files, self.targets, strict=True):
+                tmp.replace(target)
+        except OSError as err:
+            self._discard()
+            raise FileError(target, err) from err
+
+    def _discard(self) -> None:
+        for tmp, fh in self.files:
+            with contextlib.suppress(OSError):
+                fh.close()
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        self.files.clear()
