@@ -227,8 +227,11 @@ def test_write_records_rejects_unknown_kinds_and_checks_record_types(tmp_path: P
     (b"1,2,3\r\n4,5\r\n6,7,8\r\n", [("1", "2", 3), ("6", "7", 8)], [("csv-columns", 2)]),
     (b"1,2,3\r\n\r\n4,5,6\r\n", [("1", "2", 3), ("4", "5", 6)], [("csv-columns", 2)]),
     (b"1,2\r\n", [], [("csv-columns", 1)]),
-    (b'1,ab"c,3\r\n4,5,6\r\n', [("1", 'ab"c', 3), ("4", "5", 6)], []),
-    (b'1,"a\r\nb",3\r\n4,5,6', [("1", "a\r\nb", 3), ("4", "5", 6)], []),
+    # read as written, but said: written back, the value would be quoted (issue 13)
+    (b'1,ab"c,3\r\n4,5,6\r\n', [("1", 'ab"c', 3), ("4", "5", 6)], [("csv-quote", 1)]),
+    # a last row without its terminator is said too (issue 8)
+    (b'1,"a\r\nb",3\r\n4,5,6', [("1", "a\r\nb", 3), ("4", "5", 6)],
+     [("terminator-missing", 2)]),
 ])
 def test_csv_rows_of_the_wrong_width_are_reported_not_padded(raw: bytes, rows: list,
                                                              problems: list) -> None:

@@ -1,14 +1,21 @@
-"""CSV reading for :mod:`chukan.read`: any encoding, quoted fields, optional header row.
+r"""CSV reading for :mod:`chukan.read`: any encoding, quoted fields, optional header row.
 
-The bytes are cut into rows where a line feed falls outside quotes (a quote byte is never
-a trail byte in CP932), decoded once per chunk, and parsed by Polars as all-String
-columns; the field types are then applied by the same parsers as fixed-width files.
+Rows are found on the bytes, so that every chunk starts at a true row start and the
+result does not depend on the batch size. Where every quote stands where RFC 4180 puts
+it (opening a field, doubled inside one, closing it before a delimiter or a line end),
+a line feed ends a row when an even number of quotes precede it: whole-array numpy
+work. Otherwise :func:`_scan` walks the quotes, delimiters and line feeds one by
+one (a rare path) and says where each stray quote is. Rows are parsed per batch (Polars
+reads the well-formed ones), so a batch carries its own problems; field types are then
+applied by the same parsers as fixed-width files.
+
+>>> split_cells(b'a,"b""c",d\r\n', ord(","), ord('"'))[0]
+[(b'a', False), (b'b"c', True), (b'd', False)]
 """
 
 from __future__ import annotations
 
-import csv
-import io
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
@@ -26,18 +33,221 @@ if TYPE_CHECKING:
     from chukan.layout import Field, Layout
     from chukan.read import _Context
 
-_CHUNK = 32 << 20  # bytes decoded at once; rows never straddle two chunks
+_CHUNK = 32 << 20  # bytes read at once; rows never straddle two chunks
+#: A row still open after this many bytes (a CR-only file, a quote never closed) is
+#: cut there and reported, so that memory does not grow with the file
+_MAX_ROW = 64 << 20
+_LF, _CR = 0x0A, 0x0D
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def looks_utf16(head: bytes) -> bool:
+    """A UTF-16 file: a UTF-16 byte-order mark, or NUL bytes at every other position of
+    its start (UTF-16 without a BOM; no Japanese 8-bit encoding has them).
+
+    >>> looks_utf16("氏名,住所".encode("utf-16")), looks_utf16(b"a,b")
+    (True, False)
+    """
+    if head.startswith(UTF16_BOMS):
+        return True
+    sample = head[:200]
+    return len(sample) >= 8 and max(sample[0::2].count(0), sample[1::2].count(0)) * 4 >= \
+        len(sample) * 3 // 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """Rows of a chunk: where each starts, where its content ends (before CR LF or LF)
+    and where the next one starts; with the slow path, each row's cells too."""
+
+    start: npt.NDArray[np.int64]
+    end: npt.NDArray[np.int64]
+    stop: npt.NDArray[np.int64]
+    cells: list[list[tuple[int, int, bool]]] | None = None  # (start, end, quoted)
+    #: row → (offset of its first misplaced quote, whether the value is in doubt)
+    bad_quote: dict[int, tuple[int, bool]] | None = None
+
+    def take(self, lo: int, hi: int) -> _Rows:
+        bad = None if self.bad_quote is None else \
+            {r - lo: at for r, at in self.bad_quote.items() if lo <= r < hi}
+        return _Rows(self.start[lo:hi], self.end[lo:hi], self.stop[lo:hi],
+                     None if self.cells is None else self.cells[lo:hi], bad)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+def _content_end(arr: npt.NDArray[np.uint8], lf: npt.NDArray[np.int64],
+                 start: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Where each row's content ends: before its CR LF, or its LF."""
+    cr = (lf > start) & (arr[np.maximum(lf - 1, 0)] == _CR)
+    return np.asarray(lf - cr, dtype=np.int64)
+
+
+def _regular(arr: npt.NDArray[np.uint8], quotes: npt.NDArray[np.int64], delim: int,
+             limit: int) -> bool:
+    """Whether the quotes before ``limit`` all stand where RFC 4180 puts them, so that
+    counting them tells inside from outside (vectorised). An even-numbered quote opens a
+    field (at its start) or is the second of a doubled one; an odd-numbered one closes a
+    field (before a delimiter, CR or LF, or at the end) or starts a doubled one."""
+    q = quotes[quotes < limit]
+    if not len(q):
+        return True
+    n = len(arr)
+    k = np.arange(len(q))
+    prev = arr[np.maximum(q - 1, 0)]
+    nxt = arr[np.minimum(q + 1, n - 1)]
+    pair_before = np.zeros(len(q), dtype=bool)
+    pair_before[1:] = q[1:] == q[:-1] + 1
+    pair_after = np.zeros(len(q), dtype=bool)
+    pair_after[:-1] = q[:-1] + 1 == q[1:]
+    opening = (q == 0) | (prev == delim) | (prev == _LF) | pair_before
+    closing = (q == n - 1) | (nxt == delim) | (nxt == _LF) | (nxt == _CR) | pair_after
+    # a CR after a closing quote must end the row
+    cr_next = (nxt == _CR) & ~pair_after & (q + 1 < n - 1)
+    cr_ok = ~cr_next | (arr[np.minimum(q + 2, n - 1)] == _LF)
+    return bool(np.where(k % 2 == 0, opening, closing & cr_ok).all())
+
+
+def split_cells(data: bytes, delim: int, quote: int) -> list[list[tuple[bytes, bool]]]:
+    """The cells of each row of ``data``, as (bytes, quoted), found by :func:`_scan`."""
+    rows, _ = _scan(data, delim, quote, final=True)
+    return [[(_cell_value(data, c), c[2]) for c in cells] for cells in rows.cells or []]
+
+
+def _scan(data: bytes, delim: int, quote: int, *, final: bool) -> tuple[_Rows, int]:
+    """Rare path: walk the quotes, delimiters and line feeds of ``data`` one by one, as a
+    CSV reader does (a quote not at a field's start is a plain character, and is noted);
+    the rows, with their cells, and the bytes they cover."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    n = len(arr)
+    events = np.flatnonzero((arr == quote) | (arr == delim) | (arr == _LF)).tolist()
+    starts: list[int] = []
+    ends: list[int] = []
+    stops: list[int] = []
+    all_cells: list[list[tuple[int, int, bool]]] = []
+    bad: dict[int, tuple[int, bool]] = {}
+    row_start = field_start = 0
+    cells: list[tuple[int, int, bool]] = []
+    in_quotes = quoted = False
+    closed_at = -1  # where the current field's closing quote stands
+    skip = -1
+
+    def misplaced(at: int, *, doubt: bool) -> None:
+        """A quote where a field cannot have one: read as a plain character inside an
+        unquoted field (``ab"c``); after a closing quote or never closed, the value
+        itself is in doubt."""
+        if len(starts) not in bad or (doubt and not bad[len(starts)][1]):
+            bad[len(starts)] = (at, doubt)
+
+    def end_field(at: int) -> None:
+        nonlocal field_start, quoted, closed_at
+        if quoted and closed_at >= 0 and at != closed_at + 1:
+            misplaced(closed_at + 1, doubt=True)  # something after the closing quote
+        cells.append((field_start, at, quoted))
+        field_start, quoted, closed_at = at + 1, False, -1
+
+    for p in events:
+        if p == skip:
+            continue
+        b = data[p]
+        if in_quotes:
+            if b == quote:
+                if p + 1 < n and data[p + 1] == quote:
+                    skip = p + 1  # a doubled quote: data
+                else:
+                    in_quotes, closed_at = False, p
+            continue
+        if b == quote:
+            if p == field_start and not quoted:
+                in_quotes = quoted = True
+            else:
+                misplaced(p, doubt=False)
+        elif b == delim:
+            end_field(p)
+        else:  # LF: the row ends
+            end = p - 1 if p > row_start and data[p - 1] == _CR else p
+            end_field(end)
+            starts.append(row_start)
+            ends.append(end)
+            stops.append(p + 1)
+            all_cells.append(cells)
+            cells = []
+            row_start = field_start = p + 1
+    cut = row_start
+    if final and row_start < n:  # a last row without a line feed
+        if in_quotes:
+            misplaced(field_start, doubt=True)  # a quote never closed
+        end_field(n)
+        starts.append(row_start)
+        ends.append(n)
+        stops.append(n)
+        all_cells.append(cells)
+        cut = n
+    as_array = np.asarray
+    return _Rows(as_array(starts, dtype=np.int64), as_array(ends, dtype=np.int64),
+                 as_array(stops, dtype=np.int64), all_cells, bad), cut
+
+
+def _cell_value(data: bytes, cell: tuple[int, int, bool]) -> bytes:
+    """A cell's bytes: a quoted one without its quotes and with doubled quotes undone."""
+    start, end, quoted = cell
+    raw = data[start:end]
+    if not quoted:
+        return raw
+    inner = raw[1:-1] if len(raw) >= 2 and raw.endswith(b'"') else raw[1:]
+    return inner.replace(b'""', b'"')
+
+
+def _split_rows(data: bytes, layout: Layout, *, final: bool) -> tuple[_Rows, int]:
+    """The whole rows of ``data`` and how many bytes they cover (the rest waits for the
+    next chunk; with ``final``, the rest is the last row)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    quote, delim = ord(layout.quote), ord(layout.delimiter)
+    quotes = np.flatnonzero(arr == quote)
+    lf = np.flatnonzero(arr == _LF)
+    # a row ends at a line feed outside quotes: one after an even number of them
+    ends = lf[np.searchsorted(quotes, lf) % 2 == 0] if len(quotes) else lf
+    cut = int(ends[-1]) + 1 if len(ends) else 0
+    if final:
+        cut = len(data)
+    elif not cut and len(data) > _MAX_ROW:
+        cut = len(data)  # no row end in sight: reported as one row without terminator
+        final = True
+    # a CR that ends no row sits in a value: a control character there, which only the
+    # walk below locates
+    cr = np.flatnonzero(arr[:cut] == _CR)
+    bare_cr = bool(len(cr)) and bool(
+        ((cr + 1 >= len(arr)) | (arr[np.minimum(cr + 1, len(arr) - 1)] != _LF)).any())
+    unclosed = final and np.count_nonzero(quotes < cut) % 2 == 1
+    if bare_cr or unclosed or not _regular(arr, quotes, delim, cut):
+        return _scan(data[:cut] if final else data, delim, quote, final=final)
+    ends = ends[ends < cut]
+    stop = (ends + 1).astype(np.int64)
+    start = np.concatenate([np.zeros(min(len(stop), 1), dtype=np.int64), stop[:-1]]
+                           ).astype(np.int64)
+    end = _content_end(arr, ends.astype(np.int64), start)
+    if final and (not len(stop) or stop[-1] < cut):  # a last row without a line feed
+        start = np.append(start, stop[-1] if len(stop) else 0)
+        end = np.append(end, cut)
+        stop = np.append(stop, cut)
+    return _Rows(start, end, stop), cut
 
 
 def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None,
              wanted: set[str] | None) -> Iterator[pl.DataFrame]:
-    """Yield typed DataFrames of at most ``batch_size`` rows."""
+    """Yield typed DataFrames of at most ``batch_size`` rows, each with the problems of
+    its own rows in ``ctx`` when it is yielded."""
     from chukan.read import _problem  # noqa: PLC0415 -- shared helper, avoids a cycle
 
     enc = codec_name(layout.encoding)
-    quote = ord(layout.quote)
-    offset, record, carry = 0, 1, b""
-    head = fh.read(len(UTF8_BOM))
+    offset, record = 0, 1
+    head = fh.read(200)
+    if looks_utf16(head):
+        ctx.add(_problem(ctx, "wrong-encoding", offset=0, raw=head[:4],
+                         message=f"UTF-16のファイルです(レイアウトの文字コードは"
+                                 f"{layout.encoding})。UTF-8かCP932で書き出してください"))
+        return
     if head.startswith(UTF8_BOM):
         if layout.encoding != "utf-8-sig":
             ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=UTF8_BOM))
@@ -51,161 +261,166 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
         data = carry + more
         if not data:
             break
-        arr = np.frombuffer(data, dtype=np.uint8)
-        lf = np.flatnonzero(arr == 0x0A)
-        quotes = np.flatnonzero(arr == quote)
-        # a row ends at a line feed outside quotes: one after an even number of them
-        ends = lf[np.searchsorted(quotes, lf) % 2 == 0] if len(quotes) else lf
-        cut = int(ends[-1]) + 1 if len(ends) else 0
-        if final:
-            cut = len(data)
-        if cut == 0:
-            carry = data
-            if final:
-                break
-            continue
-        rows_end = ends[ends < cut] + 1
-        if final and (not len(rows_end) or rows_end[-1] < cut):
-            rows_end = np.append(rows_end, cut)
-        starts = np.concatenate([np.zeros(1, dtype=rows_end.dtype), rows_end[:-1]])
-        body = data[:cut]
-        if header_pending:
-            _check_header(body[: int(rows_end[0])], layout, ctx, enc)
-            header_pending = False
-            body_start = int(rows_end[0])
-            starts, rows_end = starts[1:], rows_end[1:]
-        else:
-            body_start = 0
-        frame, n_rows = _parse_rows(body[body_start:], starts, rows_end, body_start, layout,
-                                    ctx, enc, offset, record, wanted)
-        seen_any = seen_any or frame.height > 0
-        offset += cut
-        record += n_rows
-        ctx.uncounted += n_rows - frame.height
+        rows, cut = _split_rows(data, layout, final=final)
         carry = data[cut:]
-        step = batch_size or max(frame.height, 1)
-        for i in range(0, max(frame.height, 1), step):
-            part = frame.slice(i, step)
-            if part.height:
-                yield part
+        if header_pending and len(rows):
+            _check_header(data[rows.start[0]:rows.end[0]], layout, ctx, enc)
+            if any(p.code == "csv-header" for p in ctx.problems):
+                return  # the columns are in doubt: nothing more is read
+            header_pending = False
+            rows = rows.take(1, len(rows))
+        step = batch_size or max(len(rows), 1)
+        for lo in range(0, len(rows), step):
+            part = rows.take(lo, lo + step)
+            frame = _parse_rows(data, part, layout, ctx, enc, offset, record, wanted,
+                                final=final and lo + step >= len(rows))
+            record += len(part)
+            ctx.uncounted += len(part) - frame.height
+            seen_any = seen_any or frame.height > 0 or len(part) > 0
+            if frame.height:
+                yield frame
+        offset += cut
         if final:
             break
     if not seen_any and not ctx.problems:
         ctx.add(_problem(ctx, "empty-file", offset=0))
 
 
-def _field_counts(body: bytes, starts: npt.NDArray[np.int64], layout: Layout
-                  ) -> npt.NDArray[np.int64]:
+def _field_counts(data: bytes, rows: _Rows, layout: Layout) -> npt.NDArray[np.int64]:
     """Fields in each row: delimiters outside quotes, plus one (vectorised)."""
-    arr = np.frombuffer(body, dtype=np.uint8)
+    if rows.cells is not None:
+        return np.asarray([len(c) for c in rows.cells], dtype=np.int64)
+    lo, hi = int(rows.start[0]), int(rows.stop[-1])
+    arr = np.frombuffer(data, dtype=np.uint8)[lo:hi]
     quotes = np.flatnonzero(arr == ord(layout.quote))
     at = np.flatnonzero(arr == ord(layout.delimiter))
     if len(quotes):  # a delimiter counts outside quotes: after an even number of them
         at = at[np.searchsorted(quotes, at) % 2 == 0]
-    row = np.searchsorted(starts, at, side="right") - 1
-    return np.bincount(row, minlength=len(starts)).astype(np.int64) + 1
+    row = np.searchsorted(rows.start - lo, at, side="right") - 1
+    return np.bincount(row, minlength=len(rows)).astype(np.int64) + 1
 
 
-def _rows_slowly(body: bytes, enc: str, layout: Layout
-                 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[list[str]]]:
-    """Rare path: let the csv module find the rows (a quote inside an unquoted field is
-    a plain character there), and map each back to its bytes through its line numbers."""
-    text = body.decode(enc, "replace")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter,
-                        quotechar=layout.quote)
-    line_ends = np.concatenate([np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 0x0A)
-                                + 1, [len(body)]])
-    rows, lo, hi = [], [], []
-    previous = 0
-    for row in reader:
-        rows.append(row)
-        lo.append(int(line_ends[previous - 1]) if previous else 0)
-        hi.append(int(line_ends[min(reader.line_num, len(line_ends)) - 1]))
-        previous = reader.line_num
-    return np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64), rows
+def _cell_starts(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], layout: Layout,
+                 n_fields: int) -> npt.NDArray[np.int64]:
+    """Where each cell of the kept rows starts (rows × fields, chunk positions)."""
+    out = np.empty((len(keep), n_fields), dtype=np.int64)
+    if rows.cells is not None:
+        for j, i in enumerate(keep):
+            out[j] = [c[0] for c in rows.cells[int(i)]]
+        return out
+    if not len(keep):
+        return out
+    lo, hi = int(rows.start[0]), int(rows.stop[-1])
+    arr = np.frombuffer(data, dtype=np.uint8)[lo:hi]
+    quotes = np.flatnonzero(arr == ord(layout.quote))
+    at = np.flatnonzero(arr == ord(layout.delimiter))
+    if len(quotes):
+        at = at[np.searchsorted(quotes, at) % 2 == 0]
+    at = at + lo
+    first = np.searchsorted(at, rows.start[keep])
+    out[:, 0] = rows.start[keep]
+    for k in range(1, n_fields):
+        out[:, k] = at[first + k - 1] + 1
+    return out
 
 
 def _check_header(raw: bytes, layout: Layout, ctx: _Context, enc: str) -> None:
     from chukan.read import _problem  # noqa: PLC0415
 
-    text = raw.decode(enc, "replace").rstrip("\r\n")
-    names = next(csv.reader([text], delimiter=layout.delimiter, quotechar=layout.quote), [])
+    cells = _scan(raw, ord(layout.delimiter), ord(layout.quote), final=True)[0].cells
+    names = [_cell_value(raw, c).decode(enc, "replace") for c in (cells[0] if cells else [])]
     expected = [f.name for f in layout.fields if f.type != "filler"]
     labels = [f.label for f in layout.fields if f.type != "filler"]
-    if names not in (expected, labels):
-        ctx.add(_problem(ctx, "csv-header", record=None, offset=0, raw=raw, raw_limit=64,
-                         value=text, message="CSVの見出し行がレイアウトの項目名と一致しません: "
-                                             f"期待 {','.join(expected)}"))
+    if names in (expected, labels):
+        return
+    want = labels if layout.header_text == "label" else expected
+    k = next((i for i, (a, b) in enumerate(zip(names, want, strict=False)) if a != b),
+             min(len(names), len(want)))
+    got = names[k] if k < len(names) else "(なし)"
+    wanted_name = want[k] if k < len(want) else "(なし)"
+    hint = "(改行コードがCRだけのファイルです)" if b"\r" in raw else ""
+    text = raw.decode(enc, "replace")
+    ctx.add(_problem(ctx, "csv-header", record=None, offset=0, raw=raw, raw_limit=64,
+                     value=text,
+                     message=f"CSVの見出し行がレイアウトと一致しません{hint}: {k + 1}列目が"
+                             f"「{got}」です(レイアウトは「{wanted_name}」)。"
+                             f"見出し行: {text[:200]}"))
 
 
-def _parse_rows(body: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
-                base: int, layout: Layout,
-                ctx: _Context, enc: str, offset: int, record: int,
-                wanted: set[str] | None) -> tuple[pl.DataFrame, int]:
-    """Parse the rows ``[starts[i], ends[i])`` (chunk positions; ``body`` begins at
-    ``base``) into typed columns. Rows with the wrong number of fields are reported
-    and left out, never padded with nulls or merged."""
+def _raw_frame(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], enc: str,
+               layout: Layout, names: list[str]) -> pl.DataFrame:
+    """The kept rows' cells as String columns ``names``."""
+    schema = dict.fromkeys(names, pl.String)
+    if not len(keep):
+        return pl.DataFrame(schema=schema)
+    if rows.cells is not None:  # the slow path has its cells already
+        values = [[_cell_value(data, c).decode(enc, "replace") for c in rows.cells[int(i)]]
+                  for i in keep]
+        return pl.DataFrame(values, schema=schema, orient="row")
+    lo, hi = int(rows.start[0]), int(rows.stop[-1])
+    # rows of the wrong width are left out (one join of slices, only when there are any)
+    good = data[lo:hi] if len(keep) == len(rows) else \
+        b"".join(data[rows.start[i]:rows.stop[i]] for i in keep)
+    if not good.endswith(b"\n"):
+        good += b"\n"
+    # UTF-8 goes to Polars as it is: invalid bytes become U+FFFD there, as in the codec,
+    # and are reported below
+    text = good if enc == "utf-8" else good.decode(enc, "replace").encode("utf-8")
+    return pl.read_csv(text, has_header=False, separator=layout.delimiter,
+                       quote_char=layout.quote, schema=schema, encoding="utf8-lossy")
+
+
+def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: str,
+                offset: int, record: int, wanted: set[str] | None, *,
+                final: bool) -> pl.DataFrame:
+    """Parse ``rows`` (chunk positions; the chunk starts at file ``offset``) into typed
+    columns. Rows with the wrong number of fields are reported and left out, never
+    padded with nulls or merged; misplaced quotes and terminators are reported."""
     from chukan.read import _problem  # noqa: PLC0415
 
     fields = [f for f in layout.fields if f.type != "filler"]
     names = [f"c{i}" for i in range(len(fields))]
-    schema = dict.fromkeys(names, pl.String)
-    lo = np.asarray(starts, dtype=np.int64) - base
-    hi = np.asarray(ends, dtype=np.int64) - base
-    counts = _field_counts(body, lo, layout)
+    n_rows = len(rows)
+    counts = _field_counts(data, rows, layout)
+    _report_rows(data, rows, layout, ctx, offset, record, counts, len(fields), final=final)
     keep = np.flatnonzero(counts == len(fields))
-    # rows of the wrong width are left out (one join of slices, only when there are any)
-    good = body if len(keep) == len(lo) else b"".join(body[lo[i]:hi[i]] for i in keep)
-    raw: pl.DataFrame | None = pl.DataFrame(schema=schema)
-    quote = layout.quote.encode()
-    if any(quote in body[lo[i]:hi[i]] for i in np.flatnonzero(counts != len(fields))):
-        raw = None  # a bad row holding a quote: the quote may have misled the splitter
-    elif len(keep):
-        try:
-            # UTF-8 goes to Polars as it is: invalid bytes become U+FFFD there, as in
-            # the codec, and are reported below
-            data = good if enc == "utf-8" else good.decode(enc, "replace").encode("utf-8")
-            raw = pl.read_csv(data, has_header=False, separator=layout.delimiter,
-                              quote_char=layout.quote, schema=schema, encoding="utf8-lossy")
-        except pl.exceptions.PolarsError:
-            raw = None
-        if raw is not None and raw.height != len(keep):
-            raw = None  # a stray quote: the splitter and the parser disagree
-    if raw is None:
-        lo, hi, rows = _rows_slowly(body, enc, layout)
-        fit = [i for i, row in enumerate(rows) if len(row) == len(fields)]
-        counts = np.asarray([len(row) for row in rows], dtype=np.int64)
-        raw = pl.DataFrame([rows[i] for i in fit], schema=schema, orient="row")
-        keep = np.asarray(fit, dtype=np.int64)
-    for i in np.flatnonzero(counts != len(fields)):
-        ctx.add(_problem(ctx, "csv-columns", record=record + int(i),
-                         offset=offset + base + int(lo[i]), raw=body[lo[i]:hi[i]],
-                         raw_limit=64,
-                         message=f"列数が{int(counts[i])}です(レイアウトは{len(fields)}列)"))
+    try:
+        raw = _raw_frame(data, rows, keep, enc, layout, names)
+    except pl.exceptions.PolarsError:
+        raw = None
+    if raw is None or raw.height != len(keep):  # the parser disagrees: walk the rows
+        slow, _ = _scan(data[:int(rows.stop[-1])], ord(layout.delimiter),
+                        ord(layout.quote), final=True)
+        first = int(np.searchsorted(slow.start, rows.start[0]))
+        rows = slow.take(first, first + n_rows)
+        raw = _raw_frame(data, rows, keep, enc, layout, names)
     raw = raw.with_columns(pl.when(pl.all() != "").then(pl.all()).name.keep())
-    rec = keep
-    records = record + rec
-    offsets = offset + base + lo[rec] if len(rec) else rec
-    row_starts, row_ends = lo + base, hi + base
+    records = record + keep
+    row_offsets = offset + rows.start[keep]
+    cell_at = offset + _cell_starts(data, rows, keep, layout, len(fields))
     columns: dict[str, pl.Series] = {}
 
     def report(f: Field, mask: npt.NDArray[np.bool_], code: str, values: pl.Series,
                message: str | None = None) -> None:
+        k = fields.index(f)
         for i in np.flatnonzero(mask):
             value = values[int(i)]
             if code == "invalid-bytes":  # the decoded value lost them: show the row's bytes
-                row = int(rec[i])
-                raw = body[row_starts[row] - base:row_ends[row] - base]
+                row = int(keep[i])
+                raw_bytes = data[rows.start[row]:rows.end[row]]
             else:
-                raw = (value or "").encode(enc, "replace")
-            ctx.add(_problem(ctx, code, record=int(records[i]), offset=int(offsets[i]), f=f,
-                             raw=raw, raw_limit=64, value=value, message=message))
+                raw_bytes = (value or "").encode(enc, "replace")
+            text = (message or "") + f"({k + 1}列目)"
+            ctx.add(_problem(ctx, code, record=int(records[i]), offset=int(cell_at[i, k]),
+                             f=f, raw=raw_bytes, raw_limit=64, value=value,
+                             message=text if message else None))
 
     # control characters are errors; CR and LF are data inside a quoted value
     ctrl_re = r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"
-    suspect = raw.select(pl.all().str.contains(UNDEFINED_RE[:-1] + ctrl_re[1:]).any()).row(0) \
-        if raw.width else ()
-    chosen = [(f, c) for f, c, odd in zip(fields, names, suspect, strict=True)
+    bare_cr = r"\r(?:[^\n]|$)"
+    suspect = raw.select(pl.all().str.contains(UNDEFINED_RE[:-1] + ctrl_re[1:] + "|" + bare_cr)
+                         .any()).row(0) if raw.width else ()
+    chosen = [(f, c) for f, c in zip(fields, names, strict=True)
               if wanted is None or set(column_names(f)) & wanted]
     unusable: dict[str, npt.NDArray[np.bool_]] = {}  # rows nulled before parsing
     for f, cname, odd in zip(fields, names, suspect, strict=True):
@@ -214,7 +429,8 @@ def _parse_rows(body: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np
         values = raw[cname]
         bad = values.str.contains(UNDEFINED_RE).fill_null(value=False)
         report(f, bad.to_numpy(), "invalid-bytes", values)
-        ctrl = values.str.contains(ctrl_re).fill_null(value=False) & ~bad
+        ctrl = (values.str.contains(ctrl_re) | values.str.contains(bare_cr)
+                ).fill_null(value=False) & ~bad
         if ctrl.any():
             nul = values.str.contains("\x00", literal=True).fill_null(value=False)
             report(f, (ctrl & nul).to_numpy(), "nul-byte", values)
@@ -266,5 +482,61 @@ def _parse_rows(body: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np
         columns.update({c: v for c, v in pieces.items() if wanted is None or c in wanted})
     if ctx.locate:
         columns["_record"] = pl.Series(records, dtype=pl.Int64)
-        columns["_offset"] = pl.Series(offsets, dtype=pl.Int64)
-    return pl.DataFrame(columns), len(lo)
+        columns["_offset"] = pl.Series(row_offsets, dtype=pl.Int64)
+    return pl.DataFrame(columns) if columns else pl.DataFrame(
+        schema={"_record": pl.Int64} if ctx.locate else {}).clear(len(keep))
+
+
+def _report_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, offset: int,
+                 record: int, counts: npt.NDArray[np.int64], n_fields: int, *,
+                 final: bool) -> None:
+    """Row-level problems: the number of columns, a misplaced quote, the terminator."""
+    from chukan.read import _problem  # noqa: PLC0415
+
+    for i in np.flatnonzero(counts != n_fields):
+        ctx.add(_problem(ctx, "csv-columns", record=record + int(i),
+                         offset=offset + int(rows.start[i]),
+                         raw=data[rows.start[i]:rows.end[i]], raw_limit=64,
+                         message=f"列数が{int(counts[i])}です(レイアウトは{n_fields}列)"))
+    for row, (at, doubt) in (rows.bad_quote or {}).items():
+        ctx.add(_problem(ctx, "csv-quote", record=record + row, offset=offset + at,
+                         raw=data[at:at + 16], raw_limit=16,
+                         severity="error" if doubt else "warning",
+                         message="引用符が閉じられていないか、閉じた後に文字があります" if doubt
+                         else "引用符で囲まれていない値に引用符があります(文字として読みました。"
+                              "書き戻すと値が引用符で囲まれます)"))
+    # the terminator: what the layout says, and the last row ends with one too
+    width = rows.stop - rows.end
+    has_lf = (width > 0) & (np.frombuffer(data, dtype=np.uint8)[
+        np.maximum(rows.stop - 1, 0)] == _LF)
+    crlf = has_lf & (width == 2)
+    wrong = has_lf & (crlf != (layout.terminator == "crlf"))
+    # the values are whole either way, so these are warnings: said once per batch, at
+    # the first such row, with how many there are (a file written with the other line
+    # end must not make a million problems)
+    want = "CRLF" if layout.terminator == "crlf" else "LF"
+    odd = np.flatnonzero(wrong)
+    if len(odd):
+        first = int(odd[0])
+        more = f"(このまとまりの{len(odd)}行)" if len(odd) > 1 else ""
+        ctx.add(_problem(ctx, "terminator-mixed", record=record + first,
+                         offset=offset + int(rows.end[first]),
+                         raw=data[rows.end[first]:rows.stop[first]], severity="warning",
+                         message=f"改行コードがレイアウトの{want}ではありません{more}。"
+                                 "書き戻すと改行コードが変わります"))
+    if final and len(rows) and not has_lf[-1]:
+        last = len(rows) - 1
+        ctx.add(_problem(ctx, "terminator-missing", record=record + last,
+                         offset=offset + int(rows.stop[last]), severity="warning",
+                         raw=data[max(int(rows.stop[last]) - 8, 0):rows.stop[last]],
+                         message="最終行に改行がありません。書き戻すと改行が付きます"))
+
+
+def read_header(raw: bytes, layout: Layout) -> list[str]:
+    """The cells of a header row, decoded (for ``inspect``)."""
+    enc = codec_name(layout.encoding)
+    cells = _scan(raw, ord(layout.delimiter), ord(layout.quote), final=True)[0].cells
+    return [_cell_value(raw, c).decode(enc, "replace") for c in (cells[0] if cells else [])]
+
+
+__all__ = ["iter_csv", "looks_utf16", "read_header", "split_cells"]

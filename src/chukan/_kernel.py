@@ -55,6 +55,8 @@ class ColumnSpec:
     offset: int
     length: int
     kind: ColumnKind
+    #: ``fullwidth``: the padding the writer puts after a value (U+3000, or spaces)
+    pad: str = "\u3000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,10 @@ class RawColumn:
     values: pl.Series
     control: npt.NDArray[np.bool_]
     invalid: npt.NDArray[np.bool_]
+    #: rows whose padding is not what writing the value back gives (U+3000 and spaces
+    #: mixed, or the other kind than the field's ``pad``): the value is read all the
+    #: same, but the bytes would not come back
+    padding: npt.NDArray[np.bool_] | None = None
 
 
 def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding: str
@@ -186,6 +192,8 @@ def _text_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec, codec: str, *,
     # double-byte pair (CP932, Shift_JIS); elsewhere Polars strips it after decoding
     pair = "\u3000".encode(codec) if s.kind == "fullwidth" and codec in _PAIRED else None
     lengths = _content_lengths(col, pair)
+    # (before the separators below overwrite the first padding byte)
+    padding = _odd_pairs(col, lengths, pair, s.pad) if pair is not None else None
     # padding goes before the codec sees it: keep each value's bytes and one LF
     ext[np.arange(n), lengths] = 0x0A
     # two more LFs as a sentinel: a lead byte at the very end must not eat a separator
@@ -202,22 +210,48 @@ def _text_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec, codec: str, *,
     offsets[1:] = ends[:n] + 1
     # each value still ends with its LF: dropping the last byte is cheaper in Polars
     values = string_series(n, offsets, utf8, (lengths > 0) & ~control).str.head(-1)
-    return _finish_text(values, s, codec, pair, text, control)
+    return _finish_text(values, s, codec, pair, text, control, lengths, padding)
+
+
+def _odd_pairs(col: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64], pair: bytes,
+               pad: str) -> npt.NDArray[np.bool_]:
+    """Rows of a paired (CP932) full-width column whose padding holds pairs of the other
+    kind than ``pad`` (two spaces where U+3000 is written back, or U+3000 where spaces)."""
+    n, w = col.shape
+    half = w // 2
+    if not half:
+        return np.zeros(n, dtype=bool)
+    pairs = np.ascontiguousarray(col[:, : 2 * half]).view(np.uint16)
+    other = np.frombuffer(b"  " if pad == "\u3000" else pair, dtype=np.uint16)[0]
+    after = np.arange(1, half + 1)[None, :] > (lengths // 2)[:, None]
+    return np.asarray(((pairs == other) & after).any(axis=1), dtype=bool)
 
 
 def _finish_text(values: pl.Series, s: ColumnSpec, codec: str, pair: bytes | None,
-                 text: str, control: npt.NDArray[np.bool_]) -> RawColumn:
+                 text: str, control: npt.NDArray[np.bool_],
+                 lengths: npt.NDArray[np.int64] | None = None,
+                 padding: npt.NDArray[np.bool_] | None = None) -> RawColumn:
     """Strip U+3000 padding left for Polars, and null the values that did not decode."""
     if s.kind == "fullwidth" and pair is None:
-        values = values.str.strip_chars_end("\u3000 ")
-        values = values.set(values == "", None)
+        stripped = values.str.strip_chars_end("\u3000 ")
+        if lengths is not None:  # what writing back would not give: see _pad_after
+            unit = len("\u3000".encode(codec))
+            cut = values.str.slice(stripped.str.len_chars().fill_null(0))
+            spaces = s.length - lengths  # trailing spaces, already cut on bytes
+            if s.pad == "\u3000":
+                odd = ~cut.str.contains("^\u3000*$").fill_null(value=True).to_numpy() | \
+                    (spaces >= unit)
+            else:
+                odd = cut.str.contains("\u3000").fill_null(value=False).to_numpy()
+            padding = odd & ~control
+        values = stripped.set(stripped == "", None)
     invalid = np.zeros(len(values), dtype=bool)
     undefined = _UNDEFINED if codec == "cp932" else _UNDEFINED[:1]
     if any(u in text for u in undefined):
         pattern = UNDEFINED_RE if codec == "cp932" else "\ufffd"
         invalid = values.str.contains(pattern).fill_null(value=False).to_numpy()
         values = values.set(pl.Series(invalid), None)
-    return RawColumn(values, control, invalid)
+    return RawColumn(values, control, invalid, padding)
 
 
 def _text_column_slowly(ext: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64],

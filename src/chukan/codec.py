@@ -150,6 +150,42 @@ def needs_markers(values: pl.Series, encoding: str, duplicates: str) -> bool:
     return bool(values.str.contains("[" + "".join(chars) + "]").any())
 
 
+#: Characters that CPython's codecs encode but decode as another character: written,
+#: they would come back changed (〜 U+301C is written 81 60, which reads as ～ U+FF5E).
+#: Every one of them, per codec (``tests/test_peers.py`` recomputes this from CPython).
+LOOKALIKES: dict[str, dict[str, str]] = {
+    "cp932": {"\u00a2": "\uffe0", "\u00a3": "\uffe1", "\u00ac": "\uffe2",
+              "\u2016": "\u2225", "\u2212": "\uff0d", "\u301c": "\uff5e"},
+    "shift_jis": {"\u00a5": "\\", "\u203e": "~"},
+    "euc_jp": {"\u00a5": "\\", "\u203e": "~"},
+}
+
+
+def lookalikes(text: pl.Expr, encoding: str, *, substitute: bool
+               ) -> tuple[pl.Expr, list[FormatCheck]]:
+    """Text bound for ``encoding`` with its :data:`LOOKALIKES` replaced (``substitute``,
+    the layout's ``substitute_lookalikes``) or checked: by default a value holding one is
+    ``not-representable``, since it would read back as another character.
+
+    >>> frame = pl.DataFrame({"v": ["1〜2", "1～2", None]})
+    >>> value, checks = lookalikes(pl.col("v"), "cp932", substitute=False)
+    >>> frame.select(checks[0][2].alias("bad"))["bad"].to_list()
+    [True, False, None]
+    >>> value, _ = lookalikes(pl.col("v"), "cp932", substitute=True)
+    >>> frame.select(value)["v"].to_list()
+    ['1～2', '1～2', None]
+    """
+    table = LOOKALIKES.get(encoding)
+    if not table:
+        return text, []
+    if substitute:
+        return text.str.replace_many(list(table), list(table.values())), []
+    shown = " ".join(f"{c}(U+{ord(c):04X})" for c in table)
+    message = f"{encoding}では別の文字として読み戻される文字があります: {shown}"
+    return text, [("not-representable", message,
+                   text.str.contains("[" + "".join(table) + "]"))]
+
+
 def encode_text(values: pl.Series | str, marked: bool, encoding: str) -> bytes:
     """Encode text (a str, or a one-value Series) prepared by :func:`prepare_for_encoding`;
     raises UnicodeEncodeError for a character the encoding lacks."""
@@ -863,7 +899,8 @@ def _format_decimal(f: Field, c: pl.Expr, fails: list[FormatCheck]
         fails.append(("not-decimal", "負の値は書けません", v < 0))
     fails.append(("not-decimal", f"小数点以下は{f.scale}桁までです", exact != c))
     fails.append(("width-overflow", f"{f.precision}桁を超えています",
-                  v.abs().cast(pl.String).str.len_chars() > f.precision))
+                  # digits of the text: abs() of the Int64 minimum overflows
+                  v.cast(pl.String).str.strip_chars_start("-").str.len_chars() > f.precision))
     return exact.cast(pl.String), fails
 
 
@@ -977,6 +1014,11 @@ def number_bytes(f: Field, values: pl.Series) -> tuple[npt.NDArray[np.uint8],
         ints = values.cast(pl.Int64)
     present = ints.is_not_null().to_numpy()
     v = ints.fill_null(0).to_numpy().astype(np.int64)
+    # the Int64 minimum has no Int64 magnitude (abs() gives it back negative, which would
+    # pass every width check and be written as -0): no field chukan writes can hold it
+    lowest = present & (v == np.iinfo(np.int64).min)
+    _fail(fails, "width-overflow", f"{w}桁に収まりません", lowest)
+    v = np.where(lowest, 0, v)
     neg, mag = v < 0, np.abs(v)
     if not f.signed:
         _fail(fails, "not-integer" if f.type == "integer" else "not-decimal",
@@ -1134,9 +1176,10 @@ def unpack_packed(col: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.int64],
     return np.where(sign == 0x0D, -values, values), bad_digits, bad_sign
 
 
-def pack_packed(values: npt.NDArray[np.int64], width: int, *, signed: bool
-                ) -> npt.NDArray[np.uint8]:
-    """Encode integers as packed decimal of ``width`` bytes (sign C/D, or F if unsigned).
+def pack_packed(values: npt.NDArray[np.int64], width: int, *, signed: bool,
+                positive: str | None = None) -> npt.NDArray[np.uint8]:
+    """Encode integers as packed decimal of ``width`` bytes (sign C/D, or F if unsigned;
+    ``positive`` chooses the nibble of positive values, "C" or "F").
 
     >>> pack_packed(np.array([1234, -5]), 3, signed=True).tolist()
     [[1, 35, 76], [0, 0, 93]]
@@ -1147,5 +1190,6 @@ def pack_packed(values: npt.NDArray[np.int64], width: int, *, signed: bool
     digits = (mag[:, None] // powers) % 10
     nibbles = np.empty((len(values), 2 * width), dtype=np.uint8)
     nibbles[:, :-1] = digits
-    nibbles[:, -1] = np.where(values < 0, 0x0D, 0x0C) if signed else 0x0F
+    plus = {"C": 0x0C, "F": 0x0F}[positive or ("C" if signed else "F")]
+    nibbles[:, -1] = np.where(values < 0, 0x0D, plus) if signed else plus
     return ((nibbles[:, 0::2] << 4) | nibbles[:, 1::2]).astype(np.uint8)

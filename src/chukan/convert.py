@@ -473,7 +473,7 @@ def _take_problems(problems: list[Problem], rejected: dict[int, list[str]],
     records: set[int] = set()
     for p in problems:
         if p.record is None:
-            if p.code == "csv-header":
+            if p.code in ("csv-header", "wrong-encoding"):
                 raise DataError(p)
             file_problems.append(p)
         elif p.severity == "error":

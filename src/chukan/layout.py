@@ -129,11 +129,12 @@ MAX_PRECISION = 18
 _LAYOUT_KEYS = (
     "name", "title", "description", "sources", "format", "encoding", "record_length",
     "terminator", "header", "header_text", "delimiter", "quote", "cp932_duplicates",
-    "record_type", "unique", "repertoire",
+    "substitute_lookalikes", "record_type", "unique", "repertoire",
 )  # fmt: skip
 _FIELD_KEYS = (
     "name", "label", "start", "length", "type", "required", "chars", "table", "storage",
-    "scale", "signed", "format", "eras", "pivot", "pad", "fill", "counts", "description",
+    "scale", "signed", "positive_sign", "format", "eras", "pivot", "pad", "fill", "counts",
+    "description",
     "repertoire",
 )  # fmt: skip
 _RECORD_KEYS = ("name", "label", "match", "field")
@@ -182,6 +183,8 @@ class Field:
     storage: Storage = "display"
     scale: int = 0
     signed: bool = False
+    #: packed decimals: the sign nibble of positive values, "C" or "F" (unsigned)
+    positive_sign: Literal["C", "F"] = "C"
     format: DateFormat | None = None
     eras: CodeTable | None = None
     pivot: int | None = None
@@ -256,6 +259,9 @@ class Layout:
     delimiter: str = ","
     quote: str = '"'
     cp932_duplicates: Duplicates = "ibm"
+    #: write 〜 ‖ − ¢ £ ¬ (and ¥ ‾ in Shift_JIS/EUC-JP) as the characters the encoding
+    #: reads back (～ ∥ － ￠ ￡ ￢, backslash, tilde); by default ``not-representable``
+    substitute_lookalikes: bool = False
     fields: tuple[Field, ...] = ()
     record_type: tuple[int, int] | None = None
     records: tuple[RecordKind, ...] = ()
@@ -597,6 +603,7 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         delimiter=delimiter,
         quote=quote,
         cp932_duplicates=cast("Duplicates", duplicates),
+        substitute_lookalikes=checker.get(meta, "substitute_lookalikes", bool, w, False),
         fields=fields,
         record_type=record_type,
         records=records,
@@ -724,7 +731,8 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
     only("signed", "decimal", "integer")
     only("eras", "date")
     only("pivot", "date")
-    only("pad", "integer")
+    only("pad", "integer", "text")
+    only("positive_sign", "decimal")
     only("fill", "filler")
     chars = checker.choice(item, "chars", ("fullwidth", "halfwidth", "any"), where, "any",
                            what="character class")
@@ -734,9 +742,18 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
         checker.add(where, "storage", "packed decimals exist only in fixed layouts")
     scale = checker.get(item, "scale", int, where, 0)
     signed = checker.get(item, "signed", bool, where, ftype == "integer")
-    pad = checker.get(item, "pad", str, where, "0")
-    if pad not in ("0", " "):
+    fullwidth = ftype == "text" and chars == "fullwidth"
+    pad = checker.get(item, "pad", str, where, "\u3000" if fullwidth else "0")
+    if ftype == "text" and "pad" in item and not fullwidth:
+        checker.add(where, "pad", "only for full-width text (chars = \"fullwidth\")")
+    elif fullwidth and pad not in ("\u3000", " "):
+        checker.add(where, "pad", "must be '\u3000' (全角空白) or ' '")
+    elif ftype != "text" and pad not in ("0", " "):
         checker.add(where, "pad", "must be '0' or ' '")
+    positive_sign = checker.choice(item, "positive_sign", ("C", "F"), where,
+                                   "C" if signed else "F", what="sign nibble")
+    if "positive_sign" in item and storage != "packed":
+        checker.add(where, "positive_sign", "only for packed decimals (storage = \"packed\")")
     fill = checker.get(item, "fill", str, where, " ")
     if len(fill) != 1 or not fill.isascii():
         checker.add(where, "fill", "must be one ASCII character")
@@ -784,6 +801,7 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
         storage=cast("Storage", storage),
         scale=scale,
         signed=signed,
+        positive_sign=cast("Literal['C', 'F']", positive_sign),
         format=cast("DateFormat | None", fmt_),
         eras=eras,
         pivot=pivot,

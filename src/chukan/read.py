@@ -38,10 +38,14 @@ from chukan._files import open_input
 from chukan._kernel import ColumnKind, ColumnSpec, extract
 from chukan.codec import (
     column_names,
+    date_bytes,
     decimal_series,
+    encode_text,
+    number_bytes,
     parse_date,
     parse_field,
     parse_number,
+    prepare_for_encoding,
     schema_of,
     unpack_packed,
 )
@@ -63,6 +67,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from chukan.codec import Failure
+    from chukan.report import Severity
 
 Source = str | Path | bytes | BinaryIO
 #: Records per batch when nothing else is said: about 30 MB of a 300-byte layout.
@@ -88,6 +93,7 @@ _MESSAGES = {
     "bad-digit-nibble": "パック10進数の数字ニブルが不正です",
     "csv-columns": "CSVの列数がレイアウトと一致しません",
     "csv-header": "CSVの見出し行がレイアウトの項目名と一致しません",
+    "csv-quote": "CSVの引用符(\")の位置が正しくないか、閉じられていません",
 }
 
 
@@ -129,10 +135,12 @@ class _Block:
 
 def _problem(ctx: _Context, code: str, *, record: int | None = None, offset: int | None = None,
              f: Field | None = None, raw: bytes = b"", value: str | None = None,
-             message: str | None = None, raw_limit: int | None = None) -> Problem:
+             message: str | None = None, raw_limit: int | None = None,
+             severity: Severity = "error") -> Problem:
     return Problem(code=code, message=message or _MESSAGES.get(code, code), file=ctx.file,
                    record=record, offset=offset, field=f.name if f else None,
-                   label=f.label if f else None, raw=_hex(raw, raw_limit), value=value)
+                   label=f.label if f else None, raw=_hex(raw, raw_limit), value=value,
+                   severity=severity)
 
 
 @dataclass(slots=True)
@@ -310,8 +318,8 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
     chosen = [f for f in fields if wanted is None or set(column_names(f)) & wanted
               or f.type == "filler"]
     text_fields = [f for f in chosen if _decodable(f)]
-    raws = extract(m, [ColumnSpec(f.offset, f.length, _kind_of(f)) for f in text_fields],
-                   layout.encoding)
+    raws = extract(m, [ColumnSpec(f.offset, f.length, _kind_of(f), f.pad)
+                       for f in text_fields], layout.encoding)
     by_name = dict(zip([f.name for f in text_fields], raws, strict=True))
     columns: dict[str, pl.Series] = {}
     for f in chosen:
@@ -333,12 +341,28 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
                 _report_rows(ctx, block, f, neg & ~bad, "bad-sign-nibble",
                              message="符号なし項目に負の符号があります")
                 bad |= neg
+            # what the writer would not give back: the other positive nibble (C for F),
+            # and a negative zero
+            sign = span[:, -1] & 0x0F
+            want = 0x0C if f.positive_sign == "C" else 0x0F
+            other = (sign != want) & ((sign == 0x0C) | (sign == 0x0F)) & ~bad
+            _report_rows(ctx, block, f, other, "bad-sign-nibble",
+                         message=f"正の符号が{'F' if want == 0x0C else 'C'}です(レイアウトは"
+                                 f"{f.positive_sign}: positive_sign で指定します)")
+            minus_zero = (sign == 0x0D) & (values == 0) & ~bad
+            _report_rows(ctx, block, f, minus_zero, "bad-sign-nibble",
+                         message="負のゼロ(符号D)は書き戻せません")
+            bad |= other | minus_zero
             columns[f.name] = decimal_series(f.name, values, ~bad, f.precision, f.scale)
             continue
         if f.type in ("date", "integer", "decimal"):
             frame, failures = parse_date(f, span) if f.type == "date" else \
                 parse_number(f, span)
             _report_failures(ctx, block, f, failures)
+            _report_rows(ctx, block, f, _noncanonical(f, span, frame, failures),
+                         "noncanonical", severity="warning",
+                         message="値は読めますが、書き戻すと別のバイトになります"
+                                 "(前ゼロ・空白・符号の形がレイアウトと異なります)")
             if f.required:
                 _report_rows(ctx, block, f, (span == 0x20).all(axis=1), "required-missing")
             for name in frame.columns:
@@ -348,6 +372,16 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
         raw = by_name[f.name]
         _report_rows(ctx, block, f, raw.control, "control-char")
         _report_rows(ctx, block, f, raw.invalid, "invalid-bytes")
+        _report_rows(ctx, block, f, _other_duplicates(m, f, raw.values, layout),
+                     "noncanonical", severity="warning",
+                     message="CP932の重複文字が、レイアウトの cp932_duplicates と異なる"
+                             "コードで書かれています。書き戻すとバイトが変わります")
+        if raw.padding is not None:
+            pad = "全角空白" if f.pad == "\u3000" else "半角空白"
+            _report_rows(ctx, block, f, raw.padding & ~raw.invalid, "noncanonical",
+                         message=f"埋め文字が{pad}だけではありません。書き戻すとバイトが"
+                                 "変わります(レイアウトの pad で指定します)",
+                         severity="warning")
         frame, failures = parse_field(f, raw.values, fixed=True)
         _report_failures(ctx, block, f, failures)
         if f.required:
@@ -359,9 +393,53 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
     return pl.DataFrame(columns)
 
 
+#: CP932 lead bytes of the duplicated characters: NEC row 13 (0x87), the NEC-selected
+#: IBM extensions (0xED, 0xEE) and the IBM extensions (0xFA–0xFC)
+_DUPLICATE_LEADS = np.array([0x87, 0xED, 0xEE, 0xFA, 0xFB, 0xFC], dtype=np.uint8)
+
+
+def _other_duplicates(m: npt.NDArray[np.uint8], f: Field, values: pl.Series,
+                      layout: Layout) -> npt.NDArray[np.bool_]:
+    """Rows of a CP932 text field holding a duplicated character in the bytes the
+    layout's ``cp932_duplicates`` policy does not write (髙 as EE E0 under ``ibm``): read
+    as the same character, written back as the other bytes. Only rows with such a lead
+    byte are encoded again, one by one (rare)."""
+    n = m.shape[0]
+    out = np.zeros(n, dtype=bool)
+    if layout.encoding != "cp932" or not n:
+        return out
+    span = m[:, f.offset:f.end]
+    for i in np.flatnonzero(np.isin(span, _DUPLICATE_LEADS).any(axis=1)):
+        value = values[int(i)]
+        if value is None:
+            continue
+        written = encode_text(*prepare_for_encoding(pl.Series([value]), "cp932",
+                                                    layout.cp932_duplicates), "cp932")
+        raw = span[i].tobytes()
+        out[i] = raw[:len(written)] != written
+    return out
+
+
+def _noncanonical(f: Field, span: npt.NDArray[np.uint8], frame: pl.DataFrame,
+                  failures: Sequence[Failure]) -> npt.NDArray[np.bool_]:
+    """Rows of a number or date field read without a problem whose bytes the writer
+    would not give back (``  12`` in a zero-padded field, ``-0000``, a zoned sign in
+    another form): the writer's own formatter decides, so the two never disagree."""
+    if any(c not in frame.columns for c in column_names(f)):
+        return np.zeros(span.shape[0], dtype=bool)  # not all decoded (a column subset)
+    if f.type == "date":
+        written, present, _ = date_bytes(f, frame)
+    else:
+        written, present, _ = number_bytes(f, frame[f.name])
+    differs = present & (written != span).any(axis=1)
+    for x in failures:
+        differs &= ~x.mask
+    return np.asarray(differs, dtype=bool)
+
+
 def _report_rows(ctx: _Context, block: _Block, f: Field, mask: npt.NDArray[np.bool_],
-                 code: str, *,
-                 message: str | None = None) -> None:
+                 code: str, *, message: str | None = None,
+                 severity: Severity = "error") -> None:
     """Turn a row mask into problems (Python runs only over the failing rows)."""
     if not mask.any():
         return
@@ -373,7 +451,7 @@ def _report_rows(ctx: _Context, block: _Block, f: Field, mask: npt.NDArray[np.bo
             raw.decode(enc, "replace")
         ctx.add(_problem(ctx, code_i, record=int(block.records[i]),
                          offset=int(block.offsets[i]) + f.offset + where, f=f, raw=raw,
-                         value=text, message=message))
+                         value=text, message=message, severity=severity))
 
 
 def _is_half(ch: str) -> bool:

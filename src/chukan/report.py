@@ -58,8 +58,14 @@ CODES: dict[str, str] = {
     "trailer-count": "a trailer's record count does not match the records before it",
     "width-overflow": "a value does not fit its field's width (never truncated)",
     "not-representable": "a character that the target encoding cannot represent",
+    "noncanonical": "a value read as the layout allows, but in a form the writer does not "
+                    "give back (padding, leading zeros, sign): written back, its bytes "
+                    "change (warning)",
     "csv-columns": "a CSV row with the wrong number of columns",
     "csv-header": "a CSV header row that holds neither the field names nor the labels",
+    "csv-quote": "a quote where a CSV field cannot have one (inside an unquoted field, "
+                 "after a closing quote), or one never closed",
+    "wrong-encoding": "a file in an encoding the layout cannot be read as (UTF-16)",
     "gaiji": "a 外字: a character of the Private Use Area, to be identified (warning)",
     "unmapped-gaiji": "a 外字 that the mapping's 外字 map does not identify, on its way to "
                       "a Unicode layout (convert)",
@@ -102,8 +108,12 @@ CODES_JA: dict[str, str] = {
     "trailer-count": "トレーラの件数が実際のレコード数と一致しません",
     "width-overflow": "値が項目の長さに収まりません(切り捨てはしません)",
     "not-representable": "出力する文字コードで表せない文字があります",
+    "noncanonical": "値は読めますが、書き戻すとバイトが変わる形です"
+                    "(埋め文字・前ゼロ・符号など)(警告)",
     "csv-columns": "CSVの列数がレイアウトと一致しません",
     "csv-header": "CSVの見出し行が項目名と一致しません",
+    "csv-quote": "CSVの引用符(\")の位置が正しくないか、閉じられていません",
+    "wrong-encoding": "レイアウトの文字コードでは読めないファイルです(UTF-16など)",
     "gaiji": "外字(私用領域の文字)です。文字同定が必要です(警告)",
     "unmapped-gaiji": "外字対応表にない外字です。Unicodeの出力には変換できません",
     "outside-repertoire": "指定された文字集合(JIS X 0208など)にない文字です",

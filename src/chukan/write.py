@@ -33,6 +33,7 @@ from chukan.codec import (
     date_bytes,
     encode_text,
     format_expr,
+    lookalikes,
     needs_markers,
     number_bytes,
     pack_packed,
@@ -178,7 +179,7 @@ def _pad_bytes(f: Field, encoding: str) -> bytes:
     """The padding of a field, repeated to its width (U+3000 then a space for full-width)."""
     if f.type == "filler":
         return (f.fill * f.length).encode("ascii")
-    if f.type == "text" and f.chars == "fullwidth":
+    if f.type == "text" and f.chars == "fullwidth" and f.pad == "\u3000":
         unit = "\u3000".encode(codec_name(encoding))
         whole = unit * (f.length // len(unit))
         return whole + b" " * (f.length - len(whole))
@@ -197,7 +198,8 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
     enc = codec_name(layout.encoding)
     # text, code and digit fields formatted in one select (Polars spreads the columns over
     # its threads); numbers and dates go straight to bytes below
-    texts = _formatted(df, [f for f in kind.fields if f.type in ("text", "code", "digits")])
+    texts = _formatted(df, [f for f in kind.fields if f.type in ("text", "code", "digits")],
+                       layout)
     for f in kind.fields:
         if f.type == "filler":
             continue
@@ -207,7 +209,9 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
         region = out[:, f.offset:f.end]
         if f.type == "decimal" and f.storage == "packed":
             values = df.select(unscaled(pl.col(f.name), f.scale)).to_series()
-            too_big = (values.abs() >= 10 ** f.precision).fill_null(value=False)
+            # both bounds, not abs(): the Int64 minimum has no Int64 magnitude
+            too_big = ((values >= 10 ** f.precision) | (values <= -(10 ** f.precision))
+                       ).fill_null(value=False)
             neg = (values < 0).fill_null(value=False) & (not f.signed)
             # a packed field has no empty form: a null would silently become zero
             if not f.required:  # (a required one was reported just above)
@@ -218,7 +222,8 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             _report(problems, f, layout, stride, first_row, neg.to_numpy(), "not-decimal",
                     "負の値は書けません", values)
             ok = values.set(too_big | neg, 0).fill_null(0).to_numpy()
-            region[:] = pack_packed(ok.astype(np.int64), f.length, signed=f.signed)
+            region[:] = pack_packed(ok.astype(np.int64), f.length, signed=f.signed,
+                                    positive=f.positive_sign)
             continue
         if f.type in ("integer", "decimal", "date"):
             # numbers and dates are formatted straight into ASCII bytes
@@ -242,19 +247,20 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             keep = np.repeat(~over, lengths)
             data, lengths = data[keep], np.where(over, 0, lengths)
         _place(region, data, lengths)
-        if f.type == "text" and f.chars == "fullwidth" and enc not in ("cp932", "shift_jis"):
+        if f.type == "text" and f.chars == "fullwidth" and f.pad == "\u3000" and \
+                enc not in ("cp932", "shift_jis"):
             _pad_after(region, lengths, "\u3000".encode(enc))
     return out
 
 
-def _formatted(df: pl.DataFrame, fields: list[Field]
+def _formatted(df: pl.DataFrame, fields: list[Field], layout: Layout
                ) -> dict[str, tuple[pl.Series, list[Failure]]]:
     """Each field's fixed-width text and the checks it failed, from one ``select``."""
     exprs: list[pl.Expr] = []
     checks: list[FormatCheck] = []
     owners: list[str] = []  # the field of each check
     for f in fields:
-        text, fails = format_expr(f, df.columns, fixed=True)
+        text, fails = _text_expr(f, df.columns, layout, fixed=True)
         exprs.append(text.alias(f.name))
         checks += fails
         owners += [f.name] * len(fails)
@@ -264,6 +270,18 @@ def _formatted(df: pl.DataFrame, fields: list[Field]
     for k, failure in failed.items():
         found[owners[k]][1].append(failure)
     return found
+
+
+def _text_expr(f: Field, columns: list[str], layout: Layout, *, fixed: bool
+               ) -> tuple[pl.Expr, list[FormatCheck]]:
+    """A field's text as written and its checks; text that the encoding would read back
+    as another character (〜 in CP932) is refused or, if the layout says so, substituted."""
+    text, fails = format_expr(f, columns, fixed=fixed)
+    if f.type in ("text", "code"):
+        text, more = lookalikes(text, codec_name(layout.encoding),
+                                substitute=layout.substitute_lookalikes)
+        fails = [*fails, *more]
+    return text, fails
 
 
 def _missing(df: pl.DataFrame, f: Field) -> npt.NDArray[np.bool_]:
@@ -431,7 +449,7 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     checks: list[FormatCheck] = []
     owners: list[int] = []  # the field (index) of each check
     for i, f in enumerate(fields):
-        text, fails = format_expr(f, df.columns, fixed=False)
+        text, fails = _text_expr(f, df.columns, layout, fixed=False)
         exprs.append(text.alias(f"t{i}"))
         if f.required:
             fails.insert(0, ("required-missing", "必須項目が空です", _missing_expr(df, f)))

@@ -1,0 +1,198 @@
+"""Nothing changes silently on the way through (issue 13: 3–5).
+
+The central property: a read that reports no problem at all, written back with the same
+layout, gives the input's bytes. Inputs are the shipped fixtures with bytes changed by
+Hypothesis, biased to the bytes that matter (padding, digits, sign nibbles, CP932 lead
+bytes)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+import chukan
+from chukan.codec import LOOKALIKES
+from helpers import FIXTURES
+
+#: (fixture, layout) for every shipped sample
+SAMPLES = [
+    ("vendor-a/juki-kojin.dat", "examples/vendor-a/juki-kojin"),
+    ("vendor-a/juki-setai.dat", "examples/vendor-a/juki-setai"),
+    ("vendor-a/juki-kojin.csv", "examples/vendor-a/juki-kojin-csv"),
+    ("vendor-a/juki-kojin.kihon.csv", "kihon/juki/kojin"),
+    ("vendor-a/juki-kojin.chukan.csv", "chukan/juki/kojin"),
+    ("mainframe/juki-kojin.dat", "examples/mainframe/juki-kojin"),
+    ("mainframe/nouzei.dat", "examples/mainframe/nouzei"),
+    ("zengin/kouza-furikae.dat", "zengin/kouza-furikae"),
+]
+#: bytes worth trying: padding, digits, signs and nibbles, CP932 U+3000, lead bytes
+BYTES = st.one_of(st.sampled_from([0x20, 0x30, 0x31, 0x39, 0x0C, 0x0D, 0x0F, 0x1C, 0x3C,
+                                   0x81, 0x40, 0x82, 0xA0, 0xFB, 0xFC, 0x2C, 0x22, 0x0A,
+                                   0x0D, 0x00, 0x7B, 0x7D, 0x2D, 0xF0]),
+                  st.integers(0, 255))
+
+
+def _round_trip(data: bytes, layout_name: str) -> bytes | None:
+    """The bytes written back after a read that found nothing; None when it found
+    something (then the read said why)."""
+    layout = chukan.load_layout(layout_name)
+    report = chukan.Report()
+    out = Path(tempfile.mkdtemp()) / "back"
+    if layout.is_multi:
+        frames = chukan.read_records(data, layout, report=report)
+        if report.problems:
+            return None
+        chukan.write_records(frames, out, layout)
+    else:
+        frame = chukan.read(data, layout, report=report)
+        if report.problems:
+            return None
+        # the strict read agrees that nothing is wrong
+        assert chukan.read(data, layout).equals(frame)
+        chukan.write(frame, out, layout)
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize(("fixture", "layout"), SAMPLES)
+def test_every_sample_round_trips(fixture: str, layout: str) -> None:
+    data = (FIXTURES / fixture).read_bytes()
+    assert _round_trip(data, layout) == data
+
+
+@given(sample=st.sampled_from(SAMPLES), data=st.data())
+def test_a_read_that_says_nothing_writes_the_same_bytes(sample: tuple[str, str],
+                                                       data: st.DataObject) -> None:
+    fixture, layout = sample
+    raw = bytearray((FIXTURES / fixture).read_bytes())
+    changes = data.draw(st.lists(st.tuples(st.integers(0, len(raw) - 1), BYTES),
+                                 min_size=1, max_size=4))
+    for at, byte in changes:
+        raw[at] = byte
+    note(f"{fixture}: {changes}")
+    back = _round_trip(bytes(raw), layout)
+    if back is not None:
+        assert back == bytes(raw)
+
+
+# --------------------------------------------------------------------------------------
+# The three silent changes the review found
+
+
+def _layout(field: str, length: int, fmt: str = "fixed") -> chukan.Layout:
+    head = f'[layout]\nname = "t"\nformat = "{fmt}"\nencoding = "cp932"\nterminator = "lf"\n'
+    head += f"record_length = {length}\n" if fmt == "fixed" else "header = false\n"
+    return chukan.loads_layout(head + f'[[field]]\nname = "v"\nlength = {length}\n{field}')
+
+
+@pytest.mark.parametrize(("field", "length", "raw", "code"), [
+    ('type = "decimal"\nstorage = "packed"', 2, b"\x12\x3c", "bad-sign-nibble"),
+    ('type = "decimal"\nstorage = "packed"\nsigned = true', 2, b"\x12\x3f",
+     "bad-sign-nibble"),
+    ('type = "decimal"\nstorage = "packed"\nsigned = true', 2, b"\x00\x0d",
+     "bad-sign-nibble"),  # a negative zero
+    ('type = "text"\nchars = "fullwidth"', 10, "　　  　　".encode("cp932"),
+     "noncanonical"),
+    ('type = "text"\nchars = "fullwidth"', 10, "山田  　　".encode("cp932"),
+     "noncanonical"),
+    ('type = "text"\nchars = "fullwidth"', 10, b" " * 10, "noncanonical"),
+    ('type = "text"\nchars = "fullwidth"\npad = " "', 10, "山田　　　".encode("cp932"),
+     "noncanonical"),
+    ('type = "digits"', 5, b"123  ", "not-digits"),
+])
+def test_bytes_that_would_not_come_back_are_reported(field: str, length: int, raw: bytes,
+                                                     code: str) -> None:
+    layout = _layout(field, length)
+    report = chukan.Report()
+    chukan.read(raw + b"\n", layout, report=report)
+    assert [p.code for p in report.problems] == [code]
+
+
+@pytest.mark.parametrize(("field", "raw"), [
+    ('type = "decimal"\nstorage = "packed"\npositive_sign = "C"', b"\x12\x3c"),
+    ('type = "decimal"\nstorage = "packed"\nsigned = true\npositive_sign = "F"',
+     b"\x12\x3f"),
+    ('type = "text"\nchars = "fullwidth"\npad = " "', "山田      ".encode("cp932")),
+    ('type = "text"\nchars = "fullwidth"\npad = " "', b" " * 10),
+])
+def test_a_layout_can_say_how_its_file_writes_them(field: str, raw: bytes) -> None:
+    layout = _layout(field, len(raw))
+    report = chukan.Report()
+    frame = chukan.read(raw + b"\n", layout, report=report)
+    assert report.problems == []
+    out = Path(tempfile.mkdtemp()) / "o"
+    chukan.write(frame, out, layout)
+    assert out.read_bytes() == raw + b"\n"
+
+
+@pytest.mark.parametrize("char", list(LOOKALIKES["cp932"]))
+def test_characters_cp932_reads_back_as_others_are_not_written(char: str) -> None:
+    layout = _layout('type = "text"', 6)
+    report = chukan.Report()
+    out = Path(tempfile.mkdtemp()) / "o"
+    chukan.write(pl.DataFrame({"v": [f"A{char}B", "AB"]}), out, layout, report=report)
+    assert [(p.code, p.record) for p in report.problems] == [("not-representable", 1)]
+    with pytest.raises(chukan.DataError, match="not-representable"):
+        chukan.write(pl.DataFrame({"v": [char]}), out, layout)
+    csv = _layout('type = "text"', 6, fmt="csv")
+    with pytest.raises(chukan.DataError, match="not-representable"):
+        chukan.write(pl.DataFrame({"v": [char]}), out, csv)
+
+
+def test_substituting_them_is_a_choice_the_layout_makes() -> None:
+    layout = chukan.loads_layout(
+        '[layout]\nname = "t"\nformat = "fixed"\nencoding = "cp932"\nrecord_length = 6\n'
+        'terminator = "lf"\nsubstitute_lookalikes = true\n'
+        '[[field]]\nname = "v"\nlength = 6\ntype = "text"\n')
+    out = Path(tempfile.mkdtemp()) / "o"
+    chukan.write(pl.DataFrame({"v": ["1〜2"]}), out, layout)
+    assert chukan.read(out, layout)["v"].to_list() == ["1～2"]
+
+
+def test_a_utf8_to_cp932_migration_rejects_the_wave_dash(tmp_path: Path) -> None:
+    source = FIXTURES / "vendor-a" / "juki-kojin.kihon.csv"
+    text = source.read_bytes().decode("utf-8").replace("千代田", "千代田〜", 1)
+    changed = tmp_path / "in.csv"
+    changed.write_bytes(text.encode("utf-8"))
+    result = chukan.convert(changed, "examples/vendor-a/kojin-to-kihon", tmp_path / "o.dat",
+                            reverse=True)
+    assert result.rejects_by_reason["not-representable"] == 1
+
+
+@pytest.mark.parametrize(("field", "length"), [
+    ('type = "integer"\nsigned = true', 18), ('type = "integer"\nsigned = true', 5),
+    ('type = "integer"\nsigned = true\npad = " "', 18),
+    ('type = "decimal"\nstorage = "packed"\nsigned = true', 8),
+    ('type = "decimal"\nstorage = "zoned"\nsigned = true', 18)])
+def test_the_int64_minimum_is_never_written_as_minus_zero(field: str, length: int) -> None:
+    layout = _layout(field, length)
+    lowest = -(2 ** 63)
+    value = pl.Series("v", [lowest, -5])
+    if "decimal" in field:
+        value = value.cast(pl.Decimal(38, 0))
+    report = chukan.Report()
+    out = Path(tempfile.mkdtemp()) / "o"
+    chukan.write(value.to_frame(), out, layout, report=report)
+    assert [(p.code, p.record) for p in report.problems] == [("width-overflow", 1)]
+    assert b"-0\n" not in out.read_bytes()
+
+
+def test_lookalikes_are_every_one_way_character_of_cpythons_codecs() -> None:
+    """A differential test: the table is what CPython's codecs do, on the whole BMP."""
+    for codec in ("cp932", "shift_jis", "euc_jp"):
+        found = {}
+        for code in range(0x80, 0x10000):
+            char = chr(code)
+            if 0xD800 <= code < 0xE000:
+                continue
+            try:
+                back = char.encode(codec).decode(codec)
+            except UnicodeEncodeError:
+                continue
+            if back != char:
+                found[char] = back
+        assert found == LOOKALIKES[codec], codec
