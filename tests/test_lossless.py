@@ -196,3 +196,13 @@ def test_lookalikes_are_every_one_way_character_of_cpythons_codecs() -> None:
             if back != char:
                 found[char] = back
         assert found == LOOKALIKES[codec], codec
+
+
+def test_a_digits_value_shorter_than_its_field_is_not_zero_filled() -> None:
+    """Leading zeros are data: 12 is not 0012 (the mapping step zero_fill says so)."""
+    layout = _layout('type = "digits"', 4)
+    out = Path(tempfile.mkdtemp()) / "o"
+    with pytest.raises(chukan.DataError, match="not-digits"):
+        chukan.write(pl.DataFrame({"v": ["12"]}), out, layout)
+    chukan.write(pl.DataFrame({"v": ["0012"]}), out, layout)
+    assert out.read_bytes() == b"0012\n"

@@ -66,7 +66,7 @@ def test_multi_record_layout_needs_write_records(tmp_path: Path) -> None:
 
 
 def test_values_are_padded_by_bytes_in_the_target_encoding(tmp_path: Path) -> None:
-    df = pl.DataFrame({"code": ["12"], "name": ["山A"]})
+    df = pl.DataFrame({"code": ["0012"], "name": ["山A"]})
     out = tmp_path / "o"
     chukan.write(df, out, tiny())
     assert out.read_bytes() == b"0012" + "山A".encode("cp932") + b"   \n"
@@ -80,16 +80,16 @@ def test_full_width_padding_is_u3000_then_a_space_for_an_odd_byte(tmp_path: Path
     layout = loads_layout(TINY.format(enc="cp932", dup="ibm", chars="fullwidth")
                           .replace("length = 6", "length = 5").replace("= 10", "= 9"))
     out = tmp_path / "o"
-    chukan.write(pl.DataFrame({"code": ["1"], "name": ["山"]}), out, layout)
+    chukan.write(pl.DataFrame({"code": ["0001"], "name": ["山"]}), out, layout)
     assert out.read_bytes() == b"0001" + "山\u3000".encode("cp932") + b" \n"
     assert chukan.read(out, layout)["name"].to_list() == ["山"]
 
 
 def test_overflow_is_an_error_never_a_truncation(tmp_path: Path) -> None:
     out = tmp_path / "o"
-    df = pl.DataFrame({"code": ["1", "2"], "name": ["山田A", "山田太"]})  # 5 and 6 bytes
+    df = pl.DataFrame({"code": ["0001", "0002"], "name": ["山田A", "山田太"]})  # 5 and 6 bytes
     chukan.write(df.head(1), out, tiny())
-    df2 = pl.DataFrame({"code": ["1", "2"], "name": ["山田", "山田太A"]})  # 7 bytes
+    df2 = pl.DataFrame({"code": ["0001", "0002"], "name": ["山田", "山田太A"]})  # 7 bytes
     with pytest.raises(DataError) as info:
         chukan.write(df2, out, tiny())
     p = info.value.problem
@@ -100,7 +100,7 @@ def test_overflow_is_an_error_never_a_truncation(tmp_path: Path) -> None:
 def test_overflow_of_one_byte_in_a_double_byte_character_is_not_split(tmp_path: Path) -> None:
     report = Report()
     out = tmp_path / "o"
-    chukan.write(pl.DataFrame({"code": ["1"], "name": ["ABCDE山"]}), out, tiny(),
+    chukan.write(pl.DataFrame({"code": ["0001"], "name": ["ABCDE山"]}), out, tiny(),
                  report=report)
     assert [p.code for p in report] == ["width-overflow"]
     assert out.read_bytes() == b"0001" + b" " * 6 + b"\n"  # padding, never half a 山
@@ -119,7 +119,7 @@ def test_failed_strict_write_leaves_no_file(tmp_path: Path) -> None:
 def test_cp932_duplicate_policy(dup: str, expected: bytes, tmp_path: Path) -> None:
     out = tmp_path / "o"
     layout = tiny(dup=dup)
-    chukan.write(pl.DataFrame({"code": ["1"], "name": ["髙﨑"]}), out, layout)
+    chukan.write(pl.DataFrame({"code": ["0001"], "name": ["髙﨑"]}), out, layout)
     data = out.read_bytes()
     assert data[4:6] == expected
     # both byte sequences read as the same character, and each policy round-trips
@@ -152,7 +152,7 @@ def test_duplicate_policy_on_every_cp932_character(dup: str, tmp_path: Path) -> 
                           .replace("length = 6", "length = 2").replace("= 10", "= 6"))
     names = sorted(chars)
     out = tmp_path / "all.dat"
-    chukan.write(pl.DataFrame({"code": ["1"] * len(names), "name": names}), out, layout)
+    chukan.write(pl.DataFrame({"code": ["0001"] * len(names), "name": names}), out, layout)
     data = out.read_bytes()
     got = [data[i * 7 + 4:i * 7 + 6] for i in range(len(names))]
     if dup == "ibm":
@@ -166,7 +166,7 @@ def test_duplicate_policy_on_every_cp932_character(dup: str, tmp_path: Path) -> 
 
 def test_character_the_encoding_cannot_represent(tmp_path: Path) -> None:
     report = Report()
-    chukan.write(pl.DataFrame({"code": ["1"], "name": ["𠮷"]}), tmp_path / "o", tiny(),
+    chukan.write(pl.DataFrame({"code": ["0001"], "name": ["𠮷"]}), tmp_path / "o", tiny(),
                  report=report)
     assert [(p.code, p.field) for p in report] == [("not-representable", "name")]
 
@@ -193,7 +193,7 @@ def test_dates_are_written_in_the_new_era_on_a_shared_day(tmp_path: Path) -> Non
 
 def test_missing_column_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="name"):
-        chukan.write(pl.DataFrame({"code": ["1"]}), tmp_path / "o", tiny())
+        chukan.write(pl.DataFrame({"code": ["0001"]}), tmp_path / "o", tiny())
 
 
 def test_csv_written_in_cp932_with_quotes(tmp_path: Path) -> None:

@@ -842,12 +842,16 @@ def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True
     if f.type in ("text", "code"):
         text = _empty_is_null(c)
         fails.extend(_class_failures(f, text))
+        if f.type == "code" and f.table is not None:  # never write what reading rejects
+            fails.append(("unknown-code", f"コード表「{f.table.label or f.table.name}」にない"
+                                          "コードです", ~text.is_in(list(f.table.codes))))
         return text, fails
     if f.type == "digits":
         text = _empty_is_null(c)
         fails.append(("not-digits", "数字以外の文字があります", ~text.str.contains(r"^[0-9]*$")))
-        if fixed:
-            text = text.str.zfill(f.length)
+        if fixed:  # leading zeros are data: a shorter value is not filled up silently
+            fails.append(("not-digits", f"{f.length}桁ではありません(前ゼロは補いません)",
+                          text.str.contains(r"^[0-9]*$") & (text.str.len_bytes() < f.length)))
         return text, fails
     if f.type == "integer":
         v = c.cast(pl.Int64)

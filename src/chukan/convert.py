@@ -33,7 +33,17 @@ import polars as pl
 from chukan._files import OutputSet, check_distinct, open_input
 from chukan.codec import column_names, schema_of
 from chukan.errors import ChukanError, DataError
-from chukan.layout import PUA, STEPS, UTF8_BOM, Layout, MappingSpec, Rule, codec_name, load_mapping
+from chukan.layout import (
+    PUA,
+    STEPS,
+    UTF8_BOM,
+    CodeMap,
+    Layout,
+    MappingSpec,
+    Rule,
+    codec_name,
+    load_mapping,
+)
 from chukan.read import DEFAULT_BATCH, located_batches
 from chukan.report import Problem, Report
 from chukan.write import format_batch
@@ -201,48 +211,86 @@ def _plan(spec: MappingSpec, *, reverse: bool) -> _Plan:
 
 
 def _undone(spec: MappingSpec) -> list[Rule]:
-    """Each rule of ``spec`` undone (constant and derived targets dropped), a split joined
-    and a join split; raises `NotInvertibleError` for a rule that cannot be undone."""
+    """Each rule of ``spec`` undone, steps in reverse order and code maps inverted (a
+    constant or derived target gives nothing back); a split joined back and a join split.
+    Raises `NotInvertibleError` naming the rule and the step that cannot be undone."""
     rules: list[Rule] = []
-    parts: dict[str, dict[str, str]] = {}  # source → {first_part|rest_part: target}
+    # a split source: the steps before the split, and each half's rule
+    parts: dict[str, tuple[tuple[str, ...], dict[str, Rule]]] = {}
     for rule in spec.rules:
         if rule.source is None or "fumei_flag" in rule.steps:
             continue  # a constant or a derived column: nothing to give back
-        split = next((s for s in rule.steps if s in ("first_part", "rest_part")), None)
+        split = next((i for i, s in enumerate(rule.steps) if s in ("first_part",
+                                                                     "rest_part")), None)
         if split is not None:  # 氏名 → 氏 and 名: joined back below
-            parts.setdefault(rule.source, {})[split] = rule.target
+            before, half = rule.steps[:split], rule.steps[split]
+            _check_undoable(rule, before + rule.steps[split + 1:])
+            known = parts.setdefault(rule.source, (before, {}))
+            if known[0] != before:
+                other = next(iter(known[1].values())).source
+                msg = (f"rule for {rule.target!r}: the steps before {half!r} "
+                       f"({', '.join(before) or 'none'}) differ from those of the rule for "
+                       f"{other!r} ({', '.join(known[0]) or 'none'}): {rule.source!r} "
+                       "cannot be joined back")
+                raise NotInvertibleError(msg)
+            if half in known[1]:
+                msg = f"rule for {rule.target!r}: {rule.source!r} has two {half} rules"
+                raise NotInvertibleError(msg)
+            known[1][half] = Rule(target="", source=rule.target,
+                                  steps=_inverse(rule.steps[split + 1:]),
+                                  code_map=_inverted_map(rule), unmapped=rule.unmapped,
+                                  map_first=True)
             continue
-        if "join_space" in rule.steps:  # 氏 + 名 → 氏名: split back
+        _check_undoable(rule, tuple(s for s in rule.steps if s != "join_space"))
+        undo = _inverse(tuple(s for s in rule.steps if s != "join_space"))
+        if "join_space" in rule.steps:  # 氏 + 名 → 氏名: each half split back
+            if rule.code_map is not None:
+                msg = f"rule for {rule.target!r}: a join with a code map cannot be split back"
+                raise NotInvertibleError(msg)
             first, rest = rule.sources[0], rule.sources[1]
-            rules += [Rule(target=first, source=rule.target, steps=("first_part",)),
-                      Rule(target=rest, source=rule.target, steps=("rest_part",))]
+            rules += [Rule(target=first, source=rule.target, steps=(*undo, "first_part")),
+                      Rule(target=rest, source=rule.target, steps=(*undo, "rest_part"))]
             continue
-        undo = [STEPS[s] for s in reversed(rule.steps)]
-        if None in undo:
-            bad = next(s for s in rule.steps if STEPS[s] is None)
-            msg = f"rule for {rule.target!r}: step {bad!r} cannot run backwards"
-            raise NotInvertibleError(msg)
-        code_map = rule.code_map.inverted() if rule.code_map else None
-        if rule.code_map is not None and code_map is None:
-            msg = f"rule for {rule.target!r}: code map {rule.code_map.name!r} maps two " \
-                  "codes to one"
-            raise NotInvertibleError(msg)
-        rules.append(Rule(target=rule.source, source=rule.target,
-                          steps=tuple(s for s in undo if s is not None), code_map=code_map,
-                          unmapped=rule.unmapped))
+        rules.append(Rule(target=rule.source, source=rule.target, steps=undo,
+                          code_map=_inverted_map(rule), unmapped=rule.unmapped,
+                          map_first=True))
     # several rules may give one field back (氏名 copied, and split): the first one wins
     rules = list({r.target: r for r in reversed(rules)}.values())[::-1]
-    for source, halves in parts.items():
+    for source, (before, halves) in parts.items():
         if source in {r.target for r in rules}:
             continue
         if set(halves) != {"first_part", "rest_part"}:
             msg = f"{source!r} is split, but only its {', '.join(halves)} is kept: " \
                   "it cannot be joined back"
             raise NotInvertibleError(msg)
-        rules.append(Rule(target=source, source=halves["first_part"],
-                          sources=(halves["first_part"], halves["rest_part"]),
-                          steps=("join_space",)))
+        head, tail = halves["first_part"], halves["rest_part"]
+        rules.append(Rule(target=source, source=head.source,
+                          sources=(str(head.source), str(tail.source)),
+                          parts=(head, tail), steps=("join_space", *_inverse(before))))
     return rules
+
+
+def _check_undoable(rule: Rule, steps: tuple[str, ...]) -> None:
+    bad = next((s for s in steps if STEPS[s] is None), None)
+    if bad is not None:
+        msg = f"rule for {rule.target!r}: step {bad!r} cannot run backwards"
+        raise NotInvertibleError(msg)
+
+
+def _inverse(steps: tuple[str, ...]) -> tuple[str, ...]:
+    """The steps that undo ``steps``: each one's inverse, last first."""
+    return tuple(str(STEPS[s]) for s in reversed(steps))
+
+
+def _inverted_map(rule: Rule) -> CodeMap | None:
+    if rule.code_map is None:
+        return None
+    back = rule.code_map.inverted()
+    if back is None:
+        msg = f"rule for {rule.target!r}: code map {rule.code_map.name!r} maps two " \
+              "codes to one"
+        raise NotInvertibleError(msg)
+    return back
 
 
 def _field(layout: Layout, name: str) -> Field:
@@ -271,29 +319,27 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
             out.append(value.cast(schema[tf.name]).alias(tf.name))
             out += [pl.lit(None, dtype=pl.String).alias(n) for n in names[1:]]
             continue
-        expr = pl.col(rule.source)
-        if "join_space" in rule.steps:  # 氏 + 名: the full-width space between, if 名 exists
-            expr = pl.concat_str([pl.col(s) for s in rule.sources], separator="\u3000",
-                                 ignore_nulls=True)
-        if plan.gaiji and (rule.sources or frame.schema[rule.source] == pl.String):
-            expr = expr.str.replace_many(list(plan.gaiji), list(plan.gaiji.values()),
-                                         leftmost=True)
         partial_name = f"{rule.source}_partial"
         partial = pl.col(partial_name) if partial_name in frame.columns else None
         # zero fill and trim count whole digits: a packed field's length is bytes
         digits = tf.precision - tf.scale if tf.type == "decimal" else tf.length
-        for step in rule.steps:
-            if step != "join_space":
-                expr = _apply_step(step, expr, partial, digits)
-        if rule.code_map is not None:
-            mapped = expr.cast(pl.String).replace_strict(dict(rule.code_map.codes),
-                                                         default=None)
-            if rule.unmapped == "reject":
-                rejects.append((expr.is_not_null() & mapped.is_null())
-                               .alias(f"unknown-code:{tf.name}"))
-                expr = mapped
-            else:
-                expr = pl.coalesce(mapped, expr.cast(pl.String))
+        if rule.parts:  # a split undone: each half undone on its own, then joined
+            halves = []
+            for part in rule.parts:
+                half, more = _transform(part, _gaiji(pl.col(str(part.source)), plan),
+                                        None, 0, tf.name)
+                halves.append(half.cast(pl.String))
+                rejects += more
+            expr = pl.concat_str(halves, separator="\u3000", ignore_nulls=True)
+        elif "join_space" in rule.steps:  # 氏 + 名: a full-width space between, if 名 exists
+            expr = pl.concat_str([_gaiji(pl.col(s), plan) for s in rule.sources],
+                                 separator="\u3000", ignore_nulls=True)
+        else:
+            expr = pl.col(rule.source)
+            if frame.schema[rule.source] == pl.String:
+                expr = _gaiji(expr, plan)
+        expr, more = _transform(rule, expr, partial, digits, tf.name)
+        rejects += more
         target_type = schema[tf.name]
         if isinstance(target_type, pl.String):
             expr = expr.cast(pl.String)
@@ -308,6 +354,46 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
             out.append((partial if partial is not None and "fumei_flag" not in rule.steps
                         else pl.lit(None, dtype=pl.String)).alias(names[1]))
     return out, rejects
+
+
+def _gaiji(expr: pl.Expr, plan: _Plan) -> pl.Expr:
+    """Text with the mapping's 外字 map applied (longest keys first)."""
+    if not plan.gaiji:
+        return expr
+    return expr.str.replace_many(list(plan.gaiji), list(plan.gaiji.values()), leftmost=True)
+
+
+def _transform(rule: Rule, expr: pl.Expr, partial: pl.Expr | None, digits: int,
+               target: str) -> tuple[pl.Expr, list[pl.Expr]]:
+    """A rule's steps and code map on ``expr`` (the map first when the rule says so), and
+    the checks that reject a record (a code the map does not know)."""
+    rejects: list[pl.Expr] = []
+
+    def mapped(value: pl.Expr) -> pl.Expr:
+        assert rule.code_map is not None  # noqa: S101 -- called only with a map
+        found = value.cast(pl.String).replace_strict(dict(rule.code_map.codes), default=None)
+        if rule.unmapped == "reject":
+            missing = value.is_not_null() & found.is_null()
+            known = rule.code_map.source_table
+            if known is None:
+                rejects.append(missing.alias(f"unknown-code:{target}"))
+                return found
+            # a code of the source's own table that the map has no row for is the
+            # mapping's gap, not bad data: it gets its own reason
+            in_table = value.cast(pl.String).is_in(list(known.codes))
+            rejects.append((missing & ~in_table).alias(f"unknown-code:{target}"))
+            rejects.append((missing & in_table).alias(f"unmapped-code:{target}"))
+            return found
+        return pl.coalesce(found, value.cast(pl.String))
+
+    if rule.code_map is not None and rule.map_first:
+        expr = mapped(expr)
+    for step in rule.steps:
+        if step != "join_space":
+            expr = _apply_step(step, expr, partial, digits)
+    if rule.code_map is not None and not rule.map_first:
+        expr = mapped(expr)
+    return expr, rejects
 
 
 def _to_number(expr: pl.Expr, tf: Field) -> tuple[pl.Expr, pl.Expr]:

@@ -1005,6 +1005,9 @@ class CodeMap:
     source: str = ""
     target: str = ""
     codes: Mapping[str, str] = field(default_factory=dict)
+    #: the tables ``source`` and ``target`` name, resolved when the map is loaded
+    source_table: CodeTable | None = None
+    target_table: CodeTable | None = None
 
     def __post_init__(self) -> None:
         """Freeze the mapping."""
@@ -1016,7 +1019,8 @@ class CodeMap:
         if len(back) != len(self.codes):
             return None
         return CodeMap(name=f"{self.name} (reversed)", source=self.target, target=self.source,
-                       codes=back)
+                       codes=back, source_table=self.target_table,
+                       target_table=self.source_table)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1032,6 +1036,11 @@ class Rule:
     unmapped: Literal["reject", "keep"] = "reject"
     constant: str | None = None
     sources: tuple[str, ...] = ()  # a join: several source fields, step join_space
+    #: a join made when running backwards: each part (a source, its own steps and code
+    #: map) is computed before the join; ``steps`` then run on the joined text
+    parts: tuple[Rule, ...] = ()
+    #: the code map runs before the steps (a rule undone: the map was applied last)
+    map_first: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1217,9 +1226,24 @@ def _load_code_map(path: Path, checker: _Checker) -> CodeMap | None:
     meta = checker.get(doc, "code_map", dict, f"{path.name}:(top)", None, required=True)
     if meta is None:
         return None
-    checker.unknown_keys(meta, _MAP_KEYS, f"{path.name}:code_map")
-    codes = checker.get(meta, "codes", dict, f"{path.name}:code_map", {}, required=True)
+    where = f"{path.name}:code_map"
+    checker.unknown_keys(meta, _MAP_KEYS, where)
+    codes = {str(k): str(v) for k, v in
+             checker.get(meta, "codes", dict, where, {}, required=True).items()}
+    # the tables it maps between must exist, and hold every code it names: a typo in a
+    # code map would otherwise write codes the target's own readers reject
+    tables: dict[str, CodeTable | None] = {}
+    for key in ("source", "target"):
+        tables[key] = _load_ref(meta, key, where, checker, path.parent, required=False)
+        table = tables[key]
+        if table is None:
+            continue
+        for code, value in codes.items():
+            named = code if key == "source" else value
+            if named not in table.codes:
+                checker.add(f"{where}.codes", code, f"{named!r} is not in the {key} table "
+                            f"{table.name!r}", _closest(named, tuple(table.codes)))
     return CodeMap(name=checker.get(meta, "name", str, "code_map", path.stem),
                    source=checker.get(meta, "source", str, "code_map", ""),
                    target=checker.get(meta, "target", str, "code_map", ""),
-                   codes={str(k): str(v) for k, v in codes.items()})
+                   codes=codes, source_table=tables["source"], target_table=tables["target"])

@@ -52,6 +52,8 @@ CODES: dict[str, str] = {
     "era-range": "a date outside its era (平成31年5月1日)",
     "unknown-era": "an era code that is not in the era code table",
     "unknown-code": "a code that is not in the field's code table",
+    "unmapped-code": "a code of the source's table that the mapping's code map has no "
+                     "row for (convert)",
     "required-missing": "a required field is empty",
     "filler-mismatch": "a filler area does not hold its expected bytes",
     "unknown-record-type": "a record whose record-type value no record kind matches",
@@ -102,6 +104,7 @@ CODES_JA: dict[str, str] = {
     "era-range": "元号の期間外の日付です(平成31年5月1日など)",
     "unknown-era": "元号コードが元号コード表にありません",
     "unknown-code": "コード表にないコードです",
+    "unmapped-code": "コード表にはあるが、コード対応表に対応がないコードです(変換)",
     "required-missing": "必須項目が空です",
     "filler-mismatch": "FILLER(空き領域)の内容が想定と異なります",
     "unknown-record-type": "レコード区分がレイアウトにありません",
