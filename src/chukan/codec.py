@@ -972,6 +972,17 @@ def _format_date(f: Field, columns: Sequence[str], fails: list[FormatCheck]
         part_ok = p_year_ok & (is_iso | era_form) & p_code.is_not_null()
     fails.append(("era-range" if fmt in ("GYYMMDD", "GGYYMMDD") else "bad-date",
                   "この形式で書けない日付です", c.is_not_null() & ~range_ok))
+    # a 不詳 value with every part known (a flagged date read as written) reads back as
+    # a definite date unless its flag says 1: never written so
+    whole = c.is_null() & partial.is_not_null() & (partial != "") & \
+        ~partial.str.contains(r"(^|[^0-9])0+(-|$)")
+    if f.fumei_flag is None:
+        fails.append(("fumei-flagged", "不詳の日付ですが、このレイアウトには不詳フラグがなく、"
+                                       "確定した日付として書かれてしまいます", whole))
+    elif f.fumei_flag in columns:
+        flag = pl.col(f.fumei_flag).cast(pl.String)
+        fails.append(("fumei-flagged", f"不詳の日付ですが、{f.fumei_flag} が 1 ではありません",
+                      whole & (flag != "1").fill_null(value=True)))
     fails.append(("bad-date", "不詳日付の形式が正しくありません",
                   c.is_null() & partial.is_not_null() & (partial != "") & ~part_ok))
     text = pl.when(c.is_not_null()).then(full).when(partial.is_not_null() & (partial != "")) \
@@ -981,6 +992,34 @@ def _format_date(f: Field, columns: Sequence[str], fails: list[FormatCheck]
 
 # --------------------------------------------------------------------------------------
 # Formatting straight into bytes (fixed-width writing of numbers and dates)
+
+
+def apply_fumei_flags(frame: pl.DataFrame, fields: Sequence[Field]) -> pl.DataFrame:
+    """Dates whose linked ``fumei_flag`` field holds ``1`` are 不詳 whatever digits they
+    hold: null in the Date column, the written value (ISO) in ``<name>_partial``.
+
+    >>> from chukan.layout import load_layout
+    >>> kojin = load_layout("kihon/juki/kojin")
+    >>> f = next(f for f in kojin.fields if f.name == "seinengappi")
+    >>> frame = pl.DataFrame({"seinengappi": [dt.date(1950, 1, 1)] * 2,
+    ...                       "seinengappi_partial": [None, None],
+    ...                       "seinengappi_fumei": ["1", "0"]})
+    >>> apply_fumei_flags(frame, [f]).rows()
+    [(None, '1950-01-01', '1'), (datetime.date(1950, 1, 1), None, '0')]
+    """
+    exprs: list[pl.Expr] = []
+    for f in fields:
+        partial = f"{f.name}_partial"
+        if f.type != "date" or f.fumei_flag is None or not {
+                f.name, partial, f.fumei_flag} <= set(frame.columns) or \
+                frame.schema[f.name] != pl.Date:
+            continue
+        flagged = (pl.col(f.fumei_flag).cast(pl.String) == "1").fill_null(value=False)
+        exprs += [pl.when(flagged & pl.col(f.name).is_not_null())
+                  .then(pl.col(f.name).dt.to_string("%Y-%m-%d"))
+                  .otherwise(pl.col(partial)).alias(partial),
+                  pl.when(flagged).then(None).otherwise(pl.col(f.name)).alias(f.name)]
+    return frame.with_columns(exprs) if exprs else frame
 
 
 def _digit_bytes(values: npt.NDArray[np.int64], width: int) -> npt.NDArray[np.uint8]:

@@ -133,8 +133,8 @@ _LAYOUT_KEYS = (
 )  # fmt: skip
 _FIELD_KEYS = (
     "name", "label", "start", "length", "type", "required", "chars", "table", "storage",
-    "scale", "signed", "positive_sign", "format", "eras", "pivot", "pad", "fill", "counts",
-    "description",
+    "scale", "signed", "positive_sign", "format", "eras", "pivot", "fumei_flag", "pad", "fill",
+    "counts", "description",
     "repertoire",
 )  # fmt: skip
 _RECORD_KEYS = ("name", "label", "match", "field")
@@ -188,6 +188,8 @@ class Field:
     format: DateFormat | None = None
     eras: CodeTable | None = None
     pivot: int | None = None
+    #: dates: the field of the same record whose value ``1`` says this date is 不詳
+    fumei_flag: str | None = None
     pad: str = "0"
     fill: str = " "
     counts: str | None = None
@@ -680,6 +682,17 @@ def _parse_fields(raw: list[Any], prefix: str, checker: _Checker, fmt: str,
                             "cover it with a filler")
             next_start = f.start + f.length
         fields.append(f)
+    by_name = {f.name: f for f in fields}
+    for i, f in enumerate(fields):  # a 不詳 flag is a one-character field of this record
+        flag = by_name.get(f.fumei_flag or "")
+        if f.fumei_flag is None:
+            continue
+        if flag is None:
+            checker.add(f"{prefix}[{i}]", "fumei_flag", f"no field named {f.fumei_flag!r}",
+                        _closest(f.fumei_flag, tuple(by_name)))
+        elif flag.type not in ("code", "digits", "text") or flag.length != 1:
+            checker.add(f"{prefix}[{i}]", "fumei_flag", f"{f.fumei_flag!r} must be a code, "
+                        "digits or text field of length 1 (1: 不詳)")
     if fmt == "fixed" and record_length and fields and complete:
         end = next_start - 1
         if end > record_length:
@@ -731,6 +744,7 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
     only("signed", "decimal", "integer")
     only("eras", "date")
     only("pivot", "date")
+    only("fumei_flag", "date")
     only("pad", "integer", "text")
     only("positive_sign", "decimal")
     only("fill", "filler")
@@ -805,6 +819,7 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
         format=cast("DateFormat | None", fmt_),
         eras=eras,
         pivot=pivot,
+        fumei_flag=checker.get(item, "fumei_flag", str, where, None),
         pad=pad,
         fill=fill,
         counts=counts,

@@ -37,6 +37,7 @@ import polars as pl
 from chukan._files import open_input
 from chukan._kernel import ColumnKind, ColumnSpec, extract
 from chukan.codec import (
+    apply_fumei_flags,
     column_names,
     date_bytes,
     decimal_series,
@@ -578,6 +579,20 @@ def _iter_blocks(source: Source, layout: Layout, *, report: Report | None,
                  kinds: set[str] | None, columns: Sequence[str] | None,
                  batch_size: int | None, locate: bool = False
                  ) -> Iterator[tuple[str, pl.DataFrame]]:
+    """Typed batches; a date whose 不詳 flag holds 1 is 不詳 (its flag is decoded with it)."""
+    flags = {f.name: f.fumei_flag for _, f in iter_fields(layout) if f.fumei_flag}
+    if columns is not None and flags:
+        columns = [*columns, *(flag for date, flag in flags.items()
+                               if date in columns or f"{date}_partial" in columns)]
+    for kind, frame in _decode_blocks(source, layout, report=report, kinds=kinds,
+                                      columns=columns, batch_size=batch_size, locate=locate):
+        yield kind, apply_fumei_flags(frame, layout.kind(kind).fields) if flags else frame
+
+
+def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
+                   kinds: set[str] | None, columns: Sequence[str] | None,
+                   batch_size: int | None, locate: bool
+                   ) -> Iterator[tuple[str, pl.DataFrame]]:
     fh, name = _open(source)
     ctx = _Context(layout=layout, file=name, locate=locate)
     wanted = set(columns) if columns is not None else None

@@ -52,6 +52,9 @@ CODES: dict[str, str] = {
     "era-range": "a date outside its era (平成31年5月1日)",
     "unknown-era": "an era code that is not in the era code table",
     "unknown-code": "a code that is not in the field's code table",
+    "fumei-flagged": "a 不詳 date whose every part is known (read under its 不詳 flag) "
+                     "going where nothing would say it is 不詳: written, it would read as "
+                     "a definite date",
     "unmapped-code": "a code of the source's table that the mapping's code map has no "
                      "row for (convert)",
     "required-missing": "a required field is empty",
@@ -104,6 +107,8 @@ CODES_JA: dict[str, str] = {
     "era-range": "元号の期間外の日付です(平成31年5月1日など)",
     "unknown-era": "元号コードが元号コード表にありません",
     "unknown-code": "コード表にないコードです",
+    "fumei-flagged": "不詳フラグ付きの日付を、不詳と示せない形で書こうとしました"
+                     "(確定した日付になってしまいます)",
     "unmapped-code": "コード表にはあるが、コード対応表に対応がないコードです(変換)",
     "required-missing": "必須項目が空です",
     "filler-mismatch": "FILLER(空き領域)の内容が想定と異なります",

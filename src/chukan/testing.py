@@ -30,7 +30,7 @@ import polars as pl
 from hypothesis import strategies as st
 
 from chukan._eras import ERA_STARTS
-from chukan.codec import column_names, dtype_of, era_of
+from chukan.codec import apply_fumei_flags, column_names, dtype_of, era_of
 from chukan.layout import (
     DATE_WIDTHS,
     MAX_PRECISION,
@@ -227,7 +227,8 @@ def record_frames(draw: DrawFn, layout: Layout, kind: RecordKind | None = None,
         else:
             columns[f.name] = values
             schema[f.name] = dtype_of(f)
-    return pl.DataFrame(columns, schema=schema)
+    # a date under a 不詳 flag of 1 is 不詳: the form reading gives back
+    return apply_fumei_flags(pl.DataFrame(columns, schema=schema), k.fields)
 
 
 def frames(layout: Layout, *, max_rows: int = 8) -> SearchStrategy[pl.DataFrame]:
