@@ -89,7 +89,11 @@ def test_records_the_reader_rejects_end_in_the_reject_file(tmp_path: Path) -> No
     assert (result.records_out, result.records_rejected) == (4, 1)
     rejects = pl.read_csv(result.rejects, infer_schema=False)
     assert rejects["reasons"][0] == "era-range:seinengappi"
-    assert "record 4" in rejects["details"][0]
+    assert rejects.select("record", "key", "fields", "values").row(0) == (
+        "4", "atena_no=0000000004", "生年月日(seinengappi)", "4310501")
+    assert "元号" in rejects["message_ja"][0]
+    assert "era" in rejects["message_en"][0]
+    assert bytes.fromhex(rejects["raw"][0]) == bytes(recs[3])  # the whole record
 
 
 def test_values_too_long_for_the_target_are_rejected_never_cut(tmp_path: Path) -> None:

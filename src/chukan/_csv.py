@@ -483,6 +483,7 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     if ctx.locate:
         columns["_record"] = pl.Series(records, dtype=pl.Int64)
         columns["_offset"] = pl.Series(row_offsets, dtype=pl.Int64)
+        columns["_length"] = pl.Series(rows.stop[keep] - rows.start[keep], dtype=pl.Int64)
     return pl.DataFrame(columns) if columns else pl.DataFrame(
         schema={"_record": pl.Int64} if ctx.locate else {}).clear(len(keep))
 
@@ -494,6 +495,7 @@ def _report_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, offset
     from chukan.read import _problem  # noqa: PLC0415
 
     for i in np.flatnonzero(counts != n_fields):
+        ctx.drop(record + int(i), data[rows.start[i]:rows.stop[i]])
         ctx.add(_problem(ctx, "csv-columns", record=record + int(i),
                          offset=offset + int(rows.start[i]),
                          raw=data[rows.start[i]:rows.end[i]], raw_limit=64,

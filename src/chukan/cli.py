@@ -332,8 +332,11 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
               help="manifest (default: OUTPUT.manifest.json)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a "
               "terminal, for files of 8 MB or more)")
+@click.option("--mask", is_flag=True,
+              help="reject file without personal data: values as their shape, bytes counted")
 def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | None,
-                manifest: Path | None, *, reverse: bool, progress: bool | None) -> None:
+                manifest: Path | None, *, reverse: bool, progress: bool | None,
+                mask: bool) -> None:
     """Convert SOURCE through a mapping: the output, a reject file with every record that
     could not be converted and why, and a manifest with hashes and counts.
 
@@ -349,7 +352,7 @@ def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | N
         with _progress(source, enabled=progress) as bar:
             result = convert(source, spec, output, reverse=reverse, rejects=rejects,
                              manifest=manifest, progress=(lambda n: bar.update(n * per_record))
-                             if hasattr(bar, "update") else None)
+                             if hasattr(bar, "update") else None, mask=mask)
     except DataError as exc:  # the file cannot be converted as it is (its CSV header)
         _fail(str(exc), EXIT_DATA)
     except ChukanError as exc:

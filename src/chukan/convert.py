@@ -45,7 +45,8 @@ from chukan.layout import (
     load_mapping,
 )
 from chukan.read import DEFAULT_BATCH, located_batches
-from chukan.report import Problem, Report
+from chukan.report import CODES, CODES_JA, Problem, Report
+from chukan.validate import shape
 from chukan.write import format_batch
 
 if TYPE_CHECKING:
@@ -297,10 +298,13 @@ def _field(layout: Layout, name: str) -> Field:
     return next(f for k in layout.kinds for f in k.fields if f.name == name)
 
 
-def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[pl.Expr]]:
-    """Target columns, and one Boolean column per rejecting rule (True: reject)."""
+def _expressions(plan: _Plan, frame: pl.DataFrame
+                 ) -> tuple[list[pl.Expr], list[pl.Expr], dict[str, Field]]:
+    """Target columns, one Boolean column per rejecting rule (True: reject), and the
+    source field whose value each of those judges."""
     out: list[pl.Expr] = []
     rejects: list[pl.Expr] = []
+    culprits: dict[str, Field] = {}
     schema = schema_of(plan.target.kind().fields)
     # a 外字 has no meaning outside its vendor's 外字 area, and only text can hold one (the
     # reader lets nothing but ASCII into digits, numbers and dates): the rules reading a
@@ -319,6 +323,7 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
             out.append(value.cast(schema[tf.name]).alias(tf.name))
             out += [pl.lit(None, dtype=pl.String).alias(n) for n in names[1:]]
             continue
+        before = len(rejects)
         partial_name = f"{rule.source}_partial"
         partial = pl.col(partial_name) if partial_name in frame.columns else None
         # zero fill and trim count whole digits: a packed field's length is bytes
@@ -350,10 +355,12 @@ def _expressions(plan: _Plan, frame: pl.DataFrame) -> tuple[list[pl.Expr], list[
             expr, failed = _to_number(expr, tf)
             rejects.append(failed.alias(f"not-{tf.type}:{tf.name}"))
         out.append(expr.cast(target_type).alias(tf.name))
+        culprit = _field(plan.source, rule.source)
+        culprits.update((check.meta.output_name(), culprit) for check in rejects[before:])
         if len(names) == 2:  # a date: its 不詳 part goes along
             out.append((partial if partial is not None and "fumei_flag" not in rule.steps
                         else pl.lit(None, dtype=pl.String)).alias(names[1]))
-    return out, rejects
+    return out, rejects, culprits
 
 
 def _gaiji(expr: pl.Expr, plan: _Plan) -> pl.Expr:
@@ -435,6 +442,56 @@ def _to_number(expr: pl.Expr, tf: Field) -> tuple[pl.Expr, pl.Expr]:
 # Running
 
 
+@dataclass(frozen=True, slots=True)
+class _Reason:
+    """Why a record was rejected: a problem code, where, and the value at fault."""
+
+    code: str
+    field: str | None = None  # the field whose value is at fault (the source's)
+    label: str | None = None
+    value: str | None = None
+    message: str | None = None
+    target: str | None = None  # the target field the mapping could not fill, if any
+
+    @property
+    def key(self) -> str:
+        """``code:field`` (the target field for the mapping's reasons), as listed in the
+        reject file's ``reasons``."""
+        where = self.target or self.field
+        return f"{self.code}:{where}" if where else self.code
+
+    @classmethod
+    def of(cls, p: Problem) -> _Reason:
+        return cls(p.code, p.field, p.label, p.value, p.message)
+
+
+@dataclass(slots=True)
+class _Rejects:
+    """The rejected records: reasons, key values and where their bytes are."""
+
+    reasons: dict[int, list[_Reason]] = field(default_factory=dict)
+    keys: dict[int, str] = field(default_factory=dict)
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # offset, length
+    dropped: dict[int, bytes] = field(default_factory=dict)  # left out by the reader
+
+    def add(self, record: int, reason: _Reason) -> None:
+        self.reasons.setdefault(record, []).append(reason)
+
+    def note(self, rows: pl.DataFrame, keys: list[str], stride: int) -> None:
+        """Key values and byte spans of rejected rows (``_record``, ``_offset``, and each
+        key as ``_key:<name>``)."""
+        if not rows.height:
+            return
+        lengths = rows["_length"] if "_length" in rows.columns else \
+            pl.repeat(stride, rows.height, eager=True)
+        for rec, offset, length, *values in zip(
+                rows["_record"], rows["_offset"], lengths,
+                *(rows[f"_key:{k}"].cast(pl.String) for k in keys), strict=True):
+            self.spans[rec] = (offset, length)
+            self.keys[rec] = " ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True)
+                                      if v is not None)
+
+
 class _Hashing:
     """A file being written, and the SHA-256 of what went into it (no second read)."""
 
@@ -450,7 +507,8 @@ class _Hashing:
 def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Path, *,
             reverse: bool = False, rejects: str | Path | None = None,
             manifest: str | Path | None = None, batch_size: int = DEFAULT_BATCH,
-            progress: Callable[[int], None] | None = None) -> ConvertResult:
+            progress: Callable[[int], None] | None = None, mask: bool = False
+            ) -> ConvertResult:
     """Convert ``source`` through ``mapping`` into ``output``, with a reject file
     (``<output>.rejects.csv``) and a manifest (``<output>.manifest.json``).
 
@@ -458,9 +516,11 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
     when every record is accounted for, the manifest last (it names the others' hashes).
     An output that is the source or another output of the run is refused before
     anything is opened (`SameFileError`). ``progress`` is called with the number of
-    records of each batch read. A source whose CSV header names other columns than the
-    layout's is refused (`DataError` ``csv-header``): its values would land in the
-    wrong fields."""
+    records of each batch read. Each reject line holds the record's key, every reason
+    with its field, value and message (Japanese and English), and the record's bytes
+    in hex; ``mask`` replaces values and bytes by their shape, as in reports. A source
+    whose CSV header names other columns than the layout's is refused (`DataError`
+    ``csv-header``): its values would land in the wrong fields."""
     spec = load_mapping(mapping) if not isinstance(mapping, MappingSpec) else mapping
     plan = _plan(spec, reverse=reverse)
     output = Path(output)
@@ -471,13 +531,13 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
     result = ConvertResult(output=output, rejects=rejects_path, manifest=manifest_path)
     with OutputSet([output, rejects_path, manifest_path]) as (out_fh, rej_fh, man_fh):
         hashed = _Hashing(out_fh)
-        report, rejected = _run(plan, source, hashed, result, batch_size, progress)
+        rejected = _run(plan, source, hashed, result, batch_size, progress)
         if result.records_in != result.records_out + result.records_rejected:
             # never committed: the old output, rejects and manifest stay as they were
             msg = (f"records in {result.records_in} ≠ out {result.records_out} + rejected "
                    f"{result.records_rejected}")
             raise ChukanError(msg)
-        rejects_data = _rejects_csv(rejected, report)
+        rejects_data = _rejects_csv(rejected, source, mask=mask)
         rej_fh.write(rejects_data)
         man_fh.write(_manifest(result, spec, source, reverse=reverse,
                                output_sha=hashed.digest.hexdigest(),
@@ -486,23 +546,28 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
 
 
 def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch_size: int,
-         progress: Callable[[int], None] | None) -> tuple[Report, dict[int, list[str]]]:
-    """Read, map and write every batch; the report and the rejected records' reasons."""
+         progress: Callable[[int], None] | None) -> _Rejects:
+    """Read, map and write every batch; the rejected records."""
     report = Report()
-    rejected: dict[int, list[str]] = {}  # record → reasons, each record once
+    rejected = _Rejects()
     # records the reader rejected that no batch has passed yet: a CSV chunk's problems
     # arrive with its first batch, and may name records of the batches after it
     ahead: set[int] = set()
     seen = 0  # problems of the report already turned into reasons
     columns = [c for f in plan.target.kind().fields for c in column_names(f)]
+    keys = list(plan.source.unique) or [plan.source.kind().fields[0].name]
+    keys = [k for k in keys if k in {f.name for f in plan.source.kind().fields}]
+    stride = plan.source.stride
     first = True  # a CSV header goes before the first batch only
-    pending: deque[Future[tuple[int, dict[int, list[str]]]]] = deque()
+    pending: deque[Future[tuple[int, pl.DataFrame, dict[int, list[_Reason]]]]] = deque()
 
     def settle() -> None:  # the oldest batch handed to the writer: count it in
-        written, over = pending.popleft().result()
+        written, over_rows, over = pending.popleft().result()
         result.records_out += written
         for rec, reasons in over.items():
-            rejected.setdefault(rec, []).extend(reasons)
+            for reason in reasons:
+                rejected.add(rec, reason)
+        rejected.note(over_rows, keys, stride)
 
     # a writer thread formats and writes batch N while this one reads and maps batch N+1
     # (the codec holds the GIL, but Polars and numpy do not)
@@ -510,23 +575,35 @@ def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch
         if plan.target.encoding == "utf-8-sig":
             fh.write(UTF8_BOM)
         for _, frame in located_batches(source, plan.source, report=report,
-                                        batch_size=batch_size):
+                                        batch_size=batch_size, dropped=rejected.dropped):
             # the reader has reported this batch's problems by now: records it could not
             # read whole are rejected with its codes, before any of the mapping's
             ahead |= _take_problems(report.problems[seen:], rejected, result.file_problems)
             seen = len(report.problems)
             if progress is not None:
                 progress(frame.height)
-            exprs, checks = _expressions(plan, frame)
-            converted = frame.select(*exprs, *checks, "_record", "_offset")
+            exprs, checks, culprits = _expressions(plan, frame)
+            where = [pl.col("_record"), pl.col("_offset"),
+                     *([pl.col("_length")] if "_length" in frame.columns else []),
+                     *(pl.col(k).alias(f"_key:{k}") for k in keys)]
+            converted = frame.select(*exprs, *checks, *where)
             numbers = converted["_record"]
             lo, hi = numbers.min(), numbers.max()
             bad = {r for r in ahead if lo <= r <= hi} if frame.height else set()  # type: ignore[operator]
             ahead -= bad
             for check in (c.meta.output_name() for c in checks):
-                for rec in converted.filter(pl.col(check))["_record"].to_list():
-                    rejected.setdefault(rec, []).append(check)
+                code, _, target = check.partition(":")
+                culprit = culprits.get(check)
+                hits = frame.filter(converted[check]).select(
+                    "_record", *([culprit.name] if culprit else []))
+                for rec, *value in hits.iter_rows():
+                    f = culprit or _field(plan.target, target)
+                    rejected.add(rec, _Reason(code, f.name, f.label,
+                                              None if not value or value[0] is None
+                                              else str(value[0]), CODES_JA.get(code),
+                                              target=target))
                     bad.add(rec)
+            rejected.note(converted.filter(pl.col("_record").is_in(list(bad))), keys, stride)
             # this batch's rejects only: filtering on all so far grows with the file
             table = converted.filter(~pl.col("_record").is_in(list(bad)))
             pending.append(pool.submit(_format, table, columns, plan.target, fh,
@@ -544,14 +621,14 @@ def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch
         # total; a header found wrong with no batch read still stops before the rename
         _take_problems(report.problems[seen:], rejected, result.file_problems)
     result.records_in = report.records_read
-    result.records_rejected = len(rejected)
-    for reasons in rejected.values():
-        for reason in dict.fromkeys(r.split(":")[0] for r in reasons):
-            result.rejects_by_reason[reason] += 1
-    return report, rejected
+    result.records_rejected = len(rejected.reasons)
+    for reasons in rejected.reasons.values():
+        for code in dict.fromkeys(r.code for r in reasons):
+            result.rejects_by_reason[code] += 1
+    return rejected
 
 
-def _take_problems(problems: list[Problem], rejected: dict[int, list[str]],
+def _take_problems(problems: list[Problem], rejected: _Rejects,
                    file_problems: list[Problem]) -> set[int]:
     """The reader's problems: a record it could not read whole is rejected with its codes
     (the records are returned); a problem of the whole file is kept to be said — or stops
@@ -563,50 +640,83 @@ def _take_problems(problems: list[Problem], rejected: dict[int, list[str]],
                 raise DataError(p)
             file_problems.append(p)
         elif p.severity == "error":
-            rejected.setdefault(p.record, []).append(f"{p.code}:{p.field or ''}".rstrip(":"))
+            rejected.add(p.record, _Reason.of(p))
             records.add(p.record)
     return records
 
 
 def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: _Hashing, *,
-            header: bool) -> tuple[int, dict[int, list[str]]]:
-    """Write a converted batch; returns how many records it held, and the reasons of the
-    records the target cannot hold (too long, not representable, …): those are left out,
-    never cut."""
+            header: bool) -> tuple[int, pl.DataFrame, dict[int, list[_Reason]]]:
+    """Write a converted batch; returns how many records it held, and the rows and
+    reasons of the records the target cannot hold (too long, not representable, …):
+    those are left out, never cut."""
     problems: list[Problem] = []
     data = format_batch(table.select(columns), target, problems, header=header)
     errors = sorted((p for p in problems if p.severity == "error" and p.record is not None),
                     key=Problem.sort_key)
     if not errors:
         fh.write(data)
-        return table.height, {}
+        return table.height, table.clear(), {}
     records = table["_record"].to_list()
-    over: dict[int, list[str]] = {}
+    over: dict[int, list[_Reason]] = {}
     for p in errors:
-        over.setdefault(records[p.record - 1], []).append(  # type: ignore[operator]
-            f"{p.code}:{p.field or ''}")
+        over.setdefault(records[p.record - 1], []).append(_Reason.of(p))  # type: ignore[operator]
     kept = table.filter(~pl.col("_record").is_in(list(over)))
     problems.clear()
     data = format_batch(kept.select(columns), target, problems, header=header)
     if any(p.severity == "error" for p in problems):  # what was left must now fit
         raise DataError(min(problems, key=Problem.sort_key))
     fh.write(data)
-    return kept.height, over
+    return kept.height, table.filter(pl.col("_record").is_in(list(over))), over
 
 
-def _rejects_csv(rows: dict[int, list[str]], report: Report) -> bytes:
-    """One line per rejected record: its number, the reasons, and the reader's messages."""
-    messages: dict[int, list[str]] = {}
-    for p in report.problems:
-        if p.record is not None:
-            messages.setdefault(p.record, []).append(str(p))
-    frame = pl.DataFrame(
-        {"record": list(rows),
-         "reasons": [" ".join(dict.fromkeys(reasons)) for reasons in rows.values()],
-         "details": [" / ".join(messages.get(r, [])) for r in rows]},
-        schema={"record": pl.Int64, "reasons": pl.String, "details": pl.String},
-    ).sort("record")
+def _rejects_csv(rejected: _Rejects, source: Source, *, mask: bool) -> bytes:
+    """One line per rejected record: its number, key, reasons (``code:field``), fields,
+    values, messages in Japanese and English, and the record's bytes in hex (re-read from
+    the source; with ``mask`` only their count)."""
+    raw = _record_bytes(rejected, source)
+    rows = []
+    for rec in sorted(rejected.reasons):
+        # the reader and the mapping may both name one code of one field: said once
+        reasons = list({r.key: r for r in reversed(rejected.reasons[rec])}.values())[::-1]
+        data = raw.get(rec)
+        at_fault = list({(r.field, r.value): r for r in reversed(reasons)}.values())[::-1]
+        rows.append({
+            "record": rec,
+            "key": rejected.keys.get(rec, ""),
+            "reasons": " ".join(dict.fromkeys(r.key for r in reasons)),
+            "fields": " / ".join(f"{r.label}({r.field})" if r.label else r.field or ""
+                                 for r in at_fault),
+            "values": " / ".join(shape(r.value) if mask else (r.value or "")
+                                 for r in at_fault),
+            "message_ja": " / ".join(r.message or CODES_JA.get(r.code, r.code)
+                                     for r in reasons),
+            "message_en": " / ".join(CODES.get(r.code, r.code) for r in reasons),
+            "raw": "" if data is None else f"<{len(data)} bytes>" if mask else data.hex(" "),
+        })
+    schema = dict.fromkeys(("key", "reasons", "fields", "values", "message_ja",
+                            "message_en", "raw"), pl.String)
+    frame = pl.DataFrame(rows, schema={"record": pl.Int64, **schema}, orient="row")
     return frame.write_csv().encode("utf-8")
+
+
+def _record_bytes(rejected: _Rejects, source: Source) -> dict[int, bytes]:
+    """The bytes of each rejected record: kept by the reader for the records it left out,
+    read again by offset for the others (not possible from an open stream)."""
+    out = dict(rejected.dropped)
+    wanted = sorted((span, rec) for rec, span in rejected.spans.items()
+                    if rec in rejected.reasons and rec not in out)
+    if not wanted:
+        return {rec: out[rec] for rec in rejected.reasons if rec in out}
+    if isinstance(source, bytes):
+        for (offset, length), rec in wanted:
+            out[rec] = source[offset:offset + length]
+    elif isinstance(source, str | Path):
+        with open_input(source) as fh:
+            for (offset, length), rec in wanted:
+                fh.seek(offset)
+                out[rec] = fh.read(length)
+    return {rec: out[rec] for rec in rejected.reasons if rec in out}
 
 
 def _sha256_of(source: Source) -> str | None:

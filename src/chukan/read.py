@@ -151,6 +151,14 @@ class _Context:
     problems: list[Problem] = field(default_factory=list)
     locate: bool = False  # add _record and _offset columns (validation)
     uncounted: int = 0  # records read but not decoded (wrong length, bad CSV rows)
+    #: where given (convert): the bytes of each record left out whole (wrong length,
+    #: wrong number of CSV columns), by record number, for its reject line
+    dropped: dict[int, bytes] | None = None
+
+    def drop(self, record: int, raw: bytes) -> None:
+        """Keep the bytes of a record left out, when they are wanted."""
+        if self.dropped is not None:
+            self.dropped[record] = raw
 
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
@@ -205,6 +213,7 @@ def _split_by_length(data: bytes, ctx: _Context, cur: _Cursor, n_whole: int, str
     term = np.frombuffer(ctx.layout.terminator_bytes, dtype=np.uint8)
     ok = (body[:, size:] == term).all(axis=1)
     for i in np.flatnonzero(~ok):
+        ctx.drop(cur.record + int(i), body[i].tobytes())
         ctx.add(_problem(ctx, "terminator-mixed", record=cur.record + int(i),
                          offset=cur.offset + int(i) * stride + size,
                          raw=body[i, size:].tobytes(),
@@ -221,6 +230,7 @@ def _split_by_length(data: bytes, ctx: _Context, cur: _Cursor, n_whole: int, str
 
 def _truncated(ctx: _Context, cur: _Cursor, n_whole: int, consumed: int, tail: bytes) -> None:
     """Report the short last record of a file cut by length."""
+    ctx.drop(cur.record + n_whole, tail)
     ctx.add(_problem(ctx, "truncated-record", record=cur.record + n_whole,
                      offset=cur.offset + consumed, raw=tail, raw_limit=_RAW_MAX,
                      message=f"最終レコードが{len(tail)}バイトしかありません"
@@ -259,6 +269,7 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
     rec_no = cur.record + np.arange(len(starts), dtype=np.int64)
     for i in np.flatnonzero(~good):
         raw = data[starts[i]:ends[i] + 1]
+        ctx.drop(int(rec_no[i]), raw)
         if mixed[i]:
             want = "CRLF" if crlf else "LF"
             ctx.add(_problem(ctx, "terminator-mixed", record=int(rec_no[i]),
@@ -277,6 +288,7 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
                              offset=cur.offset + consumed + size, raw=tail[-8:]))
             extra_rows.append(np.frombuffer(tail, dtype=np.uint8).reshape(1, size))
         else:
+            ctx.drop(tail_no, tail)
             ctx.add(_problem(ctx, "truncated-record", record=tail_no,
                              offset=cur.offset + consumed, raw=tail, raw_limit=_RAW_MAX,
                              message=f"最終レコードが{len(tail)}バイトで改行がありません"
@@ -566,18 +578,22 @@ def read_batches(source: Source, layout: Layout | str | Path, *, batch_size: int
 
 
 def located_batches(source: Source, layout: Layout, *, report: Report,
-                    batch_size: int | None = DEFAULT_BATCH
+                    batch_size: int | None = DEFAULT_BATCH,
+                    dropped: dict[int, bytes] | None = None
                     ) -> Iterator[tuple[str, pl.DataFrame]]:
     """For validation: (record kind, frame) batches read leniently, each frame carrying
     ``_record`` (1-based record number) and ``_offset`` (byte offset of the record or
-    CSV row) so that findings in the values can be located in the file."""
+    CSV row; CSV rows also ``_length``, their bytes) so that findings in the values can
+    be located in the file. ``dropped`` receives the bytes of the records left out whole
+    (wrong length, wrong number of columns)."""
     return _iter_blocks(source, layout, report=report, kinds=None, columns=None,
-                        batch_size=batch_size, locate=True)
+                        batch_size=batch_size, locate=True, dropped=dropped)
 
 
 def _iter_blocks(source: Source, layout: Layout, *, report: Report | None,
                  kinds: set[str] | None, columns: Sequence[str] | None,
-                 batch_size: int | None, locate: bool = False
+                 batch_size: int | None, locate: bool = False,
+                 dropped: dict[int, bytes] | None = None
                  ) -> Iterator[tuple[str, pl.DataFrame]]:
     """Typed batches; a date whose 不詳 flag holds 1 is 不詳 (its flag is decoded with it)."""
     flags = {f.name: f.fumei_flag for _, f in iter_fields(layout) if f.fumei_flag}
@@ -585,16 +601,17 @@ def _iter_blocks(source: Source, layout: Layout, *, report: Report | None,
         columns = [*columns, *(flag for date, flag in flags.items()
                                if date in columns or f"{date}_partial" in columns)]
     for kind, frame in _decode_blocks(source, layout, report=report, kinds=kinds,
-                                      columns=columns, batch_size=batch_size, locate=locate):
+                                      columns=columns, batch_size=batch_size, locate=locate,
+                                      dropped=dropped):
         yield kind, apply_fumei_flags(frame, layout.kind(kind).fields) if flags else frame
 
 
 def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
                    kinds: set[str] | None, columns: Sequence[str] | None,
-                   batch_size: int | None, locate: bool
+                   batch_size: int | None, locate: bool, dropped: dict[int, bytes] | None
                    ) -> Iterator[tuple[str, pl.DataFrame]]:
     fh, name = _open(source)
-    ctx = _Context(layout=layout, file=name, locate=locate)
+    ctx = _Context(layout=layout, file=name, locate=locate, dropped=dropped)
     wanted = set(columns) if columns is not None else None
     try:
         if layout.format == "csv":
