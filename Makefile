@@ -24,7 +24,7 @@ demo: $(BIN)/.installed-demo
 	$(BIN)/python demo/run_demo.py
 
 test: $(BIN)/.installed-test
-	$(BIN)/ruff check src tests benchmarks fixtures demo
+	$(BIN)/ruff check src tests benchmarks fixtures demo fuzz
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 

@@ -42,17 +42,21 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def looks_utf16(head: bytes) -> bool:
-    """A UTF-16 file: a UTF-16 byte-order mark, or NUL bytes at every other position of
-    its start (UTF-16 without a BOM; no Japanese 8-bit encoding has them).
+    r"""A UTF-16 CSV: a UTF-16 byte-order mark, or NUL bytes beside its delimiters and
+    line ends (UTF-16 without a BOM; in an 8-bit encoding a NUL is a rare error, and
+    never beside several of them).
 
     >>> looks_utf16("氏名,住所".encode("utf-16")), looks_utf16(b"a,b")
+    (True, False)
+    >>> looks_utf16("氏名,住所\r\n".encode("utf-16-le")), looks_utf16(b"1,\x00,2\n")
     (True, False)
     """
     if head.startswith(UTF16_BOMS):
         return True
-    sample = head[:200]
-    return len(sample) >= 8 and max(sample[0::2].count(0), sample[1::2].count(0)) * 4 >= \
-        len(sample) * 3 // 2
+    sample = head[:400]
+    nul = sample.count(0)
+    beside = sum(sample.count(bytes(pair)) for c in b',\r\n"' for pair in ((c, 0), (0, c)))
+    return nul * 10 >= len(sample) and beside >= 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,11 +242,11 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
              wanted: set[str] | None) -> Iterator[pl.DataFrame]:
     """Yield typed DataFrames of at most ``batch_size`` rows, each with the problems of
     its own rows in ``ctx`` when it is yielded."""
-    from chukan.read import _problem  # noqa: PLC0415 -- shared helper, avoids a cycle
+    from chukan.read import EOF_MARKER, _problem, eof_marker  # noqa: PLC0415 -- a cycle
 
     enc = codec_name(layout.encoding)
     offset, record = 0, 1
-    head = fh.read(200)
+    head = fh.read(400)
     if looks_utf16(head):
         ctx.add(_problem(ctx, "wrong-encoding", offset=0, raw=head[:4],
                          message=f"UTF-16のファイルです(レイアウトの文字コードは"
@@ -261,6 +265,9 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
         data = carry + more
         if not data:
             break
+        if final and data.endswith(EOF_MARKER) and (len(data) == 1 or data[-2:-1] == b"\n"):
+            data = data[:-1]  # the DOS end-of-file byte after the last row
+            eof_marker(ctx, offset + len(data))
         rows, cut = _split_rows(data, layout, final=final)
         carry = data[cut:]
         if header_pending and len(rows):
@@ -268,6 +275,8 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
             if any(p.code == "csv-header" for p in ctx.problems):
                 return  # the columns are in doubt: nothing more is read
             header_pending = False
+            _check_terminators(data, rows.take(0, 1), layout, ctx, offset, None,
+                               final=final and len(rows) == 1)
             rows = rows.take(1, len(rows))
         step = batch_size or max(len(rows), 1)
         for lo in range(0, len(rows), step):
@@ -507,7 +516,18 @@ def _report_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, offset
                          message="引用符が閉じられていないか、閉じた後に文字があります" if doubt
                          else "引用符で囲まれていない値に引用符があります(文字として読みました。"
                               "書き戻すと値が引用符で囲まれます)"))
-    # the terminator: what the layout says, and the last row ends with one too
+    _check_terminators(data, rows, layout, ctx, offset, record, final=final)
+
+
+def _check_terminators(data: bytes, rows: _Rows, layout: Layout, ctx: _Context,
+                       offset: int, record: int | None, *, final: bool) -> None:
+    """Each row's line end against the layout's, and the last row ends with one too
+    (``record`` None: the header row)."""
+    from chukan.read import _problem  # noqa: PLC0415
+
+    def number(i: int) -> int | None:
+        return None if record is None else record + i
+
     width = rows.stop - rows.end
     has_lf = (width > 0) & (np.frombuffer(data, dtype=np.uint8)[
         np.maximum(rows.stop - 1, 0)] == _LF)
@@ -521,14 +541,14 @@ def _report_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, offset
     if len(odd):
         first = int(odd[0])
         more = f"(このまとまりの{len(odd)}行)" if len(odd) > 1 else ""
-        ctx.add(_problem(ctx, "terminator-mixed", record=record + first,
+        ctx.add(_problem(ctx, "terminator-mixed", record=number(first),
                          offset=offset + int(rows.end[first]),
                          raw=data[rows.end[first]:rows.stop[first]], severity="warning",
                          message=f"改行コードがレイアウトの{want}ではありません{more}。"
                                  "書き戻すと改行コードが変わります"))
     if final and len(rows) and not has_lf[-1]:
         last = len(rows) - 1
-        ctx.add(_problem(ctx, "terminator-missing", record=record + last,
+        ctx.add(_problem(ctx, "terminator-missing", record=number(last),
                          offset=offset + int(rows.stop[last]), severity="warning",
                          raw=data[max(int(rows.stop[last]) - 8, 0):rows.stop[last]],
                          message="最終行に改行がありません。書き戻すと改行が付きます"))

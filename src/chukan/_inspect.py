@@ -17,6 +17,7 @@ import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from chukan._csv import looks_utf16
 from chukan.layout import UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ def guess_encoding(data: bytes) -> tuple[str, str]:
     decodes every byte), and it tells CP932 from Shift_JIS by the bytes only CP932 has.
     """
     body = data[len(UTF8_BOM):] if data.startswith(UTF8_BOM) else data
+    if looks_utf16(data):
+        return "utf-16", "UTF-16 (Excel's 'Unicode text'): chukan reads no UTF-16; save the " \
+                         "file as UTF-8 or CP932"
     if data.startswith(UTF8_BOM):
         return "utf-8-sig", "UTF-8 byte-order mark"
     if body.isascii():

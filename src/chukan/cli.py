@@ -206,10 +206,9 @@ def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, 
         if suffix == ".parquet":
             df = pl.read_parquet(source)
         elif suffix == ".csv":
-            # the layout decides the types: codes and ids keep their leading zeros
-            df = pl.read_csv(source, schema_overrides=schema, infer_schema=False)
-            df = df.with_columns([pl.col(c).cast(t) for c, t in schema.items()
-                                  if c in df.columns])
+            # the layout decides the types: codes and ids keep their leading zeros; a
+            # value that is not of its column's type is a problem in the data (exit 1)
+            df = _typed_csv(source, schema)
         else:
             _fail("the source must end in .csv or .parquet")
     except pl.exceptions.PolarsError as exc:
@@ -233,6 +232,24 @@ def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, 
         _fail(str(exc))
     click.echo(f"{source} → {output}: {n} records ({layout.name})")
     _finish(report)
+
+
+def _typed_csv(source: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A CSV read as text, each column then cast to the layout's type; the first value
+    that does not cast ends the command with its row and column (exit 1)."""
+    text = pl.read_csv(source, infer_schema=False)
+    casts = {c: t for c, t in schema.items() if c in text.columns and t != pl.String}
+    typed = text.with_columns(pl.col(c).str.strip_chars().cast(t, strict=False)
+                              if t != pl.Date else pl.col(c).str.to_date("%Y-%m-%d",
+                                                                         strict=False)
+                              for c, t in casts.items())
+    for column, dtype in casts.items():
+        bad = typed[column].is_null() & text[column].is_not_null() & (text[column] != "")
+        if bad.any():
+            row = int(bad.arg_true()[0])
+            _fail(f"{source}, record {row + 1}, {column}: {text[column][row]!r} is not a "
+                  f"{dtype} (nothing was written)", EXIT_DATA)
+    return typed
 
 
 @main.command("validate")

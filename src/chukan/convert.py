@@ -617,6 +617,8 @@ def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch
             pending.append(pool.submit(_format, empty, columns, plan.target, fh, header=True))
         while pending:
             settle()
+        if plan.target.eof_marker:
+            fh.write(b"\x1a")
         # records lost before any of the above (a record cut short) count by the reader's
         # total; a header found wrong with no batch read still stops before the rename
         _take_problems(report.problems[seen:], rejected, result.file_problems)

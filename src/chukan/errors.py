@@ -54,10 +54,17 @@ class LayoutError(ChukanError):
 
     code = "layout-invalid"
 
+    #: problems listed in the message; ``problems`` keeps them all
+    SHOWN = 50
+
     def __init__(self, problems: Sequence[LayoutProblem]) -> None:
-        """Keep every problem; the message lists them one per line."""
+        """Keep every problem; the message lists the first :attr:`SHOWN`, one per line,
+        and counts the rest."""
         self.problems = tuple(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems[:self.SHOWN])
+        more = len(self.problems) - self.SHOWN
+        if more > 0:
+            lines += f"\n  … and {more} more"
         super().__init__(f"{len(self.problems)} layout problem(s):\n{lines}")
 
 
@@ -66,12 +73,14 @@ class LayoutNotFoundError(ChukanError):
 
     code = "layout-not-found"
 
-    def __init__(self, name: str, *, searched: Sequence[str]) -> None:
-        """Name what was looked for and every folder searched."""
+    def __init__(self, name: str, *, searched: Sequence[str], reason: str | None = None
+                 ) -> None:
+        """Name what was looked for and every folder searched (or why it is refused)."""
         self.name = name
         self.searched = tuple(searched)
+        self.reason = reason
         where = ", ".join(self.searched) or "(nowhere)"
-        super().__init__(f"no layout or table named {name!r}; searched: {where}")
+        super().__init__(reason or f"no layout or table named {name!r}; searched: {where}")
 
 
 class SheetError(ChukanError):

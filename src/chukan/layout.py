@@ -123,13 +123,17 @@ def codec_name(encoding: str) -> str:
     return "utf-8" if encoding == "utf-8-sig" else encoding
 
 
+#: Longest record a fixed layout may declare (1 MiB): far beyond any municipal export,
+#: and small enough that reading buffers stay bounded by the file.
+MAX_RECORD_LENGTH = 1 << 20
+
 #: Largest decimal precision: values are carried as 64-bit integers internally.
 MAX_PRECISION = 18
 
 _LAYOUT_KEYS = (
     "name", "title", "description", "sources", "format", "encoding", "record_length",
     "terminator", "header", "header_text", "delimiter", "quote", "cp932_duplicates",
-    "substitute_lookalikes", "record_type", "unique", "repertoire",
+    "substitute_lookalikes", "eof_marker", "record_type", "unique", "repertoire",
 )  # fmt: skip
 _FIELD_KEYS = (
     "name", "label", "start", "length", "type", "required", "chars", "table", "storage",
@@ -264,6 +268,8 @@ class Layout:
     #: write 〜 ‖ − ¢ £ ¬ (and ¥ ‾ in Shift_JIS/EUC-JP) as the characters the encoding
     #: reads back (～ ∥ － ￠ ￡ ￢, backslash, tilde); by default ``not-representable``
     substitute_lookalikes: bool = False
+    #: the file ends with the DOS end-of-file byte 0x1A: read past, written back
+    eof_marker: bool = False
     fields: tuple[Field, ...] = ()
     record_type: tuple[int, int] | None = None
     records: tuple[RecordKind, ...] = ()
@@ -340,19 +346,38 @@ def search_path(extra: tuple[Path, ...] = ()) -> list[Path]:
 
 
 def find_file(name: str, *, beside: Path | None = None) -> Path:
-    """Resolve a layout or table name (``vendor-a/kojin``) or a path to a TOML file."""
+    """Resolve a layout or table name (``vendor-a/kojin``) or a path to a TOML file.
+
+    A file named by another (``beside`` given: a layout's ``table``, a mapping's layouts)
+    must lie in that file's folder or below it, or in a folder of the search path: a
+    layout from another vendor cannot make chukan read ``/etc/…`` or ``../../`` files.
+    ``CHUKAN_TRUST_PATHS=1`` lifts this for layouts one trusts.
+    """
     direct = Path(name)
-    if direct.suffix == ".toml":  # a path: as given, or beside the file naming it
-        candidates: list[Path] = [direct, *([beside / direct] if beside else [])]
-        for candidate in candidates:
-            if candidate.is_file():
-                return candidate
     dirs = search_path((beside,) if beside else ())
-    for d in dirs:
-        candidate = d / f"{name}.toml"
-        if candidate.is_file():
-            return candidate
-    raise LayoutNotFoundError(name, searched=[str(d) for d in dirs])
+    found: Path | None = None
+    if direct.suffix == ".toml":  # a path: as given, or beside the file naming it
+        candidates: list[Path] = [*([beside / direct] if beside else []), direct]
+        found = next((c for c in candidates if _is_file(c)), None)
+    if found is None:
+        found = next((d / f"{name}.toml" for d in dirs if _is_file(d / f"{name}.toml")), None)
+    if found is None:
+        raise LayoutNotFoundError(name, searched=[str(d) for d in dirs])
+    if beside is not None and os.environ.get("CHUKAN_TRUST_PATHS") != "1":
+        where = found.resolve()
+        if not any(where.is_relative_to(d.resolve()) for d in dirs):
+            msg = (f"{name!r} resolves to {where}, outside the folder of the file naming it "
+                   "and the layout search path (set CHUKAN_TRUST_PATHS=1 to allow it)")
+            raise LayoutNotFoundError(name, searched=[str(d) for d in dirs], reason=msg)
+    return found
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; a name the OS refuses (too long) is none."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def available_layouts() -> dict[str, Path]:
@@ -447,6 +472,10 @@ def _read_toml(path: Path, checker: _Checker) -> dict[str, Any]:
         checker.add("(file)", None, f"not valid TOML: {exc}")
     except UnicodeDecodeError as exc:
         checker.add("(file)", None, f"not UTF-8: {exc}")
+    except RecursionError:  # tomllib recurses once per level of nesting
+        checker.add("(file)", None, "nested too deeply to be a layout")
+    except OSError as exc:
+        checker.add("(file)", None, f"cannot be read: {exc.strerror or exc}")
     return {}
 
 
@@ -516,6 +545,10 @@ def loads_layout(text: str, *, base: Path | None = None) -> Layout:
     except tomllib.TOMLDecodeError as exc:
         raise LayoutError([LayoutProblem(file="<string>", where="(file)", key=None,
                                          message=f"not valid TOML: {exc}")]) from exc
+    except RecursionError as exc:  # tomllib recurses once per level of nesting
+        raise LayoutError([LayoutProblem(file="<string>", where="(file)", key=None,
+                                         message="nested too deeply to be a layout")]
+                          ) from exc
     layout = _parse_layout(doc, checker, base / "<string>" if base else None)
     if checker.problems or layout is None:
         raise LayoutError(checker.problems)
@@ -538,6 +571,8 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
     if fmt == "fixed" and record_length is not None and record_length <= 0 and \
             "record_length" in meta:
         checker.add(w, "record_length", "must be a positive number of bytes")
+    if record_length is not None and record_length > MAX_RECORD_LENGTH:
+        checker.add(w, "record_length", f"at most {MAX_RECORD_LENGTH} bytes")
     if fmt == "csv":
         for key in ("record_length", "record_type"):
             if key in meta:
@@ -580,6 +615,13 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         raw_fields = checker.get(doc, "field", list, "(top)", [], required=True)
         fields = _parse_fields(raw_fields, "field", checker, fmt, record_length, base)
 
+    header_text = checker.choice(meta, "header_text", ("name", "label"), w, "name",
+                                 what="header text")
+    if fmt == "csv" and header_text == "label":  # the header names the columns
+        labels = [f.label for f in fields if f.type != "filler"]
+        for label in sorted({x for x in labels if labels.count(x) > 1}):
+            checker.add(w, "header_text", f"two fields have the label {label!r}: a header "
+                                          "of labels could not tell them apart")
     unique = tuple(checker.get(meta, "unique", list, w, []))
     known = {f.name for f in fields} | {f.name for k in records for f in k.fields}
     for key in unique:
@@ -600,12 +642,12 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         record_length=record_length or 0,
         terminator=cast("Terminator", terminator),
         header=checker.get(meta, "header", bool, w, False),
-        header_text=cast("Literal['name', 'label']", checker.choice(
-            meta, "header_text", ("name", "label"), w, "name", what="header text")),
+        header_text=cast("Literal['name', 'label']", header_text),
         delimiter=delimiter,
         quote=quote,
         cp932_duplicates=cast("Duplicates", duplicates),
         substitute_lookalikes=checker.get(meta, "substitute_lookalikes", bool, w, False),
+        eof_marker=checker.get(meta, "eof_marker", bool, w, False),
         fields=fields,
         record_type=record_type,
         records=records,
@@ -683,6 +725,12 @@ def _parse_fields(raw: list[Any], prefix: str, checker: _Checker, fmt: str,
             next_start = f.start + f.length
         fields.append(f)
     by_name = {f.name: f for f in fields}
+    for i, f in enumerate(fields):
+        if f.type == "date" and f"{f.name}_partial" in by_name:
+            checker.add(f"{prefix}[{i}]", "name", f"the field {f.name}_partial would clash "
+                        f"with the 不詳 column of date {f.name!r}: rename it")
+        if f.counts is not None and f.type not in ("integer", "digits"):
+            checker.add(f"{prefix}[{i}]", "counts", "only an integer or digits field counts")
     for i, f in enumerate(fields):  # a 不詳 flag is a one-character field of this record
         flag = by_name.get(f.fumei_flag or "")
         if f.fumei_flag is None:
@@ -713,6 +761,9 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
     if name is not None and not (name.isascii() and name.replace("_", "a").isalnum()
                                  and not name[0].isdigit()):
         checker.add(where, "name", f"{name!r} is not an ASCII identifier (letters, digits, _)")
+    elif name is not None and name.startswith("_"):
+        checker.add(where, "name", f"{name!r}: names starting with _ are chukan's own "
+                                   "columns (_record, _offset)")
     length = checker.get(item, "length", int, where, None,
                          required=not (ftype == "date" and "format" in item))
     start = checker.get(item, "start", int, where, next_start)
@@ -784,7 +835,7 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
             checker.add(where, "eras", "only for era formats (GYYMMDD, GGYYMMDD)")
         if fmt_ == "YYMMDD" and pivot is None:
             checker.add(where, "pivot", "YYMMDD needs pivot = NN (years below NN are 20NN)")
-        if fmt == "fixed" and length != DATE_WIDTHS[fmt_]:
+        if length != DATE_WIDTHS[fmt_]:  # CSV too: the value is the format's width
             checker.add(where, "length", f"format {fmt_} takes {DATE_WIDTHS[fmt_]} bytes")
     if ftype == "decimal":
         precision = decimal_precision(length, cast("Storage", storage), signed=signed)
@@ -835,8 +886,8 @@ def _load_ref(item: Mapping[str, Any], key: str, where: str, checker: _Checker,
     try:
         return load_code_table(ref, beside=base)
     except LayoutNotFoundError as exc:
-        checker.add(where, key, f"no code table named {ref!r} (searched "
-                                f"{', '.join(exc.searched)})")
+        checker.add(where, key, exc.reason or f"no code table named {ref!r} (searched "
+                                              f"{', '.join(exc.searched)})")
     except LayoutError as exc:
         for p in exc.problems:
             checker.add(where, key, f"in table {ref!r}: {p}")
@@ -1188,6 +1239,15 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
                                          '(an optional one may be constant = "")')
     for name in {n for n in named if named.count(n) > 1}:
         checker.add("(top)", "rule", f"two rules for target field {name!r}")
+    if src is not None and tgt is not None:  # a date comes only from a date
+        types = {f.name: f.type for k in src.kinds for f in k.fields}
+        dates = {f.name for k in tgt.kinds for f in k.fields if f.type == "date"}
+        for i, rule in enumerate(rules):
+            if rule.target in dates and rule.source is not None and \
+                    types.get(rule.source) not in (None, "date"):
+                checker.add(f"rule[{i}]", "source", f"{rule.source!r} is a "
+                            f"{types[rule.source]} field: the date {rule.target!r} takes a "
+                            "date field")
     if checker.problems or src is None or tgt is None:
         raise LayoutError(checker.problems)
     return MappingSpec(name=checker.get(meta, "name", str, "mapping", path.stem),
@@ -1232,7 +1292,8 @@ def _load_beside(table: dict[str, Any], key: str, where: str, path: Path,
     try:
         return loader(find_file(ref, beside=path.parent), checker)
     except LayoutNotFoundError as exc:
-        checker.add(where, key, str(exc))
+        checker.add(where, key, exc.reason or f"no code table named {ref!r} (searched "
+                                              f"{', '.join(exc.searched)})")
         return None
 
 

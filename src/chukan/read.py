@@ -653,7 +653,10 @@ def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
     """Cut the file into blocks of records; each comes with the problems found in
     splitting it (record length, terminators), in file order."""
     layout = ctx.layout
-    chunk = batch * layout.stride
+    # what is read at once follows the file, never the declared sizes alone: at most
+    # 64 MiB (or one record), in whole records
+    stride = layout.stride
+    chunk = max(stride, min(batch * stride, (64 << 20) // stride * stride))
     first = fh.read(chunk)
     _check_start(first, ctx, cur)
     # the first chunk, less a BOM; after it chunks line up with records, so the carry
@@ -667,6 +670,12 @@ def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
         data = carry + more if carry else more
         if not data:
             break
+        if final and data.endswith(EOF_MARKER) and (data == EOF_MARKER or (
+                layout.terminator_bytes and data[:-1].endswith(layout.terminator_bytes))):
+            data = data[:-1]  # the DOS end-of-file byte after the last record
+            eof_marker(ctx, cur.offset + len(data))
+            if not data:
+                break
         before = len(ctx.problems)
         block, consumed, n_records = _split_fixed(data, ctx, cur, final=final)
         split_problems = ctx.problems[before:]
@@ -721,6 +730,20 @@ def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem]]], layout: Lay
             yield from finish()
     if merge and frames:
         yield kind.name, pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]
+
+
+#: The DOS end-of-file byte, which old systems put after the last record.
+EOF_MARKER = b"\x1a"
+
+
+def eof_marker(ctx: _Context, offset: int) -> None:
+    """A 0x1A after the last record: what the layout says (``eof_marker``), or said."""
+    if not ctx.layout.eof_marker:
+        ctx.add(_problem(ctx, "eof-marker", record=None, offset=offset, raw=EOF_MARKER,
+                         severity="warning",
+                         message="ファイルの最後にEOF(0x1A)があります。読み飛ばしました"
+                                 "(書き戻すときは付きません。レイアウトの eof_marker で"
+                                 "指定します)"))
 
 
 def _check_start(first: bytes, ctx: _Context, cur: _Cursor) -> None:

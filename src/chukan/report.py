@@ -36,6 +36,8 @@ CODES: dict[str, str] = {
     "truncated-record": "the last record is cut short (file size not a multiple of the record)",
     "terminator-missing": "the last record does not end with the terminator",
     "terminator-mixed": "records end with different terminators (CRLF and LF mixed)",
+    "eof-marker": "a DOS end-of-file byte (0x1A) after the last record: read past; "
+                  "written back only where the layout says eof_marker = true (warning)",
     "nul-byte": "a NUL byte (0x00) inside a record",
     "control-char": "a control character inside a field",
     "invalid-bytes": "bytes that are not valid in the layout's encoding",
@@ -91,6 +93,7 @@ CODES_JA: dict[str, str] = {
     "truncated-record": "最終レコードが途中で切れています",
     "terminator-missing": "最終レコードに改行がありません",
     "terminator-mixed": "改行コードが混在しています",
+    "eof-marker": "ファイルの最後にEOF(0x1A)があります(警告)",
     "nul-byte": "NULバイト(0x00)があります",
     "control-char": "制御文字があります",
     "invalid-bytes": "文字コードとして正しくないバイトがあります",

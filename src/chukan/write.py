@@ -78,6 +78,8 @@ def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
             _write_csv(df, fh, lay, problems)
         else:
             _write_fixed(df, fh, lay, kind, problems, progress)
+        if lay.eof_marker:
+            fh.write(b"\x1a")
         _settle(problems, report, df.height)
     return df.height
 
@@ -142,6 +144,8 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
         np.empty((0, lay.stride), dtype=np.uint8)
     with OutputSet([path]) as (fh,):
         fh.write(np.ascontiguousarray(matrix).data)
+        if lay.eof_marker:
+            fh.write(b"\x1a")
         _settle(problems, report, matrix.shape[0])
     return int(matrix.shape[0])
 
