@@ -202,6 +202,7 @@ def run(count: int, seed: int, seconds: float | None = None,
                 findings.append(f"{name} #{i} on {LAST.get('what')}: {type(exc).__name__}: "
                                 f"{exc}\n{traceback.format_exc(limit=-3)}input: "
                                 f"{data.hex() if isinstance(data, bytes) else data}")
+                log(f"FINDING {findings[-1]}")
             done[name] += 1
             if (i + 1) % 10_000 == 0:
                 log(f"{i + 1} inputs, {len(findings)} findings, "

@@ -83,3 +83,21 @@ def test_xlsx_sheet_and_the_cli(tmp_path: Path) -> None:
     bad = CliRunner().invoke(main, ["layout", "import", str(tmp_path / "nouzei.xlsx"),
                                     "-o", str(out), "--column", "colour=色"])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize(("attr", "chars"), [
+    ("文字列", "any"), ("文字", "any"), ("半角", "halfwidth"), ("英数", "halfwidth"),
+    ("半角カナ", "halfwidth"), ("X", "halfwidth"), ("全角", "fullwidth"),
+    ("全角カナ", "fullwidth"), ("漢字", "fullwidth")])
+def test_only_width_words_choose_a_width(tmp_path: Path, attr: str, chars: str) -> None:
+    """An item list with 氏名 as 文字列 must not reject Japanese names (issue 8: 7)."""
+    rows = [["項番", "項目名", "属性", "桁数"], ["1", "氏名", attr, "20"]]
+    sheet = _csv(tmp_path / "s.csv", rows, encoding="utf-8")
+    layout = chukan.import_layout(sheet, name="t/s", layout_format="csv",
+                                  encoding="utf-8").layout
+    assert layout is not None
+    assert layout.fields[0].chars == chars
+    if chars == "any":
+        report = chukan.Report()
+        chukan.read("氏名\r\n山田　太郎\r\n".encode(), layout, report=report)
+        assert report.problems == []

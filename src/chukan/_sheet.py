@@ -95,9 +95,14 @@ def _field_type(attr: str, scale: int) -> dict[str, object] | str:
     a = _norm(attr).upper()
     signed = a.startswith("S")
     core = a.removeprefix("S")
-    if core in ("X", "文字", "文字列", "英数", "英数字", "半角"):
+    # 文字 / 文字列 say nothing of width (氏名 and 住所 are 文字列 in item lists): any
+    # width; only X, 英数, 半角 (カナ) and N, 漢字, 全角 (カナ) choose one
+    if core in ("文字", "文字列", "テキスト", "TEXT", "STRING", "VARCHAR", "CHAR"):
+        return {"type": "text"}
+    if core in ("X", "英数", "英数字", "半角", "半角文字", "半角文字列", "半角カナ", "半角英数",
+                "半角英数字", "ｶﾅ", "カナ"):
         return {"type": "text", "chars": "halfwidth"}
-    if core in ("N", "漢字", "全角", "日本語"):
+    if core in ("N", "漢字", "全角", "全角文字", "全角文字列", "全角カナ", "日本語", "G"):
         return {"type": "text", "chars": "fullwidth"}
     if core in ("9", "数字", "数値", "数", "Z"):
         if scale or signed:
