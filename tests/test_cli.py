@@ -126,3 +126,15 @@ def test_version_and_help() -> None:
     assert run("--version")[0] == 0
     code, out, _ = run("--help")
     assert code == 0 and "Exit codes" in out
+
+
+def test_inspect_aligns_csv_columns_by_header(tmp_path: Path) -> None:
+    df = pl.read_csv(FIXTURES / "vendor-a" / "juki-kojin.kihon.csv", infer_schema=False)
+    src = tmp_path / "swapped.csv"
+    src.write_bytes(df.select(df.columns[2], *df.columns[:2], *df.columns[3:])
+                    .with_columns(pl.lit("x").alias("独自項目")).write_csv().encode("utf-8"))
+    code, out, _ = run("inspect", str(src), "-l", "kihon/juki/kojin", "-n", "1")
+    assert code == 0
+    assert "columns the layout does not name: 独自項目" in out
+    line = next(x for x in out.splitlines() if " atena_no " in x)
+    assert line.endswith("|000000000000001|")

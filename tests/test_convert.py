@@ -153,17 +153,28 @@ def test_a_source_with_no_records_gives_a_header_only_csv_and_says_so(tmp_path: 
     assert "empty-file" in cli.output
 
 
-def test_a_csv_whose_header_names_other_columns_is_refused(tmp_path: Path) -> None:
-    """Columns in another order would put every value in the wrong field: nothing is
-    written, and the command says why."""
+def test_csv_columns_are_read_by_header_in_any_order(tmp_path: Path) -> None:
+    """Issue 8: 5. Before, columns in another order were refused (csv-header); a real
+    export's order is its own, so they are read by the header, and said once."""
     df = pl.read_csv(STANDARD, infer_schema=False)
     src = tmp_path / "swapped.csv"
     src.write_bytes(df.select(df.columns[1], df.columns[0], *df.columns[2:])
-                    .write_csv().encode("utf-8"))
+                    .write_csv(line_terminator="\r\n").encode("utf-8"))
+    out = tmp_path / "back.dat"
+    result = convert(src, MAPPING, out, reverse=True)
+    assert out.read_bytes() == (FIXTURES / "vendor-a" / "juki-kojin.dat").read_bytes()
+    assert [p.code for p in result.file_problems] == ["csv-column-order"]
+
+
+def test_a_csv_without_a_required_column_is_refused_naming_them_all(tmp_path: Path) -> None:
+    df = pl.read_csv(STANDARD, infer_schema=False)
+    src = tmp_path / "lacking.csv"
+    src.write_bytes(df.drop("宛名番号", "世帯番号").write_csv().encode("utf-8"))
     out = tmp_path / "back.dat"
     with pytest.raises(chukan.DataError) as info:
         convert(src, MAPPING, out, reverse=True)
     assert info.value.code == "csv-header"
+    assert "宛名番号(atena_no)" in str(info.value)  # the one required field
     assert not out.exists()
     cli = CliRunner().invoke(main, ["convert", str(src), "-m", MAPPING, "-o", str(out),
                                     "--reverse"])
@@ -172,12 +183,21 @@ def test_a_csv_whose_header_names_other_columns_is_refused(tmp_path: Path) -> No
     assert not out.exists()
 
 
-def test_a_header_refused_before_any_batch_leaves_the_old_output_alone(tmp_path: Path
-                                                                        ) -> None:
-    """From review: an extra column makes every row a csv-columns problem, so no batch is
-    read; the header problem must still stop the run before the output is replaced."""
+def test_extra_columns_are_read_past_where_the_layout_allows_them(tmp_path: Path) -> None:
+    """The shipped standard layouts allow them (a real export has 122 columns)."""
     src = tmp_path / "extra.csv"
     src.write_bytes(STANDARD.read_bytes().replace(b"\r\n", b",extra\r\n"))
+    result = convert(src, MAPPING, tmp_path / "back.dat", reverse=True)
+    assert (result.records_out, result.records_rejected) == (5, 0)
+    assert [p.code for p in result.file_problems] == ["csv-extra-columns"]
+    assert "extra" in result.file_problems[0].message
+
+
+def test_a_header_refused_before_any_batch_leaves_the_old_output_alone(tmp_path: Path
+                                                                        ) -> None:
+    """From review: the header problem must stop the run before the output is replaced."""
+    src = tmp_path / "lacking.csv"
+    src.write_bytes(STANDARD.read_bytes().replace("宛名番号".encode(), b"x"))
     out = tmp_path / "back.dat"
     out.write_bytes(b"previous output")
     with pytest.raises(chukan.DataError, match="csv-header"):

@@ -101,3 +101,22 @@ def test_batches_of_a_csv() -> None:
     raw = ("no,name,born\n" + rows).encode("cp932")
     sizes = [b.height for b in chukan.read_batches(raw, layout(), batch_size=100)]
     assert sizes == [100, 100, 50]
+
+
+def test_missing_required_columns_are_one_error_naming_them_all() -> None:
+    layout = chukan.loads_layout(
+        '[layout]\nname = "t"\nformat = "csv"\nencoding = "utf-8"\nterminator = "lf"\n'
+        'header = true\n[[field]]\nname = "a"\nlabel = "甲"\nlength = 5\ntype = "text"\n'
+        'required = true\n[[field]]\nname = "b"\nlabel = "乙"\nlength = 5\ntype = "text"\n'
+        'required = true\n[[field]]\nname = "c"\nlength = 5\ntype = "text"\n')
+    report = chukan.Report()
+    chukan.read(b"c,x\n1,2\n", layout, report=report)
+    (problem,) = report.problems
+    assert problem.code == "csv-header"
+    assert "甲(a)" in problem.message
+    assert "乙(b)" in problem.message
+    # an optional column that is missing is read as empty, and said
+    report = chukan.Report()
+    frame = chukan.read(b"b,a\n1,2\n", layout, report=report)
+    assert frame.rows() == [("2", "1", None)]
+    assert sorted(p.code for p in report) == ["csv-column-order", "csv-missing-columns"]

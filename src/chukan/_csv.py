@@ -22,7 +22,15 @@ import numpy as np
 import polars as pl
 
 from chukan._kernel import UNDEFINED_RE
-from chukan.codec import FormatCheck, column_names, parse_expr, parse_field, select_checked
+from chukan.codec import (
+    FormatCheck,
+    column_names,
+    encode_text,
+    parse_expr,
+    parse_field,
+    prepare_for_encoding,
+    select_checked,
+)
 from chukan.layout import UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
@@ -258,6 +266,7 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
         offset, head = len(UTF8_BOM), head[len(UTF8_BOM):]
     carry = head
     header_pending = layout.header
+    columns = _Columns.plain(layout)
     seen_any = False
     while True:
         more = fh.read(_CHUNK) if batch_size else fh.read()
@@ -271,9 +280,10 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
         rows, cut = _split_rows(data, layout, final=final)
         carry = data[cut:]
         if header_pending and len(rows):
-            _check_header(data[rows.start[0]:rows.end[0]], layout, ctx, enc)
-            if any(p.code == "csv-header" for p in ctx.problems):
+            found = _check_header(data[rows.start[0]:rows.end[0]], layout, ctx)
+            if found is None:
                 return  # the columns are in doubt: nothing more is read
+            columns = found
             header_pending = False
             _check_terminators(data, rows.take(0, 1), layout, ctx, offset, None,
                                final=final and len(rows) == 1)
@@ -282,7 +292,7 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
         for lo in range(0, len(rows), step):
             part = rows.take(lo, lo + step)
             frame = _parse_rows(data, part, layout, ctx, enc, offset, record, wanted,
-                                final=final and lo + step >= len(rows))
+                                columns, final=final and lo + step >= len(rows))
             record += len(part)
             ctx.uncounted += len(part) - frame.height
             seen_any = seen_any or frame.height > 0 or len(part) > 0
@@ -333,27 +343,83 @@ def _cell_starts(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], layout: 
     return out
 
 
-def _check_header(raw: bytes, layout: Layout, ctx: _Context, enc: str) -> None:
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Where the layout's fields stand in the file: ``order[k]`` is the file column of
+    field ``k`` (-1: not in the file), ``width`` the file's number of columns."""
+
+    order: tuple[int, ...]
+    width: int
+
+    @classmethod
+    def plain(cls, layout: Layout) -> _Columns:
+        n = sum(1 for f in layout.fields if f.type != "filler")
+        return cls(tuple(range(n)), n)
+
+
+def header_cells(raw: bytes, layout: Layout) -> list[str]:
+    """The cells of a header row, decoded."""
+    enc = codec_name(layout.encoding)
+    cells = _scan(raw, ord(layout.delimiter), ord(layout.quote), final=True)[0].cells
+    return [_cell_value(raw, c).decode(enc, "replace") for c in (cells[0] if cells else [])]
+
+
+def match_header(names: list[str], layout: Layout) -> tuple[list[int], list[str]]:
+    """Each field's column among the header ``names`` (by name, or by label: whichever
+    finds more; -1 where neither does), and the header's columns no field takes."""
+    fields = [f for f in layout.fields if f.type != "filler"]
+    position = {n: i for i, n in reversed(list(enumerate(names)))}
+    by_name = [position.get(f.name, -1) for f in fields]
+    by_label = [position.get(f.label, -1) if f.label else -1 for f in fields]
+    prefer_label = layout.header_text == "label"
+    score = (sum(i >= 0 for i in by_name), sum(i >= 0 for i in by_label))
+    order = by_label if score[1] > score[0] or (score[1] == score[0] and prefer_label) \
+        else by_name
+    taken = set(order)
+    return order, [n for i, n in enumerate(names) if i not in taken]
+
+
+def _check_header(raw: bytes, layout: Layout, ctx: _Context) -> _Columns | None:
+    """The file's columns found by the header (any order); None when the file cannot be
+    read: a required field's column missing, or columns the layout does not allow."""
     from chukan.read import _problem  # noqa: PLC0415
 
-    cells = _scan(raw, ord(layout.delimiter), ord(layout.quote), final=True)[0].cells
-    names = [_cell_value(raw, c).decode(enc, "replace") for c in (cells[0] if cells else [])]
-    expected = [f.name for f in layout.fields if f.type != "filler"]
-    labels = [f.label for f in layout.fields if f.type != "filler"]
-    if names in (expected, labels):
-        return
-    want = labels if layout.header_text == "label" else expected
-    k = next((i for i, (a, b) in enumerate(zip(names, want, strict=False)) if a != b),
-             min(len(names), len(want)))
-    got = names[k] if k < len(names) else "(なし)"
-    wanted_name = want[k] if k < len(want) else "(なし)"
+    names = header_cells(raw, layout)
+    fields = [f for f in layout.fields if f.type != "filler"]
+    order, extra = match_header(names, layout)
+    missing = [f for f, i in zip(fields, order, strict=True) if i < 0]
+    text = raw.decode(codec_name(layout.encoding), "replace")
     hint = "(改行コードがCRだけのファイルです)" if b"\r" in raw else ""
-    text = raw.decode(enc, "replace")
-    ctx.add(_problem(ctx, "csv-header", record=None, offset=0, raw=raw, raw_limit=64,
-                     value=text,
-                     message=f"CSVの見出し行がレイアウトと一致しません{hint}: {k + 1}列目が"
-                             f"「{got}」です(レイアウトは「{wanted_name}」)。"
-                             f"見出し行: {text[:200]}"))
+    shown = "、".join(extra[:10]) + (f" ほか{len(extra) - 10}列" if len(extra) > 10 else "")
+
+    def refuse(message: str) -> None:
+        ctx.add(_problem(ctx, "csv-header", record=None, offset=0, raw=raw, raw_limit=64,
+                         value=text, message=f"CSVの見出し行がレイアウトと一致しません"
+                                             f"{hint}: {message}。見出し行: {text[:200]}"))
+
+    required = [f for f in missing if f.required]
+    if required or (missing and len(missing) == len(fields)):
+        gone = required or missing
+        refuse("必要な列がありません: " + "、".join(
+            f"{f.label or f.name}({f.name})" for f in gone))
+        return None
+    if extra and not layout.extra_columns:
+        refuse(f"レイアウトにない列があります: {shown}"
+               "(レイアウトの extra_columns = true で読み飛ばせます)")
+        return None
+    if extra:  # said once: these columns are not read
+        ctx.add(_problem(ctx, "csv-extra-columns", record=None, offset=0, severity="warning",
+                         message=f"レイアウトにない{len(extra)}列を読み飛ばしました: {shown}"))
+    if missing:
+        ctx.add(_problem(ctx, "csv-missing-columns", record=None, offset=0, severity="warning",
+                         message="ファイルにない列は空として読みました: " + "、".join(
+                             f"{f.label or f.name}({f.name})" for f in missing)))
+    present = [i for i in order if i >= 0]
+    if present != sorted(present):
+        ctx.add(_problem(ctx, "csv-column-order", record=None, offset=0, severity="warning",
+                         message="列の順番がレイアウトと異なります(見出しで読みました。"
+                                 "書き出すとレイアウトの順になります)"))
+    return _Columns(tuple(order), len(names))
 
 
 def _raw_frame(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], enc: str,
@@ -380,8 +446,8 @@ def _raw_frame(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], enc: str,
 
 
 def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: str,
-                offset: int, record: int, wanted: set[str] | None, *,
-                final: bool) -> pl.DataFrame:
+                offset: int, record: int, wanted: set[str] | None, columns_at: _Columns,
+                *, final: bool) -> pl.DataFrame:
     """Parse ``rows`` (chunk positions; the chunk starts at file ``offset``) into typed
     columns. Rows with the wrong number of fields are reported and left out, never
     padded with nulls or merged; misplaced quotes and terminators are reported."""
@@ -389,12 +455,14 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
 
     fields = [f for f in layout.fields if f.type != "filler"]
     names = [f"c{i}" for i in range(len(fields))]
+    width, order = columns_at.width, columns_at.order
+    file_names = [f"x{j}" for j in range(width)]
     n_rows = len(rows)
     counts = _field_counts(data, rows, layout)
-    _report_rows(data, rows, layout, ctx, offset, record, counts, len(fields), final=final)
-    keep = np.flatnonzero(counts == len(fields))
+    _report_rows(data, rows, layout, ctx, offset, record, counts, width, final=final)
+    keep = np.flatnonzero(counts == width)
     try:
-        raw = _raw_frame(data, rows, keep, enc, layout, names)
+        raw = _raw_frame(data, rows, keep, enc, layout, file_names)
     except pl.exceptions.PolarsError:
         raw = None
     if raw is None or raw.height != len(keep):  # the parser disagrees: walk the rows
@@ -402,16 +470,21 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
                         ord(layout.quote), final=True)
         first = int(np.searchsorted(slow.start, rows.start[0]))
         rows = slow.take(first, first + n_rows)
-        raw = _raw_frame(data, rows, keep, enc, layout, names)
+        raw = _raw_frame(data, rows, keep, enc, layout, file_names)
+    # the layout's fields from the file's columns, by the header (absent ones empty)
+    raw = raw.select(pl.col(f"x{j}").alias(c) if j >= 0 else pl.lit(None, pl.String).alias(c)
+                     for c, j in zip(names, order, strict=True))
     raw = raw.with_columns(pl.when(pl.all() != "").then(pl.all()).name.keep())
     records = record + keep
     row_offsets = offset + rows.start[keep]
-    cell_at = offset + _cell_starts(data, rows, keep, layout, len(fields))
+    cells = offset + _cell_starts(data, rows, keep, layout, width)
+    cell_at = cells[:, [max(j, 0) for j in order]] if len(order) else cells
     columns: dict[str, pl.Series] = {}
 
     def report(f: Field, mask: npt.NDArray[np.bool_], code: str, values: pl.Series,
                message: str | None = None) -> None:
         k = fields.index(f)
+        column = order[k] + 1  # the file's column number, as a person counts
         for i in np.flatnonzero(mask):
             value = values[int(i)]
             if code == "invalid-bytes":  # the decoded value lost them: show the row's bytes
@@ -419,11 +492,14 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
                 raw_bytes = data[rows.start[row]:rows.end[row]]
             else:
                 raw_bytes = (value or "").encode(enc, "replace")
-            text = (message or "") + f"({k + 1}列目)"
+            text = (message or "") + f"({column}列目)"
             ctx.add(_problem(ctx, code, record=int(records[i]), offset=int(cell_at[i, k]),
                              f=f, raw=raw_bytes, raw_limit=64, value=value,
                              message=text if message else None))
 
+    _other_duplicates(data, rows, keep, layout, ctx, [
+        (f, order[k], raw[names[k]]) for k, f in enumerate(fields)
+        if f.type in ("text", "code") and order[k] >= 0], offset, records)
     # control characters are errors; CR and LF are data inside a quoted value
     ctrl_re = r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"
     bare_cr = r"\r(?:[^\n]|$)"
@@ -497,6 +573,46 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
         schema={"_record": pl.Int64} if ctx.locate else {}).clear(len(keep))
 
 
+def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
+                      layout: Layout, ctx: _Context,
+                      texts: list[tuple[Field, int, pl.Series]], offset: int,
+                      records: npt.NDArray[np.int64]) -> None:
+    """CP932 duplicates written in the bytes the layout's policy does not write (the
+    same check as fixed-width fields): only rows holding such a lead byte are looked at,
+    cell by cell (rare)."""
+    from chukan.read import _DUPLICATE_LEADS, _problem  # noqa: PLC0415
+
+    if layout.encoding != "cp932" or not len(keep) or not texts:
+        return
+    arr = np.frombuffer(data, dtype=np.uint8)
+    lo, hi = int(rows.start[keep[0]]), int(rows.stop[keep[-1]])
+    hits = np.flatnonzero(np.isin(arr[lo:hi], _DUPLICATE_LEADS)) + lo
+    if not len(hits):
+        return
+    suspects = np.unique(np.searchsorted(rows.start[keep], hits, side="right") - 1)
+    for i in suspects:
+        row = int(keep[i])
+        line = data[rows.start[row]:rows.end[row]]
+        cells = (_scan(line, ord(layout.delimiter), ord(layout.quote), final=True)[0].cells
+                 or [[]])[0]
+        for f, column, values in texts:
+            value = values[int(i)]
+            if value is None or column >= len(cells):
+                continue
+            try:
+                written = encode_text(*prepare_for_encoding(pl.Series([value]), "cp932",
+                                                            layout.cp932_duplicates), "cp932")
+            except UnicodeEncodeError:  # bytes that did not decode: reported as such
+                continue
+            if _cell_value(line, cells[column]) != written:
+                ctx.add(_problem(ctx, "noncanonical", record=int(records[i]),
+                                 offset=offset + int(rows.start[row]) + cells[column][0],
+                                 f=f, value=value, severity="warning",
+                                 message="CP932の重複文字が、レイアウトの cp932_duplicates と"
+                                         "異なるコードで書かれています。書き戻すとバイトが"
+                                         f"変わります({column + 1}列目)"))
+
+
 def _report_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, offset: int,
                  record: int, counts: npt.NDArray[np.int64], n_fields: int, *,
                  final: bool) -> None:
@@ -554,11 +670,4 @@ def _check_terminators(data: bytes, rows: _Rows, layout: Layout, ctx: _Context,
                          message="最終行に改行がありません。書き戻すと改行が付きます"))
 
 
-def read_header(raw: bytes, layout: Layout) -> list[str]:
-    """The cells of a header row, decoded (for ``inspect``)."""
-    enc = codec_name(layout.encoding)
-    cells = _scan(raw, ord(layout.delimiter), ord(layout.quote), final=True)[0].cells
-    return [_cell_value(raw, c).decode(enc, "replace") for c in (cells[0] if cells else [])]
-
-
-__all__ = ["iter_csv", "looks_utf16", "read_header", "split_cells"]
+__all__ = ["header_cells", "iter_csv", "looks_utf16", "match_header", "split_cells"]

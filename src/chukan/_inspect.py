@@ -11,13 +11,11 @@ terminator: crlf (2 records seen)
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from chukan._csv import looks_utf16
+from chukan._csv import looks_utf16, match_header, split_cells
 from chukan.layout import UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
@@ -98,9 +96,17 @@ def show_records(head: bytes, layout: Layout, count: int) -> Iterator[str]:
     enc = codec_name(layout.encoding)
     body = head[len(UTF8_BOM):] if head.startswith(UTF8_BOM) else head
     if layout.format == "csv":
-        rows = csv.reader(io.StringIO(body.decode(enc, "replace"), newline=""),
-                          delimiter=layout.delimiter, quotechar=layout.quote)
+        rows = [[cell.decode(enc, "replace") for cell, _ in row]
+                for row in split_cells(body, ord(layout.delimiter), ord(layout.quote))]
         fields = [f for f in layout.fields if f.type != "filler"]
+        order = list(range(len(fields)))
+        if layout.header and rows:  # columns by the header, as reading finds them
+            order, extra = match_header(rows[0], layout)
+            if extra:
+                yield f"columns the layout does not name: {', '.join(extra)}"
+            missing = [f.name for f, j in zip(fields, order, strict=True) if j < 0]
+            if missing:
+                yield f"fields without a column: {', '.join(missing)}"
         for i, row in enumerate(rows):
             if i == 0 and layout.header:
                 continue
@@ -108,7 +114,8 @@ def show_records(head: bytes, layout: Layout, count: int) -> Iterator[str]:
             if number > count:
                 break
             yield f"record {number}:"
-            for f, value in zip(fields, row, strict=False):
+            for f, j in zip(fields, order, strict=True):
+                value = row[j] if 0 <= j < len(row) else "(なし)"
                 yield f"  {_pad(f.label or f.name, 14)} {f.name:<20} |{value}|"
         return
     stride = layout.stride

@@ -133,7 +133,7 @@ MAX_PRECISION = 18
 _LAYOUT_KEYS = (
     "name", "title", "description", "sources", "format", "encoding", "record_length",
     "terminator", "header", "header_text", "delimiter", "quote", "cp932_duplicates",
-    "substitute_lookalikes", "eof_marker", "record_type", "unique", "repertoire",
+    "substitute_lookalikes", "eof_marker", "extra_columns", "record_type", "unique", "repertoire",
 )  # fmt: skip
 _FIELD_KEYS = (
     "name", "label", "start", "length", "type", "required", "chars", "table", "storage",
@@ -270,6 +270,8 @@ class Layout:
     substitute_lookalikes: bool = False
     #: the file ends with the DOS end-of-file byte 0x1A: read past, written back
     eof_marker: bool = False
+    #: CSV with a header: columns the layout does not name are read past (a notice)
+    extra_columns: bool = False
     fields: tuple[Field, ...] = ()
     record_type: tuple[int, int] | None = None
     records: tuple[RecordKind, ...] = ()
@@ -580,7 +582,7 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         if terminator == "none":
             checker.add(w, "terminator", "a CSV file needs a terminator (crlf or lf)")
     else:
-        for key in ("header", "header_text", "delimiter", "quote"):
+        for key in ("header", "header_text", "delimiter", "quote", "extra_columns"):
             if key in meta:
                 checker.add(w, key, "only for CSV layouts")
     delimiter = checker.get(meta, "delimiter", str, w, ",")
@@ -648,6 +650,7 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         cp932_duplicates=cast("Duplicates", duplicates),
         substitute_lookalikes=checker.get(meta, "substitute_lookalikes", bool, w, False),
         eof_marker=checker.get(meta, "eof_marker", bool, w, False),
+        extra_columns=checker.get(meta, "extra_columns", bool, w, False),
         fields=fields,
         record_type=record_type,
         records=records,

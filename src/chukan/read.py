@@ -426,8 +426,11 @@ def _other_duplicates(m: npt.NDArray[np.uint8], f: Field, values: pl.Series,
         value = values[int(i)]
         if value is None:
             continue
-        written = encode_text(*prepare_for_encoding(pl.Series([value]), "cp932",
-                                                    layout.cp932_duplicates), "cp932")
+        try:
+            written = encode_text(*prepare_for_encoding(pl.Series([value]), "cp932",
+                                                        layout.cp932_duplicates), "cp932")
+        except UnicodeEncodeError:  # bytes that did not decode: reported as such
+            continue
         raw = span[i].tobytes()
         out[i] = raw[:len(written)] != written
     return out

@@ -69,7 +69,14 @@ CODES: dict[str, str] = {
                     "give back (padding, leading zeros, sign): written back, its bytes "
                     "change (warning)",
     "csv-columns": "a CSV row with the wrong number of columns",
-    "csv-header": "a CSV header row that holds neither the field names nor the labels",
+    "csv-header": "a CSV header row without a required field's column, or with columns "
+                  "the layout does not allow (the file is not read)",
+    "csv-extra-columns": "columns of a CSV that its layout does not name, read past "
+                         "(extra_columns = true; warning)",
+    "csv-missing-columns": "optional fields whose columns a CSV lacks, read as empty "
+                           "(warning)",
+    "csv-column-order": "a CSV whose columns stand in another order than the layout's: "
+                        "read by the header, written in the layout's order (warning)",
     "csv-quote": "a quote where a CSV field cannot have one (inside an unquoted field, "
                  "after a closing quote), or one never closed",
     "wrong-encoding": "a file in an encoding the layout cannot be read as (UTF-16)",
@@ -122,7 +129,10 @@ CODES_JA: dict[str, str] = {
     "noncanonical": "値は読めますが、書き戻すとバイトが変わる形です"
                     "(埋め文字・前ゼロ・符号など)(警告)",
     "csv-columns": "CSVの列数がレイアウトと一致しません",
-    "csv-header": "CSVの見出し行が項目名と一致しません",
+    "csv-header": "CSVの見出し行に必要な列がないか、レイアウトにない列があります",
+    "csv-extra-columns": "レイアウトにない列を読み飛ばしました(警告)",
+    "csv-missing-columns": "ファイルにない任意項目を空として読みました(警告)",
+    "csv-column-order": "列の順番がレイアウトと異なります。見出しで読みました(警告)",
     "csv-quote": "CSVの引用符(\")の位置が正しくないか、閉じられていません",
     "wrong-encoding": "レイアウトの文字コードでは読めないファイルです(UTF-16など)",
     "gaiji": "外字(私用領域の文字)です。文字同定が必要です(警告)",
