@@ -91,3 +91,96 @@ def test_a_step_that_cannot_run_backwards_is_named(tmp_path: Path) -> None:
     (tmp_path / "std.csv").write_bytes(b"banchi,katagaki\n1,2\n")
     with pytest.raises(NotInvertibleError, match=r"banchi.*'trim'"):
         chukan.convert(tmp_path / "std.csv", mapping, tmp_path / "o.csv", reverse=True)
+
+
+LEGACY = """
+[layout]
+name = "t/legacy"
+format = "csv"
+encoding = "utf-8"
+terminator = "lf"
+header = true
+[[field]]
+name = "addr"
+length = 40
+type = "text"
+[[field]]
+name = "biko"
+label = "備考"
+length = 40
+type = "text"
+[[field]]
+name = "tanto"
+label = "担当"
+length = 10
+type = "text"
+[[field]]
+name = "kubun"
+length = 2
+type = "text"
+"""
+
+
+def _dropping(folder: Path, back: str) -> Path:
+    (folder / "legacy.toml").write_text(LEGACY, encoding="utf-8")
+    (folder / "std.toml").write_text(TARGET, encoding="utf-8")
+    path = folder / "drop.toml"
+    path.write_text(f"""
+[mapping]
+name = "t/drop"
+source = "legacy.toml"
+target = "std.toml"
+[[rule]]
+target = "banchi"
+source = "addr"
+[[rule]]
+target = "katagaki"
+constant = ""
+{back}
+""", encoding="utf-8")
+    return path
+
+
+def test_a_migration_that_drops_fields_lists_all_of_them_at_once(tmp_path: Path) -> None:
+    mapping = _dropping(tmp_path, "")
+    (tmp_path / "std.csv").write_bytes(b"banchi,katagaki\n1-2-3,\n")
+    with pytest.raises(NotInvertibleError) as err:
+        chukan.convert(tmp_path / "std.csv", mapping, tmp_path / "o.csv", reverse=True)
+    assert all(name in str(err.value) for name in ("biko (備考)", "tanto (担当)", "kubun"))
+
+
+def test_back_entries_say_what_dropped_fields_get(tmp_path: Path) -> None:
+    mapping = _dropping(tmp_path, """
+[[back]]
+field = "biko"
+constant = ""
+[[back]]
+field = "tanto"
+constant = "移行"
+[[back]]
+field = "kubun"
+source = "katagaki"
+""")
+    (tmp_path / "std.csv").write_bytes("banchi,katagaki\n1-2-3,A1\n".encode())
+    result = chukan.convert(tmp_path / "std.csv", mapping, tmp_path / "o.csv", reverse=True)
+    assert result.records_out == 1
+    assert (tmp_path / "o.csv").read_bytes().decode() == "addr,biko,tanto,kubun\n1-2-3,,移行,A1\n"
+
+
+def test_back_entries_are_checked_when_the_mapping_loads(tmp_path: Path) -> None:
+    mapping = _dropping(tmp_path, """
+[[back]]
+field = "bikou"
+constant = ""
+[[back]]
+field = "tanto"
+source = "katagak"
+[[back]]
+field = "kubun"
+""")
+    with pytest.raises(chukan.LayoutError) as err:
+        chukan.load_mapping(mapping)
+    text = str(err.value)
+    assert "did you mean 'biko'" in text
+    assert "did you mean 'katagaki'" in text
+    assert "give either constant" in text

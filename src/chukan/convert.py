@@ -204,10 +204,22 @@ def _plan(spec: MappingSpec, *, reverse: bool) -> _Plan:
         return _Plan(spec.source, spec.target, spec.rules, gaiji)
     rules = _undone(spec)
     given = {r.target for r in rules}
-    for f in (f for k in spec.source.kinds for f in k.fields if f.type != "filler"):
-        if f.name not in given:
-            msg = f"no rule gives {spec.source.name} field {f.name!r} when reversed"
-            raise NotInvertibleError(msg)
+    twice = sorted(r.target for r in spec.back if r.target in given)
+    if twice:
+        msg = (f"[[back]] names {', '.join(twice)}, which a rule gives back already: "
+               "remove the [[back]] entry")
+        raise NotInvertibleError(msg)
+    rules += spec.back
+    given |= {r.target for r in spec.back}
+    # every field a migration drops is listed at once, not one per run
+    lacking = [f for k in spec.source.kinds for f in k.fields
+               if f.type != "filler" and f.name not in given]
+    if lacking:
+        names = ", ".join(f"{f.name} ({f.label})" if f.label else f.name for f in lacking)
+        msg = (f"running backwards, no rule gives {spec.source.name} these fields: {names}; "
+               'declare what each gets in a [[back]] entry (constant = "" for blank, '
+               "constant = \"…\", or source = a field of the target)")
+        raise NotInvertibleError(msg)
     return _Plan(spec.target, spec.source, tuple(rules), gaiji)
 
 

@@ -1166,6 +1166,8 @@ class MappingSpec:
     title: str = ""
     path: Path | None = None
     gaiji_map: GaijiMap | None = None
+    #: running backwards: what the source fields no rule gives back get
+    back: tuple[Rule, ...] = ()
 
 
 def load_mapping(name_or_path: str | Path) -> MappingSpec:
@@ -1179,7 +1181,7 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
     path = find_file(str(name_or_path))
     checker = _Checker(str(path))
     doc = _read_toml(path, checker)
-    checker.unknown_keys(doc, ("mapping", "rule"), "(top)")
+    checker.unknown_keys(doc, ("mapping", "rule", "back"), "(top)")
     meta = checker.get(doc, "mapping", dict, "(top)", {}, required=True)
     checker.unknown_keys(meta, _MAPPING_KEYS, "mapping")
     layouts: dict[str, Layout] = {}
@@ -1251,11 +1253,44 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
                 checker.add(f"rule[{i}]", "source", f"{rule.source!r} is a "
                             f"{types[rule.source]} field: the date {rule.target!r} takes a "
                             "date field")
+    back = _parse_back(doc, checker, src, tgt)
     if checker.problems or src is None or tgt is None:
         raise LayoutError(checker.problems)
     return MappingSpec(name=checker.get(meta, "name", str, "mapping", path.stem),
                        title=checker.get(meta, "title", str, "mapping", ""), source=src,
-                       target=tgt, rules=tuple(rules), path=path, gaiji_map=gaiji_map)
+                       target=tgt, rules=tuple(rules), path=path, gaiji_map=gaiji_map,
+                       back=back)
+
+
+def _parse_back(doc: Mapping[str, Any], checker: _Checker, src: Layout | None,
+                tgt: Layout | None) -> tuple[Rule, ...]:
+    """``[[back]]``: what a source field no rule gives back gets when running backwards
+    — a ``constant`` (``""``: blank) or the value of a target column (``source``)."""
+    out: list[Rule] = []
+    raw = checker.get(doc, "back", list, "(top)", [])
+    src_fields = tuple(f.name for _, f in iter_fields(src) if f.type != "filler") \
+        if src else ()
+    tgt_fields = tuple(f.name for _, f in iter_fields(tgt) if f.type != "filler") \
+        if tgt else ()
+    for _, where, item in checker.tables(raw, "back"):
+        checker.unknown_keys(item, ("field", "constant", "source"), where)
+        name = checker.get(item, "field", str, where, None, required=True)
+        constant = checker.get(item, "constant", str, where, None)
+        source = checker.get(item, "source", str, where, None)
+        if name is not None and src and name not in src_fields:
+            checker.add(where, "field", f"no field {name!r} in {src.name}",
+                        _closest(name, src_fields))
+        if source is not None and tgt and source not in tgt_fields:
+            checker.add(where, "source", f"no field {source!r} in {tgt.name}",
+                        _closest(source, tgt_fields))
+        if (source is None) == (constant is None):
+            checker.add(where, "constant", 'give either constant (e.g. "") or source')
+        if name is not None:
+            out.append(Rule(target=name, source=source, constant=constant))
+    names = [r.target for r in out]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        checker.add("(top)", "back", f"two [[back]] entries for {name!r}")
+    return tuple(out)
 
 
 def _load_gaiji_map(path: Path, checker: _Checker) -> GaijiMap | None:
