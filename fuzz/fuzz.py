@@ -87,8 +87,8 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
     return bytes(buf)
 
 
-def _problems(report: chukan.Report) -> list[tuple[str, int | None, int | None]]:
-    return sorted((p.code, p.record, p.offset) for p in report.problems)
+def _problems(report: chukan.Report) -> list[tuple[str, int, int]]:
+    return sorted((p.code, p.record or 0, p.offset or 0) for p in report.problems)
 
 
 def fuzz_read(rng: random.Random, work: Path) -> bytes:
