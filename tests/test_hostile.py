@@ -149,3 +149,21 @@ def test_csv_line_ends_and_utf16_never_crash(data: bytes) -> None:
                                    "terminator-mixed", "terminator-missing"}
     if data.startswith(b"a,b,c\r"):
         assert "CR" in next(p.message for p in report if p.code == "csv-header")
+
+
+def test_a_file_in_another_encoding_says_what_it_looks_like() -> None:
+    """Issue 8: 9. Most records fail to decode: inspect's guess is said."""
+    text = (FIXTURES / "vendor-a" / "juki-kojin.kihon.csv").read_bytes().decode("utf-8")
+    data = text.encode("cp932", "replace")
+    report = chukan.Report()
+    chukan.read(data, "kihon/juki/kojin", report=report)
+    (header,) = [p for p in report if p.code == "csv-header"]
+    assert "cp932 のようです(レイアウトは utf-8)" in header.message
+    fixed = (FIXTURES / "vendor-a" / "juki-kojin.dat").read_bytes()
+    utf8 = fixed.decode("cp932").encode("utf-8")
+    layout = chukan.load_layout("examples/vendor-a/juki-kojin")
+    report = chukan.Report()
+    chukan.read(fixed.decode("cp932").encode("euc_jp", "replace"), layout, report=report)
+    assert any(p.code == "encoding-hint" and "euc_jp" in p.message for p in report)
+    with pytest.raises(chukan.DataError, match="utf-8 のようです"):
+        chukan.read(utf8, layout)

@@ -161,7 +161,7 @@ constant = "移行"
 field = "kubun"
 source = "katagaki"
 """)
-    (tmp_path / "std.csv").write_bytes("banchi,katagaki\n1-2-3,A1\n".encode())
+    (tmp_path / "std.csv").write_bytes(b"banchi,katagaki\n1-2-3,A1\n")
     result = chukan.convert(tmp_path / "std.csv", mapping, tmp_path / "o.csv", reverse=True)
     assert result.records_out == 1
     assert (tmp_path / "o.csv").read_bytes().decode() == "addr,biko,tanto,kubun\n1-2-3,,移行,A1\n"

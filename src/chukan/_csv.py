@@ -255,6 +255,7 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
     enc = codec_name(layout.encoding)
     offset, record = 0, 1
     head = fh.read(400)
+    ctx.head = head
     if looks_utf16(head):
         ctx.add(_problem(ctx, "wrong-encoding", offset=0, raw=head[:4],
                          message=f"UTF-16のファイルです(レイアウトの文字コードは"
@@ -277,6 +278,8 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
         if final and data.endswith(EOF_MARKER) and (len(data) == 1 or data[-2:-1] == b"\n"):
             data = data[:-1]  # the DOS end-of-file byte after the last row
             eof_marker(ctx, offset + len(data))
+        if len(ctx.head) < 1 << 16:
+            ctx.head = data[:1 << 16]
         rows, cut = _split_rows(data, layout, final=final)
         carry = data[cut:]
         if header_pending and len(rows):
@@ -390,6 +393,11 @@ def _check_header(raw: bytes, layout: Layout, ctx: _Context) -> _Columns | None:
     missing = [f for f, i in zip(fields, order, strict=True) if i < 0]
     text = raw.decode(codec_name(layout.encoding), "replace")
     hint = "(改行コードがCRだけのファイルです)" if b"\r" in raw else ""
+    if "\ufffd" in text:  # the header itself does not decode: say what it looks like
+        from chukan._inspect import encoding_hint  # noqa: PLC0415 -- only when needed
+
+        found = encoding_hint(ctx.head or raw, layout)
+        hint += f"({found})" if found else ""
     shown = "、".join(extra[:10]) + (f" ほか{len(extra) - 10}列" if len(extra) > 10 else "")
 
     def refuse(message: str) -> None:

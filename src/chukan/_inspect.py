@@ -37,8 +37,8 @@ def _decodes(data: bytes, encoding: str) -> bool:
 def guess_encoding(data: bytes) -> tuple[str, str]:
     """The encoding chukan would choose for these bytes, and why.
 
-    chardet scores text statistically; the question here is stricter (which codec
-    decodes every byte), and it tells CP932 from Shift_JIS by the bytes only CP932 has.
+    Not a statistical guess (chardet's scores offer EBCDIC for a CP932 file): which codec
+    decodes every byte, telling CP932 from Shift_JIS by the bytes only CP932 has.
     """
     body = data[len(UTF8_BOM):] if data.startswith(UTF8_BOM) else data
     if looks_utf16(data):
@@ -65,18 +65,27 @@ def guess_encoding(data: bytes) -> tuple[str, str]:
     return "unknown", "no supported encoding decodes every byte"
 
 
+def encoding_hint(head: bytes, layout: Layout) -> str | None:
+    """What to say when a file does not decode in its layout's encoding: the encoding
+    ``inspect`` finds instead, if any.
+
+    >>> from chukan.layout import load_layout
+    >>> encoding_hint("山田".encode("cp932"), load_layout("kihon/juki/kojin"))
+    'このファイルは cp932 のようです(レイアウトは utf-8)'
+    """
+    found, _ = guess_encoding(head)
+    family = {"cp932": "sjis", "shift_jis": "sjis", "utf-8": "utf", "utf-8-sig": "utf"}
+    if found in ("ascii", "unknown") or family.get(found, found) == family.get(
+            layout.encoding, layout.encoding):
+        return None
+    return f"このファイルは {found} のようです(レイアウトは {layout.encoding})"
+
+
 def describe(head: bytes, size: int) -> Iterator[str]:
     """Lines describing a file from its first bytes and its size."""
     yield f"size: {size} bytes"
     encoding, why = guess_encoding(head)
     yield f"encoding: {encoding} ({why})"
-    try:
-        import chardet  # noqa: PLC0415 -- optional opinion, slow to import
-
-        found = chardet.detect(head[: 1 << 16])
-        yield f"chardet says: {found.get('encoding')} (confidence {found.get('confidence')})"
-    except ImportError:  # pragma: no cover - chardet is a dependency
-        pass
     crlf, lf = head.count(b"\r\n"), head.count(b"\n")
     if lf == 0:
         yield "terminator: none seen (records back to back, or one record)"

@@ -392,7 +392,7 @@ def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | N
 def inspect_cmd(file: Path, layout_name: str | None, count: int) -> None:
     """Guess a file's encoding, terminator and record length; with a layout, show the
     first records with their field boundaries."""
-    from chukan._inspect import describe, show_records  # noqa: PLC0415 -- chardet is slow
+    from chukan._inspect import describe, show_records  # noqa: PLC0415 -- inspect only
 
     with file.open("rb") as fh:
         head = fh.read(1 << 20)

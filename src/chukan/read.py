@@ -27,7 +27,7 @@ from __future__ import annotations
 import io
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -154,6 +154,9 @@ class _Context:
     #: where given (convert): the bytes of each record left out whole (wrong length,
     #: wrong number of CSV columns), by record number, for its reject line
     dropped: dict[int, bytes] | None = None
+    head: bytes = b""  # the file's first bytes, to say which encoding it looks like
+    undecodable: int = 0  # records with bytes the encoding does not decode
+    seen: int = 0  # records handed on so far
 
     def drop(self, record: int, raw: bytes) -> None:
         """Keep the bytes of a record left out, when they are wanted."""
@@ -624,6 +627,8 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
                 _flush(ctx, report, frame.height)
                 yield layout.kind().name, frame
             _flush(ctx, report, 0)
+            _say_encoding(ctx)
+            _flush(ctx, report, 0)
             return
         cur = _Cursor()
         blocks = _fixed_blocks(fh, ctx, cur, batch_size or _WORK_BATCH)
@@ -639,6 +644,8 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
                                         merge=batch_size is None)
         if cur.record == 1 and not ctx.problems:
             ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
+        _flush(ctx, report, 0)
+        _say_encoding(ctx)
         _flush(ctx, report, 0)
     finally:
         if isinstance(source, str | Path):
@@ -661,6 +668,7 @@ def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
     stride = layout.stride
     chunk = max(stride, min(batch * stride, (64 << 20) // stride * stride))
     first = fh.read(chunk)
+    ctx.head = first[:1 << 16]
     _check_start(first, ctx, cur)
     # the first chunk, less a BOM; after it chunks line up with records, so the carry
     # is usually empty and joining it costs nothing
@@ -756,8 +764,16 @@ def _check_start(first: bytes, ctx: _Context, cur: _Cursor) -> None:
         cur.offset = len(UTF8_BOM)
 
 
+_UNDECODED = ("invalid-bytes", "dbcs-split")
+#: what a file in another encoding shows: bytes that do not decode, lengths that differ
+_MISREAD = (*_UNDECODED, "record-length", "csv-columns")
+
+
 def _flush(ctx: _Context, report: Report | None, n_records: int) -> None:
-    """Hand problems to the report (lenient) or raise the first one (strict)."""
+    """Hand problems to the report (lenient) or raise the first one (strict); a file in
+    another encoding than its layout's is said with what it looks like."""
+    ctx.undecodable += len({p.record for p in ctx.problems if p.code in _MISREAD})
+    ctx.seen += n_records + ctx.uncounted
     if report is not None:
         report.records_read += n_records + ctx.uncounted
         ctx.uncounted = 0
@@ -766,7 +782,24 @@ def _flush(ctx: _Context, report: Report | None, n_records: int) -> None:
         return
     errors = [p for p in ctx.problems if p.severity == "error"]
     if errors:
-        raise DataError(min(errors, key=Problem.sort_key))
+        first = min(errors, key=Problem.sort_key)
+        hint = _encoding_hint(ctx) if first.code in _MISREAD else None
+        raise DataError(replace(first, message=f"{first.message}({hint})") if hint
+                        else first)
+
+
+def _encoding_hint(ctx: _Context) -> str | None:
+    from chukan._inspect import encoding_hint  # noqa: PLC0415 -- only when it is needed
+
+    return encoding_hint(ctx.head, ctx.layout) if ctx.head else None
+
+
+def _say_encoding(ctx: _Context) -> None:
+    """Most records did not decode: say what the file looks like (once, at the end)."""
+    hint = _encoding_hint(ctx) if ctx.seen and ctx.undecodable * 2 > ctx.seen else None
+    if hint:
+        ctx.add(_problem(ctx, "encoding-hint", record=None, offset=0, severity="warning",
+                         message=f"{ctx.undecodable}/{ctx.seen}件のレコードが読めません。{hint}"))
 
 
 def _decode_block(block: _Block, layout: Layout, ctx: _Context, kinds: set[str] | None,

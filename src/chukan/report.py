@@ -80,6 +80,8 @@ CODES: dict[str, str] = {
     "csv-quote": "a quote where a CSV field cannot have one (inside an unquoted field, "
                  "after a closing quote), or one never closed",
     "wrong-encoding": "a file in an encoding the layout cannot be read as (UTF-16)",
+    "encoding-hint": "most records did not decode: the encoding the file looks like "
+                     "instead (warning)",
     "gaiji": "a 外字: a character of the Private Use Area, to be identified (warning)",
     "unmapped-gaiji": "a 外字 that the mapping's 外字 map does not identify, on its way to "
                       "a Unicode layout (convert)",
@@ -135,6 +137,7 @@ CODES_JA: dict[str, str] = {
     "csv-column-order": "列の順番がレイアウトと異なります。見出しで読みました(警告)",
     "csv-quote": "CSVの引用符(\")の位置が正しくないか、閉じられていません",
     "wrong-encoding": "レイアウトの文字コードでは読めないファイルです(UTF-16など)",
+    "encoding-hint": "ほとんどのレコードが読めません。ファイルの文字コードが違うようです(警告)",
     "gaiji": "外字(私用領域の文字)です。文字同定が必要です(警告)",
     "unmapped-gaiji": "外字対応表にない外字です。Unicodeの出力には変換できません",
     "outside-repertoire": "指定された文字集合(JIS X 0208など)にない文字です",
