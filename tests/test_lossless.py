@@ -206,3 +206,20 @@ def test_a_digits_value_shorter_than_its_field_is_not_zero_filled() -> None:
         chukan.write(pl.DataFrame({"v": ["12"]}), out, layout)
     chukan.write(pl.DataFrame({"v": ["0012"]}), out, layout)
     assert out.read_bytes() == b"0012\n"
+
+
+def test_quotes_a_value_does_not_need_are_said_once_per_batch() -> None:
+    """Found by the fuzz run: written back, "転入 2020年" loses its quotes."""
+    layout = chukan.loads_layout(
+        '[layout]\nname = "t"\nformat = "csv"\nencoding = "utf-8"\nterminator = "lf"\n'
+        '[[field]]\nname = "a"\nlength = 20\ntype = "text"\n'
+        '[[field]]\nname = "b"\nlength = 20\ntype = "text"\n')
+    report = chukan.Report()
+    frame = chukan.read('"転入 2020年","x"\n"a,b",""\n'.encode(), layout, report=report)
+    assert frame.rows() == [("転入 2020年", "x"), ("a,b", None)]
+    (problem,) = report.problems
+    assert (problem.code, problem.record, problem.offset) == ("noncanonical", 1, 0)
+    assert "3か所" in problem.message  # "転入 2020年", "x" and "" (not "a,b")
+    report = chukan.Report()
+    chukan.read(b'"a,b","c""d"\n', layout, report=report)
+    assert report.problems == []

@@ -485,7 +485,9 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     raw = raw.with_columns(pl.when(pl.all() != "").then(pl.all()).name.keep())
     records = record + keep
     row_offsets = offset + rows.start[keep]
-    cells = offset + _cell_starts(data, rows, keep, layout, width)
+    starts_in_chunk = _cell_starts(data, rows, keep, layout, width)
+    _quoted_needlessly(data, rows, keep, starts_in_chunk, layout, ctx, offset, records)
+    cells = offset + starts_in_chunk
     cell_at = cells[:, [max(j, 0) for j in order]] if len(order) else cells
     columns: dict[str, pl.Series] = {}
 
@@ -579,6 +581,45 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
         columns["_length"] = pl.Series(rows.stop[keep] - rows.start[keep], dtype=pl.Int64)
     return pl.DataFrame(columns) if columns else pl.DataFrame(
         schema={"_record": pl.Int64} if ctx.locate else {}).clear(len(keep))
+
+
+def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
+                       starts: npt.NDArray[np.int64], layout: Layout, ctx: _Context,
+                       offset: int, records: npt.NDArray[np.int64]) -> None:
+    """Quoted cells that hold no delimiter, quote or line break: read the same, but
+    written back without their quotes. Said once per batch, with how many (vectorised:
+    counts of those bytes between each cell's boundaries)."""
+    from chukan.read import _problem  # noqa: PLC0415
+
+    if not len(keep) or not starts.size:
+        return
+    arr = np.frombuffer(data, dtype=np.uint8)
+    quote, delim = ord(layout.quote), ord(layout.delimiter)
+    quoted = arr[starts] == quote
+    quoted &= starts < rows.end[keep][:, None]  # an empty last cell starts at the row end
+    if not quoted.any():
+        return
+    ends = np.empty_like(starts)  # each cell's end: the next one's start less 1, or the row's
+    ends[:, :-1] = starts[:, 1:] - 1
+    ends[:, -1] = rows.end[keep]
+    lo, hi = int(rows.start[keep[0]]), int(rows.stop[keep[-1]])
+    special = np.flatnonzero(np.isin(arr[lo:hi], [quote, delim, _LF, _CR])) + lo
+    q = np.flatnonzero(arr[lo:hi] == quote) + lo
+    inside = np.searchsorted(special, ends) - np.searchsorted(special, starts)
+    quotes = np.searchsorted(q, ends) - np.searchsorted(q, starts)
+    # a quoted cell is its two quotes and nothing else special
+    needless = quoted & (inside - quotes == 0) & (quotes == 2)
+    rows_hit = np.flatnonzero(needless.any(axis=1))
+    if not len(rows_hit):
+        return
+    i = int(rows_hit[0])
+    k = int(np.flatnonzero(needless[i])[0])
+    count = int(needless.sum())
+    ctx.add(_problem(ctx, "noncanonical", record=int(records[i]),
+                     offset=offset + int(starts[i, k]), severity="warning",
+                     message=f"引用符で囲む必要のない値が引用符で囲まれています({k + 1}列目"
+                             + (f"ほか、このまとまりで{count}か所" if count > 1 else "")
+                             + ")。書き戻すと引用符が外れます"))
 
 
 def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
