@@ -25,10 +25,9 @@ from chukan._kernel import UNDEFINED_RE
 from chukan.codec import (
     FormatCheck,
     column_names,
-    encode_text,
+    cp932_bytes,
     parse_expr,
     parse_field,
-    prepare_for_encoding,
     select_checked,
 )
 from chukan.layout import UTF8_BOM, codec_name
@@ -648,12 +647,8 @@ def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
             value = values[int(i)]
             if value is None or column >= len(cells):
                 continue
-            try:
-                written = encode_text(*prepare_for_encoding(pl.Series([value]), "cp932",
-                                                            layout.cp932_duplicates), "cp932")
-            except UnicodeEncodeError:  # bytes that did not decode: reported as such
-                continue
-            if _cell_value(line, cells[column]) != written:
+            written = cp932_bytes(value, layout.cp932_duplicates)
+            if written is not None and _cell_value(line, cells[column]) != written:
                 ctx.add(_problem(ctx, "noncanonical", record=int(records[i]),
                                  offset=offset + int(rows.start[row]) + cells[column][0],
                                  f=f, value=value, severity="warning",

@@ -39,14 +39,13 @@ from chukan._kernel import ColumnKind, ColumnSpec, extract
 from chukan.codec import (
     apply_fumei_flags,
     column_names,
+    cp932_bytes,
     date_bytes,
     decimal_series,
-    encode_text,
     number_bytes,
     parse_date,
     parse_field,
     parse_number,
-    prepare_for_encoding,
     schema_of,
     unpack_packed,
 )
@@ -427,15 +426,10 @@ def _other_duplicates(m: npt.NDArray[np.uint8], f: Field, values: pl.Series,
     span = m[:, f.offset:f.end]
     for i in np.flatnonzero(np.isin(span, _DUPLICATE_LEADS).any(axis=1)):
         value = values[int(i)]
-        if value is None:
-            continue
-        try:
-            written = encode_text(*prepare_for_encoding(pl.Series([value]), "cp932",
-                                                        layout.cp932_duplicates), "cp932")
-        except UnicodeEncodeError:  # bytes that did not decode: reported as such
-            continue
-        raw = span[i].tobytes()
-        out[i] = raw[:len(written)] != written
+        # (a value with bytes that did not decode has no bytes: reported as such)
+        written = cp932_bytes(value, layout.cp932_duplicates) if value is not None else None
+        if written is not None:
+            out[i] = span[i].tobytes()[:len(written)] != written
     return out
 
 
