@@ -22,18 +22,20 @@ OUT = ROOT / "demo-out"
 FIX = ROOT / "fixtures"
 
 
-def step(title: str) -> None:
+def step(title: str, why: str) -> None:
+    """A step's title, and what it shows (in a sentence a municipal officer can read)."""
     print(f"\n== {title}")
+    print(f"   {why}")
 
 
 def cli(*args: str) -> None:
-    """Run the command line as a user would, and show it."""
+    """Run the command line as a user would, and show all it says."""
     print("$ chukan " + " ".join(args))
     done = subprocess.run([sys.executable, "-m", "chukan", *args], capture_output=True,
                           text=True, encoding="utf-8", errors="replace", check=False)
-    for line in (done.stdout + done.stderr).splitlines()[:14]:
+    for line in (done.stdout + done.stderr).splitlines():
         print("  " + line)
-    print(f"  (exit code {done.returncode})")
+    print(f"  (exit code {done.returncode}: 0 all well, 1 problems in the data, 2 usage)")
 
 
 def main() -> None:
@@ -41,18 +43,21 @@ def main() -> None:
     pl.Config.set_tbl_width_chars(120)
     pl.Config.set_tbl_cols(8)
 
-    step("Layouts shipped with chukan")
+    step("Layouts shipped with chukan",
+         "Every file format chukan knows is a declarative TOML layout; these ship with it.")
     for name in sorted(chukan.available_layouts()):
         print("  " + name)
 
-    step("Read a CP932 fixed-width export (examples/vendor-a/juki-kojin)")
+    step("Read a CP932 fixed-width export (examples/vendor-a/juki-kojin)",
+         "Fields are cut by bytes, decoded as CP932; 不詳 dates stay as written in _partial.")
     src = FIX / "vendor-a" / "juki-kojin.dat"
     layout = chukan.load_layout("examples/vendor-a/juki-kojin")
     df = chukan.read(src, layout)
     print(df.select("atena_no", "shimei_kanji", "seinengappi", "seinengappi_partial",
                     "banchi"))
 
-    step("Convert to Parquet and CSV with the CLI, then write both back")
+    step("Convert to Parquet and CSV with the CLI, then write both back",
+         "Nothing is lost: writing what was read gives the original file byte for byte.")
     cli("read", str(src), "--layout", layout.name, "-o", str(OUT / "juki-kojin.parquet"))
     cli("read", str(src), "--layout", layout.name, "-o", str(OUT / "juki-kojin.csv"))
     for back in ("parquet", "csv"):
@@ -64,7 +69,9 @@ def main() -> None:
         if not same:
             sys.exit("round trip changed the bytes")
 
-    step("Convert to the standard layout (基本データリスト-style CSV) and back")
+    step("Convert to the standard layout (基本データリスト-style CSV) and back",
+         "A mapping turns the vendor's export into the standard one, and runs backwards; "
+         "each run writes a reject file and a manifest with SHA-256 hashes.")
     cli("convert", str(src), "--mapping", "examples/vendor-a/kojin-to-kihon", "-o",
         str(OUT / "kojin.kihon.csv"))
     print((OUT / "kojin.kihon.csv").read_text(encoding="utf-8").splitlines()[4])
@@ -75,11 +82,13 @@ def main() -> None:
     if not same:
         sys.exit("the mapping did not give the bytes back")
 
-    step("A mainframe-style file: packed and zoned decimals, no line breaks")
+    step("A mainframe-style file: packed and zoned decimals, no line breaks",
+         "Packed (COMP-3) and zoned numbers become exact decimals, never floats.")
     print(chukan.read(FIX / "mainframe" / "nouzei.dat", "examples/mainframe/nouzei")
           .select("atena_no", "kazei_gaku", "nofu_gaku", "kanpu_gaku", "nofu_kigen"))
 
-    step("A mainframe 住基 export to 中間標準 (和暦, 2-digit 年号コード) and back")
+    step("A mainframe 住基 export to 中間標準 (和暦, 2-digit 年号コード) and back",
+         "西暦 dates become 和暦 with 2-digit era codes, and come back to the same bytes.")
     host = FIX / "mainframe" / "juki-kojin.dat"
     print(chukan.read(host, "examples/mainframe/juki-kojin")
           .select("atena_no", "setai_no", "kisai_juni", "shimei_kanji", "seinengappi"))
@@ -93,13 +102,16 @@ def main() -> None:
     if not same:
         sys.exit("the mapping did not give the host bytes back")
 
-    step("A 全銀 口座振替 multi-record file: header, data, trailer, end")
+    step("A 全銀 口座振替 multi-record file: header, data, trailer, end",
+         "One file, four record kinds; the trailer's counts are checked.")
     frames = chukan.read_records(FIX / "zengin" / "kouza-furikae.dat", "zengin/kouza-furikae")
     for kind, frame in frames.items():
         print(f"  {kind:<8} {frame.height} record(s)")
     print(frames["data"].select("ginko_no", "yokinsha_mei", "hikiotoshi_kingaku"))
 
-    step("Check a defective export: every problem located to the byte")
+    step("Check a defective export: every problem located to the byte",
+         "Each problem names the record, the byte offset, the item (Japanese label), the "
+         "value and its raw bytes; inspect then shows the first record field by field.")
     bad = bytearray(src.read_bytes())
     bad[202 + 5] = ord("A")  # a letter in 宛名番号 of record 2
     bad[2 * 202 + 81:2 * 202 + 88] = b"4310501"  # 平成31年5月1日 does not exist
@@ -111,18 +123,36 @@ def main() -> None:
         print(f"  {problem}")
     cli("inspect", str(OUT / "defective.dat"), "--layout", layout.name, "-n", "1")
 
-    step("Validate for the municipality: an HTML report, and a masked one for the vendor")
+    step("Validate for the municipality: an HTML report, and a masked one for the vendor",
+         "The HTML report is one self-contained page in Japanese; --mask hides personal "
+         "values so a report can leave the municipality.")
     cli("validate", str(OUT / "defective.dat"), "--layout", layout.name, "--repertoire",
         "jisx0208", "--format", "html", "-o", str(OUT / "report.html"))
     cli("validate", str(OUT / "defective.dat"), "--layout", layout.name, "--mask",
         "--format", "json", "-o", str(OUT / "report-masked.json"))
 
-    step("Validate a whole export: persons and households checked against each other")
+    step("Validate a whole export: persons and households checked against each other",
+         "A file set checks references across files: here, a household with two 世帯主.")
     kojin = bytearray(src.read_bytes())
     kojin[202 * 2 + 88:202 * 2 + 90] = b"01"  # a second 世帯主 in household 100
     (OUT / "kojin.dat").write_bytes(bytes(kojin))
     cli("validate", "--set", "examples/vendor-a/juki-set", f"kojin={OUT / 'kojin.dat'}",
         f"setai={FIX / 'vendor-a' / 'juki-setai.dat'}")
+
+    step("A standard CSV with a 不詳-flagged birth date, back to the vendor's layout",
+         "生年月日 1950-01-01 with 生年月日_不詳フラグ = 1 is not a definite date: the "
+         "vendor's layout has no flag, so the record is rejected, never written as one.")
+    lines = (FIX / "vendor-a" / "juki-kojin.kihon.csv").read_bytes().decode("utf-8")
+    rows = lines.split("\n")
+    cells = rows[1].split(",")
+    cells[12], cells[13] = "1950-01-01", "1"
+    rows[1] = ",".join(cells)
+    (OUT / "town.csv").write_bytes("\n".join(rows).encode("utf-8"))
+    cli("convert", str(OUT / "town.csv"), "--mapping", "examples/vendor-a/kojin-to-kihon",
+        "--reverse", "-o", str(OUT / "town.dat"))
+    rejects = pl.read_csv(OUT / "town.dat.rejects.csv", infer_schema=False)
+    for name, value in rejects.row(0, named=True).items():
+        print(f"  {name:<11} {value[:90] if value else ''}")
 
     print(f"\nDone. Files are in {OUT.relative_to(ROOT)}/.")
 

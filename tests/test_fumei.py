@@ -51,6 +51,8 @@ def test_a_conversion_never_emits_a_flagged_date_as_a_definite_one(tmp_path: Pat
     result = chukan.convert(town, mapping, tmp_path / "legacy.dat", reverse=True)
     assert result.rejects_by_reason == {"fumei-flagged": 1}
     assert result.records_out == 4
+    reject = pl.read_csv(result.rejects, infer_schema=False).row(0, named=True)  # type: ignore[arg-type]
+    assert (reject["fields"], reject["values"]) == ("生年月日(seinengappi)", "1950-01-01")
     legacy = chukan.load_mapping(mapping).source
     written = chukan.read(tmp_path / "legacy.dat", legacy)
     assert dt.date(1950, 1, 1) not in written["seinengappi"].to_list()

@@ -233,9 +233,13 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             # numbers and dates are formatted straight into ASCII bytes
             mat, present, failures = number_bytes(f, df[f.name]) if f.type != "date" else \
                 date_bytes(f, df)
+            shown = df[f.name]
+            if f.type == "date" and f"{f.name}_partial" in df.columns:  # 不詳: as written
+                shown = df.select(pl.coalesce(pl.col(f.name).cast(pl.String),
+                                              pl.col(f"{f.name}_partial"))).to_series()
             for x in failures:
                 _report(problems, f, layout, stride, first_row, x.mask, x.code, x.message,
-                        df[f.name])
+                        shown)
             if present.all():
                 region[:] = mat
             else:
