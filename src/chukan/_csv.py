@@ -200,6 +200,23 @@ def _scan(data: bytes, delim: int, quote: int, *, final: bool) -> tuple[_Rows, i
                  as_array(stops, dtype=np.int64), all_cells, bad), cut
 
 
+def _walked(data: bytes, rows: _Rows, layout: Layout) -> _Rows:
+    """The same rows, each walked on its own for its cells (a rare path): the rows stay
+    where they were found, whatever the batch, so the results do not depend on it."""
+    delim, quote = ord(layout.delimiter), ord(layout.quote)
+    cells: list[list[tuple[int, int, bool]]] = []
+    bad: dict[int, tuple[int, bool]] = dict(rows.bad_quote or {})
+    for i, (start, end) in enumerate(zip(rows.start.tolist(), rows.end.tolist(),
+                                         strict=True)):
+        one, _ = _scan(data[start:end], delim, quote, final=True)
+        found = one.cells[0] if one.cells else [(0, 0, False)]
+        cells.append([(start + a, start + b, q) for a, b, q in found])
+        if one.bad_quote and 0 in one.bad_quote and i not in bad:
+            at, doubt = one.bad_quote[0]
+            bad[i] = (start + at, doubt)
+    return _Rows(rows.start, rows.end, rows.stop, cells, bad)
+
+
 def _cell_value(data: bytes, cell: tuple[int, int, bool]) -> bytes:
     """A cell's bytes: a quoted one without its quotes and with doubled quotes undone."""
     start, end, quoted = cell
@@ -265,6 +282,7 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
             ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=UTF8_BOM))
         offset, head = len(UTF8_BOM), head[len(UTF8_BOM):]
     carry = head
+    start = offset  # where the data starts (after a BOM)
     header_pending = layout.header
     columns = _Columns.plain(layout)
     seen_any = False
@@ -277,7 +295,7 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
         if final and data.endswith(EOF_MARKER) and (len(data) == 1 or data[-2:-1] == b"\n"):
             data = data[:-1]  # the DOS end-of-file byte after the last row
             eof_marker(ctx, offset + len(data))
-        if len(ctx.head) < 1 << 16:
+        if offset == start and len(ctx.head) < 1 << 16:  # the file's start, once
             ctx.head = data[:1 << 16]
         rows, cut = _split_rows(data, layout, final=final)
         carry = data[cut:]
@@ -303,6 +321,7 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
         offset += cut
         if final:
             break
+    ctx.say_tallies()
     if not seen_any and not ctx.problems:
         ctx.add(_problem(ctx, "empty-file", offset=0))
 
@@ -464,20 +483,18 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     names = [f"c{i}" for i in range(len(fields))]
     width, order = columns_at.width, columns_at.order
     file_names = [f"x{j}" for j in range(width)]
-    n_rows = len(rows)
     counts = _field_counts(data, rows, layout)
-    _report_rows(data, rows, layout, ctx, offset, record, counts, width, final=final)
     keep = np.flatnonzero(counts == width)
     try:
         raw = _raw_frame(data, rows, keep, enc, layout, file_names)
     except pl.exceptions.PolarsError:
         raw = None
-    if raw is None or raw.height != len(keep):  # the parser disagrees: walk the rows
-        slow, _ = _scan(data[:int(rows.stop[-1])], ord(layout.delimiter),
-                        ord(layout.quote), final=True)
-        first = int(np.searchsorted(slow.start, rows.start[0]))
-        rows = slow.take(first, first + n_rows)
+    if raw is None or raw.height != len(keep):  # the parser disagrees: walk each row
+        rows = _walked(data, rows, layout)
+        counts = _field_counts(data, rows, layout)
+        keep = np.flatnonzero(counts == width)
         raw = _raw_frame(data, rows, keep, enc, layout, file_names)
+    _report_rows(data, rows, layout, ctx, offset, record, counts, width, final=final)
     # the layout's fields from the file's columns, by the header (absent ones empty)
     raw = raw.select(pl.col(f"x{j}").alias(c) if j >= 0 else pl.lit(None, pl.String).alias(c)
                      for c, j in zip(names, order, strict=True))
@@ -594,8 +611,9 @@ def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
         return
     arr = np.frombuffer(data, dtype=np.uint8)
     quote, delim = ord(layout.quote), ord(layout.delimiter)
-    quoted = arr[starts] == quote
-    quoted &= starts < rows.end[keep][:, None]  # an empty last cell starts at the row end
+    # (an empty last cell starts at its row's end, which may be the data's end)
+    inside = starts < rows.end[keep][:, None]
+    quoted = inside & (arr[np.minimum(starts, len(arr) - 1)] == quote)
     if not quoted.any():
         return
     ends = np.empty_like(starts)  # each cell's end: the next one's start less 1, or the row's
@@ -604,21 +622,21 @@ def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
     lo, hi = int(rows.start[keep[0]]), int(rows.stop[keep[-1]])
     special = np.flatnonzero(np.isin(arr[lo:hi], [quote, delim, _LF, _CR])) + lo
     q = np.flatnonzero(arr[lo:hi] == quote) + lo
-    inside = np.searchsorted(special, ends) - np.searchsorted(special, starts)
+    held = np.searchsorted(special, ends) - np.searchsorted(special, starts)
     quotes = np.searchsorted(q, ends) - np.searchsorted(q, starts)
     # a quoted cell is its two quotes and nothing else special
-    needless = quoted & (inside - quotes == 0) & (quotes == 2)
+    needless = quoted & (held - quotes == 0) & (quotes == 2)
     rows_hit = np.flatnonzero(needless.any(axis=1))
     if not len(rows_hit):
         return
     i = int(rows_hit[0])
     k = int(np.flatnonzero(needless[i])[0])
-    count = int(needless.sum())
-    ctx.add(_problem(ctx, "noncanonical", record=int(records[i]),
-                     offset=offset + int(starts[i, k]), severity="warning",
-                     message=f"引用符で囲む必要のない値が引用符で囲まれています({k + 1}列目"
-                             + (f"ほか、このまとまりで{count}か所" if count > 1 else "")
-                             + ")。書き戻すと引用符が外れます"))
+    ctx.tally("quoted", _problem(ctx, "noncanonical", record=int(records[i]),
+                                 offset=offset + int(starts[i, k]), severity="warning"),
+              int(needless.sum()),
+              lambda n: f"引用符で囲む必要のない値が引用符で囲まれています({k + 1}列目"
+                        + (f"ほか、このファイルで{n}か所" if n > 1 else "")
+                        + ")。書き戻すと引用符が外れます")
 
 
 def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
@@ -693,19 +711,20 @@ def _check_terminators(data: bytes, rows: _Rows, layout: Layout, ctx: _Context,
         np.maximum(rows.stop - 1, 0)] == _LF)
     crlf = has_lf & (width == 2)
     wrong = has_lf & (crlf != (layout.terminator == "crlf"))
-    # the values are whole either way, so these are warnings: said once per batch, at
+    # the values are whole either way, so these are warnings: said once per file, at
     # the first such row, with how many there are (a file written with the other line
-    # end must not make a million problems)
+    # end must not make a million problems, nor a different one per batch size)
     want = "CRLF" if layout.terminator == "crlf" else "LF"
     odd = np.flatnonzero(wrong)
     if len(odd):
         first = int(odd[0])
-        more = f"(このまとまりの{len(odd)}行)" if len(odd) > 1 else ""
-        ctx.add(_problem(ctx, "terminator-mixed", record=number(first),
-                         offset=offset + int(rows.end[first]),
-                         raw=data[rows.end[first]:rows.stop[first]], severity="warning",
-                         message=f"改行コードがレイアウトの{want}ではありません{more}。"
-                                 "書き戻すと改行コードが変わります"))
+        ctx.tally("terminator", _problem(ctx, "terminator-mixed", record=number(first),
+                                         offset=offset + int(rows.end[first]),
+                                         raw=data[rows.end[first]:rows.stop[first]],
+                                         severity="warning"), len(odd),
+                  lambda n: f"改行コードがレイアウトの{want}ではありません"
+                            + (f"(このファイルの{n}行)" if n > 1 else "")
+                            + "。書き戻すと改行コードが変わります")
     if final and len(rows) and not has_lf[-1]:
         last = len(rows) - 1
         ctx.add(_problem(ctx, "terminator-missing", record=number(last),

@@ -154,8 +154,20 @@ class _Context:
     #: wrong number of CSV columns), by record number, for its reject line
     dropped: dict[int, bytes] | None = None
     head: bytes = b""  # the file's first bytes, to say which encoding it looks like
-    undecodable: int = 0  # records with bytes the encoding does not decode
-    seen: int = 0  # records handed on so far
+    #: problems said once per file: the first occurrence, how many, and the words for it
+    tallies: dict[str, tuple[Problem, int, Callable[[int], str]]] = field(
+        default_factory=dict)
+
+    def tally(self, key: str, first: Problem, n: int, words: Callable[[int], str]) -> None:
+        """Count ``n`` more of a problem said once per file (at :meth:`say_tallies`)."""
+        known = self.tallies.get(key)
+        self.tallies[key] = (known[0], known[1] + n, words) if known else (first, n, words)
+
+    def say_tallies(self) -> None:
+        """The problems counted over the whole file, each at its first place."""
+        for first, n, words in self.tallies.values():
+            self.add(replace(first, message=words(n)))
+        self.tallies.clear()
 
     def drop(self, record: int, raw: bytes) -> None:
         """Keep the bytes of a record left out, when they are wanted."""
@@ -612,6 +624,7 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
                    ) -> Iterator[tuple[str, pl.DataFrame]]:
     fh, name = _open(source)
     ctx = _Context(layout=layout, file=name, locate=locate, dropped=dropped)
+    since = (len(report.problems), report.records_read) if report is not None else (0, 0)
     wanted = set(columns) if columns is not None else None
     try:
         if layout.format == "csv":
@@ -621,7 +634,7 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
                 _flush(ctx, report, frame.height)
                 yield layout.kind().name, frame
             _flush(ctx, report, 0)
-            _say_encoding(ctx)
+            _say_encoding(ctx, report, since)
             _flush(ctx, report, 0)
             return
         cur = _Cursor()
@@ -639,7 +652,7 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
         if cur.record == 1 and not ctx.problems:
             ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
         _flush(ctx, report, 0)
-        _say_encoding(ctx)
+        _say_encoding(ctx, report, since)
         _flush(ctx, report, 0)
     finally:
         if isinstance(source, str | Path):
@@ -766,8 +779,6 @@ _MISREAD = (*_UNDECODED, "record-length", "csv-columns")
 def _flush(ctx: _Context, report: Report | None, n_records: int) -> None:
     """Hand problems to the report (lenient) or raise the first one (strict); a file in
     another encoding than its layout's is said with what it looks like."""
-    ctx.undecodable += len({p.record for p in ctx.problems if p.code in _MISREAD})
-    ctx.seen += n_records + ctx.uncounted
     if report is not None:
         report.records_read += n_records + ctx.uncounted
         ctx.uncounted = 0
@@ -788,12 +799,17 @@ def _encoding_hint(ctx: _Context) -> str | None:
     return encoding_hint(ctx.head, ctx.layout) if ctx.head else None
 
 
-def _say_encoding(ctx: _Context) -> None:
-    """Most records did not decode: say what the file looks like (once, at the end)."""
-    hint = _encoding_hint(ctx) if ctx.seen and ctx.undecodable * 2 > ctx.seen else None
+def _say_encoding(ctx: _Context, report: Report | None, since: tuple[int, int]) -> None:
+    """Most records of this read (the report's problems and records after ``since``) did
+    not decode: say what the file looks like, once, at the end."""
+    if report is None:
+        return
+    seen = report.records_read - since[1]
+    bad = len({p.record for p in report.problems[since[0]:] if p.code in _MISREAD})
+    hint = _encoding_hint(ctx) if seen and bad * 2 > seen else None
     if hint:
         ctx.add(_problem(ctx, "encoding-hint", record=None, offset=0, severity="warning",
-                         message=f"{ctx.undecodable}/{ctx.seen}件のレコードが読めません。{hint}"))
+                         message=f"{bad}/{seen}件のレコードが読めません。{hint}"))
 
 
 def _decode_block(block: _Block, layout: Layout, ctx: _Context, kinds: set[str] | None,
