@@ -25,9 +25,10 @@ from chukan._kernel import UNDEFINED_RE
 from chukan.codec import (
     FormatCheck,
     column_names,
-    cp932_bytes,
+    encode_text,
     parse_expr,
     parse_field,
+    prepare_for_encoding,
     select_checked,
 )
 from chukan.layout import UTF8_BOM, codec_name
@@ -503,6 +504,7 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     row_offsets = offset + rows.start[keep]
     starts_in_chunk = _cell_starts(data, rows, keep, layout, width)
     _quoted_needlessly(data, rows, keep, starts_in_chunk, layout, ctx, offset, records)
+    _other_duplicates(data, rows, keep, layout, ctx, starts_in_chunk, order, offset, records)
     cells = offset + starts_in_chunk
     cell_at = cells[:, [max(j, 0) for j in order]] if len(order) else cells
     columns: dict[str, pl.Series] = {}
@@ -523,9 +525,6 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
                              f=f, raw=raw_bytes, raw_limit=64, value=value,
                              message=text if message else None))
 
-    _other_duplicates(data, rows, keep, layout, ctx, [
-        (f, order[k], raw[names[k]]) for k, f in enumerate(fields)
-        if f.type in ("text", "code") and order[k] >= 0], offset, records)
     # control characters are errors; CR and LF are data inside a quoted value
     ctrl_re = r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"
     bare_cr = r"\r(?:[^\n]|$)"
@@ -640,39 +639,44 @@ def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
 
 
 def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
-                      layout: Layout, ctx: _Context,
-                      texts: list[tuple[Field, int, pl.Series]], offset: int,
+                      layout: Layout, ctx: _Context, starts: npt.NDArray[np.int64],
+                      order: tuple[int, ...], offset: int,
                       records: npt.NDArray[np.int64]) -> None:
     """CP932 duplicates written in the bytes the layout's policy does not write (the
-    same check as fixed-width fields): only rows holding such a lead byte are looked at,
-    cell by cell (rare)."""
+    same check as fixed-width fields): the batch's bytes are decoded and encoded back
+    once, as the CSV writer encodes its whole body, and compared (a duplicate is two
+    bytes either way, so the bytes line up). A batch with bytes that do not decode is
+    left to those errors."""
     from chukan.read import _DUPLICATE_LEADS, _problem  # noqa: PLC0415
 
-    if layout.encoding != "cp932" or not len(keep) or not texts:
+    if layout.encoding != "cp932" or not len(keep):
         return
-    arr = np.frombuffer(data, dtype=np.uint8)
     lo, hi = int(rows.start[keep[0]]), int(rows.stop[keep[-1]])
-    hits = np.flatnonzero(np.isin(arr[lo:hi], _DUPLICATE_LEADS)) + lo
-    if not len(hits):
+    body = data[lo:hi]
+    if not np.isin(np.frombuffer(body, dtype=np.uint8), _DUPLICATE_LEADS).any():
         return
-    suspects = np.unique(np.searchsorted(rows.start[keep], hits, side="right") - 1)
-    for i in suspects:
-        row = int(keep[i])
-        line = data[rows.start[row]:rows.end[row]]
-        cells = (_scan(line, ord(layout.delimiter), ord(layout.quote), final=True)[0].cells
-                 or [[]])[0]
-        for f, column, values in texts:
-            value = values[int(i)]
-            if value is None or column >= len(cells):
-                continue
-            written = cp932_bytes(value, layout.cp932_duplicates)
-            if written is not None and _cell_value(line, cells[column]) != written:
-                ctx.add(_problem(ctx, "noncanonical", record=int(records[i]),
-                                 offset=offset + int(rows.start[row]) + cells[column][0],
-                                 f=f, value=value, severity="warning",
-                                 message="CP932の重複文字が、レイアウトの cp932_duplicates と"
-                                         "異なるコードで書かれています。書き戻すとバイトが"
-                                         f"変わります({column + 1}列目)"))
+    text = body.decode("cp932", "replace")
+    if "\ufffd" in text:
+        return
+    written = encode_text(*prepare_for_encoding(pl.Series([text]), "cp932",
+                                                layout.cp932_duplicates), "cp932")
+    if written == body or len(written) != len(body):
+        return
+    at = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) !=
+                        np.frombuffer(written, dtype=np.uint8)) + lo
+    row = np.searchsorted(rows.start[keep], at, side="right") - 1
+    fields = [f for f in layout.fields if f.type != "filler"]
+    column_of = {j: k for k, j in enumerate(order) if j >= 0}
+    for i in np.unique(row):
+        first = int(at[row == i][0])
+        column = int(np.searchsorted(starts[i], first, side="right")) - 1
+        k = column_of.get(column)
+        ctx.add(_problem(ctx, "noncanonical", record=int(records[i]), offset=offset + first,
+                         f=fields[k] if k is not None else None, severity="warning",
+                         raw=data[first:first + 2],
+                         message="CP932の重複文字が、レイアウトの cp932_duplicates と異なる"
+                                 "コードで書かれています。書き戻すとバイトが変わります"
+                                 f"({column + 1}列目)"))
 
 
 def _report_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, offset: int,

@@ -150,20 +150,6 @@ def needs_markers(values: pl.Series, encoding: str, duplicates: str) -> bool:
     return bool(values.str.contains("[" + "".join(chars) + "]").any())
 
 
-def cp932_bytes(value: str, duplicates: str) -> bytes | None:
-    r"""A value's CP932 bytes as a writer under the ``duplicates`` policy writes them, or
-    None when it has none (a character CP932 lacks).
-
-    >>> cp932_bytes("髙", "ibm"), cp932_bytes("髙", "nec"), cp932_bytes("\ufffd", "ibm")
-    (b'\xfb\xfc', b'\xee\xe0', None)
-    """
-    try:
-        return encode_text(*prepare_for_encoding(pl.Series([value]), "cp932", duplicates),
-                           "cp932")
-    except UnicodeEncodeError:
-        return None
-
-
 #: Characters that CPython's codecs encode but decode as another character: written,
 #: they would come back changed (〜 U+301C is written 81 60, which reads as ～ U+FF5E).
 #: Every one of them, per codec (``tests/test_peers.py`` recomputes this from CPython).

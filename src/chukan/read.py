@@ -39,13 +39,14 @@ from chukan._kernel import ColumnKind, ColumnSpec, extract
 from chukan.codec import (
     apply_fumei_flags,
     column_names,
-    cp932_bytes,
     date_bytes,
     decimal_series,
+    encode_text,
     number_bytes,
     parse_date,
     parse_field,
     parse_number,
+    prepare_for_encoding,
     schema_of,
     unpack_packed,
 )
@@ -429,19 +430,36 @@ def _other_duplicates(m: npt.NDArray[np.uint8], f: Field, values: pl.Series,
                       layout: Layout) -> npt.NDArray[np.bool_]:
     """Rows of a CP932 text field holding a duplicated character in the bytes the
     layout's ``cp932_duplicates`` policy does not write (髙 as EE E0 under ``ibm``): read
-    as the same character, written back as the other bytes. Only rows with such a lead
-    byte are encoded again, one by one (rare)."""
+    as the same character, written back as the other bytes. The rows holding such a
+    lead byte are encoded again in one call, as the writer does, and compared byte for
+    byte (duplicates are two bytes either way, so the bytes line up)."""
     n = m.shape[0]
     out = np.zeros(n, dtype=bool)
     if layout.encoding != "cp932" or not n:
         return out
     span = m[:, f.offset:f.end]
-    for i in np.flatnonzero(np.isin(span, _DUPLICATE_LEADS).any(axis=1)):
-        value = values[int(i)]
-        # (a value with bytes that did not decode has no bytes: reported as such)
-        written = cp932_bytes(value, layout.cp932_duplicates) if value is not None else None
-        if written is not None:
-            out[i] = span[i].tobytes()[:len(written)] != written
+    rows = np.flatnonzero(np.isin(span, _DUPLICATE_LEADS).any(axis=1))
+    if not len(rows):
+        return out
+    text = values.gather(rows).fill_null("")
+    # a value whose bytes did not decode (reported as such) is left out: empty here
+    text = text.set(text.str.contains("[\ufffd\n]"), "")
+    prepared, marked = prepare_for_encoding(text, "cp932", layout.cp932_duplicates)
+    try:
+        raw = encode_text(prepared.str.join("\n"), marked, "cp932")
+    except UnicodeEncodeError:  # rare: a character CP932 lacks; nothing to compare
+        return out
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 0x0A)
+    lengths = np.diff(np.concatenate(([-1], ends, [len(buf)]))) - 1
+    width = span.shape[1]
+    fits = lengths <= width
+    written = np.full((len(rows), width), 0x20, dtype=np.uint8)
+    keep = np.repeat(fits, lengths)  # bytes of the values that fit the field
+    placed = np.arange(width) < np.where(fits, lengths, 0)[:, None]
+    written[placed] = buf[buf != 0x0A][keep]
+    differs = ((written != span[rows]) & placed).any(axis=1) & (lengths > 0)
+    out[rows] = differs
     return out
 
 
