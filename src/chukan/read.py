@@ -468,13 +468,27 @@ def _noncanonical(f: Field, span: npt.NDArray[np.uint8], frame: pl.DataFrame,
     """Rows of a number or date field read without a problem whose bytes the writer
     would not give back (``  12`` in a zero-padded field, ``-0000``, a zoned sign in
     another form): the writer's own formatter decides, so the two never disagree."""
+    none = np.zeros(span.shape[0], dtype=bool)
     if any(c not in frame.columns for c in column_names(f)):
-        return np.zeros(span.shape[0], dtype=bool)  # not all decoded (a column subset)
+        return none  # not all decoded (a column subset)
     if f.type == "date":
+        # a western date has one spelling per value (不詳 parts included): only era
+        # formats can be read in a form the writer does not give back
+        if f.format not in ("GYYMMDD", "GGYYMMDD"):
+            return none
         written, present, _ = date_bytes(f, frame)
+        differs = present & (written != span).any(axis=1)
     else:
-        written, present, _ = number_bytes(f, frame[f.name])
-    differs = present & (written != span).any(axis=1)
+        rows = np.arange(span.shape[0])
+        # zero-padded, and no overpunched sign: all digits is what the writer writes
+        if f.pad != " " and not (f.storage == "zoned" and f.signed):
+            digits = ((span >= 0x30) & (span <= 0x39)).all(axis=1)
+            rows = np.flatnonzero(~digits)
+            if not len(rows):
+                return none
+        written, present, _ = number_bytes(f, frame[f.name].gather(rows))
+        differs = none.copy()
+        differs[rows] = present & (written != span[rows]).any(axis=1)
     for x in failures:
         differs &= ~x.mask
     return np.asarray(differs, dtype=bool)
