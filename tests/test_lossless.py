@@ -10,13 +10,15 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
 import chukan
-from chukan.codec import LOOKALIKES
+from chukan.codec import LOOKALIKES, encode_text, prepare_for_encoding
+from chukan.read import duplicate_suspects
 from helpers import FIXTURES
 
 #: (fixture, layout) for every shipped sample
@@ -223,3 +225,25 @@ def test_quotes_a_value_does_not_need_are_said_once_per_batch() -> None:
     report = chukan.Report()
     chukan.read(b'"a,b","c""d"\n', layout, report=report)
     assert report.problems == []
+
+
+@pytest.mark.parametrize("policy", ["ibm", "nec"])
+def test_every_cp932_code_the_policy_does_not_write_is_a_suspect(policy: str) -> None:
+    """The reader re-encodes only rows holding a suspect byte pair: every double-byte
+    code that the writer would write otherwise must be one (checked on all of them)."""
+    missed = []
+    for lead in [*range(0x81, 0xA0), *range(0xE0, 0xFD)]:
+        for trail in range(0x40, 0xFD):
+            code = bytes((lead, trail))
+            try:
+                char = code.decode("cp932")
+            except UnicodeDecodeError:
+                continue
+            if "\ue000" <= char <= "\uf8ff":
+                continue  # 外字: one spelling
+            written = encode_text(*prepare_for_encoding(pl.Series([char]), "cp932", policy),
+                                  "cp932")
+            if written != code and not duplicate_suspects(
+                    np.frombuffer(code, dtype=np.uint8), policy)[0]:
+                missed.append(code.hex())
+    assert missed == []

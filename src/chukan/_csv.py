@@ -647,13 +647,14 @@ def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
     once, as the CSV writer encodes its whole body, and compared (a duplicate is two
     bytes either way, so the bytes line up). A batch with bytes that do not decode is
     left to those errors."""
-    from chukan.read import _DUPLICATE_LEADS, _problem  # noqa: PLC0415
+    from chukan.read import _problem, duplicate_suspects  # noqa: PLC0415
 
     if layout.encoding != "cp932" or not len(keep):
         return
     lo, hi = int(rows.start[keep[0]]), int(rows.stop[keep[-1]])
     body = data[lo:hi]
-    if not np.isin(np.frombuffer(body, dtype=np.uint8), _DUPLICATE_LEADS).any():
+    if not duplicate_suspects(np.frombuffer(body, dtype=np.uint8),
+                              layout.cp932_duplicates).any():
         return
     text = body.decode("cp932", "replace")
     if "\ufffd" in text:

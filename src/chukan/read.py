@@ -421,9 +421,31 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
     return pl.DataFrame(columns)
 
 
-#: CP932 lead bytes of the duplicated characters: NEC row 13 (0x87), the NEC-selected
-#: IBM extensions (0xED, 0xEE) and the IBM extensions (0xFA–0xFC)
-_DUPLICATE_LEADS = np.array([0x87, 0xED, 0xEE, 0xFA, 0xFB, 0xFC], dtype=np.uint8)
+#: per policy, the bytes that may lead a suspect pair (see :func:`duplicate_suspects`)
+_SUSPECT_LEADS = {policy: np.isin(np.arange(256), leads)
+                  for policy, leads in (("ibm", (0x87, 0xED, 0xEE, 0xFA)),
+                                        ("nec", (0x87, 0xEE, 0xFA, 0xFB, 0xFC)))}
+
+
+def duplicate_suspects(raw: npt.NDArray[np.uint8], duplicates: str) -> npt.NDArray[np.bool_]:
+    r"""Where (along the last axis) a byte pair may be a CP932 duplicate that the policy
+    does not write: NEC row 13's twins of JIS row 2 (87 90–9C) and the IBM rows' twins of
+    NEC row 13 (FA 40–5B) under both; the NEC-selected rows (ED, EE) under ``ibm``, the
+    IBM rows (FA–FC) and EE F9 under ``nec``. A suspect is only that: the value is then
+    encoded again and compared. ``tests/test_lossless.py`` checks every CP932 code.
+
+    >>> duplicate_suspects(np.frombuffer(b"\xee\xe0\xfb\xfc", np.uint8), "ibm").tolist()
+    [True, False, False]
+    """
+    lead, trail = raw[..., :-1], raw[..., 1:]
+    both = ((lead == 0x87) & (trail >= 0x90) & (trail <= 0x9C)) | (
+        (lead == 0xFA) & (trail >= 0x40) & (trail <= 0x5B))
+    if duplicates == "ibm":
+        return np.asarray(both | (lead == 0xED) | (lead == 0xEE), dtype=bool)
+    # (¬ is EE F9 among the NEC-selected rows, but CPython writes it 81 CA)
+    return np.asarray(both | ((lead >= 0xFA) & (lead <= 0xFC)) |
+                      ((lead == 0xEE) & (trail == 0xF9)), dtype=bool)
+
 
 
 def _other_duplicates(m: npt.NDArray[np.uint8], f: Field, values: pl.Series,
@@ -438,7 +460,11 @@ def _other_duplicates(m: npt.NDArray[np.uint8], f: Field, values: pl.Series,
     if layout.encoding != "cp932" or not n:
         return out
     span = m[:, f.offset:f.end]
-    rows = np.flatnonzero(np.isin(span, _DUPLICATE_LEADS).any(axis=1))
+    # one lookup pass for the lead bytes that can start a suspect, then the exact pairs
+    leads = _SUSPECT_LEADS[layout.cp932_duplicates]
+    rows = np.flatnonzero(leads[span].any(axis=1))
+    if len(rows):
+        rows = rows[duplicate_suspects(span[rows], layout.cp932_duplicates).any(axis=1)]
     if not len(rows):
         return out
     text = values.gather(rows).fill_null("")
