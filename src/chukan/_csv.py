@@ -656,16 +656,18 @@ def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
     if not duplicate_suspects(np.frombuffer(body, dtype=np.uint8),
                               layout.cp932_duplicates).any():
         return
-    text = body.decode("cp932", "replace")
-    if "\ufffd" in text:
+    at = _differing(body, layout.cp932_duplicates) + lo
+    if "\ufffd" in body.decode("cp932", "replace"):
+        # rare: bytes that do not decode shift what follows them; each kept row alone
+        # (so that the result does not depend on which rows share a batch)
+        found = [_differing(data[int(rows.start[r]):int(rows.end[r])],
+                            layout.cp932_duplicates) + int(rows.start[r]) for r in keep]
+        at = np.concatenate(found) if found else at[:0]
+    if not len(at):
         return
-    written = encode_text(*prepare_for_encoding(pl.Series([text]), "cp932",
-                                                layout.cp932_duplicates), "cp932")
-    if written == body or len(written) != len(body):
-        return
-    at = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) !=
-                        np.frombuffer(written, dtype=np.uint8)) + lo
     row = np.searchsorted(rows.start[keep], at, side="right") - 1
+    inside = at < rows.end[keep][row]  # not in a row left out between two kept ones
+    at, row = at[inside], row[inside]
     fields = [f for f in layout.fields if f.type != "filler"]
     column_of = {j: k for k, j in enumerate(order) if j >= 0}
     for i in np.unique(row):
@@ -678,6 +680,21 @@ def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
                          message="CP932の重複文字が、レイアウトの cp932_duplicates と異なる"
                                  "コードで書かれています。書き戻すとバイトが変わります"
                                  f"({column + 1}列目)"))
+
+
+def _differing(body: bytes, duplicates: str) -> npt.NDArray[np.int64]:
+    """Where ``body`` differs from its own text encoded back under the policy; nothing
+    where it does not decode whole (those bytes are reported as such)."""
+    text = body.decode("cp932", "replace")
+    none = np.zeros(0, dtype=np.int64)
+    if "\ufffd" in text:
+        return none
+    written = encode_text(*prepare_for_encoding(pl.Series([text]), "cp932", duplicates),
+                          "cp932")
+    if written == body or len(written) != len(body):
+        return none
+    return np.flatnonzero(np.frombuffer(body, dtype=np.uint8) !=
+                          np.frombuffer(written, dtype=np.uint8)).astype(np.int64)
 
 
 def _report_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, offset: int,
