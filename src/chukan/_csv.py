@@ -656,13 +656,21 @@ def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
     if not duplicate_suspects(np.frombuffer(body, dtype=np.uint8),
                               layout.cp932_duplicates).any():
         return
-    at = _differing(body, layout.cp932_duplicates) + lo
-    if "\ufffd" in body.decode("cp932", "replace"):
-        # rare: bytes that do not decode shift what follows them; each kept row alone
-        # (so that the result does not depend on which rows share a batch)
-        found = [_differing(data[int(rows.start[r]):int(rows.end[r])],
-                            layout.cp932_duplicates) + int(rows.start[r]) for r in keep]
-        at = np.concatenate(found) if found else at[:0]
+    at = _differing(body, layout.cp932_duplicates)
+    if at is None:
+        # rare: bytes that do not decode shift what follows them; each kept row that
+        # holds a suspect alone (so that the result does not depend on the batch)
+        found: list[npt.NDArray[np.int64]] = []
+        for r in keep:
+            line = data[int(rows.start[r]):int(rows.end[r])]
+            if duplicate_suspects(np.frombuffer(line, dtype=np.uint8),
+                                  layout.cp932_duplicates).any():
+                where = _differing(line, layout.cp932_duplicates)
+                if where is not None:
+                    found.append(where + int(rows.start[r]))
+        at = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    else:
+        at = at + lo
     if not len(at):
         return
     row = np.searchsorted(rows.start[keep], at, side="right") - 1
@@ -682,17 +690,16 @@ def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
                                  f"({column + 1}列目)"))
 
 
-def _differing(body: bytes, duplicates: str) -> npt.NDArray[np.int64]:
-    """Where ``body`` differs from its own text encoded back under the policy; nothing
+def _differing(body: bytes, duplicates: str) -> npt.NDArray[np.int64] | None:
+    """Where ``body`` differs from its own text encoded back under the policy; None
     where it does not decode whole (those bytes are reported as such)."""
     text = body.decode("cp932", "replace")
-    none = np.zeros(0, dtype=np.int64)
     if "\ufffd" in text:
-        return none
+        return None
     written = encode_text(*prepare_for_encoding(pl.Series([text]), "cp932", duplicates),
                           "cp932")
     if written == body or len(written) != len(body):
-        return none
+        return np.zeros(0, dtype=np.int64)
     return np.flatnonzero(np.frombuffer(body, dtype=np.uint8) !=
                           np.frombuffer(written, dtype=np.uint8)).astype(np.int64)
 

@@ -1209,17 +1209,11 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
         sources = tuple(checker.get(item, "sources", list, where, []))
         constant = checker.get(item, "constant", str, where, None)
         for other in sources:
-            if src and other not in src_fields:
-                checker.add(where, "sources", f"no field {other!r} in {src.name}",
-                            _closest(str(other), src_fields))
+            _field_named(checker, where, "sources", str(other), src, src_fields)
         if sources and source is None:
             source = sources[0]  # the first of a join; all of them are named in sources
-        if target is not None and tgt and target not in tgt_fields:
-            checker.add(where, "target", f"no field {target!r} in {tgt.name}",
-                        _closest(target, tgt_fields))
-        if source is not None and src and source not in src_fields:
-            checker.add(where, "source", f"no field {source!r} in {src.name}",
-                        _closest(source, src_fields))
+        _field_named(checker, where, "target", target, tgt, tgt_fields)
+        _field_named(checker, where, "source", source, src, src_fields)
         if (source is None) == (constant is None):
             checker.add(where, "source", "a rule has either a source or a constant")
         steps = checker.get(item, "steps", list, where, [])
@@ -1262,6 +1256,15 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
                        back=back)
 
 
+def _field_named(checker: _Checker, where: str, key: str, name: str | None,
+                 layout: Layout | None, fields: tuple[str, ...]) -> None:
+    """A mapping's ``key`` names a field of ``layout`` (one of ``fields``), or it is a
+    problem with a "did you mean"; nothing to check when either is missing."""
+    if name is not None and layout is not None and name not in fields:
+        checker.add(where, key, f"no field {name!r} in {layout.name}",
+                    _closest(name, fields))
+
+
 def _parse_back(doc: Mapping[str, Any], checker: _Checker, src: Layout | None,
                 tgt: Layout | None) -> tuple[Rule, ...]:
     """``[[back]]``: what a source field no rule gives back gets when running backwards
@@ -1277,12 +1280,8 @@ def _parse_back(doc: Mapping[str, Any], checker: _Checker, src: Layout | None,
         name = checker.get(item, "field", str, where, None, required=True)
         constant = checker.get(item, "constant", str, where, None)
         source = checker.get(item, "source", str, where, None)
-        if name is not None and src and name not in src_fields:
-            checker.add(where, "field", f"no field {name!r} in {src.name}",
-                        _closest(name, src_fields))
-        if source is not None and tgt and source not in tgt_fields:
-            checker.add(where, "source", f"no field {source!r} in {tgt.name}",
-                        _closest(source, tgt_fields))
+        _field_named(checker, where, "field", name, src, src_fields)
+        _field_named(checker, where, "source", source, tgt, tgt_fields)
         if (source is None) == (constant is None):
             checker.add(where, "constant", 'give either constant (e.g. "") or source')
         if name is not None:
