@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 import polars as pl
 
+from chukan._formula import GUARDED_TYPES, unguard, unguarded
 from chukan._kernel import UNDEFINED_RE
 from chukan.codec import (
     FormatCheck,
@@ -525,6 +526,15 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
                              f=f, raw=raw_bytes, raw_limit=64, value=value,
                              message=text if message else None))
 
+    if layout.formula_guard:  # take the apostrophe off; a bare formula is not canonical
+        for f, cname in zip(fields, names, strict=True):
+            if f.type in GUARDED_TYPES:
+                bare = raw.select(unguarded(pl.col(cname)).fill_null(value=False)).to_series()
+                if bare.any():
+                    report(f, bare.to_numpy(), "noncanonical", raw[cname],
+                           "数式として開かれる値に ' が付いていません")
+        raw = raw.with_columns(unguard(pl.col(names[k])).alias(names[k])
+                               for k, f in enumerate(fields) if f.type in GUARDED_TYPES)
     # control characters are errors; CR and LF are data inside a quoted value
     ctrl_re = r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"
     bare_cr = r"\r(?:[^\n]|$)"

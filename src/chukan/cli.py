@@ -8,8 +8,10 @@ are replaced, never crash the command).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
@@ -17,9 +19,10 @@ import click
 import polars as pl
 
 from chukan._files import OutputSet, check_distinct
+from chukan._formula import guard_frame, unguard_frame
 from chukan.codec import schema_of
 from chukan.errors import ChukanError, DataError
-from chukan.layout import Field, Layout, available_layouts, load_layout
+from chukan.layout import UTF8_BOM, Field, Layout, available_layouts, load_layout
 from chukan.read import read_batches
 from chukan.report import Report
 from chukan.write import write
@@ -103,6 +106,23 @@ def _batches(path: Path, layout: Layout, report: Report | None, record: str | No
         yield frame
 
 
+_EXCEL_OPTIONS = (
+    click.option("--bom", is_flag=True,
+                 help="CSV for Excel: a UTF-8 byte-order mark, so Excel reads UTF-8"),
+    click.option("--header-labels", "labels", is_flag=True,
+                 help="CSV header in the fields' labels (Japanese item names)"),
+    click.option("--excel-safe", is_flag=True,
+                 help="an apostrophe before text values Excel would run as a formula "
+                      "(= + - @); see docs/layouts.md"),
+)
+
+
+def _excel_options(command: Any) -> Any:  # noqa: ANN401 -- click's decorator types
+    for option in reversed(_EXCEL_OPTIONS):
+        command = option(command)
+    return command
+
+
 @main.command("read")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--layout", "-l", "layout_name", required=True, help="layout name or TOML path")
@@ -115,24 +135,33 @@ def _batches(path: Path, layout: Layout, report: Report | None, record: str | No
               help="records decoded at once (bounds memory)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a "
                                                               "terminal, for large files)")
+@_excel_options
 def read_cmd(file: Path, layout_name: str, output: Path, record: str | None, *,
-             lenient: bool, batch_size: int, progress: bool | None) -> None:
-    """Read FILE with a layout and write it as CSV (UTF-8) or Parquet."""
+             lenient: bool, batch_size: int, progress: bool | None, bom: bool, labels: bool,
+             excel_safe: bool) -> None:
+    """Read FILE with a layout and write it as CSV (UTF-8) or Parquet.
+
+    For a CSV that a clerk opens in Excel: --bom --header-labels --excel-safe.
+    """
     layout = _layout(layout_name)
     try:
-        layout.kind(record)
+        kind = layout.kind(record)
     except ChukanError as exc:
         _fail(f"{exc} (choose one with --record)")
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         _fail("the output must end in .csv or .parquet")
+    if suffix != ".csv" and (bom or labels or excel_safe):
+        _fail("--bom, --header-labels and --excel-safe are for CSV output")
+    style = _Style(bom=bom, labels={f.name: f.label for f in kind.fields if f.label}
+                   if labels else {}, guard=excel_safe)
     report = Report() if lenient else None
     rows = 0
     try:
         check_distinct([file], [output])
         # all or nothing: the old output stays until the whole file was read
         with _progress(file, enabled=progress) as bar, OutputSet([output]) as (fh,):
-            sink = _Sink(fh, suffix)
+            sink = _Sink(fh, suffix, style)
             for frame in _batches(file, layout, report, record, batch_size, bar):
                 sink.add(frame)
                 rows += frame.height
@@ -146,16 +175,33 @@ def read_cmd(file: Path, layout_name: str, output: Path, record: str | None, *,
     _finish(report)
 
 
+@dataclass(frozen=True)
+class _Style:
+    """How ``read`` writes its CSV: for a program (the default) or for Excel."""
+
+    bom: bool = False
+    labels: dict[str, str] = field(default_factory=dict)  # column → header text
+    guard: bool = False
+
+
 class _Sink:
     """Appends batches to a CSV or Parquet file."""
 
-    def __init__(self, fh: BinaryIO, suffix: str) -> None:
-        self.fh, self.suffix = fh, suffix
+    def __init__(self, fh: BinaryIO, suffix: str, style: _Style) -> None:
+        self.fh, self.suffix, self.style = fh, suffix, style
         self.writer: Any = None
         self.first = True
 
     def add(self, frame: pl.DataFrame) -> None:
         if self.suffix == ".csv":
+            if self.first and self.style.bom:
+                self.fh.write(UTF8_BOM)
+            if self.style.guard:
+                frame = guard_frame(frame)
+            if self.style.labels:  # a label shared by two columns keeps the names
+                named = [self.style.labels.get(c, c) for c in frame.columns]
+                if len(set(named)) == len(named):
+                    frame = frame.rename(dict(zip(frame.columns, named, strict=True)))
             frame.write_csv(self.fh, include_header=self.first)
         else:
             import pyarrow.parquet as pq  # noqa: PLC0415 -- only for Parquet output
@@ -193,9 +239,14 @@ def _finish(report: Report | None) -> None:
 @click.option("--record", help="record kind (multi-record layouts)")
 @click.option("--lenient", is_flag=True,
               help="report values that do not fit and write them as padding")
+@click.option("--excel-safe", is_flag=True,
+              help="SOURCE was written with read --excel-safe: take the apostrophes off")
 def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, *,
-              lenient: bool) -> None:
-    """Write SOURCE (a CSV or Parquet file with the layout's columns) in a layout."""
+              lenient: bool, excel_safe: bool) -> None:
+    """Write SOURCE (a CSV or Parquet file with the layout's columns) in a layout.
+
+    A CSV header may name the columns by name or by label (read --header-labels).
+    """
     layout = _layout(layout_name)
     if layout.is_multi:
         _fail("multi-record layouts are written from Python (chukan.write_records)")
@@ -208,7 +259,7 @@ def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, 
         elif suffix == ".csv":
             # the layout decides the types: codes and ids keep their leading zeros; a
             # value that is not of its column's type is a problem in the data (exit 1)
-            df = _typed_csv(source, schema)
+            df = _typed_csv(source, schema, kind.fields, guarded=excel_safe)
         else:
             _fail("the source must end in .csv or .parquet")
     except pl.exceptions.PolarsError as exc:
@@ -234,10 +285,16 @@ def write_cmd(source: Path, layout_name: str, output: Path, record: str | None, 
     _finish(report)
 
 
-def _typed_csv(source: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """A CSV read as text, each column then cast to the layout's type; the first value
-    that does not cast ends the command with its row and column (exit 1)."""
+def _typed_csv(source: Path, schema: dict[str, pl.DataType], fields: tuple[Field, ...], *,
+               guarded: bool) -> pl.DataFrame:
+    """A CSV read as text (a header of labels renamed to the names, a byte-order mark
+    read past), each column then cast to the layout's type; the first value that does
+    not cast ends the command with its row and column (exit 1)."""
     text = pl.read_csv(source, infer_schema=False)
+    by_label = {f.label: f.name for f in fields if f.label and f.name not in text.columns}
+    text = text.rename({c: by_label[c] for c in text.columns if c in by_label})
+    if guarded:
+        text = unguard_frame(text)
     casts = {c: t for c, t in schema.items() if c in text.columns and t != pl.String}
     typed = text.with_columns(pl.col(c).str.strip_chars().cast(t, strict=False)
                               if t != pl.Date else pl.col(c).str.to_date("%Y-%m-%d",
@@ -351,9 +408,10 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
               "terminal, for files of 8 MB or more)")
 @click.option("--mask", is_flag=True,
               help="reject file without personal data: values as their shape, bytes counted")
+@_excel_options
 def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | None,
                 manifest: Path | None, *, reverse: bool, progress: bool | None,
-                mask: bool) -> None:
+                mask: bool, bom: bool, labels: bool, excel_safe: bool) -> None:
     """Convert SOURCE through a mapping: the output, a reject file with every record that
     could not be converted and why, and a manifest with hashes and counts.
 
@@ -365,6 +423,10 @@ def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | N
 
     try:
         spec = load_mapping(mapping_name)
+        if bom or labels or excel_safe:  # the output's layout, as a file for Excel
+            side = "source" if reverse else "target"
+            spec = dataclasses.replace(spec, **{side: getattr(spec, side).for_excel(
+                bom=bom, labels=labels, guard=excel_safe)})
         per_record = _bytes_per_record(source, spec.target if reverse else spec.source)
         with _progress(source, enabled=progress) as bar:
             result = convert(source, spec, output, reverse=reverse, rejects=rejects,

@@ -745,6 +745,14 @@ def _sha256_of(source: Source) -> str | None:
     return digest.hexdigest()
 
 
+def _style(layout: Layout) -> dict[str, object]:
+    """The output layout, with the settings that change a CSV's bytes (for Excel)."""
+    style: dict[str, object] = {"name": layout.name, "encoding": layout.encoding}
+    if layout.format == "csv":
+        style |= {"header_text": layout.header_text, "formula_guard": layout.formula_guard}
+    return style
+
+
 def _manifest(result: ConvertResult, spec: MappingSpec, source: Source, *, reverse: bool,
               output_sha: str, rejects_sha: str) -> bytes:
     from chukan import __version__  # noqa: PLC0415 -- the package imports this module
@@ -765,6 +773,7 @@ def _manifest(result: ConvertResult, spec: MappingSpec, source: Source, *, rever
             {"path": str(result.rejects), "sha256": rejects_sha,
              "records": result.records_rejected, "role": "rejects"},
         ],
+        "output_layout": _style(spec.source if reverse else spec.target),
         "rejects_by_reason": dict(result.rejects_by_reason),
         "file_problems": [{"code": p.code, "message": p.message}
                           for p in result.file_problems],

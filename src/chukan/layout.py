@@ -54,7 +54,7 @@ import difflib
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, get_args
@@ -133,7 +133,8 @@ MAX_PRECISION = 18
 _LAYOUT_KEYS = (
     "name", "title", "description", "sources", "format", "encoding", "record_length",
     "terminator", "header", "header_text", "delimiter", "quote", "cp932_duplicates",
-    "substitute_lookalikes", "eof_marker", "extra_columns", "record_type", "unique", "repertoire",
+    "substitute_lookalikes", "eof_marker", "extra_columns", "formula_guard", "record_type",
+    "unique", "repertoire",
 )  # fmt: skip
 _FIELD_KEYS = (
     "name", "label", "start", "length", "type", "required", "chars", "table", "storage",
@@ -272,6 +273,9 @@ class Layout:
     eof_marker: bool = False
     #: CSV with a header: columns the layout does not name are read past (a notice)
     extra_columns: bool = False
+    #: CSV: text values Excel would run as a formula (``= + - @``) carry an apostrophe
+    #: in the file, taken off on reading (see ``chukan._formula``)
+    formula_guard: bool = False
     fields: tuple[Field, ...] = ()
     record_type: tuple[int, int] | None = None
     records: tuple[RecordKind, ...] = ()
@@ -295,6 +299,33 @@ class Layout:
     def terminator_bytes(self) -> bytes:
         """The terminator as bytes (empty for ``none``)."""
         return TERMINATOR_BYTES[self.terminator]
+
+    def for_excel(self, *, bom: bool = False, labels: bool = False,
+                  guard: bool = False) -> Layout:
+        """The same CSV layout as a file for Excel: a UTF-8 byte-order mark (Excel then reads
+        UTF-8, not the PC's code page), the header in labels, and the formula guard.
+
+        >>> lay = load_layout("kihon/juki/kojin").for_excel(bom=True, guard=True)
+        >>> lay.encoding, lay.formula_guard
+        ('utf-8-sig', True)
+        """
+        if not (bom or labels or guard):
+            return self
+        if self.format != "csv":
+            msg = f"{self.name}: the Excel options are for CSV output; this layout is fixed-width"
+            raise UsageError(msg)
+        if bom and codec_name(self.encoding) != "utf-8":
+            msg = (f"{self.name}: a byte-order mark is for UTF-8 output; this layout is "
+                   f"{self.encoding}")
+            raise UsageError(msg)
+        labels_of = [f.label or f.name for f in self.fields if f.type != "filler"]
+        twice = sorted({x for x in labels_of if labels_of.count(x) > 1})
+        if labels and twice:
+            msg = f"{self.name}: a header of labels could not tell apart {', '.join(twice)}"
+            raise UsageError(msg)
+        return replace(self, encoding="utf-8-sig" if bom else self.encoding,
+                       header_text="label" if labels else self.header_text,
+                       formula_guard=guard or self.formula_guard)
 
     @property
     def stride(self) -> int:
@@ -582,7 +613,8 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         if terminator == "none":
             checker.add(w, "terminator", "a CSV file needs a terminator (crlf or lf)")
     else:
-        for key in ("header", "header_text", "delimiter", "quote", "extra_columns"):
+        for key in ("header", "header_text", "delimiter", "quote", "extra_columns",
+                    "formula_guard"):
             if key in meta:
                 checker.add(w, key, "only for CSV layouts")
     delimiter = checker.get(meta, "delimiter", str, w, ",")
@@ -651,6 +683,7 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         substitute_lookalikes=checker.get(meta, "substitute_lookalikes", bool, w, False),
         eof_marker=checker.get(meta, "eof_marker", bool, w, False),
         extra_columns=checker.get(meta, "extra_columns", bool, w, False),
+        formula_guard=checker.get(meta, "formula_guard", bool, w, False),
         fields=fields,
         record_type=record_type,
         records=records,

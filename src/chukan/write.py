@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from chukan._files import OutputSet
+from chukan._formula import GUARDED_TYPES, guard
 from chukan.codec import (
     Failure,
     FormatCheck,
@@ -484,6 +485,10 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     for i, mask in dropped.items():
         name = fields[i].name
         cols[name] = cols[name].set(pl.Series(mask), None)
+    if layout.formula_guard:  # after the width check: the apostrophe is not the value's
+        guarded = [f.name for f in fields if f.type in GUARDED_TYPES]
+        cols.update(pl.DataFrame({n: cols[n] for n in guarded})
+                    .select(guard(pl.col(n)) for n in guarded).to_dict())
     if enc == "utf-8":  # Polars writes UTF-8 itself: no round trip through a str
         _csv_frame(cols, fields, layout).write_csv(fh, **_csv_options(layout, header=header))
         return
