@@ -58,15 +58,16 @@ lenght = 4
 
 [[field]]
 name = "b"
+label = "氏名"
 length = 6
 type = "text"
 chars = "fulwidth"
 """)
     assert found == [
-        "<string>: field[0].lenght: unknown key (did you mean 'length'?)",
-        "<string>: field[0].type: unknown field type 'digit' (did you mean 'digits'?)",
-        "<string>: field[1].chars: unknown character class 'fulwidth' (did you mean "
-        "'fullwidth'?)",
+        "<string>: 1番目(a) field[0].lenght: unknown key (did you mean 'length'?)",
+        "<string>: 1番目(a) field[0].type: unknown field type 'digit' (did you mean 'digits'?)",
+        "<string>: 2番目「氏名」(b) field[1].chars: unknown character class 'fulwidth' (did "
+        "you mean 'fullwidth'?)",
     ]
 
 

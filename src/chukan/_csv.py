@@ -402,6 +402,25 @@ def match_header(names: list[str], layout: Layout) -> tuple[list[int], list[str]
     return order, [n for i, n in enumerate(names) if i not in taken]
 
 
+def _first_difference(names: list[str], layout: Layout) -> str:
+    """Where the header first departs from the layout's own, for the message.
+
+    >>> from chukan.layout import load_layout
+    >>> lay = load_layout("examples/vendor-a/juki-kojin-csv")
+    >>> _first_difference(["宛名番号", "氏 名"], lay)
+    '。最初に異なる列: 2列目 "氏 名"(レイアウトでは "氏名" shimei_kanji)'
+    """
+    fields = [f for f in layout.fields if f.type != "filler"]
+    for j, f in enumerate(fields):
+        expected = f.label if layout.header_text == "label" and f.label else f.name
+        if j >= len(names):
+            return f"。最初に異なる列: {j + 1}列目がありません(レイアウトでは \"{expected}\")"
+        if names[j] != expected:
+            return (f"。最初に異なる列: {j + 1}列目 \"{names[j]}\"(レイアウトでは "
+                    f"\"{expected}\" {f.name})")
+    return ""
+
+
 def _check_header(raw: bytes, layout: Layout, ctx: _Context) -> _Columns | None:
     """The file's columns found by the header (any order); None when the file cannot be
     read: a required field's column missing, or columns the layout does not allow."""
@@ -420,10 +439,11 @@ def _check_header(raw: bytes, layout: Layout, ctx: _Context) -> _Columns | None:
         hint += f"({found})" if found else ""
     shown = "、".join(extra[:10]) + (f" ほか{len(extra) - 10}列" if len(extra) > 10 else "")
 
-    def refuse(message: str) -> None:
+    def refuse(message: str) -> None:  # the header itself is the problem's value
+        where = _first_difference(names, layout)
         ctx.add(_problem(ctx, "csv-header", record=None, offset=0, raw=raw, raw_limit=64,
                          value=text, message=f"CSVの見出し行がレイアウトと一致しません"
-                                             f"{hint}: {message}。見出し行: {text[:200]}"))
+                                             f"{hint}: {message}{where}"))
 
     required = [f for f in missing if f.required]
     if required or (missing and len(missing) == len(fields)):

@@ -41,10 +41,15 @@ class LayoutProblem:
     key: str | None
     message: str
     hint: str | None = None
+    #: how a person names the table (``2番目「氏名」(shimei)``: its 1-based position,
+    #: label and name), when it is one of an array's
+    subject: str | None = None
 
     def __str__(self) -> str:
-        """Render as ``file: where.key: message (did you mean ...?)``."""
+        """Render as ``file: subject where.key: message (did you mean ...?)``."""
         place = f"{self.where}.{self.key}" if self.key else self.where
+        if self.subject:
+            place = f"{self.subject} {place}"
         hint = f" (did you mean {self.hint!r}?)" if self.hint else ""
         return f"{self.file}: {place}: {self.message}{hint}"
 

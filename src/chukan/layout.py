@@ -37,6 +37,7 @@ Every problem is reported at once, with a "did you mean" hint:
 ... terminator = "crlf"
 ... [[field]]
 ... name = "a"
+... label = "宛名"
 ... length = 4
 ... type = "digit"
 ... lenght = 4
@@ -44,8 +45,8 @@ Every problem is reported at once, with a "did you mean" hint:
 Traceback (most recent call last):
 ...
 chukan.errors.LayoutError: 2 layout problem(s):
-  - <string>: field[0].lenght: unknown key (did you mean 'length'?)
-  - <string>: field[0].type: unknown field type 'digit' (did you mean 'digits'?)
+  - <string>: 1番目「宛名」(a) field[0].lenght: unknown key (did you mean 'length'?)
+  - <string>: 1番目「宛名」(a) field[0].type: unknown field type 'digit' (did you mean 'digits'?)
 """
 
 from __future__ import annotations
@@ -432,16 +433,31 @@ def available_layouts() -> dict[str, Path]:
 # Parsing
 
 
+def _subject(index: int, table: Mapping[str, Any]) -> str:
+    """A table of an array as a person names it: its 1-based position, its label and
+    its name (or a rule's target), as far as the table has them.
+
+    >>> _subject(1, {"name": "shimei", "label": "氏名"})
+    '2番目「氏名」(shimei)'
+    """
+    label, name = table.get("label"), table.get("name", table.get("target"))
+    return (f"{index + 1}番目" + (f"「{label}」" if isinstance(label, str) and label else "")
+            + (f"({name})" if isinstance(name, str) and name else ""))
+
+
 class _Checker:
     """Collects problems while a TOML document is turned into the model."""
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[LayoutProblem] = []
+        #: path → how a person names that table (``2番目「氏名」(shimei)``)
+        self.subjects: dict[str, str] = {}
 
     def add(self, where: str, key: str | None, message: str, hint: str | None = None) -> None:
         self.problems.append(LayoutProblem(file=self.file, where=where, key=key,
-                                           message=message, hint=hint))
+                                           message=message, hint=hint,
+                                           subject=self.subjects.get(where)))
 
     def tables(self, items: list[Any], prefix: str
                ) -> Iterator[tuple[int, str, dict[str, Any]]]:
@@ -450,6 +466,7 @@ class _Checker:
         for i, item in enumerate(items):
             where = f"{prefix}[{i}]"
             if isinstance(item, dict):
+                self.subjects[where] = _subject(i, item)
                 yield i, where, item
             else:
                 self.add(where, None, "must be a table")

@@ -6,11 +6,12 @@ stable code such as ``width-overflow``.
 
 >>> report = Report()
 >>> report.add(Problem(code="not-digits", message="数字以外の文字があります", record=3,
-...                    offset=64, field="atena_no", label="宛名番号", raw="31 32 41"))
+...                    offset=64, field="atena_no", label="宛名番号", raw="31 32 41",
+...                    value="12A"))
 >>> report.ok, report.counts_by_code()
 (False, {'not-digits': 1})
 >>> print(report.problems[0])
-record 3, byte 64, 宛名番号 (atena_no): [not-digits] 数字以外の文字があります; raw 31 32 41
+record 3, byte 64, 宛名番号 (atena_no) の値 "12A": [not-digits] 数字以外の文字があります (31 32 41)
 """
 
 from __future__ import annotations
@@ -148,6 +149,21 @@ CODES_JA: dict[str, str] = {
 }
 
 
+_SHOWN_CHARS = 40  # a value longer than this is cut (its bytes are in the hex)
+
+
+def _shown(value: str) -> str:
+    r"""``value`` for one console line: control characters escaped, long values cut.
+
+    >>> _shown("山田\t太郎"), _shown("x" * 50)[-3:]
+    ('山田\\t太郎', 'xx…')
+    """
+    # keep the Japanese readable: escape only what a console cannot show on one line
+    text = value if value.isprintable() else "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in value)
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Problem:
     """One problem in the data, located to the byte.
@@ -179,7 +195,9 @@ class Problem:
         if self.field:
             parts.append(f"{self.label} ({self.field})" if self.label else self.field)
         head = ", ".join(parts)
-        raw = f"; raw {self.raw}" if self.raw else ""
+        if self.value is not None:  # the value as a person reads it; its bytes after
+            head += f" の値 \"{_shown(self.value)}\""
+        raw = f" ({self.raw})" if self.raw else ""
         return f"{head}: [{self.code}] {self.message}{raw}"
 
     def sort_key(self) -> tuple[int, int]:
