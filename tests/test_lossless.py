@@ -247,3 +247,22 @@ def test_every_cp932_code_the_policy_does_not_write_is_a_suspect(policy: str) ->
                     np.frombuffer(code, dtype=np.uint8), policy)[0]:
                 missed.append(code.hex())
     assert missed == []
+
+
+@pytest.mark.parametrize("cell", [b"-00", b"123456 ", b"+5", b"007"])
+def test_a_csv_number_the_writer_spells_otherwise_is_noncanonical(cell: bytes) -> None:
+    """Found by the fuzz run: `-00` and `123456 ` in a CSV integer column read as 0 and
+    123456 without a word, and were written back as `0` and `123456`."""
+    layout = chukan.loads_layout(
+        '[layout]\nname = "t"\nformat = "csv"\nencoding = "utf-8"\nterminator = "lf"\n'
+        '[[field]]\nname = "n"\nlength = 9\ntype = "integer"\nsigned = true\n')
+    report = chukan.Report()
+    chukan.read(b"12\n" + cell + b"\n", layout, report=report)
+    if not report.ok:  # not a number at all (+5): the read said so
+        return
+    found = [(p.code, p.record, p.severity) for p in report.problems]
+    out = Path(tempfile.mkdtemp()) / "n.csv"
+    chukan.write(chukan.read(b"12\n" + cell + b"\n", layout, report=chukan.Report()),
+                 out, layout)
+    changed = out.read_bytes() != b"12\n" + cell + b"\n"
+    assert found == ([("noncanonical", 2, "warning")] if changed else [])

@@ -27,6 +27,7 @@ from chukan.codec import (
     FormatCheck,
     column_names,
     encode_text,
+    format_expr,
     parse_expr,
     parse_field,
     prepare_for_encoding,
@@ -35,12 +36,13 @@ from chukan.codec import (
 from chukan.layout import UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import numpy.typing as npt
 
     from chukan.layout import Field, Layout
     from chukan.read import _Context
+    from chukan.report import Severity
 
 _CHUNK = 32 << 20  # bytes read at once; rows never straddle two chunks
 #: A row still open after this many bytes (a CR-only file, a quote never closed) is
@@ -531,7 +533,7 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     columns: dict[str, pl.Series] = {}
 
     def report(f: Field, mask: npt.NDArray[np.bool_], code: str, values: pl.Series,
-               message: str | None = None) -> None:
+               message: str | None = None, severity: Severity = "error") -> None:
         k = fields.index(f)
         column = order[k] + 1  # the file's column number, as a person counts
         for i in np.flatnonzero(mask):
@@ -544,7 +546,7 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
             text = (message or "") + f"({column}列目)"
             ctx.add(_problem(ctx, code, record=int(records[i]), offset=int(cell_at[i, k]),
                              f=f, raw=raw_bytes, raw_limit=64, value=value,
-                             message=text if message else None))
+                             message=text if message else None, severity=severity))
 
     if layout.formula_guard:  # take the apostrophe off; a bare formula is not canonical
         for f, cname in zip(fields, names, strict=True):
@@ -552,7 +554,7 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
                 bare = raw.select(unguarded(pl.col(cname)).fill_null(value=False)).to_series()
                 if bare.any():
                     report(f, bare.to_numpy(), "noncanonical", raw[cname],
-                           "数式として開かれる値に ' が付いていません")
+                           "数式として開かれる値に ' が付いていません", "warning")
         raw = raw.with_columns(unguard(pl.col(names[k])).alias(names[k])
                                for k, f in enumerate(fields) if f.type in GUARDED_TYPES)
     # control characters are errors; CR and LF are data inside a quoted value
@@ -604,6 +606,7 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
         report(f, mask, failure.code, raw[cname], failure.message)
         if not keep_bad:
             nulled[f.name] = nulled.get(f.name, np.zeros(len(mask), dtype=bool)) | mask
+    _respelled(parsed, raw, chosen, nulled, report)
     for f, cname in chosen:
         if f.type == "date":
             frame, failures = parse_field(f, raw[cname], fixed=False)
@@ -626,6 +629,28 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
         columns["_length"] = pl.Series(rows.stop[keep] - rows.start[keep], dtype=pl.Int64)
     return pl.DataFrame(columns) if columns else pl.DataFrame(
         schema={"_record": pl.Int64} if ctx.locate else {}).clear(len(keep))
+
+
+def _respelled(parsed: pl.DataFrame, raw: pl.DataFrame, chosen: list[tuple[Field, str]],
+               nulled: dict[str, npt.NDArray[np.bool_]],
+               report: Callable[..., None]) -> None:
+    """Values read without a problem that the writer spells otherwise (``-00``, ``12 ``
+    in a number column): ``noncanonical``, decided by the writer's own formatter. Text is
+    read as it stands, and dates are checked by their own parser."""
+    plain = [(f, c) for f, c in chosen if f.type not in ("text", "date") and f.name in
+             parsed.columns]
+    if not plain:
+        return
+    written = parsed.select(format_expr(f, parsed.columns, fixed=False)[0].alias(c)
+                            for f, c in plain)
+    for f, cname in plain:
+        differs = (written[cname] != raw[cname]).fill_null(value=False).to_numpy()
+        if f.name in nulled:
+            differs &= ~nulled[f.name]
+        if differs.any():
+            report(f, differs, "noncanonical", raw[cname],
+                   "値は読めますが、書き戻すと別の形になります(前ゼロ・空白・符号など)",
+                   "warning")
 
 
 def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
