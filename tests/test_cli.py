@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 from click.testing import CliRunner
 
 from chukan.cli import main
@@ -99,6 +100,34 @@ def test_layouts_lists_and_shows() -> None:
     code, out, _ = run("layouts", KOJIN)
     assert code == 0
     assert "宛名番号" in out and "GYYMMDD" in out
+
+
+def test_layouts_lists_every_kind_of_file_under_its_heading() -> None:
+    code, out, _ = run("layouts")
+    assert code == 0
+    headings = ["レイアウト [layout]", "変換定義 [mapping]", "コード表 [code_table]",
+                "コード対応表 [code_map]", "ファイル一式 [file_set]", "外字対応表 [gaiji_map]"]
+    assert [out.index(h) for h in headings] == sorted(out.index(h) for h in headings)
+    mapping_part = out[out.index("変換定義"):out.index("コード表 [")]
+    assert "examples/vendor-a/kojin-to-kihon" in mapping_part
+    code, out, _ = run("layouts", "--kind", "code_table")
+    assert code == 0 and "codes/juki/zokugara" in out and KOJIN not in out
+
+
+@pytest.mark.parametrize(("name", "shows"), [
+    ("examples/vendor-a/kojin-to-kihon",  # a mapping: its rules, target ← source
+     ["変換定義", "examples/vendor-a/juki-kojin → kihon/juki/kojin", "← atena_no | zero_fill"]),
+    ("codes/juki/zokugara", ["コード表 codes/juki/zokugara", "02     世帯主"]),
+    ("examples/vendor-a/zokugara-to-standard", ["コード対応表", "01     世帯主"]),
+    ("examples/vendor-a/juki-set", ["ファイル一式", "file kojin", "check reference"]),
+    ("examples/vendor-a/gaiji", ["外字対応表", "U+E000 → 𠮷"]),
+])
+def test_layouts_name_shows_any_kind_of_file(name: str, shows: list[str]) -> None:
+    """Before, each of these was a misleading 'missing required key layout'."""
+    code, out, err = run("layouts", name)
+    assert code == 0, err
+    for text in shows:
+        assert text in out, out
 
 
 def test_output_survives_a_cp932_console() -> None:

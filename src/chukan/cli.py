@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import sys
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
@@ -20,9 +20,10 @@ import polars as pl
 
 from chukan._files import OutputSet, check_distinct
 from chukan._formula import guard_frame, unguard_frame
+from chukan._show import HEADINGS, describe, listing
 from chukan.codec import schema_of
 from chukan.errors import ChukanError, DataError
-from chukan.layout import UTF8_BOM, Field, Layout, available_layouts, load_layout
+from chukan.layout import UTF8_BOM, Field, Layout, load_layout
 from chukan.read import read_batches
 from chukan.report import Report
 from chukan.write import write
@@ -60,6 +61,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401 -- click's own signature
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:  # `chukan layouts | more` ended early: not an error to say
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_OK)
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             _fail(f"{where}{exc.strerror or exc}")
@@ -468,34 +473,19 @@ def inspect_cmd(file: Path, layout_name: str | None, count: int) -> None:
 
 @main.command("layouts")
 @click.argument("name", required=False)
-def layouts_cmd(name: str | None) -> None:
-    """List the layouts chukan can find, or show one layout's fields."""
-    if name is None:
-        found = available_layouts()
-        if not found:
-            click.echo("no layouts found (set CHUKAN_LAYOUT_PATH)")
-        for layout_name, path in sorted(found.items()):
-            click.echo(f"{layout_name:<40} {path}")
-        return
-    layout = _layout(name)
-    click.echo(f"{layout.name}: {layout.title}")
-    click.echo(f"  format={layout.format} encoding={layout.encoding} "
-               f"record_length={layout.record_length} terminator={layout.terminator}")
-    for kind in layout.kinds:
-        if layout.is_multi:
-            click.echo(f"  [{kind.name}] record type {kind.match!r} {kind.label}")
-        for f in kind.fields:
-            click.echo("    " + _field_line(f, layout))
-    types = Counter(f.type for k in layout.kinds for f in k.fields)
-    click.echo("  " + ", ".join(f"{t}: {c}" for t, c in sorted(types.items())))
-
-
-def _field_line(f: Field, layout: Layout) -> str:
-    where = f"{f.start:>4}-{f.end:<4}" if layout.format == "fixed" else "     "
-    extra = {"text": f.chars, "decimal": f"{f.storage} scale={f.scale}",
-             "date": f.format or "", "code": f.table.name if f.table else ""}.get(f.type, "")
-    req = " required" if f.required else ""
-    return f"{where} {f.length:>4} {f.type:<8} {f.name:<24} {f.label} {extra}{req}".rstrip()
+@click.option("--kind", type=click.Choice(list(HEADINGS)),
+              help="list only one kind of file")
+def layouts_cmd(name: str | None, kind: str | None) -> None:
+    """List the layouts, mappings, code tables, code maps, file sets and 外字 maps chukan
+    can find, or show one of them (NAME: a name from the list, or a TOML path)."""
+    try:
+        lines = describe(name) if name is not None else listing(kind)
+    except ChukanError as exc:
+        _fail(str(exc))
+    if not lines:
+        lines = ["nothing found (set CHUKAN_LAYOUT_PATH)"]
+    for line in lines:
+        click.echo(line)
 
 
 @main.group("layout")

@@ -414,19 +414,60 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def available_layouts() -> dict[str, Path]:
-    """Every layout name found on the search path, mapped to its file (first one wins)."""
-    found: dict[str, Path] = {}
+#: what a TOML file on the search path can be: its top table names its kind
+KINDS: tuple[str, ...] = ("layout", "mapping", "code_table", "code_map", "file_set",
+                          "gaiji_map")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A file on the layout search path: its kind, name, title and path."""
+
+    kind: str
+    name: str
+    title: str
+    path: Path
+
+
+def kind_of(path: Path) -> str | None:
+    """The kind of a TOML file (``layout``, ``mapping``, ``code_table`` …), or None.
+
+    >>> kind_of(find_file("examples/vendor-a/kojin-to-kihon"))
+    'mapping'
+    """
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+    return next((k for k in KINDS if isinstance(doc.get(k), dict)), None)
+
+
+def catalogue(kind: str | None = None) -> list[Entry]:
+    """Every layout, mapping, code table, code map, file set and 外字 map on the search
+    path (of one ``kind`` if given), by kind then name; the first file of a name wins.
+
+    >>> [e.name for e in catalogue("file_set")]
+    ['examples/vendor-a/juki-set']
+    """
+    found: dict[tuple[str, str], Entry] = {}
     for d in search_path():
         for p in sorted(d.rglob("*.toml")):
             try:
-                head = tomllib.loads(p.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+                doc = tomllib.loads(p.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
                 continue
-            meta = head.get("layout")
-            if isinstance(meta, dict) and isinstance(meta.get("name"), str):
-                found.setdefault(meta["name"], p)
-    return found
+            for k in KINDS if kind is None else (kind,):
+                meta = doc.get(k)
+                if isinstance(meta, dict) and isinstance(meta.get("name"), str):
+                    title = meta.get("title", meta.get("label", ""))
+                    found.setdefault((k, meta["name"]), Entry(
+                        k, meta["name"], title if isinstance(title, str) else "", p))
+    return sorted(found.values(), key=lambda e: (KINDS.index(e.kind), e.name))
+
+
+def available_layouts() -> dict[str, Path]:
+    """Every layout name found on the search path, mapped to its file (first one wins)."""
+    return {e.name: e.path for e in catalogue("layout")}
 
 
 # --------------------------------------------------------------------------------------
@@ -1340,6 +1381,35 @@ def _parse_back(doc: Mapping[str, Any], checker: _Checker, src: Layout | None,
     for name in sorted({n for n in names if names.count(n) > 1}):
         checker.add("(top)", "back", f"two [[back]] entries for {name!r}")
     return tuple(out)
+
+
+def load_code_map(name_or_path: str | Path) -> CodeMap:
+    """Load a code map by name or path; its tables resolve and hold its codes.
+
+    >>> m = load_code_map("examples/vendor-a/zokugara-to-standard")
+    >>> m.codes["01"], m.target_table.name if m.target_table else None
+    ('02', 'codes/juki/zokugara')
+    """
+    path = find_file(str(name_or_path))
+    checker = _Checker(str(path))
+    found = _load_code_map(path, checker)
+    if checker.problems or found is None:
+        raise LayoutError(checker.problems)
+    return found
+
+
+def load_gaiji_map(name_or_path: str | Path) -> GaijiMap:
+    """Load a 外字 map by name or path.
+
+    >>> load_gaiji_map("examples/vendor-a/gaiji").chars["\ue000"]
+    '𠮷'
+    """
+    path = find_file(str(name_or_path))
+    checker = _Checker(str(path))
+    found = _load_gaiji_map(path, checker)
+    if checker.problems or found is None:
+        raise LayoutError(checker.problems)
+    return found
 
 
 def _load_gaiji_map(path: Path, checker: _Checker) -> GaijiMap | None:
