@@ -147,4 +147,9 @@ def _rule(rule: Rule) -> str:
         what += " | " + " | ".join(rule.steps)
     if rule.code_map is not None:
         what += f" | code_map {rule.code_map.name}"
+    if rule.separator != "\u3000" and set(rule.steps) & {"first_part", "rest_part",
+                                                          "join_space"}:
+        what += f" (separator {rule.separator!r})"
+    if rule.when is not None:
+        what += f" when {rule.when.describe()}"
     return what

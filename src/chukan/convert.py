@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import polars as pl
 
@@ -38,6 +38,7 @@ from chukan.layout import (
     STEPS,
     UTF8_BOM,
     CodeMap,
+    Condition,
     Layout,
     MappingSpec,
     Rule,
@@ -114,8 +115,8 @@ def _width(expr: pl.Expr, pairs: tuple[tuple[str, str], ...], *, to_full: bool) 
                                  leftmost=True)
 
 
-def _apply_step(step: str, expr: pl.Expr, partial: pl.Expr | None, width: int = 0
-                ) -> pl.Expr:
+def _apply_step(step: str, expr: pl.Expr, partial: pl.Expr | None, width: int = 0,
+                separator: str = "\u3000") -> pl.Expr:
     """One step as a Polars expression; ``width`` is the target field's length (zero fill).
 
     >>> frame = pl.DataFrame({"v": ["12", "012", "AB", None]})
@@ -138,9 +139,9 @@ def _apply_step(step: str, expr: pl.Expr, partial: pl.Expr | None, width: int = 
     if step == "trim":
         return expr.str.strip_chars(" \u3000")
     if step == "first_part":
-        return expr.str.splitn("\u3000", 2).struct.field("field_0")
+        return expr.str.splitn(separator, 2).struct.field("field_0")
     if step == "rest_part":
-        return expr.str.splitn("\u3000", 2).struct.field("field_1")
+        return expr.str.splitn(separator, 2).struct.field("field_1")
     if step == "fumei_flag":
         has_date = expr.is_not_null()
         unknown = partial.fill_null("") != "" if partial is not None else pl.lit(value=False)
@@ -225,20 +226,28 @@ def _plan(spec: MappingSpec, *, reverse: bool) -> _Plan:
 
 def _undone(spec: MappingSpec) -> list[Rule]:
     """Each rule of ``spec`` undone, steps in reverse order and code maps inverted (a
-    constant or derived target gives nothing back); a split joined back and a join split.
+    constant or derived target gives nothing back); a split joined back and a join split;
+    a rule's ``when`` checked on the target's copy of its field.
     Raises `NotInvertibleError` naming the rule and the step that cannot be undone."""
     rules: list[Rule] = []
-    # a split source: the steps before the split, and each half's rule
-    parts: dict[str, tuple[tuple[str, ...], dict[str, Rule]]] = {}
+    # a split source (under a condition): the steps before the split, and each half's rule
+    parts: dict[tuple[str, Condition | None], tuple[tuple[str, ...], dict[str, Rule]]] = {}
+    conditional = {r.target for r in spec.rules if r.when is not None}
     for rule in spec.rules:
         if rule.source is None or "fumei_flag" in rule.steps:
             continue  # a constant or a derived column: nothing to give back
+        if rule.when is None and rule.target in conditional:
+            msg = (f"rule for {rule.target!r}: a fallback beside rules with a when condition "
+                   "cannot run backwards (which records it gave a value is not in the "
+                   "target): give it a when condition too")
+            raise NotInvertibleError(msg)
+        when = _condition_back(spec, rule)
         split = next((i for i, s in enumerate(rule.steps) if s in ("first_part",
                                                                      "rest_part")), None)
         if split is not None:  # 氏名 → 氏 and 名: joined back below
             before, half = rule.steps[:split], rule.steps[split]
             _check_undoable(rule, before + rule.steps[split + 1:])
-            known = parts.setdefault(rule.source, (before, {}))
+            known = parts.setdefault((rule.source, when), (before, {}))
             if known[0] != before:
                 other = next(iter(known[1].values())).source
                 msg = (f"rule for {rule.target!r}: the steps before {half!r} "
@@ -249,10 +258,14 @@ def _undone(spec: MappingSpec) -> list[Rule]:
             if half in known[1]:
                 msg = f"rule for {rule.target!r}: {rule.source!r} has two {half} rules"
                 raise NotInvertibleError(msg)
+            if known[1] and next(iter(known[1].values())).separator != rule.separator:
+                msg = (f"rule for {rule.target!r}: {rule.source!r} is split on two different "
+                       "separators: it cannot be joined back")
+                raise NotInvertibleError(msg)
             known[1][half] = Rule(target="", source=rule.target,
                                   steps=_inverse(rule.steps[split + 1:]),
                                   code_map=_inverted_map(rule), unmapped=rule.unmapped,
-                                  map_first=True)
+                                  map_first=True, separator=rule.separator)
             continue
         _check_undoable(rule, tuple(s for s in rule.steps if s != "join_space"))
         undo = _inverse(tuple(s for s in rule.steps if s != "join_space"))
@@ -261,26 +274,59 @@ def _undone(spec: MappingSpec) -> list[Rule]:
                 msg = f"rule for {rule.target!r}: a join with a code map cannot be split back"
                 raise NotInvertibleError(msg)
             first, rest = rule.sources[0], rule.sources[1]
-            rules += [Rule(target=first, source=rule.target, steps=(*undo, "first_part")),
-                      Rule(target=rest, source=rule.target, steps=(*undo, "rest_part"))]
+            rules += [Rule(target=first, source=rule.target, steps=(*undo, "first_part"),
+                           separator=rule.separator, when=when),
+                      Rule(target=rest, source=rule.target, steps=(*undo, "rest_part"),
+                           separator=rule.separator, when=when)]
             continue
         rules.append(Rule(target=rule.source, source=rule.target, steps=undo,
                           code_map=_inverted_map(rule), unmapped=rule.unmapped,
-                          map_first=True))
-    # several rules may give one field back (氏名 copied, and split): the first one wins
-    rules = list({r.target: r for r in reversed(rules)}.values())[::-1]
-    for source, (before, halves) in parts.items():
-        if source in {r.target for r in rules}:
-            continue
+                          map_first=True, when=when))
+    for (source, when), (before, halves) in parts.items():
         if set(halves) != {"first_part", "rest_part"}:
+            if any(r.target == source and r.when is None for r in rules):
+                continue  # given back whole by another rule
             msg = f"{source!r} is split, but only its {', '.join(halves)} is kept: " \
                   "it cannot be joined back"
             raise NotInvertibleError(msg)
         head, tail = halves["first_part"], halves["rest_part"]
         rules.append(Rule(target=source, source=head.source,
                           sources=(str(head.source), str(tail.source)),
-                          parts=(head, tail), steps=("join_space", *_inverse(before))))
-    return rules
+                          parts=(head, tail), steps=("join_space", *_inverse(before)),
+                          separator=head.separator, when=when))
+    # several rules may give one field back (氏名 copied, and split): the first without
+    # a condition wins; without one, every conditional rule gives back its own records
+    plain = {r.target for r in rules if r.when is None}
+    kept: dict[str, list[Rule]] = {}
+    for r in rules:
+        if r.target not in plain:
+            kept.setdefault(r.target, []).append(r)
+        elif r.when is None and r.target not in kept:
+            kept[r.target] = [r]
+    return [r for group in kept.values() for r in group]
+
+
+def _condition_back(spec: MappingSpec, rule: Rule) -> Condition | None:
+    """A rule's ``when`` running backwards: on the target field a rule copies the
+    condition's field into (its code map, if any, applied to the values)."""
+    when = rule.when
+    if when is None:
+        return None
+    copy = next((r for r in spec.rules if r.source == when.field and not r.steps
+                 and not r.sources and r.when is None), None)
+    if copy is None:
+        msg = (f"rule for {rule.target!r}: its condition ({when.describe()}) cannot be "
+               f"checked backwards: no rule copies {when.field!r} into the target as it is")
+        raise NotInvertibleError(msg)
+    values = when.values
+    if copy.code_map is not None:
+        missing = [v for v in values if v not in copy.code_map.codes]
+        if missing:
+            msg = (f"rule for {rule.target!r}: its condition names {', '.join(missing)}, "
+                   f"which code map {copy.code_map.name!r} does not map")
+            raise NotInvertibleError(msg)
+        values = tuple(copy.code_map.codes[v] for v in values)
+    return Condition(field=copy.target, values=values, negate=when.negate)
 
 
 def _check_undoable(rule: Rule, steps: tuple[str, ...]) -> None:
@@ -327,52 +373,140 @@ def _expressions(plan: _Plan, frame: pl.DataFrame
         if text:
             found = frame.select(pl.col(c).str.contains(PUA).any() for c in text).row(0)
             holding = {c for c, hit in zip(text, found, strict=True) if hit}
+    groups: dict[str, list[Rule]] = {}
     for rule in plan.rules:
-        tf = _field(plan.target, rule.target)
-        names = column_names(tf)
-        if rule.source is None:
-            value = pl.lit(rule.constant or None, dtype=pl.String)
-            out.append(value.cast(schema[tf.name]).alias(tf.name))
-            out += [pl.lit(None, dtype=pl.String).alias(n) for n in names[1:]]
+        groups.setdefault(rule.target, []).append(rule)
+    for group in groups.values():
+        made = [_rule_columns(rule, plan, frame, schema, holding) for rule in group]
+        if len(group) == 1 and group[0].when is None:
+            out += made[0][0]
+            rejects += made[0][1]
+            culprits.update(made[0][2])
             continue
-        before = len(rejects)
-        partial_name = f"{rule.source}_partial"
-        partial = pl.col(partial_name) if partial_name in frame.columns else None
-        # zero fill and trim count whole digits: a packed field's length is bytes
-        digits = tf.precision - tf.scale if tf.type == "decimal" else tf.length
-        if rule.parts:  # a split undone: each half undone on its own, then joined
-            halves = []
-            for part in rule.parts:
-                half, more = _transform(part, _gaiji(pl.col(str(part.source)), plan),
-                                        None, 0, tf.name)
-                halves.append(half.cast(pl.String))
-                rejects += more
-            expr = pl.concat_str(halves, separator="\u3000", ignore_nulls=True)
-        elif "join_space" in rule.steps:  # 氏 + 名: a full-width space between, if 名 exists
-            expr = pl.concat_str([_gaiji(pl.col(s), plan) for s in rule.sources],
-                                 separator="\u3000", ignore_nulls=True)
-        else:
-            expr = pl.col(rule.source)
-            if frame.schema[rule.source] == pl.String:
-                expr = _gaiji(expr, plan)
-        expr, more = _transform(rule, expr, partial, digits, tf.name)
-        rejects += more
-        target_type = schema[tf.name]
-        if isinstance(target_type, pl.String):
-            expr = expr.cast(pl.String)
-            if holding.intersection(rule.sources or (rule.source,)):
-                rejects.append(expr.str.contains(PUA).fill_null(value=False)
-                               .alias(f"unmapped-gaiji:{tf.name}"))
-        elif target_type.is_numeric():
-            expr, failed = _to_number(expr, tf)
-            rejects.append(failed.alias(f"not-{tf.type}:{tf.name}"))
-        out.append(expr.cast(target_type).alias(tf.name))
-        culprit = _field(plan.source, rule.source)
-        culprits.update((check.meta.output_name(), culprit) for check in rejects[before:])
-        if len(names) == 2:  # a date: its 不詳 part goes along
-            out.append((partial if partial is not None and "fumei_flag" not in rule.steps
-                        else pl.lit(None, dtype=pl.String)).alias(names[1]))
+        cols, checks, who = _chosen(group, made)
+        out += cols
+        rejects += checks
+        culprits.update(who)
+    rejects += _unrouted(plan, frame, culprits)
     return out, rejects, culprits
+
+
+def _rule_columns(rule: Rule, plan: _Plan, frame: pl.DataFrame,
+                  schema: dict[str, pl.DataType], holding: set[str]
+                  ) -> tuple[list[pl.Expr], list[pl.Expr], dict[str, Field]]:
+    """One rule's target columns (a date's 不詳 part too), its reject checks, and the
+    source field each check judges."""
+    out: list[pl.Expr] = []
+    rejects: list[pl.Expr] = []
+    culprits: dict[str, Field] = {}
+    tf = _field(plan.target, rule.target)
+    names = column_names(tf)
+    if rule.source is None:
+        value = pl.lit(rule.constant or None, dtype=pl.String)
+        out.append(value.cast(schema[tf.name]).alias(tf.name))
+        out += [pl.lit(None, dtype=pl.String).alias(n) for n in names[1:]]
+        return out, rejects, culprits
+    before = len(rejects)
+    partial_name = f"{rule.source}_partial"
+    partial = pl.col(partial_name) if partial_name in frame.columns else None
+    # zero fill and trim count whole digits: a packed field's length is bytes
+    digits = tf.precision - tf.scale if tf.type == "decimal" else tf.length
+    if rule.parts:  # a split undone: each half undone on its own, then joined
+        halves = []
+        for part in rule.parts:
+            half, more = _transform(part, _gaiji(pl.col(str(part.source)), plan),
+                                    None, 0, tf.name)
+            halves.append(half.cast(pl.String))
+            rejects += more
+        expr = pl.concat_str(halves, separator=rule.separator, ignore_nulls=True)
+    elif "join_space" in rule.steps:  # 氏 + 名: the separator between, if 名 exists
+        expr = pl.concat_str([_gaiji(pl.col(s), plan) for s in rule.sources],
+                             separator=rule.separator, ignore_nulls=True)
+    else:
+        expr = pl.col(rule.source)
+        if frame.schema[rule.source] == pl.String:
+            expr = _gaiji(expr, plan)
+    expr, more = _transform(rule, expr, partial, digits, tf.name)
+    rejects += more
+    target_type = schema[tf.name]
+    if isinstance(target_type, pl.String):
+        expr = expr.cast(pl.String)
+        if holding.intersection(rule.sources or (rule.source,)):
+            rejects.append(expr.str.contains(PUA).fill_null(value=False)
+                           .alias(f"unmapped-gaiji:{tf.name}"))
+    elif target_type.is_numeric():
+        expr, failed = _to_number(expr, tf)
+        rejects.append(failed.alias(f"not-{tf.type}:{tf.name}"))
+    out.append(expr.cast(target_type).alias(tf.name))
+    culprit = _field(plan.source, rule.source)
+    culprits.update((check.meta.output_name(), culprit) for check in rejects[before:])
+    if len(names) == 2:  # a date: its 不詳 part goes along
+        out.append((partial if partial is not None and "fumei_flag" not in rule.steps
+                    else pl.lit(None, dtype=pl.String)).alias(names[1]))
+    return out, rejects, culprits
+
+
+def _condition(when: Condition) -> pl.Expr:
+    """True where a record meets a rule's ``when`` (its field compared as text)."""
+    value = pl.col(when.field).cast(pl.String)
+    hit = value.is_in(list(when.values)).fill_null(value=False)
+    return ~hit if when.negate else hit
+
+
+def _chosen(group: list[Rule], made: list[tuple[list[pl.Expr], list[pl.Expr],
+                                                 dict[str, Field]]]
+            ) -> tuple[list[pl.Expr], list[pl.Expr], dict[str, Field]]:
+    """The rules of one target combined: the first whose condition holds gives the
+    value, the rule without a condition (if any) the rest; each rule's checks count only
+    on the records it gave a value."""
+    order = sorted(range(len(group)), key=lambda i: group[i].when is None)
+    conds = [_condition(w) if (w := group[i].when) else None for i in order]
+    out: list[pl.Expr] = []
+    for k, name in enumerate(c.meta.output_name() for c in made[0][0]):
+        chain: Any = None
+        fallback: pl.Expr = pl.lit(None)
+        for i, cond in zip(order, conds, strict=True):
+            value = made[i][0][k]
+            if cond is None:
+                fallback = value
+            else:
+                chain = pl.when(cond).then(value) if chain is None else \
+                    chain.when(cond).then(value)
+        out.append((chain.otherwise(fallback) if chain is not None else fallback).alias(name))
+    rejects: list[pl.Expr] = []
+    culprits: dict[str, Field] = {}
+    taken: pl.Expr = pl.lit(value=False)  # records an earlier rule of the group took
+    for n, (i, cond) in enumerate(zip(order, conds, strict=True)):
+        mine = ~taken if cond is None else cond & ~taken
+        for check in made[i][1]:
+            name = f"{check.meta.output_name()}#{n}"
+            rejects.append((check & mine).alias(name))
+            culprit = made[i][2].get(check.meta.output_name())
+            if culprit is not None:
+                culprits[name] = culprit
+        if cond is not None:
+            taken = taken | cond
+    return out, rejects, culprits
+
+
+def _unrouted(plan: _Plan, frame: pl.DataFrame, culprits: dict[str, Field]) -> list[pl.Expr]:
+    """A source field that only conditional rules read: a value in a record that meets
+    none of their conditions would go nowhere, so the record is rejected (``unrouted``)."""
+    readers: dict[str, list[Rule]] = {}
+    for rule in plan.rules:
+        for name in {*(rule.sources or ()), *((rule.source,) if rule.source else ())}:
+            readers.setdefault(name, []).append(rule)
+    checks: list[pl.Expr] = []
+    for name, rules in readers.items():
+        if any(r.when is None for r in rules) or name not in frame.columns:
+            continue
+        met: pl.Expr = pl.lit(value=False)
+        for r in rules:
+            met = met | _condition(cast("Condition", r.when))
+        alias = f"unrouted:{rules[0].target}@{name}"
+        checks.append((pl.col(name).is_not_null() & ~met).alias(alias))
+        culprits[alias] = _field(plan.source, name)
+    return checks
 
 
 def _gaiji(expr: pl.Expr, plan: _Plan) -> pl.Expr:
@@ -409,7 +543,7 @@ def _transform(rule: Rule, expr: pl.Expr, partial: pl.Expr | None, digits: int,
         expr = mapped(expr)
     for step in rule.steps:
         if step != "join_space":
-            expr = _apply_step(step, expr, partial, digits)
+            expr = _apply_step(step, expr, partial, digits, rule.separator)
     if rule.code_map is not None and not rule.map_first:
         expr = mapped(expr)
     return expr, rejects
@@ -605,6 +739,7 @@ def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch
             ahead -= bad
             for check in (c.meta.output_name() for c in checks):
                 code, _, target = check.partition(":")
+                target = target.partition("#")[0].partition("@")[0]
                 culprit = culprits.get(check)
                 hits = frame.filter(converted[check]).select(
                     "_record", *([culprit.name] if culprit else []))

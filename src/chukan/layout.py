@@ -1153,7 +1153,9 @@ STEPS: Mapping[str, str | None] = MappingProxyType({
 })
 _MAPPING_KEYS = ("name", "title", "description", "source", "target", "gaiji_map")
 _GAIJI_KEYS = ("name", "source", "description", "chars")
-_RULE_KEYS = ("target", "source", "sources", "steps", "code_map", "unmapped", "constant")
+_RULE_KEYS = ("target", "source", "sources", "steps", "code_map", "unmapped", "constant",
+              "separator", "when")
+_SPLIT_STEPS = ("first_part", "rest_part", "join_space")
 _MAP_KEYS = ("name", "source", "target", "description", "codes")
 
 
@@ -1184,6 +1186,24 @@ class CodeMap:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Condition:
+    """A rule's ``when``: the rule applies to the records whose ``field`` (a source field,
+    compared as text) is one of ``values`` (or, ``negate``-d, none of them)."""
+
+    field: str
+    values: tuple[str, ...]
+    negate: bool = False
+
+    def describe(self) -> str:
+        """The condition as written in a mapping.
+
+        >>> Condition(field="jumin_shubetsu", values=("2", "4")).describe()
+        'jumin_shubetsu in [2, 4]'
+        """
+        return f"{self.field} {'not_in' if self.negate else 'in'} [{', '.join(self.values)}]"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
     """How one target column is made: from ``source`` through ``steps``, a ``code_map``
     (unmapped codes ``reject`` the record or are ``keep``-t and reported), or a
@@ -1201,6 +1221,11 @@ class Rule:
     parts: tuple[Rule, ...] = ()
     #: the code map runs before the steps (a rule undone: the map was applied last)
     map_first: bool = False
+    #: what first_part / rest_part split on and join_space joins with
+    separator: str = "\u3000"
+    #: the records the rule applies to (None: all); several rules may then make one
+    #: target, the first whose condition holds winning, a rule without one the fallback
+    when: Condition | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1317,18 +1342,30 @@ def load_mapping(name_or_path: str | Path) -> MappingSpec:
                                   what="policy")
         if sources and "join_space" not in steps:
             checker.add(where, "sources", 'several sources are joined: steps = ["join_space"]')
+        separator = checker.get(item, "separator", str, where, "\u3000")
+        if "separator" in item and not separator:
+            checker.add(where, "separator", "must not be empty")
+        if "separator" in item and not set(steps) & set(_SPLIT_STEPS):
+            checker.add(where, "separator", "only for the steps first_part, rest_part and "
+                                            "join_space")
+        when = _parse_when(item, where, checker, src, src_fields)
         if target is not None:
             rules.append(Rule(target=target, source=source, constant=constant, sources=sources,
                               steps=tuple(s for s in steps if s in STEPS), code_map=code_map,
-                              unmapped=cast("Literal['reject', 'keep']", unmapped)))
+                              unmapped=cast("Literal['reject', 'keep']", unmapped),
+                              separator=separator or "\u3000", when=when))
     gaiji_map = _load_beside(meta, "gaiji_map", "mapping", path, checker, _load_gaiji_map)
     named = [r.target for r in rules]
     for name in tgt_fields:
         if name not in named:
             checker.add("(top)", "rule", f"target field {name!r} has no rule "
                                          '(an optional one may be constant = "")')
-    for name in {n for n in named if named.count(n) > 1}:
-        checker.add("(top)", "rule", f"two rules for target field {name!r}")
+    for name in sorted({n for n in named if named.count(n) > 1}):
+        plain = [r for r in rules if r.target == name and r.when is None]
+        if len(plain) > 1:  # several rules need conditions, all but one fallback
+            checker.add("(top)", "rule", f"two rules for target field {name!r} without a "
+                                         "when condition (the first with a condition that "
+                                         "holds wins; one rule without is the fallback)")
     if src is not None and tgt is not None:  # a date comes only from a date
         types = {f.name: f.type for k in src.kinds for f in k.fields}
         dates = {f.name for k in tgt.kinds for f in k.fields if f.type == "date"}
@@ -1354,6 +1391,33 @@ def _field_named(checker: _Checker, where: str, key: str, name: str | None,
     if name is not None and layout is not None and name not in fields:
         checker.add(where, key, f"no field {name!r} in {layout.name}",
                     _closest(name, fields))
+
+
+def _parse_when(item: Mapping[str, Any], where: str, checker: _Checker, src: Layout | None,
+                src_fields: tuple[str, ...]) -> Condition | None:
+    """``when = { field = "jumin_shubetsu", in = ["2", "4"] }`` (or ``equals = "2"``, or
+    ``not_in = […]``): the records a rule applies to."""
+    raw = checker.get(item, "when", dict, where, None)
+    if raw is None:
+        return None
+    at = f"{where}.when"
+    checker.unknown_keys(raw, ("field", "equals", "in", "not_in"), at)
+    name = checker.get(raw, "field", str, at, None, required=True)
+    _field_named(checker, at, "field", name, src, src_fields)
+    given = [k for k in ("equals", "in", "not_in") if k in raw]
+    if len(given) != 1:
+        checker.add(at, None, "give exactly one of equals, in and not_in")
+        return None
+    value = raw[given[0]]
+    values = [value] if given[0] == "equals" else value
+    if not isinstance(values, list) or not values or \
+            not all(isinstance(v, str) for v in values):
+        checker.add(at, given[0], "codes as strings (\"02\", leading zeros kept)"
+                    + ("" if given[0] == "equals" else ", at least one"))
+        return None
+    if name is None:
+        return None
+    return Condition(field=name, values=tuple(values), negate=given[0] == "not_in")
 
 
 def _parse_back(doc: Mapping[str, Any], checker: _Checker, src: Layout | None,

@@ -60,6 +60,8 @@ CODES: dict[str, str] = {
                      "a definite date",
     "unmapped-code": "a code of the source's table that the mapping's code map has no "
                      "row for (convert)",
+    "unrouted": "a value read only by rules with a when condition, in a record that meets "
+                "none of them: it would go nowhere (convert)",
     "required-missing": "a required field is empty",
     "filler-mismatch": "a filler area does not hold its expected bytes",
     "unknown-record-type": "a record whose record-type value no record kind matches",
@@ -123,6 +125,7 @@ CODES_JA: dict[str, str] = {
     "fumei-flagged": "不詳フラグ付きの日付を、不詳と示せない形で書こうとしました"
                      "(確定した日付になってしまいます)",
     "unmapped-code": "コード表にはあるが、コード対応表に対応がないコードです(変換)",
+    "unrouted": "どの条件(when)にも当たらないため、値の行き先がありません(変換)",
     "required-missing": "必須項目が空です",
     "filler-mismatch": "FILLER(空き領域)の内容が想定と異なります",
     "unknown-record-type": "レコード区分がレイアウトにありません",
