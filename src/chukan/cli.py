@@ -459,12 +459,25 @@ def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | N
 def inspect_cmd(file: Path, layout_name: str | None, count: int) -> None:
     """Guess a file's encoding, terminator and record length; with a layout, show the
     first records with their field boundaries."""
+    from chukan._infer import SAMPLE_BYTES, guess_columns, sniff  # noqa: PLC0415
     from chukan._inspect import describe, show_records  # noqa: PLC0415 -- inspect only
 
     with file.open("rb") as fh:
-        head = fh.read(1 << 20)
-    for line in describe(head, file.stat().st_size):
+        head = fh.read(SAMPLE_BYTES)
+    for line in describe(head[:1 << 20], file.stat().st_size):
         click.echo(line)
+    try:
+        shape = sniff(head)
+    except ChukanError:
+        shape = None
+    if shape is not None and shape.columns > 1 and not layout_name:
+        click.echo(f"CSV: delimiter {shape.delimiter!r}, {shape.columns} columns, "
+                   f"header {'yes' if shape.header else 'no'}, "
+                   f"quoted values {'yes' if shape.quoted else 'no'}")
+        click.echo("  列 見出し                     推定                   長さ(最大)  空/行")
+        for guess in guess_columns(head, shape):
+            click.echo("  " + guess.describe())
+        click.echo("(chukan layout infer FILE -o L.toml writes a layout from these guesses)")
     if layout_name:
         layout = _layout(layout_name)
         for line in show_records(head, layout, count):
@@ -491,6 +504,31 @@ def layouts_cmd(name: str | None, kind: str | None) -> None:
 @main.group("layout")
 def layout_group() -> None:
     """Work on layout files."""
+
+
+@layout_group.command("infer")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="the layout TOML to write (default: print it)")
+@click.option("--name", help="layout name (default: the output's or the file's name)")
+def layout_infer_cmd(file: Path, output: Path | None, name: str | None) -> None:
+    """Write a CSV layout from a data file's header and values: labels keep the header,
+    names are valid and unique (a shipped layout's name for a label it knows), types and
+    lengths are what the first 8 MB show, checked by reading them back with the layout."""
+    from chukan._infer import infer_layout  # noqa: PLC0415 -- this command only
+
+    try:
+        check_distinct([file], [output] if output else [])
+        text, shape, guesses = infer_layout(file, name or (output or file).stem)
+    except ChukanError as exc:
+        _fail(str(exc))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with OutputSet([output]) as (fh,):
+        fh.write(text.encode("utf-8"))
+    click.echo(f"{file} → {output}: {len(guesses)} fields ({shape.encoding}, "
+               f"delimiter {shape.delimiter!r}, header {'yes' if shape.header else 'no'})")
 
 
 @layout_group.command("import")

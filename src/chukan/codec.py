@@ -220,6 +220,9 @@ class Failure:
 FormatCheck = tuple[str, str, pl.Expr]
 
 _HALF = r"\x20-\x7E\x{FF61}-\x{FF9F}"
+#: what a ``halfwidth`` text field holds (a regex character range): ASCII and half-width
+#: kana; a ``fullwidth`` one holds none of them
+HALF_CHARS = _HALF
 _OVERPUNCH_POS = "{ABCDEFGHI"
 _OVERPUNCH_NEG = "}JKLMNOPQR"
 
