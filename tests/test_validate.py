@@ -157,7 +157,8 @@ def test_characters_outside_the_repertoire() -> None:
     # 髙 (IBM extension) sits in 氏名 of golden records 4 and 5
     assert {p.record % 5 for p in outside} == {4, 0}
     assert all(p.raw == "fb fc" for p in outside)
-    assert report.gaiji["髙"].count == len(outside)
+    assert report.outside["髙"].count == len(outside)
+    assert "髙" not in report.gaiji  # a known character outside JIS X 0208 is no 外字
     assert validate([b"".join(clean_file())], KOJIN, repertoire="cp932").ok
 
 
@@ -190,7 +191,7 @@ def test_json_report_schema() -> None:
     data = json.loads(to_json(validate([b"".join(recs)], KOJIN), layout=KOJIN))
     assert data["schema"] == REPORT_SCHEMA
     assert set(data) == {"schema", "chukan", "layout", "files", "summary", "problems",
-                         "gaiji"}
+                         "gaiji", "outside_repertoire"}
     assert data["summary"]["by_code"]["not-digits"] == 1
     problem = data["problems"][0]
     assert set(problem) == {"code", "severity", "message", "file", "record", "offset",
@@ -448,7 +449,7 @@ def test_cp932_repertoire_holds_jisx0208_and_csv_line_breaks_are_data() -> None:
     assert repertoire_chars("jisx0208") <= repertoire_chars("cp932")
     report = validate(FIXTURES / "vendor-a" / "juki-kojin.csv", "examples/vendor-a/juki-kojin-csv",
                       repertoire="jisx0208")
-    assert {g.char for g in report.gaiji.values()} == {"髙"}
+    assert {g.char for g in report.outside.values()} == {"髙"}
 
 
 def test_duplicate_key_points_at_its_field() -> None:
@@ -500,7 +501,7 @@ def test_raw_bytes_are_those_in_the_file() -> None:
     report = validate([b"".join(recs)], KOJIN, repertoire="jisx0208")
     outside = [p for p in report.problems if p.code == "outside-repertoire"]
     assert [(p.record, p.raw) for p in outside] == [(1, "ed 40"), (2, "fa 5c")]
-    entry = report.gaiji["纊"]
+    entry = report.outside["纊"]
     assert dict(entry.forms) == {"ed 40": 1, "fa 5c": 1}
 
 
@@ -525,3 +526,28 @@ def test_capped_and_uncapped_reports_count_alike() -> None:
         (full.total, full.counts_by_code(), full.counts_by_field(),
          full.records_with_errors, full.ok)
     assert full.records_with_errors == 2 * N
+
+
+def test_gaiji_and_characters_outside_the_repertoire_are_kept_apart() -> None:
+    """Issue 8, item 16: 髙 against JIS X 0208 is not a 外字; every summary, count and
+    section says which is which, and the HTML report has Japanese axes and severities."""
+    report = validate(FIXTURES / "vendor-a" / "juki-kojin.dat", KOJIN, repertoire="jisx0208")
+    assert [g.char for g in report.gaiji.values()] == ["\ue000"]
+    assert [g.char for g in report.outside.values()] == ["髙"]
+    summary = report.summary()
+    assert "外字 (characters to identify): 1" in summary
+    assert "文字集合外の文字 (outside the repertoire, not 外字): 1" in summary
+    text = to_text(report)
+    gaiji_part, outside_part = text.split("文字集合外の文字 / outside")[0:2]
+    gaiji_part = gaiji_part.split("外字 inventory")[1]
+    assert "U+E000" in gaiji_part and "U+9AD9" not in gaiji_part
+    assert "U+9AD9" in outside_part
+    data = to_dict(report)
+    assert [g["code_point"] for g in data["gaiji"]] == ["U+E000"]  # type: ignore[index,union-attr]
+    assert [g["code_point"] for g in data["outside_repertoire"]] == ["U+9AD9"]  # type: ignore[index,union-attr]
+    page = to_html(report, layout=KOJIN)
+    assert "<h2>外字一覧(1字)</h2>" in page and "<h2>文字集合外の文字(1字)</h2>" in page
+    gaiji_table = page.split("<h2>外字一覧")[1].split("<h2>")[0]
+    assert "U+9AD9" not in gaiji_table
+    assert ">問題の種類</text>" in page and ">件数</text>" in page and ">項目</text>" in page
+    assert "<th>重大度</th>" in page and ">警告</td>" in page and ">エラー</td>" in page

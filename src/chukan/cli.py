@@ -395,7 +395,8 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
         except ChukanError as exc:
             _fail(str(exc))
         click.echo(f"{output}: {report.total} problem(s) in {report.records_read} records; "
-                   f"{len(report.gaiji)} 外字", err=True)
+                   f"{len(report.gaiji)} 外字, {len(report.outside)} outside the repertoire",
+                   err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_DATA)
 
 

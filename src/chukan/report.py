@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -158,12 +159,14 @@ _SHOWN_CHARS = 40  # a value longer than this is cut (its bytes are in the hex)
 def _shown(value: str) -> str:
     r"""``value`` for one console line: control characters escaped, long values cut.
 
-    >>> _shown("山田\t太郎"), _shown("x" * 50)[-3:]
-    ('山田\\t太郎', 'xx…')
+    >>> _shown("山田\t太郎\u3000\ue000"), _shown("x" * 50)[-3:]
+    ('山田\\t太郎\u3000\\ue000', 'xx…')
     """
-    # keep the Japanese readable: escape only what a console cannot show on one line
+    # keep the Japanese readable (U+3000 too): escape only what a console cannot show on
+    # one line, and 外字, which no console font has
     text = value if value.isprintable() else "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in value)
+        c if c.isprintable() or unicodedata.category(c) == "Zs"
+        else c.encode("unicode_escape").decode("ascii") for c in value)
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
 
 
@@ -265,7 +268,11 @@ class Report:
     records_written: int = 0
     max_problems: int | None = None
     files: list[str] = field(default_factory=list)
+    #: the 外字 inventory: characters of the Private Use Area, to be identified
     gaiji: dict[str, GaijiEntry] = field(default_factory=dict)
+    #: characters outside the chosen repertoire (髙 against JIS X 0208): known
+    #: characters, to be replaced or accepted — never counted as 外字
+    outside: dict[str, GaijiEntry] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # field name → Japanese label
     _by_code: Counter[str] = field(default_factory=Counter)
     _by_field: Counter[str] = field(default_factory=Counter)
@@ -349,6 +356,9 @@ class Report:
         lines += [f"  {code}: {n}" for code, n in self.counts_by_code().items()]
         if self.gaiji:
             lines.append(f"外字 (characters to identify): {len(self.gaiji)}")
+        if self.outside:
+            lines.append(f"文字集合外の文字 (outside the repertoire, not 外字): "
+                         f"{len(self.outside)}")
         return "\n".join(lines)
 
 
@@ -356,7 +366,7 @@ class Report:
 # Renderings: text for a console, JSON for programs, HTML for people
 
 #: Version of the JSON report schema (docs/validation.md); bumped on any change.
-REPORT_SCHEMA = "chukan-report/1"
+REPORT_SCHEMA = "chukan-report/2"
 
 
 def to_dict(report: Report, *, layout: str = "") -> dict[str, object]:
@@ -378,14 +388,17 @@ def to_dict(report: Report, *, layout: str = "") -> dict[str, object]:
             "by_field": report.counts_by_field(),
         },
         "problems": [asdict(p) for p in report.problems],
-        "gaiji": [
-            {"char": g.char, "code_point": g.code_point, "raw": g.raw, "reason": g.reason,
+        "gaiji": _inventory(report.gaiji),
+        "outside_repertoire": _inventory(report.outside),
+    }
+
+
+def _inventory(entries: dict[str, GaijiEntry]) -> list[dict[str, object]]:
+    return [{"char": g.char, "code_point": g.code_point, "raw": g.raw, "reason": g.reason,
              "count": g.count, "forms": dict(g.forms), "fields": dict(g.fields),
              "first": [{"file": f, "record": r, "offset": o, "field": n}
                        for f, r, o, n in g.first]}
-            for g in sorted(report.gaiji.values(), key=lambda g: g.char)
-        ],
-    }
+            for g in sorted(entries.values(), key=lambda g: g.char)]
 
 
 def to_json(report: Report, *, layout: str = "") -> str:
@@ -401,9 +414,13 @@ def to_text(report: Report) -> str:
         lines += [str(p) for p in report.problems]
         if report.total > len(report.problems):
             lines.append(f"… {report.total - len(report.problems)} more (counted above)")
-    if report.gaiji:
-        lines += ["", "外字 inventory (code point, bytes, count, fields, first location):"]
-        for g in sorted(report.gaiji.values(), key=lambda g: g.char):
+    for entries, heading in (
+            (report.gaiji, "外字 inventory (code point, bytes, count, fields, first location):"),
+            (report.outside, "文字集合外の文字 / outside the repertoire (not 外字):")):
+        if not entries:
+            continue
+        lines += ["", heading]
+        for g in sorted(entries.values(), key=lambda g: g.char):
             where = ", ".join(f"{n}×{c}" for n, c in g.fields.items())
             first = g.first[0] if g.first else None
             at = f"record {first[1]} byte {first[2]}" if first else ""
@@ -412,18 +429,24 @@ def to_text(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _bars(counts: dict[str, int], title: str) -> str:
-    """A horizontal bar chart as inline SVG (no script, no network)."""
+def _bars(counts: dict[str, int], title: str, axis: str) -> str:
+    """A horizontal bar chart as inline SVG (no script, no network), its axes titled in
+    Japanese: ``axis`` down the side (項目, 問題の種類), 件数 along the bars."""
     if not counts:
         return ""
     items = list(counts.items())[:30]
     top = max(n for _, n in items)
-    row, label_w, bar_w = 22, 220, 360
+    row, label_w, bar_w, head = 22, 320, 360, 22
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" '
              f'aria-label="{html.escape(title)}" '
-             f'width="{label_w + bar_w + 80}" height="{row * len(items) + 8}">']
+             f'width="{label_w + bar_w + 80}" height="{row * len(items) + 8 + 2 * head}">',
+             f'<text x="{label_w - 6}" y="15" text-anchor="end" font-weight="bold">'
+             f"{html.escape(axis)}</text>",
+             f'<text x="{label_w}" y="15" font-weight="bold">件数</text>',
+             f'<text x="{label_w + bar_w // 2}" y="{row * len(items) + 8 + 2 * head - 4}" '
+             f'text-anchor="middle">件数(最大 {top})</text>']
     for i, (name, n) in enumerate(items):
-        y = i * row + 4
+        y = i * row + 4 + head
         width = max(1, round(bar_w * n / top))
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">'
                      f"{html.escape(name or '(record)')}</text>"
@@ -439,8 +462,27 @@ body{font-family:"Yu Gothic","Meiryo",sans-serif;margin:2em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:2px 6px;
 vertical-align:top}th{background:#eef}td.num{text-align:right}code{font-size:.95em}
-.ok{color:#176617;font-weight:bold}.ng{color:#a11;font-weight:bold}svg text{font-size:12px}
+.ok{color:#176617;font-weight:bold}.ng{color:#a11;font-weight:bold}.warn{color:#8a5a00}
+svg text{font-size:12px}
 """
+
+
+_SEVERITY_JA = {"error": "エラー", "warning": "警告"}
+
+
+def _severity_of(code: str, report: Report) -> Severity:
+    """A code's severity as the report's problems have it (most codes have one)."""
+    return next((p.severity for p in report.problems if p.code == code), "error")
+
+
+def _short(code: str) -> str:
+    """A code's Japanese meaning, cut short for a chart's axis.
+
+    >>> _short("not-digits")
+    '数字項目に数字以外の文字があります'
+    """
+    text = CODES_JA.get(code, code).split("(")[0].split("。")[0]
+    return text if len(text) <= 18 else text[:17] + "…"
 
 
 def to_html(report: Report, *, layout: str = "", title: str = "chukan 検証レポート") -> str:
@@ -462,16 +504,26 @@ def to_html(report: Report, *, layout: str = "", title: str = "chukan 検証レ�
            f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
            f"<h1>{e(title)}</h1>", "<h2>概要</h2>", "<table>", *rows, "</table>"]
     if report.total:
-        out += ["<h2>項目別の件数</h2>", _bars(by_field, "項目別の件数"),
-                "<h2>種類別の件数</h2>", _bars(report.counts_by_code(), "種類別の件数"),
-                "<table><tr><th>コード</th><th>件数</th><th>意味</th></tr>",
-                *[f"<tr><td><code>{e(c)}</code></td><td class='num'>{n}</td>"
+        by_code = {f"{_short(c)} ({c})": n for c, n in report.counts_by_code().items()}
+        out += ["<h2>項目別の件数</h2>", _bars(by_field, "項目別の件数", "項目"),
+                "<h2>種類別の件数</h2>", _bars(by_code, "種類別の件数", "問題の種類"),
+                "<table><tr><th>コード</th><th>重大度</th><th>件数</th><th>意味</th></tr>",
+                *[f"<tr><td><code>{e(c)}</code></td><td>{_SEVERITY_JA[_severity_of(c, report)]}"
+                  f"</td><td class='num'>{n}</td>"
                   f"<td>{e(CODES_JA.get(c, CODES.get(c, '')))}</td></tr>"
                   for c, n in report.counts_by_code().items()], "</table>"]
-    if report.gaiji:
-        out += ["<h2>外字一覧</h2>", "<table><tr><th>文字</th><th>コードポイント</th>"
-                "<th>バイト</th><th>件数</th><th>項目</th><th>最初の位置</th><th>理由</th></tr>"]
-        for g in sorted(report.gaiji.values(), key=lambda g: g.char):
+    for entries, heading, note in (
+            (report.gaiji, "外字一覧", "私用領域の文字です。外字フォントで字形を確かめ、"
+                                      "文字同定(MJ文字への対応付け)が必要です。"),
+            (report.outside, "文字集合外の文字", "外字ではありません。Unicodeにある文字ですが、"
+                                                 "指定された文字集合にないため、置き換えるか"
+                                                 "受け入れるかを決めてください。")):
+        if not entries:
+            continue
+        out += [f"<h2>{heading}({len(entries)}字)</h2>", f"<p>{note}</p>",
+                "<table><tr><th>文字</th><th>コードポイント</th><th>バイト</th><th>件数</th>"
+                "<th>項目</th><th>最初の位置</th><th>理由</th></tr>"]
+        for g in sorted(entries.values(), key=lambda g: g.char):
             where = ", ".join(f"{e(n)}×{c}" for n, c in g.fields.items())
             first = "<br>".join(f"{e(str(f))} レコード{r} バイト{o} {e(n)}"
                                 for f, r, o, n in g.first)
@@ -482,10 +534,12 @@ def to_html(report: Report, *, layout: str = "", title: str = "chukan 検証レ�
     if report.problems:
         out += ["<h2>問題の一覧</h2>",
                 "<table><tr><th>ファイル</th><th>レコード</th><th>バイト位置</th><th>項目</th>"
-                "<th>コード</th><th>内容</th><th>バイト(16進)</th><th>値</th></tr>"]
+                "<th>重大度</th><th>コード</th><th>内容</th><th>バイト(16進)</th><th>値</th></tr>"]
         out += [f"<tr><td>{e(p.file or '')}</td><td class='num'>{p.record or ''}</td>"
                 f"<td class='num'>{'' if p.offset is None else p.offset}</td>"
                 f"<td>{e((p.label + ' ') if p.label else '')}{e(p.field or '')}</td>"
+                f"<td class='{'ng' if p.severity == 'error' else 'warn'}'>"
+                f"{_SEVERITY_JA[p.severity]}</td>"
                 f"<td><code>{e(p.code)}</code></td><td>{e(p.message)}</td>"
                 f"<td><code>{e(p.raw)}</code></td><td>{e(p.value or '')}</td></tr>"
                 for p in report.problems]

@@ -4,9 +4,9 @@ Everything the lenient reader reports (structure, encoding, types, widths, class
 codes, dates, fillers, record types, trailer counts), plus:
 
 - characters: the 外字 inventory (every character of the Private Use Area, with its
-  bytes, count, fields and first locations) and, when a repertoire is set, every
-  character outside it (``jisx0208``: JIS X 0208 and half-width kana; ``cp932``: with the
-  NEC/IBM extensions; ``jisx0213``);
+  bytes, count, fields and first locations) and, when a repertoire is set, a separate
+  inventory of every other character outside it (``jisx0208``: JIS X 0208 and half-width
+  kana; ``cp932``: with the NEC/IBM extensions; ``jisx0213``);
 - records: the layout's ``unique`` key, within each file.
 
 >>> report = validate(["fixtures/vendor-a/juki-kojin.dat"], "examples/vendor-a/juki-kojin",
@@ -17,7 +17,9 @@ codes, dates, fillers, record types, trailer counts), plus:
 >>> p.code, p.record, p.offset, p.label, p.raw
 ('outside-repertoire', 4, 656, '氏名', 'fb fc')
 >>> [(g.code_point, g.raw, g.count) for g in report.gaiji.values()]
-[('U+9AD9', 'fb fc', 2), ('U+E000', 'f0 40', 1)]
+[('U+E000', 'f0 40', 1)]
+>>> [(g.code_point, g.raw, g.count) for g in report.outside.values()]
+[('U+9AD9', 'fb fc', 2)]
 """
 
 from __future__ import annotations
@@ -385,9 +387,12 @@ def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[
         # the bytes as they are in the file (CP932 has two spellings of some characters)
         real = peek(at, len(ch.encode(enc, "replace"))) if layout.format == "fixed" else None
         raw = real.hex(" ") if real else _raw_of(ch, layout)
-        entry = report.gaiji.get(ch)
+        # true 外字 (to identify) and characters outside the repertoire (to replace or
+        # accept) are different work: two inventories
+        inventory = report.gaiji if pua else report.outside
+        entry = inventory.get(ch)
         if entry is None:
-            entry = report.gaiji[ch] = GaijiEntry(char=ch, raw=raw, reason=reason)
+            entry = inventory[ch] = GaijiEntry(char=ch, raw=raw, reason=reason)
         entry.forms[raw] += 1
         entry.count += 1
         entry.fields[f.name] += 1
