@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+    from chukan.layout import CodeTable
+
 # --------------------------------------------------------------------------------------
 # Eras
 
@@ -301,8 +303,7 @@ def parse_expr(f: Field, r: pl.Expr, *, fixed: bool = True
             fails.append(("width-overflow", f"{f.length}文字を超えています",
                           r.str.len_chars() > f.length))
         if f.type == "code" and f.table is not None:
-            fails.append(("unknown-code", f"コード表「{f.table.label or f.table.name}」にない"
-                                          "コードです",
+            fails.append(("unknown-code", unknown_code_message(f.table),
                           r.is_not_null() & ~r.is_in(list(f.table.codes))))
         return [r.alias(name)], fails, True
     if f.type == "digits":
@@ -323,6 +324,22 @@ def parse_expr(f: Field, r: pl.Expr, *, fixed: bool = True
         return _parse_decimal(f, r, fails)
     msg = f"cannot parse field type {f.type!r}"
     raise ValueError(msg)
+
+
+def unknown_code_message(table: CodeTable) -> str:
+    """What to say of a code the table lacks; for a table that public sources give only
+    in part, which meanings it lacks the codes of, so that a clerk adds their own.
+
+    >>> from chukan.layout import load_code_table
+    >>> unknown_code_message(load_code_table("codes/juki/seibetsu"))
+    'コード表「性別」にないコードです'
+    """
+    text = f"コード表「{table.label or table.name}」にないコードです"
+    if table.missing:
+        shown = "・".join(list(table.missing)[:6]) + ("など" if len(table.missing) > 6 else "")
+        text += (f"(このコード表は公開資料にある値だけです。{shown}のコードは公開されて"
+                 "いないため入っていません: 自治体のコード表で補ってください)")
+    return text
 
 
 def _class_failures(f: Field, text: pl.Expr) -> list[FormatCheck]:
@@ -846,8 +863,8 @@ def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True
         text = _empty_is_null(c)
         fails.extend(_class_failures(f, text))
         if f.type == "code" and f.table is not None:  # never write what reading rejects
-            fails.append(("unknown-code", f"コード表「{f.table.label or f.table.name}」にない"
-                                          "コードです", ~text.is_in(list(f.table.codes))))
+            fails.append(("unknown-code", unknown_code_message(f.table),
+                          ~text.is_in(list(f.table.codes))))
         return text, fails
     if f.type == "digits":
         text = _empty_is_null(c)

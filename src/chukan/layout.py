@@ -144,7 +144,7 @@ _FIELD_KEYS = (
     "repertoire",
 )  # fmt: skip
 _RECORD_KEYS = ("name", "label", "match", "field")
-_TABLE_KEYS = ("name", "label", "source", "description", "codes")
+_TABLE_KEYS = ("name", "label", "source", "description", "codes", "missing")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,11 +161,15 @@ class CodeTable:
     source: str = ""
     description: str = ""
     codes: Mapping[str, str] = field(default_factory=dict)
+    #: meanings known to belong in the table whose codes no public source gives
+    #: (孫 in 続柄): said with an unknown code, never invented
+    missing: Mapping[str, str] = field(default_factory=dict)
     path: Path | None = None
 
     def __post_init__(self) -> None:
         """Freeze the mapping so the table stays immutable."""
         object.__setattr__(self, "codes", MappingProxyType(dict(self.codes)))
+        object.__setattr__(self, "missing", MappingProxyType(dict(self.missing)))
 
     @property
     def width(self) -> int:
@@ -598,12 +602,20 @@ def _parse_code_table(doc: Mapping[str, Any], checker: _Checker, path: Path) -> 
             checker.add("code_table.codes", code, "a code's meaning must be a string")
         else:
             clean[code] = meaning
+    missing = checker.get(meta, "missing", dict, "code_table", {})
+    for meaning, why in missing.items():
+        if not isinstance(why, str):
+            checker.add("code_table.missing", meaning, "say where the meaning is known from "
+                                                       "(a string)")
+        if meaning in clean.values():
+            checker.add("code_table.missing", meaning, "has a code in [code_table.codes]")
     return CodeTable(
         name=name or path.stem,
         label=checker.get(meta, "label", str, "code_table", ""),
         source=checker.get(meta, "source", str, "code_table", ""),
         description=checker.get(meta, "description", str, "code_table", ""),
         codes=clean,
+        missing={k: v for k, v in missing.items() if isinstance(v, str)},
         path=path,
     )
 
