@@ -8,13 +8,15 @@ endif
 
 .PHONY: demo test lint bench fixtures clean
 
-$(BIN)/.installed-demo: pyproject.toml
+CORE := Cargo.toml core/Cargo.toml $(wildcard core/src/*.rs) $(wildcard core/tables/*.bin)
+
+$(BIN)/.installed-demo: pyproject.toml $(CORE)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(BIN)/.installed-test: pyproject.toml
+$(BIN)/.installed-test: pyproject.toml $(CORE)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
@@ -26,6 +28,9 @@ demo: $(BIN)/.installed-demo
 test: $(BIN)/.installed-test
 	$(BIN)/ruff check src tests benchmarks fixtures demo fuzz
 	$(BIN)/mypy
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+	cargo test --workspace --quiet
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed-test
@@ -36,4 +41,4 @@ fixtures: $(BIN)/.installed-demo
 	$(BIN)/python fixtures/make_fixtures.py
 
 clean:
-	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache target src/chukan/_core*.so

@@ -18,6 +18,7 @@ fields never go through the codec at all.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -25,6 +26,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from chukan import _core
 from chukan.layout import codec_name
 
 if TYPE_CHECKING:
@@ -73,9 +75,40 @@ class RawColumn:
     padding: npt.NDArray[np.bool_] | None = None
 
 
+#: the encodings the compiled core decodes; the others (EUC-JP) use the Python kernel
+CORE_CODECS = ("cp932", "shift_jis", "utf-8")
+
+
 def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding: str
             ) -> list[RawColumn]:
-    """Decode every spec'd column of ``matrix`` (see the module docstring)."""
+    """Decode every spec'd column of ``matrix`` (see the module docstring): in the
+    compiled core, with the GIL released, where it has the encoding.
+
+    ``CHUKAN_KERNEL=python`` chooses the Python kernel instead (it stays as the oracle
+    the core is tested against)."""
+    codec = codec_name(encoding)
+    if codec in CORE_CODECS and os.environ.get("CHUKAN_KERNEL") != "python":
+        return _extract_core(matrix, specs, codec)
+    return extract_python(matrix, specs, encoding)
+
+
+def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], codec: str
+                  ) -> list[RawColumn]:
+    n = matrix.shape[0]
+    if n:
+        flat, stride = _flat(matrix)
+    else:
+        flat, stride = np.zeros(0, dtype=np.uint8), max(1, matrix.shape[1])
+    columns = _core.extract(np.ascontiguousarray(flat), n, stride,
+                            [(s.offset, s.length, s.kind, s.pad == "\u3000") for s in specs],
+                            codec)
+    return [RawColumn(string_series(n, offsets, data, valid), control, invalid, padding)
+            for offsets, data, valid, control, invalid, padding in columns]
+
+
+def extract_python(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec],
+                   encoding: str) -> list[RawColumn]:
+    """The Python kernel: whole-column numpy work and one codec call per text column."""
     codec = codec_name(encoding)
     n = matrix.shape[0]
     out: dict[int, RawColumn] = {}

@@ -369,7 +369,12 @@ def _shipped_dirs() -> list[Path]:
     """Where the package's own layouts live: inside the wheel, or the repository's
     top-level ``layouts/`` when running from a source checkout (editable install)."""
     here = Path(__file__).resolve().parent
-    return [p for p in (here / "layouts", here.parent.parent / "layouts") if p.is_dir()]
+    found: list[Path] = []
+    for p in (here / "layouts", here.parent.parent / "layouts"):
+        # in a source checkout src/chukan/layouts links to layouts/: one folder, once
+        if p.is_dir() and p.resolve() not in {f.resolve() for f in found}:
+            found.append(p)
+    return found
 
 
 def search_path(extra: tuple[Path, ...] = ()) -> list[Path]:

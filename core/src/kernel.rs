@@ -1,0 +1,322 @@
+//! The byte-matrix → string-columns kernel: records of a fixed width, cut into fields,
+//! decoded to UTF-8 with padding stripped, and the rows whose bytes were unusable marked.
+//!
+//! The same contract as the Python kernel it replaces (`chukan/_kernel.py`), which the
+//! test suite keeps as an independent oracle and compares against on random blocks.
+//! Each column is built into Arrow's layout (UTF-8 bytes and `i64` offsets), so Python
+//! wraps it as a Polars column without touching a value.
+
+use rayon::prelude::*;
+
+use crate::decode::{decode_into, Codec};
+
+/// How a field's bytes become text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// No decoding: kept whole (null when all spaces); a byte that is not printable ASCII
+    /// becomes `?`, so that the field's type check reports it.
+    Ascii,
+    /// Decoded, trailing spaces removed.
+    Text,
+    /// Decoded, trailing spaces and U+3000 removed.
+    Fullwidth,
+}
+
+/// Where a field sits in the record and how to read it.
+#[derive(Clone, Copy, Debug)]
+pub struct ColumnSpec {
+    /// Byte offset in the record.
+    pub offset: usize,
+    /// Bytes.
+    pub length: usize,
+    /// How its bytes become text.
+    pub kind: Kind,
+    /// Full-width fields: whether the writer pads with U+3000 (else with spaces).
+    pub pad_ideographic: bool,
+}
+
+/// One decoded column, ready to be an Arrow `LargeUtf8` array.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Column {
+    /// `n + 1` offsets into `data`.
+    pub offsets: Vec<i64>,
+    /// The values' UTF-8, back to back.
+    pub data: Vec<u8>,
+    /// Rows with a value (the others are null).
+    pub valid: Vec<bool>,
+    /// Rows nulled because their bytes held a control character.
+    pub control: Vec<bool>,
+    /// Rows nulled because their bytes did not decode.
+    pub invalid: Vec<bool>,
+    /// Full-width fields: rows whose padding writing back would not give.
+    pub padding: Option<Vec<bool>>,
+}
+
+/// The records of a block: `n` rows starting every `stride` bytes of `bytes`.
+#[derive(Clone, Copy, Debug)]
+pub struct Block<'a> {
+    /// The bytes under the block (the last row may end early: only its fields are read).
+    pub bytes: &'a [u8],
+    /// Number of records.
+    pub n: usize,
+    /// Distance between record starts.
+    pub stride: usize,
+}
+
+impl Block<'_> {
+    fn field(&self, row: usize, spec: &ColumnSpec) -> &[u8] {
+        let start = row * self.stride + spec.offset;
+        &self.bytes[start..start + spec.length]
+    }
+}
+
+/// Decode every column of `block`, the columns in parallel.
+///
+/// # Panics
+/// When a field lies outside `block.bytes` (the caller checks the layout against the
+/// record length first).
+#[must_use]
+pub fn extract(block: Block<'_>, specs: &[ColumnSpec], codec: Codec) -> Vec<Column> {
+    specs
+        .par_iter()
+        .map(|spec| column(block, spec, codec))
+        .collect()
+}
+
+fn is_control(b: u8) -> bool {
+    b < 0x20 || b == 0x7F
+}
+
+fn column(block: Block<'_>, spec: &ColumnSpec, codec: Codec) -> Column {
+    let n = block.n;
+    let mut out = Column {
+        offsets: Vec::with_capacity(n + 1),
+        data: Vec::with_capacity(n * spec.length),
+        valid: vec![false; n],
+        control: vec![false; n],
+        invalid: vec![false; n],
+        padding: (spec.kind == Kind::Fullwidth).then(|| vec![false; n]),
+    };
+    out.offsets.push(0);
+    let mut work = vec![0u8; spec.length];
+    for row in 0..n {
+        let raw = block.field(row, spec);
+        match spec.kind {
+            Kind::Ascii => ascii_value(raw, row, &mut out),
+            Kind::Text | Kind::Fullwidth => {
+                text_value(raw, &mut work, spec, codec, row, &mut out);
+            }
+        }
+        out.offsets.push(out.data.len() as i64);
+    }
+    out
+}
+
+fn ascii_value(raw: &[u8], row: usize, out: &mut Column) {
+    let start = out.data.len();
+    out.data.extend(
+        raw.iter()
+            .map(|&b| if (0x20..0x7F).contains(&b) { b } else { b'?' }),
+    );
+    if out.data[start..].iter().all(|&b| b == b' ') {
+        out.data.truncate(start);
+    } else {
+        out.valid[row] = true;
+    }
+}
+
+fn text_value(
+    raw: &[u8],
+    work: &mut [u8],
+    spec: &ColumnSpec,
+    codec: Codec,
+    row: usize,
+    out: &mut Column,
+) {
+    // control characters: the row is null, and its bytes read as `?` for the lengths
+    let control = raw.iter().any(|&b| is_control(b));
+    let bytes: &[u8] = if control {
+        for (w, &b) in work.iter_mut().zip(raw) {
+            *w = if is_control(b) { b'?' } else { b };
+        }
+        work
+    } else {
+        raw
+    };
+    out.control[row] = control;
+    let paired = spec.kind == Kind::Fullwidth && codec.paired();
+    let length = if paired {
+        paired_length(bytes)
+    } else {
+        last_non_space(bytes)
+    };
+    if paired {
+        if let Some(padding) = out.padding.as_mut() {
+            padding[row] = odd_pairs(bytes, length, spec.pad_ideographic);
+        }
+    }
+    let start = out.data.len();
+    if length == 0 || control {
+        if spec.kind == Kind::Fullwidth && !paired && !control {
+            // an empty field: its padding is all spaces, which U+3000 padding is not
+            let unit = codec.ideographic_space().len();
+            if let Some(padding) = out.padding.as_mut() {
+                padding[row] = spec.pad_ideographic && spec.length >= unit;
+            }
+        }
+        return;
+    }
+    if !decode_into(codec, &bytes[..length], &mut out.data) {
+        out.invalid[row] = true;
+        return;
+    }
+    if spec.kind == Kind::Fullwidth && !paired {
+        strip_fullwidth(
+            &mut out.data,
+            start,
+            spec,
+            codec,
+            length,
+            row,
+            out.padding.as_mut(),
+        );
+    }
+    if out.data.len() == start {
+        return; // all padding
+    }
+    out.valid[row] = true;
+}
+
+/// Bytes before the trailing spaces.
+fn last_non_space(bytes: &[u8]) -> usize {
+    bytes.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1)
+}
+
+/// Bytes before the trailing padding of a full-width field where every character is an
+/// aligned pair: whole U+3000 or two-space pairs from the field's start, a lone last
+/// space; a misaligned pair ending in a space (a half-width character, an error) has its
+/// trailing spaces cut as in a text field.
+fn paired_length(bytes: &[u8]) -> usize {
+    let w = bytes.len();
+    if w < 2 {
+        return last_non_space(bytes);
+    }
+    let half = w / 2;
+    let mut content = (0..half)
+        .rev()
+        .find(|&k| {
+            let pair = [bytes[2 * k], bytes[2 * k + 1]];
+            pair != [0x81, 0x40] && pair != [b' ', b' ']
+        })
+        .map_or(0, |k| 2 * (k + 1));
+    if w % 2 == 1 && bytes[w - 1] != b' ' {
+        content = w;
+    }
+    if content > 0 && bytes[content - 1] == b' ' {
+        content = last_non_space(bytes);
+    }
+    content
+}
+
+/// A paired full-width field whose padding holds pairs of the other kind than the
+/// writer's (two spaces where U+3000 is written back, or U+3000 where spaces).
+fn odd_pairs(bytes: &[u8], length: usize, pad_ideographic: bool) -> bool {
+    let other: [u8; 2] = if pad_ideographic {
+        [b' ', b' ']
+    } else {
+        [0x81, 0x40]
+    };
+    (0..bytes.len() / 2).any(|k| k + 1 > length / 2 && [bytes[2 * k], bytes[2 * k + 1]] == other)
+}
+
+/// A full-width value of an encoding whose characters are not all one pair (UTF-8):
+/// U+3000 and spaces stripped after decoding, and the padding judged on what was cut.
+fn strip_fullwidth(
+    data: &mut Vec<u8>,
+    start: usize,
+    spec: &ColumnSpec,
+    codec: Codec,
+    length: usize,
+    row: usize,
+    padding: Option<&mut Vec<bool>>,
+) {
+    let text = std::str::from_utf8(&data[start..]).unwrap_or("");
+    let kept = text.trim_end_matches(['\u{3000}', ' ']).len();
+    let cut = &text[kept..];
+    let spaces = spec.length - length; // trailing spaces, already cut on bytes
+    let odd = if spec.pad_ideographic {
+        cut.chars().any(|c| c != '\u{3000}') || spaces >= codec.ideographic_space().len()
+    } else {
+        cut.contains('\u{3000}')
+    };
+    if let Some(padding) = padding {
+        padding[row] = odd;
+    }
+    data.truncate(start + kept);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{extract, Block, Column, ColumnSpec, Kind};
+    use crate::decode::Codec;
+
+    fn one(bytes: &[u8], n: usize, spec: ColumnSpec, codec: Codec) -> Column {
+        let stride = bytes.len() / n;
+        extract(Block { bytes, n, stride }, &[spec], codec).remove(0)
+    }
+
+    fn values(c: &Column) -> Vec<Option<String>> {
+        (0..c.valid.len())
+            .map(|i| {
+                c.valid[i].then(|| {
+                    let (a, b) = (c.offsets[i] as usize, c.offsets[i + 1] as usize);
+                    String::from_utf8(c.data[a..b].to_vec()).unwrap()
+                })
+            })
+            .collect()
+    }
+
+    const fn spec(offset: usize, length: usize, kind: Kind) -> ColumnSpec {
+        ColumnSpec {
+            offset,
+            length,
+            kind,
+            pad_ideographic: true,
+        }
+    }
+
+    #[test]
+    fn fullwidth_cp932_strips_ideographic_padding_on_bytes() {
+        let bytes = b"\x8eR\x93c\x81@\x81@\x81@  ";
+        let c = one(bytes, 2, spec(0, 6, Kind::Fullwidth), Codec::Cp932);
+        assert_eq!(values(&c), [Some("山田".into()), None]);
+        assert_eq!(c.padding, Some(vec![false, true])); // two spaces where U+3000 goes
+    }
+
+    #[test]
+    fn control_bytes_null_the_row_and_undefined_bytes_too() {
+        let c = one(b"A\x01 \x80  ", 2, spec(0, 3, Kind::Text), Codec::Cp932);
+        assert_eq!(values(&c), [None, None]);
+        assert_eq!(
+            (c.control, c.invalid),
+            (vec![true, false], vec![false, true])
+        );
+    }
+
+    #[test]
+    fn ascii_fields_keep_their_spaces_and_mark_odd_bytes() {
+        let c = one(b"0012    ", 2, spec(0, 4, Kind::Ascii), Codec::Cp932);
+        assert_eq!(values(&c)[0].as_deref(), Some("0012"));
+        assert_eq!(values(&c)[1], None);
+        let c = one(b"1\x822", 1, spec(0, 3, Kind::Ascii), Codec::Cp932);
+        assert_eq!(values(&c)[0].as_deref(), Some("1?2"));
+    }
+
+    #[test]
+    fn utf8_fullwidth_strips_after_decoding() {
+        let bytes = "山\u{3000}".as_bytes();
+        let c = one(bytes, 1, spec(0, bytes.len(), Kind::Fullwidth), Codec::Utf8);
+        assert_eq!(values(&c)[0].as_deref(), Some("山"));
+        assert_eq!(c.padding, Some(vec![false]));
+    }
+}

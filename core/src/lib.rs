@@ -1,0 +1,12 @@
+//! chukan's compiled core. Python orchestrates; this crate does the per-record work:
+//! [`kernel::extract`] turns a block of fixed-width records into decoded columns in
+//! Arrow's layout, with the rows whose bytes were unusable marked, never guessed.
+//!
+//! The Python bindings (`chukan._core`) are behind the `python` feature, so that
+//! `cargo test` tests the kernel without a Python to link against.
+
+pub mod decode;
+pub mod kernel;
+
+#[cfg(feature = "python")]
+mod python;

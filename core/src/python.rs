@@ -1,0 +1,102 @@
+//! `chukan._core`: the kernel for Python. Arguments are checked before any byte is
+//! read (a bad call is a `ValueError`, never a panic), the GIL is released while the
+//! kernel runs, and every column comes back as numpy arrays that Python wraps as Arrow
+//! buffers without copying.
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::decode::Codec;
+use crate::kernel::{extract as extract_block, Block, ColumnSpec, Kind};
+
+/// One column for Python: offsets, UTF-8 data, valid, control, invalid, padding.
+type PyColumn<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<bool>>,
+    Option<Bound<'py, PyArray1<bool>>>,
+);
+
+fn kind_of(name: &str) -> PyResult<Kind> {
+    match name {
+        "ascii" => Ok(Kind::Ascii),
+        "text" => Ok(Kind::Text),
+        "fullwidth" => Ok(Kind::Fullwidth),
+        _ => Err(PyValueError::new_err(format!(
+            "unknown column kind {name:?}"
+        ))),
+    }
+}
+
+/// Decode the columns `specs` (offset, length, kind, pad with U+3000) of `n` records
+/// that start every `stride` bytes of `data`, in `encoding` (a Python codec name).
+#[pyfunction]
+#[pyo3(signature = (data, n, stride, specs, encoding))]
+#[allow(clippy::needless_pass_by_value)] // pyo3 hands the arguments over by value
+fn extract<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray1<'py, u8>,
+    n: usize,
+    stride: usize,
+    specs: Vec<(usize, usize, String, bool)>,
+    encoding: &str,
+) -> PyResult<Vec<PyColumn<'py>>> {
+    let codec = Codec::from_name(encoding)
+        .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
+    let bytes = data.as_slice()?;
+    let mut columns = Vec::with_capacity(specs.len());
+    for (offset, length, kind, pad_ideographic) in &specs {
+        let end = offset.checked_add(*length).unwrap_or(usize::MAX);
+        let last = if n == 0 {
+            0
+        } else {
+            (n - 1).saturating_mul(stride).saturating_add(end)
+        };
+        if n > 0 && (end > stride || last > bytes.len()) {
+            return Err(PyValueError::new_err(format!(
+                "a field at bytes {offset}..{end} lies outside the records"
+            )));
+        }
+        columns.push(ColumnSpec {
+            offset: *offset,
+            length: *length,
+            kind: kind_of(kind)?,
+            pad_ideographic: *pad_ideographic,
+        });
+    }
+    let block = Block { bytes, n, stride };
+    let decoded = py.allow_threads(|| extract_block(block, &columns, codec));
+    Ok(decoded
+        .into_iter()
+        .map(|c| {
+            (
+                c.offsets.into_pyarray(py),
+                c.data.into_pyarray(py),
+                c.valid.into_pyarray(py),
+                c.control.into_pyarray(py),
+                c.invalid.into_pyarray(py),
+                c.padding.map(|p| p.into_pyarray(py)),
+            )
+        })
+        .collect())
+}
+
+/// Set the number of threads the core uses (once, before its first use).
+#[pyfunction]
+fn set_threads(threads: usize) -> PyResult<()> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// The module.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(extract, m)?)?;
+    m.add_function(wrap_pyfunction!(set_threads, m)?)?;
+    Ok(())
+}

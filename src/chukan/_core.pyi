@@ -1,0 +1,22 @@
+"""Type stubs of the compiled core (core/src/python.rs)."""
+
+import numpy as np
+import numpy.typing as npt
+
+def extract(
+    data: npt.NDArray[np.uint8],
+    n: int,
+    stride: int,
+    specs: list[tuple[int, int, str, bool]],
+    encoding: str,
+) -> list[
+    tuple[
+        npt.NDArray[np.int64],
+        npt.NDArray[np.uint8],
+        npt.NDArray[np.bool_],
+        npt.NDArray[np.bool_],
+        npt.NDArray[np.bool_],
+        npt.NDArray[np.bool_] | None,
+    ]
+]: ...
+def set_threads(threads: int) -> None: ...
