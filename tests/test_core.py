@@ -139,3 +139,24 @@ def test_every_fixture_reads_the_same_on_both_kernels(fixture: str, layout: str,
     assert core_problems == python_problems
     assert os.environ["CHUKAN_KERNEL"] == "python"
     assert Path(FIXTURES / fixture).exists()
+
+
+def test_threads_is_an_option_and_an_environment_variable(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from chukan._kernel import thread_count  # noqa: PLC0415
+
+    source = FIXTURES / "vendor-a" / "juki-kojin.dat"
+    layout = "examples/vendor-a/juki-kojin"
+    assert chukan.read(source, layout, threads=1).equals(chukan.read(source, layout),
+                                                          null_equal=True)
+    assert chukan.validate(source, layout, threads=2).counts_by_code() == \
+        chukan.validate(source, layout).counts_by_code()
+    result = chukan.convert(source, "examples/vendor-a/kojin-to-kihon", tmp_path / "o.csv",
+                            threads=1)
+    assert result.records_out == 5
+    with pytest.raises(chukan.UsageError, match="threads must be 1 or more"):
+        chukan.read(source, layout, threads=0)
+    monkeypatch.setenv("CHUKAN_THREADS", "3")
+    assert thread_count() == 3
+    monkeypatch.setenv("CHUKAN_THREADS", "many")
+    assert thread_count() == 0  # not a number: one per core

@@ -32,9 +32,10 @@ fn kind_of(name: &str) -> PyResult<Kind> {
 }
 
 /// Decode the columns `specs` (offset, length, kind, pad with U+3000) of `n` records
-/// that start every `stride` bytes of `data`, in `encoding` (a Python codec name).
+/// that start every `stride` bytes of `data`, in `encoding` (a Python codec name), on
+/// `threads` threads (0: one per core).
 #[pyfunction]
-#[pyo3(signature = (data, n, stride, specs, encoding))]
+#[pyo3(signature = (data, n, stride, specs, encoding, threads = 0))]
 #[allow(clippy::needless_pass_by_value)] // pyo3 hands the arguments over by value
 fn extract<'py>(
     py: Python<'py>,
@@ -43,6 +44,7 @@ fn extract<'py>(
     stride: usize,
     specs: Vec<(usize, usize, String, bool)>,
     encoding: &str,
+    threads: usize,
 ) -> PyResult<Vec<PyColumn<'py>>> {
     let codec = Codec::from_name(encoding)
         .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
@@ -68,7 +70,20 @@ fn extract<'py>(
         });
     }
     let block = Block { bytes, n, stride };
-    let decoded = py.allow_threads(|| extract_block(block, &columns, codec));
+    let pool = if threads > 0 {
+        Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| PyValueError::new_err(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let decoded = py.allow_threads(|| match &pool {
+        Some(pool) => pool.install(|| extract_block(block, &columns, codec)),
+        None => extract_block(block, &columns, codec),
+    });
     Ok(decoded
         .into_iter()
         .map(|c| {
@@ -84,19 +99,9 @@ fn extract<'py>(
         .collect())
 }
 
-/// Set the number of threads the core uses (once, before its first use).
-#[pyfunction]
-fn set_threads(threads: usize) -> PyResult<()> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global()
-        .map_err(|e| PyValueError::new_err(e.to_string()))
-}
-
 /// The module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
-    m.add_function(wrap_pyfunction!(set_threads, m)?)?;
     Ok(())
 }

@@ -9,6 +9,7 @@ def extract(
     stride: int,
     specs: list[tuple[int, int, str, bool]],
     encoding: str,
+    threads: int = 0,
 ) -> list[
     tuple[
         npt.NDArray[np.int64],
@@ -19,4 +20,3 @@ def extract(
         npt.NDArray[np.bool_] | None,
     ]
 ]: ...
-def set_threads(threads: int) -> None: ...

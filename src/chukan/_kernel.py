@@ -19,6 +19,8 @@ fields never go through the codec at all.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -27,10 +29,11 @@ import polars as pl
 import pyarrow as pa
 
 from chukan import _core
+from chukan.errors import UsageError
 from chukan.layout import codec_name
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     import numpy.typing as npt
 
@@ -77,6 +80,37 @@ class RawColumn:
 
 #: the encodings the compiled core decodes; the others (EUC-JP) use the Python kernel
 CORE_CODECS = ("cp932", "shift_jis", "utf-8")
+#: threads for the core in this context (None: ``CHUKAN_THREADS``, else one per core)
+_THREADS: ContextVar[int | None] = ContextVar("chukan_threads", default=None)
+
+
+@contextmanager
+def using_threads(threads: int | None) -> Iterator[None]:
+    """Run the core on ``threads`` threads within the block (None: leave it as it is).
+
+    >>> with using_threads(1):
+    ...     thread_count()
+    1
+    """
+    if threads is not None and threads < 1:
+        msg = f"threads must be 1 or more, not {threads}"
+        raise UsageError(msg)
+    token = _THREADS.set(threads) if threads is not None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _THREADS.reset(token)
+
+
+def thread_count() -> int:
+    """The core's threads here: ``threads=``, else ``CHUKAN_THREADS``, else 0 (one per
+    core)."""
+    chosen = _THREADS.get()
+    if chosen is not None:
+        return chosen
+    env = os.environ.get("CHUKAN_THREADS", "")
+    return int(env) if env.isdigit() else 0
 
 
 def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding: str
@@ -101,7 +135,7 @@ def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], co
         flat, stride = np.zeros(0, dtype=np.uint8), max(1, matrix.shape[1])
     columns = _core.extract(np.ascontiguousarray(flat), n, stride,
                             [(s.offset, s.length, s.kind, s.pad == "\u3000") for s in specs],
-                            codec)
+                            codec, thread_count())
     return [RawColumn(string_series(n, offsets, data, valid), control, invalid, padding)
             for offsets, data, valid, control, invalid, padding in columns]
 

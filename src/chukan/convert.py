@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 import polars as pl
 
 from chukan._files import OutputSet, check_distinct, open_input
+from chukan._kernel import using_threads
 from chukan.codec import column_names, schema_of
 from chukan.errors import ChukanError, DataError
 from chukan.layout import (
@@ -653,8 +654,8 @@ class _Hashing:
 def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Path, *,
             reverse: bool = False, rejects: str | Path | None = None,
             manifest: str | Path | None = None, batch_size: int = DEFAULT_BATCH,
-            progress: Callable[[int], None] | None = None, mask: bool = False
-            ) -> ConvertResult:
+            progress: Callable[[int], None] | None = None, mask: bool = False,
+            threads: int | None = None) -> ConvertResult:
     """Convert ``source`` through ``mapping`` into ``output``, with a reject file
     (``<output>.rejects.csv``) and a manifest (``<output>.manifest.json``).
 
@@ -666,7 +667,18 @@ def convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pat
     with its field, value and message (Japanese and English), and the record's bytes
     in hex; ``mask`` replaces values and bytes by their shape, as in reports. A source
     whose CSV header names other columns than the layout's is refused (`DataError`
-    ``csv-header``): its values would land in the wrong fields."""
+    ``csv-header``): its values would land in the wrong fields. ``threads`` bounds the
+    compiled core's threads (default: ``CHUKAN_THREADS``, else one per core)."""
+    with using_threads(threads):
+        return _convert(source, mapping, output, reverse=reverse, rejects=rejects,
+                        manifest=manifest, batch_size=batch_size, progress=progress,
+                        mask=mask)
+
+
+def _convert(source: Source, mapping: MappingSpec | str | Path, output: str | Path, *,
+             reverse: bool, rejects: str | Path | None, manifest: str | Path | None,
+             batch_size: int, progress: Callable[[int], None] | None, mask: bool
+             ) -> ConvertResult:
     spec = load_mapping(mapping) if not isinstance(mapping, MappingSpec) else mapping
     plan = _plan(spec, reverse=reverse)
     output = Path(output)

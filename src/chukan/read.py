@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 
 from chukan._files import open_input
-from chukan._kernel import ColumnKind, ColumnSpec, extract
+from chukan._kernel import ColumnKind, ColumnSpec, extract, using_threads
 from chukan.codec import (
     apply_fumei_flags,
     column_names,
@@ -582,16 +582,20 @@ def _report_failures(ctx: _Context, block: _Block, f: Field, failures: Sequence[
 
 
 def read(source: Source, layout: Layout | str | Path, *, report: Report | None = None,
-         record: str | None = None, columns: Sequence[str] | None = None) -> pl.DataFrame:
+         record: str | None = None, columns: Sequence[str] | None = None,
+         threads: int | None = None) -> pl.DataFrame:
     """Read a whole file into one DataFrame.
 
     Without ``report``, the first problem in the data raises :class:`~chukan.DataError`
     (strict); with one, problems are collected there and reading goes on (lenient), the
     failing values being null. ``record`` picks a record kind of a multi-record layout
     (see :func:`read_records` for all of them); ``columns`` decodes only those columns.
+    ``threads`` bounds the compiled core's threads (default: ``CHUKAN_THREADS``, else one
+    per core).
     """
-    frames = list(read_batches(source, layout, report=report, record=record, columns=columns,
-                               batch_size=None))
+    with using_threads(threads):
+        frames = list(read_batches(source, layout, report=report, record=record,
+                                   columns=columns, batch_size=None))
     return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 

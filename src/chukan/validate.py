@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from chukan._kernel import using_threads
 from chukan.codec import encode_text, prepare_for_encoding, schema_of
 from chukan.errors import UsageError
 from chukan.layout import (
@@ -110,14 +111,24 @@ def _outside_pattern(name: Repertoire) -> str:
 def validate(sources: Source | Sequence[Source], layout: Layout | str | Path, *,
              repertoire: Repertoire | None = None, mask: bool = False,
              max_errors: int | None = None, batch_size: int = DEFAULT_BATCH,
-             progress: Callable[[int], None] | None = None) -> Report:
+             progress: Callable[[int], None] | None = None,
+             threads: int | None = None) -> Report:
     """Check files against a layout; every finding ends in the returned report.
 
     ``repertoire`` applies to text and code fields that do not name their own (layout
     key ``repertoire``); ``mask`` replaces personal values by their length and character
     class; ``max_errors`` caps the problems kept in detail, never the counts;
-    ``progress`` is called with the number of records of each batch read.
+    ``progress`` is called with the number of records of each batch read; ``threads``
+    bounds the compiled core's threads (default: ``CHUKAN_THREADS``, else one per core).
     """
+    with using_threads(threads):
+        return _validate(sources, layout, repertoire=repertoire, mask=mask,
+                         max_errors=max_errors, batch_size=batch_size, progress=progress)
+
+
+def _validate(sources: Source | Sequence[Source], layout: Layout | str | Path, *,
+              repertoire: Repertoire | None, mask: bool, max_errors: int | None,
+              batch_size: int, progress: Callable[[int], None] | None) -> Report:
     lay = load_layout(layout) if not isinstance(layout, Layout) else layout
     report = Report(max_problems=max_errors)
     if isinstance(sources, str | bytes) or hasattr(sources, "read") or \
