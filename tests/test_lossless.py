@@ -266,3 +266,28 @@ def test_a_csv_number_the_writer_spells_otherwise_is_noncanonical(cell: bytes) -
                  out, layout)
     changed = out.read_bytes() != b"12\n" + cell + b"\n"
     assert found == ([("noncanonical", 2, "warning")] if changed else [])
+
+
+def test_a_control_character_is_not_read_as_a_duplicate_marker() -> None:
+    """Found by the fuzz run (the input as it found it): 0x01 before 愛 in a CP932 CSV
+    value was taken for the encoder's own duplicate marker, and said as a CP932
+    duplicate (bytes 01 88) when the whole file was read, not in batches of 3."""
+    data = bytes.fromhex(
+        "88b696bc94d48d862c8e8196bc2c8e8196bc834a83692c90b6944e8c8e93fa2c91b195bf2c89"
+        "db90c58a7a2c94f58d6c0d0a303030303030303030312c8e529363814091be98592cd4cfc0de"
+        "20c0dbb32c313937352d30342d30312c30312c313233343536372c22935d93fc2c2032303230"
+        "94ee220d0a303030303030303030322c8e529363814089d48e712cd4cfc0de20cac5ba2c310d"
+        "397f372d30382d31352c30322c2d3530302c2222220188a48fcc22222082a082e8220d0a7f30"
+        "30303030303040342cfbfc8bb481408e9f98592cc0b62cfbfc8bb481408e9f98592cc0b6cabc"
+        "20bcdedbb32c313935302d30302d30302c30312c2c2289fc8d7382f00d0a8adc82de94f58d6c"
+        "220d0a303030303030303030352c2c2c2c2c302c81600d0a"
+    )
+    found = []
+    for batch_size in (None, 3):
+        report = chukan.Report()
+        for _ in chukan.read_batches(data, "examples/vendor-a/juki-kojin-csv", report=report,
+                                     batch_size=batch_size):
+            pass
+        found.append(sorted((p.code, p.record or 0, p.offset or 0) for p in report.problems))
+    assert found[0] == found[1]
+    assert ("noncanonical", 2, 173) not in found[0]

@@ -745,9 +745,15 @@ def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
                                  f"({column + 1}列目)"))
 
 
+_NO_MARKERS = bytes.maketrans(b"\x01\x02\x03\x04", b"????")
+
+
 def _differing(body: bytes, duplicates: str) -> npt.NDArray[np.int64] | None:
     """Where ``body`` differs from its own text encoded back under the policy; None
     where it does not decode whole (those bytes are reported as such)."""
+    # 0x01–0x04 are the encoder's own duplicate markers: a control character in the data
+    # (reported as such) must not read as one; each is one byte, never a trail byte
+    body = body.translate(_NO_MARKERS)
     text = body.decode("cp932", "replace")
     if "\ufffd" in text:
         return None
