@@ -160,3 +160,36 @@ def test_threads_is_an_option_and_an_environment_variable(
     assert thread_count() == 3
     monkeypatch.setenv("CHUKAN_THREADS", "many")
     assert thread_count() == 0  # not a number: one per core
+
+
+#: what the contract reads as undefined where CPython's cp932 yields a character
+CP932_UNDEFINED_SINGLES = {0x80, 0xA0, 0xFD, 0xFE, 0xFF}
+
+
+def _cpython(data: bytes, codec: str) -> str | None:
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return None if "\ufffd" in text else text
+
+
+@pytest.mark.parametrize("codec", ["cp932", "shift_jis"])
+def test_every_byte_and_every_pair_decodes_as_cpython_decodes_it(codec: str) -> None:
+    """Exhaustive, against CPython's codec itself (not the tables): every single byte,
+    and every lead byte × every trail byte, apart from the contract's documented
+    errors (CP932's 0x80, 0xA0 and 0xFD–0xFF, which CPython maps to U+0080 and the
+    private use area U+F8F0–U+F8F3)."""
+    from chukan import _core  # noqa: PLC0415
+
+    differ = []
+    for first in range(256):
+        for data in [bytes([first]), *(bytes([first, t]) for t in range(256))]:
+            want = _cpython(data, codec)
+            if codec == "cp932" and set(data) & CP932_UNDEFINED_SINGLES and \
+                    (len(data) == 1 or data[0] in CP932_UNDEFINED_SINGLES or
+                     (want is not None and len(want) == 2)):
+                want = None
+            if _core.decode(data, codec) != want:
+                differ.append(data.hex())
+    assert differ == []

@@ -99,9 +99,25 @@ fn extract<'py>(
         .collect())
 }
 
+/// One value's bytes decoded strictly, or None where they do not decode (the kernel's
+/// decoder, for the differential tests against `CPython`'s codecs).
+#[pyfunction]
+fn decode(data: &[u8], encoding: &str) -> PyResult<Option<String>> {
+    let codec = Codec::from_name(encoding)
+        .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
+    let mut out = Vec::with_capacity(data.len() * 2);
+    if !crate::decode::decode_into(codec, data, &mut out) {
+        return Ok(None);
+    }
+    String::from_utf8(out)
+        .map(Some)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 /// The module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
+    m.add_function(wrap_pyfunction!(decode, m)?)?;
     Ok(())
 }
