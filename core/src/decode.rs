@@ -6,6 +6,8 @@
 //! `CPython`'s codec is the oracle the rest of chukan is measured by. UTF-8 is the
 //! standard library's.
 
+use std::sync::OnceLock;
+
 /// A table entry for a lead byte (single-byte part of the table).
 const LEAD: u16 = 0xFFFF;
 /// A table entry for a byte or pair that decodes to nothing.
@@ -49,17 +51,43 @@ impl Codec {
         }
     }
 
-    fn table(self) -> Option<&'static [u8]> {
+    fn table(self) -> Option<&'static [u16]> {
+        static CP932: OnceLock<Vec<u16>> = OnceLock::new();
+        static SHIFT_JIS: OnceLock<Vec<u16>> = OnceLock::new();
         match self {
-            Self::Cp932 => Some(include_bytes!("../tables/cp932.bin")),
-            Self::ShiftJis => Some(include_bytes!("../tables/shift_jis.bin")),
+            Self::Cp932 => {
+                Some(CP932.get_or_init(|| unpack(include_bytes!("../tables/cp932.bin"))))
+            }
+            Self::ShiftJis => {
+                Some(SHIFT_JIS.get_or_init(|| unpack(include_bytes!("../tables/shift_jis.bin"))))
+            }
             Self::Utf8 => None,
         }
     }
 }
 
-fn entry(table: &[u8], index: usize) -> u16 {
-    u16::from_le_bytes([table[2 * index], table[2 * index + 1]])
+/// A committed table (little-endian `u16`s) as values, once per process.
+fn unpack(bytes: &[u8]) -> Vec<u16> {
+    bytes
+        .chunks_exact(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect()
+}
+
+/// The UTF-8 of a BMP code point (every table value is one), without a `char` check.
+fn push_utf8(out: &mut Vec<u8>, code: u16) {
+    let c = u32::from(code);
+    if c < 0x80 {
+        out.push(c as u8);
+    } else if c < 0x800 {
+        out.extend_from_slice(&[0xC0 | (c >> 6) as u8, 0x80 | (c & 0x3F) as u8]);
+    } else {
+        out.extend_from_slice(&[
+            0xE0 | (c >> 12) as u8,
+            0x80 | ((c >> 6) & 0x3F) as u8,
+            0x80 | (c & 0x3F) as u8,
+        ]);
+    }
 }
 
 /// Append the UTF-8 of `bytes` to `out`; false (and `out` as it was) when some byte or
@@ -84,37 +112,30 @@ pub fn decode_into(codec: Codec, bytes: &[u8], out: &mut Vec<u8>) -> bool {
     false
 }
 
-fn decode_table(table: &[u8], bytes: &[u8], out: &mut Vec<u8>) -> bool {
+fn decode_table(table: &[u16], bytes: &[u8], out: &mut Vec<u8>) -> bool {
+    if bytes.is_ascii() && bytes.iter().all(|&b| table[usize::from(b)] == u16::from(b)) {
+        out.extend_from_slice(bytes); // all ASCII, each as itself: one copy
+        return true;
+    }
     let mut i = 0;
-    let mut buf = [0u8; 4];
     while i < bytes.len() {
         let b = bytes[i];
-        if b < 0x80 && entry(table, usize::from(b)) == u16::from(b) {
-            out.push(b); // ASCII as itself: the common case, without a char round trip
-            i += 1;
-            continue;
-        }
-        let single = entry(table, usize::from(b));
+        let single = table[usize::from(b)];
         let code = if single == LEAD {
             let Some(&trail) = bytes.get(i + 1) else {
                 return false; // a lead byte cut off at the value's end
             };
             i += 2;
-            entry(
-                table,
-                256 + usize::from(b - 0x80) * 256 + usize::from(trail),
-            )
+            table[256 + usize::from(b - 0x80) * 256 + usize::from(trail)]
         } else {
             i += 1;
             single
         };
-        if code == UNDEFINED {
+        // the surrogates are no characters; no table holds one, but a table is data
+        if code == UNDEFINED || (0xD800..0xE000).contains(&code) {
             return false;
         }
-        let Some(ch) = char::from_u32(u32::from(code)) else {
-            return false;
-        };
-        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+        push_utf8(out, code);
     }
     true
 }

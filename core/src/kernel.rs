@@ -70,25 +70,33 @@ impl Block<'_> {
     }
 }
 
-/// Decode every column of `block`, the columns in parallel.
+/// Rows decoded together: each record's bytes are read once for all its fields, and a
+/// chunk is one task for the thread pool.
+const CHUNK_ROWS: usize = 8192;
+
+/// Decode every column of `block`: chunks of rows in parallel, each row's fields in
+/// order (the record's bytes stay in cache), the chunks' columns then joined.
 ///
 /// # Panics
 /// When a field lies outside `block.bytes` (the caller checks the layout against the
 /// record length first).
 #[must_use]
 pub fn extract(block: Block<'_>, specs: &[ColumnSpec], codec: Codec) -> Vec<Column> {
-    specs
-        .par_iter()
-        .map(|spec| column(block, spec, codec))
-        .collect()
+    let chunks: Vec<Vec<Column>> = (0..block.n.div_ceil(CHUNK_ROWS))
+        .into_par_iter()
+        .map(|k| {
+            let rows = k * CHUNK_ROWS..block.n.min((k + 1) * CHUNK_ROWS);
+            chunk(block, rows, specs, codec)
+        })
+        .collect();
+    join(chunks, specs, block.n)
 }
 
 fn is_control(b: u8) -> bool {
     b < 0x20 || b == 0x7F
 }
 
-fn column(block: Block<'_>, spec: &ColumnSpec, codec: Codec) -> Column {
-    let n = block.n;
+fn empty(spec: &ColumnSpec, n: usize) -> Column {
     let mut out = Column {
         offsets: Vec::with_capacity(n + 1),
         data: Vec::with_capacity(n * spec.length),
@@ -98,16 +106,63 @@ fn column(block: Block<'_>, spec: &ColumnSpec, codec: Codec) -> Column {
         padding: (spec.kind == Kind::Fullwidth).then(|| vec![false; n]),
     };
     out.offsets.push(0);
-    let mut work = vec![0u8; spec.length];
-    for row in 0..n {
-        let raw = block.field(row, spec);
-        match spec.kind {
-            Kind::Ascii => ascii_value(raw, row, &mut out),
-            Kind::Text | Kind::Fullwidth => {
-                text_value(raw, &mut work, spec, codec, row, &mut out);
+    out
+}
+
+fn chunk(
+    block: Block<'_>,
+    rows: std::ops::Range<usize>,
+    specs: &[ColumnSpec],
+    codec: Codec,
+) -> Vec<Column> {
+    let n = rows.len();
+    let mut out: Vec<Column> = specs.iter().map(|s| empty(s, n)).collect();
+    let mut work = vec![0u8; specs.iter().map(|s| s.length).max().unwrap_or(0)];
+    for (i, row) in rows.enumerate() {
+        for (spec, col) in specs.iter().zip(out.iter_mut()) {
+            let raw = block.field(row, spec);
+            match spec.kind {
+                Kind::Ascii => ascii_value(raw, i, col),
+                Kind::Text | Kind::Fullwidth => {
+                    text_value(raw, &mut work[..spec.length], spec, codec, i, col);
+                }
+            }
+            col.offsets.push(col.data.len() as i64);
+        }
+    }
+    out
+}
+
+/// The chunks' columns as one column each (offsets shifted, buffers appended); no
+/// chunk at all (no rows) gives empty columns.
+fn join(chunks: Vec<Vec<Column>>, specs: &[ColumnSpec], n: usize) -> Vec<Column> {
+    if chunks.len() == 1 {
+        if let Some(only) = chunks.into_iter().next() {
+            return only;
+        }
+        return Vec::new();
+    }
+    let mut out: Vec<Column> = specs
+        .iter()
+        .map(|s| {
+            let mut c = empty(s, 0);
+            c.offsets.reserve(n);
+            c
+        })
+        .collect();
+    for parts in chunks {
+        for (col, part) in out.iter_mut().zip(parts) {
+            let base = col.data.len() as i64;
+            col.offsets
+                .extend(part.offsets[1..].iter().map(|o| o + base));
+            col.data.extend_from_slice(&part.data);
+            col.valid.extend_from_slice(&part.valid);
+            col.control.extend_from_slice(&part.control);
+            col.invalid.extend_from_slice(&part.invalid);
+            if let (Some(all), Some(p)) = (col.padding.as_mut(), part.padding.as_ref()) {
+                all.extend_from_slice(p);
             }
         }
-        out.offsets.push(out.data.len() as i64);
     }
     out
 }
@@ -310,6 +365,45 @@ mod tests {
         assert_eq!(values(&c)[1], None);
         let c = one(b"1\x822", 1, spec(0, 3, Kind::Ascii), Codec::Cp932);
         assert_eq!(values(&c)[0].as_deref(), Some("1?2"));
+    }
+
+    #[test]
+    fn chunks_join_into_what_one_pass_gives() {
+        let rows = super::CHUNK_ROWS * 2 + 7;
+        let mut bytes = Vec::new();
+        for i in 0..rows {
+            bytes.extend_from_slice(match i % 4 {
+                0 => b"\x8eR\x93c\x81@A1 ",
+                1 => b"      \x01  ",
+                2 => b"\x80\x81@   B  ",
+                _ => b"\x81@\x81@  9  ",
+            });
+        }
+        let specs = [
+            spec(0, 6, Kind::Fullwidth),
+            spec(6, 3, Kind::Ascii),
+            spec(0, 9, Kind::Text),
+        ];
+        let block = Block {
+            bytes: &bytes,
+            n: rows,
+            stride: 9,
+        };
+        let joined = extract(block, &specs, Codec::Cp932);
+        let whole = super::chunk(block, 0..rows, &specs, Codec::Cp932);
+        assert_eq!(joined, whole);
+        assert_eq!(joined[0].offsets.len(), rows + 1);
+    }
+
+    #[test]
+    fn no_rows_give_empty_columns() {
+        let block = Block {
+            bytes: &[],
+            n: 0,
+            stride: 4,
+        };
+        let got = extract(block, &[spec(0, 4, Kind::Text)], Codec::Cp932);
+        assert_eq!(got[0].offsets, vec![0]);
     }
 
     #[test]
