@@ -58,9 +58,9 @@ def test_scan_decodes_only_the_selected_columns(tmp_path: Path,
     seen: list[tuple[int, int]] = []
     original = _kernel.extract
 
-    def spy(matrix, specs, encoding):
+    def spy(matrix, specs, encoding, rewritten=None):
         seen.extend((s.offset, s.length) for s in specs)
-        return original(matrix, specs, encoding)
+        return original(matrix, specs, encoding, rewritten)
 
     monkeypatch.setattr(sys.modules["chukan.read"], "extract", spy)
     out = chukan.scan(path, KOJIN).select("atena_no").collect()

@@ -193,3 +193,36 @@ def test_every_byte_and_every_pair_decodes_as_cpython_decodes_it(codec: str) -> 
             if _core.decode(data, codec) != want:
                 differ.append(data.hex())
     assert differ == []
+
+
+DUPLICATES = [b"\xee\xe0", b"\xfb\xfc", b"\x87\x90", b"\x81\xe0", b"\xfa\x40", b"\xfa\x5c",
+              b"\xed\x40", b"\xee\xf9", b"\x81\xca", b"\x8eR", b" ", b"\x81\x40", b"A",
+              b"\x81", b"\x01"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(DUPLICATES), max_size=6), min_size=1, max_size=6),
+       st.sampled_from(["ibm", "nec"]), st.sampled_from(["text", "fullwidth", "code"]))
+def test_both_kernels_find_the_same_cp932_duplicates(
+        rows: list[list[bytes]], policy: str, kind: str) -> None:
+    """The core marks duplicates outside the policy as it decodes; the Python path
+    encodes the values again with the writer. They must agree record for record."""
+    chars = "fullwidth" if kind == "fullwidth" else "any"
+    layout = chukan.loads_layout(
+        f'[layout]\nname = "t"\nformat = "fixed"\nencoding = "cp932"\nrecord_length = 12\n'
+        f'terminator = "lf"\ncp932_duplicates = "{policy}"\n'
+        f'[[field]]\nname = "a"\nlength = 12\ntype = "{"code" if kind == "code" else "text"}"\n'
+        + (f'chars = "{chars}"\n' if kind != "code" else ""))
+    data = b"".join((b"".join(r) + b" " * 12)[:12] + b"\n" for r in rows)
+
+    def problems() -> list[tuple[str, int | None, int | None]]:
+        report = chukan.Report()
+        chukan.read(data, layout, report=report)
+        return [(p.code, p.record, p.offset) for p in report.problems]
+
+    core = problems()
+    os.environ["CHUKAN_KERNEL"] = "python"
+    try:
+        assert problems() == core
+    finally:
+        del os.environ["CHUKAN_KERNEL"]

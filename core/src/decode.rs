@@ -74,6 +74,12 @@ fn unpack(bytes: &[u8]) -> Vec<u16> {
         .collect()
 }
 
+/// Whether `b` starts a two-byte character in `codec` (never for UTF-8).
+#[must_use]
+pub fn is_lead(codec: Codec, b: u8) -> bool {
+    codec.table().is_some_and(|t| t[usize::from(b)] == LEAD)
+}
+
 /// The UTF-8 of a BMP code point (every table value is one), without a `char` check.
 fn push_utf8(out: &mut Vec<u8>, code: u16) {
     let c = u32::from(code);

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::decode::{decode_into, Codec};
+use crate::decode::{decode_into, is_lead, Codec};
 
 /// How a field's bytes become text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +50,14 @@ pub struct Column {
     pub invalid: Vec<bool>,
     /// Full-width fields: rows whose padding writing back would not give.
     pub padding: Option<Vec<bool>>,
+    /// Rows holding a two-byte character in bytes the writer would not give back (a
+    /// CP932 duplicate outside the layout's policy), where a table of such pairs is given.
+    pub duplicate: Vec<bool>,
 }
+
+/// The two-byte sequences (lead 0x80–0xFF × trail, 128 × 256) that the writer would
+/// write as other bytes: the caller computes them with the writer itself.
+pub type PairTable<'a> = Option<&'a [bool]>;
 
 /// The records of a block: `n` rows starting every `stride` bytes of `bytes`.
 #[derive(Clone, Copy, Debug)]
@@ -81,12 +88,17 @@ const CHUNK_ROWS: usize = 8192;
 /// When a field lies outside `block.bytes` (the caller checks the layout against the
 /// record length first).
 #[must_use]
-pub fn extract(block: Block<'_>, specs: &[ColumnSpec], codec: Codec) -> Vec<Column> {
+pub fn extract(
+    block: Block<'_>,
+    specs: &[ColumnSpec],
+    codec: Codec,
+    rewritten: PairTable<'_>,
+) -> Vec<Column> {
     let chunks: Vec<Vec<Column>> = (0..block.n.div_ceil(CHUNK_ROWS))
         .into_par_iter()
         .map(|k| {
             let rows = k * CHUNK_ROWS..block.n.min((k + 1) * CHUNK_ROWS);
-            chunk(block, rows, specs, codec)
+            chunk(block, rows, specs, codec, rewritten)
         })
         .collect();
     join(chunks, specs, block.n)
@@ -104,6 +116,7 @@ fn empty(spec: &ColumnSpec, n: usize) -> Column {
         control: vec![false; n],
         invalid: vec![false; n],
         padding: (spec.kind == Kind::Fullwidth).then(|| vec![false; n]),
+        duplicate: vec![false; n],
     };
     out.offsets.push(0);
     out
@@ -114,6 +127,7 @@ fn chunk(
     rows: std::ops::Range<usize>,
     specs: &[ColumnSpec],
     codec: Codec,
+    rewritten: PairTable<'_>,
 ) -> Vec<Column> {
     let n = rows.len();
     let mut out: Vec<Column> = specs.iter().map(|s| empty(s, n)).collect();
@@ -124,7 +138,12 @@ fn chunk(
             match spec.kind {
                 Kind::Ascii => ascii_value(raw, i, col),
                 Kind::Text | Kind::Fullwidth => {
-                    text_value(raw, &mut work[..spec.length], spec, codec, i, col);
+                    let length = text_value(raw, &mut work[..spec.length], spec, codec, i, col);
+                    if col.valid[i] {
+                        if let Some(table) = rewritten {
+                            col.duplicate[i] = rewritten_pair(&raw[..length], codec, table);
+                        }
+                    }
                 }
             }
             col.offsets.push(col.data.len() as i64);
@@ -159,6 +178,7 @@ fn join(chunks: Vec<Vec<Column>>, specs: &[ColumnSpec], n: usize) -> Vec<Column>
             col.valid.extend_from_slice(&part.valid);
             col.control.extend_from_slice(&part.control);
             col.invalid.extend_from_slice(&part.invalid);
+            col.duplicate.extend_from_slice(&part.duplicate);
             if let (Some(all), Some(p)) = (col.padding.as_mut(), part.padding.as_ref()) {
                 all.extend_from_slice(p);
             }
@@ -187,7 +207,7 @@ fn text_value(
     codec: Codec,
     row: usize,
     out: &mut Column,
-) {
+) -> usize {
     // control characters: the row is null, and its bytes read as `?` for the lengths
     let control = raw.iter().any(|&b| is_control(b));
     let bytes: &[u8] = if control {
@@ -219,11 +239,11 @@ fn text_value(
                 padding[row] = spec.pad_ideographic && spec.length >= unit;
             }
         }
-        return;
+        return length;
     }
     if !decode_into(codec, &bytes[..length], &mut out.data) {
         out.invalid[row] = true;
-        return;
+        return length;
     }
     if spec.kind == Kind::Fullwidth && !paired {
         strip_fullwidth(
@@ -237,9 +257,28 @@ fn text_value(
         );
     }
     if out.data.len() == start {
-        return; // all padding
+        return length; // all padding
     }
     out.valid[row] = true;
+    length
+}
+
+/// Whether a value's bytes (which decoded) hold a two-byte character at a character
+/// boundary that `table` marks as written otherwise.
+fn rewritten_pair(bytes: &[u8], codec: Codec, table: &[bool]) -> bool {
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        let b = bytes[i];
+        if is_lead(codec, b) {
+            if table[usize::from(b - 0x80) * 256 + usize::from(bytes[i + 1])] {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// Bytes before the trailing spaces.
@@ -317,7 +356,7 @@ mod tests {
 
     fn one(bytes: &[u8], n: usize, spec: ColumnSpec, codec: Codec) -> Column {
         let stride = bytes.len() / n;
-        extract(Block { bytes, n, stride }, &[spec], codec).remove(0)
+        extract(Block { bytes, n, stride }, &[spec], codec, None).remove(0)
     }
 
     fn values(c: &Column) -> Vec<Option<String>> {
@@ -389,10 +428,26 @@ mod tests {
             n: rows,
             stride: 9,
         };
-        let joined = extract(block, &specs, Codec::Cp932);
-        let whole = super::chunk(block, 0..rows, &specs, Codec::Cp932);
+        let joined = extract(block, &specs, Codec::Cp932, None);
+        let whole = super::chunk(block, 0..rows, &specs, Codec::Cp932, None);
         assert_eq!(joined, whole);
         assert_eq!(joined[0].offsets.len(), rows + 1);
+    }
+
+    #[test]
+    fn a_pair_the_writer_writes_otherwise_is_marked_at_a_character_boundary() {
+        // 髙 as EE E0 (the NEC-selected spelling) where the table marks EE E0
+        let mut table = vec![false; 128 * 256];
+        table[(0xEE - 0x80) * 256 + 0xE0] = true;
+        let bytes = b"\xee\xe0  \x81\xee\xe0 ";
+        let block = Block {
+            bytes,
+            n: 2,
+            stride: 4,
+        };
+        let got = extract(block, &[spec(0, 4, Kind::Text)], Codec::Cp932, Some(&table));
+        // the second row's EE is a trail byte of 81 EE: no 髙 there
+        assert_eq!(got[0].duplicate, vec![true, false]);
     }
 
     #[test]
@@ -402,7 +457,7 @@ mod tests {
             n: 0,
             stride: 4,
         };
-        let got = extract(block, &[spec(0, 4, Kind::Text)], Codec::Cp932);
+        let got = extract(block, &[spec(0, 4, Kind::Text)], Codec::Cp932, None);
         assert_eq!(got[0].offsets, vec![0]);
     }
 

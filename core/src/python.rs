@@ -10,7 +10,8 @@ use pyo3::prelude::*;
 use crate::decode::Codec;
 use crate::kernel::{extract as extract_block, Block, ColumnSpec, Kind};
 
-/// One column for Python: offsets, UTF-8 data, valid, control, invalid, padding.
+/// One column for Python: offsets, UTF-8 data, valid, control, invalid, padding,
+/// duplicate.
 type PyColumn<'py> = (
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<u8>>,
@@ -18,6 +19,7 @@ type PyColumn<'py> = (
     Bound<'py, PyArray1<bool>>,
     Bound<'py, PyArray1<bool>>,
     Option<Bound<'py, PyArray1<bool>>>,
+    Bound<'py, PyArray1<bool>>,
 );
 
 fn kind_of(name: &str) -> PyResult<Kind> {
@@ -33,10 +35,12 @@ fn kind_of(name: &str) -> PyResult<Kind> {
 
 /// Decode the columns `specs` (offset, length, kind, pad with U+3000) of `n` records
 /// that start every `stride` bytes of `data`, in `encoding` (a Python codec name), on
-/// `threads` threads (0: one per core).
+/// `threads` threads (0: one per core). `rewritten` (128 × 256 booleans, lead bytes
+/// 0x80–0xFF) marks the two-byte sequences the writer would write otherwise.
 #[pyfunction]
-#[pyo3(signature = (data, n, stride, specs, encoding, threads = 0))]
-#[allow(clippy::needless_pass_by_value)] // pyo3 hands the arguments over by value
+#[pyo3(signature = (data, n, stride, specs, encoding, threads = 0, rewritten = None))]
+// pyo3 hands the arguments over by value; the Python signature is the one the kernel needs
+#[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
 fn extract<'py>(
     py: Python<'py>,
     data: PyReadonlyArray1<'py, u8>,
@@ -45,6 +49,7 @@ fn extract<'py>(
     specs: Vec<(usize, usize, String, bool)>,
     encoding: &str,
     threads: usize,
+    rewritten: Option<PyReadonlyArray1<'py, bool>>,
 ) -> PyResult<Vec<PyColumn<'py>>> {
     let codec = Codec::from_name(encoding)
         .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
@@ -69,6 +74,18 @@ fn extract<'py>(
             pad_ideographic: *pad_ideographic,
         });
     }
+    let table = match &rewritten {
+        Some(t) => {
+            let t = t.as_slice()?;
+            if t.len() != 128 * 256 {
+                return Err(PyValueError::new_err(
+                    "rewritten must hold 128 × 256 entries",
+                ));
+            }
+            Some(t)
+        }
+        None => None,
+    };
     let block = Block { bytes, n, stride };
     let pool = if threads > 0 {
         Some(
@@ -81,8 +98,8 @@ fn extract<'py>(
         None
     };
     let decoded = py.allow_threads(|| match &pool {
-        Some(pool) => pool.install(|| extract_block(block, &columns, codec)),
-        None => extract_block(block, &columns, codec),
+        Some(pool) => pool.install(|| extract_block(block, &columns, codec, table)),
+        None => extract_block(block, &columns, codec, table),
     });
     Ok(decoded
         .into_iter()
@@ -94,6 +111,7 @@ fn extract<'py>(
                 c.control.into_pyarray(py),
                 c.invalid.into_pyarray(py),
                 c.padding.map(|p| p.into_pyarray(py)),
+                c.duplicate.into_pyarray(py),
             )
         })
         .collect())

@@ -10,6 +10,7 @@ def extract(
     specs: list[tuple[int, int, str, bool]],
     encoding: str,
     threads: int = 0,
+    rewritten: npt.NDArray[np.bool_] | None = None,
 ) -> list[
     tuple[
         npt.NDArray[np.int64],
@@ -18,6 +19,7 @@ def extract(
         npt.NDArray[np.bool_],
         npt.NDArray[np.bool_],
         npt.NDArray[np.bool_] | None,
+        npt.NDArray[np.bool_],
     ]
 ]: ...
 def decode(data: bytes, encoding: str) -> str | None: ...

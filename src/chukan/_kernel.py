@@ -76,6 +76,9 @@ class RawColumn:
     #: mixed, or the other kind than the field's ``pad``): the value is read all the
     #: same, but the bytes would not come back
     padding: npt.NDArray[np.bool_] | None = None
+    #: rows holding a two-byte character the writer would write as other bytes (a CP932
+    #: duplicate outside the layout's policy), where ``extract`` was given the pairs
+    duplicate: npt.NDArray[np.bool_] | None = None
 
 
 #: the encodings the compiled core decodes; the others (EUC-JP) use the Python kernel
@@ -113,21 +116,23 @@ def thread_count() -> int:
     return int(env) if env.isdigit() else 0
 
 
-def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding: str
-            ) -> list[RawColumn]:
+def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding: str,
+            rewritten: npt.NDArray[np.bool_] | None = None) -> list[RawColumn]:
     """Decode every spec'd column of ``matrix`` (see the module docstring): in the
-    compiled core, with the GIL released, where it has the encoding.
+    compiled core, with the GIL released, where it has the encoding. ``rewritten``
+    (128 × 256 booleans for the lead bytes 0x80–0xFF) marks the two-byte sequences the
+    writer writes as other bytes: the core then fills ``RawColumn.duplicate``.
 
     ``CHUKAN_KERNEL=python`` chooses the Python kernel instead (it stays as the oracle
     the core is tested against)."""
     codec = codec_name(encoding)
     if codec in CORE_CODECS and os.environ.get("CHUKAN_KERNEL") != "python":
-        return _extract_core(matrix, specs, codec)
+        return _extract_core(matrix, specs, codec, rewritten)
     return extract_python(matrix, specs, encoding)
 
 
-def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], codec: str
-                  ) -> list[RawColumn]:
+def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], codec: str,
+                  rewritten: npt.NDArray[np.bool_] | None) -> list[RawColumn]:
     n = matrix.shape[0]
     if n:
         flat, stride = _flat(matrix)
@@ -135,9 +140,10 @@ def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], co
         flat, stride = np.zeros(0, dtype=np.uint8), max(1, matrix.shape[1])
     columns = _core.extract(np.ascontiguousarray(flat), n, stride,
                             [(s.offset, s.length, s.kind, s.pad == "\u3000") for s in specs],
-                            codec, thread_count())
-    return [RawColumn(string_series(n, offsets, data, valid), control, invalid, padding)
-            for offsets, data, valid, control, invalid, padding in columns]
+                            codec, thread_count(), rewritten)
+    return [RawColumn(string_series(n, offsets, data, valid), control, invalid, padding,
+                      duplicate if rewritten is not None else None)
+            for offsets, data, valid, control, invalid, padding, duplicate in columns]
 
 
 def extract_python(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec],

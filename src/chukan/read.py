@@ -28,6 +28,7 @@ import io
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -347,7 +348,9 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
               or f.type == "filler"]
     text_fields = [f for f in chosen if _decodable(f)]
     raws = extract(m, [ColumnSpec(f.offset, f.length, _kind_of(f), f.pad)
-                       for f in text_fields], layout.encoding)
+                       for f in text_fields], layout.encoding,
+                   rewritten_pairs(layout.cp932_duplicates)
+                   if layout.encoding == "cp932" else None)
     by_name = dict(zip([f.name for f in text_fields], raws, strict=True))
     columns: dict[str, pl.Series] = {}
     for f in chosen:
@@ -400,7 +403,10 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
         raw = by_name[f.name]
         _report_rows(ctx, block, f, raw.control, "control-char")
         _report_rows(ctx, block, f, raw.invalid, "invalid-bytes")
-        _report_rows(ctx, block, f, _other_duplicates(m, f, raw.values, layout),
+        # the core marks them as it decodes; the Python kernel's rows are found here
+        duplicate = raw.duplicate if raw.duplicate is not None else \
+            _other_duplicates(m, f, raw.values, layout)
+        _report_rows(ctx, block, f, duplicate & (_kind_of(f) != "ascii"),
                      "noncanonical", severity="warning",
                      message="CP932の重複文字が、レイアウトの cp932_duplicates と異なる"
                              "コードで書かれています。書き戻すとバイトが変わります")
@@ -446,6 +452,35 @@ def duplicate_suspects(raw: npt.NDArray[np.uint8], duplicates: str) -> npt.NDArr
     return np.asarray(both | ((lead >= 0xFA) & (lead <= 0xFC)) |
                       ((lead == 0xEE) & (trail == 0xF9)), dtype=bool)
 
+
+
+@cache
+def rewritten_pairs(duplicates: str) -> npt.NDArray[np.bool_]:
+    """The CP932 two-byte sequences (lead bytes 0x80–0xFF × every trail byte, flat) that
+    the writer, under the ``duplicates`` policy, writes as other bytes: each pair's
+    character encoded by the writer's own functions, once per process and policy.
+
+    >>> table = rewritten_pairs("ibm")
+    >>> bool(table[(0xEE - 0x80) * 256 + 0xE0]), bool(table[(0xFB - 0x80) * 256 + 0xFC])
+    (True, False)
+    """
+    table = np.zeros(128 * 256, dtype=bool)
+    index: list[int] = []
+    chars: list[str] = []
+    for k in range(128 * 256):
+        pair = bytes((0x80 + k // 256, k % 256))
+        try:
+            char = pair.decode("cp932")
+        except UnicodeDecodeError:
+            continue
+        if len(char) == 1 and char not in "\x80\uf8f0\uf8f1\uf8f2\uf8f3":
+            index.append(k)
+            chars.append(char)
+    prepared, marked = prepare_for_encoding(pl.Series(chars), "cp932", duplicates)
+    written = encode_text(prepared.str.join("\n"), marked, "cp932").split(b"\n")
+    for k, out in zip(index, written, strict=True):
+        table[k] = out != bytes((0x80 + k // 256, k % 256))
+    return table
 
 
 def _other_duplicates(m: npt.NDArray[np.uint8], f: Field, values: pl.Series,
