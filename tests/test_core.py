@@ -7,9 +7,9 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
+import polars as pl
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -17,9 +17,6 @@ from hypothesis import strategies as st
 import chukan
 from chukan._kernel import CORE_CODECS, ColumnSpec, extract, extract_python
 from helpers import FIXTURES, ROOT
-
-if TYPE_CHECKING:
-    import polars as pl
 
 _spec = importlib.util.spec_from_file_location("gen_tables", ROOT / "core" / "gen_tables.py")
 assert _spec is not None and _spec.loader is not None
@@ -226,3 +223,35 @@ def test_both_kernels_find_the_same_cp932_duplicates(
         assert problems() == core
     finally:
         del os.environ["CHUKAN_KERNEL"]
+
+
+ALPHABET = [*list("Aa0 ｱﾞ山髙﨑德①㈱≒≡∵～〜∥‖¬￢Ā𠮷\\~¥‾－−"), "\u3000", "\ue000", "\x80"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.sampled_from(ALPHABET), max_size=6), max_size=8),
+       st.sampled_from(["cp932", "shift_jis"]), st.sampled_from(["ibm", "nec"]))
+def test_the_core_encodes_as_the_python_writer_does(values: list[str], codec: str,
+                                                    policy: str) -> None:
+    """The core's encoder against the writer's Python path (CPython's codec, the
+    duplicate markers): the same bytes for every value, and the same values found
+    unencodable."""
+    from chukan import _core  # noqa: PLC0415
+    from chukan.codec import encode_table, encode_text, prepare_for_encoding  # noqa: PLC0415
+
+    utf8 = [v.encode("utf-8") for v in values]
+    offsets = np.concatenate(([0], np.cumsum([len(b) for b in utf8]))).astype(np.int64)
+    data = np.frombuffer(b"".join(utf8), dtype=np.uint8)
+    got, lengths, bad = _core.encode(data, offsets, encode_table(codec, policy))
+    expected, missing = [], []
+    for v in values:
+        try:
+            expected.append(encode_text(*prepare_for_encoding(pl.Series([v]), codec, policy),
+                                        codec))
+            missing.append(False)
+        except UnicodeEncodeError:
+            expected.append(b"")
+            missing.append(True)
+    assert bad.tolist() == missing
+    assert lengths.tolist() == [len(e) for e in expected]
+    assert got.tobytes() == b"".join(expected)

@@ -263,6 +263,19 @@ fn text_value(
     length
 }
 
+/// The writer's copy: each value of `data` (lengths in `lengths`) left-aligned into its
+/// record's field at `offset`, the records `stride` bytes apart in `out`. The caller
+/// checks that every value fits its field and that `out` holds every record.
+pub fn place(out: &mut [u8], stride: usize, offset: usize, data: &[u8], lengths: &[i64]) {
+    let mut at = 0;
+    for (row, &length) in lengths.iter().enumerate() {
+        let length = length as usize;
+        let start = row * stride + offset;
+        out[start..start + length].copy_from_slice(&data[at..at + length]);
+        at += length;
+    }
+}
+
 /// Whether a value's bytes (which decoded) hold a two-byte character at a character
 /// boundary that `table` marks as written otherwise.
 fn rewritten_pair(bytes: &[u8], codec: Codec, table: &[bool]) -> bool {
@@ -448,6 +461,13 @@ mod tests {
         let got = extract(block, &[spec(0, 4, Kind::Text)], Codec::Cp932, Some(&table));
         // the second row's EE is a trail byte of 81 EE: no 髙 there
         assert_eq!(got[0].duplicate, vec![true, false]);
+    }
+
+    #[test]
+    fn place_copies_each_value_into_its_field() {
+        let mut out = *b"..  |..  |..  |";
+        super::place(&mut out, 5, 2, b"ABC", &[2, 0, 1]);
+        assert_eq!(&out, b"..AB|..  |..C |");
     }
 
     #[test]

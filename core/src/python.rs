@@ -3,7 +3,7 @@
 //! kernel runs, and every column comes back as numpy arrays that Python wraps as Arrow
 //! buffers without copying.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -132,10 +132,81 @@ fn decode(data: &[u8], encoding: &str) -> PyResult<Option<String>> {
         .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
+/// Copy values (back to back in `data`, each `lengths[i]` bytes) left-aligned into a
+/// field of each record of `out` (`n` rows of `stride` bytes): the field starts at
+/// `offset` and is `width` bytes, its padding already written. The writer's hot copy.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)] // pyo3 hands the arguments over by value
+fn place(
+    py: Python<'_>,
+    mut out: PyReadwriteArray1<'_, u8>,
+    stride: usize,
+    offset: usize,
+    width: usize,
+    data: PyReadonlyArray1<'_, u8>,
+    lengths: PyReadonlyArray1<'_, i64>,
+) -> PyResult<()> {
+    let out = out.as_slice_mut()?;
+    let data = data.as_slice()?;
+    let lengths = lengths.as_slice()?;
+    let n = lengths.len();
+    let fits = lengths.iter().all(|&l| l >= 0 && (l as usize) <= width);
+    let total: usize = lengths.iter().map(|&l| l.max(0) as usize).sum();
+    if !fits
+        || total != data.len()
+        || offset + width > stride
+        || n.checked_mul(stride).is_none_or(|size| size > out.len())
+    {
+        return Err(PyValueError::new_err(
+            "values do not fit the records as given",
+        ));
+    }
+    py.allow_threads(|| crate::kernel::place(out, stride, offset, data, lengths));
+    Ok(())
+}
+
+/// An encoded column for Python: bytes, each value's length, values left out.
+type PyEncoded<'py> = (
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<bool>>,
+);
+
+/// Encode the values of a UTF-8 column (`text`, `offsets` as Arrow holds them) with
+/// `table` (65,536 codes): the bytes, each value's length, and the values left out for
+/// a character the encoding lacks.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)] // pyo3 hands the arguments over by value
+fn encode<'py>(
+    py: Python<'py>,
+    text: PyReadonlyArray1<'py, u8>,
+    offsets: PyReadonlyArray1<'py, i64>,
+    table: PyReadonlyArray1<'py, u16>,
+) -> PyResult<PyEncoded<'py>> {
+    let text = text.as_slice()?;
+    let offsets = offsets.as_slice()?;
+    let table = table.as_slice()?;
+    let ordered = offsets.windows(2).all(|w| 0 <= w[0] && w[0] <= w[1]);
+    if table.len() != 65536 || !ordered || offsets.last().is_some_and(|&o| o as usize > text.len())
+    {
+        return Err(PyValueError::new_err(
+            "offsets or table do not fit the text",
+        ));
+    }
+    let got = py.allow_threads(|| crate::encode::encode(text, offsets, table));
+    Ok((
+        got.data.into_pyarray(py),
+        got.lengths.into_pyarray(py),
+        got.unencodable.into_pyarray(py),
+    ))
+}
+
 /// The module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;
+    m.add_function(wrap_pyfunction!(place, m)?)?;
+    m.add_function(wrap_pyfunction!(encode, m)?)?;
     Ok(())
 }

@@ -23,3 +23,16 @@ def extract(
     ]
 ]: ...
 def decode(data: bytes, encoding: str) -> str | None: ...
+def place(
+    out: npt.NDArray[np.uint8],
+    stride: int,
+    offset: int,
+    width: int,
+    data: npt.NDArray[np.uint8],
+    lengths: npt.NDArray[np.int64],
+) -> None: ...
+def encode(
+    text: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int64],
+    table: npt.NDArray[np.uint16],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], npt.NDArray[np.bool_]]: ...

@@ -136,6 +136,39 @@ def prepare_for_encoding(values: pl.Series, encoding: str, duplicates: str
     return values.str.replace_many(chars, markers), True
 
 
+#: encodings whose every character is one or two bytes: the compiled core encodes them
+CORE_ENCODINGS = ("cp932", "shift_jis")
+
+
+@cache
+def encode_table(encoding: str, duplicates: str) -> npt.NDArray[np.uint16]:
+    """Every BMP character's code for the compiled core's encoder: CPython's codec, and
+    under ``cp932`` with the ``ibm`` policy the IBM rows for the NEC-selected duplicates,
+    exactly as :func:`prepare_for_encoding` and :func:`encode_text` write them. A code
+    below 0x100 is one byte; 0xFFFF marks a character the encoding lacks. Built once per
+    process, encoding and policy.
+
+    >>> table = encode_table("cp932", "ibm")
+    >>> hex(table[ord("髙")]), hex(encode_table("cp932", "nec")[ord("髙")])
+    ('0xfbfc', '0xeee0')
+    >>> hex(table[ord("A")]), hex(table[ord("\u0100")])
+    ('0x41', '0xffff')
+    """
+    table = np.full(65536, 0xFFFF, dtype=np.uint16)
+    for c in range(65536):
+        if 0xD800 <= c < 0xE000:
+            continue
+        try:
+            raw = chr(c).encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        table[c] = int.from_bytes(raw, "big") if len(raw) <= 2 else 0xFFFF
+    if encoding == "cp932" and duplicates == "ibm":
+        for char, raw in _nec_selected().items():
+            table[ord(char)] = int.from_bytes(raw, "big")
+    return table
+
+
 def needs_markers(values: pl.Series, encoding: str, duplicates: str) -> bool:
     """Whether :func:`prepare_for_encoding` would place a marker in ``values``.
 

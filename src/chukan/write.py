@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import io
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -26,12 +27,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 import polars as pl
 
+from chukan import _core
 from chukan._files import OutputSet
 from chukan._formula import GUARDED_TYPES, guard
 from chukan.codec import (
+    CORE_ENCODINGS,
     Failure,
     FormatCheck,
     date_bytes,
+    encode_table,
     encode_text,
     format_expr,
     lookalikes,
@@ -255,7 +259,10 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
                     f"{f.length}バイトに収まりません", text, lengths=lengths)
             keep = np.repeat(~over, lengths)
             data, lengths = data[keep], np.where(over, 0, lengths)
-        _place(region, data, lengths)
+        # the core copies each value into its field, with the GIL released
+        _core.place(out.reshape(-1), stride, f.offset, f.length,
+                    np.ascontiguousarray(data, dtype=np.uint8),
+                    np.ascontiguousarray(lengths, dtype=np.int64))
         if f.type == "text" and f.chars == "fullwidth" and f.pad == "\u3000" and \
                 enc not in ("cp932", "shift_jis"):
             _pad_after(region, lengths, "\u3000".encode(enc))
@@ -323,19 +330,6 @@ def _pad_after(region: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64],
         region[(pos >= 0) & (pos < room[:, None]) & (pos % size == k)] = byte
 
 
-def _place(region: npt.NDArray[np.uint8], data: npt.NDArray[np.uint8],
-           lengths: npt.NDArray[np.int64]) -> None:
-    """Copy values (concatenated ``data``, each ``lengths`` long) left-aligned into the
-    rows of ``region``, whose padding is already there."""
-    n, w = region.shape
-    if n == 0:
-        return
-    if (lengths == w).all():  # every value fills its field: one straight copy
-        region[:] = data.reshape(n, w)
-        return
-    region[np.arange(w) < lengths[:, None]] = data
-
-
 def _drop_failures(text: pl.Series, failures: list[Failure], f: Field, layout: Layout,
                    stride: int, first_row: int, problems: list[Problem]) -> pl.Series:
     for x in failures:
@@ -357,6 +351,14 @@ def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: 
     if not len(data) or data.max() < 0x80:
         # ASCII: the UTF-8 bytes Polars already holds are the output bytes
         return data, np.diff(offsets)
+    if enc in CORE_ENCODINGS and os.environ.get("CHUKAN_KERNEL") != "python":
+        # the compiled core, from a table of CPython's codes and the duplicate policy
+        buf, lengths, bad = _core.encode(np.ascontiguousarray(data), offsets,
+                                         encode_table(enc, layout.cp932_duplicates))
+        if bad.any():
+            _report(problems, f, layout, stride, first_row, bad, "not-representable",
+                    f"{enc}で表せない文字があります", text)
+        return buf, lengths
     prepared, marked = prepare_for_encoding(text, enc, layout.cp932_duplicates)
     try:
         raw = encode_text(prepared.str.join("\n"), marked, enc)
