@@ -1471,12 +1471,7 @@ def load_code_map(name_or_path: str | Path) -> CodeMap:
     >>> m.codes["01"], m.target_table.name if m.target_table else None
     ('02', 'codes/juki/zokugara')
     """
-    path = find_file(str(name_or_path))
-    checker = _Checker(str(path))
-    found = _load_code_map(path, checker)
-    if checker.problems or found is None:
-        raise LayoutError(checker.problems)
-    return found
+    return _load_alone(name_or_path, _load_code_map)
 
 
 def load_gaiji_map(name_or_path: str | Path) -> GaijiMap:
@@ -1485,9 +1480,15 @@ def load_gaiji_map(name_or_path: str | Path) -> GaijiMap:
     >>> load_gaiji_map("examples/vendor-a/gaiji").chars["\ue000"]
     '𠮷'
     """
+    return _load_alone(name_or_path, _load_gaiji_map)
+
+
+def _load_alone(name_or_path: str | Path, loader: Callable[[Path, _Checker], _T | None]
+                ) -> _T:
+    """A file a mapping names, loaded on its own: every problem in it raised at once."""
     path = find_file(str(name_or_path))
     checker = _Checker(str(path))
-    found = _load_gaiji_map(path, checker)
+    found = loader(path, checker)
     if checker.problems or found is None:
         raise LayoutError(checker.problems)
     return found
