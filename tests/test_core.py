@@ -255,3 +255,24 @@ def test_the_core_encodes_as_the_python_writer_does(values: list[str], codec: st
     assert bad.tolist() == missing
     assert lengths.tolist() == [len(e) for e in expected]
     assert got.tobytes() == b"".join(expected)
+
+
+@pytest.mark.parametrize("codec", ["cp932", "shift_jis"])
+def test_transcoding_is_cpythons_replace_on_every_pair(codec: str) -> None:
+    """The CSV reader's transcoding: every byte pair, followed by a byte that could
+    complete a cut pair, gives what CPython's decode(codec, "replace") gives."""
+    from chukan import _core  # noqa: PLC0415
+
+    differ = [data.hex() for data in (bytes([a, b, c]) for a in range(256) for b in range(256)
+                                      for c in (0x41, 0x81))
+              if _core.transcode(data, codec) != data.decode(codec, "replace").encode()]
+    assert differ == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64) | st.lists(st.sampled_from(PIECES)).map(b"".join),
+       st.sampled_from(["cp932", "shift_jis"]))
+def test_transcoding_random_bytes_is_cpythons_replace(data: bytes, codec: str) -> None:
+    from chukan import _core  # noqa: PLC0415
+
+    assert _core.transcode(data, codec) == data.decode(codec, "replace").encode()

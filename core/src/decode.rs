@@ -146,6 +146,54 @@ fn decode_table(table: &[u16], bytes: &[u8], out: &mut Vec<u8>) -> bool {
     true
 }
 
+/// The characters `CPython`'s `cp932` decodes the bytes the contract calls undefined to
+/// (0x80, 0xA0, 0xFD–0xFF): a transcoded file keeps them, and the reader reports them.
+const CP932_PYTHON_SINGLES: [(u8, u16); 5] = [
+    (0x80, 0x0080),
+    (0xA0, 0xF8F0),
+    (0xFD, 0xF8F1),
+    (0xFE, 0xF8F2),
+    (0xFF, 0xF8F3),
+];
+
+/// A whole text in `codec` as UTF-8, exactly as `CPython`'s `decode(codec, "replace")`
+/// gives it: a byte that starts no character, or a lead byte whose trail does not
+/// complete one, is U+FFFD, and decoding goes on at the next byte. For reading CSV
+/// files, whose parser wants UTF-8; the reader then reports every U+FFFD.
+#[must_use]
+pub fn transcode(codec: Codec, bytes: &[u8]) -> Vec<u8> {
+    let Some(table) = codec.table() else {
+        return String::from_utf8_lossy(bytes).into_owned().into_bytes();
+    };
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 2);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let single = table[usize::from(b)];
+        if single == LEAD {
+            if let Some(&trail) = bytes.get(i + 1) {
+                let code = table[256 + usize::from(b - 0x80) * 256 + usize::from(trail)];
+                if code != UNDEFINED {
+                    push_utf8(&mut out, code);
+                    i += 2;
+                    continue;
+                }
+            }
+            push_utf8(&mut out, 0xFFFD);
+        } else if single != UNDEFINED {
+            push_utf8(&mut out, single);
+        } else {
+            let kept = CP932_PYTHON_SINGLES.iter().find(|(byte, _)| *byte == b);
+            match (codec, kept) {
+                (Codec::Cp932, Some(&(_, code))) => push_utf8(&mut out, code),
+                _ => push_utf8(&mut out, 0xFFFD),
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
 fn contains_replacement(utf8: &[u8]) -> bool {
     utf8.windows(3).any(|w| w == [0xEF, 0xBF, 0xBD])
 }

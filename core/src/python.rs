@@ -6,6 +6,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use crate::decode::Codec;
 use crate::kernel::{extract as extract_block, Block, ColumnSpec, Kind};
@@ -201,6 +202,16 @@ fn encode<'py>(
     ))
 }
 
+/// A whole text in `encoding` as UTF-8, as `CPython`'s `decode(encoding, "replace")`
+/// gives it (for the CSV reader).
+#[pyfunction]
+fn transcode<'py>(py: Python<'py>, data: &[u8], encoding: &str) -> PyResult<Bound<'py, PyBytes>> {
+    let codec = Codec::from_name(encoding)
+        .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
+    let out = py.allow_threads(|| crate::decode::transcode(codec, data));
+    Ok(PyBytes::new(py, &out))
+}
+
 /// The module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -208,5 +219,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(place, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
+    m.add_function(wrap_pyfunction!(transcode, m)?)?;
     Ok(())
 }

@@ -15,14 +15,16 @@ applied by the same parsers as fixed-width files.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import polars as pl
 
+from chukan import _core
 from chukan._formula import GUARDED_TYPES, unguard, unguarded
-from chukan._kernel import UNDEFINED_RE
+from chukan._kernel import CORE_CODECS, UNDEFINED_RE
 from chukan.codec import (
     FormatCheck,
     column_names,
@@ -490,7 +492,12 @@ def _raw_frame(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], enc: str,
         good += b"\n"
     # UTF-8 goes to Polars as it is: invalid bytes become U+FFFD there, as in the codec,
     # and are reported below
-    text = good if enc == "utf-8" else good.decode(enc, "replace").encode("utf-8")
+    if enc == "utf-8":
+        text = good
+    elif enc in CORE_CODECS and os.environ.get("CHUKAN_KERNEL") != "python":
+        text = _core.transcode(good, enc)  # as CPython's decode(enc, "replace"), compiled
+    else:
+        text = good.decode(enc, "replace").encode("utf-8")
     return pl.read_csv(text, has_header=False, separator=layout.delimiter,
                        quote_char=layout.quote, schema=schema, encoding="utf8-lossy")
 
