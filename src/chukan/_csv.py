@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
+from chukan._context import EOF_MARKER, _Context, _problem, duplicate_suspects, eof_marker
 from chukan._formula import GUARDED_TYPES, unguard, unguarded
 from chukan._kernel import CORE_CODECS, UNDEFINED_RE
 from chukan.codec import (
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from chukan.layout import Field, Layout
-    from chukan.read import _Context
     from chukan.report import Severity
 
 _CHUNK = 32 << 20  # bytes read at once; rows never straddle two chunks
@@ -272,8 +272,6 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
              wanted: set[str] | None) -> Iterator[pl.DataFrame]:
     """Yield typed DataFrames of at most ``batch_size`` rows, each with the problems of
     its own rows in ``ctx`` when it is yielded."""
-    from chukan.read import EOF_MARKER, _problem, eof_marker  # noqa: PLC0415 -- a cycle
-
     enc = codec_name(layout.encoding)
     offset, record = 0, 1
     head = fh.read(400)
@@ -428,8 +426,6 @@ def _first_difference(names: list[str], layout: Layout) -> str:
 def _check_header(raw: bytes, layout: Layout, ctx: _Context) -> _Columns | None:
     """The file's columns found by the header (any order); None when the file cannot be
     read: a required field's column missing, or columns the layout does not allow."""
-    from chukan.read import _problem  # noqa: PLC0415
-
     names = header_cells(raw, layout)
     fields = [f for f in layout.fields if f.type != "filler"]
     order, extra = match_header(names, layout)
@@ -508,8 +504,6 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     """Parse ``rows`` (chunk positions; the chunk starts at file ``offset``) into typed
     columns. Rows with the wrong number of fields are reported and left out, never
     padded with nulls or merged; misplaced quotes and terminators are reported."""
-    from chukan.read import _problem  # noqa: PLC0415
-
     fields = [f for f in layout.fields if f.type != "filler"]
     names = [f"c{i}" for i in range(len(fields))]
     width, order = columns_at.width, columns_at.order
@@ -666,8 +660,6 @@ def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
     """Quoted cells that hold no delimiter, quote or line break: read the same, but
     written back without their quotes. Said once per batch, with how many (vectorised:
     counts of those bytes between each cell's boundaries)."""
-    from chukan.read import _problem  # noqa: PLC0415
-
     if not len(keep) or not starts.size:
         return
     arr = np.frombuffer(data, dtype=np.uint8)
@@ -709,8 +701,6 @@ def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
     once, as the CSV writer encodes its whole body, and compared (a duplicate is two
     bytes either way, so the bytes line up). A batch with bytes that do not decode is
     left to those errors."""
-    from chukan.read import _problem, duplicate_suspects  # noqa: PLC0415
-
     if layout.encoding != "cp932" or not len(keep):
         return
     lo, hi = int(rows.start[keep[0]]), int(rows.stop[keep[-1]])
@@ -776,8 +766,6 @@ def _report_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, offset
                  record: int, counts: npt.NDArray[np.int64], n_fields: int, *,
                  final: bool) -> None:
     """Row-level problems: the number of columns, a misplaced quote, the terminator."""
-    from chukan.read import _problem  # noqa: PLC0415
-
     for i in np.flatnonzero(counts != n_fields):
         ctx.drop(record + int(i), data[rows.start[i]:rows.stop[i]])
         ctx.add(_problem(ctx, "csv-columns", record=record + int(i),
@@ -798,7 +786,6 @@ def _check_terminators(data: bytes, rows: _Rows, layout: Layout, ctx: _Context,
                        offset: int, record: int | None, *, final: bool) -> None:
     """Each row's line end against the layout's, and the last row ends with one too
     (``record`` None: the header row)."""
-    from chukan.read import _problem  # noqa: PLC0415
 
     def number(i: int) -> int | None:
         return None if record is None else record + i

@@ -1,0 +1,136 @@
+"""What reading carries from chunk to chunk, shared by the fixed-width reader
+(:mod:`chukan.read`) and the CSV reader (:mod:`chukan._csv`): the context that collects
+problems, how a problem is made, and the checks both readers run on raw bytes. It
+imports neither reader, so that neither imports the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from chukan.report import Problem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy.typing as npt
+
+    from chukan.layout import Field, Layout
+    from chukan.report import Severity
+
+_MESSAGES = {
+    "record-length": "レコード長がレイアウトと一致しません",
+    "truncated-record": "最終レコードが途中で切れています",
+    "terminator-missing": "最終レコードに改行がありません",
+    "terminator-mixed": "改行コードが混在しています",
+    "unknown-record-type": "レコード区分がレイアウトにありません",
+    "trailer-count": "トレーラのレコード件数が実際の件数と一致しません",
+    "empty-file": "ファイルが空です",
+    "bom-unexpected": "想定しないBOM (EF BB BF) があります",
+    "nul-byte": "NULバイト (0x00) があります",
+    "control-char": "制御文字があります",
+    "invalid-bytes": "文字コードとして正しくないバイトがあります",
+    "dbcs-split": "2バイト文字が項目の境界で切れています",
+    "required-missing": "必須項目が空です",
+    "filler-mismatch": "FILLERの内容が想定と異なります",
+    "bad-sign-nibble": "パック10進数の符号ニブルが不正です",
+    "bad-digit-nibble": "パック10進数の数字ニブルが不正です",
+    "csv-columns": "CSVの列数がレイアウトと一致しません",
+    "csv-header": "CSVの見出し行がレイアウトの項目名と一致しません",
+    "csv-quote": "CSVの引用符(\")の位置が正しくないか、閉じられていません",
+}
+
+
+def _hex(raw: bytes, limit: int | None = None) -> str:
+    if limit is not None and len(raw) > limit:
+        return raw[:limit].hex(" ") + " …"
+    return raw.hex(" ")
+
+
+def _problem(ctx: _Context, code: str, *, record: int | None = None, offset: int | None = None,
+             f: Field | None = None, raw: bytes = b"", value: str | None = None,
+             message: str | None = None, raw_limit: int | None = None,
+             severity: Severity = "error") -> Problem:
+    return Problem(code=code, message=message or _MESSAGES.get(code, code), file=ctx.file,
+                   record=record, offset=offset, field=f.name if f else None,
+                   label=f.label if f else None, raw=_hex(raw, raw_limit), value=value,
+                   severity=severity)
+
+
+@dataclass(slots=True)
+class _Context:
+    layout: Layout
+    file: str | None
+    problems: list[Problem] = field(default_factory=list)
+    locate: bool = False  # add _record and _offset columns (validation)
+    uncounted: int = 0  # records read but not decoded (wrong length, bad CSV rows)
+    #: where given (convert): the bytes of each record left out whole (wrong length,
+    #: wrong number of CSV columns), by record number, for its reject line
+    dropped: dict[int, bytes] | None = None
+    head: bytes = b""  # the file's first bytes, to say which encoding it looks like
+    #: problems said once per file: the first occurrence, how many, and the words for it
+    tallies: dict[str, tuple[Problem, int, Callable[[int], str]]] = field(
+        default_factory=dict)
+
+    def tally(self, key: str, first: Problem, n: int, words: Callable[[int], str]) -> None:
+        """Count ``n`` more of a problem said once per file (at :meth:`say_tallies`)."""
+        known = self.tallies.get(key)
+        self.tallies[key] = (known[0], known[1] + n, words) if known else (first, n, words)
+
+    def say_tallies(self) -> None:
+        """The problems counted over the whole file, each at its first place."""
+        for first, n, words in self.tallies.values():
+            self.add(replace(first, message=words(n)))
+        self.tallies.clear()
+
+    def drop(self, record: int, raw: bytes) -> None:
+        """Keep the bytes of a record left out, when they are wanted."""
+        if self.dropped is not None:
+            self.dropped[record] = raw
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+
+#: per policy, the bytes that may lead a suspect pair (see :func:`duplicate_suspects`)
+_SUSPECT_LEADS = {policy: np.isin(np.arange(256), leads)
+                  for policy, leads in (("ibm", (0x87, 0xED, 0xEE, 0xFA)),
+                                        ("nec", (0x87, 0xEE, 0xFA, 0xFB, 0xFC)))}
+
+
+def duplicate_suspects(raw: npt.NDArray[np.uint8], duplicates: str) -> npt.NDArray[np.bool_]:
+    r"""Where (along the last axis) a byte pair may be a CP932 duplicate that the policy
+    does not write: NEC row 13's twins of JIS row 2 (87 90–9C) and the IBM rows' twins of
+    NEC row 13 (FA 40–5B) under both; the NEC-selected rows (ED, EE) under ``ibm``, the
+    IBM rows (FA–FC) and EE F9 under ``nec``. A suspect is only that: the value is then
+    encoded again and compared. ``tests/test_lossless.py`` checks every CP932 code.
+
+    >>> duplicate_suspects(np.frombuffer(b"\xee\xe0\xfb\xfc", np.uint8), "ibm").tolist()
+    [True, False, False]
+    """
+    lead, trail = raw[..., :-1], raw[..., 1:]
+    both = ((lead == 0x87) & (trail >= 0x90) & (trail <= 0x9C)) | (
+        (lead == 0xFA) & (trail >= 0x40) & (trail <= 0x5B))
+    if duplicates == "ibm":
+        return np.asarray(both | (lead == 0xED) | (lead == 0xEE), dtype=bool)
+    # (¬ is EE F9 among the NEC-selected rows, but CPython writes it 81 CA)
+    return np.asarray(both | ((lead >= 0xFA) & (lead <= 0xFC)) |
+                      ((lead == 0xEE) & (trail == 0xF9)), dtype=bool)
+
+
+
+#: The DOS end-of-file byte, which old systems put after the last record.
+EOF_MARKER = b"\x1a"
+
+
+def eof_marker(ctx: _Context, offset: int) -> None:
+    """A 0x1A after the last record: what the layout says (``eof_marker``), or said."""
+    if not ctx.layout.eof_marker:
+        ctx.add(_problem(ctx, "eof-marker", record=None, offset=offset, raw=EOF_MARKER,
+                         severity="warning",
+                         message="ファイルの最後にEOF(0x1A)があります。読み飛ばしました"
+                                 "(書き戻すときは付きません。レイアウトの eof_marker で"
+                                 "指定します)"))
