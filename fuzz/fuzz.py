@@ -5,7 +5,9 @@ Every input must end in a result or a ``ChukanError``; and the invariants must h
 
 - convert: records in = records out + records rejected;
 - read: the same records and problems whatever the batch size;
-- a read that reports nothing, written back, gives the same bytes.
+- a read that reports nothing, written back, gives the same bytes;
+- the compiled core reads what the Python paths (its oracles) read, on a quarter of the
+  inputs.
 
 Usage: ``python fuzz/fuzz.py --count 1000000 [--seed N] [--seconds S]``. It prints a line
 every 10,000 inputs and, at the end, the count per entry point and every finding (the
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import random
 import sys
 import tempfile
@@ -113,6 +116,16 @@ def fuzz_read(rng: random.Random, work: Path) -> bytes:
         chukan.write(frame, out, layout)
         if out.read_bytes() != data:
             msg = f"{fixture}: a read that said nothing was written back otherwise"
+            raise FindingError(msg)
+    if rng.random() < 0.25:  # the compiled core against the Python paths, its oracles
+        oracle = chukan.Report()
+        os.environ["CHUKAN_KERNEL"] = "python"
+        try:
+            python_frame = chukan.read(data, layout, report=oracle)
+        finally:
+            del os.environ["CHUKAN_KERNEL"]
+        if python_frame.rows() != frame.rows() or _problems(oracle) != _problems(whole):
+            msg = f"{fixture}: the core reads otherwise than the Python kernel"
             raise FindingError(msg)
     return data
 
