@@ -9,7 +9,8 @@ Every input must end in a result or a ``ChukanError``; and the invariants must h
 - the compiled core reads what the Python paths (its oracles) read, on a quarter of the
   inputs.
 
-Usage: ``python fuzz/fuzz.py --count 1000000 [--seed N] [--seconds S]``. It prints a line
+Usage: ``python fuzz/fuzz.py --count 1000000 [--seed N] [--seconds S] [--jobs J]``
+(``--jobs 2`` runs two processes, one per core). It prints a line
 every 10,000 inputs and, at the end, the count per entry point and every finding (the
 entry point, the exception or broken invariant, and the input as hex, so it can be
 replayed). ``tests/test_fuzz.py`` runs the same harness on a few hundred inputs in CI.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
 import os
 import random
 import sys
@@ -223,14 +225,30 @@ def run(count: int, seed: int, seconds: float | None = None,
     return done, findings
 
 
+def _worker(job: tuple[int, int, float | None, int]) -> tuple[Counter[str], list[str]]:
+    count, seed, seconds, index = job
+    return run(count, seed, seconds, log=lambda s: print(f"[{index}] {s}", flush=True))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="processes, each with its own seed (seed, seed + 1, …) and "
+                             "its share of --count")
     args = parser.parse_args()
-    done, findings = run(args.count, args.seed, args.seconds,
-                         log=lambda s: print(s, flush=True))
+    if args.jobs > 1:
+        share = -(-args.count // args.jobs)
+        jobs = [(share, args.seed + k, args.seconds, k) for k in range(args.jobs)]
+        with multiprocessing.Pool(args.jobs) as pool:
+            results = pool.map(_worker, jobs)
+        done = sum((d for d, _ in results), Counter())
+        findings = [f for _, found in results for f in found]
+    else:
+        done, findings = run(args.count, args.seed, args.seconds,
+                             log=lambda s: print(s, flush=True))
     print(f"inputs: {sum(done.values())} ({dict(done)})")
     print(f"findings: {len(findings)}")
     for f in findings[:50]:
