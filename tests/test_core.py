@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import polars as pl
@@ -276,3 +278,36 @@ def test_transcoding_random_bytes_is_cpythons_replace(data: bytes, codec: str) -
     from chukan import _core  # noqa: PLC0415
 
     assert _core.transcode(data, codec) == data.decode(codec, "replace").encode()
+
+
+def _zeros(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=np.uint8)
+
+
+@pytest.mark.parametrize("call", [
+    # found by an independent review: each panicked or aborted the process
+    lambda c: c.place(_zeros(10), 5, 2**64 - 1, 1, _zeros(0), np.array([0], np.int64)),
+    lambda c: c.extract(_zeros(0), 2**64 - 1, 5, [], "cp932"),
+    lambda c: c.extract(_zeros(0), 2**40, 0, [(0, 0, "text", False)], "cp932"),
+    lambda c: c.extract(_zeros(10), 3, 0, [(0, 0, "text", False)], "cp932"),
+])
+def test_a_bad_call_is_a_value_error_never_a_panic(call: Callable[[ModuleType], object]
+                                                    ) -> None:
+    from chukan import _core  # noqa: PLC0415
+
+    with pytest.raises(ValueError):
+        call(_core)
+
+
+def test_arrays_the_core_cannot_borrow_are_errors_never_panics() -> None:
+    from chukan import _core  # noqa: PLC0415
+
+    read_only = _zeros(10)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="cannot be written"):
+        _core.place(read_only, 5, 0, 2, _zeros(1), np.array([1], np.int64))
+    shared = _zeros(20)
+    with pytest.raises(ValueError, match="cannot be read"):
+        _core.place(shared[:10], 5, 0, 2, shared[5:6], np.array([1], np.int64))
+    apart = _zeros(20)  # views of one buffer that do not overlap are fine
+    _core.place(apart[:10], 5, 0, 2, apart[10:11], np.array([1], np.int64))

@@ -3,7 +3,7 @@
 //! kernel runs, and every column comes back as numpy arrays that Python wraps as Arrow
 //! buffers without copying.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadwriteArray1};
+use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -22,6 +22,16 @@ type PyColumn<'py> = (
     Option<Bound<'py, PyArray1<bool>>>,
     Bound<'py, PyArray1<bool>>,
 );
+
+/// A numpy argument borrowed for reading: an array another borrow holds for writing
+/// (the same memory passed twice) is an error, never a panic.
+fn readonly<'py, T: numpy::Element>(
+    array: &Bound<'py, PyArray1<T>>,
+) -> PyResult<PyReadonlyArray1<'py, T>> {
+    array
+        .try_readonly()
+        .map_err(|e| PyValueError::new_err(format!("an array cannot be read: {e}")))
+}
 
 fn kind_of(name: &str) -> PyResult<Kind> {
     match name {
@@ -44,17 +54,25 @@ fn kind_of(name: &str) -> PyResult<Kind> {
 #[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
 fn extract<'py>(
     py: Python<'py>,
-    data: PyReadonlyArray1<'py, u8>,
+    data: &Bound<'py, PyArray1<u8>>,
     n: usize,
     stride: usize,
     specs: Vec<(usize, usize, String, bool)>,
     encoding: &str,
     threads: usize,
-    rewritten: Option<PyReadonlyArray1<'py, bool>>,
+    rewritten: Option<&Bound<'py, PyArray1<bool>>>,
 ) -> PyResult<Vec<PyColumn<'py>>> {
     let codec = Codec::from_name(encoding)
         .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
+    let data = readonly(data)?;
     let bytes = data.as_slice()?;
+    // every record starts inside the data: `n` is bounded by it, whatever the fields
+    if n > 0 && (stride == 0 || (n - 1).checked_mul(stride).is_none_or(|s| s >= bytes.len())) {
+        return Err(PyValueError::new_err(format!(
+            "{n} records of {stride} bytes do not fit {} bytes",
+            bytes.len()
+        )));
+    }
     let mut columns = Vec::with_capacity(specs.len());
     for (offset, length, kind, pad_ideographic) in &specs {
         let end = offset.checked_add(*length).unwrap_or(usize::MAX);
@@ -75,6 +93,7 @@ fn extract<'py>(
             pad_ideographic: *pad_ideographic,
         });
     }
+    let rewritten = rewritten.map(readonly).transpose()?;
     let table = match &rewritten {
         Some(t) => {
             let t = t.as_slice()?;
@@ -140,22 +159,27 @@ fn decode(data: &[u8], encoding: &str) -> PyResult<Option<String>> {
 #[allow(clippy::needless_pass_by_value)] // pyo3 hands the arguments over by value
 fn place(
     py: Python<'_>,
-    mut out: PyReadwriteArray1<'_, u8>,
+    out: &Bound<'_, PyArray1<u8>>,
     stride: usize,
     offset: usize,
     width: usize,
-    data: PyReadonlyArray1<'_, u8>,
-    lengths: PyReadonlyArray1<'_, i64>,
+    data: &Bound<'_, PyArray1<u8>>,
+    lengths: &Bound<'_, PyArray1<i64>>,
 ) -> PyResult<()> {
+    let mut out = out
+        .try_readwrite()
+        .map_err(|e| PyValueError::new_err(format!("out cannot be written: {e}")))?;
     let out = out.as_slice_mut()?;
+    let data = readonly(data)?;
     let data = data.as_slice()?;
+    let lengths = readonly(lengths)?;
     let lengths = lengths.as_slice()?;
     let n = lengths.len();
     let fits = lengths.iter().all(|&l| l >= 0 && (l as usize) <= width);
     let total: usize = lengths.iter().map(|&l| l.max(0) as usize).sum();
     if !fits
         || total != data.len()
-        || offset + width > stride
+        || offset.checked_add(width).is_none_or(|end| end > stride)
         || n.checked_mul(stride).is_none_or(|size| size > out.len())
     {
         return Err(PyValueError::new_err(
@@ -180,13 +204,12 @@ type PyEncoded<'py> = (
 #[allow(clippy::needless_pass_by_value)] // pyo3 hands the arguments over by value
 fn encode<'py>(
     py: Python<'py>,
-    text: PyReadonlyArray1<'py, u8>,
-    offsets: PyReadonlyArray1<'py, i64>,
-    table: PyReadonlyArray1<'py, u16>,
+    text: &Bound<'py, PyArray1<u8>>,
+    offsets: &Bound<'py, PyArray1<i64>>,
+    table: &Bound<'py, PyArray1<u16>>,
 ) -> PyResult<PyEncoded<'py>> {
-    let text = text.as_slice()?;
-    let offsets = offsets.as_slice()?;
-    let table = table.as_slice()?;
+    let (text, offsets, table) = (readonly(text)?, readonly(offsets)?, readonly(table)?);
+    let (text, offsets, table) = (text.as_slice()?, offsets.as_slice()?, table.as_slice()?);
     let ordered = offsets.windows(2).all(|w| 0 <= w[0] && w[0] <= w[1]);
     if table.len() != 65536 || !ordered || offsets.last().is_some_and(|&o| o as usize > text.len())
     {
