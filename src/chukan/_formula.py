@@ -22,7 +22,12 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: a value Excel would run: apostrophes, then a trigger character (kept as group 1)
 _NEEDS_GUARD = r"^('*[=+\-@\t\r])"
@@ -50,11 +55,14 @@ def unguarded(expr: pl.Expr) -> pl.Expr:
 
 def guard_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Every String column of ``frame`` guarded (for ``chukan read -o x.csv``)."""
-    strings = [c for c, t in frame.schema.items() if t == pl.String]
-    return frame.with_columns(guard(pl.col(c)).alias(c) for c in strings)
+    return _on_strings(frame, guard)
 
 
 def unguard_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Every String column of ``frame`` unguarded (``chukan write --excel-safe``)."""
+    return _on_strings(frame, unguard)
+
+
+def _on_strings(frame: pl.DataFrame, step: Callable[[pl.Expr], pl.Expr]) -> pl.DataFrame:
     strings = [c for c, t in frame.schema.items() if t == pl.String]
-    return frame.with_columns(unguard(pl.col(c)).alias(c) for c in strings)
+    return frame.with_columns(step(pl.col(c)).alias(c) for c in strings)

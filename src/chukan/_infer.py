@@ -16,7 +16,6 @@ labels keep the header as it is.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from chukan._csv import split_cells
-from chukan._inspect import guess_encoding
+from chukan._inspect import guess_encoding, pad_columns
 from chukan.codec import HALF_CHARS
 from chukan.errors import ChukanError, UsageError
 from chukan.layout import UTF8_BOM, catalogue, codec_name, load_layout, loads_layout
@@ -72,14 +71,9 @@ class ColumnGuess:
         """One line for ``chukan inspect``."""
         what = self.type + (f" {self.date_format}" if self.date_format else "") + \
             (f" {self.chars}" if self.type == "text" else "")
-        return (f"{self.index + 1:>3} {_pad(self.header, 26)} {_pad(what, 22)} "
+        return (f"{self.index + 1:>3} {pad_columns(self.header, 26)} {pad_columns(what, 22)} "
                 f"最大{self.max_chars}文字/{self.max_bytes}バイト 空{self.empty}/"
                 f"{self.values}{' ' + self.note if self.note else ''}")
-
-
-def _pad(text: str, width: int) -> str:
-    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(0, width - used)
 
 
 def _text(head: bytes) -> tuple[str, str]:

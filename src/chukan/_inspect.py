@@ -125,7 +125,7 @@ def show_records(head: bytes, layout: Layout, count: int) -> Iterator[str]:
             yield f"record {number}:"
             for f, j in zip(fields, order, strict=True):
                 value = row[j] if 0 <= j < len(row) else "(なし)"
-                yield f"  {_pad(f.label or f.name, 14)} {f.name:<20} |{value}|"
+                yield f"  {pad_columns(f.label or f.name, 14)} {f.name:<20} |{value}|"
         return
     stride = layout.stride
     for i in range(count):
@@ -140,12 +140,17 @@ def show_records(head: bytes, layout: Layout, count: int) -> Iterator[str]:
             text = "" if f.storage == "packed" else raw.decode(enc, "replace")
             cut.append(text)
             hexed = raw.hex(" ") if len(raw) <= 12 else raw[:12].hex(" ") + " …"
-            yield f"  {f.start:>4}-{f.end:<4} {_pad(f.label or f.name, 14)} {hexed:<38} |{text}|"
+            name = pad_columns(f.label or f.name, 14)
+            yield f"  {f.start:>4}-{f.end:<4} {name} {hexed:<38} |{text}|"
         yield "  " + "|".join(cut)
 
 
-def _pad(text: str, width: int) -> str:
-    """Left-align by display columns: a full-width character takes two."""
+def pad_columns(text: str, width: int) -> str:
+    """Left-align by display columns: a full-width character takes two.
+
+    >>> pad_columns("氏名", 6) + "|"
+    '氏名  |'
+    """
     shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
     return text + " " * max(0, width - shown)
 

@@ -4,10 +4,10 @@ a person reads it. Lines only: the CLI echoes them."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from chukan._inspect import pad_columns
 from chukan.layout import (
     KINDS,
     catalogue,
@@ -75,7 +75,7 @@ def describe(name: str) -> list[str]:
         cmap = load_code_map(name)
         src, dst = cmap.source_table, cmap.target_table
         return [f"コード対応表 {cmap.name}: {cmap.source or '?'} → {cmap.target or '?'}",
-                *(f"  {a:<6} {_pad(_meaning(src, a), 12)} → {b:<6} {_meaning(dst, b)}"
+                *(f"  {a:<6} {pad_columns(_meaning(src, a), 12)} → {b:<6} {_meaning(dst, b)}"
                   .rstrip() for a, b in cmap.codes.items())]
     if kind == "file_set":
         fs = load_file_set(name)
@@ -89,12 +89,6 @@ def describe(name: str) -> list[str]:
                 *(f"  U+{ord(k):04X} → {v} ({' '.join(f'U+{ord(c):04X}' for c in v)})"
                   for k, v in gmap.chars.items())]
     return _layout(load_layout(name))
-
-
-def _pad(text: str, width: int) -> str:
-    """``text`` padded to ``width`` console columns (a 全角 character takes two)."""
-    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(0, width - used)
 
 
 def _meaning(table: object, code: str) -> str:
@@ -129,7 +123,7 @@ def _mapping(name: str) -> list[str]:
     lines = [f"変換定義 {spec.name}: {spec.title}",
              f"  {spec.source.name} → {spec.target.name}"]
     labels = {f.name: f.label for f in spec.target.fields}
-    lines += [f"  {r.target:<24} {_pad(labels.get(r.target, ''), 22)} ← {_rule(r)}"
+    lines += [f"  {r.target:<24} {pad_columns(labels.get(r.target, ''), 22)} ← {_rule(r)}"
               for r in spec.rules]
     if spec.back:
         lines.append("  [back] 逆変換で元のレイアウトだけにある項目:")
