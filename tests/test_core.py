@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -18,7 +19,11 @@ from hypothesis import strategies as st
 
 import chukan
 from chukan._kernel import CORE_CODECS, ColumnSpec, extract, extract_python
+from chukan.codec import _f, _parse_date_full, _parse_number_full, era_codes, number_form
 from helpers import FIXTURES, ROOT
+
+if TYPE_CHECKING:
+    from chukan.layout import Field
 
 _spec = importlib.util.spec_from_file_location("gen_tables", ROOT / "core" / "gen_tables.py")
 assert _spec is not None and _spec.loader is not None
@@ -53,8 +58,11 @@ def blocks(draw: st.DrawFn) -> tuple[np.ndarray, list[ColumnSpec], str]:
     for _ in range(draw(st.integers(1, 4))):
         offset = draw(st.integers(0, width - 1))
         length = draw(st.integers(1, width - offset))
-        specs.append(ColumnSpec(offset, length, draw(st.sampled_from(
-            ["ascii", "text", "fullwidth"])), draw(st.sampled_from(["\u3000", " "]))))
+        kind = draw(st.sampled_from(["ascii", "text", "fullwidth"]))
+        check = draw(st.sampled_from(["digits", ""] if kind == "ascii" else
+                                     ["fullwidth", "halfwidth", ""]))
+        specs.append(ColumnSpec(offset, length, kind, draw(st.sampled_from(["\u3000", " "])),
+                                check=check))
     return matrix, specs, draw(st.sampled_from(CORE_CODECS))
 
 
@@ -77,6 +85,10 @@ SPACES = ColumnSpec(0, 6, "fullwidth", " ")
 @example(_block([b"\x8eR\x01  ", b"\x7f\x8eR  "],
                 [ColumnSpec(0, 5, "fullwidth"), ColumnSpec(0, 3, "ascii")], "cp932"))
 @example(_block([b"\x81`\xfb\xfc", b"\x80\xa0\xfd "], [ColumnSpec(0, 4, "text")], "shift_jis"))
+@example(_block(["ｱ A ".encode("cp932"), b"12? ", "山  ".encode("cp932")],
+                [ColumnSpec(0, 4, "text", check="halfwidth"),
+                 ColumnSpec(0, 4, "fullwidth", check="fullwidth"),
+                 ColumnSpec(0, 2, "ascii", check="digits")], "cp932"))
 def test_the_core_gives_what_the_python_kernel_gives(
         block: tuple[np.ndarray, list[ColumnSpec], str]) -> None:
     matrix, specs, codec = block
@@ -87,6 +99,9 @@ def test_the_core_gives_what_the_python_kernel_gives(
         assert got.values.to_list() == want.values.to_list(), where
         assert got.control.tolist() == want.control.tolist(), where
         assert got.invalid.tolist() == want.invalid.tolist(), where
+        assert (got.failed is None) == (want.failed is None), where
+        if got.failed is not None and want.failed is not None:
+            assert got.failed.tolist() == want.failed.tolist(), where
         # padding is reported only for values that decoded (read.py masks the rest)
         if want.padding is None:
             assert got.padding is None, where
@@ -94,6 +109,85 @@ def test_the_core_gives_what_the_python_kernel_gives(
             assert got.padding is not None, where
             assert (got.padding & ~got.invalid).tolist() == \
                 (want.padding & ~want.invalid).tolist(), where
+
+
+#: a date or number field of each short path, as a layout declares it
+TYPED_FIELDS = {
+    "YYYYMMDD": _f("date", 8, format="YYYYMMDD"),
+    "YYYY-MM-DD": _f("date", 10, format="YYYY-MM-DD"),
+    "YYMMDD": _f("date", 6, format="YYMMDD", pivot=30),
+    "GYYMMDD": _f("date", 7, format="GYYMMDD"),
+    "GGYYMMDD": _f("date", 8, format="GGYYMMDD"),
+    "unsigned": _f("integer", 7),
+    "signed-integer": _f("integer", 6, signed=True),
+    "signed-display": _f("decimal", 6, signed=True, scale=2),
+    "long": _f("integer", 17, signed=True),
+}
+
+
+def _typed_spec(f: Field) -> ColumnSpec:
+    if f.type == "date":
+        return ColumnSpec(0, f.length, "date",
+                          date=(f.format or "", f.pivot or 0, era_codes(f)))
+    form = number_form(f)
+    assert form is not None
+    return ColumnSpec(0, f.length, form)
+
+
+@st.composite
+def typed_blocks(draw: st.DrawFn) -> tuple[Field, np.ndarray]:
+    """Rows of one date or number field: mostly digits (so that some are valid), with
+    the bytes that make them not so (spaces, signs, dashes, letters, high bytes)."""
+    f = draw(st.sampled_from(list(TYPED_FIELDS.values())))
+    byte = st.one_of(st.sampled_from(b"0123456789"), st.sampled_from(b"0123456789"),
+                     st.sampled_from(b" -+x\x82\x00"))
+    rows = draw(st.lists(st.binary(min_size=0, max_size=0).flatmap(
+        lambda _: st.lists(byte, min_size=f.length, max_size=f.length)), max_size=12))
+    if f.format == "YYYY-MM-DD":  # dashes where they belong, mostly
+        rows = [[*r[:4], 0x2D, *r[5:7], 0x2D, *r[8:]] if k % 4 else r
+                for k, r in enumerate(rows)]
+    data = bytes(b for r in rows for b in r)
+    return f, np.frombuffer(data, dtype=np.uint8).reshape(len(rows), f.length)
+
+
+def _era_edges() -> list[bytes]:
+    """Era dates either side of each era's first day, with 1- and 2-digit codes."""
+    return [b"3640107", b"3640108", b"4010107", b"4010108", b"4310430", b"4310501",
+            b"5010501", b"1450730", b"2010730", b"2151225", b"3011225", b"3011224"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(typed_blocks())
+@example((TYPED_FIELDS["GYYMMDD"],
+          np.frombuffer(b"".join(_era_edges()), dtype=np.uint8).reshape(-1, 7)))
+@example((TYPED_FIELDS["YYYYMMDD"], np.frombuffer(
+    b"20240229202302290000010119700101", dtype=np.uint8).reshape(-1, 8)))
+@example((TYPED_FIELDS["signed-integer"], np.frombuffer(
+    b"-00012100000 -0001+00012", dtype=np.uint8).reshape(-1, 6)))
+def test_the_short_paths_take_only_what_the_full_parsers_take(
+        block: tuple[Field, np.ndarray]) -> None:
+    """The core's dates and numbers equal the Python kernel's, and every row they take
+    reads to the same value, with no problem, in the full parser."""
+    f, matrix = block
+    spec = _typed_spec(f)
+    (core,), (oracle,) = extract(matrix, [spec], "cp932"), extract_python(matrix, [spec],
+                                                                          "cp932")
+    assert core.taken is not None and oracle.taken is not None
+    assert core.numbers is not None and oracle.numbers is not None
+    where = f"{spec} {matrix.tobytes()!r}"
+    assert core.taken.tolist() == oracle.taken.tolist(), where
+    assert core.numbers.tolist() == oracle.numbers.tolist(), where
+    rows = np.flatnonzero(core.taken)
+    full, failures = (_parse_date_full if f.type == "date" else _parse_number_full)(
+        f, matrix[rows])
+    assert not any(x.mask.any() for x in failures), where
+    if f.type == "date":
+        assert full[f"{f.name}_partial"].null_count() == len(rows), where
+        got = full[f.name].cast(pl.Int32).to_list()
+    else:
+        got = full[f.name].cast(pl.Int64).to_list() if f.type == "integer" else \
+            [None if v is None else int(v * 10 ** f.scale) for v in full[f.name].to_list()]
+    assert got == core.numbers[rows].tolist(), where
 
 
 def test_a_strided_block_is_read_in_place() -> None:
@@ -108,9 +202,9 @@ def test_a_field_outside_the_records_is_an_error_not_a_crash() -> None:
     from chukan import _core  # noqa: PLC0415
 
     with pytest.raises(ValueError, match="outside the records"):
-        _core.extract(np.zeros(4, dtype=np.uint8), 2, 2, [(1, 4, "text", True)], "cp932")
+        _core.extract(np.zeros(4, dtype=np.uint8), 2, 2, [(1, 4, "text", True, "", None)], "cp932")
     with pytest.raises(ValueError, match="does not decode"):
-        _core.extract(np.zeros(4, dtype=np.uint8), 2, 2, [(0, 1, "text", True)], "euc_jp")
+        _core.extract(np.zeros(4, dtype=np.uint8), 2, 2, [(0, 1, "text", True, "", None)], "euc_jp")
 
 
 SAMPLES = [
@@ -288,8 +382,8 @@ def _zeros(n: int) -> np.ndarray:
     # found by an independent review: each panicked or aborted the process
     lambda c: c.place(_zeros(10), 5, 2**64 - 1, 1, _zeros(0), np.array([0], np.int64)),
     lambda c: c.extract(_zeros(0), 2**64 - 1, 5, [], "cp932"),
-    lambda c: c.extract(_zeros(0), 2**40, 0, [(0, 0, "text", False)], "cp932"),
-    lambda c: c.extract(_zeros(10), 3, 0, [(0, 0, "text", False)], "cp932"),
+    lambda c: c.extract(_zeros(0), 2**40, 0, [(0, 0, "text", False, "", None)], "cp932"),
+    lambda c: c.extract(_zeros(10), 3, 0, [(0, 0, "text", False, "", None)], "cp932"),
 ])
 def test_a_bad_call_is_a_value_error_never_a_panic(call: Callable[[ModuleType], object]
                                                     ) -> None:

@@ -9,6 +9,7 @@
 use rayon::prelude::*;
 
 use crate::decode::{decode_into, is_lead, Codec};
+use crate::typed::{self, Check, DateForm, Era, NumberForm};
 
 /// How a field's bytes become text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +21,11 @@ pub enum Kind {
     Text,
     /// Decoded, trailing spaces and U+3000 removed.
     Fullwidth,
+    /// A date read on its bytes: days since 1970-01-01 where it is plainly complete and
+    /// valid (the other rows are left to the full parser).
+    Date(DateForm),
+    /// A number read on its bytes: its value where it is plain zero-padded digits.
+    Number(NumberForm),
 }
 
 /// Where a field sits in the record and how to read it.
@@ -33,6 +39,8 @@ pub struct ColumnSpec {
     pub kind: Kind,
     /// Full-width fields: whether the writer pads with U+3000 (else with spaces).
     pub pad_ideographic: bool,
+    /// Text fields: the check made on each decoded value.
+    pub check: Check,
 }
 
 /// One decoded column, ready to be an Arrow `LargeUtf8` array.
@@ -53,6 +61,11 @@ pub struct Column {
     /// Rows holding a two-byte character in bytes the writer would not give back (a
     /// CP932 duplicate outside the layout's policy), where a table of such pairs is given.
     pub duplicate: Vec<bool>,
+    /// Text fields: rows whose value fails the spec's check.
+    pub failed: Vec<bool>,
+    /// Dates and numbers: each row's value (days, or the unscaled number), 0 where the
+    /// row is not `valid` (not taken by the short path).
+    pub numbers: Vec<i64>,
 }
 
 /// The two-byte sequences (lead 0x80–0xFF × trail, 128 × 256) that the writer would
@@ -93,12 +106,13 @@ pub fn extract(
     specs: &[ColumnSpec],
     codec: Codec,
     rewritten: PairTable<'_>,
+    eras: &[Era],
 ) -> Vec<Column> {
     let chunks: Vec<Vec<Column>> = (0..block.n.div_ceil(CHUNK_ROWS))
         .into_par_iter()
         .map(|k| {
             let rows = k * CHUNK_ROWS..block.n.min((k + 1) * CHUNK_ROWS);
-            chunk(block, rows, specs, codec, rewritten)
+            chunk(block, rows, specs, codec, rewritten, eras)
         })
         .collect();
     join(chunks, specs, block.n)
@@ -117,6 +131,12 @@ fn empty(spec: &ColumnSpec, n: usize) -> Column {
         invalid: vec![false; n],
         padding: (spec.kind == Kind::Fullwidth).then(|| vec![false; n]),
         duplicate: vec![false; n],
+        failed: vec![false; n],
+        numbers: if matches!(spec.kind, Kind::Date(_) | Kind::Number(_)) {
+            vec![0; n]
+        } else {
+            Vec::new()
+        },
     };
     out.offsets.push(0);
     out
@@ -128,6 +148,7 @@ fn chunk(
     specs: &[ColumnSpec],
     codec: Codec,
     rewritten: PairTable<'_>,
+    eras: &[Era],
 ) -> Vec<Column> {
     let n = rows.len();
     let mut out: Vec<Column> = specs.iter().map(|s| empty(s, n)).collect();
@@ -135,6 +156,7 @@ fn chunk(
     for (i, row) in rows.enumerate() {
         for (spec, col) in specs.iter().zip(out.iter_mut()) {
             let raw = block.field(row, spec);
+            let start = col.data.len();
             match spec.kind {
                 Kind::Ascii => ascii_value(raw, i, col),
                 Kind::Text | Kind::Fullwidth => {
@@ -145,6 +167,11 @@ fn chunk(
                         }
                     }
                 }
+                Kind::Date(form) => typed_value(typed::date(raw, &form, eras), i, col),
+                Kind::Number(form) => typed_value(typed::number(raw, form), i, col),
+            }
+            if spec.check != Check::Nothing && col.valid[i] {
+                col.failed[i] = typed::fails(spec.check, &col.data[start..]);
             }
             col.offsets.push(col.data.len() as i64);
         }
@@ -179,12 +206,21 @@ fn join(chunks: Vec<Vec<Column>>, specs: &[ColumnSpec], n: usize) -> Vec<Column>
             col.control.extend_from_slice(&part.control);
             col.invalid.extend_from_slice(&part.invalid);
             col.duplicate.extend_from_slice(&part.duplicate);
+            col.failed.extend_from_slice(&part.failed);
+            col.numbers.extend_from_slice(&part.numbers);
             if let (Some(all), Some(p)) = (col.padding.as_mut(), part.padding.as_ref()) {
                 all.extend_from_slice(p);
             }
         }
     }
     out
+}
+
+fn typed_value(value: Option<i64>, row: usize, out: &mut Column) {
+    if let Some(v) = value {
+        out.numbers[row] = v;
+        out.valid[row] = true;
+    }
 }
 
 fn ascii_value(raw: &[u8], row: usize, out: &mut Column) {
@@ -366,10 +402,11 @@ fn strip_fullwidth(
 mod tests {
     use super::{extract, Block, Column, ColumnSpec, Kind};
     use crate::decode::Codec;
+    use crate::typed::{Check, NumberForm};
 
     fn one(bytes: &[u8], n: usize, spec: ColumnSpec, codec: Codec) -> Column {
         let stride = bytes.len() / n;
-        extract(Block { bytes, n, stride }, &[spec], codec, None).remove(0)
+        extract(Block { bytes, n, stride }, &[spec], codec, None, &[]).remove(0)
     }
 
     fn values(c: &Column) -> Vec<Option<String>> {
@@ -389,6 +426,7 @@ mod tests {
             length,
             kind,
             pad_ideographic: true,
+            check: Check::Nothing,
         }
     }
 
@@ -435,14 +473,19 @@ mod tests {
             spec(0, 6, Kind::Fullwidth),
             spec(6, 3, Kind::Ascii),
             spec(0, 9, Kind::Text),
+            spec(7, 2, Kind::Number(NumberForm::Unsigned)),
+            ColumnSpec {
+                check: Check::OnlyHalf,
+                ..spec(0, 9, Kind::Text)
+            },
         ];
         let block = Block {
             bytes: &bytes,
             n: rows,
             stride: 9,
         };
-        let joined = extract(block, &specs, Codec::Cp932, None);
-        let whole = super::chunk(block, 0..rows, &specs, Codec::Cp932, None);
+        let joined = extract(block, &specs, Codec::Cp932, None, &[]);
+        let whole = super::chunk(block, 0..rows, &specs, Codec::Cp932, None, &[]);
         assert_eq!(joined, whole);
         assert_eq!(joined[0].offsets.len(), rows + 1);
     }
@@ -458,9 +501,46 @@ mod tests {
             n: 2,
             stride: 4,
         };
-        let got = extract(block, &[spec(0, 4, Kind::Text)], Codec::Cp932, Some(&table));
+        let got = extract(
+            block,
+            &[spec(0, 4, Kind::Text)],
+            Codec::Cp932,
+            Some(&table),
+            &[],
+        );
         // the second row's EE is a trail byte of 81 EE: no 髙 there
         assert_eq!(got[0].duplicate, vec![true, false]);
+    }
+
+    #[test]
+    fn typed_columns_and_checks_mark_their_rows() {
+        let bytes = b"0012-1\x8eR 0x9 8    ";
+        let specs = [
+            spec(0, 4, Kind::Number(NumberForm::Unsigned)),
+            spec(4, 2, Kind::Number(NumberForm::SignedInteger)),
+            ColumnSpec {
+                check: Check::Digits,
+                ..spec(0, 4, Kind::Ascii)
+            },
+            ColumnSpec {
+                check: Check::NoHalf,
+                ..spec(6, 3, Kind::Fullwidth)
+            },
+        ];
+        let block = Block {
+            bytes,
+            n: 2,
+            stride: 9,
+        };
+        let got = extract(block, &specs, Codec::Cp932, None, &[]);
+        assert_eq!(
+            (&got[0].numbers, &got[0].valid),
+            (&vec![12, 0], &vec![true, false])
+        );
+        assert_eq!(got[1].numbers, vec![-1, 0]);
+        assert_eq!(got[1].valid, vec![true, false]); // "-8" is a number, "8 " is not plain
+        assert_eq!(got[2].failed, vec![false, true]);
+        assert_eq!(got[3].failed, vec![false, false]); // 山, then a blank field
     }
 
     #[test]
@@ -477,7 +557,7 @@ mod tests {
             n: 0,
             stride: 4,
         };
-        let got = extract(block, &[spec(0, 4, Kind::Text)], Codec::Cp932, None);
+        let got = extract(block, &[spec(0, 4, Kind::Text)], Codec::Cp932, None, &[]);
         assert_eq!(got[0].offsets, vec![0]);
     }
 

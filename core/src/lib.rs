@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod encode;
 pub mod kernel;
+pub mod typed;
 
 #[cfg(feature = "python")]
 mod python;

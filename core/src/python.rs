@@ -6,21 +6,21 @@
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyDict};
 
 use crate::decode::Codec;
-use crate::kernel::{extract as extract_block, Block, ColumnSpec, Kind};
+use crate::kernel::{extract as extract_block, Block, Column, ColumnSpec, Kind};
+use crate::typed::{Check, DateForm, DateFormat, Era, NumberForm};
 
-/// One column for Python: offsets, UTF-8 data, valid, control, invalid, padding,
-/// duplicate.
-type PyColumn<'py> = (
-    Bound<'py, PyArray1<i64>>,
-    Bound<'py, PyArray1<u8>>,
-    Bound<'py, PyArray1<bool>>,
-    Bound<'py, PyArray1<bool>>,
-    Bound<'py, PyArray1<bool>>,
-    Option<Bound<'py, PyArray1<bool>>>,
-    Bound<'py, PyArray1<bool>>,
+/// A column spec as Python gives it: offset, length, kind, pad with U+3000, check, and
+/// for dates (format, pivot, era index of each code 0–99 or -1).
+type PySpec = (
+    usize,
+    usize,
+    String,
+    bool,
+    String,
+    Option<(String, i64, Vec<i8>)>,
 );
 
 /// A numpy argument borrowed for reading: an array another borrow holds for writing
@@ -33,23 +33,71 @@ fn readonly<'py, T: numpy::Element>(
         .map_err(|e| PyValueError::new_err(format!("an array cannot be read: {e}")))
 }
 
-fn kind_of(name: &str) -> PyResult<Kind> {
-    match name {
-        "ascii" => Ok(Kind::Ascii),
-        "text" => Ok(Kind::Text),
-        "fullwidth" => Ok(Kind::Fullwidth),
-        _ => Err(PyValueError::new_err(format!(
-            "unknown column kind {name:?}"
-        ))),
+fn kind_of(name: &str, date: Option<&(String, i64, Vec<i8>)>, length: usize) -> PyResult<Kind> {
+    let bad = |what: &str| Err(PyValueError::new_err(what.to_string()));
+    match (name, date) {
+        ("ascii", None) => Ok(Kind::Ascii),
+        ("text", None) => Ok(Kind::Text),
+        ("fullwidth", None) => Ok(Kind::Fullwidth),
+        ("unsigned", None) => Ok(Kind::Number(NumberForm::Unsigned)),
+        ("signed-integer", None) => Ok(Kind::Number(NumberForm::SignedInteger)),
+        ("signed-display", None) => Ok(Kind::Number(NumberForm::SignedDisplay)),
+        ("date", Some((format, pivot, codes))) => {
+            let Some(format) = DateFormat::from_name(format) else {
+                return bad(&format!("the core does not read dates as {format:?}"));
+            };
+            let Ok(lut) = <[i8; 100]>::try_from(codes.as_slice()) else {
+                return bad("a date's era codes must be 100 entries");
+            };
+            if format.width() != length {
+                return bad("a date field's length does not match its format");
+            }
+            Ok(Kind::Date(DateForm {
+                format,
+                pivot: *pivot,
+                lut,
+            }))
+        }
+        _ => bad(&format!(
+            "unknown column kind {name:?}, or a date without its form"
+        )),
     }
 }
 
-/// Decode the columns `specs` (offset, length, kind, pad with U+3000) of `n` records
-/// that start every `stride` bytes of `data`, in `encoding` (a Python codec name), on
-/// `threads` threads (0: one per core). `rewritten` (128 × 256 booleans, lead bytes
-/// 0x80–0xFF) marks the two-byte sequences the writer would write otherwise.
+fn check_of(name: &str) -> PyResult<Check> {
+    match name {
+        "" => Ok(Check::Nothing),
+        "fullwidth" => Ok(Check::NoHalf),
+        "halfwidth" => Ok(Check::OnlyHalf),
+        "digits" => Ok(Check::Digits),
+        _ => Err(PyValueError::new_err(format!("unknown check {name:?}"))),
+    }
+}
+
+/// A column as a dict of numpy arrays (`offsets`, `data`, `valid`, `control`,
+/// `invalid`, `padding` or None, `duplicate`, `failed`, `numbers`).
+fn column_dict(py: Python<'_>, c: Column) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("offsets", c.offsets.into_pyarray(py))?;
+    d.set_item("data", c.data.into_pyarray(py))?;
+    d.set_item("valid", c.valid.into_pyarray(py))?;
+    d.set_item("control", c.control.into_pyarray(py))?;
+    d.set_item("invalid", c.invalid.into_pyarray(py))?;
+    d.set_item("padding", c.padding.map(|p| p.into_pyarray(py)))?;
+    d.set_item("duplicate", c.duplicate.into_pyarray(py))?;
+    d.set_item("failed", c.failed.into_pyarray(py))?;
+    d.set_item("numbers", c.numbers.into_pyarray(py))?;
+    Ok(d)
+}
+
+/// Decode the columns `specs` (offset, length, kind, pad with U+3000, check, date form)
+/// of `n` records that start every `stride` bytes of `data`, in `encoding` (a Python
+/// codec name), on `threads` threads (0: one per core). `rewritten` (128 × 256 booleans,
+/// lead bytes 0x80–0xFF) marks the two-byte sequences the writer would write otherwise;
+/// `eras` (first year, first day, last day) are what date forms' era indexes point at.
 #[pyfunction]
-#[pyo3(signature = (data, n, stride, specs, encoding, threads = 0, rewritten = None))]
+#[pyo3(signature = (data, n, stride, specs, encoding, threads = 0, rewritten = None,
+                    eras = Vec::new()))]
 // pyo3 hands the arguments over by value; the Python signature is the one the kernel needs
 #[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
 fn extract<'py>(
@@ -57,11 +105,12 @@ fn extract<'py>(
     data: &Bound<'py, PyArray1<u8>>,
     n: usize,
     stride: usize,
-    specs: Vec<(usize, usize, String, bool)>,
+    specs: Vec<PySpec>,
     encoding: &str,
     threads: usize,
     rewritten: Option<&Bound<'py, PyArray1<bool>>>,
-) -> PyResult<Vec<PyColumn<'py>>> {
+    eras: Vec<(i64, i64, i64)>,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let codec = Codec::from_name(encoding)
         .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
     let data = readonly(data)?;
@@ -74,7 +123,7 @@ fn extract<'py>(
         )));
     }
     let mut columns = Vec::with_capacity(specs.len());
-    for (offset, length, kind, pad_ideographic) in &specs {
+    for (offset, length, kind, pad_ideographic, check, date) in &specs {
         let end = offset.checked_add(*length).unwrap_or(usize::MAX);
         let last = if n == 0 {
             0
@@ -89,8 +138,9 @@ fn extract<'py>(
         columns.push(ColumnSpec {
             offset: *offset,
             length: *length,
-            kind: kind_of(kind)?,
+            kind: kind_of(kind, date.as_ref(), *length)?,
             pad_ideographic: *pad_ideographic,
+            check: check_of(check)?,
         });
     }
     let rewritten = rewritten.map(readonly).transpose()?;
@@ -106,6 +156,14 @@ fn extract<'py>(
         }
         None => None,
     };
+    let eras: Vec<Era> = eras
+        .into_iter()
+        .map(|(start_year, start_day, end_day)| Era {
+            start_year,
+            start_day,
+            end_day,
+        })
+        .collect();
     let block = Block { bytes, n, stride };
     let pool = if threads > 0 {
         Some(
@@ -118,23 +176,10 @@ fn extract<'py>(
         None
     };
     let decoded = py.allow_threads(|| match &pool {
-        Some(pool) => pool.install(|| extract_block(block, &columns, codec, table)),
-        None => extract_block(block, &columns, codec, table),
+        Some(pool) => pool.install(|| extract_block(block, &columns, codec, table, &eras)),
+        None => extract_block(block, &columns, codec, table, &eras),
     });
-    Ok(decoded
-        .into_iter()
-        .map(|c| {
-            (
-                c.offsets.into_pyarray(py),
-                c.data.into_pyarray(py),
-                c.valid.into_pyarray(py),
-                c.control.into_pyarray(py),
-                c.invalid.into_pyarray(py),
-                c.padding.map(|p| p.into_pyarray(py)),
-                c.duplicate.into_pyarray(py),
-            )
-        })
-        .collect())
+    decoded.into_iter().map(|c| column_dict(py, c)).collect()
 }
 
 /// One value's bytes decoded strictly, or None where they do not decode (the kernel's

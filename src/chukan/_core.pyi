@@ -1,27 +1,34 @@
 """Type stubs of the compiled core (core/src/python.rs)."""
 
+from typing import TypedDict
+
 import numpy as np
 import numpy.typing as npt
+
+class Column(TypedDict):
+    """One decoded column: Arrow's UTF-8 offsets and data, the row masks, and for the
+    numeric kinds each row's number."""
+
+    offsets: npt.NDArray[np.int64]
+    data: npt.NDArray[np.uint8]
+    valid: npt.NDArray[np.bool_]
+    control: npt.NDArray[np.bool_]
+    invalid: npt.NDArray[np.bool_]
+    padding: npt.NDArray[np.bool_] | None
+    duplicate: npt.NDArray[np.bool_]
+    failed: npt.NDArray[np.bool_]
+    numbers: npt.NDArray[np.int64]
 
 def extract(
     data: npt.NDArray[np.uint8],
     n: int,
     stride: int,
-    specs: list[tuple[int, int, str, bool]],
+    specs: list[tuple[int, int, str, bool, str, tuple[str, int, tuple[int, ...]] | None]],
     encoding: str,
     threads: int = 0,
     rewritten: npt.NDArray[np.bool_] | None = None,
-) -> list[
-    tuple[
-        npt.NDArray[np.int64],
-        npt.NDArray[np.uint8],
-        npt.NDArray[np.bool_],
-        npt.NDArray[np.bool_],
-        npt.NDArray[np.bool_],
-        npt.NDArray[np.bool_] | None,
-        npt.NDArray[np.bool_],
-    ]
-]: ...
+    eras: list[tuple[int, int, int]] = ...,
+) -> list[Column]: ...
 def decode(data: bytes, encoding: str) -> str | None: ...
 def place(
     out: npt.NDArray[np.uint8],

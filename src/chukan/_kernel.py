@@ -21,14 +21,16 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from chukan import _core
+from chukan.codec import HALF_CHARS, NumberForm, era_table, fast_dates, fast_numbers
 from chukan.errors import UsageError
 from chukan.layout import codec_name
 
@@ -37,7 +39,9 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-ColumnKind = Literal["ascii", "text", "fullwidth"]
+ColumnKind = Literal["ascii", "text", "fullwidth", "date"] | NumberForm
+#: the numeric kinds: read on their bytes into ``RawColumn.numbers``
+_TYPED = ("date", "unsigned", "signed-integer", "signed-display")
 
 #: Characters CPython's cp932 decoder yields for bytes that CP932 leaves undefined
 #: (0x80, 0xA0, 0xFD–0xFF); the layout contract treats them as invalid.
@@ -55,6 +59,9 @@ class ColumnSpec:
     becomes ``?`` so that the type check reports it; ``text``: decoded, trailing spaces
     removed; ``fullwidth``: decoded, trailing spaces and U+3000 removed. A ``text``
     column whose bytes are all ASCII in this block skips the codec too.
+
+    ``date`` and the number forms of :func:`chukan.codec.number_form` read the short
+    path of a date or number field on its bytes: ``RawColumn.numbers`` and ``taken``.
     """
 
     offset: int
@@ -62,6 +69,10 @@ class ColumnSpec:
     kind: ColumnKind
     #: ``fullwidth``: the padding the writer puts after a value (U+3000, or spaces)
     pad: str = "\u3000"
+    #: the check each value gets (:func:`chukan.codec.text_check`): ``RawColumn.failed``
+    check: str = ""
+    #: ``date``: format, pivot and era codes (:func:`chukan.codec.era_codes`)
+    date: tuple[str, int, tuple[int, ...]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +90,11 @@ class RawColumn:
     #: rows holding a two-byte character the writer would write as other bytes (a CP932
     #: duplicate outside the layout's policy), where ``extract`` was given the pairs
     duplicate: npt.NDArray[np.bool_] | None = None
+    #: rows whose value fails the spec's ``check``
+    failed: npt.NDArray[np.bool_] | None = None
+    #: numeric kinds: days or unscaled values of the rows the short path ``taken``
+    numbers: npt.NDArray[np.int64] | None = None
+    taken: npt.NDArray[np.bool_] | None = None
 
 
 #: the encodings the compiled core decodes; the others (EUC-JP) use the Python kernel
@@ -139,16 +155,64 @@ def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], co
     else:
         flat, stride = np.zeros(0, dtype=np.uint8), max(1, matrix.shape[1])
     columns = _core.extract(np.ascontiguousarray(flat), n, stride,
-                            [(s.offset, s.length, s.kind, s.pad == "\u3000") for s in specs],
-                            codec, thread_count(), rewritten)
-    return [RawColumn(string_series(n, offsets, data, valid), control, invalid, padding,
-                      duplicate if rewritten is not None else None)
-            for offsets, data, valid, control, invalid, padding, duplicate in columns]
+                            [(s.offset, s.length, s.kind, s.pad == "\u3000", s.check, s.date)
+                             for s in specs],
+                            codec, thread_count(), rewritten, _eras())
+    out = []
+    for s, c in zip(specs, columns, strict=True):
+        if s.kind in _TYPED:
+            out.append(RawColumn(_NO_VALUES, c["control"], c["invalid"],
+                                 numbers=c["numbers"], taken=c["valid"]))
+            continue
+        out.append(RawColumn(string_series(n, c["offsets"], c["data"], c["valid"]),
+                             c["control"], c["invalid"], c["padding"],
+                             c["duplicate"] if rewritten is not None else None,
+                             failed=c["failed"] if s.check else None))
+    return out
+
+
+#: the values of a numeric column (its numbers are elsewhere)
+_NO_VALUES = pl.Series(dtype=pl.String)
+
+
+@cache
+def _eras() -> list[tuple[int, int, int]]:
+    return era_table()
 
 
 def extract_python(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec],
                    encoding: str) -> list[RawColumn]:
     """The Python kernel: whole-column numpy work and one codec call per text column."""
+    out = _extract_python(matrix, [s for s in specs if s.kind not in _TYPED], encoding)
+    typed = {i: _typed_column(matrix, s) for i, s in enumerate(specs) if s.kind in _TYPED}
+    texts = iter(out)
+    return [typed[i] if i in typed else _checked(next(texts), s) for i, s in enumerate(specs)]
+
+
+def _typed_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec) -> RawColumn:
+    col = np.ascontiguousarray(matrix[:, s.offset:s.offset + s.length])
+    if s.kind == "date":
+        assert s.date is not None  # noqa: S101 -- a date spec carries its form
+        fmt, pivot, codes = s.date
+        numbers, taken = fast_dates(col, fmt, pivot, codes)
+    else:
+        numbers, taken = fast_numbers(col, cast("NumberForm", s.kind))
+    none = np.zeros(matrix.shape[0], dtype=bool)
+    return RawColumn(_NO_VALUES, none, none, numbers=numbers, taken=taken)
+
+
+def _checked(raw: RawColumn, s: ColumnSpec) -> RawColumn:
+    """The column with its values' check made (in Polars, as the CSV reader makes it)."""
+    if not s.check:
+        return raw
+    pattern = {"fullwidth": f"[{HALF_CHARS}]", "halfwidth": f"[^{HALF_CHARS}]",
+               "digits": "[^0-9]"}[s.check]
+    failed = raw.values.str.contains(pattern).fill_null(value=False).to_numpy()
+    return replace(raw, failed=np.asarray(failed, dtype=bool))
+
+
+def _extract_python(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec],
+                    encoding: str) -> list[RawColumn]:
     codec = codec_name(encoding)
     n = matrix.shape[0]
     out: dict[int, RawColumn] = {}

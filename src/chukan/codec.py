@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import polars as pl
@@ -342,7 +342,7 @@ def parse_expr(f: Field, r: pl.Expr, *, fixed: bool = True
     if f.type == "digits":
         ok = r.str.contains(r"^[0-9]+$") & (
             (r.str.len_bytes() == f.length) if fixed else (r.str.len_bytes() <= f.length))
-        fails.append(("not-digits", "数字以外の文字があります" if fixed
+        fails.append(("not-digits", CHECK_FAILURES["digits"][1] if fixed
                       else f"{f.length}桁以内の数字ではありません", ~ok))
         return [pl.when(ok).then(r).alias(name)], fails, False
     if f.type == "integer":
@@ -375,14 +375,36 @@ def unknown_code_message(table: CodeTable) -> str:
     return text
 
 
+#: The character check of a text or digits field: problem code and message, by the name
+#: :func:`text_check` gives it (the kernel makes it as it decodes).
+CHECK_FAILURES = {
+    "fullwidth": ("halfwidth-in-fullwidth", "全角項目に半角文字があります"),
+    "halfwidth": ("fullwidth-in-halfwidth", "半角項目に全角文字があります"),
+    "digits": ("not-digits", "数字以外の文字があります"),
+}
+
+
+def text_check(f: Field) -> str:
+    """The character check a field's values get: ``fullwidth`` (no half-width
+    character), ``halfwidth`` (only half-width characters), ``digits``, or ``""``.
+
+    >>> text_check(_f("text", 4, chars="fullwidth")), text_check(_f("code", 2))
+    ('fullwidth', '')
+    """
+    if f.type == "digits":
+        return "digits"
+    if f.type == "text" and f.chars in ("fullwidth", "halfwidth"):
+        return f.chars
+    return ""
+
+
 def _class_failures(f: Field, text: pl.Expr) -> list[FormatCheck]:
     """The character-class checks of a text field (全角 only, or 半角 only)."""
-    if f.type == "text" and f.chars == "fullwidth":
-        return [("halfwidth-in-fullwidth", "全角項目に半角文字があります",
-                 text.str.contains(f"[{_HALF}]"))]
-    if f.type == "text" and f.chars == "halfwidth":
-        return [("fullwidth-in-halfwidth", "半角項目に全角文字があります",
-                 text.str.contains(f"[^{_HALF}]"))]
+    check = text_check(f)
+    if check == "fullwidth":
+        return [(*CHECK_FAILURES[check], text.str.contains(f"[{_HALF}]"))]
+    if check == "halfwidth":
+        return [(*CHECK_FAILURES[check], text.str.contains(f"[^{_HALF}]"))]
     return []
 
 
@@ -527,24 +549,54 @@ def _civil_days(y: npt.NDArray[np.int64], m: npt.NDArray[np.int64],
     return np.asarray(cycle * 146097 + doe - 719468, dtype=np.int64)
 
 
-def _fast_dates(f: Field, mat: npt.NDArray[np.uint8]
-                ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+def era_table() -> list[tuple[int, int, int]]:
+    """Each era in order as (first year, first day, last day), days since 1970-01-01: what
+    the era indexes of :func:`era_codes` point at.
+
+    >>> era_table()[-1][:2]
+    (2019, 18017)
+    """
+    return [(int(y), int(a), int(b)) for y, a, b in
+            zip(_ERA_START_YEAR, _ERA_START_DAY, _ERA_END_DAY, strict=True)]
+
+
+def era_codes(f: Field) -> tuple[int, ...]:
+    """For each era code 0–99 of a ``GYYMMDD`` / ``GGYYMMDD`` field, the index of its era
+    in :func:`era_table`, or -1 for a code the field's table lacks (codes of another
+    width than the format's are not its codes).
+
+    >>> era_codes(_f("date", 7, format="GYYMMDD"))[:6]
+    (-1, 0, 1, 2, 3, 4)
+    """
+    width = 1 if f.format == "GYYMMDD" else 2
+    lut = [-1] * 100
+    for c, era in (f.eras.codes.items() if f.eras else ()):
+        if c.isdigit() and len(c) == width and era in _ERA_NAMES:
+            lut[int(c)] = _ERA_NAMES.index(era)
+    return tuple(lut)
+
+
+#: date formats with a short path (the others go through the full parser)
+FAST_DATE_FORMATS = tuple(_DIGIT_POSITIONS)
+
+
+def fast_dates(mat: npt.NDArray[np.uint8], fmt: str, pivot: int, codes: Sequence[int]
+               ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Days of the rows that are plainly complete, valid dates; ``ok`` marks them. The
-    rest (不詳, blanks, errors, era boundaries to check) go through the full parser."""
-    fmt = f.format or "YYYYMMDD"
+    rest (不詳, blanks, errors, era boundaries to check) go through the full parser.
+
+    The compiled core does the same in its decoding pass; this is the Python kernel's,
+    and the oracle the core is tested against. ``codes`` as :func:`era_codes` gives.
+    """
     value, ok = _eight_digits(mat, _DIGIT_POSITIONS[fmt])
     if fmt == "YYYY-MM-DD":
         ok &= (mat[:, 4] == 0x2D) & (mat[:, 7] == 0x2D)
     m, d = value // 100 % 100, value % 100
     rest = value // 10000
     if fmt == "YYMMDD":
-        y = np.where(rest < (f.pivot or 0), 2000 + rest, 1900 + rest)
+        y = np.where(rest < pivot, 2000 + rest, 1900 + rest)
     elif fmt in ("GYYMMDD", "GGYYMMDD"):
-        lut = np.full(100, -1, dtype=np.int64)
-        for c, era in (f.eras.codes.items() if f.eras else ()):
-            if c.isdigit() and era in _ERA_NAMES:
-                lut[int(c)] = _ERA_NAMES.index(era)
-        era_idx = lut[rest // 100 % 100]
+        era_idx = np.asarray(codes, dtype=np.int64)[rest // 100 % 100]
         eyear = rest % 100
         ok &= (era_idx >= 0) & (eyear >= 1)
         y = _ERA_START_YEAR[np.maximum(era_idx, 0)] + eyear - 1
@@ -558,20 +610,24 @@ def _fast_dates(f: Field, mat: npt.NDArray[np.uint8]
     if fmt in ("GYYMMDD", "GGYYMMDD"):
         e = np.maximum(era_idx, 0)
         ok &= (days >= _ERA_START_DAY[e]) & (days <= _ERA_END_DAY[e])
-    return days, ok
+    return np.where(ok, days, 0), ok
 
 
-def parse_date(f: Field, mat: npt.NDArray[np.uint8]) -> tuple[pl.DataFrame, list[Failure]]:
+def parse_date(f: Field, mat: npt.NDArray[np.uint8], *,
+               fast: tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]] | None = None
+               ) -> tuple[pl.DataFrame, list[Failure]]:
     """Parse a date field from its bytes (a ``(records, width)`` matrix), in numpy.
 
     Gives the Date column and ``<name>_partial`` (不詳 values, losslessly), or for
     ``YYYYMM`` / ``YYYY-MM`` a String ``YYYY-MM`` column. Complete, valid dates take a
-    short path; only the other rows go through the full parser.
+    short path (``fast``: days and the rows it took, where the kernel has taken it
+    already); only the other rows go through the full parser.
     """
     n = mat.shape[0]
-    if f.format in ("YYYYMM", "YYYY-MM") or n == 0:
+    if f.format not in FAST_DATE_FORMATS or n == 0:
         return _parse_date_full(f, mat)
-    days, ok = _fast_dates(f, mat)
+    days, ok = fast if fast is not None else \
+        fast_dates(mat, f.format or "YYYYMMDD", f.pivot or 0, era_codes(f))
     date = pl.Series(f.name, days.astype(np.int32)).cast(pl.Date)
     partial = pl.repeat(None, n, dtype=pl.String, eager=True).alias(f"{f.name}_partial")
     if ok.all():
@@ -703,17 +759,34 @@ for _i in range(10):
     _ZONED_SIGN[ord(_OVERPUNCH_POS[_i])], _ZONED_SIGN[ord(_OVERPUNCH_NEG[_i])] = 1, -1
 
 
-def _fast_numbers(f: Field, col: npt.NDArray[np.uint8]
-                  ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]] | None:
-    """Values of the rows that are plain zero-padded digits (after a sign byte where the
-    field has one), eight digits at a time; None where the field's form has no such
-    shortcut. The other rows go through the full parser."""
-    n, w = col.shape
-    signed_first = f.signed and (f.type == "integer" or f.storage == "display")
-    first = 1 if signed_first else 0
-    digits = w - first
-    if (f.storage == "zoned" and f.signed) or digits > 16 or digits < 1:
+#: the short-path forms of a number field's bytes
+NumberForm = Literal["unsigned", "signed-integer", "signed-display"]
+
+
+def number_form(f: Field) -> NumberForm | None:
+    """The short path of an ``integer`` or display / zoned ``decimal`` field (plain
+    zero-padded digits, after a sign byte where the field has one), or None where its
+    form has none (a zoned sign, more than 16 digits).
+
+    >>> number_form(_f("integer", 6, signed=True)), number_form(_f("integer", 20))
+    ('signed-integer', None)
+    """
+    first = 1 if f.signed and (f.type == "integer" or f.storage == "display") else 0
+    if (f.storage == "zoned" and f.signed) or not 1 <= f.length - first <= 16:
         return None
+    if not first:
+        return "unsigned"
+    return "signed-integer" if f.type == "integer" else "signed-display"
+
+
+def fast_numbers(col: npt.NDArray[np.uint8], form: NumberForm
+                 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Values of the rows whose bytes are in ``form`` (:func:`number_form`), eight digits
+    at a time; ``ok`` marks them. The compiled core does the same in its decoding pass;
+    this is the Python kernel's, and the oracle the core is tested against."""
+    n, w = col.shape
+    first = 0 if form == "unsigned" else 1
+    digits = w - first
     value = np.zeros(n, dtype=np.int64)
     ok = np.ones(n, dtype=bool)
     for chunk_start in range(first, w, 8):
@@ -722,9 +795,9 @@ def _fast_numbers(f: Field, col: npt.NDArray[np.uint8]
         part, part_ok = _eight_digits(col, positions)
         value = value * 10 ** chunk + part
         ok &= part_ok
-    if signed_first:
+    if form != "unsigned":
         sign = col[:, 0]
-        if f.type == "integer":
+        if form == "signed-integer":
             ok &= (sign == 0x2D) | ((sign >= 0x30) & (sign <= 0x39))
             # an integer's first byte is a digit unless it is the sign
             value = np.where(sign == 0x2D, -value,
@@ -732,13 +805,16 @@ def _fast_numbers(f: Field, col: npt.NDArray[np.uint8]
         else:
             ok &= (sign == 0x2B) | (sign == 0x2D)
             value = np.where(sign == 0x2D, -value, value)
-    return value, ok
+    return np.where(ok, value, 0), ok
 
 
-def parse_number(f: Field, mat: npt.NDArray[np.uint8]) -> tuple[pl.DataFrame, list[Failure]]:
+def parse_number(f: Field, mat: npt.NDArray[np.uint8], *,
+                 fast: tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]] | None = None
+                 ) -> tuple[pl.DataFrame, list[Failure]]:
     """Parse an ``integer`` or a display / zoned ``decimal`` field from its bytes.
 
-    Plain zero-padded values take a short path; only the other rows go through
+    Plain zero-padded values take a short path (``fast``: values and the rows it took,
+    where the kernel has taken it already); only the other rows go through
     :func:`_parse_number_full`.
 
     >>> df, _ = parse_number(_f("integer", 5, signed=True), np.frombuffer(b"-0012  -12",
@@ -746,14 +822,13 @@ def parse_number(f: Field, mat: npt.NDArray[np.uint8]) -> tuple[pl.DataFrame, li
     >>> df["d"].to_list()
     [-12, -12]
     """
-    col = np.ascontiguousarray(mat)
-    fast = _fast_numbers(f, col) if col.shape[0] else None
-    if fast is None:
-        return _parse_number_full(f, col)
-    value, ok = fast
+    form = number_form(f)
+    if form is None or not mat.shape[0]:
+        return _parse_number_full(f, mat)
+    value, ok = fast if fast is not None else fast_numbers(np.ascontiguousarray(mat), form)
     if not ok.all():
         rows = np.flatnonzero(~ok)
-        sub, sub_fails = _parse_number_full(f, col[rows])
+        sub, sub_fails = _parse_number_full(f, mat[rows])
         series = _number_series(f, value, ok).scatter(rows, sub[f.name])
         fails = []
         for x in sub_fails:

@@ -46,17 +46,22 @@ from chukan._context import (
 from chukan._files import open_input
 from chukan._kernel import ColumnKind, ColumnSpec, extract, using_threads
 from chukan.codec import (
+    CHECK_FAILURES,
+    FAST_DATE_FORMATS,
     apply_fumei_flags,
     column_names,
     date_bytes,
     decimal_series,
     encode_text,
+    era_codes,
     number_bytes,
+    number_form,
     parse_date,
-    parse_field,
     parse_number,
     prepare_for_encoding,
     schema_of,
+    text_check,
+    unknown_code_message,
     unpack_packed,
 )
 from chukan.errors import DataError, UsageError
@@ -259,18 +264,19 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
 # Fields
 
 
-def _kind_of(f: Field) -> ColumnKind:
-    if f.type == "text" and f.chars == "fullwidth":
-        return "fullwidth"
-    if f.type in ("text", "code"):
-        return "text"
-    return "ascii"
-
-
-def _decodable(f: Field) -> bool:
-    """Fields the kernel turns into text; fillers, dates and numbers are read straight
-    from the byte matrix."""
-    return f.type in ("text", "code", "digits")
+def _spec_of(f: Field) -> ColumnSpec | None:
+    """How the kernel reads a field, or None for the fields read from the byte matrix
+    (fillers, packed decimals, the date and number forms without a short path)."""
+    if f.type in ("text", "code", "digits"):
+        kind: ColumnKind = "fullwidth" if f.type == "text" and f.chars == "fullwidth" else \
+            "text" if f.type in ("text", "code") else "ascii"
+        return ColumnSpec(f.offset, f.length, kind, f.pad, check=text_check(f))
+    if f.type == "date" and f.format in FAST_DATE_FORMATS:
+        return ColumnSpec(f.offset, f.length, "date",
+                          date=(f.format or "YYYYMMDD", f.pivot or 0, era_codes(f)))
+    form = number_form(f) if f.type in ("integer", "decimal") and f.storage != "packed" \
+        else None
+    return ColumnSpec(f.offset, f.length, form) if form else None
 
 
 def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
@@ -280,51 +286,29 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
     m = block.matrix
     chosen = [f for f in fields if wanted is None or set(column_names(f)) & wanted
               or f.type == "filler"]
-    text_fields = [f for f in chosen if _decodable(f)]
-    raws = extract(m, [ColumnSpec(f.offset, f.length, _kind_of(f), f.pad)
-                       for f in text_fields], layout.encoding,
-                   rewritten_pairs(layout.cp932_duplicates)
-                   if layout.encoding == "cp932" else None)
-    by_name = dict(zip([f.name for f in text_fields], raws, strict=True))
+    specs = {f.name: spec for f in chosen if (spec := _spec_of(f)) is not None}
+    raws = dict(zip(specs, extract(m, list(specs.values()), layout.encoding,
+                                   rewritten_pairs(layout.cp932_duplicates)
+                                   if layout.encoding == "cp932" else None), strict=True))
     columns: dict[str, pl.Series] = {}
     for f in chosen:
         span = m[:, f.offset:f.end]
-        if f.type in ("filler", "date", "integer", "decimal"):
-            span = np.ascontiguousarray(span)  # one strided pass, then fast vector work
         if f.type == "filler":
             expected = np.frombuffer(f.fill.encode("ascii"), dtype=np.uint8)[0]
             bad = (span != expected).any(axis=1)
             _report_rows(ctx, block, f, bad, "filler-mismatch")
             continue
         if f.type == "decimal" and f.storage == "packed":
-            values, bad_digits, bad_sign = unpack_packed(span)
-            _report_rows(ctx, block, f, bad_digits, "bad-digit-nibble")
-            _report_rows(ctx, block, f, bad_sign & ~bad_digits, "bad-sign-nibble")
-            bad = bad_digits | bad_sign
-            if not f.signed:
-                neg = values < 0
-                _report_rows(ctx, block, f, neg & ~bad, "bad-sign-nibble",
-                             message="符号なし項目に負の符号があります")
-                bad |= neg
-            # what the writer would not give back: the other positive nibble (C for F),
-            # and a negative zero
-            sign = span[:, -1] & 0x0F
-            want = 0x0C if f.positive_sign == "C" else 0x0F
-            other = (sign != want) & ((sign == 0x0C) | (sign == 0x0F)) & ~bad
-            _report_rows(ctx, block, f, other, "bad-sign-nibble",
-                         message=f"正の符号が{'F' if want == 0x0C else 'C'}です(レイアウトは"
-                                 f"{f.positive_sign}: positive_sign で指定します)")
-            minus_zero = (sign == 0x0D) & (values == 0) & ~bad
-            _report_rows(ctx, block, f, minus_zero, "bad-sign-nibble",
-                         message="負のゼロ(符号D)は書き戻せません")
-            bad |= other | minus_zero
-            columns[f.name] = decimal_series(f.name, values, ~bad, f.precision, f.scale)
+            columns[f.name] = _packed(ctx, block, f, np.ascontiguousarray(span))
             continue
+        raw = raws.get(f.name)
         if f.type in ("date", "integer", "decimal"):
-            frame, failures = parse_date(f, span) if f.type == "date" else \
-                parse_number(f, span)
+            fast = (raw.numbers, raw.taken) if raw is not None and raw.numbers is not None \
+                and raw.taken is not None else None
+            frame, failures = parse_date(f, span, fast=fast) if f.type == "date" else \
+                parse_number(f, span, fast=fast)
             _report_failures(ctx, block, f, failures)
-            _report_rows(ctx, block, f, _noncanonical(f, span, frame, failures),
+            _report_rows(ctx, block, f, _noncanonical(f, span, frame, failures, fast),
                          "noncanonical", severity="warning",
                          message="値は読めますが、書き戻すと別のバイトになります"
                                  "(前ゼロ・空白・符号の形がレイアウトと異なります)")
@@ -334,13 +318,13 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
                 if wanted is None or name in wanted:
                     columns[name] = frame[name]
             continue
-        raw = by_name[f.name]
+        assert raw is not None  # noqa: S101 -- every text, code and digits field has a spec
         _report_rows(ctx, block, f, raw.control, "control-char")
         _report_rows(ctx, block, f, raw.invalid, "invalid-bytes")
         # the core marks them as it decodes; the Python kernel's rows are found here
         duplicate = raw.duplicate if raw.duplicate is not None else \
             _other_duplicates(m, f, raw.values, layout)
-        _report_rows(ctx, block, f, duplicate & (_kind_of(f) != "ascii"),
+        _report_rows(ctx, block, f, duplicate & (specs[f.name].kind != "ascii"),
                      "noncanonical", severity="warning",
                      message="CP932の重複文字が、レイアウトの cp932_duplicates と異なる"
                              "コードで書かれています。書き戻すとバイトが変わります")
@@ -350,15 +334,49 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
                          message=f"埋め文字が{pad}だけではありません。書き戻すとバイトが"
                                  "変わります(レイアウトの pad で指定します)",
                          severity="warning")
-        frame, failures = parse_field(f, raw.values, fixed=True)
-        _report_failures(ctx, block, f, failures)
+        values = raw.values
+        if raw.failed is not None and raw.failed.any():
+            code, message = CHECK_FAILURES[specs[f.name].check]
+            _report_rows(ctx, block, f, raw.failed, code, message=message)
+            if f.type == "digits":  # a digits value that is not digits is not kept
+                values = values.set(pl.Series(raw.failed), None)
+        if f.type == "code" and f.table is not None:
+            unknown = values.is_not_null() & ~values.is_in(list(f.table.codes))
+            _report_rows(ctx, block, f, unknown.to_numpy(), "unknown-code",
+                         message=unknown_code_message(f.table))
         if f.required:
             empty = raw.values.is_null().to_numpy() & ~raw.control & ~raw.invalid
             _report_rows(ctx, block, f, empty, "required-missing")
-        for name in frame.columns:
-            if wanted is None or name in wanted:
-                columns[name] = frame[name]
+        if wanted is None or f.name in wanted:
+            columns[f.name] = values.alias(f.name)
     return pl.DataFrame(columns)
+
+
+def _packed(ctx: _Context, block: _Block, f: Field, span: npt.NDArray[np.uint8]
+            ) -> pl.Series:
+    """A packed decimal field's values, its bad nibbles and unwritable signs reported."""
+    values, bad_digits, bad_sign = unpack_packed(span)
+    _report_rows(ctx, block, f, bad_digits, "bad-digit-nibble")
+    _report_rows(ctx, block, f, bad_sign & ~bad_digits, "bad-sign-nibble")
+    bad = bad_digits | bad_sign
+    if not f.signed:
+        neg = values < 0
+        _report_rows(ctx, block, f, neg & ~bad, "bad-sign-nibble",
+                     message="符号なし項目に負の符号があります")
+        bad |= neg
+    # what the writer would not give back: the other positive nibble (C for F), and a
+    # negative zero
+    sign = span[:, -1] & 0x0F
+    want = 0x0C if f.positive_sign == "C" else 0x0F
+    other = (sign != want) & ((sign == 0x0C) | (sign == 0x0F)) & ~bad
+    _report_rows(ctx, block, f, other, "bad-sign-nibble",
+                 message=f"正の符号が{'F' if want == 0x0C else 'C'}です(レイアウトは"
+                         f"{f.positive_sign}: positive_sign で指定します)")
+    minus_zero = (sign == 0x0D) & (values == 0) & ~bad
+    _report_rows(ctx, block, f, minus_zero, "bad-sign-nibble",
+                 message="負のゼロ(符号D)は書き戻せません")
+    bad |= other | minus_zero
+    return decimal_series(f.name, values, ~bad, f.precision, f.scale)
 
 
 @cache
@@ -432,10 +450,14 @@ def _other_duplicates(m: npt.NDArray[np.uint8], f: Field, values: pl.Series,
 
 
 def _noncanonical(f: Field, span: npt.NDArray[np.uint8], frame: pl.DataFrame,
-                  failures: Sequence[Failure]) -> npt.NDArray[np.bool_]:
+                  failures: Sequence[Failure],
+                  fast: tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]] | None = None
+                  ) -> npt.NDArray[np.bool_]:
     """Rows of a number or date field read without a problem whose bytes the writer
     would not give back (``  12`` in a zero-padded field, ``-0000``, a zoned sign in
-    another form): the writer's own formatter decides, so the two never disagree."""
+    another form): the writer's own formatter decides, so the two never disagree.
+    ``fast`` marks the rows the kernel's short path took: plain digits there need no
+    second look."""
     none = np.zeros(span.shape[0], dtype=bool)
     if any(c not in frame.columns for c in column_names(f)):
         return none  # not all decoded (a column subset)
@@ -450,8 +472,11 @@ def _noncanonical(f: Field, span: npt.NDArray[np.uint8], frame: pl.DataFrame,
         rows = np.arange(span.shape[0])
         # zero-padded, and no overpunched sign: all digits is what the writer writes
         if f.pad != " " and not (f.storage == "zoned" and f.signed):
-            digits = ((span >= 0x30) & (span <= 0x39)).all(axis=1)
-            rows = np.flatnonzero(~digits)
+            if fast is not None:  # taken, and no sign byte: digits only
+                first = span[:, 0]
+                rows = np.flatnonzero(~fast[1] | (first < 0x30) | (first > 0x39))
+            sub = span[rows]
+            rows = rows[~((sub >= 0x30) & (sub <= 0x39)).all(axis=1)]
             if not len(rows):
                 return none
         written, present, _ = number_bytes(f, frame[f.name].gather(rows))

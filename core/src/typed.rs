@@ -1,0 +1,301 @@
+//! Typed fields on their bytes: the plain, valid dates and numbers that most records
+//! hold, parsed in the same pass that decodes the text, and the character checks of text
+//! fields on the decoded value.
+//!
+//! These are short paths, not whole parsers: a value they do not take (不詳 parts, blank,
+//! an error, a space-padded number) is left to the full parser in Python, which runs only
+//! over those rows and says what is wrong. The short path never accepts what the full
+//! parser would refuse: the test suite compares the two on random and edge-case bytes.
+
+/// A date field's byte form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateFormat {
+    /// `YYYYMMDD`
+    Ymd,
+    /// `YYYY-MM-DD`
+    IsoDashes,
+    /// `YYMMDD`, the century from a pivot
+    ShortYear,
+    /// `GYYMMDD`: a one-digit era code
+    Era1,
+    /// `GGYYMMDD`: a two-digit era code
+    Era2,
+}
+
+impl DateFormat {
+    /// The format for its layout name, if the short path takes it.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "YYYYMMDD" => Some(Self::Ymd),
+            "YYYY-MM-DD" => Some(Self::IsoDashes),
+            "YYMMDD" => Some(Self::ShortYear),
+            "GYYMMDD" => Some(Self::Era1),
+            "GGYYMMDD" => Some(Self::Era2),
+            _ => None,
+        }
+    }
+
+    /// Bytes of the form.
+    #[must_use]
+    pub fn width(self) -> usize {
+        match self {
+            Self::Ymd | Self::Era2 => 8,
+            Self::IsoDashes => 10,
+            Self::ShortYear => 6,
+            Self::Era1 => 7,
+        }
+    }
+}
+
+/// An era: the first year, and its first and last day (days since 1970-01-01).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Era {
+    /// Gregorian year of the era's first year (元年).
+    pub start_year: i64,
+    /// Its first day.
+    pub start_day: i64,
+    /// Its last day (the day before the next era begins; far in the future for the last).
+    pub end_day: i64,
+}
+
+/// How a date field is read on the short path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DateForm {
+    /// The byte form.
+    pub format: DateFormat,
+    /// `YYMMDD`: two-digit years below it are 20YY, the others 19YY.
+    pub pivot: i64,
+    /// Era formats: era index (into the eras given to the kernel) of each code 0–99, or
+    /// -1 for a code the field's table lacks.
+    pub lut: [i8; 100],
+}
+
+/// How a number field is read on the short path: zero-padded digits, after a sign byte
+/// where the field has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumberForm {
+    /// Digits only.
+    Unsigned,
+    /// A signed integer: the first byte is `-` or a digit.
+    SignedInteger,
+    /// A signed display decimal: the first byte is `+` or `-`.
+    SignedDisplay,
+}
+
+/// The character check of a text field, made on the decoded value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// None.
+    Nothing,
+    /// 全角 only: no ASCII and no half-width katakana.
+    NoHalf,
+    /// 半角 only: ASCII and half-width katakana.
+    OnlyHalf,
+    /// ASCII digits only.
+    Digits,
+}
+
+fn is_half(c: char) -> bool {
+    (' '..='~').contains(&c) || ('\u{FF61}'..='\u{FF9F}').contains(&c)
+}
+
+/// Whether a decoded value fails its field's check.
+#[must_use]
+pub fn fails(check: Check, value: &[u8]) -> bool {
+    match check {
+        Check::Nothing => false,
+        Check::Digits => !value.iter().all(u8::is_ascii_digit),
+        Check::NoHalf | Check::OnlyHalf => {
+            // values come from the decoder, always UTF-8; anything else fails the check
+            let Ok(text) = std::str::from_utf8(value) else {
+                return true;
+            };
+            if check == Check::NoHalf {
+                text.chars().any(is_half)
+            } else {
+                !text.chars().all(is_half)
+            }
+        }
+    }
+}
+
+/// The value of ASCII digits, or None if a byte is not a digit.
+fn digits(bytes: &[u8]) -> Option<i64> {
+    bytes.iter().try_fold(0i64, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
+    })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+#[must_use]
+pub fn civil_days(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    const DIM: [i64; 13] = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    DIM[usize::try_from(m).unwrap_or(0).min(12)] + i64::from(m == 2 && leap)
+}
+
+/// A complete, valid date (days since 1970-01-01), or None for anything else: 不詳
+/// parts, blanks, a wrong form, an impossible day, a date outside its era.
+#[must_use]
+pub fn date(bytes: &[u8], form: &DateForm, eras: &[Era]) -> Option<i64> {
+    if bytes.len() != form.format.width() {
+        return None;
+    }
+    let (era, year, month, day) = match form.format {
+        DateFormat::Ymd => (None, &bytes[0..4], &bytes[4..6], &bytes[6..8]),
+        DateFormat::IsoDashes => {
+            if bytes[4] != b'-' || bytes[7] != b'-' {
+                return None;
+            }
+            (None, &bytes[0..4], &bytes[5..7], &bytes[8..10])
+        }
+        DateFormat::ShortYear => (None, &bytes[0..2], &bytes[2..4], &bytes[4..6]),
+        DateFormat::Era1 => (Some(&bytes[0..1]), &bytes[1..3], &bytes[3..5], &bytes[5..7]),
+        DateFormat::Era2 => (Some(&bytes[0..2]), &bytes[2..4], &bytes[4..6], &bytes[6..8]),
+    };
+    let (y, m, d) = (digits(year)?, digits(month)?, digits(day)?);
+    let (y, era) = match era {
+        Some(code) => {
+            let index = form.lut[usize::try_from(digits(code)?).ok()?];
+            let era = eras.get(usize::try_from(index).ok()?)?;
+            if y < 1 {
+                return None;
+            }
+            (era.start_year + y - 1, Some(era))
+        }
+        None if form.format == DateFormat::ShortYear => {
+            (if y < form.pivot { 2000 + y } else { 1900 + y }, None)
+        }
+        None => (y, None),
+    };
+    if y < 1 || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    let days = civil_days(y, m, d);
+    match era {
+        Some(e) if days < e.start_day || days > e.end_day => None,
+        _ => Some(days),
+    }
+}
+
+/// A zero-padded number's value, or None for anything else (spaces, a misplaced sign,
+/// more digits than an `i64` holds, which the full parser judges).
+#[must_use]
+pub fn number(bytes: &[u8], form: NumberForm) -> Option<i64> {
+    let (&first, rest) = bytes.split_first()?;
+    match form {
+        NumberForm::Unsigned => (bytes.len() <= 18).then(|| digits(bytes)).flatten(),
+        _ if rest.is_empty() || rest.len() > 17 => None,
+        NumberForm::SignedInteger if first == b'-' => digits(rest).map(|v| -v),
+        NumberForm::SignedInteger => digits(bytes),
+        NumberForm::SignedDisplay => match first {
+            b'+' => digits(rest),
+            b'-' => digits(rest).map(|v| -v),
+            _ => None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{civil_days, date, fails, number, Check, DateForm, DateFormat, Era, NumberForm};
+
+    fn form(format: DateFormat) -> DateForm {
+        let mut lut = [-1; 100];
+        lut[3] = 0; // 昭和 as "3"
+        lut[4] = 1; // 平成 as "4"
+        DateForm {
+            format,
+            pivot: 30,
+            lut,
+        }
+    }
+
+    fn eras() -> [Era; 2] {
+        [
+            Era {
+                start_year: 1926,
+                start_day: civil_days(1926, 12, 25),
+                end_day: civil_days(1989, 1, 7),
+            },
+            Era {
+                start_year: 1989,
+                start_day: civil_days(1989, 1, 8),
+                end_day: civil_days(2019, 4, 30),
+            },
+        ]
+    }
+
+    #[test]
+    fn western_dates_and_their_limits() {
+        let f = form(DateFormat::Ymd);
+        assert_eq!(date(b"19700101", &f, &[]), Some(0));
+        assert_eq!(date(b"20240229", &f, &[]), Some(civil_days(2024, 2, 29)));
+        for bad in [
+            &b"20230229"[..],
+            b"20241301",
+            b"20240100",
+            b"00000101",
+            b"2024 101",
+        ] {
+            assert_eq!(date(bad, &f, &[]), None, "{bad:?}");
+        }
+        assert_eq!(
+            date(b"2024-02-29", &form(DateFormat::IsoDashes), &[]),
+            Some(19782)
+        );
+        assert_eq!(date(b"2024/02/29", &form(DateFormat::IsoDashes), &[]), None);
+        let short = form(DateFormat::ShortYear);
+        assert_eq!(date(b"290101", &short, &[]), Some(civil_days(2029, 1, 1)));
+        assert_eq!(date(b"300101", &short, &[]), Some(civil_days(1930, 1, 1)));
+    }
+
+    #[test]
+    fn era_dates_stay_inside_their_era() {
+        let f = form(DateFormat::Era1);
+        let e = eras();
+        assert_eq!(date(b"4010108", &f, &e), Some(civil_days(1989, 1, 8)));
+        assert_eq!(date(b"4010107", &f, &e), None); // 平成元年1月7日 was 昭和
+        assert_eq!(date(b"3640107", &f, &e), Some(civil_days(1989, 1, 7)));
+        assert_eq!(date(b"5010501", &f, &e), None); // a code the table lacks
+        assert_eq!(date(b"4000101", &f, &e), None); // year 不詳
+        let f = form(DateFormat::Era2);
+        assert_eq!(date(b"04310430", &f, &e), Some(civil_days(2019, 4, 30)));
+        assert_eq!(date(b"04310501", &f, &e), None);
+    }
+
+    #[test]
+    fn numbers_zero_padded_with_their_sign() {
+        assert_eq!(number(b"000123", NumberForm::Unsigned), Some(123));
+        assert_eq!(number(b"  0123", NumberForm::Unsigned), None);
+        assert_eq!(number(b"-00123", NumberForm::SignedInteger), Some(-123));
+        assert_eq!(number(b"100123", NumberForm::SignedInteger), Some(100_123));
+        assert_eq!(number(b"+0012", NumberForm::SignedDisplay), Some(12));
+        assert_eq!(number(b"00012", NumberForm::SignedDisplay), None);
+        assert_eq!(number(b"-", NumberForm::SignedInteger), None);
+        assert_eq!(number(b"9999999999999999999", NumberForm::Unsigned), None);
+    }
+
+    #[test]
+    fn character_checks() {
+        assert!(fails(Check::NoHalf, "山田 太郎".as_bytes()));
+        assert!(fails(Check::NoHalf, "ﾔﾏﾀﾞ".as_bytes()));
+        assert!(!fails(Check::NoHalf, "山田\u{3000}太郎".as_bytes()));
+        assert!(fails(Check::OnlyHalf, "ﾔﾏﾀﾞ 山".as_bytes()));
+        assert!(!fails(Check::OnlyHalf, "ﾔﾏﾀﾞ ﾀﾛｳ".as_bytes()));
+        assert!(fails(Check::Digits, b"12 4"));
+        assert!(!fails(Check::Digits, b"0012"));
+        assert!(!fails(Check::Nothing, b"anything"));
+    }
+}
