@@ -10,18 +10,15 @@ use pyo3::types::{PyBytes, PyDict};
 
 use crate::decode::Codec;
 use crate::kernel::{extract as extract_block, Block, Column, ColumnSpec, Kind};
-use crate::typed::{Check, DateForm, DateFormat, Era, NumberForm};
+use crate::typed::{Check, DateForm, DateFormat, Era, NumberForm, MAX_ERAS};
+
+/// A date's form as Python gives it: format, pivot, era index of each code 0–99 (or
+/// -1), and the code the writer writes each era with (or -1).
+type PyDateForm = (String, i64, Vec<i8>, Vec<i8>);
 
 /// A column spec as Python gives it: offset, length, kind, pad with U+3000, check, and
-/// for dates (format, pivot, era index of each code 0–99 or -1).
-type PySpec = (
-    usize,
-    usize,
-    String,
-    bool,
-    String,
-    Option<(String, i64, Vec<i8>)>,
-);
+/// for dates their form.
+type PySpec = (usize, usize, String, bool, String, Option<PyDateForm>);
 
 /// A numpy argument borrowed for reading: an array another borrow holds for writing
 /// (the same memory passed twice) is an error, never a panic.
@@ -33,7 +30,7 @@ fn readonly<'py, T: numpy::Element>(
         .map_err(|e| PyValueError::new_err(format!("an array cannot be read: {e}")))
 }
 
-fn kind_of(name: &str, date: Option<&(String, i64, Vec<i8>)>, length: usize) -> PyResult<Kind> {
+fn kind_of(name: &str, date: Option<&PyDateForm>, length: usize) -> PyResult<Kind> {
     let bad = |what: &str| Err(PyValueError::new_err(what.to_string()));
     match (name, date) {
         ("ascii", None) => Ok(Kind::Ascii),
@@ -42,7 +39,7 @@ fn kind_of(name: &str, date: Option<&(String, i64, Vec<i8>)>, length: usize) -> 
         ("unsigned", None) => Ok(Kind::Number(NumberForm::Unsigned)),
         ("signed-integer", None) => Ok(Kind::Number(NumberForm::SignedInteger)),
         ("signed-display", None) => Ok(Kind::Number(NumberForm::SignedDisplay)),
-        ("date", Some((format, pivot, codes))) => {
+        ("date", Some((format, pivot, codes, written))) => {
             let Some(format) = DateFormat::from_name(format) else {
                 return bad(&format!("the core does not read dates as {format:?}"));
             };
@@ -52,10 +49,16 @@ fn kind_of(name: &str, date: Option<&(String, i64, Vec<i8>)>, length: usize) -> 
             if format.width() != length {
                 return bad("a date field's length does not match its format");
             }
+            if written.len() > MAX_ERAS {
+                return bad("a date form names too many eras");
+            }
+            let mut writer = [-1; MAX_ERAS];
+            writer[..written.len()].copy_from_slice(written);
             Ok(Kind::Date(DateForm {
                 format,
                 pivot: *pivot,
                 lut,
+                writer,
             }))
         }
         _ => bad(&format!(

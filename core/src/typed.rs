@@ -69,7 +69,12 @@ pub struct DateForm {
     /// Era formats: era index (into the eras given to the kernel) of each code 0–99, or
     /// -1 for a code the field's table lacks.
     pub lut: [i8; 100],
+    /// Era formats: the code the writer writes each era with (by era index), or -1.
+    pub writer: [i8; MAX_ERAS],
 }
+
+/// Eras a date form can name.
+pub const MAX_ERAS: usize = 16;
 
 /// How a number field is read on the short path: zero-padded digits, after a sign byte
 /// where the field has one.
@@ -145,8 +150,9 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     DIM[usize::try_from(m).unwrap_or(0).min(12)] + i64::from(m == 2 && leap)
 }
 
-/// A complete, valid date (days since 1970-01-01), or None for anything else: 不詳
-/// parts, blanks, a wrong form, an impossible day, a date outside its era.
+/// A complete, valid date (days since 1970-01-01) that the writer gives back byte for
+/// byte, or None for anything else: 不詳 parts, blanks, a wrong form, an impossible day,
+/// a date outside its era, an era or era code the writer would not choose.
 #[must_use]
 pub fn date(bytes: &[u8], form: &DateForm, eras: &[Era]) -> Option<i64> {
     if bytes.len() != form.format.width() {
@@ -167,12 +173,13 @@ pub fn date(bytes: &[u8], form: &DateForm, eras: &[Era]) -> Option<i64> {
     let (y, m, d) = (digits(year)?, digits(month)?, digits(day)?);
     let (y, era) = match era {
         Some(code) => {
-            let index = form.lut[usize::try_from(digits(code)?).ok()?];
-            let era = eras.get(usize::try_from(index).ok()?)?;
-            if y < 1 {
+            let code = digits(code)?;
+            let index = usize::try_from(form.lut[usize::try_from(code).ok()?]).ok()?;
+            let era = eras.get(index)?;
+            if y < 1 || i64::from(*form.writer.get(index)?) != code {
                 return None;
             }
-            (era.start_year + y - 1, Some(era))
+            (era.start_year + y - 1, Some((index, era)))
         }
         None if form.format == DateFormat::ShortYear => {
             (if y < form.pivot { 2000 + y } else { 1900 + y }, None)
@@ -184,8 +191,12 @@ pub fn date(bytes: &[u8], form: &DateForm, eras: &[Era]) -> Option<i64> {
     }
     let days = civil_days(y, m, d);
     match era {
-        Some(e) if days < e.start_day || days > e.end_day => None,
-        _ => Some(days),
+        // on a day two eras share, the writer chooses the new one
+        Some((index, e)) => (days >= e.start_day
+            && days <= e.end_day
+            && eras.iter().rposition(|x| x.start_day <= days) == Some(index))
+        .then_some(days),
+        None => Some(days),
     }
 }
 
@@ -209,16 +220,23 @@ pub fn number(bytes: &[u8], form: NumberForm) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{civil_days, date, fails, number, Check, DateForm, DateFormat, Era, NumberForm};
+    use super::{
+        civil_days, date, fails, number, Check, DateForm, DateFormat, Era, NumberForm, MAX_ERAS,
+    };
 
     fn form(format: DateFormat) -> DateForm {
         let mut lut = [-1; 100];
         lut[3] = 0; // 昭和 as "3"
         lut[4] = 1; // 平成 as "4"
+        lut[8] = 1; // and as "8", which the writer does not write
+        let mut writer = [-1; MAX_ERAS];
+        writer[0] = 3;
+        writer[1] = 4;
         DateForm {
             format,
             pivot: 30,
             lut,
+            writer,
         }
     }
 
@@ -270,6 +288,7 @@ mod tests {
         assert_eq!(date(b"3640107", &f, &e), Some(civil_days(1989, 1, 7)));
         assert_eq!(date(b"5010501", &f, &e), None); // a code the table lacks
         assert_eq!(date(b"4000101", &f, &e), None); // year 不詳
+        assert_eq!(date(b"8010108", &f, &e), None); // read, but written back as "4"
         let f = form(DateFormat::Era2);
         assert_eq!(date(b"04310430", &f, &e), Some(civil_days(2019, 4, 30)));
         assert_eq!(date(b"04310501", &f, &e), None);

@@ -23,7 +23,9 @@ def extract(
     data: npt.NDArray[np.uint8],
     n: int,
     stride: int,
-    specs: list[tuple[int, int, str, bool, str, tuple[str, int, tuple[int, ...]] | None]],
+    specs: list[
+        tuple[int, int, str, bool, str, tuple[str, int, tuple[int, ...], tuple[int, ...]] | None]
+    ],
     encoding: str,
     threads: int = 0,
     rewritten: npt.NDArray[np.bool_] | None = None,

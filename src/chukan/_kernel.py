@@ -71,8 +71,9 @@ class ColumnSpec:
     pad: str = "\u3000"
     #: the check each value gets (:func:`chukan.codec.text_check`): ``RawColumn.failed``
     check: str = ""
-    #: ``date``: format, pivot and era codes (:func:`chukan.codec.era_codes`)
-    date: tuple[str, int, tuple[int, ...]] | None = None
+    #: ``date``: format, pivot, era codes and the writer's code of each era
+    #: (:func:`chukan.codec.era_codes`, :func:`chukan.codec.writer_codes`)
+    date: tuple[str, int, tuple[int, ...], tuple[int, ...]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +194,8 @@ def _typed_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec) -> RawColumn:
     col = np.ascontiguousarray(matrix[:, s.offset:s.offset + s.length])
     if s.kind == "date":
         assert s.date is not None  # noqa: S101 -- a date spec carries its form
-        fmt, pivot, codes = s.date
-        numbers, taken = fast_dates(col, fmt, pivot, codes)
+        fmt, pivot, codes, writer = s.date
+        numbers, taken = fast_dates(col, fmt, pivot, codes, writer)
     else:
         numbers, taken = fast_numbers(col, cast("NumberForm", s.kind))
     none = np.zeros(matrix.shape[0], dtype=bool)

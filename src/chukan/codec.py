@@ -576,17 +576,35 @@ def era_codes(f: Field) -> tuple[int, ...]:
     return tuple(lut)
 
 
+def writer_codes(f: Field) -> tuple[int, ...]:
+    """For each era of :func:`era_table`, the code the writer writes it with (the
+    first the field's table gives), or -1.
+
+    >>> writer_codes(_f("date", 8, format="GGYYMMDD"))
+    (1, 2, 3, 4, 5)
+    """
+    to_code = [-1] * len(_ERA_NAMES)
+    for code, name in (f.eras.codes.items() if f.eras else ()):
+        i = _ERA_NAMES.index(name) if name in _ERA_NAMES else -1
+        if i >= 0 and to_code[i] < 0 and code.isdigit():
+            to_code[i] = int(code)
+    return tuple(to_code)
+
+
 #: date formats with a short path (the others go through the full parser)
 FAST_DATE_FORMATS = tuple(_DIGIT_POSITIONS)
 
 
-def fast_dates(mat: npt.NDArray[np.uint8], fmt: str, pivot: int, codes: Sequence[int]
-               ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Days of the rows that are plainly complete, valid dates; ``ok`` marks them. The
-    rest (不詳, blanks, errors, era boundaries to check) go through the full parser.
+def fast_dates(mat: npt.NDArray[np.uint8], fmt: str, pivot: int, codes: Sequence[int],
+               writer: Sequence[int] = ()) -> tuple[npt.NDArray[np.int64],
+                                                     npt.NDArray[np.bool_]]:
+    """Days of the rows that are plainly complete, valid dates, in the bytes the writer
+    gives back; ``ok`` marks them. The rest (不詳, blanks, errors, an era code or an
+    era the writer would not choose) go through the full parser.
 
     The compiled core does the same in its decoding pass; this is the Python kernel's,
-    and the oracle the core is tested against. ``codes`` as :func:`era_codes` gives.
+    and the oracle the core is tested against. ``codes`` as :func:`era_codes` gives,
+    ``writer`` as :func:`writer_codes`.
     """
     value, ok = _eight_digits(mat, _DIGIT_POSITIONS[fmt])
     if fmt == "YYYY-MM-DD":
@@ -610,6 +628,9 @@ def fast_dates(mat: npt.NDArray[np.uint8], fmt: str, pivot: int, codes: Sequence
     if fmt in ("GYYMMDD", "GGYYMMDD"):
         e = np.maximum(era_idx, 0)
         ok &= (days >= _ERA_START_DAY[e]) & (days <= _ERA_END_DAY[e])
+        # written back as read: the era the writer chooses for the day, and its code
+        chosen = np.searchsorted(_ERA_START_DAY, days, side="right") - 1
+        ok &= (chosen == era_idx) & (np.asarray(writer, dtype=np.int64)[e] == rest // 100 % 100)
     return np.where(ok, days, 0), ok
 
 
@@ -627,7 +648,7 @@ def parse_date(f: Field, mat: npt.NDArray[np.uint8], *,
     if f.format not in FAST_DATE_FORMATS or n == 0:
         return _parse_date_full(f, mat)
     days, ok = fast if fast is not None else \
-        fast_dates(mat, f.format or "YYYYMMDD", f.pivot or 0, era_codes(f))
+        fast_dates(mat, f.format or "YYYYMMDD", f.pivot or 0, era_codes(f), writer_codes(f))
     date = pl.Series(f.name, days.astype(np.int32)).cast(pl.Date)
     partial = pl.repeat(None, n, dtype=pl.String, eager=True).alias(f"{f.name}_partial")
     if ok.all():
@@ -1270,11 +1291,7 @@ def date_bytes(f: Field, df: pl.DataFrame) -> tuple[npt.NDArray[np.uint8],
     if fmt in ("GYYMMDD", "GGYYMMDD"):
         g = 1 if fmt == "GYYMMDD" else 2
         era = np.searchsorted(_ERA_START_DAY, days, side="right") - 1
-        to_code = np.full(len(_ERA_NAMES), -1, dtype=np.int64)
-        for code, name in (f.eras.codes.items() if f.eras else ()):
-            i = _ERA_NAMES.index(name) if name in _ERA_NAMES else -1
-            if i >= 0 and to_code[i] < 0 and code.isdigit():
-                to_code[i] = int(code)
+        to_code = np.asarray(writer_codes(f), dtype=np.int64)
         code_of = np.where(era >= 0, to_code[np.maximum(era, 0)], -1)
         eyear = y - _ERA_START_YEAR[np.maximum(era, 0)] + 1
         ok = (code_of >= 0) & (eyear >= 1) & (eyear <= 99)

@@ -63,6 +63,7 @@ from chukan.codec import (
     text_check,
     unknown_code_message,
     unpack_packed,
+    writer_codes,
 )
 from chukan.errors import DataError, UsageError
 from chukan.layout import (
@@ -272,8 +273,8 @@ def _spec_of(f: Field) -> ColumnSpec | None:
             "text" if f.type in ("text", "code") else "ascii"
         return ColumnSpec(f.offset, f.length, kind, f.pad, check=text_check(f))
     if f.type == "date" and f.format in FAST_DATE_FORMATS:
-        return ColumnSpec(f.offset, f.length, "date",
-                          date=(f.format or "YYYYMMDD", f.pivot or 0, era_codes(f)))
+        return ColumnSpec(f.offset, f.length, "date", date=(
+            f.format or "YYYYMMDD", f.pivot or 0, era_codes(f), writer_codes(f)))
     form = number_form(f) if f.type in ("integer", "decimal") and f.storage != "packed" \
         else None
     return ColumnSpec(f.offset, f.length, form) if form else None
@@ -466,8 +467,11 @@ def _noncanonical(f: Field, span: npt.NDArray[np.uint8], frame: pl.DataFrame,
         # formats can be read in a form the writer does not give back
         if f.format not in ("GYYMMDD", "GGYYMMDD"):
             return none
-        written, present, _ = date_bytes(f, frame)
-        differs = present & (written != span).any(axis=1)
+        # the short path takes only what is written back as read
+        rows = np.flatnonzero(~fast[1]) if fast is not None else np.arange(span.shape[0])
+        written, present, _ = date_bytes(f, frame[rows])
+        differs = none.copy()
+        differs[rows] = present & (written != span[rows]).any(axis=1)
     else:
         rows = np.arange(span.shape[0])
         # zero-padded, and no overpunched sign: all digits is what the writer writes
