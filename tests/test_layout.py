@@ -256,5 +256,12 @@ def test_every_code_the_code_raises_is_documented() -> None:
     assert used <= set(chukan.report.CODES), used - set(chukan.report.CODES)
 
 
-def test_every_code_is_explained_in_japanese_too() -> None:
-    assert set(chukan.report.CODES_JA) == set(chukan.report.CODES)
+def test_every_code_has_its_words_in_both_languages_and_its_severity() -> None:
+    from chukan._codes import REGISTRY  # noqa: PLC0415
+
+    assert set(REGISTRY) == set(chukan.report.CODES)
+    for code, entry in REGISTRY.items():
+        assert entry.en and entry.ja and entry.severity in ("error", "warning"), code
+        # a warning says so in both languages, and only a warning does
+        assert ("warning" in entry.en) == (entry.severity == "warning"), code
+        assert ("(警告)" in entry.ja) == (entry.severity == "warning"), code

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chukan._codes import REGISTRY
 from chukan.report import Problem
 
 if TYPE_CHECKING:
@@ -18,30 +19,8 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+    from chukan._codes import Severity
     from chukan.layout import Field, Layout
-    from chukan.report import Severity
-
-_MESSAGES = {
-    "record-length": "レコード長がレイアウトと一致しません",
-    "truncated-record": "最終レコードが途中で切れています",
-    "terminator-missing": "最終レコードに改行がありません",
-    "terminator-mixed": "改行コードが混在しています",
-    "unknown-record-type": "レコード区分がレイアウトにありません",
-    "trailer-count": "トレーラのレコード件数が実際の件数と一致しません",
-    "empty-file": "ファイルが空です",
-    "bom-unexpected": "想定しないBOM (EF BB BF) があります",
-    "nul-byte": "NULバイト (0x00) があります",
-    "control-char": "制御文字があります",
-    "invalid-bytes": "文字コードとして正しくないバイトがあります",
-    "dbcs-split": "2バイト文字が項目の境界で切れています",
-    "required-missing": "必須項目が空です",
-    "filler-mismatch": "FILLERの内容が想定と異なります",
-    "bad-sign-nibble": "パック10進数の符号ニブルが不正です",
-    "bad-digit-nibble": "パック10進数の数字ニブルが不正です",
-    "csv-columns": "CSVの列数がレイアウトと一致しません",
-    "csv-header": "CSVの見出し行がレイアウトの項目名と一致しません",
-    "csv-quote": "CSVの引用符(\")の位置が正しくないか、閉じられていません",
-}
 
 
 def _hex(raw: bytes, limit: int | None = None) -> str:
@@ -53,11 +32,13 @@ def _hex(raw: bytes, limit: int | None = None) -> str:
 def _problem(ctx: _Context, code: str, *, record: int | None = None, offset: int | None = None,
              f: Field | None = None, raw: bytes = b"", value: str | None = None,
              message: str | None = None, raw_limit: int | None = None,
-             severity: Severity = "error") -> Problem:
-    return Problem(code=code, message=message or _MESSAGES.get(code, code), file=ctx.file,
+             severity: Severity | None = None) -> Problem:
+    """A problem at a place: its words and severity, unless given, are the registry's."""
+    entry = REGISTRY[code]
+    return Problem(code=code, message=message or entry.ja, file=ctx.file,
                    record=record, offset=offset, field=f.name if f else None,
                    label=f.label if f else None, raw=_hex(raw, raw_limit), value=value,
-                   severity=severity)
+                   severity=severity or entry.severity)
 
 
 @dataclass(slots=True)
@@ -130,7 +111,6 @@ def eof_marker(ctx: _Context, offset: int) -> None:
     """A 0x1A after the last record: what the layout says (``eof_marker``), or said."""
     if not ctx.layout.eof_marker:
         ctx.add(_problem(ctx, "eof-marker", record=None, offset=offset, raw=EOF_MARKER,
-                         severity="warning",
                          message="ファイルの最後にEOF(0x1A)があります。読み飛ばしました"
                                  "(書き戻すときは付きません。レイアウトの eof_marker で"
                                  "指定します)"))

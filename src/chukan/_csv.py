@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+    from chukan._codes import Severity
     from chukan.layout import Field, Layout
-    from chukan.report import Severity
 
 _CHUNK = 32 << 20  # bytes read at once; rows never straddle two chunks
 #: A row still open after this many bytes (a CR-only file, a quote never closed) is
@@ -456,15 +456,15 @@ def _check_header(raw: bytes, layout: Layout, ctx: _Context) -> _Columns | None:
                "(レイアウトの extra_columns = true で読み飛ばせます)")
         return None
     if extra:  # said once: these columns are not read
-        ctx.add(_problem(ctx, "csv-extra-columns", record=None, offset=0, severity="warning",
+        ctx.add(_problem(ctx, "csv-extra-columns", record=None, offset=0,
                          message=f"レイアウトにない{len(extra)}列を読み飛ばしました: {shown}"))
     if missing:
-        ctx.add(_problem(ctx, "csv-missing-columns", record=None, offset=0, severity="warning",
+        ctx.add(_problem(ctx, "csv-missing-columns", record=None, offset=0,
                          message="ファイルにない列は空として読みました: " + "、".join(
                              f"{f.label or f.name}({f.name})" for f in missing)))
     present = [i for i in order if i >= 0]
     if present != sorted(present):
-        ctx.add(_problem(ctx, "csv-column-order", record=None, offset=0, severity="warning",
+        ctx.add(_problem(ctx, "csv-column-order", record=None, offset=0,
                          message="列の順番がレイアウトと異なります(見出しで読みました。"
                                  "書き出すとレイアウトの順になります)"))
     return _Columns(tuple(order), len(names))
@@ -685,7 +685,7 @@ def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
     i = int(rows_hit[0])
     k = int(np.flatnonzero(needless[i])[0])
     ctx.tally("quoted", _problem(ctx, "noncanonical", record=int(records[i]),
-                                 offset=offset + int(starts[i, k]), severity="warning"),
+                                 offset=offset + int(starts[i, k])),
               int(needless.sum()),
               lambda n: f"引用符で囲む必要のない値が引用符で囲まれています({k + 1}列目"
                         + (f"ほか、このファイルで{n}か所" if n > 1 else "")
@@ -735,7 +735,7 @@ def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
         column = int(np.searchsorted(starts[i], first, side="right")) - 1
         k = column_of.get(column)
         ctx.add(_problem(ctx, "noncanonical", record=int(records[i]), offset=offset + first,
-                         f=fields[k] if k is not None else None, severity="warning",
+                         f=fields[k] if k is not None else None,
                          raw=data[first:first + 2],
                          message="CP932の重複文字が、レイアウトの cp932_duplicates と異なる"
                                  "コードで書かれています。書き戻すとバイトが変わります"

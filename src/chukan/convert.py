@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import polars as pl
 
+from chukan._codes import REGISTRY
 from chukan._files import OutputSet, check_distinct, open_input
 from chukan._kernel import using_threads
 from chukan.codec import column_names, schema_of
@@ -47,7 +48,7 @@ from chukan.layout import (
     load_mapping,
 )
 from chukan.read import DEFAULT_BATCH, located_batches
-from chukan.report import CODES, CODES_JA, Problem, Report
+from chukan.report import Problem, Report
 from chukan.validate import shape
 from chukan.write import format_batch
 
@@ -759,7 +760,7 @@ def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch
                     f = culprit or _field(plan.target, target)
                     rejected.add(rec, _Reason(code, f.name, f.label,
                                               None if not value or value[0] is None
-                                              else str(value[0]), CODES_JA.get(code),
+                                              else str(value[0]), REGISTRY[code].ja,
                                               target=target))
                     bad.add(rec)
             rejected.note(converted.filter(pl.col("_record").is_in(list(bad))), keys, stride)
@@ -850,9 +851,8 @@ def _rejects_csv(rejected: _Rejects, source: Source, *, mask: bool) -> bytes:
                                  for r in at_fault),
             "values": " / ".join(shape(r.value) if mask else (r.value or "")
                                  for r in at_fault),
-            "message_ja": " / ".join(r.message or CODES_JA.get(r.code, r.code)
-                                     for r in reasons),
-            "message_en": " / ".join(CODES.get(r.code, r.code) for r in reasons),
+            "message_ja": " / ".join(r.message or REGISTRY[r.code].ja for r in reasons),
+            "message_en": " / ".join(REGISTRY[r.code].en for r in reasons),
             "raw": "" if data is None else f"<{len(data)} bytes>" if mask else data.hex(" "),
         })
     schema = dict.fromkeys(("key", "reasons", "fields", "values", "message_ja",

@@ -82,8 +82,8 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+    from chukan._codes import Severity
     from chukan.codec import Failure
-    from chukan.report import Severity
 
 Source = str | Path | bytes | BinaryIO
 #: Records per batch when nothing else is said: about 30 MB of a 300-byte layout.
@@ -310,7 +310,7 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
                 parse_number(f, span, fast=fast)
             _report_failures(ctx, block, f, failures)
             _report_rows(ctx, block, f, _noncanonical(f, span, frame, failures, fast),
-                         "noncanonical", severity="warning",
+                         "noncanonical",
                          message="値は読めますが、書き戻すと別のバイトになります"
                                  "(前ゼロ・空白・符号の形がレイアウトと異なります)")
             if f.required:
@@ -326,15 +326,14 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
         duplicate = raw.duplicate if raw.duplicate is not None else \
             _other_duplicates(m, f, raw.values, layout)
         _report_rows(ctx, block, f, duplicate & (specs[f.name].kind != "ascii"),
-                     "noncanonical", severity="warning",
+                     "noncanonical",
                      message="CP932の重複文字が、レイアウトの cp932_duplicates と異なる"
                              "コードで書かれています。書き戻すとバイトが変わります")
         if raw.padding is not None:
             pad = "全角空白" if f.pad == "\u3000" else "半角空白"
             _report_rows(ctx, block, f, raw.padding & ~raw.invalid, "noncanonical",
                          message=f"埋め文字が{pad}だけではありません。書き戻すとバイトが"
-                                 "変わります(レイアウトの pad で指定します)",
-                         severity="warning")
+                                 "変わります(レイアウトの pad で指定します)")
         values = raw.values
         if raw.failed is not None and raw.failed.any():
             code, message = CHECK_FAILURES[specs[f.name].check]
@@ -493,7 +492,7 @@ def _noncanonical(f: Field, span: npt.NDArray[np.uint8], frame: pl.DataFrame,
 
 def _report_rows(ctx: _Context, block: _Block, f: Field, mask: npt.NDArray[np.bool_],
                  code: str, *, message: str | None = None,
-                 severity: Severity = "error") -> None:
+                 severity: Severity | None = None) -> None:
     """Turn a row mask into problems (Python runs only over the failing rows)."""
     if not mask.any():
         return
@@ -827,7 +826,7 @@ def _say_encoding(ctx: _Context, report: Report | None, since: tuple[int, int]) 
     bad = len({p.record for p in report.problems[since[0]:] if p.code in _MISREAD})
     hint = _encoding_hint(ctx) if seen and bad * 2 > seen else None
     if hint:
-        ctx.add(_problem(ctx, "encoding-hint", record=None, offset=0, severity="warning",
+        ctx.add(_problem(ctx, "encoding-hint", record=None, offset=0,
                          message=f"{bad}/{seen}件のレコードが読めません。{hint}"))
 
 

@@ -21,136 +21,22 @@ import json
 import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+from chukan._codes import REGISTRY, Severity
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-Severity = Literal["error", "warning"]
+__all__ = ["CODES", "GAIJI_LOCATIONS", "REGISTRY", "REPORT_SCHEMA", "GaijiEntry", "Problem",
+           "Report", "Severity", "to_dict", "to_html", "to_json", "to_text"]
 
-#: Stable codes for problems in data, with what each means. Codes never change meaning.
-CODES: dict[str, str] = {
-    "empty-file": "the file holds no records",
-    "bom-unexpected": "a UTF-8 byte-order mark where the layout expects none",
-    "record-length": "a record is longer or shorter than the layout's record_length",
-    "truncated-record": "the last record is cut short (file size not a multiple of the record)",
-    "terminator-missing": "the last record does not end with the terminator",
-    "terminator-mixed": "records end with different terminators (CRLF and LF mixed)",
-    "eof-marker": "a DOS end-of-file byte (0x1A) after the last record: read past; "
-                  "written back only where the layout says eof_marker = true (warning)",
-    "nul-byte": "a NUL byte (0x00) inside a record",
-    "control-char": "a control character inside a field",
-    "invalid-bytes": "bytes that are not valid in the layout's encoding",
-    "dbcs-split": "a double-byte character cut by a field boundary",
-    "halfwidth-in-fullwidth": "a half-width character in a full-width (全角) field",
-    "fullwidth-in-halfwidth": "a full-width character in a half-width (半角) field",
-    "not-digits": "a character other than 0-9 in a digits field",
-    "not-integer": "a value that is not an integer",
-    "not-decimal": "a value that is not a decimal number of the declared form",
-    "bad-sign-nibble": "a packed-decimal sign nibble other than C, D or F",
-    "bad-digit-nibble": "a packed-decimal digit nibble above 9",
-    "bad-date": "a value that is not a date in the declared format",
-    "impossible-date": "a date that does not exist (2023-02-30, month 13)",
-    "era-range": "a date outside its era (平成31年5月1日)",
-    "unknown-era": "an era code that is not in the era code table",
-    "unknown-code": "a code that is not in the field's code table",
-    "fumei-flagged": "a 不詳 date whose every part is known (read under its 不詳 flag) "
-                     "going where nothing would say it is 不詳: written, it would read as "
-                     "a definite date",
-    "unmapped-code": "a code of the source's table that the mapping's code map has no "
-                     "row for (convert)",
-    "unrouted": "a value read only by rules with a when condition, in a record that meets "
-                "none of them: it would go nowhere (convert)",
-    "required-missing": "a required field is empty",
-    "filler-mismatch": "a filler area does not hold its expected bytes",
-    "unknown-record-type": "a record whose record-type value no record kind matches",
-    "trailer-count": "a trailer's record count does not match the records before it",
-    "width-overflow": "a value does not fit its field's width (never truncated)",
-    "not-representable": "a character that the target encoding cannot represent",
-    "noncanonical": "a value read as the layout allows, but in a form the writer does not "
-                    "give back (padding, leading zeros, sign): written back, its bytes "
-                    "change (warning)",
-    "csv-columns": "a CSV row with the wrong number of columns",
-    "csv-header": "a CSV header row without a required field's column, or with columns "
-                  "the layout does not allow (the file is not read)",
-    "csv-extra-columns": "columns of a CSV that its layout does not name, read past "
-                         "(extra_columns = true; warning)",
-    "csv-missing-columns": "optional fields whose columns a CSV lacks, read as empty "
-                           "(warning)",
-    "csv-column-order": "a CSV whose columns stand in another order than the layout's: "
-                        "read by the header, written in the layout's order (warning)",
-    "csv-quote": "a quote where a CSV field cannot have one (inside an unquoted field, "
-                 "after a closing quote), or one never closed",
-    "wrong-encoding": "a file in an encoding the layout cannot be read as (UTF-16)",
-    "encoding-hint": "most records did not decode: the encoding the file looks like "
-                     "instead (warning)",
-    "gaiji": "a 外字: a character of the Private Use Area, to be identified (warning)",
-    "unmapped-gaiji": "a 外字 that the mapping's 外字 map does not identify, on its way to "
-                      "a Unicode layout (convert)",
-    "outside-repertoire": "a character outside the repertoire the field must keep to",
-    "duplicate-key": "a record whose unique key repeats an earlier record's",
-    "missing-reference": "a value that the file it refers to does not hold (file set)",
-    "group-count": "a group with no record, or more than one, where one is required "
-                   "(file set)",
-    "sequence": "a number out of its 1, 2, …, n order within its group (file set)",
-}
-
-
-#: The same codes explained in Japanese, for the HTML report read by municipal staff.
-CODES_JA: dict[str, str] = {
-    "empty-file": "ファイルにレコードがありません",
-    "bom-unexpected": "想定していないBOM(EF BB BF)があります",
-    "record-length": "レコード長がレイアウトと異なります",
-    "truncated-record": "最終レコードが途中で切れています",
-    "terminator-missing": "最終レコードに改行がありません",
-    "terminator-mixed": "改行コードが混在しています",
-    "eof-marker": "ファイルの最後にEOF(0x1A)があります(警告)",
-    "nul-byte": "NULバイト(0x00)があります",
-    "control-char": "制御文字があります",
-    "invalid-bytes": "文字コードとして正しくないバイトがあります",
-    "dbcs-split": "2バイト文字が項目の境界で分断されています",
-    "halfwidth-in-fullwidth": "全角項目に半角文字があります",
-    "fullwidth-in-halfwidth": "半角項目に全角文字があります",
-    "not-digits": "数字項目に数字以外の文字があります",
-    "not-integer": "整数ではありません",
-    "not-decimal": "数値の形式が正しくありません",
-    "bad-sign-nibble": "パック10進数の符号が不正です(C・D・F以外)",
-    "bad-digit-nibble": "パック10進数の数字部分が不正です",
-    "bad-date": "日付の形式が正しくありません",
-    "impossible-date": "存在しない日付です(2月30日、13月など)",
-    "era-range": "元号の期間外の日付です(平成31年5月1日など)",
-    "unknown-era": "元号コードが元号コード表にありません",
-    "unknown-code": "コード表にないコードです",
-    "fumei-flagged": "不詳フラグ付きの日付を、不詳と示せない形で書こうとしました"
-                     "(確定した日付になってしまいます)",
-    "unmapped-code": "コード表にはあるが、コード対応表に対応がないコードです(変換)",
-    "unrouted": "どの条件(when)にも当たらないため、値の行き先がありません(変換)",
-    "required-missing": "必須項目が空です",
-    "filler-mismatch": "FILLER(空き領域)の内容が想定と異なります",
-    "unknown-record-type": "レコード区分がレイアウトにありません",
-    "trailer-count": "トレーラの件数が実際のレコード数と一致しません",
-    "width-overflow": "値が項目の長さに収まりません(切り捨てはしません)",
-    "not-representable": "出力する文字コードで表せない文字があります",
-    "noncanonical": "値は読めますが、書き戻すとバイトが変わる形です"
-                    "(埋め文字・前ゼロ・符号など)(警告)",
-    "csv-columns": "CSVの列数がレイアウトと一致しません",
-    "csv-header": "CSVの見出し行に必要な列がないか、レイアウトにない列があります",
-    "csv-extra-columns": "レイアウトにない列を読み飛ばしました(警告)",
-    "csv-missing-columns": "ファイルにない任意項目を空として読みました(警告)",
-    "csv-column-order": "列の順番がレイアウトと異なります。見出しで読みました(警告)",
-    "csv-quote": "CSVの引用符(\")の位置が正しくないか、閉じられていません",
-    "wrong-encoding": "レイアウトの文字コードでは読めないファイルです(UTF-16など)",
-    "encoding-hint": "ほとんどのレコードが読めません。ファイルの文字コードが違うようです(警告)",
-    "gaiji": "外字(私用領域の文字)です。文字同定が必要です(警告)",
-    "unmapped-gaiji": "外字対応表にない外字です。Unicodeの出力には変換できません",
-    "outside-repertoire": "指定された文字集合(JIS X 0208など)にない文字です",
-    "duplicate-key": "一意であるべき項目の値が重複しています",
-    "missing-reference": "参照先のファイルにない値です(世帯番号など)",
-    "group-count": "グループごとに1件のはずの記録が0件または複数あります(世帯主など)",
-    "sequence": "グループ内の番号が1から順になっていません(記載順位など)",
-}
+#: Stable codes for problems in data, with what each means in English. ``REGISTRY``
+#: holds each code's English and Japanese words and its severity; codes never change
+#: meaning.
+CODES: dict[str, str] = {code: entry.en for code, entry in REGISTRY.items()}
 
 
 _SHOWN_CHARS = 40  # a value longer than this is cut (its bytes are in the hex)
@@ -481,7 +367,7 @@ def _short(code: str) -> str:
     >>> _short("not-digits")
     '数字項目に数字以外の文字があります'
     """
-    text = CODES_JA.get(code, code).split("(")[0].split("。")[0]
+    text = (REGISTRY[code].ja if code in REGISTRY else code).split("(")[0].split("。")[0]
     return text if len(text) <= 18 else text[:17] + "…"
 
 
@@ -510,7 +396,7 @@ def to_html(report: Report, *, layout: str = "", title: str = "chukan 検証レ�
                 "<table><tr><th>コード</th><th>重大度</th><th>件数</th><th>意味</th></tr>",
                 *[f"<tr><td><code>{e(c)}</code></td><td>{_SEVERITY_JA[_severity_of(c, report)]}"
                   f"</td><td class='num'>{n}</td>"
-                  f"<td>{e(CODES_JA.get(c, CODES.get(c, '')))}</td></tr>"
+                  f"<td>{e(REGISTRY[c].ja if c in REGISTRY else '')}</td></tr>"
                   for c, n in report.counts_by_code().items()], "</table>"]
     for entries, heading, note in (
             (report.gaiji, "外字一覧", "私用領域の文字です。外字フォントで字形を確かめ、"
