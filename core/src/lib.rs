@@ -5,6 +5,7 @@
 //! The Python bindings (`chukan._core`) are behind the `python` feature, so that
 //! `cargo test` tests the kernel without a Python to link against.
 
+pub mod compose;
 pub mod decode;
 pub mod encode;
 pub mod kernel;

@@ -8,6 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
+use crate::compose::{write_text, TextColumn, TextField};
 use crate::decode::Codec;
 use crate::kernel::{extract as extract_block, Block, Column, ColumnSpec, Kind};
 use crate::typed::{Check, DateForm, DateFormat, Era, NumberForm, MAX_ERAS};
@@ -283,6 +284,105 @@ fn transcode<'py>(py: Python<'py>, data: &[u8], encoding: &str) -> PyResult<Boun
     Ok(PyBytes::new(py, &out))
 }
 
+/// A text column as Python gives it: UTF-8 data, offsets, and optional valid and skip
+/// masks.
+type PyTextColumn<'py> = (
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyArray1<i64>>,
+    Option<Bound<'py, PyArray1<bool>>>,
+    Option<Bound<'py, PyArray1<bool>>>,
+);
+
+/// Write text columns into their fields (offset, width, check, digits must fill it) of
+/// `n` records `stride` bytes apart in `out`, encoding through `table` (65,536 codes, with
+/// 0xFFFF for a character the encoding lacks and 0xFFFE for one it would read back as
+/// another). Each field's rows that failed a check come back as masks, with each value's
+/// byte length; those rows are left as the padding already in `out`.
+#[pyfunction]
+// pyo3 hands the arguments over by value; the Python signature is the one the writer needs
+#[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
+fn compose_text<'py>(
+    py: Python<'py>,
+    out: &Bound<'py, PyArray1<u8>>,
+    stride: usize,
+    n: usize,
+    fields: Vec<(usize, usize, String, bool)>,
+    columns: Vec<PyTextColumn<'py>>,
+    table: &Bound<'py, PyArray1<u16>>,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let bad = |what: &str| PyValueError::new_err(what.to_string());
+    let mut out = out
+        .try_readwrite()
+        .map_err(|e| PyValueError::new_err(format!("out cannot be written: {e}")))?;
+    let out = out.as_slice_mut()?;
+    let table = readonly(table)?;
+    let table = table.as_slice()?;
+    if table.len() != 65536 {
+        return Err(bad("table must hold 65,536 codes"));
+    }
+    if fields.len() != columns.len() || n.checked_mul(stride).is_none_or(|s| s > out.len()) {
+        return Err(bad("fields, columns and records do not fit together"));
+    }
+    let mut specs = Vec::with_capacity(fields.len());
+    for (offset, width, check, full_digits) in &fields {
+        if offset.checked_add(*width).is_none_or(|end| end > stride) {
+            return Err(bad("a field lies outside the records"));
+        }
+        specs.push(TextField {
+            offset: *offset,
+            width: *width,
+            check: check_of(check)?,
+            full_digits: *full_digits,
+        });
+    }
+    let mut borrowed = Vec::with_capacity(columns.len());
+    for (data, offsets, valid, skip) in &columns {
+        borrowed.push((
+            readonly(data)?,
+            readonly(offsets)?,
+            valid.as_ref().map(readonly).transpose()?,
+            skip.as_ref().map(readonly).transpose()?,
+        ));
+    }
+    let mut views = Vec::with_capacity(borrowed.len());
+    for (data, offsets, valid, skip) in &borrowed {
+        let data = data.as_slice()?;
+        let offsets = offsets.as_slice()?;
+        let valid = valid.as_ref().map(PyReadonlyArray1::as_slice).transpose()?;
+        let skip = skip.as_ref().map(PyReadonlyArray1::as_slice).transpose()?;
+        let ordered = offsets.windows(2).all(|w| 0 <= w[0] && w[0] <= w[1]);
+        if offsets.len() != n + 1
+            || !ordered
+            || offsets.last().is_some_and(|&o| o as usize > data.len())
+            || valid.is_some_and(|v| v.len() != n)
+            || skip.is_some_and(|s| s.len() != n)
+        {
+            return Err(bad("a column does not fit its records"));
+        }
+        views.push(TextColumn {
+            data,
+            offsets,
+            valid,
+            skip,
+        });
+    }
+    let written = py.allow_threads(|| write_text(out, stride, n, &specs, &views, table));
+    written
+        .into_iter()
+        .map(|w| {
+            let d = PyDict::new(py);
+            d.set_item("class", w.class.into_pyarray(py))?;
+            d.set_item("short", w.short.into_pyarray(py))?;
+            d.set_item("lookalike", w.lookalike.into_pyarray(py))?;
+            d.set_item("control", w.control.into_pyarray(py))?;
+            d.set_item("unencodable", w.unencodable.into_pyarray(py))?;
+            d.set_item("overflow", w.overflow.into_pyarray(py))?;
+            d.set_item("lengths", w.lengths.into_pyarray(py))?;
+            Ok(d)
+        })
+        .collect()
+}
+
 /// The module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -291,5 +391,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(place, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(transcode, m)?)?;
+    m.add_function(wrap_pyfunction!(compose_text, m)?)?;
     Ok(())
 }

@@ -46,3 +46,33 @@ def encode(
     table: npt.NDArray[np.uint16],
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], npt.NDArray[np.bool_]]: ...
 def transcode(data: bytes, encoding: str) -> bytes: ...
+
+# what became of a text column's values in compose_text ("class" is a keyword)
+Written = TypedDict(
+    "Written",
+    {
+        "class": npt.NDArray[np.bool_],
+        "short": npt.NDArray[np.bool_],
+        "lookalike": npt.NDArray[np.bool_],
+        "control": npt.NDArray[np.bool_],
+        "unencodable": npt.NDArray[np.bool_],
+        "overflow": npt.NDArray[np.bool_],
+        "lengths": npt.NDArray[np.int64],
+    },
+)
+
+def compose_text(
+    out: npt.NDArray[np.uint8],
+    stride: int,
+    n: int,
+    fields: list[tuple[int, int, str, bool]],
+    columns: list[
+        tuple[
+            npt.NDArray[np.uint8],
+            npt.NDArray[np.int64],
+            npt.NDArray[np.bool_] | None,
+            npt.NDArray[np.bool_] | None,
+        ]
+    ],
+    table: npt.NDArray[np.uint16],
+) -> list[Written]: ...

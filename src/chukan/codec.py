@@ -169,6 +169,29 @@ def encode_table(encoding: str, duplicates: str) -> npt.NDArray[np.uint16]:
     return table
 
 
+#: a :func:`writer_table` entry for a character that would read back as another one
+LOOKALIKE_CODE = 0xFFFE
+
+
+@cache
+def writer_table(encoding: str, duplicates: str, *, substitute: bool
+                 ) -> npt.NDArray[np.uint16]:
+    """:func:`encode_table` as the writer uses it: each of the encoding's
+    :data:`LOOKALIKES` marked :data:`LOOKALIKE_CODE` (refused), or with ``substitute``
+    (the layout's ``substitute_lookalikes``) given its substitute's code.
+
+    >>> hex(writer_table("cp932", "nec", substitute=False)[0x301C])
+    '0xfffe'
+    >>> hex(writer_table("cp932", "nec", substitute=True)[0x301C])
+    '0x8160'
+    """
+    table = encode_table(encoding, duplicates).copy()
+    for char, instead in LOOKALIKES.get(encoding, {}).items():
+        table[ord(char)] = table[ord(instead)] if substitute else LOOKALIKE_CODE
+    table.flags.writeable = False
+    return table
+
+
 def needs_markers(values: pl.Series, encoding: str, duplicates: str) -> bool:
     """Whether :func:`prepare_for_encoding` would place a marker in ``values``.
 
@@ -215,10 +238,18 @@ def lookalikes(text: pl.Expr, encoding: str, *, substitute: bool
         return text, []
     if substitute:
         return text.str.replace_many(list(table), list(table.values())), []
-    shown = " ".join(f"{c}(U+{ord(c):04X})" for c in table)
-    message = f"{encoding}では別の文字として読み戻される文字があります: {shown}"
-    return text, [("not-representable", message,
+    return text, [("not-representable", lookalike_message(encoding),
                    text.str.contains("[" + "".join(table) + "]"))]
+
+
+def lookalike_message(encoding: str) -> str:
+    """What to say of a value holding one of the encoding's :data:`LOOKALIKES`.
+
+    >>> lookalike_message("shift_jis")
+    'shift_jisでは別の文字として読み戻される文字があります: ¥(U+00A5) ‾(U+203E)'
+    """
+    shown = " ".join(f"{c}(U+{ord(c):04X})" for c in LOOKALIKES.get(encoding, {}))
+    return f"{encoding}では別の文字として読み戻される文字があります: {shown}"
 
 
 def encode_text(values: pl.Series | str, marked: bool, encoding: str) -> bytes:

@@ -31,6 +31,7 @@ from chukan import _core
 from chukan._files import OutputSet
 from chukan._formula import GUARDED_TYPES, guard
 from chukan.codec import (
+    CHECK_FAILURES,
     CORE_ENCODINGS,
     Failure,
     FormatCheck,
@@ -38,13 +39,17 @@ from chukan.codec import (
     encode_table,
     encode_text,
     format_expr,
+    lookalike_message,
     lookalikes,
     needs_markers,
     number_bytes,
     pack_packed,
     prepare_for_encoding,
     select_checked,
+    text_check,
+    unknown_code_message,
     unscaled,
+    writer_table,
 )
 from chukan.errors import DataError, UsageError
 from chukan.layout import UTF8_BOM, Field, Layout, RecordKind, codec_name, load_layout
@@ -205,16 +210,23 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
     out = np.empty((n, stride), dtype=np.uint8)
     out[:] = np.frombuffer(template, dtype=np.uint8)
     enc = codec_name(layout.encoding)
-    # text, code and digit fields formatted in one select (Polars spreads the columns over
-    # its threads); numbers and dates go straight to bytes below
-    texts = _formatted(df, [f for f in kind.fields if f.type in ("text", "code", "digits")],
-                       layout)
+    text_fields = [f for f in kind.fields if f.type in ("text", "code", "digits")]
+    composed = enc in CORE_ENCODINGS and os.environ.get("CHUKAN_KERNEL") != "python"
+    if composed:
+        # the compiled core checks, encodes and places every text field in one pass
+        _compose_texts(df, text_fields, layout, out, first_row, problems)
+    else:
+        # text, code and digit fields formatted in one select (Polars spreads the columns
+        # over its threads); numbers and dates go straight to bytes below
+        texts = _formatted(df, text_fields, layout)
     for f in kind.fields:
         if f.type == "filler":
             continue
         if f.required:
             _report(problems, f, layout, stride, first_row, _missing(df, f), "required-missing",
                     "必須項目が空です", df[f.name])
+        if composed and f.type in ("text", "code", "digits"):
+            continue
         region = out[:, f.offset:f.end]
         if f.type == "decimal" and f.storage == "packed":
             values = df.select(unscaled(pl.col(f.name), f.scale)).to_series()
@@ -267,6 +279,51 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
                 enc not in ("cp932", "shift_jis"):
             _pad_after(region, lengths, "\u3000".encode(enc))
     return out
+
+
+def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
+                   out: npt.NDArray[np.uint8], first_row: int, problems: list[Problem]
+                   ) -> None:
+    """Text, code and digits fields into ``out`` (padding already there) by the core,
+    and what it refused reported, each row with the first reason the Python writer
+    would give: the character check, a code the table lacks, a lookalike, a control
+    character, a character the encoding lacks, too many bytes."""
+    enc, stride = codec_name(layout.encoding), layout.stride
+    specs, columns, texts = [], [], []
+    for f in fields:
+        text = df[f.name].cast(pl.String)
+        texts.append(text)
+        skip = None
+        if f.type == "code" and f.table is not None:  # never write what reading rejects
+            skip = (text.is_not_null() & (text != "")
+                    & ~text.is_in(list(f.table.codes))).fill_null(value=False).to_numpy()
+        data, offsets = _utf8_buffers(text)
+        valid = text.is_not_null().to_numpy() if text.null_count() else None
+        specs.append((f.offset, f.length, text_check(f), f.type == "digits"))
+        columns.append((np.ascontiguousarray(data), np.ascontiguousarray(offsets), valid, skip))
+    written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
+                                 writer_table(enc, layout.cp932_duplicates,
+                                              substitute=layout.substitute_lookalikes))
+    for f, (*_, skip), w, text in zip(fields, columns, written, texts, strict=True):
+        check = text_check(f)
+        # each row with the reasons the Python writer gives, in its order
+        reasons = [
+            (w["class"], *CHECK_FAILURES.get(check, ("", ""))),
+            (w["short"], "not-digits", f"{f.length}桁ではありません(前ゼロは補いません)"),
+            (skip, "unknown-code",
+             unknown_code_message(f.table) if f.table is not None else ""),
+            # (a digits value holding one has failed its check: that is its reason)
+            (w["lookalike"] if f.type != "digits" else None, "not-representable",
+             lookalike_message(enc)),
+            (w["control"], "control-char", "制御文字は書けません"),
+            (w["unencodable"], "not-representable", f"{enc}で表せない文字があります"),
+        ]
+        for mask, code, message in reasons:
+            if mask is not None and mask.any():
+                _report(problems, f, layout, stride, first_row, mask, code, message, text)
+        if w["overflow"].any():
+            _report(problems, f, layout, stride, first_row, w["overflow"], "width-overflow",
+                    f"{f.length}バイトに収まりません", text, lengths=w["lengths"])
 
 
 def _formatted(df: pl.DataFrame, fields: list[Field], layout: Layout

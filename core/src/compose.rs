@@ -1,0 +1,303 @@
+//! The writer's text fields in one pass: each value checked, encoded through the
+//! writer's table and copied into its field of the record matrix, whose padding the
+//! caller has written. A value that fails a check is left as padding and marked, so that
+//! Python reports it with its message; nothing is truncated, replaced or guessed.
+
+use crate::encode::UNENCODABLE;
+use crate::typed::Check;
+
+/// A table entry for a character that the encoding would read back as another one
+/// (〜 written as 0x8160 reads back as ～): refused unless the layout substitutes it, in
+/// which case the table holds the substitute's code instead.
+pub const LOOKALIKE: u16 = 0xFFFE;
+
+/// Where a text field goes and what its values must be.
+#[derive(Clone, Copy, Debug)]
+pub struct TextField {
+    /// Byte offset in the record.
+    pub offset: usize,
+    /// Bytes.
+    pub width: usize,
+    /// The values' character check (digits: only 0-9).
+    pub check: Check,
+    /// Digits fields: a value shorter than the field is refused (leading zeros are data).
+    pub full_digits: bool,
+}
+
+/// One column's values, as Arrow holds them.
+#[derive(Clone, Copy, Debug)]
+pub struct TextColumn<'a> {
+    /// UTF-8, back to back.
+    pub data: &'a [u8],
+    /// `n + 1` offsets into `data`.
+    pub offsets: &'a [i64],
+    /// Rows with a value (None: all).
+    pub valid: Option<&'a [bool]>,
+    /// Rows to leave as padding, found wanting by the caller (None: none); their checks
+    /// are still made.
+    pub skip: Option<&'a [bool]>,
+}
+
+/// What became of a column's values: the rows that failed each check (a row can fail
+/// several of the first three; after them, only the first that fails is marked) and
+/// each written value's length in bytes (for an overflow, the length it would have).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    /// The character check failed.
+    pub class: Vec<bool>,
+    /// Digits only, but fewer than the field's width.
+    pub short: Vec<bool>,
+    /// A character the encoding would read back as another one.
+    pub lookalike: Vec<bool>,
+    /// A control character.
+    pub control: Vec<bool>,
+    /// A character the encoding lacks.
+    pub unencodable: Vec<bool>,
+    /// More bytes than the field holds.
+    pub overflow: Vec<bool>,
+    /// Bytes of each value.
+    pub lengths: Vec<i64>,
+}
+
+impl Written {
+    fn new(n: usize) -> Self {
+        Self {
+            class: vec![false; n],
+            short: vec![false; n],
+            lookalike: vec![false; n],
+            control: vec![false; n],
+            unencodable: vec![false; n],
+            overflow: vec![false; n],
+            lengths: vec![0; n],
+        }
+    }
+}
+
+/// What one pass over a value found: four findings, independent of each other.
+#[derive(Default)]
+#[allow(clippy::struct_excessive_bools)]
+struct Scan {
+    class: bool,
+    lookalike: bool,
+    control: bool,
+    unencodable: bool,
+}
+
+/// The next character of UTF-8 `v` at `i` and its length, or None where the bytes are
+/// not UTF-8 (Arrow's strings always are; a direct caller's may not be).
+fn next_char(v: &[u8], i: usize) -> Option<(u32, usize)> {
+    let b0 = *v.get(i)?;
+    let cont = |k: usize| v.get(i + k).map(|&b| u32::from(b & 0x3F));
+    match b0 {
+        0x00..=0x7F => Some((u32::from(b0), 1)),
+        0xC2..=0xDF => Some(((u32::from(b0 & 0x1F) << 6) | cont(1)?, 2)),
+        0xE0..=0xEF => Some(((u32::from(b0 & 0x0F) << 12) | (cont(1)? << 6) | cont(2)?, 3)),
+        0xF0..=0xF4 => Some((0x1_0000, 4)), // beyond the BMP: no legacy encoding has it
+        _ => None,
+    }
+}
+
+fn is_half(c: u32) -> bool {
+    (0x20..=0x7E).contains(&c) || (0xFF61..=0xFF9F).contains(&c)
+}
+
+/// An ASCII value in an encoding that keeps ASCII as it is: its checks on the bytes.
+fn scan_ascii(value: &[u8], check: Check) -> Scan {
+    Scan {
+        class: match check {
+            Check::Nothing => false,
+            Check::NoHalf => value.iter().any(|&b| (0x20..=0x7E).contains(&b)),
+            Check::OnlyHalf => !value.iter().all(|&b| (0x20..=0x7E).contains(&b)),
+            Check::Digits => !value.iter().all(u8::is_ascii_digit),
+        },
+        control: value.iter().any(|&b| b < 0x20 || b == 0x7F),
+        ..Scan::default()
+    }
+}
+
+/// One pass over a value: its checks, and its bytes through `table` into `out`.
+fn scan(value: &[u8], check: Check, table: &[u16], out: &mut Vec<u8>) -> Scan {
+    let mut found = Scan::default();
+    let mut i = 0;
+    while i < value.len() {
+        let Some((c, len)) = next_char(value, i) else {
+            found.unencodable = true;
+            break;
+        };
+        i += len;
+        found.class |= match check {
+            Check::Nothing => false,
+            Check::NoHalf => is_half(c),
+            Check::OnlyHalf => !is_half(c),
+            Check::Digits => !(0x30..=0x39).contains(&c),
+        };
+        found.control |= c < 0x20 || c == 0x7F;
+        let code = usize::try_from(c)
+            .ok()
+            .and_then(|k| table.get(k))
+            .copied()
+            .unwrap_or(UNENCODABLE);
+        match code {
+            LOOKALIKE => found.lookalike = true,
+            UNENCODABLE => found.unencodable = true,
+            k if k < 0x100 => out.push(k.to_le_bytes()[0]),
+            k => out.extend_from_slice(&k.to_be_bytes()),
+        }
+    }
+    found
+}
+
+/// Write the values of `columns` into their `fields` of `n` records `stride` bytes
+/// apart in `out`, row by row (each record is touched once for all its fields).
+///
+/// # Panics
+/// When a field or an offset lies outside its buffer (the caller checks them).
+#[must_use]
+pub fn write_text(
+    out: &mut [u8],
+    stride: usize,
+    n: usize,
+    fields: &[TextField],
+    columns: &[TextColumn<'_>],
+    table: &[u16],
+) -> Vec<Written> {
+    let mut written: Vec<Written> = fields.iter().map(|_| Written::new(n)).collect();
+    // ASCII bytes stand for themselves in every encoding the writer has a table for, but
+    // the table decides (a lookalike or an unencodable control would say otherwise)
+    let ascii_kept = (0..0x80u16).all(|b| table.get(usize::from(b)) == Some(&b));
+    let mut buf = Vec::new();
+    for row in 0..n {
+        for ((field, column), w) in fields.iter().zip(columns).zip(written.iter_mut()) {
+            if column.valid.is_some_and(|v| !v[row]) {
+                continue;
+            }
+            // a row the caller found wanting is still checked, but never written
+            let skipped = column.skip.is_some_and(|s| s[row]);
+            let (a, b) = (
+                column.offsets[row] as usize,
+                column.offsets[row + 1] as usize,
+            );
+            let bytes = &column.data[a..b];
+            if bytes.is_empty() {
+                continue; // the empty field: padding
+            }
+            buf.clear();
+            let found = if ascii_kept && bytes.is_ascii() {
+                buf.extend_from_slice(bytes);
+                scan_ascii(bytes, field.check)
+            } else {
+                scan(bytes, field.check, table, &mut buf)
+            };
+            w.class[row] = found.class;
+            w.short[row] = field.full_digits && !found.class && bytes.len() < field.width;
+            w.lookalike[row] = found.lookalike;
+            if found.class || found.lookalike || w.short[row] || skipped {
+                continue;
+            }
+            if found.control {
+                w.control[row] = true;
+                continue;
+            }
+            if found.unencodable {
+                w.unencodable[row] = true;
+                continue;
+            }
+            w.lengths[row] = buf.len() as i64;
+            if buf.len() > field.width {
+                w.overflow[row] = true;
+                continue;
+            }
+            let start = row * stride + field.offset;
+            out[start..start + buf.len()].copy_from_slice(&buf);
+        }
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{write_text, TextColumn, TextField, LOOKALIKE};
+    use crate::encode::UNENCODABLE;
+    use crate::typed::Check;
+
+    /// ASCII as itself, あ as 0x82A0, 〜 a lookalike, the rest unencodable.
+    fn table() -> Vec<u16> {
+        let mut t = vec![UNENCODABLE; 65536];
+        for c in 0..0x80u16 {
+            t[usize::from(c)] = c;
+        }
+        t[usize::from(0x3042u16)] = 0x82A0;
+        t[usize::from(0x301Cu16)] = LOOKALIKE;
+        t
+    }
+
+    fn column<'a>(values: &[&str], data: &'a mut Vec<u8>, offsets: &'a mut Vec<i64>) {
+        offsets.push(0);
+        for v in values {
+            data.extend_from_slice(v.as_bytes());
+            offsets.push(data.len() as i64);
+        }
+    }
+
+    #[test]
+    fn each_value_is_checked_encoded_and_placed_or_left_as_padding() {
+        let values = ["あA", "", "〜", "a\u{1}", "\u{4E00}", "あああ", "x"];
+        let (mut data, mut offsets) = (Vec::new(), Vec::new());
+        column(&values, &mut data, &mut offsets);
+        let n = values.len();
+        let mut out = vec![b'.'; n * 5];
+        let field = TextField {
+            offset: 1,
+            width: 4,
+            check: Check::Nothing,
+            full_digits: false,
+        };
+        let skip = [false, false, false, false, false, false, true];
+        let col = TextColumn {
+            data: &data,
+            offsets: &offsets,
+            valid: None,
+            skip: Some(&skip),
+        };
+        let w = write_text(&mut out, 5, n, &[field], &[col], &table()).remove(0);
+        assert_eq!(&out[..10], b".\x82\xa0A......");
+        assert_eq!(
+            w.lookalike,
+            [false, false, true, false, false, false, false]
+        );
+        assert_eq!(w.control, [false, false, false, true, false, false, false]);
+        assert_eq!(
+            w.unencodable,
+            [false, false, false, false, true, false, false]
+        );
+        assert_eq!(w.overflow, [false, false, false, false, false, true, false]);
+        assert_eq!(w.lengths[5], 6);
+        assert!(out[25..].iter().all(|&b| b == b'.')); // overflow and skip: untouched
+    }
+
+    #[test]
+    fn digits_must_be_digits_and_fill_the_field() {
+        let values = ["0012", "12", "1a"];
+        let (mut data, mut offsets) = (Vec::new(), Vec::new());
+        column(&values, &mut data, &mut offsets);
+        let mut out = vec![b' '; 12];
+        let field = TextField {
+            offset: 0,
+            width: 4,
+            check: Check::Digits,
+            full_digits: true,
+        };
+        let col = TextColumn {
+            data: &data,
+            offsets: &offsets,
+            valid: None,
+            skip: None,
+        };
+        let w = write_text(&mut out, 4, 3, &[field], &[col], &table()).remove(0);
+        assert_eq!(&out, b"0012        ");
+        assert_eq!(
+            (w.class, w.short),
+            (vec![false, false, true], vec![false, true, false])
+        );
+    }
+}
