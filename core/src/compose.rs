@@ -4,7 +4,7 @@
 //! Python reports it with its message; nothing is truncated, replaced or guessed.
 
 use crate::encode::UNENCODABLE;
-use crate::typed::Check;
+use crate::typed::{Check, DateForm, DateFormat, Era};
 
 /// A table entry for a character that the encoding would read back as another one
 /// (〜 written as 0x8160 reads back as ～): refused unless the layout substitutes it, in
@@ -214,11 +214,221 @@ pub fn write_text(
     written
 }
 
+/// How a number field is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumberStyle {
+    /// Digits right-aligned in spaces, `-` just before them.
+    Spaced,
+    /// A zero-padded integer whose first byte is `-` for a negative value.
+    ZeroPadded,
+    /// `+` or `-`, then zero-padded digits (a signed display decimal).
+    SignedDisplay,
+    /// Zero-padded digits, no sign.
+    Digits,
+    /// Zero-padded digits, the sign overpunched on the last one (zoned decimal).
+    Zoned,
+}
+
+/// What became of a number column: the rows refused, each for every reason it has.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct NumbersWritten {
+    /// The `i64` minimum, which has no magnitude.
+    pub lowest: Vec<bool>,
+    /// A negative value in an unsigned field.
+    pub negative: Vec<bool>,
+    /// More digits than the field holds.
+    pub overflow: Vec<bool>,
+}
+
+/// `10^k`, or `i64::MAX` from 19 digits on (as the Python writer bounds it).
+fn power(k: usize) -> u64 {
+    u32::try_from(k)
+        .ok()
+        .filter(|&k| k < 19)
+        .map_or(i64::MAX.unsigned_abs(), |k| 10u64.pow(k))
+}
+
+/// `value` as `out.len()` zero-padded ASCII digits (its last digits where it is longer).
+fn put_digits(mut value: u64, out: &mut [u8]) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + u8::try_from(value % 10).unwrap_or(0);
+        value /= 10;
+    }
+}
+
+/// Write the numbers `values` (unscaled; rows not `present` are left as padding) into a
+/// field at `offset`, `width` bytes, of `n` records `stride` bytes apart.
+///
+/// # Panics
+/// When the field or a row lies outside `out` (the caller checks them).
+#[must_use]
+#[allow(clippy::too_many_arguments)] // one field's whole description
+pub fn write_numbers(
+    out: &mut [u8],
+    stride: usize,
+    offset: usize,
+    width: usize,
+    style: NumberStyle,
+    signed: bool,
+    values: &[i64],
+    present: &[bool],
+) -> NumbersWritten {
+    const PUNCH_POS: &[u8; 10] = b"{ABCDEFGHI";
+    const PUNCH_NEG: &[u8; 10] = b"}JKLMNOPQR";
+    let n = values.len();
+    let mut w = NumbersWritten {
+        lowest: vec![false; n],
+        negative: vec![false; n],
+        overflow: vec![false; n],
+    };
+    let room = match style {
+        NumberStyle::SignedDisplay => power(width.saturating_sub(1)),
+        _ => power(width),
+    };
+    // a '-' takes one byte of a negative integer
+    let negative_room = match style {
+        NumberStyle::Spaced | NumberStyle::ZeroPadded => power(width.saturating_sub(1)),
+        _ => room,
+    };
+    for (row, (&v, &here)) in values.iter().zip(present).enumerate() {
+        if !here {
+            continue;
+        }
+        if v == i64::MIN {
+            w.lowest[row] = true;
+            continue;
+        }
+        let (neg, mag) = (v < 0, v.unsigned_abs());
+        w.negative[row] = neg && !signed;
+        w.overflow[row] = mag >= if neg { negative_room } else { room };
+        if w.negative[row] || w.overflow[row] {
+            continue;
+        }
+        let field = &mut out[row * stride + offset..row * stride + offset + width];
+        match style {
+            NumberStyle::Spaced => {
+                let digits = (1..width).filter(|&k| mag >= power(k)).count() + 1;
+                let first = width - digits;
+                field[..first].fill(b' ');
+                put_digits(mag, &mut field[first..]);
+                if neg {
+                    field[first - 1] = b'-';
+                }
+            }
+            NumberStyle::ZeroPadded if neg => {
+                field[0] = b'-';
+                put_digits(mag, &mut field[1..]);
+            }
+            NumberStyle::ZeroPadded | NumberStyle::Digits => put_digits(mag, field),
+            NumberStyle::SignedDisplay => {
+                field[0] = if neg { b'-' } else { b'+' };
+                put_digits(mag, &mut field[1..]);
+            }
+            NumberStyle::Zoned => {
+                put_digits(mag, field);
+                let last = &mut field[width - 1];
+                let digit = usize::from(*last - b'0');
+                *last = if neg {
+                    PUNCH_NEG[digit]
+                } else {
+                    PUNCH_POS[digit]
+                };
+            }
+        }
+    }
+    w
+}
+
+/// The proleptic Gregorian (year, month, day) of a day count since 1970-01-01
+/// (H. Hinnant's `civil_from_days`).
+#[must_use]
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Write complete dates (days since 1970-01-01; rows not `present` are left as
+/// padding) in `form` into a field at `offset` of `n` records `stride` bytes apart: the
+/// era the writer chooses is the latest begun by the day, with the form's code for it.
+/// Returns the rows the form cannot write (a year outside its range, a day before the
+/// first era or in an era without a code).
+///
+/// # Panics
+/// When the field or a row lies outside `out` (the caller checks them).
+#[must_use]
+pub fn write_dates(
+    out: &mut [u8],
+    stride: usize,
+    offset: usize,
+    form: &DateForm,
+    eras: &[Era],
+    days: &[i64],
+    present: &[bool],
+) -> Vec<bool> {
+    let width = form.format.width();
+    let mut failed = vec![false; days.len()];
+    let mut digits = [0u8; 8];
+    for (row, (&day, &here)) in days.iter().zip(present).enumerate() {
+        if !here {
+            continue;
+        }
+        let (y, m, d) = civil_from_days(day);
+        let md = m * 100 + d;
+        let number = match form.format {
+            DateFormat::Era1 | DateFormat::Era2 => {
+                let chosen = eras.iter().rposition(|e| e.start_day <= day);
+                let code = chosen
+                    .and_then(|e| form.writer.get(e))
+                    .copied()
+                    .unwrap_or(-1);
+                let eyear = chosen.map_or(0, |e| y - eras[e].start_year + 1);
+                (code >= 0 && (1..=99).contains(&eyear))
+                    .then(|| i64::from(code) * 1_000_000 + eyear * 10_000 + md)
+            }
+            DateFormat::ShortYear => {
+                let low = 1900 + form.pivot;
+                (low..low + 100)
+                    .contains(&y)
+                    .then(|| (y % 100) * 10_000 + md)
+            }
+            DateFormat::Ymd | DateFormat::IsoDashes => {
+                (0..=9999).contains(&y).then(|| y * 10_000 + md)
+            }
+        };
+        let Some(number) = number.and_then(|v| u64::try_from(v).ok()) else {
+            failed[row] = true;
+            continue;
+        };
+        let field = &mut out[row * stride + offset..row * stride + offset + width];
+        if form.format == DateFormat::IsoDashes {
+            put_digits(number, &mut digits);
+            field[..4].copy_from_slice(&digits[..4]);
+            field[4] = b'-';
+            field[5..7].copy_from_slice(&digits[4..6]);
+            field[7] = b'-';
+            field[8..].copy_from_slice(&digits[6..]);
+        } else {
+            put_digits(number, field);
+        }
+    }
+    failed
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{write_text, TextColumn, TextField, LOOKALIKE};
+    use super::{
+        civil_from_days, write_dates, write_numbers, write_text, NumberStyle, TextColumn,
+        TextField, LOOKALIKE,
+    };
     use crate::encode::UNENCODABLE;
-    use crate::typed::Check;
+    use crate::typed::{civil_days, Check, DateForm, DateFormat, Era, MAX_ERAS};
 
     /// ASCII as itself, あ as 0x82A0, 〜 a lookalike, the rest unencodable.
     fn table() -> Vec<u16> {
@@ -299,5 +509,82 @@ mod tests {
             (w.class, w.short),
             (vec![false, false, true], vec![false, true, false])
         );
+    }
+
+    #[test]
+    fn numbers_in_each_style() {
+        let cases: [(NumberStyle, bool, i64, &[u8; 5]); 7] = [
+            (NumberStyle::Spaced, true, -12, b"  -12"),
+            (NumberStyle::ZeroPadded, true, -12, b"-0012"),
+            (NumberStyle::ZeroPadded, true, 12345, b"12345"),
+            (NumberStyle::SignedDisplay, true, 12, b"+0012"),
+            (NumberStyle::Digits, false, 7, b"00007"),
+            (NumberStyle::Zoned, true, -12, b"0001K"),
+            (NumberStyle::Zoned, true, 10, b"0001{"),
+        ];
+        for (style, signed, value, want) in cases {
+            let mut out = *b"_____";
+            let w = write_numbers(&mut out, 5, 0, 5, style, signed, &[value], &[true]);
+            assert_eq!(&out, want, "{style:?} {value}");
+            assert_eq!(w.overflow, [false]);
+        }
+        let mut out = [b'_'; 15];
+        let values = [-1234, i64::MIN, -1];
+        let style = NumberStyle::ZeroPadded;
+        let w = write_numbers(&mut out, 5, 0, 4, style, false, &values, &[true; 3]);
+        assert_eq!(&out, b"_______________"); // each refused: left as it was
+        assert_eq!(w.lowest, vec![false, true, false]);
+        assert_eq!(w.negative, vec![true, false, true]);
+        assert_eq!(w.overflow, vec![true, false, false]); // -1234 needs 5 bytes
+    }
+
+    #[test]
+    fn civil_from_days_inverts_civil_days() {
+        for days in (-800_000..800_000).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(civil_days(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn dates_in_their_era_or_refused() {
+        let eras = [
+            Era {
+                start_year: 1989,
+                start_day: civil_days(1989, 1, 8),
+                end_day: civil_days(2019, 4, 30),
+            },
+            Era {
+                start_year: 2019,
+                start_day: civil_days(2019, 5, 1),
+                end_day: i64::MAX,
+            },
+        ];
+        let mut writer = [-1; MAX_ERAS];
+        writer[0] = 4;
+        writer[1] = 5;
+        let form = DateForm {
+            format: DateFormat::Era1,
+            pivot: 0,
+            lut: [-1; 100],
+            writer,
+        };
+        let days = [
+            civil_days(2019, 4, 30),
+            civil_days(2019, 5, 1),
+            civil_days(1989, 1, 7),
+        ];
+        let mut out = [b'_'; 21];
+        let failed = write_dates(&mut out, 7, 0, &form, &eras, &days, &[true; 3]);
+        assert_eq!(&out, b"43104305010501_______");
+        assert_eq!(failed, [false, false, true]);
+        let iso = DateForm {
+            format: DateFormat::IsoDashes,
+            ..form
+        };
+        let mut out = [b'_'; 10];
+        let day = [civil_days(2024, 2, 29)];
+        let _ = write_dates(&mut out, 10, 0, &iso, &eras, &day, &[true]);
+        assert_eq!(&out, b"2024-02-29");
     }
 }

@@ -8,7 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::compose::{write_text, TextColumn, TextField};
+use crate::compose::{write_dates, write_numbers, write_text, NumberStyle, TextColumn, TextField};
 use crate::decode::Codec;
 use crate::kernel::{extract as extract_block, Block, Column, ColumnSpec, Kind};
 use crate::typed::{Check, DateForm, DateFormat, Era, NumberForm, MAX_ERAS};
@@ -160,14 +160,7 @@ fn extract<'py>(
         }
         None => None,
     };
-    let eras: Vec<Era> = eras
-        .into_iter()
-        .map(|(start_year, start_day, end_day)| Era {
-            start_year,
-            start_day,
-            end_day,
-        })
-        .collect();
+    let eras = era_list(eras);
     let block = Block { bytes, n, stride };
     let pool = if threads > 0 {
         Some(
@@ -383,6 +376,117 @@ fn compose_text<'py>(
         .collect()
 }
 
+/// The records of `out` and one field in them, checked: `n` rows of `stride` bytes, the
+/// field at `offset`, `width` bytes (at least one).
+fn field_fits(out: &[u8], stride: usize, n: usize, offset: usize, width: usize) -> PyResult<()> {
+    if width == 0
+        || offset.checked_add(width).is_none_or(|end| end > stride)
+        || n.checked_mul(stride).is_none_or(|size| size > out.len())
+    {
+        return Err(PyValueError::new_err("the field does not fit the records"));
+    }
+    Ok(())
+}
+
+/// Write unscaled numbers into a field (offset, width) of the records in `out`, in
+/// `style` (`spaced`, `zero-padded`, `signed-display`, `digits` or `zoned`); rows not
+/// `present` are left as padding. Returns the rows refused: `lowest`, `negative` (in an
+/// unsigned field), `overflow`.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
+fn compose_numbers<'py>(
+    py: Python<'py>,
+    out: &Bound<'py, PyArray1<u8>>,
+    stride: usize,
+    offset: usize,
+    width: usize,
+    style: &str,
+    signed: bool,
+    values: &Bound<'py, PyArray1<i64>>,
+    present: &Bound<'py, PyArray1<bool>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let style = match style {
+        "spaced" => NumberStyle::Spaced,
+        "zero-padded" => NumberStyle::ZeroPadded,
+        "signed-display" => NumberStyle::SignedDisplay,
+        "digits" => NumberStyle::Digits,
+        "zoned" => NumberStyle::Zoned,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "unknown number style {style:?}"
+            )))
+        }
+    };
+    let mut out = out
+        .try_readwrite()
+        .map_err(|e| PyValueError::new_err(format!("out cannot be written: {e}")))?;
+    let out = out.as_slice_mut()?;
+    let (values, present) = (readonly(values)?, readonly(present)?);
+    let (values, present) = (values.as_slice()?, present.as_slice()?);
+    if values.len() != present.len() {
+        return Err(PyValueError::new_err("values and present differ in length"));
+    }
+    field_fits(out, stride, values.len(), offset, width)?;
+    let w = py.allow_threads(|| {
+        write_numbers(out, stride, offset, width, style, signed, values, present)
+    });
+    let d = PyDict::new(py);
+    d.set_item("lowest", w.lowest.into_pyarray(py))?;
+    d.set_item("negative", w.negative.into_pyarray(py))?;
+    d.set_item("overflow", w.overflow.into_pyarray(py))?;
+    Ok(d)
+}
+
+/// Write complete dates (days since 1970-01-01) into a field at `offset` of the records
+/// in `out`, in the date `form` (format, pivot, era codes, the writer's code of each
+/// era) with `eras` (first year, first day, last day); rows not `present` are left as
+/// padding. Returns the rows the form cannot write.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
+fn compose_dates<'py>(
+    py: Python<'py>,
+    out: &Bound<'py, PyArray1<u8>>,
+    stride: usize,
+    offset: usize,
+    form: PyDateForm,
+    eras: Vec<(i64, i64, i64)>,
+    days: &Bound<'py, PyArray1<i64>>,
+    present: &Bound<'py, PyArray1<bool>>,
+) -> PyResult<Bound<'py, PyArray1<bool>>> {
+    let Kind::Date(form) = kind_of("date", Some(&form), form_width(&form.0)?)? else {
+        return Err(PyValueError::new_err("not a date form"));
+    };
+    let mut out = out
+        .try_readwrite()
+        .map_err(|e| PyValueError::new_err(format!("out cannot be written: {e}")))?;
+    let out = out.as_slice_mut()?;
+    let (days, present) = (readonly(days)?, readonly(present)?);
+    let (days, present) = (days.as_slice()?, present.as_slice()?);
+    if days.len() != present.len() {
+        return Err(PyValueError::new_err("days and present differ in length"));
+    }
+    field_fits(out, stride, days.len(), offset, form.format.width())?;
+    let eras = era_list(eras);
+    let failed = py.allow_threads(|| write_dates(out, stride, offset, &form, &eras, days, present));
+    Ok(failed.into_pyarray(py))
+}
+
+fn form_width(format: &str) -> PyResult<usize> {
+    DateFormat::from_name(format)
+        .map(DateFormat::width)
+        .ok_or_else(|| PyValueError::new_err(format!("the core does not write {format:?}")))
+}
+
+fn era_list(eras: Vec<(i64, i64, i64)>) -> Vec<Era> {
+    eras.into_iter()
+        .map(|(start_year, start_day, end_day)| Era {
+            start_year,
+            start_day,
+            end_day,
+        })
+        .collect()
+}
+
 /// The module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -392,5 +496,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(transcode, m)?)?;
     m.add_function(wrap_pyfunction!(compose_text, m)?)?;
+    m.add_function(wrap_pyfunction!(compose_numbers, m)?)?;
+    m.add_function(wrap_pyfunction!(compose_dates, m)?)?;
     Ok(())
 }

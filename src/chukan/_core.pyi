@@ -76,3 +76,30 @@ def compose_text(
     ],
     table: npt.NDArray[np.uint16],
 ) -> list[Written]: ...
+
+class NumbersWritten(TypedDict):
+    """The rows :func:`compose_numbers` refused, each for every reason it has."""
+
+    lowest: npt.NDArray[np.bool_]
+    negative: npt.NDArray[np.bool_]
+    overflow: npt.NDArray[np.bool_]
+
+def compose_numbers(
+    out: npt.NDArray[np.uint8],
+    stride: int,
+    offset: int,
+    width: int,
+    style: str,
+    signed: bool,
+    values: npt.NDArray[np.int64],
+    present: npt.NDArray[np.bool_],
+) -> NumbersWritten: ...
+def compose_dates(
+    out: npt.NDArray[np.uint8],
+    stride: int,
+    offset: int,
+    form: tuple[str, int, list[int], list[int]],
+    eras: list[tuple[int, int, int]],
+    days: npt.NDArray[np.int64],
+    present: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]: ...

@@ -1343,19 +1343,28 @@ def date_bytes(f: Field, df: pl.DataFrame) -> tuple[npt.NDArray[np.uint8],
             dashed[:, [0, 1, 2, 3, 5, 6, 8, 9]] = out
             out = dashed
     present &= ok
-    pname = f"{f.name}_partial"
-    if pname in df.columns:
-        rest = np.flatnonzero(~present & df[pname].fill_null("").ne("").to_numpy()
-                              & date.is_null().to_numpy())
-        if len(rest):
-            sub, sub_ok, sub_fails = _text_bytes_via_format(f, df[rest])
-            out[rest[sub_ok]] = sub[sub_ok]
-            present[rest[sub_ok]] = True
-            for x in sub_fails:
-                mask = np.zeros(n, dtype=bool)
-                mask[rest[x.mask]] = True
-                fails.append(Failure(x.code, x.message, mask))
+    fails += fill_partial(f, df, out, present)
     return out, present, fails
+
+
+def fill_partial(f: Field, df: pl.DataFrame, out: npt.NDArray[np.uint8],
+                 present: npt.NDArray[np.bool_]) -> list[Failure]:
+    """Write the 不詳 values of a date field (its ``_partial`` column, where the date is
+    null) into their rows of ``out`` and mark them ``present``; what they fail."""
+    pname, fails = f"{f.name}_partial", list[Failure]()
+    if pname not in df.columns:
+        return fails
+    rest = np.flatnonzero(~present & df[pname].fill_null("").ne("").to_numpy()
+                          & df[f.name].is_null().to_numpy())
+    if len(rest):
+        sub, sub_ok, sub_fails = _text_bytes_via_format(f, df[rest])
+        out[rest[sub_ok]] = sub[sub_ok]
+        present[rest[sub_ok]] = True
+        for x in sub_fails:
+            mask = np.zeros(len(present), dtype=bool)
+            mask[rest[x.mask]] = True
+            fails.append(Failure(x.code, x.message, mask))
+    return fails
 
 
 def _text_bytes_via_format(f: Field, df: pl.DataFrame) -> tuple[npt.NDArray[np.uint8],

@@ -33,11 +33,15 @@ from chukan._formula import GUARDED_TYPES, guard
 from chukan.codec import (
     CHECK_FAILURES,
     CORE_ENCODINGS,
+    FAST_DATE_FORMATS,
     Failure,
     FormatCheck,
     date_bytes,
     encode_table,
     encode_text,
+    era_codes,
+    era_table,
+    fill_partial,
     format_expr,
     lookalike_message,
     lookalikes,
@@ -49,6 +53,7 @@ from chukan.codec import (
     text_check,
     unknown_code_message,
     unscaled,
+    writer_codes,
     writer_table,
 )
 from chukan.errors import DataError, UsageError
@@ -227,6 +232,12 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
                     "必須項目が空です", df[f.name])
         if composed and f.type in ("text", "code", "digits"):
             continue
+        if composed and (f.type == "integer" or (f.type == "decimal" and f.storage != "packed")):
+            _compose_number(df, f, layout, out, first_row, problems)
+            continue
+        if composed and f.type == "date" and f.format in FAST_DATE_FORMATS:
+            _compose_date(df, f, layout, out, first_row, problems)
+            continue
         region = out[:, f.offset:f.end]
         if f.type == "decimal" and f.storage == "packed":
             values = df.select(unscaled(pl.col(f.name), f.scale)).to_series()
@@ -324,6 +335,73 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
         if w["overflow"].any():
             _report(problems, f, layout, stride, first_row, w["overflow"], "width-overflow",
                     f"{f.length}バイトに収まりません", text, lengths=w["lengths"])
+
+
+def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray[np.uint8],
+                    first_row: int, problems: list[Problem]) -> None:
+    """An integer or display / zoned decimal field written into ``out`` by the core, and
+    its refused rows reported as the Python writer (:func:`number_bytes`) reports them."""
+    values = df[f.name]
+    fails: list[Failure] = []
+    rounded = None
+    if f.type == "decimal":
+        frame = pl.DataFrame({"v": values}).select(
+            unscaled(pl.col("v"), f.scale).alias("i"),
+            (pl.col("v").cast(pl.Decimal(38, f.scale)) != pl.col("v")).alias("rounded"))
+        ints = frame["i"]
+        rounded = frame["rounded"].fill_null(value=False).to_numpy()
+        # never round silently: more fractional digits than the field holds is an error
+        if rounded.any():
+            fails.append(Failure("not-decimal", f"小数点以下は{f.scale}桁までです", rounded))
+    else:
+        ints = values.cast(pl.Int64)
+    present = ints.is_not_null().to_numpy()
+    style = ("spaced" if f.pad == " " else "zero-padded") if f.type == "integer" else \
+        "signed-display" if f.signed and f.storage == "display" else \
+        "zoned" if f.signed else "digits"
+    w = _core.compose_numbers(out.reshape(-1), layout.stride, f.offset, f.length, style,
+                              f.signed, ints.fill_null(0).to_numpy().astype(np.int64),
+                              present)
+    too_many = f"{f.length}桁に収まりません"
+    fails += [Failure(code, message, mask) for mask, code, message in (
+        (w["lowest"], "width-overflow", too_many),
+        (w["negative"], "not-integer" if f.type == "integer" else "not-decimal",
+         "負の値は書けません"),
+        (w["overflow"], "width-overflow", too_many)) if mask.any()]
+    if rounded is not None and rounded.any():
+        # the core wrote what rounding left: back to padding
+        out[rounded, f.offset:f.end] = np.frombuffer(
+            _pad_bytes(f, layout.encoding), dtype=np.uint8)
+    for x in fails:
+        _report(problems, f, layout, layout.stride, first_row, x.mask, x.code, x.message,
+                values)
+
+
+def _compose_date(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray[np.uint8],
+                  first_row: int, problems: list[Problem]) -> None:
+    """A date field written into ``out`` by the core (its 不詳 values by
+    :func:`fill_partial`), its refused rows reported as :func:`date_bytes` reports them."""
+    date = df[f.name].cast(pl.Date)
+    present = date.is_not_null().to_numpy()
+    failed = _core.compose_dates(
+        out.reshape(-1), layout.stride, f.offset,
+        (f.format or "YYYYMMDD", f.pivot or 0, list(era_codes(f)), list(writer_codes(f))),
+        era_table(), date.cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64), present)
+    fails = [Failure("era-range" if f.format in ("GYYMMDD", "GGYYMMDD") else "bad-date",
+                     "この形式で書けない日付です", failed)] if failed.any() else []
+    region = out[:, f.offset:f.end]
+    partial = np.zeros((len(present), f.length), dtype=np.uint8)
+    present &= ~failed
+    before = present.copy()
+    fails += fill_partial(f, df, partial, present)
+    region[present & ~before] = partial[present & ~before]
+    shown = df[f.name]
+    if f"{f.name}_partial" in df.columns:  # 不詳: as written
+        shown = df.select(pl.coalesce(pl.col(f.name).cast(pl.String),
+                                      pl.col(f"{f.name}_partial"))).to_series()
+    for x in fails:
+        _report(problems, f, layout, layout.stride, first_row, x.mask, x.code, x.message,
+                shown)
 
 
 def _formatted(df: pl.DataFrame, fields: list[Field], layout: Layout
