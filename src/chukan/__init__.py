@@ -32,7 +32,7 @@ from chukan.layout import (
     load_mapping,
     loads_layout,
 )
-from chukan.read import read, read_batches, read_records, scan
+from chukan.read import DecodedBlock, decode_block, read, read_batches, read_records, scan
 from chukan.report import GaijiEntry, Problem, Report
 from chukan.validate import validate, validate_set
 from chukan.write import write, write_records
@@ -44,6 +44,7 @@ __all__ = [
     "CodeTable",
     "ConvertResult",
     "DataError",
+    "DecodedBlock",
     "Field",
     "GaijiEntry",
     "ImportResult",
@@ -61,6 +62,7 @@ __all__ = [
     "available_layouts",
     "catalogue",
     "convert",
+    "decode_block",
     "import_layout",
     "load_code_map",
     "load_code_table",

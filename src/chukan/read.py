@@ -750,12 +750,8 @@ def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem]]], layout: Lay
     kind = layout.kind()
 
     def work(block: _Block) -> tuple[pl.DataFrame, list[Problem]]:
-        sub = _Context(layout=layout, file=ctx.file)
-        frame = _decode_fields(block, kind.fields, sub, wanted)
-        if ctx.locate:
-            frame = frame.with_columns(pl.Series("_record", block.records),
-                                       pl.Series("_offset", block.offsets))
-        return frame, sub.problems
+        sub = _Context(layout=layout, file=ctx.file, locate=ctx.locate)
+        return _decode_kind(block, kind.fields, sub, wanted), sub.problems
 
     frames: list[pl.DataFrame] = []
     pending: deque[tuple[Future[tuple[pl.DataFrame, list[Problem]]], list[Problem], int]]
@@ -830,8 +826,77 @@ def _say_encoding(ctx: _Context, report: Report | None, since: tuple[int, int]) 
                          message=f"{bad}/{seen}件のレコードが読めません。{hint}"))
 
 
+def _decode_kind(block: _Block, fields: Sequence[Field], ctx: _Context,
+                 wanted: set[str] | None) -> pl.DataFrame:
+    """One kind's records of a block as a frame, located (``_record``, ``_offset``) where
+    the context says so: the per-block engine of the single-kind reader and of
+    :func:`decode_block`."""
+    frame = _decode_fields(block, fields, ctx, wanted)
+    if ctx.locate:
+        frame = frame.with_columns(pl.Series("_record", block.records),
+                                   pl.Series("_offset", block.offsets))
+    return frame
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedBlock:
+    """What :func:`decode_block` made of a run of records."""
+
+    #: a frame per record kind (the one kind of a single-record layout), each with
+    #: ``_record`` (1-based record number) and ``_offset`` (byte offset in the file)
+    frames: dict[str, pl.DataFrame]
+    #: the problems found in these records, in file order
+    problems: list[Problem]
+    #: the bytes of ``data`` used: all of it when ``final``, else up to the last whole
+    #: record (the rest belongs with the next block)
+    consumed: int
+    #: the records in those bytes, read or reported
+    records: int
+    #: multi-record layouts: the trailer counts running at the block's end, to pass to
+    #: the next block's ``counters`` (None where they were not checked)
+    counters: dict[str, int] | None = None
+
+
+def decode_block(data: bytes, layout: Layout | str | Path, *, record: int = 1,
+                 offset: int = 0, final: bool = True, columns: Sequence[str] | None = None,
+                 counters: dict[str, int] | None = None) -> DecodedBlock:
+    """Decode a run of whole records of a fixed-width layout: the per-block engine under
+    :func:`read`, for callers that cut a file themselves (a Spark task reading one byte
+    range). ``record`` and ``offset`` say where ``data`` starts in the file, so that
+    problems point at their place in it. With ``final`` a short last record is reported
+    (``truncated-record``); without, it is left for the next block (``consumed``).
+
+    What only the whole file shows is not looked for here: a BOM or an EOF byte at its
+    ends, an empty file, a trailer missing after the last records. Trailer counts are
+    checked only given ``counters`` (``{}`` for the file's first block, then the last
+    block's ``DecodedBlock.counters``): a block read on its own cannot know the records
+    before it.
+
+    >>> data = Path("fixtures/vendor-a/juki-kojin.dat").read_bytes()
+    >>> block = decode_block(data, "examples/vendor-a/juki-kojin", columns=["atena_no"])
+    >>> [(kind, frame.columns) for kind, frame in block.frames.items()], block.records
+    ([('examples/vendor-a/juki-kojin', ['atena_no', '_record', '_offset'])], 5)
+    """
+    lay = layout if isinstance(layout, Layout) else load_layout(layout)
+    if lay.format != "fixed":
+        msg = f"decode_block reads fixed-width layouts; {lay.name} is {lay.format}"
+        raise UsageError(msg)
+    ctx = _Context(layout=lay, file=None, locate=True)
+    cur = _Cursor(offset=offset, record=record, counters=dict(counters or {}))
+    block, consumed, count = _split_fixed(data, ctx, cur, final=final)
+    wanted = set(columns) if columns is not None else None
+    if lay.is_multi:
+        frames = dict(_decode_block(block, lay, ctx, None, wanted, cur,
+                                    count_trailers=counters is not None))
+    else:
+        frames = {lay.kind().name: _decode_kind(block, lay.kind().fields, ctx, wanted)}
+    return DecodedBlock(frames, sorted(ctx.problems, key=Problem.sort_key), consumed, count,
+                        cur.counters if counters is not None else None)
+
+
 def _decode_block(block: _Block, layout: Layout, ctx: _Context, kinds: set[str] | None,
-                  wanted: set[str] | None, cur: _Cursor) -> Iterator[tuple[str, pl.DataFrame]]:
+                  wanted: set[str] | None, cur: _Cursor, *, count_trailers: bool = True
+                  ) -> Iterator[tuple[str, pl.DataFrame]]:
     """Split a multi-record block by record type, decode each kind, check the trailers."""
     assert layout.record_type is not None  # noqa: S101 -- guaranteed by the loader
     if wanted is not None:  # trailer counts are checked whatever the caller selected
@@ -856,7 +921,8 @@ def _decode_block(block: _Block, layout: Layout, ctx: _Context, kinds: set[str] 
         if ctx.locate:
             frame = frame.with_columns(pl.Series("_offset", sub.offsets))
         frames[k.name] = frame
-    _check_counts(layout, block, which, frames, ctx, cur)
+    if count_trailers:
+        _check_counts(layout, block, which, frames, ctx, cur)
     for k in layout.records:
         if (kinds is None or k.name in kinds) and frames[k.name].height:
             yield k.name, frames[k.name]
