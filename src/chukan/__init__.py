@@ -17,7 +17,9 @@ from chukan.errors import (
     SheetError,
     UsageError,
 )
-from chukan.layout import (
+from chukan.read import DecodedBlock, decode_block, read, read_batches, read_records, scan
+from chukan.report import GaijiEntry, Problem, Report
+from chukan.spec import (
     CodeTable,
     Field,
     Layout,
@@ -32,8 +34,6 @@ from chukan.layout import (
     load_mapping,
     loads_layout,
 )
-from chukan.read import DecodedBlock, decode_block, read, read_batches, read_records, scan
-from chukan.report import GaijiEntry, Problem, Report
 from chukan.validate import validate, validate_set
 from chukan.write import write, write_records
 

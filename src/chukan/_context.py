@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from chukan._codes import Severity
-    from chukan.layout import Field, Layout
+    from chukan.spec import Field, Layout
 
 
 def _hex(raw: bytes, limit: int | None = None) -> str:

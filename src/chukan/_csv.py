@@ -36,7 +36,7 @@ from chukan.codec import (
     prepare_for_encoding,
     select_checked,
 )
-from chukan.layout import UTF8_BOM, codec_name
+from chukan.spec import UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from chukan._codes import Severity
-    from chukan.layout import Field, Layout
+    from chukan.spec import Field, Layout
 
 _CHUNK = 32 << 20  # bytes read at once; rows never straddle two chunks
 #: A row still open after this many bytes (a CR-only file, a quote never closed) is
@@ -407,7 +407,7 @@ def match_header(names: list[str], layout: Layout) -> tuple[list[int], list[str]
 def _first_difference(names: list[str], layout: Layout) -> str:
     """Where the header first departs from the layout's own, for the message.
 
-    >>> from chukan.layout import load_layout
+    >>> from chukan.spec import load_layout
     >>> lay = load_layout("examples/vendor-a/juki-kojin-csv")
     >>> _first_difference(["宛名番号", "氏 名"], lay)
     '。最初に異なる列: 2列目 "氏 名"(レイアウトでは "氏名" shimei_kanji)'

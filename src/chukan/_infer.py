@@ -26,7 +26,7 @@ from chukan._csv import split_cells
 from chukan._inspect import guess_encoding, pad_columns
 from chukan.codec import HALF_CHARS
 from chukan.errors import ChukanError, UsageError
-from chukan.layout import UTF8_BOM, catalogue, codec_name, load_layout, loads_layout
+from chukan.spec import UTF8_BOM, catalogue, codec_name, load_layout, loads_layout
 
 if TYPE_CHECKING:
     from pathlib import Path

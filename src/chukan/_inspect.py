@@ -16,12 +16,12 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from chukan._csv import looks_utf16, match_header, split_cells
-from chukan.layout import UTF8_BOM, codec_name
+from chukan.spec import UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from chukan.layout import Layout, RecordKind
+    from chukan.spec import Layout, RecordKind
 
 
 
@@ -69,7 +69,7 @@ def encoding_hint(head: bytes, layout: Layout) -> str | None:
     """What to say when a file does not decode in its layout's encoding: the encoding
     ``inspect`` finds instead, if any.
 
-    >>> from chukan.layout import load_layout
+    >>> from chukan.spec import load_layout
     >>> encoding_hint("山田".encode("cp932"), load_layout("kihon/juki/kojin"))
     'このファイルは cp932 のようです(レイアウトは utf-8)'
     """

@@ -32,7 +32,7 @@ import pyarrow as pa
 from chukan import _core
 from chukan.codec import HALF_CHARS, NumberForm, era_table, fast_dates, fast_numbers
 from chukan.errors import UsageError
-from chukan.layout import codec_name
+from chukan.spec import codec_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from chukan.errors import LayoutError, SheetError
-from chukan.layout import loads_layout
+from chukan.spec import loads_layout
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from chukan.layout import Layout
+    from chukan.spec import Layout
 
 #: Header spellings of each role, after NFKC and with spaces removed.
 HEADERS: Mapping[str, tuple[str, ...]] = {

@@ -8,7 +8,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from chukan._inspect import pad_columns
-from chukan.layout import (
+from chukan.spec import (
     KINDS,
     catalogue,
     find_file,
@@ -22,7 +22,7 @@ from chukan.layout import (
 )
 
 if TYPE_CHECKING:
-    from chukan.layout import Field, Layout, Rule
+    from chukan.spec import Field, Layout, Rule
 
 #: each kind's heading, in Japanese for the clerk and as the TOML table for the vendor
 HEADINGS = {

@@ -23,9 +23,9 @@ from chukan._formula import guard_frame, unguard_frame
 from chukan._show import HEADINGS, describe, listing
 from chukan.codec import schema_of
 from chukan.errors import ChukanError, DataError
-from chukan.layout import UTF8_BOM, Field, Layout, load_layout
 from chukan.read import read_batches
 from chukan.report import Report
+from chukan.spec import UTF8_BOM, Field, Layout, load_layout
 from chukan.write import write
 
 if TYPE_CHECKING:
@@ -339,8 +339,8 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
     Exit code 0 when the files are valid, 1 when errors were found (外字 alone are
     warnings), 2 for usage or layout errors.
     """
-    from chukan.layout import load_file_set  # noqa: PLC0415
     from chukan.report import to_html, to_json, to_text  # noqa: PLC0415
+    from chukan.spec import load_file_set  # noqa: PLC0415
     from chukan.validate import validate, validate_set  # noqa: PLC0415
 
     if (layout_name is None) == (set_name is None):
@@ -425,7 +425,7 @@ def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | N
     layout or mapping errors.
     """
     from chukan.convert import convert  # noqa: PLC0415
-    from chukan.layout import load_mapping  # noqa: PLC0415
+    from chukan.spec import load_mapping  # noqa: PLC0415
 
     try:
         spec = load_mapping(mapping_name)

@@ -28,14 +28,14 @@ import numpy as np
 import polars as pl
 
 from chukan._eras import ERA_ENDS, ERA_STARTS
-from chukan.layout import MAX_PRECISION, Field, load_code_table
+from chukan.spec import MAX_PRECISION, Field, load_code_table
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import numpy.typing as npt
 
-    from chukan.layout import CodeTable
+    from chukan.spec import CodeTable
 
 # --------------------------------------------------------------------------------------
 # Eras
@@ -316,7 +316,7 @@ def dtype_of(f: Field) -> pl.DataType:
 def schema_of(fields: tuple[Field, ...]) -> dict[str, pl.DataType]:
     """The DataFrame schema a record kind reads into.
 
-    >>> from chukan.layout import load_layout
+    >>> from chukan.spec import load_layout
     >>> list(schema_of(load_layout("examples/vendor-a/juki-kojin").fields).items())[:2]
     [('atena_no', String), ('setai_no', String)]
     """
@@ -394,7 +394,7 @@ def unknown_code_message(table: CodeTable) -> str:
     """What to say of a code the table lacks; for a table that public sources give only
     in part, which meanings it lacks the codes of, so that a clerk adds their own.
 
-    >>> from chukan.layout import load_code_table
+    >>> from chukan.spec import load_code_table
     >>> unknown_code_message(load_code_table("codes/juki/seibetsu"))
     'コード表「性別」にないコードです'
     """
@@ -1178,7 +1178,7 @@ def apply_fumei_flags(frame: pl.DataFrame, fields: Sequence[Field]) -> pl.DataFr
     """Dates whose linked ``fumei_flag`` field holds ``1`` are 不詳 whatever digits they
     hold: null in the Date column, the written value (ISO) in ``<name>_partial``.
 
-    >>> from chukan.layout import load_layout
+    >>> from chukan.spec import load_layout
     >>> kojin = load_layout("kihon/juki/kojin")
     >>> f = next(f for f in kojin.fields if f.name == "seinengappi")
     >>> frame = pl.DataFrame({"seinengappi": [dt.date(1950, 1, 1)] * 2,

@@ -35,7 +35,9 @@ from chukan._files import OutputSet, check_distinct, open_input
 from chukan._kernel import using_threads
 from chukan.codec import column_names, schema_of
 from chukan.errors import ChukanError, DataError
-from chukan.layout import (
+from chukan.read import DEFAULT_BATCH, located_batches
+from chukan.report import Problem, Report
+from chukan.spec import (
     PUA,
     STEPS,
     UTF8_BOM,
@@ -47,16 +49,14 @@ from chukan.layout import (
     codec_name,
     load_mapping,
 )
-from chukan.read import DEFAULT_BATCH, located_batches
-from chukan.report import Problem, Report
 from chukan.validate import shape
 from chukan.write import format_batch
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from chukan.layout import Field
     from chukan.read import Source
+    from chukan.spec import Field
 
 
 class NotInvertibleError(ChukanError):
@@ -557,7 +557,7 @@ def _to_number(expr: pl.Expr, tf: Field) -> tuple[pl.Expr, pl.Expr]:
     and ``12.00`` are 12), but ``1.5`` never becomes 2 and 15 significant digits never
     fit 11.
 
-    >>> from chukan.layout import load_layout
+    >>> from chukan.spec import load_layout
     >>> f = load_layout("examples/mainframe/juki-kojin").fields[1]  # packed, 11 digits
     >>> frame = pl.DataFrame({"v": ["000000000000123", "120.00", "100000000000001", "1.5",
     ...                             "A1", ".", None]})

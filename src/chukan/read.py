@@ -66,7 +66,8 @@ from chukan.codec import (
     writer_codes,
 )
 from chukan.errors import DataError, UsageError
-from chukan.layout import (
+from chukan.report import Problem, Report
+from chukan.spec import (
     UTF8_BOM,
     Field,
     Layout,
@@ -75,7 +76,6 @@ from chukan.layout import (
     iter_fields,
     load_layout,
 )
-from chukan.report import Problem, Report
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence

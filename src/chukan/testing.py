@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from chukan._eras import ERA_STARTS
 from chukan.codec import apply_fumei_flags, column_names, dtype_of, era_of
-from chukan.layout import (
+from chukan.spec import (
     DATE_WIDTHS,
     MAX_PRECISION,
     Chars,

@@ -37,7 +37,9 @@ import polars as pl
 from chukan._kernel import using_threads
 from chukan.codec import encode_text, prepare_for_encoding, schema_of
 from chukan.errors import UsageError
-from chukan.layout import (
+from chukan.read import DEFAULT_BATCH, located_batches
+from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report
+from chukan.spec import (
     PUA,
     Field,
     FileSet,
@@ -49,8 +51,6 @@ from chukan.layout import (
     load_file_set,
     load_layout,
 )
-from chukan.read import DEFAULT_BATCH, located_batches
-from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence

@@ -57,9 +57,9 @@ from chukan.codec import (
     writer_table,
 )
 from chukan.errors import DataError, UsageError
-from chukan.layout import UTF8_BOM, Field, Layout, RecordKind, codec_name, load_layout
 from chukan.read import check_columns
 from chukan.report import Problem, Report
+from chukan.spec import UTF8_BOM, Field, Layout, RecordKind, codec_name, load_layout
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
