@@ -254,6 +254,9 @@ elif {mode!r} == "validate":
 elif {mode!r} == "convert":
     n = chukan.convert({str(path)!r}, {str(HERE / "bench-mapping.toml")!r},
                        {str(path) + ".csv"!r}).records_out
+elif {mode!r} == "reverse":
+    n = chukan.convert({str(path) + ".csv"!r}, {str(HERE / "bench-mapping.toml")!r},
+                       {str(path) + ".back"!r}, reverse=True).records_out
 else:
     n = chukan.read({str(path)!r}, {str(LAYOUT)!r}).height
 print(n, peak())
@@ -269,6 +272,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--subset", type=int, default=100_000)
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--memory-only", action="store_true",
+                    help="generate the file and measure peak memory only")
     args = ap.parse_args()
     write_layout()
     layout = chukan.load_layout(LAYOUT)
@@ -279,6 +284,11 @@ def main() -> None:
     data = path.read_bytes()
     mb = len(data) / 1e6
     print(f"generated {args.records:,} records, {mb:.1f} MB in {time.perf_counter() - t:.1f} s")
+    if args.memory_only:
+        write_mapping()
+        memory(path, data, tmp, mb)
+        shutil.rmtree(tmp)
+        return
 
     t_dec, decoded = best(lambda: data.decode("cp932"), args.repeat)
     t_enc, _ = best(lambda: decoded.encode("cp932"), args.repeat)  # type: ignore[attr-defined]
@@ -328,23 +338,32 @@ def main() -> None:
     print(f"write(read(file)) byte-identical: {identical}")
     print(f"convert then convert --reverse byte-identical: {round_trip}")
     if not args.no_memory:
-        double = tmp / "double.dat"
-        with double.open("wb") as fh:
-            fh.write(data)
-            fh.write(data)
-        del data, sub
-        one = peak_rss(path, "batches")
-        two = peak_rss(double, "batches")
-        whole = peak_rss(path, "whole")
-        v_one, v_two = peak_rss(path, "validate"), peak_rss(double, "validate")
-        print(f"\npeak RSS read_batches, {mb:.0f} MB file: {one:.0f} MB; "
-              f"{2 * mb:.0f} MB file: {two:.0f} MB; whole-file read: {whole:.0f} MB")
-        print(f"peak RSS validate, {mb:.0f} MB file: {v_one:.0f} MB; "
-              f"{2 * mb:.0f} MB file: {v_two:.0f} MB")
-        c_one, c_two = peak_rss(path, "convert"), peak_rss(double, "convert")
-        print(f"peak RSS convert, {mb:.0f} MB file: {c_one:.0f} MB; "
-              f"{2 * mb:.0f} MB file: {c_two:.0f} MB")
+        del sub
+        memory(path, data, tmp, mb)
     shutil.rmtree(tmp)
+
+
+def memory(path: Path, data: bytes, tmp: Path, mb: float) -> None:
+    """Peak memory of the streaming entry points on the file and on one twice as large,
+    each in a fresh process (converting back reads what converting forward wrote)."""
+    double = tmp / "double.dat"
+    with double.open("wb") as fh:
+        fh.write(data)
+        fh.write(data)
+    one = peak_rss(path, "batches")
+    two = peak_rss(double, "batches")
+    whole = peak_rss(path, "whole")
+    v_one, v_two = peak_rss(path, "validate"), peak_rss(double, "validate")
+    print(f"\npeak RSS read_batches, {mb:.0f} MB file: {one:.0f} MB; "
+          f"{2 * mb:.0f} MB file: {two:.0f} MB; whole-file read: {whole:.0f} MB")
+    print(f"peak RSS validate, {mb:.0f} MB file: {v_one:.0f} MB; "
+          f"{2 * mb:.0f} MB file: {v_two:.0f} MB")
+    c_one, c_two = peak_rss(path, "convert"), peak_rss(double, "convert")
+    print(f"peak RSS convert, {mb:.0f} MB file: {c_one:.0f} MB; "
+          f"{2 * mb:.0f} MB file: {c_two:.0f} MB")
+    r_one, r_two = peak_rss(path, "reverse"), peak_rss(double, "reverse")
+    print(f"peak RSS convert --reverse, from the CSV of the {mb:.0f} MB file: "
+          f"{r_one:.0f} MB; of the {2 * mb:.0f} MB file: {r_two:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -103,23 +103,38 @@ pub fn decode_into(codec: Codec, bytes: &[u8], out: &mut Vec<u8>) -> bool {
     let start = out.len();
     let ok = match codec.table() {
         None => match std::str::from_utf8(bytes) {
-            Ok(text) => {
+            Ok(text) if !text.contains('\u{FFFD}') => {
                 out.extend_from_slice(text.as_bytes());
                 true
             }
-            Err(_) => false,
+            _ => false,
         },
-        Some(table) => decode_table(table, bytes, out),
+        Some(table) => decode_table(table, ascii_kept(codec), bytes, out),
     };
-    if ok && !contains_replacement(&out[start..]) {
-        return true;
+    if !ok {
+        out.truncate(start);
     }
-    out.truncate(start);
-    false
+    ok
 }
 
-fn decode_table(table: &[u16], bytes: &[u8], out: &mut Vec<u8>) -> bool {
-    if bytes.is_ascii() && bytes.iter().all(|&b| table[usize::from(b)] == u16::from(b)) {
+/// Whether every ASCII byte decodes to itself in `codec` (computed once per table).
+fn ascii_kept(codec: Codec) -> bool {
+    static KEPT: OnceLock<[bool; 2]> = OnceLock::new();
+    let kept = KEPT.get_or_init(|| {
+        [Codec::Cp932, Codec::ShiftJis].map(|c| {
+            c.table()
+                .is_some_and(|t| (0..0x80u16).all(|b| t[usize::from(b)] == b))
+        })
+    });
+    match codec {
+        Codec::Cp932 => kept[0],
+        Codec::ShiftJis => kept[1],
+        Codec::Utf8 => true,
+    }
+}
+
+fn decode_table(table: &[u16], ascii_kept: bool, bytes: &[u8], out: &mut Vec<u8>) -> bool {
+    if ascii_kept && bytes.is_ascii() {
         out.extend_from_slice(bytes); // all ASCII, each as itself: one copy
         return true;
     }
@@ -137,8 +152,9 @@ fn decode_table(table: &[u16], bytes: &[u8], out: &mut Vec<u8>) -> bool {
             i += 1;
             single
         };
-        // the surrogates are no characters; no table holds one, but a table is data
-        if code == UNDEFINED || (0xD800..0xE000).contains(&code) {
+        // the surrogates are no characters, and U+FFFD is a failed decode in any
+        // encoding; no table holds either, but a table is data
+        if code == UNDEFINED || code == 0xFFFD || (0xD800..0xE000).contains(&code) {
             return false;
         }
         push_utf8(out, code);
@@ -192,10 +208,6 @@ pub fn transcode(codec: Codec, bytes: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
-}
-
-fn contains_replacement(utf8: &[u8]) -> bool {
-    utf8.windows(3).any(|w| w == [0xEF, 0xBF, 0xBD])
 }
 
 #[cfg(test)]

@@ -160,7 +160,11 @@ def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], co
                              for s in specs],
                             codec, thread_count(), rewritten, _eras())
     out = []
-    for s, c in zip(specs, columns, strict=True):
+    columns.reverse()
+    for s in specs:
+        # each column's buffers go as soon as Polars holds its copy: the block's text is
+        # never held twice over
+        c = columns.pop()
         if s.kind in _TYPED:
             out.append(RawColumn(_NO_VALUES, c["control"], c["invalid"],
                                  numbers=c["numbers"], taken=c["valid"]))
