@@ -670,17 +670,20 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
             _flush(ctx, report, 0)
             return
         cur = _Cursor()
-        blocks = _fixed_blocks(fh, ctx, cur, batch_size or _WORK_BATCH)
         if layout.is_multi:
             # trailer counts run across blocks: decode them in order, in this thread
-            for block, split_problems in blocks:
+            for block, split_problems in _fixed_blocks(fh, ctx, cur,
+                                                       batch_size or _WORK_BATCH):
                 ctx.problems.extend(split_problems)
                 yield from _decode_block(block, layout, ctx, kinds, wanted, cur)
                 _flush(ctx, report, block.matrix.shape[0])
             _check_final_counts(layout, ctx, cur)
         else:
-            yield from _decode_parallel(blocks, layout, ctx, report, wanted,
-                                        merge=batch_size is None)
+            # decoded in small units (memory stays low while two are in flight), yielded
+            # in the batches asked for
+            unit = min(batch_size or _WORK_UNIT, _WORK_UNIT)
+            yield from _decode_parallel(_fixed_blocks(fh, ctx, cur, unit), layout, ctx,
+                                        report, wanted, batch=batch_size)
         if cur.record == 1 and not ctx.problems:
             ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
         _flush(ctx, report, 0)
@@ -691,10 +694,12 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
             fh.close()
 
 
-#: Records decoded per unit of work when the caller did not ask for batches: small
-#: enough that one field's pass over the block stays in cache, large enough that
-#: per-call overheads do not show.
+#: Records of a multi-record file decoded at once when the caller did not ask for
+#: batches.
 _WORK_BATCH = 100_000
+#: Records decoded per unit of work in a single-record file: small enough that the
+#: blocks in flight hold little memory, large enough that per-call overheads do not show.
+_WORK_UNIT = 25_000
 
 
 def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
@@ -743,10 +748,11 @@ def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
 
 def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem]]], layout: Layout,
                      ctx: _Context, report: Report | None, wanted: set[str] | None, *,
-                     merge: bool) -> Iterator[tuple[str, pl.DataFrame]]:
-    """Decode blocks two at a time: while one thread is in the codec (which holds the
-    GIL), the other runs numpy and Polars work (which does not). Results keep file order;
-    with ``merge`` the blocks are yielded as one DataFrame."""
+                     batch: int | None) -> Iterator[tuple[str, pl.DataFrame]]:
+    """Decode blocks two at a time: while one thread is in Python (which holds the
+    GIL), the other runs the core, numpy and Polars (which do not). Results keep file
+    order, gathered into frames of ``batch`` rows (the rows of ``batch`` records when
+    none is left out), or with no ``batch`` into one DataFrame."""
     kind = layout.kind()
 
     def work(block: _Block) -> tuple[pl.DataFrame, list[Problem]]:
@@ -763,10 +769,10 @@ def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem]]], layout: Lay
             ctx.problems.extend(split_problems)
             ctx.problems.extend(problems)
             _flush(ctx, report, n)
-            if merge:
-                frames.append(frame)
-            else:
-                yield kind.name, frame
+            frames.append(frame)
+            if batch is not None and sum(f.height for f in frames) >= batch:
+                yield kind.name, _joined(frames)
+                frames.clear()
 
         for block, split_problems in blocks:
             pending.append((pool.submit(work, block), split_problems, block.matrix.shape[0]))
@@ -774,8 +780,13 @@ def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem]]], layout: Lay
                 yield from finish()
         while pending:
             yield from finish()
-    if merge and frames:
-        yield kind.name, pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]
+    if frames:
+        yield kind.name, _joined(frames)
+
+
+def _joined(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Frames of consecutive blocks as one (their columns' chunks kept, not copied)."""
+    return pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]
 
 
 def _check_start(first: bytes, ctx: _Context, cur: _Cursor) -> None:
