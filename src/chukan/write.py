@@ -573,16 +573,17 @@ def _report(problems: list[Problem], f: Field, layout: Layout, stride: int, firs
 
 
 def format_batch(df: pl.DataFrame, layout: Layout, problems: list[Problem], *,
-                 header: bool = True) -> bytes:
+                 header: bool = True) -> memoryview:
     """The bytes of ``df`` in a single-record ``layout`` (no BOM; a CSV header only with
     ``header``), for writers that stream batches into one file; problems are appended
-    with record numbers counted from the first row of ``df``."""
+    with record numbers counted from the first row of ``df``. A view of the buffer they
+    were written to: a batch's bytes are never held twice."""
     buf = io.BytesIO()
     if layout.format == "csv":
         _write_csv(df, buf, layout, problems, header=header)
     else:
         _write_fixed(df, buf, layout, layout.kind(), problems, None)
-    return buf.getvalue()
+    return buf.getbuffer()
 
 
 def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Problem], *,
