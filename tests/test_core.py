@@ -490,7 +490,13 @@ def test_the_core_writes_text_fields_as_the_python_writer_does(
     names = [f.name for f in layout.fields]
     df = pl.DataFrame([dict(zip(names, r, strict=True)) for r in rows],
                       schema=dict.fromkeys(names, pl.String))
+    _written_both_ways(df, layout, tmp_path_factory)
 
+
+def _written_both_ways(df: pl.DataFrame, layout: chukan.Layout,
+                       tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The frame written by the core and by the Python writer: the same bytes and the
+    same problems (code, record, field, message)."""
     def written() -> tuple[bytes, list[tuple[str, int | None, str | None, str]]]:
         out = tmp_path_factory.mktemp("w") / "out.dat"
         report = chukan.Report()
@@ -608,17 +614,4 @@ def test_the_core_writes_numbers_and_dates_as_the_python_writer_does(
               "plain": pl.Decimal(20, 3), "western": pl.Date, "dashed": pl.Date,
               "era": pl.Date, "short": pl.Date, "era_partial": pl.String}
     df = pl.DataFrame([dict(zip(schema, r, strict=True)) for r in rows], schema=schema)
-
-    def written() -> tuple[bytes, list[tuple[str, int | None, str | None, str]]]:
-        out = tmp_path_factory.mktemp("w") / "out.dat"
-        report = chukan.Report()
-        chukan.write(df, out, layout, report=report)
-        return out.read_bytes(), [(p.code, p.record, p.field, p.message)
-                                  for p in report.problems]
-
-    core = written()
-    os.environ["CHUKAN_KERNEL"] = "python"
-    try:
-        assert written() == core
-    finally:
-        del os.environ["CHUKAN_KERNEL"]
+    _written_both_ways(df, layout, tmp_path_factory)

@@ -3,7 +3,7 @@
 //! kernel runs, and every column comes back as numpy arrays that Python wraps as Arrow
 //! buffers without copying.
 
-use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -20,6 +20,14 @@ type PyDateForm = (String, i64, Vec<i8>, Vec<i8>);
 /// A column spec as Python gives it: offset, length, kind, pad with U+3000, check, and
 /// for dates their form.
 type PySpec = (usize, usize, String, bool, String, Option<PyDateForm>);
+
+/// The output array borrowed for writing: one that is read-only, or borrowed elsewhere,
+/// is an error, never a panic.
+fn writable<'py>(array: &Bound<'py, PyArray1<u8>>) -> PyResult<PyReadwriteArray1<'py, u8>> {
+    array
+        .try_readwrite()
+        .map_err(|e| PyValueError::new_err(format!("out cannot be written: {e}")))
+}
 
 /// A numpy argument borrowed for reading: an array another borrow holds for writing
 /// (the same memory passed twice) is an error, never a panic.
@@ -208,9 +216,7 @@ fn place(
     data: &Bound<'_, PyArray1<u8>>,
     lengths: &Bound<'_, PyArray1<i64>>,
 ) -> PyResult<()> {
-    let mut out = out
-        .try_readwrite()
-        .map_err(|e| PyValueError::new_err(format!("out cannot be written: {e}")))?;
+    let mut out = writable(out)?;
     let out = out.as_slice_mut()?;
     let data = readonly(data)?;
     let data = data.as_slice()?;
@@ -304,9 +310,7 @@ fn compose_text<'py>(
     table: &Bound<'py, PyArray1<u16>>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let bad = |what: &str| PyValueError::new_err(what.to_string());
-    let mut out = out
-        .try_readwrite()
-        .map_err(|e| PyValueError::new_err(format!("out cannot be written: {e}")))?;
+    let mut out = writable(out)?;
     let out = out.as_slice_mut()?;
     let table = readonly(table)?;
     let table = table.as_slice()?;
@@ -417,9 +421,7 @@ fn compose_numbers<'py>(
             )))
         }
     };
-    let mut out = out
-        .try_readwrite()
-        .map_err(|e| PyValueError::new_err(format!("out cannot be written: {e}")))?;
+    let mut out = writable(out)?;
     let out = out.as_slice_mut()?;
     let (values, present) = (readonly(values)?, readonly(present)?);
     let (values, present) = (values.as_slice()?, present.as_slice()?);
@@ -456,9 +458,7 @@ fn compose_dates<'py>(
     let Kind::Date(form) = kind_of("date", Some(&form), form_width(&form.0)?)? else {
         return Err(PyValueError::new_err("not a date form"));
     };
-    let mut out = out
-        .try_readwrite()
-        .map_err(|e| PyValueError::new_err(format!("out cannot be written: {e}")))?;
+    let mut out = writable(out)?;
     let out = out.as_slice_mut()?;
     let (days, present) = (readonly(days)?, readonly(present)?);
     let (days, present) = (days.as_slice()?, present.as_slice()?);
