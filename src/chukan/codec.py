@@ -1214,6 +1214,27 @@ def _digit_bytes(values: npt.NDArray[np.int64], width: int) -> npt.NDArray[np.ui
     return np.ascontiguousarray(digits.T)
 
 
+def unscaled_values(f: Field, values: pl.Series) -> tuple[pl.Series, list[Failure]]:
+    """An integer or decimal column as the Int64 values a field holds (a decimal times
+    10^scale), and the rows that would need rounding: never rounded silently, they are
+    ``not-decimal``.
+
+    >>> ints, fails = unscaled_values(_f("decimal", 5, scale=1),
+    ...                               pl.Series([1.5, 1.25]).cast(pl.Decimal(10, 2)))
+    >>> ints.to_list(), [(x.code, x.mask.tolist()) for x in fails]
+    ([15, 12], [('not-decimal', [False, True])])
+    """
+    if f.type != "decimal":
+        return values.cast(pl.Int64), []
+    frame = pl.DataFrame({"v": values}).select(
+        unscaled(pl.col("v"), f.scale).alias("i"),
+        (pl.col("v").cast(pl.Decimal(38, f.scale)) != pl.col("v")).alias("rounded"))
+    fails: list[Failure] = []
+    _fail(fails, "not-decimal", f"小数点以下は{f.scale}桁までです",
+          frame["rounded"].fill_null(value=False).to_numpy())
+    return frame["i"], fails
+
+
 def number_bytes(f: Field, values: pl.Series) -> tuple[npt.NDArray[np.uint8],
                                                         npt.NDArray[np.bool_], list[Failure]]:
     """An ``integer`` or display / zoned ``decimal`` column as field bytes, in numpy:
@@ -1224,17 +1245,7 @@ def number_bytes(f: Field, values: pl.Series) -> tuple[npt.NDArray[np.uint8],
     [b'-0012', b'00007']
     """
     w = f.length
-    fails: list[Failure] = []
-    if f.type == "decimal":
-        frame = pl.DataFrame({"v": values}).select(
-            unscaled(pl.col("v"), f.scale).alias("i"),
-            (pl.col("v").cast(pl.Decimal(38, f.scale)) != pl.col("v")).alias("rounded"))
-        ints = frame["i"]
-        # never round silently: more fractional digits than the field holds is an error
-        _fail(fails, "not-decimal", f"小数点以下は{f.scale}桁までです",
-              frame["rounded"].fill_null(value=False).to_numpy())
-    else:
-        ints = values.cast(pl.Int64)
+    ints, fails = unscaled_values(f, values)
     present = ints.is_not_null().to_numpy()
     v = ints.fill_null(0).to_numpy().astype(np.int64)
     # the Int64 minimum has no Int64 magnitude (abs() gives it back negative, which would

@@ -53,6 +53,7 @@ from chukan.codec import (
     text_check,
     unknown_code_message,
     unscaled,
+    unscaled_values,
     writer_codes,
     writer_table,
 )
@@ -342,19 +343,8 @@ def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray
     """An integer or display / zoned decimal field written into ``out`` by the core, and
     its refused rows reported as the Python writer (:func:`number_bytes`) reports them."""
     values = df[f.name]
-    fails: list[Failure] = []
-    rounded = None
-    if f.type == "decimal":
-        frame = pl.DataFrame({"v": values}).select(
-            unscaled(pl.col("v"), f.scale).alias("i"),
-            (pl.col("v").cast(pl.Decimal(38, f.scale)) != pl.col("v")).alias("rounded"))
-        ints = frame["i"]
-        rounded = frame["rounded"].fill_null(value=False).to_numpy()
-        # never round silently: more fractional digits than the field holds is an error
-        if rounded.any():
-            fails.append(Failure("not-decimal", f"小数点以下は{f.scale}桁までです", rounded))
-    else:
-        ints = values.cast(pl.Int64)
+    ints, fails = unscaled_values(f, values)
+    rounded = fails[0].mask if fails else None
     present = ints.is_not_null().to_numpy()
     style = ("spaced" if f.pad == " " else "zero-padded") if f.type == "integer" else \
         "signed-display" if f.signed and f.storage == "display" else \
@@ -368,7 +358,7 @@ def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray
         (w["negative"], "not-integer" if f.type == "integer" else "not-decimal",
          "負の値は書けません"),
         (w["overflow"], "width-overflow", too_many)) if mask.any()]
-    if rounded is not None and rounded.any():
+    if rounded is not None:
         # the core wrote what rounding left: back to padding
         out[rounded, f.offset:f.end] = np.frombuffer(
             _pad_bytes(f, layout.encoding), dtype=np.uint8)
