@@ -40,7 +40,6 @@ fn readonly<'py, T: numpy::Element>(
 }
 
 fn kind_of(name: &str, date: Option<&PyDateForm>, length: usize) -> PyResult<Kind> {
-    let bad = |what: &str| Err(PyValueError::new_err(what.to_string()));
     match (name, date) {
         ("ascii", None) => Ok(Kind::Ascii),
         ("text", None) => Ok(Kind::Text),
@@ -48,32 +47,42 @@ fn kind_of(name: &str, date: Option<&PyDateForm>, length: usize) -> PyResult<Kin
         ("unsigned", None) => Ok(Kind::Number(NumberForm::Unsigned)),
         ("signed-integer", None) => Ok(Kind::Number(NumberForm::SignedInteger)),
         ("signed-display", None) => Ok(Kind::Number(NumberForm::SignedDisplay)),
-        ("date", Some((format, pivot, codes, written))) => {
-            let Some(format) = DateFormat::from_name(format) else {
-                return bad(&format!("the core does not read dates as {format:?}"));
-            };
-            let Ok(lut) = <[i8; 100]>::try_from(codes.as_slice()) else {
-                return bad("a date's era codes must be 100 entries");
-            };
-            if format.width() != length {
-                return bad("a date field's length does not match its format");
+        ("date", Some(form)) => {
+            let form = date_form(form)?;
+            if form.format.width() != length {
+                return Err(PyValueError::new_err(
+                    "a date field's length does not match its format",
+                ));
             }
-            if written.len() > MAX_ERAS {
-                return bad("a date form names too many eras");
-            }
-            let mut writer = [-1; MAX_ERAS];
-            writer[..written.len()].copy_from_slice(written);
-            Ok(Kind::Date(DateForm {
-                format,
-                pivot: *pivot,
-                lut,
-                writer,
-            }))
+            Ok(Kind::Date(form))
         }
-        _ => bad(&format!(
+        _ => Err(PyValueError::new_err(format!(
             "unknown column kind {name:?}, or a date without its form"
-        )),
+        ))),
     }
+}
+
+/// A date form as Python gives it, checked: a format the core has, 100 era codes, and
+/// no more eras than a form can name.
+fn date_form((format, pivot, codes, written): &PyDateForm) -> PyResult<DateForm> {
+    let bad = |what: String| Err(PyValueError::new_err(what));
+    let Some(format) = DateFormat::from_name(format) else {
+        return bad(format!("the core does not handle dates as {format:?}"));
+    };
+    let Ok(lut) = <[i8; 100]>::try_from(codes.as_slice()) else {
+        return bad("a date's era codes must be 100 entries".into());
+    };
+    if written.len() > MAX_ERAS {
+        return bad("a date form names too many eras".into());
+    }
+    let mut writer = [-1; MAX_ERAS];
+    writer[..written.len()].copy_from_slice(written);
+    Ok(DateForm {
+        format,
+        pivot: *pivot,
+        lut,
+        writer,
+    })
 }
 
 fn check_of(name: &str) -> PyResult<Check> {
@@ -455,9 +464,7 @@ fn compose_dates<'py>(
     days: &Bound<'py, PyArray1<i64>>,
     present: &Bound<'py, PyArray1<bool>>,
 ) -> PyResult<Bound<'py, PyArray1<bool>>> {
-    let Kind::Date(form) = kind_of("date", Some(&form), form_width(&form.0)?)? else {
-        return Err(PyValueError::new_err("not a date form"));
-    };
+    let form = date_form(&form)?;
     let mut out = writable(out)?;
     let out = out.as_slice_mut()?;
     let (days, present) = (readonly(days)?, readonly(present)?);
@@ -469,12 +476,6 @@ fn compose_dates<'py>(
     let eras = era_list(eras);
     let failed = py.allow_threads(|| write_dates(out, stride, offset, &form, &eras, days, present));
     Ok(failed.into_pyarray(py))
-}
-
-fn form_width(format: &str) -> PyResult<usize> {
-    DateFormat::from_name(format)
-        .map(DateFormat::width)
-        .ok_or_else(|| PyValueError::new_err(format!("the core does not write {format:?}")))
 }
 
 fn era_list(eras: Vec<(i64, i64, i64)>) -> Vec<Era> {

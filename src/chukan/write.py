@@ -379,12 +379,8 @@ def _compose_date(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray[n
         era_table(), date.cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64), present)
     fails = [Failure("era-range" if f.format in ("GYYMMDD", "GGYYMMDD") else "bad-date",
                      "この形式で書けない日付です", failed)] if failed.any() else []
-    region = out[:, f.offset:f.end]
-    partial = np.zeros((len(present), f.length), dtype=np.uint8)
-    present &= ~failed
-    before = present.copy()
-    fails += fill_partial(f, df, partial, present)
-    region[present & ~before] = partial[present & ~before]
+    # 不詳 values into the rows the core left (their field of ``out``, through a view)
+    fails += fill_partial(f, df, out[:, f.offset:f.end], present & ~failed)
     shown = df[f.name]
     if f"{f.name}_partial" in df.columns:  # 不詳: as written
         shown = df.select(pl.coalesce(pl.col(f.name).cast(pl.String),
