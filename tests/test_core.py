@@ -391,6 +391,26 @@ def _zeros(n: int) -> np.ndarray:
     return np.zeros(n, dtype=np.uint8)
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([b"ab\r\n", b"a\nb\r\n", b"ab\n", b"\n\n\r\n", b"abc\r",
+                                 b"ab\r\n\r\n"]), max_size=8).map(b"".join),
+       st.sampled_from([b"\r\n", b"\n"]), st.booleans())
+def test_the_cores_whole_records_check_is_the_numpy_one(data: bytes, term: bytes,
+                                                         feeds: bool) -> None:
+    """The reader's fast path cuts a chunk by length when the core says its records are
+    intact: exactly when the terminators stand at the record ends and (without binary
+    fields) no other line feed is there, as numpy and ``bytes.count`` said before."""
+    from chukan import _core  # noqa: PLC0415
+
+    size = 2
+    stride = size + len(term)
+    n = len(data) // stride
+    body = np.frombuffer(data[:n * stride], dtype=np.uint8).reshape(n, stride)
+    expected = bool((body[:, size:] == np.frombuffer(term, dtype=np.uint8)).all()) and (
+        not feeds or data.count(b"\n", 0, n * stride) == n)
+    assert _core.intact(data, n, size, term, feeds) is expected
+
+
 @pytest.mark.parametrize("call", [
     # found by an independent review: each panicked or aborted the process
     lambda c: c.place(_zeros(10), 5, 2**64 - 1, 1, _zeros(0), np.array([0], np.int64)),

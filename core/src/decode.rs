@@ -74,12 +74,6 @@ fn unpack(bytes: &[u8]) -> Vec<u16> {
         .collect()
 }
 
-/// Whether `b` starts a two-byte character in `codec` (never for UTF-8).
-#[must_use]
-pub fn is_lead(codec: Codec, b: u8) -> bool {
-    codec.table().is_some_and(|t| t[usize::from(b)] == LEAD)
-}
-
 /// The UTF-8 of a BMP code point (every table value is one), without a `char` check.
 fn push_utf8(out: &mut Vec<u8>, code: u16) {
     let c = u32::from(code);
@@ -96,70 +90,166 @@ fn push_utf8(out: &mut Vec<u8>, code: u16) {
     }
 }
 
+/// What decoding a value saw besides its text, for the checks made on it in the same
+/// pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// A half-width character: printable ASCII or half-width katakana.
+    pub half: bool,
+    /// A character that is not half-width.
+    pub other: bool,
+    /// A two-byte character in bytes that the `rewritten` table marks.
+    pub rewritten: bool,
+}
+
 /// Append the UTF-8 of `bytes` to `out`; false (and `out` as it was) when some byte or
 /// pair decodes to nothing, or the text holds U+FFFD (which chukan reads as a failed
 /// decode in any encoding).
 pub fn decode_into(codec: Codec, bytes: &[u8], out: &mut Vec<u8>) -> bool {
+    decode_seen(codec, bytes, out, None).is_some()
+}
+
+/// [`decode_into`], saying what it saw: the kinds of characters, and whether a two-byte
+/// character (lead 0x80–0xFF × trail, 128 × 256) is marked in `rewritten`. One pass.
+pub fn decode_seen(
+    codec: Codec,
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+    rewritten: Option<&[bool]>,
+) -> Option<Seen> {
     let start = out.len();
-    let ok = match codec.table() {
+    let seen = match codec.compiled() {
         None => match std::str::from_utf8(bytes) {
             Ok(text) if !text.contains('\u{FFFD}') => {
                 out.extend_from_slice(text.as_bytes());
-                true
+                Some(Seen {
+                    half: text.chars().any(is_half),
+                    other: !text.chars().all(is_half),
+                    rewritten: false,
+                })
             }
-            _ => false,
+            _ => None,
         },
-        Some(table) => decode_table(table, ascii_kept(codec), bytes, out),
+        Some(compiled) => decode_entries(compiled, bytes, out, rewritten),
     };
-    if !ok {
+    if seen.is_none() {
         out.truncate(start);
     }
-    ok
+    seen
 }
 
-/// Whether every ASCII byte decodes to itself in `codec` (computed once per table).
-fn ascii_kept(codec: Codec) -> bool {
-    static KEPT: OnceLock<[bool; 2]> = OnceLock::new();
-    let kept = KEPT.get_or_init(|| {
-        [Codec::Cp932, Codec::ShiftJis].map(|c| {
-            c.table()
-                .is_some_and(|t| (0..0x80u16).all(|b| t[usize::from(b)] == b))
-        })
-    });
-    match codec {
-        Codec::Cp932 => kept[0],
-        Codec::ShiftJis => kept[1],
-        Codec::Utf8 => true,
+/// Half-width: printable ASCII and the half-width katakana block.
+fn is_half(c: char) -> bool {
+    (' '..='~').contains(&c) || ('\u{FF61}'..='\u{FF9F}').contains(&c)
+}
+
+/// A table's characters ready to write: each entry holds its UTF-8 and what the
+/// readers check, so that a character costs one load (bits 0–1: UTF-8 length, 0 for no
+/// character; bit 2: half-width; bit 3: a lead byte; bits 8–31: the UTF-8 bytes).
+struct Compiled {
+    entries: Vec<u32>,
+    /// Every ASCII byte decodes to itself.
+    ascii_kept: bool,
+}
+
+const LENGTH: u32 = 0b11;
+const HALF: u32 = 0b100;
+const LEAD_ENTRY: u32 = 0b1000;
+
+impl Compiled {
+    fn new(table: &[u16]) -> Self {
+        let entries = table
+            .iter()
+            .enumerate()
+            .map(|(i, &code)| match code {
+                LEAD if i < 256 => LEAD_ENTRY,
+                // the surrogates are no characters, and U+FFFD is a failed decode in
+                // any encoding; no table holds either, but a table is data
+                LEAD | UNDEFINED | 0xFFFD | 0xD800..=0xDFFF => 0,
+                _ => {
+                    let mut utf8 = Vec::with_capacity(3);
+                    push_utf8(&mut utf8, code);
+                    let half = char::from_u32(u32::from(code)).is_some_and(is_half);
+                    utf8.iter().enumerate().fold(
+                        utf8.len() as u32 | if half { HALF } else { 0 },
+                        |e, (k, &b)| e | u32::from(b) << (8 + 8 * k),
+                    )
+                }
+            })
+            .collect();
+        Self {
+            entries,
+            ascii_kept: (0..0x80u16).all(|b| table[usize::from(b)] == b),
+        }
     }
 }
 
-fn decode_table(table: &[u16], ascii_kept: bool, bytes: &[u8], out: &mut Vec<u8>) -> bool {
-    if ascii_kept && bytes.is_ascii() {
+impl Codec {
+    fn compiled(self) -> Option<&'static Compiled> {
+        static CP932: OnceLock<Compiled> = OnceLock::new();
+        static SHIFT_JIS: OnceLock<Compiled> = OnceLock::new();
+        let cell = match self {
+            Self::Cp932 => &CP932,
+            Self::ShiftJis => &SHIFT_JIS,
+            Self::Utf8 => return None,
+        };
+        Some(cell.get_or_init(|| Compiled::new(self.table().unwrap_or_default())))
+    }
+}
+
+fn decode_entries(
+    compiled: &Compiled,
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+    rewritten: Option<&[bool]>,
+) -> Option<Seen> {
+    if compiled.ascii_kept && bytes.is_ascii() {
         out.extend_from_slice(bytes); // all ASCII, each as itself: one copy
-        return true;
+        return Some(Seen {
+            half: bytes.iter().any(|&b| (0x20..0x7F).contains(&b)),
+            other: bytes.iter().any(|&b| !(0x20..0x7F).contains(&b)),
+            rewritten: false,
+        });
     }
-    let mut i = 0;
+    let entries = &compiled.entries;
+    let start = out.len();
+    // room for the longest UTF-8 (three bytes per input byte) and the fourth byte each
+    // write carries: every character is written whole, then its length counted
+    out.resize(start + 3 * bytes.len() + 1, 0);
+    let (mut at, mut i) = (start, 0);
+    let (mut half, mut other, mut marked) = (false, false, false);
     while i < bytes.len() {
         let b = bytes[i];
-        let single = table[usize::from(b)];
-        let code = if single == LEAD {
-            let Some(&trail) = bytes.get(i + 1) else {
-                return false; // a lead byte cut off at the value's end
-            };
+        let mut entry = entries[usize::from(b)];
+        if entry & LEAD_ENTRY != 0 {
+            // a lead byte cut off at the value's end decodes to nothing
+            let pair = usize::from(b - 0x80) * 256 + usize::from(*bytes.get(i + 1)?);
+            if let Some(table) = rewritten {
+                marked |= table[pair];
+            }
+            entry = entries[256 + pair];
             i += 2;
-            table[256 + usize::from(b - 0x80) * 256 + usize::from(trail)]
         } else {
             i += 1;
-            single
-        };
-        // the surrogates are no characters, and U+FFFD is a failed decode in any
-        // encoding; no table holds either, but a table is data
-        if code == UNDEFINED || code == 0xFFFD || (0xD800..0xE000).contains(&code) {
-            return false;
         }
-        push_utf8(out, code);
+        let length = (entry & LENGTH) as usize;
+        if length == 0 {
+            return None;
+        }
+        out[at..at + 4].copy_from_slice(&(entry >> 8).to_le_bytes());
+        at += length;
+        if entry & HALF != 0 {
+            half = true;
+        } else {
+            other = true;
+        }
     }
-    true
+    out.truncate(at);
+    Some(Seen {
+        half,
+        other,
+        rewritten: marked,
+    })
 }
 
 /// The characters `CPython`'s `cp932` decodes the bytes the contract calls undefined to

@@ -3,12 +3,13 @@
 //!
 //! The same contract as the Python kernel it replaces (`chukan/_kernel.py`), which the
 //! test suite keeps as an independent oracle and compares against on random blocks.
-//! Each column is built into Arrow's layout (UTF-8 bytes and `i64` offsets), so Python
-//! wraps it as a Polars column without touching a value.
+//! Each column is built in Arrow's string-view layout, the one Polars keeps its strings
+//! in, so that Python hands it to Polars without a copy: a 16-byte view per row (a value
+//! of up to 12 bytes inside it), the longer values in one buffer per chunk of rows.
 
 use rayon::prelude::*;
 
-use crate::decode::{decode_into, is_lead, Codec};
+use crate::decode::{decode_seen, Codec, Seen};
 use crate::typed::{self, Check, DateForm, Era, NumberForm};
 
 /// How a field's bytes become text.
@@ -43,13 +44,17 @@ pub struct ColumnSpec {
     pub check: Check,
 }
 
-/// One decoded column, ready to be an Arrow `LargeUtf8` array.
+/// One decoded column, ready to be an Arrow `Utf8View` array.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Column {
-    /// `n + 1` offsets into `data`.
-    pub offsets: Vec<i64>,
-    /// The values' UTF-8, back to back.
-    pub data: Vec<u8>,
+    /// Arrow's view of each row, 16 bytes: the value's length (`i32`), then the value
+    /// itself when it is at most 12 bytes, else its first 4 bytes, the index of its
+    /// buffer and its offset there (`i32` each). A null row's view is zeros.
+    pub views: Vec<u8>,
+    /// The buffers that the views of values longer than 12 bytes point into.
+    pub buffers: Vec<Vec<u8>>,
+    /// The buffer being filled (values are decoded into it, then viewed).
+    data: Vec<u8>,
     /// Rows with a value (the others are null).
     pub valid: Vec<bool>,
     /// Rows nulled because their bytes held a control character.
@@ -92,7 +97,7 @@ impl Block<'_> {
 
 /// Rows decoded together: each record's bytes are read once for all its fields, and a
 /// chunk is one task for the thread pool.
-const CHUNK_ROWS: usize = 8192;
+const CHUNK_ROWS: usize = 1024;
 
 /// Decode every column of `block`: chunks of rows in parallel, each row's fields in
 /// order (the record's bytes stay in cache), the chunks' columns then joined.
@@ -122,24 +127,53 @@ fn is_control(b: u8) -> bool {
     b < 0x20 || b == 0x7F
 }
 
+/// Values longer than this are kept in a buffer; shorter ones sit in their view.
+const INLINE: usize = 12;
+
 fn empty(spec: &ColumnSpec, n: usize) -> Column {
-    let mut out = Column {
-        offsets: Vec::with_capacity(n + 1),
-        data: Vec::with_capacity(n * spec.length),
+    let typed = matches!(spec.kind, Kind::Date(_) | Kind::Number(_));
+    Column {
+        views: if typed { Vec::new() } else { vec![0; 16 * n] },
+        buffers: Vec::new(),
+        // full-width text grows by half in UTF-8
+        data: if typed {
+            Vec::new()
+        } else {
+            Vec::with_capacity(n * spec.length * 3 / 2)
+        },
         valid: vec![false; n],
         control: vec![false; n],
         invalid: vec![false; n],
         padding: (spec.kind == Kind::Fullwidth).then(|| vec![false; n]),
         duplicate: vec![false; n],
         failed: vec![false; n],
-        numbers: if matches!(spec.kind, Kind::Date(_) | Kind::Number(_)) {
-            vec![0; n]
-        } else {
-            Vec::new()
-        },
-    };
-    out.offsets.push(0);
-    out
+        numbers: if typed { vec![0; n] } else { Vec::new() },
+    }
+}
+
+/// The row's view of the value decoded at `data[start..]` (a valid row): a short value
+/// moves into its view and leaves the buffer.
+fn view(col: &mut Column, row: usize, start: usize) {
+    let length = col.data.len() - start;
+    let v = &mut col.views[16 * row..16 * row + 16];
+    v[..4].copy_from_slice(&(length as u32).to_le_bytes());
+    if length <= INLINE {
+        v[4..4 + length].copy_from_slice(&col.data[start..]);
+        col.data.truncate(start);
+    } else {
+        v[4..8].copy_from_slice(&col.data[start..start + 4]);
+        v[8..12].copy_from_slice(&(col.buffers.len() as u32).to_le_bytes());
+        v[12..16].copy_from_slice(&(start as u32).to_le_bytes());
+    }
+}
+
+/// Close the buffer being filled when `room` more bytes could take its offsets past
+/// what a view holds (`i32`): views then point into the next one.
+fn make_room(col: &mut Column, room: usize) {
+    if col.data.len() + room > i32::MAX as usize {
+        let full = std::mem::take(&mut col.data);
+        col.buffers.push(full);
+    }
 }
 
 fn chunk(
@@ -156,31 +190,54 @@ fn chunk(
     for (i, row) in rows.enumerate() {
         for (spec, col) in specs.iter().zip(out.iter_mut()) {
             let raw = block.field(row, spec);
-            let start = col.data.len();
             match spec.kind {
-                Kind::Ascii => ascii_value(raw, i, col),
-                Kind::Text | Kind::Fullwidth => {
-                    let length = text_value(raw, &mut work[..spec.length], spec, codec, i, col);
-                    if col.valid[i] {
-                        if let Some(table) = rewritten {
-                            col.duplicate[i] = rewritten_pair(&raw[..length], codec, table);
-                        }
-                    }
-                }
                 Kind::Date(form) => typed_value(typed::date(raw, &form, eras), i, col),
                 Kind::Number(form) => typed_value(typed::number(raw, form), i, col),
+                Kind::Ascii | Kind::Text | Kind::Fullwidth => {
+                    make_room(col, 3 * spec.length + 1);
+                    let start = col.data.len();
+                    let seen = if spec.kind == Kind::Ascii {
+                        ascii_value(raw, i, col);
+                        None
+                    } else {
+                        text_value(
+                            raw,
+                            &mut work[..spec.length],
+                            spec,
+                            codec,
+                            rewritten,
+                            i,
+                            col,
+                        )
+                    };
+                    if !col.valid[i] {
+                        continue;
+                    }
+                    col.duplicate[i] = seen.is_some_and(|s| s.rewritten);
+                    col.failed[i] = match (spec.check, seen) {
+                        (Check::Nothing, _) => false,
+                        (Check::NoHalf, Some(s)) => s.half,
+                        (Check::OnlyHalf, Some(s)) => s.other,
+                        // digits, and values trimmed after decoding (UTF-8 full-width)
+                        (check, _) => typed::fails(check, &col.data[start..]),
+                    };
+                    view(col, i, start);
+                }
             }
-            if spec.check != Check::Nothing && col.valid[i] {
-                col.failed[i] = typed::fails(spec.check, &col.data[start..]);
-            }
-            col.offsets.push(col.data.len() as i64);
+        }
+    }
+    for (spec, col) in specs.iter().zip(out.iter_mut()) {
+        if !matches!(spec.kind, Kind::Date(_) | Kind::Number(_)) {
+            let last = std::mem::take(&mut col.data);
+            col.buffers.push(last);
         }
     }
     out
 }
 
-/// The chunks' columns as one column each (offsets shifted, buffers appended); no
-/// chunk at all (no rows) gives empty columns.
+/// The chunks' columns as one column each: views and masks appended, buffers moved (not
+/// copied) and the views into them renumbered; no chunk at all (no rows) gives empty
+/// columns.
 fn join(chunks: Vec<Vec<Column>>, specs: &[ColumnSpec], n: usize) -> Vec<Column> {
     if chunks.len() == 1 {
         if let Some(only) = chunks.into_iter().next() {
@@ -188,15 +245,15 @@ fn join(chunks: Vec<Vec<Column>>, specs: &[ColumnSpec], n: usize) -> Vec<Column>
         }
         return Vec::new();
     }
-    // each buffer reserved at its final size: growing by doubling would hold up to
-    // twice the decoded text at the peak
+    // each vector reserved at its final size: growing by doubling would hold up to twice
+    // the column at the peak
     let mut out: Vec<Column> = specs
         .iter()
-        .enumerate()
-        .map(|(k, s)| {
+        .map(|s| {
             let mut c = empty(s, 0);
-            c.offsets.reserve(n);
-            c.data = Vec::with_capacity(chunks.iter().map(|parts| parts[k].data.len()).sum());
+            if !matches!(s.kind, Kind::Date(_) | Kind::Number(_)) {
+                c.views.reserve(16 * n);
+            }
             for mask in [
                 &mut c.valid,
                 &mut c.control,
@@ -217,10 +274,18 @@ fn join(chunks: Vec<Vec<Column>>, specs: &[ColumnSpec], n: usize) -> Vec<Column>
         .collect();
     for parts in chunks {
         for (col, part) in out.iter_mut().zip(parts) {
-            let base = col.data.len() as i64;
-            col.offsets
-                .extend(part.offsets[1..].iter().map(|o| o + base));
-            col.data.extend_from_slice(&part.data);
+            let base = col.buffers.len() as u32;
+            let at = col.views.len();
+            col.views.extend_from_slice(&part.views);
+            if base > 0 {
+                for v in col.views[at..].chunks_exact_mut(16) {
+                    if u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize > INLINE {
+                        let index = u32::from_le_bytes([v[8], v[9], v[10], v[11]]) + base;
+                        v[8..12].copy_from_slice(&index.to_le_bytes());
+                    }
+                }
+            }
+            col.buffers.extend(part.buffers);
             col.valid.extend_from_slice(&part.valid);
             col.control.extend_from_slice(&part.control);
             col.invalid.extend_from_slice(&part.invalid);
@@ -255,14 +320,17 @@ fn ascii_value(raw: &[u8], row: usize, out: &mut Column) {
     }
 }
 
+/// Decode a text value into `out.data`, marking its row; what the decoder saw of it
+/// when that is the value as kept (not for a UTF-8 full-width value, trimmed after).
 fn text_value(
     raw: &[u8],
     work: &mut [u8],
     spec: &ColumnSpec,
     codec: Codec,
+    rewritten: PairTable<'_>,
     row: usize,
     out: &mut Column,
-) -> usize {
+) -> Option<Seen> {
     // control characters: the row is null, and its bytes read as `?` for the lengths
     // (one pass with no early exit, which the compiler vectorises)
     let control = raw.iter().fold(false, |any, &b| any | is_control(b));
@@ -295,13 +363,14 @@ fn text_value(
                 padding[row] = spec.pad_ideographic && spec.length >= unit;
             }
         }
-        return length;
+        return None;
     }
-    if !decode_into(codec, &bytes[..length], &mut out.data) {
+    let Some(seen) = decode_seen(codec, &bytes[..length], &mut out.data, rewritten) else {
         out.invalid[row] = true;
-        return length;
-    }
-    if spec.kind == Kind::Fullwidth && !paired {
+        return None;
+    };
+    let trimmed = spec.kind == Kind::Fullwidth && !paired;
+    if trimmed {
         strip_fullwidth(
             &mut out.data,
             start,
@@ -313,10 +382,10 @@ fn text_value(
         );
     }
     if out.data.len() == start {
-        return length; // all padding
+        return None; // all padding
     }
     out.valid[row] = true;
-    length
+    (!trimmed).then_some(seen)
 }
 
 /// The writer's copy: each value of `data` (lengths in `lengths`) left-aligned into its
@@ -330,24 +399,6 @@ pub fn place(out: &mut [u8], stride: usize, offset: usize, data: &[u8], lengths:
         out[start..start + length].copy_from_slice(&data[at..at + length]);
         at += length;
     }
-}
-
-/// Whether a value's bytes (which decoded) hold a two-byte character at a character
-/// boundary that `table` marks as written otherwise.
-fn rewritten_pair(bytes: &[u8], codec: Codec, table: &[bool]) -> bool {
-    let mut i = 0;
-    while i + 1 < bytes.len() {
-        let b = bytes[i];
-        if b >= 0x80 && is_lead(codec, b) {
-            if table[usize::from(b - 0x80) * 256 + usize::from(bytes[i + 1])] {
-                return true;
-            }
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-    false
 }
 
 /// Bytes before the trailing spaces.
@@ -389,7 +440,7 @@ fn odd_pairs(bytes: &[u8], length: usize, pad_ideographic: bool) -> bool {
     } else {
         [0x81, 0x40]
     };
-    (0..bytes.len() / 2).any(|k| k + 1 > length / 2 && [bytes[2 * k], bytes[2 * k + 1]] == other)
+    (length / 2..bytes.len() / 2).any(|k| [bytes[2 * k], bytes[2 * k + 1]] == other)
 }
 
 /// A full-width value of an encoding whose characters are not all one pair (UTF-8):
@@ -433,8 +484,18 @@ mod tests {
         (0..c.valid.len())
             .map(|i| {
                 c.valid[i].then(|| {
-                    let (a, b) = (c.offsets[i] as usize, c.offsets[i + 1] as usize);
-                    String::from_utf8(c.data[a..b].to_vec()).unwrap()
+                    let v = &c.views[16 * i..16 * i + 16];
+                    let word = |k: usize| u32::from_le_bytes(v[k..k + 4].try_into().unwrap());
+                    let length = word(0) as usize;
+                    let bytes = if length <= super::INLINE {
+                        v[4..4 + length].to_vec()
+                    } else {
+                        let (buffer, offset) = (word(8) as usize, word(12) as usize);
+                        let bytes = c.buffers[buffer][offset..offset + length].to_vec();
+                        assert_eq!(bytes[..4], v[4..8], "a view's prefix is its value's");
+                        bytes
+                    };
+                    String::from_utf8(bytes).unwrap()
                 })
             })
             .collect()
@@ -477,22 +538,35 @@ mod tests {
         assert_eq!(values(&c)[0].as_deref(), Some("1?2"));
     }
 
+    /// What a column says of each row, whatever buffers its views point into.
+    fn said(c: &Column) -> impl PartialEq + std::fmt::Debug + '_ {
+        let masks = [&c.valid, &c.control, &c.invalid, &c.duplicate, &c.failed];
+        (values(c), masks, &c.padding, &c.numbers)
+    }
+
     #[test]
     fn chunks_join_into_what_one_pass_gives() {
-        let rows = super::CHUNK_ROWS * 2 + 7;
+        let rows = super::CHUNK_ROWS * 2 + 13;
         let mut bytes = Vec::new();
         for i in 0..rows {
+            // 9 bytes, then 8 more: a value longer than a view holds where the row's
+            // number says so, so that the views of every chunk point into its buffer
             bytes.extend_from_slice(match i % 4 {
                 0 => b"\x8eR\x93c\x81@A1 ",
                 1 => b"      \x01  ",
                 2 => b"\x80\x81@   B  ",
                 _ => b"\x81@\x81@  9  ",
             });
+            bytes.extend_from_slice(if i % 3 == 0 {
+                b"\x8eR\x93c\x8eR\x93c"
+            } else {
+                b"        "
+            });
         }
         let specs = [
             spec(0, 6, Kind::Fullwidth),
             spec(6, 3, Kind::Ascii),
-            spec(0, 9, Kind::Text),
+            spec(0, 17, Kind::Text),
             spec(7, 2, Kind::Number(NumberForm::Unsigned)),
             ColumnSpec {
                 check: Check::OnlyHalf,
@@ -502,12 +576,18 @@ mod tests {
         let block = Block {
             bytes: &bytes,
             n: rows,
-            stride: 9,
+            stride: 17,
         };
         let joined = extract(block, &specs, Codec::Cp932, None, &[]);
         let whole = super::chunk(block, 0..rows, &specs, Codec::Cp932, None, &[]);
-        assert_eq!(joined, whole);
-        assert_eq!(joined[0].offsets.len(), rows + 1);
+        for (j, w) in joined.iter().zip(&whole) {
+            assert_eq!(said(j), said(w));
+        }
+        assert_eq!(joined[2].buffers.len(), 3);
+        assert_eq!(
+            values(&joined[2])[(2 * super::CHUNK_ROWS).next_multiple_of(12)].as_deref(),
+            Some("山田\u{3000}A1 山田山田")
+        );
     }
 
     #[test]
@@ -578,7 +658,7 @@ mod tests {
             stride: 4,
         };
         let got = extract(block, &[spec(0, 4, Kind::Text)], Codec::Cp932, None, &[]);
-        assert_eq!(got[0].offsets, vec![0]);
+        assert!(got[0].views.is_empty() && got[0].valid.is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod compose;
 pub mod decode;
 pub mod encode;
 pub mod kernel;
+pub mod split;
 pub mod typed;
 
 #[cfg(feature = "python")]

@@ -95,12 +95,13 @@ fn check_of(name: &str) -> PyResult<Check> {
     }
 }
 
-/// A column as a dict of numpy arrays (`offsets`, `data`, `valid`, `control`,
+/// A column as a dict of numpy arrays (`views`, `buffers` a list, `valid`, `control`,
 /// `invalid`, `padding` or None, `duplicate`, `failed`, `numbers`).
 fn column_dict(py: Python<'_>, c: Column) -> PyResult<Bound<'_, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("offsets", c.offsets.into_pyarray(py))?;
-    d.set_item("data", c.data.into_pyarray(py))?;
+    d.set_item("views", c.views.into_pyarray(py))?;
+    let buffers: Vec<_> = c.buffers.into_iter().map(|b| b.into_pyarray(py)).collect();
+    d.set_item("buffers", buffers)?;
     d.set_item("valid", c.valid.into_pyarray(py))?;
     d.set_item("control", c.control.into_pyarray(py))?;
     d.set_item("invalid", c.invalid.into_pyarray(py))?;
@@ -489,6 +490,14 @@ fn era_list(eras: Vec<(i64, i64, i64)>) -> Vec<Era> {
 }
 
 /// The module.
+/// Whether the first `n` records of `data` (`size` bytes then the terminator `term`
+/// each) all end in `term` and, with `feeds`, hold no other line feed: then they are
+/// cut by length alone.
+#[pyfunction]
+fn intact(py: Python<'_>, data: &[u8], n: usize, size: usize, term: &[u8], feeds: bool) -> bool {
+    py.allow_threads(|| crate::split::intact(data, n, size, term, feeds))
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
@@ -499,5 +508,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compose_text, m)?)?;
     m.add_function(wrap_pyfunction!(compose_numbers, m)?)?;
     m.add_function(wrap_pyfunction!(compose_dates, m)?)?;
+    m.add_function(wrap_pyfunction!(intact, m)?)?;
     Ok(())
 }

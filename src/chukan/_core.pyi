@@ -6,11 +6,11 @@ import numpy as np
 import numpy.typing as npt
 
 class Column(TypedDict):
-    """One decoded column: Arrow's UTF-8 offsets and data, the row masks, and for the
-    numeric kinds each row's number."""
+    """One decoded column: Arrow's string views (16 bytes a row) and the buffers they
+    point into, the row masks, and for the numeric kinds each row's number."""
 
-    offsets: npt.NDArray[np.int64]
-    data: npt.NDArray[np.uint8]
+    views: npt.NDArray[np.uint8]
+    buffers: list[npt.NDArray[np.uint8]]
     valid: npt.NDArray[np.bool_]
     control: npt.NDArray[np.bool_]
     invalid: npt.NDArray[np.bool_]
@@ -46,6 +46,7 @@ def encode(
     table: npt.NDArray[np.uint16],
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], npt.NDArray[np.bool_]]: ...
 def transcode(data: bytes, encoding: str) -> bytes: ...
+def intact(data: bytes, n: int, size: int, term: bytes, feeds: bool) -> bool: ...
 
 # what became of a text column's values in compose_text ("class" is a keyword)
 Written = TypedDict(

@@ -160,16 +160,13 @@ def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], co
                              for s in specs],
                             codec, thread_count(), rewritten, _eras())
     out = []
-    columns.reverse()
-    for s in specs:
-        # each column's buffers go as soon as Polars holds its copy: the block's text is
-        # never held twice over
-        c = columns.pop()
+    for s, c in zip(specs, columns, strict=True):
+        # Polars takes the views and buffers as they are: the text is never copied
         if s.kind in _TYPED:
             out.append(RawColumn(_NO_VALUES, c["control"], c["invalid"],
                                  numbers=c["numbers"], taken=c["valid"]))
             continue
-        out.append(RawColumn(string_series(n, c["offsets"], c["data"], c["valid"]),
+        out.append(RawColumn(view_series(n, c["views"], c["buffers"], c["valid"]),
                              c["control"], c["invalid"], c["padding"],
                              c["duplicate"] if rewritten is not None else None,
                              failed=c["failed"] if s.check else None))
@@ -435,6 +432,18 @@ def _content_lengths(col: npt.NDArray[np.uint8], pair: bytes | None
     if len(rows):
         content[rows] = _content_lengths(col[rows], None)
     return np.asarray(content, dtype=np.int64)
+
+
+def view_series(n: int, views: npt.NDArray[np.uint8], buffers: list[npt.NDArray[np.uint8]],
+                valid: npt.NDArray[np.bool_]) -> pl.Series:
+    """Wrap the core's string views (Arrow's ``Utf8View``, the layout Polars keeps its
+    strings in) and their buffers as a String series: Polars takes them without a copy."""
+    validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    arr = pa.Array.from_buffers(pa.string_view(), n, [validity, pa.py_buffer(views),
+                                                      *map(pa.py_buffer, buffers)])
+    series = pl.from_arrow(arr)
+    assert isinstance(series, pl.Series)  # noqa: S101 -- from_arrow of an Array is a Series
+    return series
 
 
 def string_series(n: int, offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8],

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 import polars as pl
 
+from chukan import _core
 from chukan._context import (
     _SUSPECT_LEADS,
     EOF_MARKER,
@@ -133,11 +134,10 @@ def _split_fixed(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
         # Fast path: every terminator is where it should be and there is no other LF
         # (so no short records hide in pairs). Layouts with packed fields may hold 0x0A
         # as data: for them the terminator positions alone decide.
-        if n_whole and (len(arr) % stride == 0 or not final):
+        if n_whole and (len(arr) % stride == 0 or not final) and \
+                _core.intact(data, n_whole, size, term, not _has_binary(layout)):
             body = arr[: n_whole * stride].reshape(n_whole, stride)
-            if (body[:, size:] == np.frombuffer(term, dtype=np.uint8)).all() and (
-                    _has_binary(layout) or data.count(b"\n", 0, n_whole * stride) == n_whole):
-                return _block(body[:, :size], cur, n_whole, stride), n_whole * stride, n_whole
+            return _block(body[:, :size], cur, n_whole, stride), n_whole * stride, n_whole
         if _has_binary(layout):
             # binary fields forbid splitting on LF: cut by length and report the rest
             return _split_by_length(data, ctx, cur, n_whole, stride, final=final)
