@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import io
+import json
 import os
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -635,3 +638,41 @@ def test_the_core_writes_numbers_and_dates_as_the_python_writer_does(
               "era": pl.Date, "short": pl.Date, "era_partial": pl.String}
     df = pl.DataFrame([dict(zip(schema, r, strict=True)) for r in rows], schema=schema)
     _written_both_ways(df, layout, tmp_path_factory)
+
+
+CSV_ALPHABET = ['a', 'Z', '0', ' ', ',', ';', '\t', '"', "'", '\n', '\r', '山', 'ｱ', '〜', '=']
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.none() | st.text(st.sampled_from(CSV_ALPHABET), max_size=5),
+                         min_size=3, max_size=3), max_size=12),
+       st.integers(1, 3), st.sampled_from([(",", '"'), (";", "'"), ("\t", '"')]),
+       st.sampled_from(["crlf", "lf"]), st.booleans())
+def test_the_core_formats_csv_rows_as_polars_does(rows: list[list[str | None]], width: int,
+                                                 style: tuple[str, str], terminator: str,
+                                                 header: bool) -> None:
+    """UTF-8 CSV rows from the core: the bytes Polars' own writer gives (its quoting:
+    delimiter, quote, CR or LF inside, and an empty value; a missing one as nothing),
+    with and without the header, on any delimiter, quote and terminator."""
+    write_module = sys.modules["chukan.write"]  # chukan.write is the function
+    delimiter, quote = style
+    layout = chukan.loads_layout(
+        "[layout]\nname = \"c\"\nformat = \"csv\"\nencoding = \"utf-8\"\nheader = true\n"
+        f"terminator = \"{terminator}\"\ndelimiter = {json.dumps(delimiter)}\n"
+        f"quote = {json.dumps(quote)}\n"
+        + "".join(f'[[field]]\nname = "f{j}"\ntype = "text"\nlength = 20\n'
+                  for j in range(width)), base=ROOT / "layouts" / "x")
+    frame = pl.DataFrame([r[:width] for r in rows], schema=[f"f{j}" for j in range(width)],
+                         orient="row")
+
+    def written() -> bytes:
+        buf = io.BytesIO()
+        write_module._utf8_csv(frame, buf, layout, header=header)
+        return buf.getvalue()
+
+    core = written()
+    os.environ["CHUKAN_KERNEL"] = "python"
+    try:
+        assert core == written()
+    finally:
+        del os.environ["CHUKAN_KERNEL"]

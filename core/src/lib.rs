@@ -6,6 +6,7 @@
 //! `cargo test` tests the kernel without a Python to link against.
 
 pub mod compose;
+pub mod csv;
 pub mod decode;
 pub mod encode;
 pub mod kernel;

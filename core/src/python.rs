@@ -302,6 +302,79 @@ type PyTextColumn<'py> = (
     Option<Bound<'py, PyArray1<bool>>>,
 );
 
+/// The arrays of text columns, borrowed for reading.
+type Borrowed<'py> = (
+    PyReadonlyArray1<'py, u8>,
+    PyReadonlyArray1<'py, i64>,
+    Option<PyReadonlyArray1<'py, bool>>,
+    Option<PyReadonlyArray1<'py, bool>>,
+);
+
+fn borrow_columns<'py>(columns: &[PyTextColumn<'py>]) -> PyResult<Vec<Borrowed<'py>>> {
+    columns
+        .iter()
+        .map(|(data, offsets, valid, skip)| {
+            Ok((
+                readonly(data)?,
+                readonly(offsets)?,
+                valid.as_ref().map(readonly).transpose()?,
+                skip.as_ref().map(readonly).transpose()?,
+            ))
+        })
+        .collect()
+}
+
+/// Borrowed text columns as the core reads them, each checked to hold `n` rows whose
+/// offsets stay inside its data.
+fn text_columns<'a>(borrowed: &'a [Borrowed<'_>], n: usize) -> PyResult<Vec<TextColumn<'a>>> {
+    let mut views = Vec::with_capacity(borrowed.len());
+    for (data, offsets, valid, skip) in borrowed {
+        let data = data.as_slice()?;
+        let offsets = offsets.as_slice()?;
+        let valid = valid.as_ref().map(PyReadonlyArray1::as_slice).transpose()?;
+        let skip = skip.as_ref().map(PyReadonlyArray1::as_slice).transpose()?;
+        let ordered = offsets.windows(2).all(|w| 0 <= w[0] && w[0] <= w[1]);
+        if offsets.len() != n + 1
+            || !ordered
+            || offsets.last().is_some_and(|&o| o as usize > data.len())
+            || valid.is_some_and(|v| v.len() != n)
+            || skip.is_some_and(|s| s.len() != n)
+        {
+            return Err(PyValueError::new_err("a column does not fit its records"));
+        }
+        views.push(TextColumn {
+            data,
+            offsets,
+            valid,
+            skip,
+        });
+    }
+    Ok(views)
+}
+
+/// The `n` rows of text `columns` as CSV (Polars' "necessary" quoting): `delimiter` and
+/// `quote` one byte each, `terminator` after each row.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)]
+fn format_csv<'py>(
+    py: Python<'py>,
+    columns: Vec<PyTextColumn<'py>>,
+    n: usize,
+    delimiter: u8,
+    quote: u8,
+    terminator: &[u8],
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    let borrowed = borrow_columns(&columns)?;
+    let views = text_columns(&borrowed, n)?;
+    let style = crate::csv::Style {
+        delimiter,
+        quote,
+        terminator,
+    };
+    let out = py.allow_threads(|| crate::csv::format(&views, n, style));
+    Ok(out.into_pyarray(py))
+}
+
 /// Write text columns into their fields (offset, width, check, digits must fill it) of
 /// `n` records `stride` bytes apart in `out`, encoding through `table` (65,536 codes, with
 /// 0xFFFF for a character the encoding lacks and 0xFFFE for one it would read back as
@@ -342,37 +415,8 @@ fn compose_text<'py>(
             full_digits: *full_digits,
         });
     }
-    let mut borrowed = Vec::with_capacity(columns.len());
-    for (data, offsets, valid, skip) in &columns {
-        borrowed.push((
-            readonly(data)?,
-            readonly(offsets)?,
-            valid.as_ref().map(readonly).transpose()?,
-            skip.as_ref().map(readonly).transpose()?,
-        ));
-    }
-    let mut views = Vec::with_capacity(borrowed.len());
-    for (data, offsets, valid, skip) in &borrowed {
-        let data = data.as_slice()?;
-        let offsets = offsets.as_slice()?;
-        let valid = valid.as_ref().map(PyReadonlyArray1::as_slice).transpose()?;
-        let skip = skip.as_ref().map(PyReadonlyArray1::as_slice).transpose()?;
-        let ordered = offsets.windows(2).all(|w| 0 <= w[0] && w[0] <= w[1]);
-        if offsets.len() != n + 1
-            || !ordered
-            || offsets.last().is_some_and(|&o| o as usize > data.len())
-            || valid.is_some_and(|v| v.len() != n)
-            || skip.is_some_and(|s| s.len() != n)
-        {
-            return Err(bad("a column does not fit its records"));
-        }
-        views.push(TextColumn {
-            data,
-            offsets,
-            valid,
-            skip,
-        });
-    }
+    let borrowed = borrow_columns(&columns)?;
+    let views = text_columns(&borrowed, n)?;
     let written = py.allow_threads(|| write_text(out, stride, n, &specs, &views, table));
     written
         .into_iter()
@@ -509,5 +553,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compose_numbers, m)?)?;
     m.add_function(wrap_pyfunction!(compose_dates, m)?)?;
     m.add_function(wrap_pyfunction!(intact, m)?)?;
+    m.add_function(wrap_pyfunction!(format_csv, m)?)?;
     Ok(())
 }

@@ -47,6 +47,14 @@ def encode(
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], npt.NDArray[np.bool_]]: ...
 def transcode(data: bytes, encoding: str) -> bytes: ...
 def intact(data: bytes, n: int, size: int, term: bytes, feeds: bool) -> bool: ...
+def format_csv(
+    columns: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64],
+                        npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]],
+    n: int,
+    delimiter: int,
+    quote: int,
+    terminator: bytes,
+) -> npt.NDArray[np.uint8]: ...
 
 # what became of a text column's values in compose_text ("class" is a keyword)
 Written = TypedDict(
