@@ -15,15 +15,15 @@ from hypothesis import strategies as st
 import chukan
 from chukan._kernel import ColumnSpec, column_flags, extract
 from chukan.codec import (
-    _f,
-    _parse_date_full,
-    _parse_number_full,
     era_of,
     pack_packed,
     parse_date,
     parse_number,
     unpack_packed,
 )
+from chukan.codec._base import _f
+from chukan.codec.dates import _parse_date_full
+from chukan.codec.numbers import _parse_number_full
 
 ERAS = [("明治", dt.date(1868, 1, 1)), ("大正", dt.date(1912, 7, 30)),
         ("昭和", dt.date(1926, 12, 25)), ("平成", dt.date(1989, 1, 8)),

@@ -25,14 +25,14 @@ from hypothesis import strategies as st
 import chukan
 from chukan._kernel import CORE_CODECS, ColumnSpec, extract, extract_python
 from chukan.codec import (
-    _f,
-    _parse_date_full,
-    _parse_number_full,
     date_bytes,
     era_codes,
     number_form,
     writer_codes,
 )
+from chukan.codec._base import _f
+from chukan.codec.dates import _parse_date_full
+from chukan.codec.numbers import _parse_number_full
 from helpers import FIXTURES, ROOT
 
 if TYPE_CHECKING:
