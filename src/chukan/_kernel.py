@@ -30,6 +30,7 @@ import polars as pl
 import pyarrow as pa
 
 from chukan import _core
+from chukan._arrow import string_series, view_series
 from chukan.codec import HALF_CHARS, NumberForm, era_table, fast_dates, fast_numbers
 from chukan.errors import UsageError
 from chukan.spec import codec_name
@@ -432,27 +433,3 @@ def _content_lengths(col: npt.NDArray[np.uint8], pair: bytes | None
     if len(rows):
         content[rows] = _content_lengths(col[rows], None)
     return np.asarray(content, dtype=np.int64)
-
-
-def view_series(n: int, views: npt.NDArray[np.uint8], buffers: list[npt.NDArray[np.uint8]],
-                valid: npt.NDArray[np.bool_]) -> pl.Series:
-    """Wrap the core's string views (Arrow's ``Utf8View``, the layout Polars keeps its
-    strings in) and their buffers as a String series: Polars takes them without a copy."""
-    validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    arr = pa.Array.from_buffers(pa.string_view(), n, [validity, pa.py_buffer(views),
-                                                      *map(pa.py_buffer, buffers)])
-    series = pl.from_arrow(arr)
-    assert isinstance(series, pl.Series)  # noqa: S101 -- from_arrow of an Array is a Series
-    return series
-
-
-def string_series(n: int, offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8],
-                  valid: npt.NDArray[np.bool_] | None = None) -> pl.Series:
-    """Wrap UTF-8 bytes and offsets as a String series without any per-value work."""
-    validity = None if valid is None or valid.all() else \
-        pa.py_buffer(np.packbits(valid, bitorder="little"))
-    arr = pa.Array.from_buffers(pa.large_utf8(), n,
-                                [validity, pa.py_buffer(offsets), pa.py_buffer(data)])
-    series = pl.from_arrow(arr)
-    assert isinstance(series, pl.Series)  # noqa: S101 -- from_arrow of an Array is a Series
-    return series

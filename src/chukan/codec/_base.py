@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from chukan._arrow import string_series
 from chukan.spec import Field, load_code_table
 
 if TYPE_CHECKING:
-
     import numpy.typing as npt
 
     from chukan.spec import CodeTable
@@ -228,8 +228,6 @@ def _fail(fails: list[Failure], code: str, message: str, mask: npt.NDArray[np.bo
 
 
 def _fixed_strings(text: npt.NDArray[np.uint8], ok: npt.NDArray[np.bool_]) -> pl.Series:
-    from chukan._kernel import string_series  # noqa: PLC0415 -- kernel imports codec-free
-
     n, w = text.shape
     return string_series(n, np.arange(0, n * w + 1, w, dtype=np.int64),
                          np.ascontiguousarray(text).reshape(-1), ok)

@@ -15,7 +15,6 @@ from chukan.codec.fields import format_field
 from chukan.codec.numbers import _OVERPUNCH_NEG, _OVERPUNCH_POS, unscaled_values
 
 if TYPE_CHECKING:
-
     import numpy.typing as npt
 
     from chukan.spec import Field

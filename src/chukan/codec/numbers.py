@@ -11,7 +11,6 @@ import polars as pl
 from chukan.codec._base import Failure, FormatCheck, _eight_digits, _fail
 
 if TYPE_CHECKING:
-
     import numpy.typing as npt
 
     from chukan.spec import Field
