@@ -676,3 +676,18 @@ def test_the_core_formats_csv_rows_as_polars_does(rows: list[list[str | None]], 
         assert core == written()
     finally:
         del os.environ["CHUKAN_KERNEL"]
+
+
+def test_the_writer_reads_a_sliced_series_through_its_views() -> None:
+    """A slice of a series (as the writer takes 200,000 rows at a time) keeps the whole
+    series' views and an offset: the core must read the slice's rows, not the first."""
+    from chukan import _core  # noqa: PLC0415
+    from chukan._arrow import views_of  # noqa: PLC0415
+
+    whole = pl.Series("v", [f"値{i}" * (i % 7) for i in range(40)])  # short and long values
+    part = whole.slice(13, 9)
+    views, buffers = views_of(part)
+    assert len(views) == 16 * part.len()
+    got = _core.format_csv([(views, buffers, None, None)], part.len(), ord(","), ord('"'),
+                           b"\n")
+    assert bytes(got) == part.to_frame().write_csv(include_header=False).encode()

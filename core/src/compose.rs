@@ -24,18 +24,26 @@ pub struct TextField {
     pub full_digits: bool,
 }
 
-/// One column's values, as Arrow holds them.
+/// One column's values, as Polars holds them: Arrow string views (see [`crate::views`]).
 #[derive(Clone, Copy, Debug)]
 pub struct TextColumn<'a> {
-    /// UTF-8, back to back.
-    pub data: &'a [u8],
-    /// `n + 1` offsets into `data`.
-    pub offsets: &'a [i64],
+    /// 16 bytes per row.
+    pub views: &'a [u8],
+    /// The buffers the views of values longer than 12 bytes point into.
+    pub buffers: &'a [&'a [u8]],
     /// Rows with a value (None: all).
     pub valid: Option<&'a [bool]>,
     /// Rows to leave as padding, found wanting by the caller (None: none); their checks
     /// are still made.
     pub skip: Option<&'a [bool]>,
+}
+
+impl<'a> TextColumn<'a> {
+    /// Row `row`'s value (UTF-8).
+    #[must_use]
+    pub fn value(&self, row: usize) -> &'a [u8] {
+        crate::views::value(self.views, self.buffers, row)
+    }
 }
 
 /// What became of a column's values: the rows that failed each check (a row can fail
@@ -173,11 +181,7 @@ pub fn write_text(
             }
             // a row the caller found wanting is still checked, but never written
             let skipped = column.skip.is_some_and(|s| s[row]);
-            let (a, b) = (
-                column.offsets[row] as usize,
-                column.offsets[row + 1] as usize,
-            );
-            let bytes = &column.data[a..b];
+            let bytes = column.value(row);
             if bytes.is_empty() {
                 continue; // the empty field: padding
             }
@@ -441,19 +445,16 @@ mod tests {
         t
     }
 
-    fn column<'a>(values: &[&str], data: &'a mut Vec<u8>, offsets: &'a mut Vec<i64>) {
-        offsets.push(0);
-        for v in values {
-            data.extend_from_slice(v.as_bytes());
-            offsets.push(data.len() as i64);
-        }
+    fn column(values: &[&str]) -> (Vec<u8>, Vec<u8>) {
+        let values: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+        crate::views::build(&values)
     }
 
     #[test]
     fn each_value_is_checked_encoded_and_placed_or_left_as_padding() {
         let values = ["あA", "", "〜", "a\u{1}", "\u{4E00}", "あああ", "x"];
-        let (mut data, mut offsets) = (Vec::new(), Vec::new());
-        column(&values, &mut data, &mut offsets);
+        let (views, buffer) = column(&values);
+        let buffers = [&buffer[..]];
         let n = values.len();
         let mut out = vec![b'.'; n * 5];
         let field = TextField {
@@ -464,8 +465,8 @@ mod tests {
         };
         let skip = [false, false, false, false, false, false, true];
         let col = TextColumn {
-            data: &data,
-            offsets: &offsets,
+            views: &views,
+            buffers: &buffers,
             valid: None,
             skip: Some(&skip),
         };
@@ -488,8 +489,8 @@ mod tests {
     #[test]
     fn digits_must_be_digits_and_fill_the_field() {
         let values = ["0012", "12", "1a"];
-        let (mut data, mut offsets) = (Vec::new(), Vec::new());
-        column(&values, &mut data, &mut offsets);
+        let (views, buffer) = column(&values);
+        let buffers = [&buffer[..]];
         let mut out = vec![b' '; 12];
         let field = TextField {
             offset: 0,
@@ -498,8 +499,8 @@ mod tests {
             full_digits: true,
         };
         let col = TextColumn {
-            data: &data,
-            offsets: &offsets,
+            views: &views,
+            buffers: &buffers,
             valid: None,
             skip: None,
         };

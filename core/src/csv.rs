@@ -41,7 +41,11 @@ pub fn format(columns: &[TextColumn<'_>], n: usize, style: Style<'_>) -> Vec<u8>
 fn rows(columns: &[TextColumn<'_>], rows: std::ops::Range<usize>, style: Style<'_>) -> Vec<u8> {
     let size: usize = columns
         .iter()
-        .map(|c| (c.offsets[rows.end] - c.offsets[rows.start]) as usize + rows.len())
+        .map(|c| {
+            rows.clone()
+                .map(|row| c.value(row).len() + 1)
+                .sum::<usize>()
+        })
         .sum();
     let mut out = Vec::with_capacity(size + rows.len() * style.terminator.len());
     for row in rows {
@@ -52,8 +56,7 @@ fn rows(columns: &[TextColumn<'_>], rows: std::ops::Range<usize>, style: Style<'
             if c.valid.is_some_and(|v| !v[row]) {
                 continue;
             }
-            let value = &c.data[c.offsets[row] as usize..c.offsets[row + 1] as usize];
-            value_into(&mut out, value, style);
+            value_into(&mut out, c.value(row), style);
         }
         out.extend_from_slice(style.terminator);
     }
@@ -86,12 +89,13 @@ mod tests {
 
     #[test]
     fn values_are_quoted_only_where_they_must_be() {
-        let data = b"aa,bc\"d\nx";
-        let offsets = [0, 1, 4, 7, 7, 9, 9];
+        let values: [&[u8]; 6] = [b"a", b"a,b", b"c\"d", b"", b"\nx", b""];
+        let (views, buffer) = crate::views::build(&values);
+        let buffers = [&buffer[..]];
         let valid = [true, true, true, true, true, false];
         let column = TextColumn {
-            data,
-            offsets: &offsets,
+            views: &views,
+            buffers: &buffers,
             valid: Some(&valid),
             skip: None,
         };

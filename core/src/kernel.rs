@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use crate::decode::{decode_seen, Codec, Seen};
 use crate::typed::{self, Check, DateForm, Era, NumberForm};
+use crate::views::INLINE;
 
 /// How a field's bytes become text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,9 +127,6 @@ pub fn extract(
 fn is_control(b: u8) -> bool {
     b < 0x20 || b == 0x7F
 }
-
-/// Values longer than this are kept in a buffer; shorter ones sit in their view.
-const INLINE: usize = 12;
 
 fn empty(spec: &ColumnSpec, n: usize) -> Column {
     let typed = matches!(spec.kind, Kind::Date(_) | Kind::Number(_));
@@ -484,17 +482,12 @@ mod tests {
         (0..c.valid.len())
             .map(|i| {
                 c.valid[i].then(|| {
+                    let buffers: Vec<&[u8]> = c.buffers.iter().map(Vec::as_slice).collect();
                     let v = &c.views[16 * i..16 * i + 16];
-                    let word = |k: usize| u32::from_le_bytes(v[k..k + 4].try_into().unwrap());
-                    let length = word(0) as usize;
-                    let bytes = if length <= super::INLINE {
-                        v[4..4 + length].to_vec()
-                    } else {
-                        let (buffer, offset) = (word(8) as usize, word(12) as usize);
-                        let bytes = c.buffers[buffer][offset..offset + length].to_vec();
+                    let bytes = crate::views::value(&c.views, &buffers, i).to_vec();
+                    if bytes.len() > crate::views::INLINE {
                         assert_eq!(bytes[..4], v[4..8], "a view's prefix is its value's");
-                        bytes
-                    };
+                    }
                     String::from_utf8(bytes).unwrap()
                 })
             })

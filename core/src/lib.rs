@@ -12,6 +12,7 @@ pub mod encode;
 pub mod kernel;
 pub mod split;
 pub mod typed;
+pub mod views;
 
 #[cfg(feature = "python")]
 mod python;

@@ -293,11 +293,11 @@ fn transcode<'py>(py: Python<'py>, data: &[u8], encoding: &str) -> PyResult<Boun
     Ok(PyBytes::new(py, &out))
 }
 
-/// A text column as Python gives it: UTF-8 data, offsets, and optional valid and skip
-/// masks.
+/// A text column as Python gives it: Arrow string views and their buffers (as Polars
+/// holds them), and optional valid and skip masks.
 type PyTextColumn<'py> = (
     Bound<'py, PyArray1<u8>>,
-    Bound<'py, PyArray1<i64>>,
+    Vec<Bound<'py, PyArray1<u8>>>,
     Option<Bound<'py, PyArray1<bool>>>,
     Option<Bound<'py, PyArray1<bool>>>,
 );
@@ -305,7 +305,7 @@ type PyTextColumn<'py> = (
 /// The arrays of text columns, borrowed for reading.
 type Borrowed<'py> = (
     PyReadonlyArray1<'py, u8>,
-    PyReadonlyArray1<'py, i64>,
+    Vec<PyReadonlyArray1<'py, u8>>,
     Option<PyReadonlyArray1<'py, bool>>,
     Option<PyReadonlyArray1<'py, bool>>,
 );
@@ -313,10 +313,10 @@ type Borrowed<'py> = (
 fn borrow_columns<'py>(columns: &[PyTextColumn<'py>]) -> PyResult<Vec<Borrowed<'py>>> {
     columns
         .iter()
-        .map(|(data, offsets, valid, skip)| {
+        .map(|(views, buffers, valid, skip)| {
             Ok((
-                readonly(data)?,
-                readonly(offsets)?,
+                readonly(views)?,
+                buffers.iter().map(readonly).collect::<PyResult<_>>()?,
                 valid.as_ref().map(readonly).transpose()?,
                 skip.as_ref().map(readonly).transpose()?,
             ))
@@ -324,32 +324,40 @@ fn borrow_columns<'py>(columns: &[PyTextColumn<'py>]) -> PyResult<Vec<Borrowed<'
         .collect()
 }
 
+/// Each borrowed column's buffers as slices (what its views point into).
+fn buffer_slices<'a>(borrowed: &'a [Borrowed<'_>]) -> PyResult<Vec<Vec<&'a [u8]>>> {
+    borrowed
+        .iter()
+        .map(|(_, buffers, _, _)| buffers.iter().map(|b| Ok(b.as_slice()?)).collect())
+        .collect()
+}
+
 /// Borrowed text columns as the core reads them, each checked to hold `n` rows whose
-/// offsets stay inside its data.
-fn text_columns<'a>(borrowed: &'a [Borrowed<'_>], n: usize) -> PyResult<Vec<TextColumn<'a>>> {
-    let mut views = Vec::with_capacity(borrowed.len());
-    for (data, offsets, valid, skip) in borrowed {
-        let data = data.as_slice()?;
-        let offsets = offsets.as_slice()?;
+/// views stay inside their buffers.
+fn text_columns<'a>(
+    borrowed: &'a [Borrowed<'_>],
+    buffers: &'a [Vec<&'a [u8]>],
+    n: usize,
+) -> PyResult<Vec<TextColumn<'a>>> {
+    let mut columns = Vec::with_capacity(borrowed.len());
+    for ((views, _, valid, skip), buffers) in borrowed.iter().zip(buffers) {
+        let views = views.as_slice()?;
         let valid = valid.as_ref().map(PyReadonlyArray1::as_slice).transpose()?;
         let skip = skip.as_ref().map(PyReadonlyArray1::as_slice).transpose()?;
-        let ordered = offsets.windows(2).all(|w| 0 <= w[0] && w[0] <= w[1]);
-        if offsets.len() != n + 1
-            || !ordered
-            || offsets.last().is_some_and(|&o| o as usize > data.len())
+        if !crate::views::fit(views, buffers, n)
             || valid.is_some_and(|v| v.len() != n)
             || skip.is_some_and(|s| s.len() != n)
         {
             return Err(PyValueError::new_err("a column does not fit its records"));
         }
-        views.push(TextColumn {
-            data,
-            offsets,
+        columns.push(TextColumn {
+            views,
+            buffers,
             valid,
             skip,
         });
     }
-    Ok(views)
+    Ok(columns)
 }
 
 /// The `n` rows of text `columns` as CSV (Polars' "necessary" quoting): `delimiter` and
@@ -365,7 +373,8 @@ fn format_csv<'py>(
     terminator: &[u8],
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     let borrowed = borrow_columns(&columns)?;
-    let views = text_columns(&borrowed, n)?;
+    let buffers = buffer_slices(&borrowed)?;
+    let views = text_columns(&borrowed, &buffers, n)?;
     let style = crate::csv::Style {
         delimiter,
         quote,
@@ -416,7 +425,8 @@ fn compose_text<'py>(
         });
     }
     let borrowed = borrow_columns(&columns)?;
-    let views = text_columns(&borrowed, n)?;
+    let buffers = buffer_slices(&borrowed)?;
+    let views = text_columns(&borrowed, &buffers, n)?;
     let written = py.allow_threads(|| write_text(out, stride, n, &specs, &views, table));
     written
         .into_iter()

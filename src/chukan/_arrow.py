@@ -35,3 +35,19 @@ def string_series(n: int, offsets: npt.NDArray[np.int64], data: npt.NDArray[np.u
     series = pl.from_arrow(arr)
     assert isinstance(series, pl.Series)  # noqa: S101 -- from_arrow of an Array is a Series
     return series
+
+
+def views_of(text: pl.Series) -> tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]]]:
+    """The string views (16 bytes a row) and buffers under a String series, as Polars
+    holds them: nothing is copied when the series is one chunk."""
+    arr = text.cast(pl.String).rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
+    if not pa.types.is_string_view(arr.type):
+        arr = arr.cast(pa.string_view())
+    buffers = arr.buffers()
+    views = np.frombuffer(buffers[1], dtype=np.uint8) if buffers[1] is not None else \
+        np.zeros(0, dtype=np.uint8)
+    # a slice keeps the whole series' views and says where it starts
+    return (views[16 * arr.offset:16 * (arr.offset + len(arr))],
+            # (an absent buffer stays in its place: views count buffers by index)
+            [np.frombuffer(b, dtype=np.uint8) if b is not None else np.zeros(0, np.uint8)
+             for b in buffers[2:]])

@@ -19,6 +19,10 @@ class Column(TypedDict):
     failed: npt.NDArray[np.bool_]
     numbers: npt.NDArray[np.int64]
 
+#: a text column for the writer: Arrow string views and their buffers, valid, skip
+TextColumn = tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]],
+                   npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]
+
 def extract(
     data: npt.NDArray[np.uint8],
     n: int,
@@ -48,8 +52,7 @@ def encode(
 def transcode(data: bytes, encoding: str) -> bytes: ...
 def intact(data: bytes, n: int, size: int, term: bytes, feeds: bool) -> bool: ...
 def format_csv(
-    columns: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64],
-                        npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]],
+    columns: list[TextColumn],
     n: int,
     delimiter: int,
     quote: int,
@@ -75,14 +78,7 @@ def compose_text(
     stride: int,
     n: int,
     fields: list[tuple[int, int, str, bool]],
-    columns: list[
-        tuple[
-            npt.NDArray[np.uint8],
-            npt.NDArray[np.int64],
-            npt.NDArray[np.bool_] | None,
-            npt.NDArray[np.bool_] | None,
-        ]
-    ],
+    columns: list[TextColumn],
     table: npt.NDArray[np.uint16],
 ) -> list[Written]: ...
 

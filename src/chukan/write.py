@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
+from chukan._arrow import views_of
 from chukan._files import OutputSet
 from chukan._formula import GUARDED_TYPES, guard
 from chukan.codec import (
@@ -66,6 +67,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     import numpy.typing as npt
+
+    from chukan._core import TextColumn
 
 #: Rows formatted at once: bounds memory on large frames.
 _SLICE = 200_000
@@ -309,10 +312,10 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
         if f.type == "code" and f.table is not None:  # never write what reading rejects
             skip = (text.is_not_null() & (text != "")
                     & ~text.is_in(list(f.table.codes))).fill_null(value=False).to_numpy()
-        data, offsets = _utf8_buffers(text)
+        views, buffers = views_of(text)
         valid = text.is_not_null().to_numpy() if text.null_count() else None
         specs.append((f.offset, f.length, text_check(f), f.type == "digits"))
-        columns.append((np.ascontiguousarray(data), np.ascontiguousarray(offsets), valid, skip))
+        columns.append((views, buffers, valid, skip))
     written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
                                  writer_table(enc, layout.cp932_duplicates,
                                               substitute=layout.substitute_lookalikes))
@@ -641,13 +644,10 @@ def _utf8_csv(frame: pl.DataFrame, fh: BinaryIO, layout: Layout, *, header: bool
         return
     if options["include_header"]:
         frame.clear().write_csv(fh, **options)
-    columns: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64],
-                        npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]] = []
+    columns: list[TextColumn] = []
     for column in frame.get_columns():
-        data, offsets = _utf8_buffers(column.cast(pl.String))
-        valid: npt.NDArray[np.bool_] | None = column.is_not_null().to_numpy() \
-            if column.null_count() else None
-        columns.append((data, offsets, valid, None))
+        valid = column.is_not_null().to_numpy() if column.null_count() else None
+        columns.append((*views_of(column), valid, None))
     rows = _core.format_csv(columns, frame.height, delimiter[0], quote[0],
                             options["line_terminator"].encode())
     fh.write(rows.data)

@@ -1,0 +1,77 @@
+//! Arrow's string views (`Utf8View`, the layout Polars keeps its strings in): 16 bytes
+//! per row, the value's length (`u32`), then the value itself when it is at most 12
+//! bytes, else its first 4 bytes, the index of its buffer and its offset there.
+
+/// Values up to this many bytes sit in their view.
+pub const INLINE: usize = 12;
+
+fn word(view: &[u8], at: usize) -> usize {
+    u32::from_le_bytes([view[at], view[at + 1], view[at + 2], view[at + 3]]) as usize
+}
+
+/// Row `row`'s value. The caller has checked the views with [`fit`].
+#[must_use]
+pub fn value<'a>(views: &'a [u8], buffers: &[&'a [u8]], row: usize) -> &'a [u8] {
+    let view = &views[16 * row..16 * row + 16];
+    let length = word(view, 0);
+    if length <= INLINE {
+        &view[4..4 + length]
+    } else {
+        let (buffer, offset) = (word(view, 8), word(view, 12));
+        &buffers[buffer][offset..offset + length]
+    }
+}
+
+/// Whether `views` hold `n` rows, each inside its buffer (a view from Python is data).
+#[must_use]
+pub fn fit(views: &[u8], buffers: &[&[u8]], n: usize) -> bool {
+    views.len() == 16 * n
+        && views.chunks_exact(16).all(|view| {
+            let length = word(view, 0);
+            length <= INLINE
+                || buffers.get(word(view, 8)).is_some_and(|b| {
+                    word(view, 12)
+                        .checked_add(length)
+                        .is_some_and(|end| end <= b.len())
+                })
+        })
+}
+
+/// Views of `values` and the one buffer their long values go in (for tests and for
+/// callers that hold plain values).
+#[must_use]
+pub fn build(values: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
+    let (mut views, mut buffer) = (Vec::with_capacity(16 * values.len()), Vec::new());
+    for value in values {
+        let mut view = [0u8; 16];
+        view[..4].copy_from_slice(&(value.len() as u32).to_le_bytes());
+        if value.len() <= INLINE {
+            view[4..4 + value.len()].copy_from_slice(value);
+        } else {
+            view[4..8].copy_from_slice(&value[..4]);
+            view[12..16].copy_from_slice(&(buffer.len() as u32).to_le_bytes());
+            buffer.extend_from_slice(value);
+        }
+        views.extend_from_slice(&view);
+    }
+    (views, buffer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{build, fit, value};
+
+    #[test]
+    fn short_values_sit_in_their_view_and_long_ones_in_the_buffer() {
+        let values: [&[u8]; 3] = [b"", b"twelve bytes", "東京都千代田区".as_bytes()];
+        let (views, buffer) = build(&values);
+        let buffers = [&buffer[..]];
+        assert!(fit(&views, &buffers, 3));
+        for (row, v) in values.iter().enumerate() {
+            assert_eq!(value(&views, &buffers, row), *v);
+        }
+        assert_eq!(buffer.len(), "東京都千代田区".len());
+        assert!(!fit(&views, &buffers[..0], 3)); // a long value with no buffer
+        assert!(!fit(&views, &buffers, 2)); // not the rows said
+    }
+}
