@@ -36,6 +36,8 @@ from chukan.codec.numbers import _parse_number_full
 from helpers import FIXTURES, ROOT
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
+
     from chukan.layout import Field
 
 _spec = importlib.util.spec_from_file_location("gen_tables", ROOT / "core" / "gen_tables.py")
@@ -414,12 +416,25 @@ def test_the_cores_whole_records_check_is_the_numpy_one(data: bytes, term: bytes
     assert _core.intact(data, n, size, term, feeds) is expected
 
 
+def _view(length: int, buffer: int, offset: int) -> npt.NDArray[np.uint8]:
+    """One Arrow string view: ``length`` bytes at ``offset`` of buffer ``buffer``."""
+    return np.frombuffer(np.array([length, 0, buffer, offset], dtype="<u4").tobytes(),
+                         dtype=np.uint8).copy()
+
+
 @pytest.mark.parametrize("call", [
     # found by an independent review: each panicked or aborted the process
     lambda c: c.place(_zeros(10), 5, 2**64 - 1, 1, _zeros(0), np.array([0], np.int64)),
     lambda c: c.extract(_zeros(0), 2**64 - 1, 5, [], "cp932"),
     lambda c: c.extract(_zeros(0), 2**40, 0, [(0, 0, "text", False, "", None)], "cp932"),
     lambda c: c.extract(_zeros(10), 3, 0, [(0, 0, "text", False, "", None)], "cp932"),
+    # a view of 20 bytes at offset 0 of buffer 0, which holds 4; then of a buffer not given
+    lambda c: c.format_csv([(_view(20, 0, 0), [_zeros(4)], None, None)], 1, 44, 34, b"\n"),
+    lambda c: c.format_csv([(_view(20, 1, 0), [_zeros(40)], None, None)], 1, 44, 34, b"\n"),
+    lambda c: c.format_csv([(_view(3, 0, 0), [], None, None)], 2, 44, 34, b"\n"),  # 1 row
+    lambda c: c.compose_text(_zeros(8), 4, 1, [(0, 4, "", False)],
+                             [(_view(20, 0, 2**32 - 8), [_zeros(4)], None, None)],
+                             np.zeros(65536, np.uint16)),
 ])
 def test_a_bad_call_is_a_value_error_never_a_panic(call: Callable[[ModuleType], object]
                                                     ) -> None:
