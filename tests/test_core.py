@@ -232,6 +232,8 @@ SAMPLES = [
     ("mainframe/nouzei.dat", "examples/mainframe/nouzei"),
     ("bad/not-digits.dat", "examples/vendor-a/juki-kojin"),
     ("bad/truncated-last-record.dat", "examples/vendor-a/juki-kojin"),
+    ("vendor-a/juki-kojin.csv", "examples/vendor-a/juki-kojin-csv"),  # CP932, quoted
+    ("vendor-a/juki-kojin.kihon.csv", "kihon/juki/kojin"),  # UTF-8
 ]
 
 
@@ -706,3 +708,54 @@ def test_the_writer_reads_a_sliced_series_through_its_views() -> None:
     got = _core.format_csv([(views, buffers, None, None)], part.len(), ord(","), ord('"'),
                            b"\n")
     assert bytes(got) == part.to_frame().write_csv(include_header=False).encode()
+
+
+CSV_PIECES = [b"a", b"1", b" ", b",", b";", b'"', b'""', b"\r\n", b"\n", b"\r", b"\x8eR",
+              b"\x81", b"\xb1", b"\x80", b"\x01", b"\xe5\xb1\xb1", b"|", b"\x81|"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.lists(st.sampled_from(CSV_PIECES), max_size=4).map(b"".join),
+                         min_size=1, max_size=4), max_size=8),
+       st.lists(st.booleans(), max_size=40), st.sampled_from(["cp932", "utf-8"]),
+       st.sampled_from([",", "|"]), st.booleans(), st.booleans())
+def test_the_core_cuts_csv_rows_as_the_python_reader_does(
+        rows: list[list[bytes]], quoting: list[bool], encoding: str, delimiter: str,
+        final_newline: bool, clean: bool) -> None:
+    """CSV rows cut and decoded by the core: the frame and problems of the Python path
+    (numpy and Polars' reader, walking the irregular rows), on rows of random cells,
+    quoted or not, in CP932 and UTF-8, with stray quotes, CR, undecodable bytes, a lead
+    byte before a delimiter that would pair with it, and rows of the wrong width. With
+    ``clean``, every quote stands where RFC 4180 puts it and no CR stands alone, so that
+    the core cuts the rows (one irregular row sends the chunk down the Python path)."""
+    quotes = iter(quoting)
+    lines = []
+    for row in rows:
+        cells = []
+        for value in row:
+            quoted = next(quotes, False)
+            cell = value.replace(b"\r", b"") if clean else value
+            if clean and not quoted:
+                cell = cell.replace(b'"', b"")
+            cells.append(b'"' + cell.replace(b'"', b'""') + b'"' if quoted else cell)
+        lines.append(delimiter.encode().join(cells))
+    data = b"\r\n".join(lines) + (b"\r\n" if final_newline else b"")
+    layout = chukan.loads_layout(
+        "[layout]\nname = \"c\"\nformat = \"csv\"\nheader = false\n"
+        f"encoding = \"{encoding}\"\nterminator = \"crlf\"\ndelimiter = \"{delimiter}\"\n"
+        + "".join(f'[[field]]\nname = "f{j}"\ntype = "text"\nlength = 40\n' for j in range(3)),
+        base=ROOT / "layouts" / "x")
+
+    def read() -> tuple[pl.DataFrame, list[str]]:
+        report = chukan.Report()
+        frame = chukan.read(data, layout, report=report)
+        return frame, [str(p) for p in report.problems]
+
+    core_frame, core_problems = read()
+    os.environ["CHUKAN_KERNEL"] = "python"
+    try:
+        python_frame, python_problems = read()
+    finally:
+        del os.environ["CHUKAN_KERNEL"]
+    assert core_frame.equals(python_frame, null_equal=True)
+    assert core_problems == python_problems

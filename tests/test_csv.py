@@ -120,3 +120,22 @@ def test_missing_required_columns_are_one_error_naming_them_all() -> None:
     frame = chukan.read(b"b,a\n1,2\n", layout, report=report)
     assert frame.rows() == [("2", "1", None)]
     assert sorted(p.code for p in report) == ["csv-column-order", "csv-missing-columns"]
+
+
+@pytest.mark.parametrize("kernel", ["core", "python"])
+def test_a_lead_byte_before_a_pipe_is_never_paired_with_it(
+        kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """0x81 0x7C is －: decoding a CP932 row whole paired a cell's stray lead byte with
+    the ``|`` after it and merged two cells, silently (``y|－`` read as y, －, empty; found
+    by the core's differential property). Each cell decodes alone: the lead byte is
+    reported, and the next cell keeps its value."""
+    if kernel == "python":
+        monkeypatch.setenv("CHUKAN_KERNEL", "python")
+    layout = chukan.loads_layout(
+        '[layout]\nname = "t"\nformat = "csv"\nencoding = "cp932"\nterminator = "lf"\n'
+        'delimiter = "|"\nheader = false\n'
+        + "".join(f'[[field]]\nname = "{n}"\nlength = 5\ntype = "text"\n' for n in "abc"))
+    report = chukan.Report()
+    frame = chukan.read(b"x||\ny|\x81|\n", layout, report=report)
+    assert frame.rows() == [("x", None, None), ("y", None, None)]
+    assert [(p.code, p.record, p.field) for p in report] == [("invalid-bytes", 2, "b")]

@@ -1,13 +1,21 @@
-//! CSV formatting: text columns → the rows of a CSV file, quoted as Polars quotes them
-//! (`quote_style = "necessary"`), which the readers and the round-trip tests expect.
+//! CSV rows: cut into cells and decoded for the reader, formatted for the writer.
 //!
-//! A value is quoted when it holds the delimiter, the quote character, CR or LF, with
-//! each quote inside doubled; an empty value is written `""` so that it is not read as
-//! missing, and a missing value is written as nothing.
+//! Reading takes rows whose quotes all stand where RFC 4180 puts them (the reader checks
+//! that first, and walks the others itself): a delimiter outside quotes ends a cell, a
+//! quoted cell loses its quotes and has its doubled quotes undone, and each cell is
+//! decoded as `CPython`'s `decode(encoding, "replace")` decodes it, so that the reader
+//! reports every character that did not decode.
+//!
+//! Writing quotes as Polars quotes (`quote_style = "necessary"`), which the readers and
+//! the round-trip tests expect: a value is quoted when it holds the delimiter, the quote
+//! character, CR or LF, with each quote inside doubled; an empty value is written `""`
+//! so that it is not read as missing, and a missing value is written as nothing.
 
 use rayon::prelude::*;
 
 use crate::compose::TextColumn;
+use crate::decode::{transcode_into, Codec};
+use crate::views::Builder;
 
 /// How the rows are written.
 #[derive(Clone, Copy, Debug)]
@@ -82,6 +90,86 @@ fn value_into(out: &mut Vec<u8>, value: &[u8], style: Style<'_>) {
     out.push(style.quote);
 }
 
+/// The cells of a block of rows.
+#[derive(Debug, Default)]
+pub struct Cells {
+    /// Fields in each row.
+    pub counts: Vec<i64>,
+    /// The rows with the expected number of fields, whose cells follow.
+    pub kept: Vec<i64>,
+    /// Where each cell of the kept rows starts in the data (kept rows × fields).
+    pub starts: Vec<i64>,
+    /// Each field's values in the kept rows, decoded, as string views.
+    pub columns: Vec<Builder>,
+}
+
+/// Cut the rows of `data` (each `rows[k]` is the span of a row's content, without its
+/// terminator) into cells; the rows with `width` cells are decoded from `codec` into
+/// one column per field.
+#[must_use]
+pub fn cells(
+    data: &[u8],
+    rows: &[(usize, usize)],
+    width: usize,
+    delimiter: u8,
+    quote: u8,
+    codec: Codec,
+) -> Cells {
+    let mut out = Cells {
+        counts: Vec::with_capacity(rows.len()),
+        columns: (0..width).map(|_| Builder::default()).collect(),
+        ..Cells::default()
+    };
+    let mut at = Vec::with_capacity(width + 1); // where each cell starts, then the end
+    let mut scratch = Vec::new();
+    for (k, &(start, end)) in rows.iter().enumerate() {
+        at.clear();
+        at.push(start);
+        let mut inside = false;
+        for (i, &b) in data[start..end].iter().enumerate() {
+            if b == quote {
+                inside = !inside;
+            } else if b == delimiter && !inside {
+                at.push(start + i + 1);
+            }
+        }
+        out.counts.push(at.len() as i64);
+        if at.len() != width {
+            continue;
+        }
+        out.kept.push(k as i64);
+        at.push(end + 1); // as if a delimiter followed the last cell
+        for (j, column) in out.columns.iter_mut().enumerate() {
+            let cell = &data[at[j]..at[j + 1] - 1];
+            out.starts.push(at[j] as i64);
+            let raw = if cell.first() == Some(&quote) {
+                let inner = match cell.len() {
+                    n if n >= 2 && cell[n - 1] == quote => &cell[1..n - 1],
+                    _ => &cell[1..],
+                };
+                scratch.clear();
+                let mut i = 0;
+                while i < inner.len() {
+                    scratch.push(inner[i]);
+                    // a doubled quote is one quote
+                    i += if inner[i] == quote && inner.get(i + 1) == Some(&quote) {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                &scratch[..]
+            } else {
+                cell
+            };
+            let begin = column.buffer.len();
+            transcode_into(codec, raw, &mut column.buffer);
+            column.finish(begin);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::{format, Style};
@@ -109,5 +197,28 @@ mod tests {
             String::from_utf8(got).unwrap(),
             "a,a\r\n\"a,b\",\"a,b\"\r\n\"c\"\"d\",\"c\"\"d\"\r\n\"\",\"\"\r\n\"\nx\",\"\nx\"\r\n,\r\n"
         );
+    }
+
+    #[test]
+    fn cells_are_cut_outside_quotes_unquoted_and_decoded() {
+        let data = b"a,\"b,\"\"c\"\"\",\x8eR\nx,y\n1,\"\",3";
+        // rows: `a,"b,""c""",山`, `x,y` (two cells: left out), `1,"",3`
+        let rows = [(0, 14), (15, 18), (19, 25)];
+        let got = super::cells(data, &rows, 3, b',', b'"', crate::decode::Codec::Cp932);
+        assert_eq!(got.counts, [3, 2, 3]);
+        assert_eq!(got.kept, [0, 2]);
+        assert_eq!(got.starts, [0, 2, 12, 19, 21, 24]);
+        let column = |j: usize| -> Vec<String> {
+            let c = &got.columns[j];
+            let buffers = [&c.buffer[..]];
+            (0..2)
+                .map(|r| {
+                    let v = crate::views::value(&c.views, &buffers, r);
+                    String::from_utf8(v.to_vec()).unwrap()
+                })
+                .collect()
+        };
+        assert_eq!(column(1), ["b,\"c\"", ""]);
+        assert_eq!(column(2), ["山", "3"]);
     }
 }

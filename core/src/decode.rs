@@ -268,10 +268,17 @@ const CP932_PYTHON_SINGLES: [(u8, u16); 5] = [
 /// files, whose parser wants UTF-8; the reader then reports every U+FFFD.
 #[must_use]
 pub fn transcode(codec: Codec, bytes: &[u8]) -> Vec<u8> {
-    let Some(table) = codec.table() else {
-        return String::from_utf8_lossy(bytes).into_owned().into_bytes();
-    };
     let mut out = Vec::with_capacity(bytes.len() * 3 / 2);
+    transcode_into(codec, bytes, &mut out);
+    out
+}
+
+/// [`transcode`], appending to `out`.
+pub fn transcode_into(codec: Codec, bytes: &[u8], out: &mut Vec<u8>) {
+    let Some(table) = codec.table() else {
+        out.extend_from_slice(String::from_utf8_lossy(bytes).as_bytes());
+        return;
+    };
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -280,24 +287,23 @@ pub fn transcode(codec: Codec, bytes: &[u8]) -> Vec<u8> {
             if let Some(&trail) = bytes.get(i + 1) {
                 let code = table[256 + usize::from(b - 0x80) * 256 + usize::from(trail)];
                 if code != UNDEFINED {
-                    push_utf8(&mut out, code);
+                    push_utf8(out, code);
                     i += 2;
                     continue;
                 }
             }
-            push_utf8(&mut out, 0xFFFD);
+            push_utf8(out, 0xFFFD);
         } else if single != UNDEFINED {
-            push_utf8(&mut out, single);
+            push_utf8(out, single);
         } else {
             let kept = CP932_PYTHON_SINGLES.iter().find(|(byte, _)| *byte == b);
             match (codec, kept) {
-                (Codec::Cp932, Some(&(_, code))) => push_utf8(&mut out, code),
-                _ => push_utf8(&mut out, 0xFFFD),
+                (Codec::Cp932, Some(&(_, code))) => push_utf8(out, code),
+                _ => push_utf8(out, 0xFFFD),
             }
         }
         i += 1;
     }
-    out
 }
 
 #[cfg(test)]

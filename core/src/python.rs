@@ -552,6 +552,55 @@ fn intact(py: Python<'_>, data: &[u8], n: usize, size: usize, term: &[u8], feeds
     py.allow_threads(|| crate::split::intact(data, n, size, term, feeds))
 }
 
+/// The rows of a CSV chunk (`starts`, `ends`: each row's content, in `data`) cut into
+/// cells; the rows with `width` cells decoded from `encoding`, one column of string
+/// views per field. A dict: `counts` (fields per row), `kept` (the rows decoded),
+/// `starts` (their cells' positions, rows × fields) and `columns` ((views, buffer) each).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn csv_cells<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    starts: &Bound<'py, PyArray1<i64>>,
+    ends: &Bound<'py, PyArray1<i64>>,
+    width: usize,
+    delimiter: u8,
+    quote: u8,
+    encoding: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let codec = Codec::from_name(encoding)
+        .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
+    let (starts, ends) = (readonly(starts)?, readonly(ends)?);
+    let (starts, ends) = (starts.as_slice()?, ends.as_slice()?);
+    let rows: Option<Vec<(usize, usize)>> = (starts.len() == ends.len())
+        .then(|| {
+            starts
+                .iter()
+                .zip(ends)
+                .map(|(&a, &b)| {
+                    let (a, b) = (usize::try_from(a).ok()?, usize::try_from(b).ok()?);
+                    (a <= b && b <= data.len()).then_some((a, b))
+                })
+                .collect()
+        })
+        .flatten();
+    let Some(rows) = rows.filter(|_| width > 0) else {
+        return Err(PyValueError::new_err("rows outside the data, or no fields"));
+    };
+    let cells = py.allow_threads(|| crate::csv::cells(data, &rows, width, delimiter, quote, codec));
+    let d = PyDict::new(py);
+    d.set_item("counts", cells.counts.into_pyarray(py))?;
+    d.set_item("kept", cells.kept.into_pyarray(py))?;
+    d.set_item("starts", cells.starts.into_pyarray(py))?;
+    let columns: Vec<_> = cells
+        .columns
+        .into_iter()
+        .map(|c| (c.views.into_pyarray(py), c.buffer.into_pyarray(py)))
+        .collect();
+    d.set_item("columns", columns)?;
+    Ok(d)
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
@@ -564,5 +613,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compose_dates, m)?)?;
     m.add_function(wrap_pyfunction!(intact, m)?)?;
     m.add_function(wrap_pyfunction!(format_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(csv_cells, m)?)?;
     Ok(())
 }

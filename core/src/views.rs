@@ -57,6 +57,34 @@ pub fn build(values: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
     (views, buffer)
 }
 
+/// Views built one value at a time: each value is written at the end of `buffer`, then
+/// [`Builder::finish`] makes its view (a short value moves into the view).
+#[derive(Debug, Default)]
+pub struct Builder {
+    /// 16 bytes per finished value.
+    pub views: Vec<u8>,
+    /// The values longer than [`INLINE`] bytes.
+    pub buffer: Vec<u8>,
+}
+
+impl Builder {
+    /// The view of the value written at `buffer[start..]`. The buffer stays below 4 GiB
+    /// (the caller's blocks are far smaller).
+    pub fn finish(&mut self, start: usize) {
+        let length = self.buffer.len() - start;
+        let mut view = [0u8; 16];
+        view[..4].copy_from_slice(&(length as u32).to_le_bytes());
+        if length <= INLINE {
+            view[4..4 + length].copy_from_slice(&self.buffer[start..]);
+            self.buffer.truncate(start);
+        } else {
+            view[4..8].copy_from_slice(&self.buffer[start..start + 4]);
+            view[12..16].copy_from_slice(&(start as u32).to_le_bytes());
+        }
+        self.views.extend_from_slice(&view);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{build, fit, value};

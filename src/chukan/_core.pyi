@@ -108,3 +108,15 @@ def compose_dates(
     days: npt.NDArray[np.int64],
     present: npt.NDArray[np.bool_],
 ) -> npt.NDArray[np.bool_]: ...
+
+class Cells(TypedDict):
+    """A CSV chunk's rows cut into cells: fields per row, the rows decoded, where their
+    cells start (rows × fields), and each field's values as string views and buffer."""
+
+    counts: npt.NDArray[np.int64]
+    kept: npt.NDArray[np.int64]
+    starts: npt.NDArray[np.int64]
+    columns: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]]
+
+def csv_cells(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
+              width: int, delimiter: int, quote: int, encoding: str) -> Cells: ...

@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
+from chukan._arrow import view_series
 from chukan._context import EOF_MARKER, _Context, _problem, duplicate_suspects, eof_marker
 from chukan._formula import GUARDED_TYPES, unguard, unguarded
 from chukan._kernel import CORE_CODECS, UNDEFINED_RE
@@ -498,6 +499,51 @@ def _raw_frame(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], enc: str,
                        quote_char=layout.quote, schema=schema, encoding="utf8-lossy")
 
 
+#: Shift_JIS-family encodings, whose trail bytes include some ASCII (0x40–0x7E)
+_SJIS_FAMILY = ("cp932", "shift_jis")
+
+
+def _paired_across(data: bytes, rows: _Rows, layout: Layout, enc: str) -> bool:
+    r"""Whether a possible lead byte stands just before a delimiter or quote that is also
+    a trail byte (``|`` is 0x7C): decoding the whole text would pair them into one
+    character (0x81 0x7C is －) and merge two cells. Such rows are cut on the bytes first
+    and each cell decoded alone, as the core does.
+
+    >>> from chukan.spec import load_layout
+    >>> lay = load_layout("examples/vendor-a/juki-kojin-csv")
+    >>> rows = _Rows(np.array([0]), np.array([3]), np.array([3]))
+    >>> _paired_across(b"a\x81,", rows, lay, "cp932")  # a comma is no trail byte
+    False
+    """
+    trail = [b for b in (ord(layout.delimiter), ord(layout.quote)) if 0x40 <= b <= 0x7E]
+    if enc not in _SJIS_FAMILY or not trail or not len(rows):
+        return False
+    arr = np.frombuffer(data, dtype=np.uint8)[int(rows.start[0]):int(rows.stop[-1])]
+    lead = ((arr[:-1] >= 0x81) & (arr[:-1] <= 0x9F)) | (arr[:-1] >= 0xE0)
+    return bool((lead & np.isin(arr[1:], trail)).any())
+
+
+def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[str]
+                ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], pl.DataFrame,
+                           npt.NDArray[np.int64]] | None:
+    """The rows' cells by the core, where it can cut them (rows whose quotes all stand
+    where RFC 4180 puts them, an encoding it decodes, one-byte delimiter and quote):
+    fields per row, the rows of the right width, their values as String columns
+    ``names`` (decoded as ``decode(enc, "replace")``, so every undecodable byte shows),
+    and where their cells start. None where the Python path reads them."""
+    delimiter, quote = layout.delimiter.encode(), layout.quote.encode()
+    if rows.cells is not None or enc not in CORE_CODECS or len(delimiter) != 1 or \
+            len(quote) != 1 or os.environ.get("CHUKAN_KERNEL") == "python":
+        return None
+    cut = _core.csv_cells(data, rows.start, rows.end, len(names), delimiter[0], quote[0],
+                          enc)
+    keep = cut["kept"]
+    valid = np.ones(len(keep), dtype=bool)
+    raw = pl.DataFrame([view_series(len(keep), views, [buffer], valid).alias(name)
+                        for name, (views, buffer) in zip(names, cut["columns"], strict=True)])
+    return cut["counts"], keep, raw, cut["starts"].reshape(len(keep), len(names))
+
+
 def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: str,
                 offset: int, record: int, wanted: set[str] | None, columns_at: _Columns,
                 *, final: bool) -> pl.DataFrame:
@@ -508,17 +554,26 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     names = [f"c{i}" for i in range(len(fields))]
     width, order = columns_at.width, columns_at.order
     file_names = [f"x{j}" for j in range(width)]
-    counts = _field_counts(data, rows, layout)
-    keep = np.flatnonzero(counts == width)
-    try:
-        raw = _raw_frame(data, rows, keep, enc, layout, file_names)
-    except pl.exceptions.PolarsError:
-        raw = None
-    if raw is None or raw.height != len(keep):  # the parser disagrees: walk each row
-        rows = _walked(data, rows, layout)
+    cut = _core_cells(data, rows, layout, enc, file_names)
+    if cut is not None:
+        counts, keep, raw, starts_in_chunk = cut
+    else:
         counts = _field_counts(data, rows, layout)
         keep = np.flatnonzero(counts == width)
-        raw = _raw_frame(data, rows, keep, enc, layout, file_names)
+        try:
+            parsed: pl.DataFrame | None = _raw_frame(data, rows, keep, enc, layout,
+                                                     file_names)
+        except pl.exceptions.PolarsError:
+            parsed = None
+        if parsed is None or parsed.height != len(keep) or _paired_across(data, rows, layout,
+                                                                          enc):
+            # the parser disagrees, or could pair a byte with a delimiter: walk each row
+            rows = _walked(data, rows, layout)
+            counts = _field_counts(data, rows, layout)
+            keep = np.flatnonzero(counts == width)
+            parsed = _raw_frame(data, rows, keep, enc, layout, file_names)
+        raw = parsed
+        starts_in_chunk = _cell_starts(data, rows, keep, layout, width)
     _report_rows(data, rows, layout, ctx, offset, record, counts, width, final=final)
     # the layout's fields from the file's columns, by the header (absent ones empty)
     raw = raw.select(pl.col(f"x{j}").alias(c) if j >= 0 else pl.lit(None, pl.String).alias(c)
@@ -526,7 +581,6 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     raw = raw.with_columns(pl.when(pl.all() != "").then(pl.all()).name.keep())
     records = record + keep
     row_offsets = offset + rows.start[keep]
-    starts_in_chunk = _cell_starts(data, rows, keep, layout, width)
     _quoted_needlessly(data, rows, keep, starts_in_chunk, layout, ctx, offset, records)
     _other_duplicates(data, rows, keep, layout, ctx, starts_in_chunk, order, offset, records)
     cells = offset + starts_in_chunk
