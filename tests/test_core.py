@@ -415,7 +415,7 @@ def test_the_cores_whole_records_check_is_the_numpy_one(data: bytes, term: bytes
     body = np.frombuffer(data[:n * stride], dtype=np.uint8).reshape(n, stride)
     expected = bool((body[:, size:] == np.frombuffer(term, dtype=np.uint8)).all()) and (
         not feeds or data.count(b"\n", 0, n * stride) == n)
-    assert _core.intact(data, n, size, term, feeds) is expected
+    assert _core.intact(np.frombuffer(data, np.uint8), n, size, term, feeds) is expected
 
 
 def _view(length: int, buffer: int, offset: int) -> npt.NDArray[np.uint8]:
@@ -759,3 +759,10 @@ def test_the_core_cuts_csv_rows_as_the_python_reader_does(
         del os.environ["CHUKAN_KERNEL"]
     assert core_frame.equals(python_frame, null_equal=True)
     assert core_problems == python_problems
+
+
+def test_a_stride_past_the_largest_integer_is_not_intact_never_a_panic() -> None:
+    from chukan import _core  # noqa: PLC0415
+
+    data = np.frombuffer(b"abcd", dtype=np.uint8)
+    assert _core.intact(data, 2, 2**64 - 1, b"\r\n", True) is False

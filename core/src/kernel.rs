@@ -98,7 +98,7 @@ impl Block<'_> {
 
 /// Rows decoded together: each record's bytes are read once for all its fields, and a
 /// chunk is one task for the thread pool.
-const CHUNK_ROWS: usize = 1024;
+const CHUNK_ROWS: usize = 4096;
 
 /// Decode every column of `block`: chunks of rows in parallel, each row's fields in
 /// order (the record's bytes stay in cache), the chunks' columns then joined.
@@ -133,11 +133,12 @@ fn empty(spec: &ColumnSpec, n: usize) -> Column {
     Column {
         views: if typed { Vec::new() } else { vec![0; 16 * n] },
         buffers: Vec::new(),
-        // full-width text grows by half in UTF-8
-        data: if typed {
-            Vec::new()
-        } else {
-            Vec::with_capacity(n * spec.length * 3 / 2)
+        // full-width text grows by half in UTF-8; other text is mostly ASCII, and values
+        // of up to 12 bytes never stay in the buffer
+        data: match spec.kind {
+            Kind::Fullwidth => Vec::with_capacity(n * spec.length * 3 / 2),
+            Kind::Date(_) | Kind::Number(_) => Vec::new(),
+            _ => Vec::with_capacity(n * spec.length / 2),
         },
         valid: vec![false; n],
         control: vec![false; n],
@@ -226,7 +227,12 @@ fn chunk(
     }
     for (spec, col) in specs.iter().zip(out.iter_mut()) {
         if !matches!(spec.kind, Kind::Date(_) | Kind::Number(_)) {
-            let last = std::mem::take(&mut col.data);
+            let mut last = std::mem::take(&mut col.data);
+            // Polars keeps the buffer as it is for the frame's life: room left unused
+            // (short values, empty fields) is given back, at the cost of one copy
+            if last.capacity() > last.len() + last.len() / 4 + 4096 {
+                last.shrink_to_fit();
+            }
             col.buffers.push(last);
         }
     }

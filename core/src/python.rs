@@ -180,21 +180,24 @@ fn extract<'py>(
     };
     let eras = era_list(eras);
     let block = Block { bytes, n, stride };
-    let pool = if threads > 0 {
-        Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .map_err(|e| PyValueError::new_err(e.to_string()))?,
-        )
-    } else {
-        None
-    };
+    let pool = thread_pool(threads)?;
     let decoded = py.allow_threads(|| match &pool {
         Some(pool) => pool.install(|| extract_block(block, &columns, codec, table, &eras)),
         None => extract_block(block, &columns, codec, table, &eras),
     });
     decoded.into_iter().map(|c| column_dict(py, c)).collect()
+}
+
+/// A pool of `threads` threads (None for 0: rayon's own, one per core).
+fn thread_pool(threads: usize) -> PyResult<Option<rayon::ThreadPool>> {
+    (threads > 0)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| PyValueError::new_err(e.to_string()))
+        })
+        .transpose()
 }
 
 /// One value's bytes decoded strictly, or None where they do not decode (the kernel's
@@ -361,8 +364,10 @@ fn text_columns<'a>(
 }
 
 /// The `n` rows of text `columns` as CSV (Polars' "necessary" quoting): `delimiter` and
-/// `quote` one byte each, `terminator` after each row.
+/// `quote` one byte each, `terminator` after each row; on `threads` threads (0: one per
+/// core).
 #[pyfunction]
+#[pyo3(signature = (columns, n, delimiter, quote, terminator, threads = 0))]
 #[allow(clippy::needless_pass_by_value)]
 fn format_csv<'py>(
     py: Python<'py>,
@@ -371,6 +376,7 @@ fn format_csv<'py>(
     delimiter: u8,
     quote: u8,
     terminator: &[u8],
+    threads: usize,
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     let borrowed = borrow_columns(&columns)?;
     let buffers = buffer_slices(&borrowed)?;
@@ -380,7 +386,11 @@ fn format_csv<'py>(
         quote,
         terminator,
     };
-    let out = py.allow_threads(|| crate::csv::format(&views, n, style));
+    let pool = thread_pool(threads)?;
+    let out = py.allow_threads(|| match &pool {
+        Some(pool) => pool.install(|| crate::csv::format(&views, n, style)),
+        None => crate::csv::format(&views, n, style),
+    });
     Ok(out.into_pyarray(py))
 }
 
@@ -543,24 +553,33 @@ fn era_list(eras: Vec<(i64, i64, i64)>) -> Vec<Era> {
         .collect()
 }
 
-/// The module.
 /// Whether the first `n` records of `data` (`size` bytes then the terminator `term`
 /// each) all end in `term` and, with `feeds`, hold no other line feed: then they are
-/// cut by length alone.
+/// cut by length alone. `data` is a numpy view of the chunk (bytes, bytearray, mmap).
 #[pyfunction]
-fn intact(py: Python<'_>, data: &[u8], n: usize, size: usize, term: &[u8], feeds: bool) -> bool {
-    py.allow_threads(|| crate::split::intact(data, n, size, term, feeds))
+fn intact<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyArray1<u8>>,
+    n: usize,
+    size: usize,
+    term: &[u8],
+    feeds: bool,
+) -> PyResult<bool> {
+    let data = readonly(data)?;
+    let data = data.as_slice()?;
+    Ok(py.allow_threads(|| crate::split::intact(data, n, size, term, feeds)))
 }
 
 /// The rows of a CSV chunk (`starts`, `ends`: each row's content, in `data`) cut into
 /// cells; the rows with `width` cells decoded from `encoding`, one column of string
 /// views per field. A dict: `counts` (fields per row), `kept` (the rows decoded),
 /// `starts` (their cells' positions, rows × fields) and `columns` ((views, buffer) each).
+/// `data` is a numpy view of the chunk.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
 fn csv_cells<'py>(
     py: Python<'py>,
-    data: &[u8],
+    data: &Bound<'py, PyArray1<u8>>,
     starts: &Bound<'py, PyArray1<i64>>,
     ends: &Bound<'py, PyArray1<i64>>,
     width: usize,
@@ -570,6 +589,8 @@ fn csv_cells<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let codec = Codec::from_name(encoding)
         .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
+    let data = readonly(data)?;
+    let data = data.as_slice()?;
     let (starts, ends) = (readonly(starts)?, readonly(ends)?);
     let (starts, ends) = (starts.as_slice()?, ends.as_slice()?);
     let rows: Option<Vec<(usize, usize)>> = (starts.len() == ends.len())
@@ -601,6 +622,7 @@ fn csv_cells<'py>(
     Ok(d)
 }
 
+/// The module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;

@@ -8,7 +8,9 @@
 /// the bytes.
 #[must_use]
 pub fn intact(bytes: &[u8], n: usize, size: usize, term: &[u8], feeds: bool) -> bool {
-    let stride = size + term.len();
+    let Some(stride) = size.checked_add(term.len()) else {
+        return false;
+    };
     let Some(body) = n.checked_mul(stride).and_then(|end| bytes.get(..end)) else {
         return false;
     };

@@ -50,13 +50,14 @@ def encode(
     table: npt.NDArray[np.uint16],
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], npt.NDArray[np.bool_]]: ...
 def transcode(data: bytes, encoding: str) -> bytes: ...
-def intact(data: bytes, n: int, size: int, term: bytes, feeds: bool) -> bool: ...
+def intact(data: npt.NDArray[np.uint8], n: int, size: int, term: bytes, feeds: bool) -> bool: ...
 def format_csv(
     columns: list[TextColumn],
     n: int,
     delimiter: int,
     quote: int,
     terminator: bytes,
+    threads: int = 0,
 ) -> npt.NDArray[np.uint8]: ...
 
 # what became of a text column's values in compose_text ("class" is a keyword)
@@ -118,5 +119,6 @@ class Cells(TypedDict):
     starts: npt.NDArray[np.int64]
     columns: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]]
 
-def csv_cells(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
-              width: int, delimiter: int, quote: int, encoding: str) -> Cells: ...
+def csv_cells(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64],
+              ends: npt.NDArray[np.int64], width: int, delimiter: int, quote: int,
+              encoding: str) -> Cells: ...

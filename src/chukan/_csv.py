@@ -535,8 +535,8 @@ def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[
     if rows.cells is not None or enc not in CORE_CODECS or len(delimiter) != 1 or \
             len(quote) != 1 or os.environ.get("CHUKAN_KERNEL") == "python":
         return None
-    cut = _core.csv_cells(data, rows.start, rows.end, len(names), delimiter[0], quote[0],
-                          enc)
+    cut = _core.csv_cells(np.frombuffer(data, dtype=np.uint8), rows.start, rows.end,
+                          len(names), delimiter[0], quote[0], enc)
     keep = cut["kept"]
     valid = np.ones(len(keep), dtype=bool)
     raw = pl.DataFrame([view_series(len(keep), views, [buffer], valid).alias(name)

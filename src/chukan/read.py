@@ -135,7 +135,7 @@ def _split_fixed(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
         # (so no short records hide in pairs). Layouts with packed fields may hold 0x0A
         # as data: for them the terminator positions alone decide.
         if n_whole and (len(arr) % stride == 0 or not final) and \
-                _core.intact(data, n_whole, size, term, not _has_binary(layout)):
+                _core.intact(arr, n_whole, size, term, not _has_binary(layout)):
             body = arr[: n_whole * stride].reshape(n_whole, stride)
             return _block(body[:, :size], cur, n_whole, stride), n_whole * stride, n_whole
         if _has_binary(layout):

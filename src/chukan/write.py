@@ -31,6 +31,7 @@ from chukan import _core
 from chukan._arrow import views_of
 from chukan._files import OutputSet
 from chukan._formula import GUARDED_TYPES, guard
+from chukan._kernel import thread_count
 from chukan.codec import (
     CHECK_FAILURES,
     CORE_ENCODINGS,
@@ -72,6 +73,8 @@ if TYPE_CHECKING:
 
 #: Rows formatted at once: bounds memory on large frames.
 _SLICE = 200_000
+#: Rows of a UTF-8 CSV formatted at once by the core.
+_CSV_SLICE = 50_000
 
 
 def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
@@ -578,7 +581,8 @@ def format_batch(df: pl.DataFrame, layout: Layout, problems: list[Problem], *,
 def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Problem], *,
                header: bool = True) -> None:
     """Format every field in one ``select`` (Polars spreads the columns over its threads),
-    report what failed, then let Polars write the CSV."""
+    report what failed, then write the rows (the core for UTF-8, else Polars and the
+    encoder)."""
     enc = codec_name(layout.encoding)
     fields = [f for f in layout.fields if f.type != "filler"]
     exprs: list[pl.Expr] = []
@@ -644,13 +648,16 @@ def _utf8_csv(frame: pl.DataFrame, fh: BinaryIO, layout: Layout, *, header: bool
         return
     if options["include_header"]:
         frame.clear().write_csv(fh, **options)
-    columns: list[TextColumn] = []
-    for column in frame.get_columns():
-        valid = column.is_not_null().to_numpy() if column.null_count() else None
-        columns.append((*views_of(column), valid, None))
-    rows = _core.format_csv(columns, frame.height, delimiter[0], quote[0],
-                            options["line_terminator"].encode())
-    fh.write(rows.data)
+    # in slices, each written as soon as it is formatted: memory stays flat
+    for start in range(0, frame.height, _CSV_SLICE):
+        part = frame.slice(start, _CSV_SLICE)
+        columns: list[TextColumn] = []
+        for column in part.get_columns():
+            valid = column.is_not_null().to_numpy() if column.null_count() else None
+            columns.append((*views_of(column), valid, None))
+        rows = _core.format_csv(columns, part.height, delimiter[0], quote[0],
+                                options["line_terminator"].encode(), thread_count())
+        fh.write(rows.data)
 
 
 def _csv_frame(cols: dict[str, pl.Series], fields: list[Field], layout: Layout
