@@ -4,7 +4,7 @@
 //! Python reports it with its message; nothing is truncated, replaced or guessed.
 
 use crate::encode::UNENCODABLE;
-use crate::typed::{Check, DateForm, DateFormat, Era};
+use crate::typed::{is_half, Check, DateForm, DateFormat, Era};
 
 /// A table entry for a character that the encoding would read back as another one
 /// (〜 written as 0x8160 reads back as ～): refused unless the layout substitutes it, in
@@ -103,10 +103,6 @@ fn next_char(v: &[u8], i: usize) -> Option<(u32, usize)> {
         0xF0..=0xF4 => Some((0x1_0000, 4)), // beyond the BMP: no legacy encoding has it
         _ => None,
     }
-}
-
-fn is_half(c: u32) -> bool {
-    (0x20..=0x7E).contains(&c) || (0xFF61..=0xFF9F).contains(&c)
 }
 
 /// An ASCII value in an encoding that keeps ASCII as it is: its checks on the bytes.

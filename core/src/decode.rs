@@ -8,6 +8,8 @@
 
 use std::sync::OnceLock;
 
+use crate::typed::is_half;
+
 /// A table entry for a lead byte (single-byte part of the table).
 const LEAD: u16 = 0xFFFF;
 /// A table entry for a byte or pair that decodes to nothing.
@@ -123,8 +125,8 @@ pub fn decode_seen(
             Ok(text) if !text.contains('\u{FFFD}') => {
                 out.extend_from_slice(text.as_bytes());
                 Some(Seen {
-                    half: text.chars().any(is_half),
-                    other: !text.chars().all(is_half),
+                    half: text.chars().any(|c| is_half(c.into())),
+                    other: !text.chars().all(|c| is_half(c.into())),
                     rewritten: false,
                 })
             }
@@ -136,11 +138,6 @@ pub fn decode_seen(
         out.truncate(start);
     }
     seen
-}
-
-/// Half-width: printable ASCII and the half-width katakana block.
-fn is_half(c: char) -> bool {
-    (' '..='~').contains(&c) || ('\u{FF61}'..='\u{FF9F}').contains(&c)
 }
 
 /// A table's characters ready to write: each entry holds its UTF-8 and what the
@@ -169,7 +166,7 @@ impl Compiled {
                 _ => {
                     let mut utf8 = Vec::with_capacity(3);
                     push_utf8(&mut utf8, code);
-                    let half = char::from_u32(u32::from(code)).is_some_and(is_half);
+                    let half = is_half(u32::from(code));
                     utf8.iter().enumerate().fold(
                         utf8.len() as u32 | if half { HALF } else { 0 },
                         |e, (k, &b)| e | u32::from(b) << (8 + 8 * k),

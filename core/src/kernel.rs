@@ -153,16 +153,10 @@ fn empty(spec: &ColumnSpec, n: usize) -> Column {
 /// The row's view of the value decoded at `data[start..]` (a valid row): a short value
 /// moves into its view and leaves the buffer.
 fn view(col: &mut Column, row: usize, start: usize) {
-    let length = col.data.len() - start;
-    let v = &mut col.views[16 * row..16 * row + 16];
-    v[..4].copy_from_slice(&(length as u32).to_le_bytes());
-    if length <= INLINE {
-        v[4..4 + length].copy_from_slice(&col.data[start..]);
+    let view = crate::views::make(&col.data[start..], col.buffers.len() as u32, start as u32);
+    col.views[16 * row..16 * row + 16].copy_from_slice(&view);
+    if col.data.len() - start <= INLINE {
         col.data.truncate(start);
-    } else {
-        v[4..8].copy_from_slice(&col.data[start..start + 4]);
-        v[8..12].copy_from_slice(&(col.buffers.len() as u32).to_le_bytes());
-        v[12..16].copy_from_slice(&(start as u32).to_le_bytes());
     }
 }
 

@@ -101,8 +101,10 @@ pub enum Check {
     Digits,
 }
 
-fn is_half(c: char) -> bool {
-    (' '..='~').contains(&c) || ('\u{FF61}'..='\u{FF9F}').contains(&c)
+/// Half-width: printable ASCII and the half-width katakana block (a code point).
+#[must_use]
+pub fn is_half(c: u32) -> bool {
+    (0x20..=0x7E).contains(&c) || (0xFF61..=0xFF9F).contains(&c)
 }
 
 /// Whether a decoded value fails its field's check.
@@ -117,9 +119,9 @@ pub fn fails(check: Check, value: &[u8]) -> bool {
                 return true;
             };
             if check == Check::NoHalf {
-                text.chars().any(is_half)
+                text.chars().any(|c| is_half(c.into()))
             } else {
-                !text.chars().all(is_half)
+                !text.chars().all(|c| is_half(c.into()))
             }
         }
     }

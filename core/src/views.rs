@@ -37,24 +37,33 @@ pub fn fit(views: &[u8], buffers: &[&[u8]], n: usize) -> bool {
         })
 }
 
+/// The view of `value`: the value itself when it is short, else its first bytes and
+/// where it sits (`offset` in buffer `buffer`).
+#[must_use]
+pub fn make(value: &[u8], buffer: u32, offset: u32) -> [u8; 16] {
+    let mut view = [0u8; 16];
+    view[..4].copy_from_slice(&(value.len() as u32).to_le_bytes());
+    if value.len() <= INLINE {
+        view[4..4 + value.len()].copy_from_slice(value);
+    } else {
+        view[4..8].copy_from_slice(&value[..4]);
+        view[8..12].copy_from_slice(&buffer.to_le_bytes());
+        view[12..16].copy_from_slice(&offset.to_le_bytes());
+    }
+    view
+}
+
 /// Views of `values` and the one buffer their long values go in (for tests and for
 /// callers that hold plain values).
 #[must_use]
 pub fn build(values: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
-    let (mut views, mut buffer) = (Vec::with_capacity(16 * values.len()), Vec::new());
+    let mut built = Builder::default();
     for value in values {
-        let mut view = [0u8; 16];
-        view[..4].copy_from_slice(&(value.len() as u32).to_le_bytes());
-        if value.len() <= INLINE {
-            view[4..4 + value.len()].copy_from_slice(value);
-        } else {
-            view[4..8].copy_from_slice(&value[..4]);
-            view[12..16].copy_from_slice(&(buffer.len() as u32).to_le_bytes());
-            buffer.extend_from_slice(value);
-        }
-        views.extend_from_slice(&view);
+        let start = built.buffer.len();
+        built.buffer.extend_from_slice(value);
+        built.finish(start);
     }
-    (views, buffer)
+    (built.views, built.buffer)
 }
 
 /// Views built one value at a time: each value is written at the end of `buffer`, then
@@ -71,17 +80,11 @@ impl Builder {
     /// The view of the value written at `buffer[start..]`. The buffer stays below 4 GiB
     /// (the caller's blocks are far smaller).
     pub fn finish(&mut self, start: usize) {
-        let length = self.buffer.len() - start;
-        let mut view = [0u8; 16];
-        view[..4].copy_from_slice(&(length as u32).to_le_bytes());
-        if length <= INLINE {
-            view[4..4 + length].copy_from_slice(&self.buffer[start..]);
-            self.buffer.truncate(start);
-        } else {
-            view[4..8].copy_from_slice(&self.buffer[start..start + 4]);
-            view[12..16].copy_from_slice(&(start as u32).to_le_bytes());
-        }
+        let view = make(&self.buffer[start..], 0, start as u32);
         self.views.extend_from_slice(&view);
+        if self.buffer.len() - start <= INLINE {
+            self.buffer.truncate(start);
+        }
     }
 }
 
