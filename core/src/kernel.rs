@@ -54,8 +54,6 @@ pub struct Column {
     pub views: Vec<u8>,
     /// The buffers that the views of values longer than 12 bytes point into.
     pub buffers: Vec<Vec<u8>>,
-    /// The buffer being filled (values are decoded into it, then viewed).
-    data: Vec<u8>,
     /// Rows with a value (the others are null).
     pub valid: Vec<bool>,
     /// Rows nulled because their bytes held a control character.
@@ -101,7 +99,9 @@ impl Block<'_> {
 const CHUNK_ROWS: usize = 4096;
 
 /// Decode every column of `block`: chunks of rows in parallel, each row's fields in
-/// order (the record's bytes stay in cache), the chunks' columns then joined.
+/// order (the record's bytes stay in cache). Each chunk writes its rows' views and marks
+/// straight into the columns' arrays (nothing is joined after) and fills one buffer of
+/// long values per column, which is moved into the column whole.
 ///
 /// # Panics
 /// When a field lies outside `block.bytes` (the caller checks the layout against the
@@ -114,14 +114,73 @@ pub fn extract(
     rewritten: PairTable<'_>,
     eras: &[Era],
 ) -> Vec<Column> {
-    let chunks: Vec<Vec<Column>> = (0..block.n.div_ceil(CHUNK_ROWS))
+    extract_in(
+        block,
+        specs,
+        codec,
+        rewritten,
+        eras,
+        CHUNK_ROWS,
+        i32::MAX as usize,
+    )
+}
+
+fn extract_in(
+    block: Block<'_>,
+    specs: &[ColumnSpec],
+    codec: Codec,
+    rewritten: PairTable<'_>,
+    eras: &[Era],
+    rows: usize,
+    limit: usize,
+) -> Vec<Column> {
+    let n = block.n;
+    let mut out: Vec<Column> = specs.iter().map(|s| empty(s, n)).collect();
+    let count = n.div_ceil(rows);
+    // the columns' arrays cut into each chunk's rows, then regrouped by chunk
+    let mut by_column: Vec<std::vec::IntoIter<Part<'_>>> = out
+        .iter_mut()
+        .zip(specs)
+        .map(|(c, spec)| c.parts(spec, rows, count, limit).into_iter())
+        .collect();
+    let by_chunk: Vec<Vec<Part<'_>>> = (0..count)
+        .map(|_| by_column.iter_mut().filter_map(Iterator::next).collect())
+        .collect();
+    let filled: Vec<Vec<Vec<Vec<u8>>>> = by_chunk
         .into_par_iter()
-        .map(|k| {
-            let rows = k * CHUNK_ROWS..block.n.min((k + 1) * CHUNK_ROWS);
-            chunk(block, rows, specs, codec, rewritten, eras)
+        .enumerate()
+        .map(|(k, mut parts)| {
+            let first = k * rows..n.min((k + 1) * rows);
+            chunk(block, first, specs, codec, rewritten, eras, &mut parts);
+            parts.into_iter().map(|p| p.buffers).collect()
         })
         .collect();
-    join(chunks, specs, block.n)
+    // a view points at buffer `k` of chunk `k`; a chunk whose values filled more than
+    // one buffer (fields of many megabytes) moves the later chunks' buffers along
+    let mut shift = vec![0u32; specs.len()];
+    for (k, buffers) in filled.into_iter().enumerate() {
+        let range = k * rows..n.min((k + 1) * rows);
+        for ((col, mut part), by) in out.iter_mut().zip(buffers).zip(shift.iter_mut()) {
+            if *by > 0 {
+                renumber(&mut col.views[16 * range.start..16 * range.end], *by);
+            }
+            *by += u32::try_from(part.len())
+                .unwrap_or(u32::MAX)
+                .saturating_sub(1);
+            col.buffers.append(&mut part);
+        }
+    }
+    out
+}
+
+/// Add `by` to the buffer index of each view (of a long value) in `views`.
+fn renumber(views: &mut [u8], by: u32) {
+    for v in views.chunks_exact_mut(16) {
+        if u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize > INLINE {
+            let index = u32::from_le_bytes([v[8], v[9], v[10], v[11]]) + by;
+            v[8..12].copy_from_slice(&index.to_le_bytes());
+        }
+    }
 }
 
 fn is_control(b: u8) -> bool {
@@ -133,13 +192,6 @@ fn empty(spec: &ColumnSpec, n: usize) -> Column {
     Column {
         views: if typed { Vec::new() } else { vec![0; 16 * n] },
         buffers: Vec::new(),
-        // full-width text grows by half in UTF-8; other text is mostly ASCII, and values
-        // of up to 12 bytes never stay in the buffer
-        data: match spec.kind {
-            Kind::Fullwidth => Vec::with_capacity(n * spec.length * 3 / 2),
-            Kind::Date(_) | Kind::Number(_) => Vec::new(),
-            _ => Vec::with_capacity(n * spec.length / 2),
-        },
         valid: vec![false; n],
         control: vec![false; n],
         invalid: vec![false; n],
@@ -150,11 +202,99 @@ fn empty(spec: &ColumnSpec, n: usize) -> Column {
     }
 }
 
+/// A chunk's rows of one column: its slices of the column's arrays, and the buffer its
+/// long values are decoded into.
+struct Part<'a> {
+    views: &'a mut [u8],
+    valid: &'a mut [bool],
+    control: &'a mut [bool],
+    invalid: &'a mut [bool],
+    padding: Option<&'a mut [bool]>,
+    duplicate: &'a mut [bool],
+    failed: &'a mut [bool],
+    numbers: &'a mut [i64],
+    /// The buffer being filled (values are decoded into it, then viewed).
+    data: Vec<u8>,
+    /// Buffers filled before it (only values of many megabytes fill one).
+    buffers: Vec<Vec<u8>>,
+    /// The index, in the column, of the buffer being filled.
+    index: u32,
+    /// The most bytes a buffer holds (`i32::MAX`: a view's offset is an `i32`).
+    limit: usize,
+}
+
+/// `count` slices of `rows` items (the last one shorter), empty ones for an empty array.
+fn cut<T>(items: &mut [T], rows: usize, count: usize) -> Vec<&mut [T]> {
+    let mut pieces: Vec<&mut [T]> = items.chunks_mut(rows.max(1)).collect();
+    pieces.resize_with(count, Default::default);
+    pieces
+}
+
+impl Column {
+    fn parts(
+        &mut self,
+        spec: &ColumnSpec,
+        rows: usize,
+        count: usize,
+        limit: usize,
+    ) -> Vec<Part<'_>> {
+        let views = cut(&mut self.views, 16 * rows, count);
+        let mut padding: Vec<Option<&mut [bool]>> = match self.padding.as_mut() {
+            Some(p) => cut(p, rows, count).into_iter().map(Some).collect(),
+            None => (0..count).map(|_| None).collect(),
+        };
+        let mut pieces = [
+            cut(&mut self.valid, rows, count),
+            cut(&mut self.control, rows, count),
+            cut(&mut self.invalid, rows, count),
+            cut(&mut self.duplicate, rows, count),
+            cut(&mut self.failed, rows, count),
+        ]
+        .map(Vec::into_iter);
+        let mut numbers = cut(&mut self.numbers, rows, count).into_iter();
+        // full-width text grows by half in UTF-8; other text is mostly ASCII, and values
+        // of up to 12 bytes never stay in the buffer
+        let capacity = |rows: usize| match spec.kind {
+            Kind::Fullwidth => rows * spec.length * 3 / 2,
+            Kind::Date(_) | Kind::Number(_) => 0,
+            _ => rows * spec.length / 2,
+        };
+        views
+            .into_iter()
+            .zip(padding.drain(..))
+            .enumerate()
+            .map(|(k, (views, padding))| {
+                let [valid, control, invalid, duplicate, failed] =
+                    pieces.each_mut().map(|p| p.next().unwrap_or_default());
+                let data = Vec::with_capacity(capacity(valid.len()));
+                Part {
+                    views,
+                    valid,
+                    control,
+                    invalid,
+                    padding,
+                    duplicate,
+                    failed,
+                    numbers: numbers.next().unwrap_or_default(),
+                    data,
+                    buffers: Vec::new(),
+                    index: u32::try_from(k).unwrap_or(u32::MAX),
+                    limit,
+                }
+            })
+            .collect()
+    }
+}
+
 /// The row's view of the value decoded at `data[start..]` (a valid row): a short value
 /// moves into its view and leaves the buffer.
-fn view(col: &mut Column, row: usize, start: usize) {
-    let view = crate::views::make(&col.data[start..], col.buffers.len() as u32, start as u32);
-    col.views[16 * row..16 * row + 16].copy_from_slice(&view);
+fn view(col: &mut Part<'_>, row: usize, start: usize) {
+    crate::views::write(
+        &mut col.views[16 * row..16 * row + 16],
+        &col.data[start..],
+        col.index,
+        start as u32,
+    );
     if col.data.len() - start <= INLINE {
         col.data.truncate(start);
     }
@@ -162,10 +302,11 @@ fn view(col: &mut Column, row: usize, start: usize) {
 
 /// Close the buffer being filled when `room` more bytes could take its offsets past
 /// what a view holds (`i32`): views then point into the next one.
-fn make_room(col: &mut Column, room: usize) {
-    if col.data.len() + room > i32::MAX as usize {
+fn make_room(col: &mut Part<'_>, room: usize) {
+    if col.data.len() + room > col.limit {
         let full = std::mem::take(&mut col.data);
         col.buffers.push(full);
+        col.index += 1;
     }
 }
 
@@ -176,9 +317,8 @@ fn chunk(
     codec: Codec,
     rewritten: PairTable<'_>,
     eras: &[Era],
-) -> Vec<Column> {
-    let n = rows.len();
-    let mut out: Vec<Column> = specs.iter().map(|s| empty(s, n)).collect();
+    out: &mut [Part<'_>],
+) {
     let mut work = vec![0u8; specs.iter().map(|s| s.length).max().unwrap_or(0)];
     for (i, row) in rows.enumerate() {
         for (spec, col) in specs.iter().zip(out.iter_mut()) {
@@ -230,82 +370,16 @@ fn chunk(
             col.buffers.push(last);
         }
     }
-    out
 }
 
-/// The chunks' columns as one column each: views and masks appended, buffers moved (not
-/// copied) and the views into them renumbered; no chunk at all (no rows) gives empty
-/// columns.
-fn join(chunks: Vec<Vec<Column>>, specs: &[ColumnSpec], n: usize) -> Vec<Column> {
-    if chunks.len() == 1 {
-        if let Some(only) = chunks.into_iter().next() {
-            return only;
-        }
-        return Vec::new();
-    }
-    // each vector reserved at its final size: growing by doubling would hold up to twice
-    // the column at the peak
-    let mut out: Vec<Column> = specs
-        .iter()
-        .map(|s| {
-            let mut c = empty(s, 0);
-            if !matches!(s.kind, Kind::Date(_) | Kind::Number(_)) {
-                c.views.reserve(16 * n);
-            }
-            for mask in [
-                &mut c.valid,
-                &mut c.control,
-                &mut c.invalid,
-                &mut c.duplicate,
-            ] {
-                mask.reserve(n);
-            }
-            c.failed.reserve(n);
-            if !c.numbers.is_empty() || matches!(s.kind, Kind::Date(_) | Kind::Number(_)) {
-                c.numbers.reserve(n);
-            }
-            if let Some(p) = c.padding.as_mut() {
-                p.reserve(n);
-            }
-            c
-        })
-        .collect();
-    for parts in chunks {
-        for (col, part) in out.iter_mut().zip(parts) {
-            let base = col.buffers.len() as u32;
-            let at = col.views.len();
-            col.views.extend_from_slice(&part.views);
-            if base > 0 {
-                for v in col.views[at..].chunks_exact_mut(16) {
-                    if u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize > INLINE {
-                        let index = u32::from_le_bytes([v[8], v[9], v[10], v[11]]) + base;
-                        v[8..12].copy_from_slice(&index.to_le_bytes());
-                    }
-                }
-            }
-            col.buffers.extend(part.buffers);
-            col.valid.extend_from_slice(&part.valid);
-            col.control.extend_from_slice(&part.control);
-            col.invalid.extend_from_slice(&part.invalid);
-            col.duplicate.extend_from_slice(&part.duplicate);
-            col.failed.extend_from_slice(&part.failed);
-            col.numbers.extend_from_slice(&part.numbers);
-            if let (Some(all), Some(p)) = (col.padding.as_mut(), part.padding.as_ref()) {
-                all.extend_from_slice(p);
-            }
-        }
-    }
-    out
-}
-
-fn typed_value(value: Option<i64>, row: usize, out: &mut Column) {
+fn typed_value(value: Option<i64>, row: usize, out: &mut Part<'_>) {
     if let Some(v) = value {
         out.numbers[row] = v;
         out.valid[row] = true;
     }
 }
 
-fn ascii_value(raw: &[u8], row: usize, out: &mut Column) {
+fn ascii_value(raw: &[u8], row: usize, out: &mut Part<'_>) {
     let start = out.data.len();
     out.data.extend(
         raw.iter()
@@ -327,7 +401,7 @@ fn text_value(
     codec: Codec,
     rewritten: PairTable<'_>,
     row: usize,
-    out: &mut Column,
+    out: &mut Part<'_>,
 ) -> Option<Seen> {
     // control characters: the row is null, and its bytes read as `?` for the lengths
     // (one pass with no early exit, which the compiler vectorises)
@@ -376,7 +450,7 @@ fn text_value(
             codec,
             length,
             row,
-            out.padding.as_mut(),
+            out.padding.as_deref_mut(),
         );
     }
     if out.data.len() == start {
@@ -450,7 +524,7 @@ fn strip_fullwidth(
     codec: Codec,
     length: usize,
     row: usize,
-    padding: Option<&mut Vec<bool>>,
+    padding: Option<&mut [bool]>,
 ) {
     let text = std::str::from_utf8(&data[start..]).unwrap_or("");
     let kept = text.trim_end_matches(['\u{3000}', ' ']).len();
@@ -572,7 +646,7 @@ mod tests {
             stride: 17,
         };
         let joined = extract(block, &specs, Codec::Cp932, None, &[]);
-        let whole = super::chunk(block, 0..rows, &specs, Codec::Cp932, None, &[]);
+        let whole = super::extract_in(block, &specs, Codec::Cp932, None, &[], rows, usize::MAX);
         for (j, w) in joined.iter().zip(&whole) {
             assert_eq!(said(j), said(w));
         }
@@ -581,6 +655,30 @@ mod tests {
             values(&joined[2])[(2 * super::CHUNK_ROWS).next_multiple_of(12)].as_deref(),
             Some("山田\u{3000}A1 山田山田")
         );
+    }
+
+    #[test]
+    fn values_that_fill_a_buffer_go_on_in_the_next_and_later_views_follow() {
+        // buffers of at most 60 bytes, and room for 43 asked before each value: each
+        // chunk of 3 rows of 14-byte values fills two, so the views of every later chunk
+        // point further along
+        let bytes: Vec<u8> = (0..10u8)
+            .flat_map(|i| {
+                let mut v = b"abcdefghijklm".to_vec();
+                v.push(b'0' + i);
+                v
+            })
+            .collect();
+        let block = Block {
+            bytes: &bytes,
+            n: 10,
+            stride: 14,
+        };
+        let specs = [spec(0, 14, Kind::Text)];
+        let small = super::extract_in(block, &specs, Codec::Cp932, None, &[], 3, 60);
+        let whole = extract(block, &specs, Codec::Cp932, None, &[]);
+        assert_eq!(said(&small[0]), said(&whole[0]));
+        assert_eq!(small[0].buffers.len(), 7); // 2 + 2 + 2 + 1
     }
 
     #[test]

@@ -42,6 +42,13 @@ pub fn fit(views: &[u8], buffers: &[&[u8]], n: usize) -> bool {
 #[must_use]
 pub fn make(value: &[u8], buffer: u32, offset: u32) -> [u8; 16] {
     let mut view = [0u8; 16];
+    write(&mut view, value, buffer, offset);
+    view
+}
+
+/// [`make`] into `view` (16 bytes, zeros where a short value leaves them): written in
+/// place, as the readers fill their columns' views.
+pub fn write(view: &mut [u8], value: &[u8], buffer: u32, offset: u32) {
     view[..4].copy_from_slice(&(value.len() as u32).to_le_bytes());
     if value.len() <= INLINE {
         view[4..4 + value.len()].copy_from_slice(value);
@@ -50,7 +57,6 @@ pub fn make(value: &[u8], buffer: u32, offset: u32) -> [u8; 16] {
         view[8..12].copy_from_slice(&buffer.to_le_bytes());
         view[12..16].copy_from_slice(&offset.to_le_bytes());
     }
-    view
 }
 
 /// Views of `values` and the one buffer their long values go in (for tests and for

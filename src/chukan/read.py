@@ -468,6 +468,8 @@ def _noncanonical(f: Field, span: npt.NDArray[np.uint8], frame: pl.DataFrame,
             return none
         # the short path takes only what is written back as read
         rows = np.flatnonzero(~fast[1]) if fast is not None else np.arange(span.shape[0])
+        if not len(rows):
+            return none
         written, present, _ = date_bytes(f, frame[rows])
         differs = none.copy()
         differs[rows] = present & (written != span[rows]).any(axis=1)
@@ -475,9 +477,11 @@ def _noncanonical(f: Field, span: npt.NDArray[np.uint8], frame: pl.DataFrame,
         rows = np.arange(span.shape[0])
         # zero-padded, and no overpunched sign: all digits is what the writer writes
         if f.pad != " " and not (f.storage == "zoned" and f.signed):
-            if fast is not None:  # taken, and no sign byte: digits only
-                first = span[:, 0]
-                rows = np.flatnonzero(~fast[1] | (first < 0x30) | (first > 0x39))
+            if fast is not None:
+                # taken: plain digits after a sign byte where the form has one, as the
+                # writer writes them, but for a minus zero (written back unsigned or +)
+                values, taken = fast
+                rows = np.flatnonzero(~taken | ((values == 0) & (span[:, 0] == 0x2D)))
             sub = span[rows]
             rows = rows[~((sub >= 0x30) & (sub <= 0x39)).all(axis=1)]
             if not len(rows):
@@ -699,7 +703,7 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
 _WORK_BATCH = 100_000
 #: Records decoded per unit of work in a single-record file: small enough that the
 #: blocks in flight hold little memory, large enough that per-call overheads do not show.
-_WORK_UNIT = 25_000
+_WORK_UNIT = 100_000
 
 
 def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
