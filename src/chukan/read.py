@@ -703,7 +703,7 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
 _WORK_BATCH = 100_000
 #: Records decoded per unit of work in a single-record file: small enough that the
 #: blocks in flight hold little memory, large enough that per-call overheads do not show.
-_WORK_UNIT = 100_000
+_WORK_UNIT = 50_000
 
 
 def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
