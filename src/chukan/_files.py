@@ -100,13 +100,16 @@ def _alive(pid: int) -> bool:
 
 def _remove_strays(target: Path) -> None:
     """Temporary files that an earlier, killed run left for ``target``."""
-    folder = target.parent
-    with contextlib.suppress(OSError):
-        for entry in folder.iterdir():
+    # names only, tested by prefix first: an output folder can hold tens of thousands
+    prefix = f".{target.name}.chukan-"
+    with contextlib.suppress(OSError), os.scandir(target.parent) as entries:
+        for entry in entries:
+            if not entry.name.startswith(prefix):
+                continue
             m = _STRAY.match(entry.name)
             if m and m["name"] == target.name and not _alive(int(m["pid"])):
                 with contextlib.suppress(OSError):
-                    entry.unlink()
+                    (target.parent / entry.name).unlink()
 
 
 def _create(target: Path) -> tuple[Path, BinaryIO]:
