@@ -434,6 +434,8 @@ def _view(length: int, buffer: int, offset: int) -> npt.NDArray[np.uint8]:
     lambda c: c.format_csv([(_view(20, 0, 0), [_zeros(4)], None, None)], 1, 44, 34, b"\n"),
     lambda c: c.format_csv([(_view(20, 1, 0), [_zeros(40)], None, None)], 1, 44, 34, b"\n"),
     lambda c: c.format_csv([(_view(3, 0, 0), [], None, None)], 2, 44, 34, b"\n"),  # 1 row
+    lambda c: c.csv_refused([(_view(20, 0, 0), [_zeros(4)], None, None)], 1, [3]),
+    lambda c: c.csv_refused([(_view(3, 0, 0), [], None, None)], 1, []),  # no limit
     lambda c: c.compose_text(_zeros(8), 4, 1, [(0, 4, "", False)],
                              [(_view(20, 0, 2**32 - 8), [_zeros(4)], None, None)],
                              np.zeros(65536, np.uint16)),
@@ -691,6 +693,36 @@ def test_the_core_formats_csv_rows_as_polars_does(rows: list[list[str | None]], 
     os.environ["CHUKAN_KERNEL"] = "python"
     try:
         assert core == written()
+    finally:
+        del os.environ["CHUKAN_KERNEL"]
+
+
+REFUSED_ALPHABET = ['a', '山', 'ｱ', '\x01', '\x04', '\x05', '\x1f', ' ', '\U0002000b']
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.none() | st.text(st.sampled_from(REFUSED_ALPHABET), max_size=16),
+                         min_size=3, max_size=3), min_size=1, max_size=12),
+       st.lists(st.integers(0, 14), min_size=3, max_size=3), st.integers(0, 5))
+def test_the_core_refuses_what_polars_refuses_in_csv_text(rows: list[list[str | None]],
+                                                          limits: list[int],
+                                                          start: int) -> None:
+    """The CSV writer's last checks of the text it writes, made by the core, against the
+    same checks made by Polars: characters (not bytes: 山 is three, 𠀋 four) beyond each
+    column's limit, and the bytes 0x01–0x04 (0x05 and 0x1F are not refused here), on a
+    slice of the columns, nulls left alone."""
+    write_module = sys.modules["chukan.write"]  # chukan.write is the function
+    texts = [pl.Series([r[j] for r in rows], dtype=pl.String).slice(start % len(rows))
+             for j in range(3)]
+
+    def refused() -> dict[int, tuple[str, list[bool]]]:
+        return {k: (x.code, x.mask.tolist())
+                for k, x in write_module._refused(texts, limits).items()}
+
+    core = refused()
+    os.environ["CHUKAN_KERNEL"] = "python"
+    try:
+        assert core == refused()
     finally:
         del os.environ["CHUKAN_KERNEL"]
 

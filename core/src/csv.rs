@@ -46,6 +46,41 @@ pub fn format(columns: &[TextColumn<'_>], n: usize, style: Style<'_>) -> Vec<u8>
     out
 }
 
+/// What a CSV writer refuses in a column's values, row by row: more characters than
+/// `limit` (0: no limit), and the bytes 0x01–0x04, which are never data (the encoders
+/// mark duplicate characters with them). None for a check no row failed.
+#[must_use]
+pub fn refused(
+    column: &TextColumn<'_>,
+    n: usize,
+    limit: usize,
+) -> (Option<Vec<bool>>, Option<Vec<bool>>) {
+    let found: Vec<(bool, bool)> = (0..n)
+        .into_par_iter()
+        .map(|row| {
+            if column.valid.is_some_and(|v| !v[row]) {
+                return (false, false);
+            }
+            let value = column.value(row);
+            // a character is every byte that is not a UTF-8 continuation byte
+            let over = limit > 0 && value.len() > limit && bytecount::num_chars(value) > limit;
+            let control = value
+                .iter()
+                .fold(false, |any, &b| any | (1..=4).contains(&b));
+            (over, control)
+        })
+        .collect();
+    let over = found
+        .iter()
+        .any(|f| f.0)
+        .then(|| found.iter().map(|f| f.0).collect());
+    let control = found
+        .iter()
+        .any(|f| f.1)
+        .then(|| found.iter().map(|f| f.1).collect());
+    (over, control)
+}
+
 fn rows(columns: &[TextColumn<'_>], rows: std::ops::Range<usize>, style: Style<'_>) -> Vec<u8> {
     let size: usize = columns
         .iter()
@@ -172,7 +207,7 @@ pub fn cells(
 
 #[cfg(test)]
 mod tests {
-    use super::{format, Style};
+    use super::{format, refused, Style};
     use crate::compose::TextColumn;
 
     #[test]
@@ -220,5 +255,29 @@ mod tests {
         };
         assert_eq!(column(1), ["b,\"c\"", ""]);
         assert_eq!(column(2), ["山", "3"]);
+    }
+
+    #[test]
+    fn characters_are_counted_not_bytes_and_markers_refused() {
+        let values: [&[u8]; 5] = [
+            "山田太郎".as_bytes(),
+            "山田太郎様".as_bytes(),
+            b"ab\x03",
+            b"abcde",
+            b"abcdef",
+        ];
+        let (views, buffer) = crate::views::build(&values);
+        let buffers = [&buffer[..]];
+        let valid = [true, true, true, true, false];
+        let column = TextColumn {
+            views: &views,
+            buffers: &buffers,
+            valid: Some(&valid),
+            skip: None,
+        };
+        let (over, control) = refused(&column, 5, 4);
+        assert_eq!(over, Some(vec![false, true, false, true, false]));
+        assert_eq!(control, Some(vec![false, false, true, false, false]));
+        assert_eq!(refused(&column, 5, 0).0, None); // no limit
     }
 }

@@ -394,6 +394,48 @@ fn format_csv<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// What a CSV writer refuses in each text column (of `n` rows): a dict of `over` (more
+/// characters than the column's limit, 0 for none) and `control` (a byte 0x01–0x04),
+/// each a mask or None where no row failed; on `threads` threads (0: one per core).
+#[pyfunction]
+#[pyo3(signature = (columns, n, limits, threads = 0))]
+#[allow(clippy::needless_pass_by_value)]
+fn csv_refused<'py>(
+    py: Python<'py>,
+    columns: Vec<PyTextColumn<'py>>,
+    n: usize,
+    limits: Vec<usize>,
+    threads: usize,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    if limits.len() != columns.len() {
+        return Err(PyValueError::new_err("one limit per column"));
+    }
+    let borrowed = borrow_columns(&columns)?;
+    let buffers = buffer_slices(&borrowed)?;
+    let views = text_columns(&borrowed, &buffers, n)?;
+    let check = || -> Vec<_> {
+        views
+            .iter()
+            .zip(&limits)
+            .map(|(c, &limit)| crate::csv::refused(c, n, limit))
+            .collect()
+    };
+    let pool = thread_pool(threads)?;
+    let found = py.allow_threads(|| match &pool {
+        Some(pool) => pool.install(check),
+        None => check(),
+    });
+    found
+        .into_iter()
+        .map(|(over, control)| {
+            let d = PyDict::new(py);
+            d.set_item("over", over.map(|m| m.into_pyarray(py)))?;
+            d.set_item("control", control.map(|m| m.into_pyarray(py)))?;
+            Ok(d)
+        })
+        .collect()
+}
+
 /// Write text columns into their fields (offset, width, check, digits must fill it) of
 /// `n` records `stride` bytes apart in `out`, encoding through `table` (65,536 codes, with
 /// 0xFFFF for a character the encoding lacks and 0xFFFE for one it would read back as
@@ -636,5 +678,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(intact, m)?)?;
     m.add_function(wrap_pyfunction!(format_csv, m)?)?;
     m.add_function(wrap_pyfunction!(csv_cells, m)?)?;
+    m.add_function(wrap_pyfunction!(csv_refused, m)?)?;
     Ok(())
 }

@@ -60,6 +60,15 @@ def format_csv(
     threads: int = 0,
 ) -> npt.NDArray[np.uint8]: ...
 
+# what a CSV writer refuses in a column: rows over its limit, rows holding 0x01-0x04
+class Refused(TypedDict):
+    over: npt.NDArray[np.bool_] | None
+    control: npt.NDArray[np.bool_] | None
+
+def csv_refused(
+    columns: list[TextColumn], n: int, limits: list[int], threads: int = 0
+) -> list[Refused]: ...
+
 # what became of a text column's values in compose_text ("class" is a keyword)
 Written = TypedDict(
     "Written",

@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-    from chukan._core import TextColumn
+    from chukan._core import Refused, TextColumn
 
 #: Rows formatted at once: bounds memory on large frames.
 _SLICE = 200_000
@@ -586,25 +586,30 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     enc = codec_name(layout.encoding)
     fields = [f for f in layout.fields if f.type != "filler"]
     exprs: list[pl.Expr] = []
+    # every check has a number, in the order its failures are reported: each field's
+    # own (made by Polars), then the two made on the text written (by _refused)
     checks: list[FormatCheck] = []
-    owners: list[int] = []  # the field (index) of each check
+    at: list[int] = []  # the number of each of `checks`
+    last: list[int] = []  # the number of each field's first check of its text written
+    owners: list[int] = []  # the field (index) of each check, by number
     for i, f in enumerate(fields):
         text, fails = _text_expr(f, df.columns, layout, fixed=False)
         exprs.append(text.alias(f"t{i}"))
         if f.required:
             fails.insert(0, ("required-missing", "必須項目が空です", _missing_expr(df, f)))
-        # 桁数 counts characters of text; numbers and dates are checked by their format
-        if f.type in ("text", "code", "digits"):
-            fails.append(("width-overflow", f"{f.length}文字を超えています",
-                          text.str.len_chars() > f.length))
-        # 0x01–0x04 mark duplicate characters while encoding: never data
-        fails.append(("control-char", "制御文字は書けません", text.str.contains(r"[\x01-\x04]")))
+        at += range(len(owners), len(owners) + len(fails))
+        last.append(len(owners) + len(fails))
+        owners += [i] * (len(fails) + 2)
         checks += fails
-        owners += [i] * len(fails)
-    out, failed = select_checked(df, exprs, checks)
+    out, made = select_checked(df, exprs, checks)
+    failed = {at[k]: failure for k, failure in made.items()}
+    # 桁数 counts characters of text (numbers and dates are checked by their format)
+    limits = [f.length if f.type in ("text", "code", "digits") else 0 for f in fields]
+    refused = _refused([out[f"t{i}"] for i in range(len(fields))], limits)
+    failed |= {last[k // 2] + k % 2: failure for k, failure in refused.items()}
     cols = {f.name: out[f"t{i}"] for i, f in enumerate(fields)}
     dropped: dict[int, npt.NDArray[np.bool_]] = {}
-    for k, failure in failed.items():  # rare: each check that failed somewhere, in order
+    for k, failure in sorted(failed.items()):  # rare: each check that failed, in order
         i, code, message, mask = owners[k], failure.code, failure.message, failure.mask
         before = dropped.get(i, np.zeros(len(mask), dtype=np.bool_))
         if code in ("width-overflow", "control-char"):  # checked on what is still there
@@ -634,6 +639,43 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
                 cols[f.name] = cols[f.name].set(pl.Series(bad), None)
         data = _encode_csv(cols, fields, layout, enc, header=header)
     fh.write(data)
+
+
+def _refused(texts: list[pl.Series], limits: list[int]) -> dict[int, Failure]:
+    """What a CSV writer refuses in the text it would write: by ``2 * column`` the rows
+    of more characters than the column's limit (0: none), by ``2 * column + 1`` the rows
+    holding a byte 0x01–0x04; only the checks some row failed. The core scans every
+    column at once; ``CHUKAN_KERNEL=python`` has Polars do it (the oracle of the tests).
+
+    >>> {k: x.mask.tolist() for k, x in _refused([pl.Series(["山田", "abc"])], [2]).items()}
+    {0: [False, True]}
+    """
+    found: dict[int, Failure] = {}
+    if not texts or not len(texts[0]):
+        return found
+    if os.environ.get("CHUKAN_KERNEL") == "python":
+        masks = pl.DataFrame(texts, schema=[f"t{j}" for j in range(len(texts))]).select(
+            *((pl.col(f"t{j}").str.len_chars() > (limit or 2 ** 62)).fill_null(value=False)
+              .alias(f"o{j}") for j, limit in enumerate(limits)),
+            *(pl.col(f"t{j}").str.contains(r"[\x01-\x04]").fill_null(value=False)
+              .alias(f"c{j}") for j in range(len(texts))))
+        def hit(name: str) -> npt.NDArray[np.bool_] | None:
+            return masks[name].to_numpy() if masks[name].any() else None
+
+        marks: list[Refused] = [{"over": hit(f"o{j}"), "control": hit(f"c{j}")}
+                                for j in range(len(texts))]
+    else:
+        columns: list[TextColumn] = []
+        for text in texts:
+            valid = text.is_not_null().to_numpy() if text.null_count() else None
+            columns.append((*views_of(text), valid, None))
+        marks = _core.csv_refused(columns, len(texts[0]), limits, thread_count())
+    for j, (mark, limit) in enumerate(zip(marks, limits, strict=True)):
+        if mark["over"] is not None:
+            found[2 * j] = Failure("width-overflow", f"{limit}文字を超えています", mark["over"])
+        if mark["control"] is not None:
+            found[2 * j + 1] = Failure("control-char", "制御文字は書けません", mark["control"])
+    return found
 
 
 def _utf8_csv(frame: pl.DataFrame, fh: BinaryIO, layout: Layout, *, header: bool) -> None:
