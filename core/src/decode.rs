@@ -38,6 +38,18 @@ impl Codec {
         }
     }
 
+    /// The half-width space: what pads text and codes (`chukan.spec.Encoding.space`).
+    #[must_use]
+    pub fn space(self) -> u8 {
+        b' '
+    }
+
+    /// The digit zero; the digits are it and the nine bytes after it.
+    #[must_use]
+    pub fn zero(self) -> u8 {
+        b'0'
+    }
+
     /// Every full-width character is one aligned two-byte pair (U+3000 is 0x81 0x40).
     #[must_use]
     pub fn paired(self) -> bool {

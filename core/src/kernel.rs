@@ -330,7 +330,7 @@ fn chunk(
                     make_room(col, 3 * spec.length + 1);
                     let start = col.data.len();
                     let seen = if spec.kind == Kind::Ascii {
-                        ascii_value(raw, i, col);
+                        ascii_value(raw, codec.space(), i, col);
                         None
                     } else {
                         text_value(
@@ -379,13 +379,13 @@ fn typed_value(value: Option<i64>, row: usize, out: &mut Part<'_>) {
     }
 }
 
-fn ascii_value(raw: &[u8], row: usize, out: &mut Part<'_>) {
+fn ascii_value(raw: &[u8], space: u8, row: usize, out: &mut Part<'_>) {
     let start = out.data.len();
     out.data.extend(
         raw.iter()
             .map(|&b| if (0x20..0x7F).contains(&b) { b } else { b'?' }),
     );
-    if out.data[start..].iter().all(|&b| b == b' ') {
+    if out.data[start..].iter().all(|&b| b == space) {
         out.data.truncate(start);
     } else {
         out.valid[row] = true;
@@ -417,13 +417,13 @@ fn text_value(
     out.control[row] = control;
     let paired = spec.kind == Kind::Fullwidth && codec.paired();
     let length = if paired {
-        paired_length(bytes)
+        paired_length(bytes, codec)
     } else {
-        last_non_space(bytes)
+        last_non_space(bytes, codec.space())
     };
     if paired {
         if let Some(padding) = out.padding.as_mut() {
-            padding[row] = odd_pairs(bytes, length, spec.pad_ideographic);
+            padding[row] = odd_pairs(bytes, length, spec.pad_ideographic, codec);
         }
     }
     let start = out.data.len();
@@ -474,45 +474,47 @@ pub fn place(out: &mut [u8], stride: usize, offset: usize, data: &[u8], lengths:
 }
 
 /// Bytes before the trailing spaces.
-fn last_non_space(bytes: &[u8]) -> usize {
-    bytes.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1)
+fn last_non_space(bytes: &[u8], space: u8) -> usize {
+    bytes.iter().rposition(|&b| b != space).map_or(0, |i| i + 1)
 }
 
 /// Bytes before the trailing padding of a full-width field where every character is an
 /// aligned pair: whole U+3000 or two-space pairs from the field's start, a lone last
 /// space; a misaligned pair ending in a space (a half-width character, an error) has its
 /// trailing spaces cut as in a text field.
-fn paired_length(bytes: &[u8]) -> usize {
+fn paired_length(bytes: &[u8], codec: Codec) -> usize {
+    let (space, ideographic) = (codec.space(), codec.ideographic_space());
     let w = bytes.len();
     if w < 2 {
-        return last_non_space(bytes);
+        return last_non_space(bytes, space);
     }
     let half = w / 2;
     let mut content = (0..half)
         .rev()
         .find(|&k| {
-            let pair = [bytes[2 * k], bytes[2 * k + 1]];
-            pair != [0x81, 0x40] && pair != [b' ', b' ']
+            let pair = &bytes[2 * k..2 * k + 2];
+            pair != ideographic && pair != [space, space]
         })
         .map_or(0, |k| 2 * (k + 1));
-    if w % 2 == 1 && bytes[w - 1] != b' ' {
+    if w % 2 == 1 && bytes[w - 1] != space {
         content = w;
     }
-    if content > 0 && bytes[content - 1] == b' ' {
-        content = last_non_space(bytes);
+    if content > 0 && bytes[content - 1] == space {
+        content = last_non_space(bytes, space);
     }
     content
 }
 
 /// A paired full-width field whose padding holds pairs of the other kind than the
 /// writer's (two spaces where U+3000 is written back, or U+3000 where spaces).
-fn odd_pairs(bytes: &[u8], length: usize, pad_ideographic: bool) -> bool {
-    let other: [u8; 2] = if pad_ideographic {
-        [b' ', b' ']
+fn odd_pairs(bytes: &[u8], length: usize, pad_ideographic: bool, codec: Codec) -> bool {
+    let spaces = [codec.space(); 2];
+    let other: &[u8] = if pad_ideographic {
+        &spaces
     } else {
-        [0x81, 0x40]
+        codec.ideographic_space()
     };
-    (length / 2..bytes.len() / 2).any(|k| [bytes[2 * k], bytes[2 * k + 1]] == other)
+    (length / 2..bytes.len() / 2).any(|k| &bytes[2 * k..2 * k + 2] == other)
 }
 
 /// A full-width value of an encoding whose characters are not all one pair (UTF-8):

@@ -612,6 +612,29 @@ fn intact<'py>(
     Ok(py.allow_threads(|| crate::split::intact(data, n, size, term, feeds)))
 }
 
+/// Space, zero, ideographic space (as bytes), paired.
+type Facts<'py> = (
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    bool,
+);
+
+/// What the core knows of an encoding (a Python codec name) beyond its table, as
+/// `chukan.spec.Encoding` says it: (space, zero, ideographic space, paired); None for an
+/// encoding the core does not decode.
+#[pyfunction]
+fn encoding_facts<'py>(py: Python<'py>, encoding: &str) -> Option<Facts<'py>> {
+    Codec::from_name(encoding).map(|c| {
+        (
+            PyBytes::new(py, &[c.space()]),
+            PyBytes::new(py, &[c.zero()]),
+            PyBytes::new(py, c.ideographic_space()),
+            c.paired(),
+        )
+    })
+}
+
 /// The rows of a CSV chunk (`starts`, `ends`: each row's content, in `data`) cut into
 /// cells; the rows with `width` cells decoded from `encoding`, one column of string
 /// views per field. A dict: `counts` (fields per row), `kept` (the rows decoded),
@@ -679,5 +702,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(format_csv, m)?)?;
     m.add_function(wrap_pyfunction!(csv_cells, m)?)?;
     m.add_function(wrap_pyfunction!(csv_refused, m)?)?;
+    m.add_function(wrap_pyfunction!(encoding_facts, m)?)?;
     Ok(())
 }

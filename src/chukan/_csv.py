@@ -26,7 +26,7 @@ from chukan import _core
 from chukan._arrow import view_series
 from chukan._context import EOF_MARKER, _Context, _problem, duplicate_suspects, eof_marker
 from chukan._formula import GUARDED_TYPES, unguard, unguarded
-from chukan._kernel import CORE_CODECS, UNDEFINED_RE
+from chukan._kernel import UNDEFINED_RE
 from chukan.codec import (
     FormatCheck,
     column_names,
@@ -37,7 +37,7 @@ from chukan.codec import (
     prepare_for_encoding,
     select_checked,
 )
-from chukan.spec import UTF8_BOM, codec_name
+from chukan.spec import UTF8_BOM, codec_name, encoding_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -491,7 +491,7 @@ def _raw_frame(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], enc: str,
     # and are reported below
     if enc == "utf-8":
         text = good
-    elif enc in CORE_CODECS and os.environ.get("CHUKAN_KERNEL") != "python":
+    elif encoding_of(enc).core and os.environ.get("CHUKAN_KERNEL") != "python":
         text = _core.transcode(good, enc)  # as CPython's decode(enc, "replace"), compiled
     else:
         text = good.decode(enc, "replace").encode("utf-8")
@@ -532,7 +532,7 @@ def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[
     ``names`` (decoded as ``decode(enc, "replace")``, so every undecodable byte shows),
     and where their cells start. None where the Python path reads them."""
     delimiter, quote = layout.delimiter.encode(), layout.quote.encode()
-    if rows.cells is not None or enc not in CORE_CODECS or len(delimiter) != 1 or \
+    if rows.cells is not None or not encoding_of(enc).core or len(delimiter) != 1 or \
             len(quote) != 1 or os.environ.get("CHUKAN_KERNEL") == "python":
         return None
     cut = _core.csv_cells(np.frombuffer(data, dtype=np.uint8), rows.start, rows.end,

@@ -33,7 +33,7 @@ from chukan import _core
 from chukan._arrow import string_series, view_series
 from chukan.codec import HALF_CHARS, NumberForm, era_table, fast_dates, fast_numbers
 from chukan.errors import UsageError
-from chukan.spec import codec_name
+from chukan.spec import ENCODING_FACTS, codec_name, encoding_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -47,8 +47,6 @@ _TYPED = ("date", "unsigned", "signed-integer", "signed-display")
 #: Characters CPython's cp932 decoder yields for bytes that CP932 leaves undefined
 #: (0x80, 0xA0, 0xFD–0xFF); the layout contract treats them as invalid.
 _UNDEFINED = ("\ufffd", "\x80", "\uf8f0", "\uf8f1", "\uf8f2", "\uf8f3")
-#: Encodings in which every full-width character is two bytes, aligned in a field.
-_PAIRED = ("cp932", "shift_jis")
 UNDEFINED_RE = "[\ufffd\x80\uf8f0-\uf8f3]"
 
 
@@ -99,8 +97,9 @@ class RawColumn:
     taken: npt.NDArray[np.bool_] | None = None
 
 
-#: the encodings the compiled core decodes; the others (EUC-JP) use the Python kernel
-CORE_CODECS = ("cp932", "shift_jis", "utf-8")
+#: the codecs the compiled core decodes (``Encoding.core``); the others (EUC-JP) use the
+#: Python kernel
+CORE_CODECS = tuple(dict.fromkeys(e.codec for e in ENCODING_FACTS.values() if e.core))
 #: threads for the core in this context (None: ``CHUKAN_THREADS``, else one per core)
 _THREADS: ContextVar[int | None] = ContextVar("chukan_threads", default=None)
 
@@ -143,9 +142,9 @@ def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding
 
     ``CHUKAN_KERNEL=python`` chooses the Python kernel instead (it stays as the oracle
     the core is tested against)."""
-    codec = codec_name(encoding)
-    if codec in CORE_CODECS and os.environ.get("CHUKAN_KERNEL") != "python":
-        return _extract_core(matrix, specs, codec, rewritten)
+    enc = encoding_of(encoding)
+    if enc.core and os.environ.get("CHUKAN_KERNEL") != "python":
+        return _extract_core(matrix, specs, enc.codec, rewritten)
     return extract_python(matrix, specs, encoding)
 
 
@@ -330,7 +329,8 @@ def _text_column(matrix: npt.NDArray[np.uint8], s: ColumnSpec, codec: str, *,
         col[ctrl] = 0x3F
     # U+3000 padding can be cut on bytes where every full-width character is one aligned
     # double-byte pair (CP932, Shift_JIS); elsewhere Polars strips it after decoding
-    pair = "\u3000".encode(codec) if s.kind == "fullwidth" and codec in _PAIRED else None
+    enc = encoding_of(codec)
+    pair = enc.ideographic_space if s.kind == "fullwidth" and enc.paired else None
     lengths = _content_lengths(col, pair)
     # (before the separators below overwrite the first padding byte)
     padding = _odd_pairs(col, lengths, pair, s.pad) if pair is not None else None
@@ -375,7 +375,7 @@ def _finish_text(values: pl.Series, s: ColumnSpec, codec: str, pair: bytes | Non
     if s.kind == "fullwidth" and pair is None:
         stripped = values.str.strip_chars_end("\u3000 ")
         if lengths is not None:  # what writing back would not give: see _pad_after
-            unit = len("\u3000".encode(codec))
+            unit = len(encoding_of(codec).ideographic_space)
             cut = values.str.slice(stripped.str.len_chars().fill_null(0))
             spaces = s.length - lengths  # trailing spaces, already cut on bytes
             if s.pad == "\u3000":

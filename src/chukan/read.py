@@ -314,7 +314,8 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
                          message="値は読めますが、書き戻すと別のバイトになります"
                                  "(前ゼロ・空白・符号の形がレイアウトと異なります)")
             if f.required:
-                _report_rows(ctx, block, f, (span == 0x20).all(axis=1), "required-missing")
+                blank = (span == layout.charset.space[0]).all(axis=1)
+                _report_rows(ctx, block, f, blank, "required-missing")
             for name in frame.columns:
                 if wanted is None or name in wanted:
                     columns[name] = frame[name]

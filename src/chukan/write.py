@@ -62,7 +62,16 @@ from chukan.codec import (
 from chukan.errors import DataError, UsageError
 from chukan.read import check_columns
 from chukan.report import Problem, Report
-from chukan.spec import UTF8_BOM, Field, Layout, RecordKind, codec_name, load_layout
+from chukan.spec import (
+    UTF8_BOM,
+    Encoding,
+    Field,
+    Layout,
+    RecordKind,
+    codec_name,
+    encoding_of,
+    load_layout,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -205,11 +214,12 @@ def _pad_bytes(f: Field, encoding: str) -> bytes:
     """The padding of a field, repeated to its width (U+3000 then a space for full-width)."""
     if f.type == "filler":
         return (f.fill * f.length).encode("ascii")
+    enc = encoding_of(encoding)
     if f.type == "text" and f.chars == "fullwidth" and f.pad == "\u3000":
-        unit = "\u3000".encode(codec_name(encoding))
+        unit = enc.ideographic_space
         whole = unit * (f.length // len(unit))
-        return whole + b" " * (f.length - len(whole))
-    return b" " * f.length
+        return whole + enc.space * (f.length - len(whole))
+    return enc.space * f.length
 
 
 def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row: int,
@@ -294,8 +304,8 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
                     np.ascontiguousarray(data, dtype=np.uint8),
                     np.ascontiguousarray(lengths, dtype=np.int64))
         if f.type == "text" and f.chars == "fullwidth" and f.pad == "\u3000" and \
-                enc not in ("cp932", "shift_jis"):
-            _pad_after(region, lengths, "\u3000".encode(enc))
+                not layout.charset.paired:
+            _pad_after(region, lengths, layout.charset)
     return out
 
 
@@ -445,14 +455,15 @@ def _missing_expr(df: pl.DataFrame, f: Field) -> pl.Expr:
 
 
 def _pad_after(region: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64],
-               unit: bytes) -> None:
+               enc: Encoding) -> None:
     """Full-width padding counted from each value's end, for encodings whose characters
     are not all as long as U+3000 (UTF-8: × is two bytes; EUC-JP: 丂 is three): as many
     whole U+3000 as fit, then spaces."""
+    unit = enc.ideographic_space
     w, size = region.shape[1], len(unit)
     pos = np.arange(w) - lengths[:, None]  # position from each value's end
     room = (w - lengths) // size * size
-    region[(pos >= 0)] = 0x20
+    region[(pos >= 0)] = enc.space[0]
     for k, byte in enumerate(unit):
         region[(pos >= 0) & (pos < room[:, None]) & (pos % size == k)] = byte
 

@@ -36,6 +36,7 @@ from chukan.spec._base import (
     load_code_table,
     search_path,
 )
+from chukan.spec.encoding import ENCODING_FACTS, Encoding, encoding_of
 from chukan.spec.fileset import (
     CheckType,
     FileSet,
@@ -68,6 +69,7 @@ __all__ = [
     "DATE_FORMATS",
     "DATE_WIDTHS",
     "ENCODINGS",
+    "ENCODING_FACTS",
     "FIELD_TYPES",
     "KINDS",
     "MAX_PRECISION",
@@ -84,6 +86,7 @@ __all__ = [
     "Condition",
     "DateFormat",
     "Duplicates",
+    "Encoding",
     "Entry",
     "Field",
     "FieldType",
@@ -102,6 +105,7 @@ __all__ = [
     "catalogue",
     "codec_name",
     "decimal_precision",
+    "encoding_of",
     "find_file",
     "iter_fields",
     "kind_of",

@@ -87,6 +87,7 @@ from chukan.spec._base import (
     find_file,
     load_code_table,
 )
+from chukan.spec.encoding import Encoding, encoding_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -214,6 +215,11 @@ class Layout:
         if self.records:
             return self.records
         return (RecordKind(name=self.name, label=self.title, fields=self.fields),)
+
+    @property
+    def charset(self) -> Encoding:
+        """The encoding as an object: its pads, digits and structure."""
+        return encoding_of(self.encoding)
 
     @property
     def terminator_bytes(self) -> bytes:

@@ -1,0 +1,93 @@
+r"""Encodings as objects: what the readers and writers need to know of an encoding beyond
+its codec. A fixed-width field is padded with the encoding's space, a full-width one with
+its U+3000; numbers and dates are spelled with its digits; a full-width field is cut on
+character pairs only where every full-width character is one pair; and only some
+encodings are decoded by the compiled core. Each of these used to be a literal (``0x20``,
+``b"\x81\x40"``) or a list of codec names at the place that needed it.
+
+The compiled core holds the same facts for the encodings it decodes;
+``tests/test_encodings.py`` checks the two against each other and both against
+CPython's codecs. Mainframe encodings (EBCDIC, where the space is 0x40, the digits
+0xF0–0xF9, and double-byte text sits between shift codes) are meant to join here.
+
+>>> enc = encoding_of("cp932")
+>>> enc.space, enc.zero, enc.ideographic_space, enc.paired, enc.core
+(b' ', b'0', b'\x81@', True, True)
+>>> encoding_of("utf-8-sig").codec, encoding_of("utf-8-sig").bom
+('utf-8', b'\xef\xbb\xbf')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from chukan.errors import UsageError
+from chukan.spec._base import ENCODINGS, UTF8_BOM, codec_name
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class Encoding:
+    """One encoding, as a layout names it."""
+
+    #: the name a layout gives it (``cp932``, ``utf-8-sig``)
+    name: str
+    #: the CPython codec that encodes and decodes its text
+    codec: str
+    #: a half-width space: what pads text, codes and space-padded numbers
+    space: bytes
+    #: the digit zero; the digits are it and the nine bytes after it
+    zero: bytes
+    #: U+3000 (the ideographic space): what pads a full-width field
+    ideographic_space: bytes
+    #: every full-width character is one two-byte pair, so that a full-width field's
+    #: padding is found on pairs, before decoding
+    paired: bool
+    #: the compiled core decodes it (the others are read through CPython's codec)
+    core: bool
+    #: the bytes a file in it starts with
+    bom: bytes = b""
+    #: the shift-out and shift-in codes around double-byte text, for encodings whose
+    #: bytes mean different characters in either state (none of the shipped ones)
+    shift: tuple[bytes, bytes] | None = None
+
+
+def _ascii_based(name: str, *, ideographic_space: bytes, paired: bool, core: bool,
+                 bom: bytes = b"") -> Encoding:
+    return Encoding(name, codec_name(name), b" ", b"0", ideographic_space, paired, core,
+                    bom)
+
+
+#: Every encoding a layout may name.
+ENCODING_FACTS: Mapping[str, Encoding] = MappingProxyType({
+    "cp932": _ascii_based("cp932", ideographic_space=b"\x81\x40", paired=True, core=True),
+    "shift_jis": _ascii_based("shift_jis", ideographic_space=b"\x81\x40", paired=True,
+                              core=True),
+    # JIS X 0212 characters are three bytes (8F xx xx): no pairs
+    "euc_jp": _ascii_based("euc_jp", ideographic_space=b"\xa1\xa1", paired=False,
+                           core=False),
+    "utf-8": _ascii_based("utf-8", ideographic_space="\u3000".encode(), paired=False,
+                          core=True),
+    "utf-8-sig": _ascii_based("utf-8-sig", ideographic_space="\u3000".encode(),
+                              paired=False, core=True, bom=UTF8_BOM),
+})
+assert set(ENCODING_FACTS) == set(ENCODINGS)  # noqa: S101 -- one list of encodings
+
+
+def encoding_of(name: str) -> Encoding:
+    """The encoding a layout names (as the loader has checked it).
+
+    >>> encoding_of("ebcdic")
+    Traceback (most recent call last):
+    chukan.errors.UsageError: no encoding 'ebcdic'; chukan has cp932, shift_jis, euc_jp, \
+utf-8, utf-8-sig
+    """
+    try:
+        return ENCODING_FACTS[name]
+    except KeyError:
+        msg = f"no encoding {name!r}; chukan has {', '.join(ENCODING_FACTS)}"
+        raise UsageError(msg) from None

@@ -1,0 +1,61 @@
+"""Encodings as objects (``chukan.spec.Encoding``): every fact is what CPython's codec
+says, and the compiled core holds the same facts for the encodings it decodes."""
+
+from __future__ import annotations
+
+import pytest
+
+import chukan
+from chukan import _core
+from chukan.spec import ENCODING_FACTS, ENCODINGS, Encoding, encoding_of
+
+
+def _width_classes(codec: str) -> set[int]:
+    """The byte lengths of every BMP character the codec encodes in more than one byte
+    (one byte is half-width: ASCII, half-width katakana, Shift_JIS's ¥ and ‾, and the
+    bytes CP932 leaves undefined, which CPython maps to U+0080 and U+F8F0–U+F8F3)."""
+    lengths = set()
+    for code in range(0x80, 0x10000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        try:
+            size = len(chr(code).encode(codec))
+        except UnicodeEncodeError:
+            continue
+        if size > 1:
+            lengths.add(size)
+    return lengths
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_each_fact_is_what_the_codec_says(name: str) -> None:
+    enc = encoding_of(name)
+    assert (enc.name, enc.codec) == (name, chukan.spec.codec_name(name))
+    assert enc.space == " ".encode(enc.codec)
+    digits = "0123456789".encode(enc.codec)
+    assert digits == bytes(range(enc.zero[0], enc.zero[0] + 10))
+    assert enc.ideographic_space == "\u3000".encode(enc.codec)
+    # paired: a full-width field is cut on pairs, so every full-width character is one
+    assert enc.paired == (_width_classes(enc.codec) == {2})
+    assert enc.bom == "".encode(name)  # utf-8-sig's codec writes the mark itself
+    assert enc.shift is None
+
+
+@pytest.mark.parametrize("enc", ENCODING_FACTS.values(), ids=list(ENCODING_FACTS))
+def test_the_core_knows_what_python_knows(enc: Encoding) -> None:
+    facts = _core.encoding_facts(enc.codec)
+    if not enc.core:
+        assert facts is None  # read through the Python kernel
+        return
+    assert facts == (enc.space, enc.zero, enc.ideographic_space, enc.paired)
+
+
+def test_an_unknown_encoding_is_a_usage_error() -> None:
+    with pytest.raises(chukan.UsageError, match="ebcdic"):
+        encoding_of("ebcdic")
+    assert _core.encoding_facts("ebcdic") is None
+
+
+def test_a_layout_gives_its_encoding_as_an_object() -> None:
+    layout = chukan.load_layout("examples/vendor-a/juki-kojin")
+    assert layout.charset is encoding_of(layout.encoding)
