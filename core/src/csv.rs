@@ -135,12 +135,26 @@ pub struct Cells {
     /// Where each cell of the kept rows starts in the data (kept rows × fields).
     pub starts: Vec<i64>,
     /// Each field's values in the kept rows, decoded, as string views.
-    pub columns: Vec<Builder>,
+    pub columns: Vec<ViewColumn>,
 }
+
+/// String views and the buffers they point into.
+#[derive(Debug, Default)]
+pub struct ViewColumn {
+    /// 16 bytes per value.
+    pub views: Vec<u8>,
+    /// The values longer than a view holds.
+    pub buffers: Vec<Vec<u8>>,
+}
+
+/// Rows cut at once: one task for the thread pool.
+const CELL_ROWS: usize = 4096;
 
 /// Cut the rows of `data` (each `rows[k]` is the span of a row's content, without its
 /// terminator) into cells; the rows with `width` cells are decoded from `codec` into
 /// one column per field.
+/// Chunks of rows are cut in parallel, each into buffers of its own, which are then
+/// moved into the columns.
 #[must_use]
 pub fn cells(
     data: &[u8],
@@ -150,10 +164,60 @@ pub fn cells(
     quote: u8,
     codec: Codec,
 ) -> Cells {
+    let parts: Vec<Part> = rows
+        .par_chunks(CELL_ROWS)
+        .map(|chunk| cut(data, chunk, width, delimiter, quote, codec))
+        .collect();
+    let kept: usize = parts.iter().map(|p| p.kept.len()).sum();
     let mut out = Cells {
         counts: Vec::with_capacity(rows.len()),
+        kept: Vec::with_capacity(kept),
+        starts: Vec::with_capacity(kept * width),
+        columns: (0..width)
+            .map(|_| ViewColumn {
+                views: Vec::with_capacity(16 * kept),
+                buffers: Vec::with_capacity(parts.len()),
+            })
+            .collect(),
+    };
+    for (k, part) in parts.into_iter().enumerate() {
+        let first = (k * CELL_ROWS) as i64;
+        out.counts.extend_from_slice(&part.counts);
+        out.kept.extend(part.kept.iter().map(|row| row + first));
+        out.starts.extend_from_slice(&part.starts);
+        for (column, built) in out.columns.iter_mut().zip(part.columns) {
+            let at = column.views.len();
+            column.views.extend_from_slice(&built.views);
+            // each chunk's views point at its one buffer as buffer 0
+            crate::views::renumber(&mut column.views[at..], column.buffers.len() as u32);
+            column.buffers.push(built.buffer);
+        }
+    }
+    out
+}
+
+/// One chunk's cells: as [`Cells`], rows counted from the chunk's first, each column
+/// with one buffer.
+struct Part {
+    counts: Vec<i64>,
+    kept: Vec<i64>,
+    starts: Vec<i64>,
+    columns: Vec<Builder>,
+}
+
+fn cut(
+    data: &[u8],
+    rows: &[(usize, usize)],
+    width: usize,
+    delimiter: u8,
+    quote: u8,
+    codec: Codec,
+) -> Part {
+    let mut out = Part {
+        counts: Vec::with_capacity(rows.len()),
+        kept: Vec::with_capacity(rows.len()),
+        starts: Vec::with_capacity(rows.len() * width),
         columns: (0..width).map(|_| Builder::default()).collect(),
-        ..Cells::default()
     };
     let mut at = Vec::with_capacity(width + 1); // where each cell starts, then the end
     let mut scratch = Vec::new();
@@ -245,7 +309,7 @@ mod tests {
         assert_eq!(got.starts, [0, 2, 12, 19, 21, 24]);
         let column = |j: usize| -> Vec<String> {
             let c = &got.columns[j];
-            let buffers = [&c.buffer[..]];
+            let buffers: Vec<&[u8]> = c.buffers.iter().map(Vec::as_slice).collect();
             (0..2)
                 .map(|r| {
                     let v = crate::views::value(&c.views, &buffers, r);
@@ -255,6 +319,37 @@ mod tests {
         };
         assert_eq!(column(1), ["b,\"c\"", ""]);
         assert_eq!(column(2), ["山", "3"]);
+    }
+
+    #[test]
+    fn chunks_of_rows_join_in_order_with_their_buffers() {
+        // rows of two cells (a short one, a long one) but every seventh, of one: rows
+        // and cells keep their places across chunks, long values their buffers
+        let n = 2 * super::CELL_ROWS + 5;
+        let mut data = Vec::new();
+        let mut rows = Vec::new();
+        for i in 0..n {
+            let start = data.len();
+            if i % 7 == 0 {
+                data.extend_from_slice(format!("{i}").as_bytes());
+            } else {
+                data.extend_from_slice(format!("{i},東京都千代田区{i}").as_bytes());
+            }
+            rows.push((start, data.len()));
+            data.push(b'\n');
+        }
+        let got = super::cells(&data, &rows, 2, b',', b'"', crate::decode::Codec::Utf8);
+        let kept: Vec<usize> = (0..n).filter(|i| i % 7 != 0).collect();
+        assert_eq!(got.kept, kept.iter().map(|&i| i as i64).collect::<Vec<_>>());
+        let c = &got.columns[1];
+        let buffers: Vec<&[u8]> = c.buffers.iter().map(Vec::as_slice).collect();
+        assert_eq!(buffers.len(), 3);
+        assert!(crate::views::fit(&c.views, &buffers, kept.len()));
+        for (r, &i) in kept.iter().enumerate() {
+            let v = crate::views::value(&c.views, &buffers, r);
+            assert_eq!(v, format!("東京都千代田区{i}").as_bytes());
+            assert_eq!(got.starts[2 * r] as usize, rows[i].0);
+        }
     }
 
     #[test]

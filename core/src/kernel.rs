@@ -162,7 +162,7 @@ fn extract_in(
         let range = k * rows..n.min((k + 1) * rows);
         for ((col, mut part), by) in out.iter_mut().zip(buffers).zip(shift.iter_mut()) {
             if *by > 0 {
-                renumber(&mut col.views[16 * range.start..16 * range.end], *by);
+                crate::views::renumber(&mut col.views[16 * range.start..16 * range.end], *by);
             }
             *by += u32::try_from(part.len())
                 .unwrap_or(u32::MAX)
@@ -171,16 +171,6 @@ fn extract_in(
         }
     }
     out
-}
-
-/// Add `by` to the buffer index of each view (of a long value) in `views`.
-fn renumber(views: &mut [u8], by: u32) {
-    for v in views.chunks_exact_mut(16) {
-        if u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize > INLINE {
-            let index = u32::from_le_bytes([v[8], v[9], v[10], v[11]]) + by;
-            v[8..12].copy_from_slice(&index.to_le_bytes());
-        }
-    }
 }
 
 fn is_control(b: u8) -> bool {

@@ -638,7 +638,7 @@ fn encoding_facts<'py>(py: Python<'py>, encoding: &str) -> Option<Facts<'py>> {
 /// The rows of a CSV chunk (`starts`, `ends`: each row's content, in `data`) cut into
 /// cells; the rows with `width` cells decoded from `encoding`, one column of string
 /// views per field. A dict: `counts` (fields per row), `kept` (the rows decoded),
-/// `starts` (their cells' positions, rows × fields) and `columns` ((views, buffer) each).
+/// `starts` (their cells' positions, rows × fields) and `columns` ((views, buffers) each).
 /// `data` is a numpy view of the chunk.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
@@ -681,7 +681,10 @@ fn csv_cells<'py>(
     let columns: Vec<_> = cells
         .columns
         .into_iter()
-        .map(|c| (c.views.into_pyarray(py), c.buffer.into_pyarray(py)))
+        .map(|c| {
+            let buffers: Vec<_> = c.buffers.into_iter().map(|b| b.into_pyarray(py)).collect();
+            (c.views.into_pyarray(py), buffers)
+        })
         .collect();
     d.set_item("columns", columns)?;
     Ok(d)

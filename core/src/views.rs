@@ -59,6 +59,17 @@ pub fn write(view: &mut [u8], value: &[u8], buffer: u32, offset: u32) {
     }
 }
 
+/// Add `by` to the buffer index of each view of a long value in `views`: views built
+/// against their own buffers, moved behind others.
+pub fn renumber(views: &mut [u8], by: u32) {
+    for v in views.chunks_exact_mut(16) {
+        if word(v, 0) > INLINE {
+            let index = u32::from_le_bytes([v[8], v[9], v[10], v[11]]) + by;
+            v[8..12].copy_from_slice(&index.to_le_bytes());
+        }
+    }
+}
+
 /// Views of `values` and the one buffer their long values go in (for tests and for
 /// callers that hold plain values).
 #[must_use]

@@ -122,12 +122,12 @@ def compose_dates(
 
 class Cells(TypedDict):
     """A CSV chunk's rows cut into cells: fields per row, the rows decoded, where their
-    cells start (rows × fields), and each field's values as string views and buffer."""
+    cells start (rows × fields), and each field's values as string views and buffers."""
 
     counts: npt.NDArray[np.int64]
     kept: npt.NDArray[np.int64]
     starts: npt.NDArray[np.int64]
-    columns: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]]
+    columns: list[tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]]]]
 
 def csv_cells(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64],
               ends: npt.NDArray[np.int64], width: int, delimiter: int, quote: int,

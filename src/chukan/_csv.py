@@ -539,8 +539,8 @@ def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[
                           len(names), delimiter[0], quote[0], enc)
     keep = cut["kept"]
     valid = np.ones(len(keep), dtype=bool)
-    raw = pl.DataFrame([view_series(len(keep), views, [buffer], valid).alias(name)
-                        for name, (views, buffer) in zip(names, cut["columns"], strict=True)])
+    raw = pl.DataFrame([view_series(len(keep), views, buffers, valid).alias(name)
+                        for name, (views, buffers) in zip(names, cut["columns"], strict=True)])
     return cut["counts"], keep, raw, cut["starts"].reshape(len(keep), len(names))
 
 
