@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -254,9 +254,29 @@ def test_every_fixture_reads_the_same_on_both_kernels(fixture: str, layout: str,
     assert Path(FIXTURES / fixture).exists()
 
 
+def test_threads_reaches_the_core_in_the_reader_s_worker_threads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader decodes in a thread pool: ``threads=`` must reach the core there too
+    (a context variable is not a worker thread's unless handed over)."""
+    from chukan import _core  # noqa: PLC0415
+
+    asked: list[int] = []
+    extract = _core.extract
+
+    def spy(*args: Any) -> Any:
+        asked.append(args[5])  # (data, n, stride, specs, encoding, threads, ...)
+        return extract(*args)
+
+    monkeypatch.setattr(_core, "extract", spy)
+    source = FIXTURES / "vendor-a" / "juki-kojin.dat"
+    chukan.read(source, "examples/vendor-a/juki-kojin", threads=1)
+    chukan.validate(source, "examples/vendor-a/juki-kojin", threads=3)
+    assert asked and set(asked) == {1, 3}
+
+
 def test_threads_is_an_option_and_an_environment_variable(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from chukan._kernel import thread_count  # noqa: PLC0415
+    from chukan._threads import thread_count  # noqa: PLC0415
 
     source = FIXTURES / "vendor-a" / "juki-kojin.dat"
     layout = "examples/vendor-a/juki-kojin"

@@ -19,8 +19,6 @@ fields never go through the codec at all.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING, Literal, cast
@@ -31,12 +29,12 @@ import pyarrow as pa
 
 from chukan import _core
 from chukan._arrow import string_series, view_series
+from chukan._threads import thread_count
 from chukan.codec import HALF_CHARS, NumberForm, era_table, fast_dates, fast_numbers
-from chukan.errors import UsageError
 from chukan.spec import ENCODING_FACTS, codec_name, encoding_of
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     import numpy.typing as npt
 
@@ -100,39 +98,6 @@ class RawColumn:
 #: the codecs the compiled core decodes (``Encoding.core``); the others (EUC-JP) use the
 #: Python kernel
 CORE_CODECS = tuple(dict.fromkeys(e.codec for e in ENCODING_FACTS.values() if e.core))
-#: threads for the core in this context (None: ``CHUKAN_THREADS``, else one per core)
-_THREADS: ContextVar[int | None] = ContextVar("chukan_threads", default=None)
-
-
-@contextmanager
-def using_threads(threads: int | None) -> Iterator[None]:
-    """Run the core on ``threads`` threads within the block (None: leave it as it is).
-
-    >>> with using_threads(1):
-    ...     thread_count()
-    1
-    """
-    if threads is not None and threads < 1:
-        msg = f"threads must be 1 or more, not {threads}"
-        raise UsageError(msg)
-    token = _THREADS.set(threads) if threads is not None else None
-    try:
-        yield
-    finally:
-        if token is not None:
-            _THREADS.reset(token)
-
-
-def thread_count() -> int:
-    """The core's threads here: ``threads=``, else ``CHUKAN_THREADS``, else 0 (one per
-    core)."""
-    chosen = _THREADS.get()
-    if chosen is not None:
-        return chosen
-    env = os.environ.get("CHUKAN_THREADS", "")
-    return int(env) if env.isdigit() else 0
-
-
 def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding: str,
             rewritten: npt.NDArray[np.bool_] | None = None) -> list[RawColumn]:
     """Decode every spec'd column of ``matrix`` (see the module docstring): in the

@@ -32,7 +32,7 @@ import polars as pl
 
 from chukan._codes import REGISTRY
 from chukan._files import OutputSet, check_distinct, open_input
-from chukan._kernel import using_threads
+from chukan._threads import submit, using_threads
 from chukan.codec import column_names, schema_of
 from chukan.errors import ChukanError, DataError
 from chukan.read import DEFAULT_BATCH, located_batches
@@ -772,7 +772,7 @@ def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch
             rejected.note(converted.filter(pl.col("_record").is_in(list(bad))), keys, stride)
             # this batch's rejects only: filtering on all so far grows with the file
             table = converted.filter(~pl.col("_record").is_in(list(bad)))
-            pending.append(pool.submit(_format, table, columns, plan.target, fh,
+            pending.append(submit(pool, _format, table, columns, plan.target, fh,
                                        header=first))
             first = False
             if len(pending) > 1:
@@ -780,7 +780,8 @@ def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch
         if first:  # no records at all: a CSV still gets its header
             empty = pl.DataFrame(schema={**schema_of(plan.target.kind().fields),
                                          "_record": pl.Int64})
-            pending.append(pool.submit(_format, empty, columns, plan.target, fh, header=True))
+            pending.append(submit(pool, _format, empty, columns, plan.target, fh,
+                                  header=True))
         while pending:
             settle()
         if plan.target.eof_marker:

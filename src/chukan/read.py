@@ -45,7 +45,8 @@ from chukan._context import (
     eof_marker,
 )
 from chukan._files import open_input
-from chukan._kernel import ColumnKind, ColumnSpec, extract, using_threads
+from chukan._kernel import ColumnKind, ColumnSpec, extract
+from chukan._threads import submit, using_threads
 from chukan.codec import (
     CHECK_FAILURES,
     FAST_DATE_FORMATS,
@@ -780,7 +781,8 @@ def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem]]], layout: Lay
                 frames.clear()
 
         for block, split_problems in blocks:
-            pending.append((pool.submit(work, block), split_problems, block.matrix.shape[0]))
+            pending.append((submit(pool, work, block), split_problems,
+                            block.matrix.shape[0]))
             if len(pending) > 2:
                 yield from finish()
         while pending:

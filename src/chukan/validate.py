@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from chukan._kernel import using_threads
+from chukan._threads import using_threads
 from chukan.codec import encode_text, prepare_for_encoding, schema_of
 from chukan.errors import UsageError
 from chukan.read import DEFAULT_BATCH, located_batches

@@ -31,7 +31,7 @@ from chukan import _core
 from chukan._arrow import views_of
 from chukan._files import OutputSet
 from chukan._formula import GUARDED_TYPES, guard
-from chukan._kernel import thread_count
+from chukan._threads import submit, thread_count
 from chukan.codec import (
     CHECK_FAILURES,
     CORE_ENCODINGS,
@@ -126,7 +126,8 @@ def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKin
         return _fixed_matrix(df.slice(start, _SLICE), layout, kind, start, found), found
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="chukan-write") as pool:
-        for matrix, found in pool.map(work, starts):
+        for future in [submit(pool, work, start) for start in starts]:
+            matrix, found = future.result()
             problems.extend(found)
             fh.write(matrix.data)
             if progress is not None:
