@@ -33,6 +33,7 @@ from chukan.codec import (
 from chukan.codec._base import _f
 from chukan.codec.dates import _parse_date_full
 from chukan.codec.numbers import _parse_number_full
+from chukan.spec import DATE_WIDTHS
 from helpers import FIXTURES, ROOT
 
 if TYPE_CHECKING:
@@ -456,6 +457,8 @@ def _view(length: int, buffer: int, offset: int) -> npt.NDArray[np.uint8]:
     lambda c: c.format_csv([(_view(3, 0, 0), [], None, None)], 2, 44, 34, b"\n"),  # 1 row
     lambda c: c.csv_refused([(_view(20, 0, 0), [_zeros(4)], None, None)], 1, [3]),
     lambda c: c.csv_refused([(_view(3, 0, 0), [], None, None)], 1, []),  # no limit
+    lambda c: c.views_matrix((_view(20, 0, 0), [_zeros(4)], None, None), 1, 4),
+    lambda c: c.views_matrix((_view(3, 0, 0), [], None, None), 2**62, 2**8),  # too large
     lambda c: c.compose_text(_zeros(8), 4, 1, [(0, 4, "", False)],
                              [(_view(20, 0, 2**32 - 8), [_zeros(4)], None, None)],
                              np.zeros(65536, np.uint16)),
@@ -743,6 +746,52 @@ def test_the_core_refuses_what_polars_refuses_in_csv_text(rows: list[list[str | 
     os.environ["CHUKAN_KERNEL"] = "python"
     try:
         assert core == refused()
+    finally:
+        del os.environ["CHUKAN_KERNEL"]
+
+
+def _date_texts(fmt: str) -> st.SearchStrategy[str | None]:
+    """Dates spelled in ``fmt`` (in an era code, 1 digit, where it has one), near
+    misses, and noise."""
+    def spelled(d: dt.date) -> str:
+        if fmt == "GYYMMDD":
+            era, year = (5, d.year - 2018) if d >= dt.date(2019, 5, 1) else \
+                (4, d.year - 1988) if d >= dt.date(1989, 1, 8) else (3, d.year - 1925)
+            return f"{era}{year:02d}{d.month:02d}{d.day:02d}"
+        pattern = {"YYYYMMDD": "%Y%m%d", "YYYY-MM-DD": "%Y-%m-%d", "YYMMDD": "%y%m%d"}[fmt]
+        return d.strftime(pattern)
+
+    dates = st.dates(dt.date(1926, 12, 25), dt.date(2030, 12, 31)).map(spelled)
+    return st.none() | dates | dates.map(lambda t: t[:-1] + "9") | st.text(
+        st.sampled_from(["2", "0", "-", "山", " "]), max_size=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["YYYYMMDD", "YYYY-MM-DD", "GYYMMDD", "YYMMDD"]).flatmap(
+    lambda fmt: st.tuples(st.just(fmt), st.lists(_date_texts(fmt), min_size=1,
+                                                 max_size=20))),
+       st.integers(0, 5))
+def test_csv_dates_take_the_core_s_short_path_as_numpy_does(
+        case: tuple[str, list[str | None]], start: int) -> None:
+    """CSV dates go through a byte matrix (values of the field's width as they are,
+    nulls as spaces, the rest as ``?``) and the short path: both in the core, compared
+    with the numpy versions (the oracles) on a slice of random text."""
+    from chukan.codec import _base, dates  # noqa: PLC0415
+
+    fmt, values = case
+    text = pl.Series(values, dtype=pl.String).slice(start % len(values))
+    width = DATE_WIDTHS[fmt]
+    f = _f("date", width, format=fmt, pivot=30)
+
+    def both() -> tuple[bytes, list[int], list[bool]]:
+        mat = _base.strings_to_matrix(text, width)
+        days, ok = dates._short_path(f, mat)
+        return mat.tobytes(), days[ok].tolist(), ok.tolist()
+
+    core = both()
+    os.environ["CHUKAN_KERNEL"] = "python"
+    try:
+        assert core == both()
     finally:
         del os.environ["CHUKAN_KERNEL"]
 

@@ -394,6 +394,54 @@ fn format_csv<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// A text column of `n` rows as a fixed-width byte matrix (`n` × `width`, row-major):
+/// each value of exactly `width` bytes as it is, a null row as spaces, any other value
+/// as `?` (so that it fails the check of a field of that width); on `threads` threads.
+#[pyfunction]
+#[pyo3(signature = (column, n, width, threads = 0))]
+#[allow(clippy::needless_pass_by_value)]
+fn views_matrix<'py>(
+    py: Python<'py>,
+    column: PyTextColumn<'py>,
+    n: usize,
+    width: usize,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    use rayon::prelude::*;
+    let size = n
+        .checked_mul(width)
+        .filter(|&s| isize::try_from(s).is_ok())
+        .ok_or_else(|| PyValueError::new_err("the matrix is too large"))?;
+    let borrowed = borrow_columns(std::slice::from_ref(&column))?;
+    let buffers = buffer_slices(&borrowed)?;
+    let views = text_columns(&borrowed, &buffers, n)?;
+    let c = &views[0];
+    let fill = || {
+        let mut out = vec![b'?'; size];
+        if width > 0 {
+            out.par_chunks_mut(width)
+                .enumerate()
+                .for_each(|(row, field)| {
+                    if c.valid.is_some_and(|v| !v[row]) {
+                        field.fill(b' ');
+                    } else {
+                        let value = c.value(row);
+                        if value.len() == width {
+                            field.copy_from_slice(value);
+                        }
+                    }
+                });
+        }
+        out
+    };
+    let pool = thread_pool(threads)?;
+    let out = py.allow_threads(|| match &pool {
+        Some(pool) => pool.install(fill),
+        None => fill(),
+    });
+    Ok(out.into_pyarray(py))
+}
+
 /// What a CSV writer refuses in each text column (of `n` rows): a dict of `over` (more
 /// characters than the column's limit, 0 for none) and `control` (a byte 0x01–0x04),
 /// each a mask or None where no row failed; on `threads` threads (0: one per core).
@@ -706,5 +754,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(csv_cells, m)?)?;
     m.add_function(wrap_pyfunction!(csv_refused, m)?)?;
     m.add_function(wrap_pyfunction!(encoding_facts, m)?)?;
+    m.add_function(wrap_pyfunction!(views_matrix, m)?)?;
     Ok(())
 }
