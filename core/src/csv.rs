@@ -266,6 +266,10 @@ fn cut(
             column.finish(begin);
         }
     }
+    // the frame keeps each buffer as it is: the room doubling left is given back
+    for column in &mut out.columns {
+        column.buffer.shrink_to_fit();
+    }
     out
 }
 

@@ -16,3 +16,8 @@ pub mod views;
 
 #[cfg(feature = "python")]
 mod python;
+
+/// Every block's columns are fresh memory handed to Python: mimalloc reuses freed pages
+/// where the system allocator asked the kernel for new, zeroed ones each time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

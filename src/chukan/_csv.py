@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from chukan._codes import Severity
     from chukan.spec import Field, Layout
 
-_CHUNK = 32 << 20  # bytes read at once; rows never straddle two chunks
+_CHUNK = 16 << 20  # bytes read at once; rows never straddle two chunks
 #: A row still open after this many bytes (a CR-only file, a quote never closed) is
 #: cut there and reported, so that memory does not grow with the file
 _MAX_ROW = 64 << 20
