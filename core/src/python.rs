@@ -180,12 +180,24 @@ fn extract<'py>(
     };
     let eras = era_list(eras);
     let block = Block { bytes, n, stride };
-    let pool = thread_pool(threads)?;
-    let decoded = py.allow_threads(|| match &pool {
-        Some(pool) => pool.install(|| extract_block(block, &columns, codec, table, &eras)),
-        None => extract_block(block, &columns, codec, table, &eras),
-    });
+    let decoded = on_threads(py, threads, || {
+        extract_block(block, &columns, codec, table, &eras)
+    })?;
     decoded.into_iter().map(|c| column_dict(py, c)).collect()
+}
+
+/// `work` with the GIL released, on a pool of `threads` threads (0: rayon's own, one per
+/// core).
+fn on_threads<T: Send>(
+    py: Python<'_>,
+    threads: usize,
+    work: impl FnOnce() -> T + Send,
+) -> PyResult<T> {
+    let pool = thread_pool(threads)?;
+    Ok(py.allow_threads(|| match &pool {
+        Some(pool) => pool.install(work),
+        None => work(),
+    }))
 }
 
 /// A pool of `threads` threads (None for 0: rayon's own, one per core).
@@ -386,11 +398,7 @@ fn format_csv<'py>(
         quote,
         terminator,
     };
-    let pool = thread_pool(threads)?;
-    let out = py.allow_threads(|| match &pool {
-        Some(pool) => pool.install(|| crate::csv::format(&views, n, style)),
-        None => crate::csv::format(&views, n, style),
-    });
+    let out = on_threads(py, threads, || crate::csv::format(&views, n, style))?;
     Ok(out.into_pyarray(py))
 }
 
@@ -434,11 +442,7 @@ fn views_matrix<'py>(
         }
         out
     };
-    let pool = thread_pool(threads)?;
-    let out = py.allow_threads(|| match &pool {
-        Some(pool) => pool.install(fill),
-        None => fill(),
-    });
+    let out = on_threads(py, threads, fill)?;
     Ok(out.into_pyarray(py))
 }
 
@@ -468,11 +472,7 @@ fn csv_refused<'py>(
             .map(|(c, &limit)| crate::csv::refused(c, n, limit))
             .collect()
     };
-    let pool = thread_pool(threads)?;
-    let found = py.allow_threads(|| match &pool {
-        Some(pool) => pool.install(check),
-        None => check(),
-    });
+    let found = on_threads(py, threads, check)?;
     found
         .into_iter()
         .map(|(over, control)| {
