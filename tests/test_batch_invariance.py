@@ -71,3 +71,21 @@ def test_read_and_validate_are_the_same_at_every_batch_size(
     assert joined == frame.rows()
     assert problems(parts) == problems(whole)
     assert parts.records_read == whole.records_read
+
+
+def test_a_csv_that_ends_in_an_eof_byte_reads_the_same_in_batches() -> None:
+    """Found by the fuzz run: the DOS end-of-file byte after the last row was all that
+    was left for the last chunk of a batched read, which then read an empty row of an
+    empty chunk (an IndexError) instead of stopping."""
+    data = KIHON_CSV.read_bytes()
+    data = (data if data.endswith(b"\n") else data + b"\r\n") + b"\x1a"
+    layout = "kihon/juki/kojin"
+    whole = chukan.Report()
+    frame = chukan.read(data, layout, report=whole)
+    for batch in (1, 2, 100):
+        parts = chukan.Report()
+        rows = [r for b in chukan.read_batches(data, layout, report=parts, batch_size=batch)
+                for r in b.rows()]
+        assert rows == frame.rows()
+        assert [(p.code, p.offset) for p in parts.problems] == \
+            [(p.code, p.offset) for p in whole.problems] == [("eof-marker", len(data) - 1)]

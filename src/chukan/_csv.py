@@ -300,6 +300,8 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
         if final and data.endswith(EOF_MARKER) and (len(data) == 1 or data[-2:-1] == b"\n"):
             data = data[:-1]  # the DOS end-of-file byte after the last row
             eof_marker(ctx, offset + len(data))
+            if not data:  # it was all that followed the last chunk's rows
+                break
         if offset == start and len(ctx.head) < 1 << 16:  # the file's start, once
             ctx.head = data[:1 << 16]
         rows, cut = _split_rows(data, layout, final=final)
