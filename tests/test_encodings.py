@@ -3,6 +3,9 @@ says, and the compiled core holds the same facts for the encodings it decodes.""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 
 import chukan
@@ -59,3 +62,13 @@ def test_an_unknown_encoding_is_a_usage_error() -> None:
 def test_a_layout_gives_its_encoding_as_an_object() -> None:
     layout = chukan.load_layout("examples/vendor-a/juki-kojin")
     assert layout.charset is encoding_of(layout.encoding)
+
+
+def test_a_layout_changed_in_code_may_name_its_encoding_by_an_alias() -> None:
+    """Found by review: the loader turns ``ms932`` into ``cp932``, but a layout made or
+    changed in code keeps what it was given, and reading it must not fail."""
+    layout = chukan.load_layout("examples/vendor-a/juki-kojin")
+    data = Path("fixtures/vendor-a/juki-kojin.dat").read_bytes()
+    aliased = dataclasses.replace(layout, encoding="MS932")
+    assert aliased.charset is encoding_of("cp932")
+    assert chukan.read(data, aliased).equals(chukan.read(data, layout), null_equal=True)

@@ -3,6 +3,9 @@
 //! kernel runs, and every column comes back as numpy arrays that Python wraps as Arrow
 //! buffers without copying.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -200,16 +203,30 @@ fn on_threads<T: Send>(
     }))
 }
 
-/// A pool of `threads` threads (None for 0: rayon's own, one per core).
-fn thread_pool(threads: usize) -> PyResult<Option<rayon::ThreadPool>> {
-    (threads > 0)
-        .then(|| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .map_err(|e| PyValueError::new_err(e.to_string()))
-        })
-        .transpose()
+/// The pool of `threads` threads (None for 0: rayon's own, one per core). One per size,
+/// for the process: calls made at once (the reader keeps two blocks in flight) share it,
+/// so that `threads` bounds them together, and no call pays for starting threads.
+fn thread_pool(threads: usize) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    if threads == 0 {
+        return Ok(None);
+    }
+    // a poisoned lock still holds whole pools: a panic cannot leave one half made
+    let mut pools = POOLS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(pool) = pools.get(&threads) {
+        return Ok(Some(Arc::clone(pool)));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("chukan-core-{i}"))
+        .build()
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let pool = Arc::new(pool);
+    pools.insert(threads, Arc::clone(&pool));
+    Ok(Some(pool))
 }
 
 /// One value's bytes decoded strictly, or None where they do not decode (the kernel's

@@ -126,12 +126,17 @@ def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKin
         return _fixed_matrix(df.slice(start, _SLICE), layout, kind, start, found), found
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="chukan-write") as pool:
-        for future in [submit(pool, work, start) for start in starts]:
-            matrix, found = future.result()
-            problems.extend(found)
-            fh.write(matrix.data)
-            if progress is not None:
-                progress(matrix.shape[0])
+        futures = [submit(pool, work, start) for start in starts]
+        try:
+            for future in futures:
+                matrix, found = future.result()
+                problems.extend(found)
+                fh.write(matrix.data)
+                if progress is not None:
+                    progress(matrix.shape[0])
+        finally:  # on an error (or Ctrl-C) the slices not yet started are not started
+            for future in futures:
+                future.cancel()
 
 
 def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,

@@ -24,7 +24,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from chukan.errors import UsageError
-from chukan.spec._base import ENCODINGS, UTF8_BOM, codec_name
+from chukan.spec._base import _ENCODING_ALIASES, ENCODINGS, UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -79,15 +79,19 @@ assert set(ENCODING_FACTS) == set(ENCODINGS)  # noqa: S101 -- one list of encodi
 
 
 def encoding_of(name: str) -> Encoding:
-    """The encoding a layout names (as the loader has checked it).
+    """The encoding a layout names, by any spelling the loader accepts (a layout made or
+    changed in code may keep one).
 
+    >>> encoding_of("MS932").name
+    'cp932'
     >>> encoding_of("ebcdic")
     Traceback (most recent call last):
     chukan.errors.UsageError: no encoding 'ebcdic'; chukan has cp932, shift_jis, euc_jp, \
 utf-8, utf-8-sig
     """
-    try:
-        return ENCODING_FACTS[name]
-    except KeyError:
+    found = ENCODING_FACTS.get(name) or ENCODING_FACTS.get(
+        _ENCODING_ALIASES.get(name.lower(), ""))
+    if found is None:
         msg = f"no encoding {name!r}; chukan has {', '.join(ENCODING_FACTS)}"
-        raise UsageError(msg) from None
+        raise UsageError(msg)
+    return found
