@@ -139,3 +139,18 @@ def test_a_lead_byte_before_a_pipe_is_never_paired_with_it(
     frame = chukan.read(b"x||\ny|\x81|\n", layout, report=report)
     assert frame.rows() == [("x", None, None), ("y", None, None)]
     assert [(p.code, p.record, p.field) for p in report] == [("invalid-bytes", 2, "b")]
+
+
+@pytest.mark.parametrize("start", [b"x\x01", b"x^"])
+def test_a_csv_that_starts_as_zlib_data_is_read_as_csv(start: bytes) -> None:
+    """Found by review: Polars' CSV reader takes data that starts with zlib's mark (x
+    then 0x01, 0x5E, 0x9C or 0xDA) for compressed data, and read the EUC-JP path's rows
+    as none at all."""
+    layout = chukan.loads_layout(
+        '[layout]\nname = "t"\nformat = "csv"\nencoding = "euc_jp"\nterminator = "lf"\n'
+        'header = false\n[[field]]\nname = "a"\nlength = 9\ntype = "text"\n'
+        '[[field]]\nname = "b"\nlength = 9\ntype = "text"\n')
+    text = start.decode("utf-8", "replace").encode("euc_jp", "replace")
+    report = chukan.Report()
+    frame = chukan.read(text + b"y,1\nb,2\n", layout, report=report)
+    assert frame["b"].to_list() == ["1", "2"]

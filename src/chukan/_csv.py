@@ -497,8 +497,18 @@ def _raw_frame(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], enc: str,
         text = _core.transcode(good, enc)  # as CPython's decode(enc, "replace"), compiled
     else:
         text = good.decode(enc, "replace").encode("utf-8")
-    return pl.read_csv(text, has_header=False, separator=layout.delimiter,
-                       quote_char=layout.quote, schema=schema, encoding="utf8-lossy")
+    # Polars reads data that starts as compressed data does (x 0x01 is zlib's mark) as
+    # compressed: then a first row of empty cells goes before it, and is dropped
+    guarded = text.startswith(_COMPRESSED)
+    if guarded:
+        text = layout.delimiter.encode() * (len(names) - 1) + b"\n" + text
+    frame = pl.read_csv(text, has_header=False, separator=layout.delimiter,
+                        quote_char=layout.quote, schema=schema, encoding="utf8-lossy")
+    return frame.slice(1) if guarded else frame
+
+
+#: The marks of gzip, zlib and zstd data, which Polars' CSV reader decompresses.
+_COMPRESSED = (b"\x1f\x8b", b"x\x01", b"x\x5e", b"x\x9c", b"x\xda", b"\x28\xb5\x2f\xfd")
 
 
 #: Shift_JIS-family encodings, whose trail bytes include some ASCII (0x40–0x7E)
