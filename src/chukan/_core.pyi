@@ -1,5 +1,6 @@
 """Type stubs of the compiled core (core/src/python.rs)."""
 
+from collections.abc import Sequence
 from typing import TypedDict
 
 import numpy as np
@@ -33,7 +34,7 @@ def extract(
     encoding: str,
     threads: int = 0,
     rewritten: npt.NDArray[np.bool_] | None = None,
-    eras: list[tuple[int, int, int]] = ...,
+    eras: Sequence[tuple[int, int, int]] = ...,
 ) -> list[Column]: ...
 def decode(data: bytes, encoding: str) -> str | None: ...
 def place(
@@ -118,7 +119,7 @@ def compose_dates(
     stride: int,
     offset: int,
     form: tuple[str, int, list[int], list[int]],
-    eras: list[tuple[int, int, int]],
+    eras: Sequence[tuple[int, int, int]],
     days: npt.NDArray[np.int64],
     present: npt.NDArray[np.bool_],
 ) -> npt.NDArray[np.bool_]: ...

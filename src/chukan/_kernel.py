@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from functools import cache
 from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
@@ -123,7 +122,7 @@ def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], co
     columns = _core.extract(np.ascontiguousarray(flat), n, stride,
                             [(s.offset, s.length, s.kind, s.pad == "\u3000", s.check, s.date)
                              for s in specs],
-                            codec, thread_count(), rewritten, _eras())
+                            codec, thread_count(), rewritten, era_table())
     out = []
     for s, c in zip(specs, columns, strict=True):
         # Polars takes the views and buffers as they are: the text is never copied
@@ -140,11 +139,6 @@ def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], co
 
 #: the values of a numeric column (its numbers are elsewhere)
 _NO_VALUES = pl.Series(dtype=pl.String)
-
-
-@cache
-def _eras() -> list[tuple[int, int, int]]:
-    return era_table()
 
 
 def extract_python(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec],

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -162,13 +161,8 @@ def _short_path(f: Field, mat: npt.NDArray[np.uint8]
         return fast_dates(mat, *form)
     (column,) = _core.extract(np.ascontiguousarray(mat).reshape(-1), n, width,
                               [(0, width, "date", False, "", form)], "utf-8",
-                              thread_count(), None, _eras())
+                              thread_count(), None, era_table())
     return column["numbers"], column["valid"]
-
-
-@cache
-def _eras() -> list[tuple[int, int, int]]:
-    return era_table()
 
 
 def _parse_date_full(f: Field, mat: npt.NDArray[np.uint8]

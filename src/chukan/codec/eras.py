@@ -4,6 +4,7 @@ tables for the byte parsers) and the era codes of a layout's date fields."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -75,15 +76,17 @@ _ERA_START_YM = np.array([d.year * 12 + d.month - 1 for d in ERA_STARTS.values()
 _ERA_END_YM = np.array([d.year * 12 + d.month - 1 for d in ERA_ENDS.values()])
 
 
-def era_table() -> list[tuple[int, int, int]]:
+@cache
+def era_table() -> tuple[tuple[int, int, int], ...]:
     """Each era in order as (first year, first day, last day), days since 1970-01-01: what
-    the era indexes of :func:`era_codes` point at.
+    the era indexes of :func:`era_codes` point at (made once: the readers pass it to the
+    core on every call).
 
     >>> era_table()[-1][:2]
     (2019, 18017)
     """
-    return [(int(y), int(a), int(b)) for y, a, b in
-            zip(_ERA_START_YEAR, _ERA_START_DAY, _ERA_END_DAY, strict=True)]
+    return tuple((int(y), int(a), int(b)) for y, a, b in
+                 zip(_ERA_START_YEAR, _ERA_START_DAY, _ERA_END_DAY, strict=True))
 
 
 def era_codes(f: Field) -> tuple[int, ...]:
