@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -23,7 +23,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import chukan
-from chukan._kernel import CORE_CODECS, ColumnSpec, extract, extract_python
+from chukan._kernel import ColumnSpec, extract, extract_python
 from chukan.codec import (
     date_bytes,
     era_codes,
@@ -33,13 +33,28 @@ from chukan.codec import (
 from chukan.codec._base import _f
 from chukan.codec.dates import _parse_date_full
 from chukan.codec.numbers import _parse_number_full
-from chukan.spec import DATE_WIDTHS
+from chukan.spec import DATE_WIDTHS, ENCODING_FACTS
 from helpers import FIXTURES, ROOT
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     from chukan.layout import Field
+
+#: the codecs the compiled core decodes
+CORE_CODECS = tuple(dict.fromkeys(e.codec for e in ENCODING_FACTS.values() if e.core))
+T = TypeVar("T")
+
+
+def _on_python_paths(work: Callable[[], T]) -> T:
+    """``work`` run with ``CHUKAN_KERNEL=python``: on the Python paths the core is
+    compared against."""
+    os.environ["CHUKAN_KERNEL"] = "python"
+    try:
+        return work()
+    finally:
+        del os.environ["CHUKAN_KERNEL"]
+
 
 _spec = importlib.util.spec_from_file_location("gen_tables", ROOT / "core" / "gen_tables.py")
 assert _spec is not None and _spec.loader is not None
@@ -355,11 +370,7 @@ def test_both_kernels_find_the_same_cp932_duplicates(
         return [(p.code, p.record, p.offset) for p in report.problems]
 
     core = problems()
-    os.environ["CHUKAN_KERNEL"] = "python"
-    try:
-        assert problems() == core
-    finally:
-        del os.environ["CHUKAN_KERNEL"]
+    assert _on_python_paths(problems) == core
 
 
 ALPHABET = [*list("Aa0 ｱﾞ山髙﨑德①㈱≒≡∵～〜∥‖¬￢Ā𠮷\\~¥‾－−"), "\u3000", "\ue000", "\x80"]
@@ -570,11 +581,7 @@ def _written_both_ways(df: pl.DataFrame, layout: chukan.Layout,
                                 for p in report.problems]
 
     core = written()
-    os.environ["CHUKAN_KERNEL"] = "python"
-    try:
-        assert written() == core
-    finally:
-        del os.environ["CHUKAN_KERNEL"]
+    assert _on_python_paths(written) == core
 
 
 NUMBERS_LAYOUT = """
@@ -713,11 +720,7 @@ def test_the_core_formats_csv_rows_as_polars_does(rows: list[list[str | None]], 
         return buf.getvalue()
 
     core = written()
-    os.environ["CHUKAN_KERNEL"] = "python"
-    try:
-        assert core == written()
-    finally:
-        del os.environ["CHUKAN_KERNEL"]
+    assert core == _on_python_paths(written)
 
 
 REFUSED_ALPHABET = ['a', '山', 'ｱ', '\x01', '\x04', '\x05', '\x1f', ' ', '\U0002000b']
@@ -743,11 +746,7 @@ def test_the_core_refuses_what_polars_refuses_in_csv_text(rows: list[list[str | 
                 for k, x in write_module._refused(texts, limits).items()}
 
     core = refused()
-    os.environ["CHUKAN_KERNEL"] = "python"
-    try:
-        assert core == refused()
-    finally:
-        del os.environ["CHUKAN_KERNEL"]
+    assert core == _on_python_paths(refused)
 
 
 def _date_texts(fmt: str) -> st.SearchStrategy[str | None]:
@@ -789,11 +788,7 @@ def test_csv_dates_take_the_core_s_short_path_as_numpy_does(
         return mat.tobytes(), days[ok].tolist(), ok.tolist()
 
     core = both()
-    os.environ["CHUKAN_KERNEL"] = "python"
-    try:
-        assert core == both()
-    finally:
-        del os.environ["CHUKAN_KERNEL"]
+    assert core == _on_python_paths(both)
 
 
 def test_the_writer_reads_a_sliced_series_through_its_views() -> None:
@@ -853,11 +848,7 @@ def test_the_core_cuts_csv_rows_as_the_python_reader_does(
         return frame, [str(p) for p in report.problems]
 
     core_frame, core_problems = read()
-    os.environ["CHUKAN_KERNEL"] = "python"
-    try:
-        python_frame, python_problems = read()
-    finally:
-        del os.environ["CHUKAN_KERNEL"]
+    python_frame, python_problems = _on_python_paths(read)
     assert core_frame.equals(python_frame, null_equal=True)
     assert core_problems == python_problems
 

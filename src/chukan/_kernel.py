@@ -30,7 +30,7 @@ from chukan import _core
 from chukan._arrow import string_series, view_series
 from chukan._threads import thread_count
 from chukan.codec import HALF_CHARS, NumberForm, era_table, fast_dates, fast_numbers
-from chukan.spec import ENCODING_FACTS, codec_name, encoding_of
+from chukan.spec import codec_name, encoding_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -94,9 +94,6 @@ class RawColumn:
     taken: npt.NDArray[np.bool_] | None = None
 
 
-#: the codecs the compiled core decodes (``Encoding.core``); the others (EUC-JP) use the
-#: Python kernel
-CORE_CODECS = tuple(dict.fromkeys(e.codec for e in ENCODING_FACTS.values() if e.core))
 def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding: str,
             rewritten: npt.NDArray[np.bool_] | None = None) -> list[RawColumn]:
     """Decode every spec'd column of ``matrix`` (see the module docstring): in the
