@@ -858,3 +858,56 @@ def test_a_stride_past_the_largest_integer_is_not_intact_never_a_panic() -> None
 
     data = np.frombuffer(b"abcd", dtype=np.uint8)
     assert _core.intact(data, 2, 2**64 - 1, b"\r\n", True) is False
+
+
+# the private use area's edges in UTF-8 (EE 80 80, EF A3 BF) and their neighbours
+GAIJI_EDGES = ["a", "山", "ｱ", "Ａ", "\ud7ff", "\ue000", "\uf8ff", "\uf900", "\uffe5"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.text(st.sampled_from(GAIJI_EDGES), max_size=14) | st.none(),
+                         min_size=3, max_size=3), max_size=40))
+def test_the_gaiji_scan_finds_what_polars_finds(rows: list[list[str | None]]) -> None:
+    """The core's scan for 外字 (private-use characters) in text columns against Polars'
+    regular expression: the same columns, values long enough to sit in a buffer too."""
+    convert_module = sys.modules["chukan.convert"]
+    names = ["a", "b", "c"]
+    frame = pl.DataFrame([[r[k] for r in rows] for k in range(3)], schema=dict.fromkeys(
+        names, pl.String), orient="col")
+    core = convert_module._holding_gaiji(frame, names)
+    assert _on_python_paths(lambda: convert_module._holding_gaiji(frame, names)) == core
+
+
+# every size's edge: 10**k - 1 fits k digits, 10**k does not
+POWER_EDGES = [s * (10 ** k + d) for k in range(21) for d in (-1, 0) for s in (1, -1)]
+NUMBER_FIELDS = [_f("integer", 5), _f("integer", 20, signed=True),
+                 _f("decimal", 7, scale=2, signed=True), _f("decimal", 4, storage="packed", scale=1),
+                 _f("decimal", 3, scale=3)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-(10 ** 20), 10 ** 20) | st.sampled_from(POWER_EDGES) | st.none(),
+                max_size=20),
+       st.sampled_from(NUMBER_FIELDS), st.sampled_from([0, 1, 2, 3]), st.booleans())
+def test_numbers_are_judged_by_size_as_by_their_text(values: list[int | None], target: Any,
+                                                    scale: int, integer: bool) -> None:
+    """A mapping's number that is already a number (Int64, or a Decimal whose fraction the
+    target holds) is judged by its size: the same values and rejects as the path that
+    spells it out and matches it against a pattern."""
+    to_number = sys.modules["chukan.convert"]._to_number
+    if integer:
+        kept = [v if v is None or abs(v) < 2 ** 63 else None for v in values]
+        column = pl.Series("v", kept, dtype=pl.Int64)
+    else:
+        column = pl.Series("v", [None if v is None else Decimal(v).scaleb(-scale)
+                                 for v in values], dtype=pl.Decimal(38, scale))
+    frame = pl.DataFrame([column])
+    out = pl.Decimal(38, target.scale) if target.type == "decimal" else pl.Int64
+    fast = to_number(pl.col("v"), target, column.dtype)
+    slow = to_number(pl.col("v"), target)
+    assert fast is not None and slow is not None
+    if not integer and scale > target.scale:  # a fraction it may not hold: the text decides
+        return
+    got = frame.select(fast[0].cast(out).alias("v"), fast[1].alias("bad"))
+    want = frame.select(slow[0].cast(out).alias("v"), slow[1].alias("bad"))
+    assert got.to_dict(as_series=False) == want.to_dict(as_series=False)

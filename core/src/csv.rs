@@ -81,6 +81,23 @@ pub fn refused(
     (over, control)
 }
 
+/// Whether any value of a column holds a character of the private use area U+E000–U+F8FF,
+/// where decoders put 外字 (in UTF-8, `EE xx xx` and `EF 80..A3 xx`).
+#[must_use]
+pub fn holds_private_use(column: &TextColumn<'_>, n: usize) -> bool {
+    (0..n).into_par_iter().any(|row| {
+        if column.valid.is_some_and(|v| !v[row]) {
+            return false;
+        }
+        let value = column.value(row);
+        // most values hold no lead byte EE or EF at all: one pass that vectorises first
+        value.iter().any(|b| (0xEE..=0xEF).contains(b))
+            && value
+                .windows(2)
+                .any(|w| w[0] == 0xEE || (w[0] == 0xEF && w[1] <= 0xA3))
+    })
+}
+
 fn rows(columns: &[TextColumn<'_>], rows: std::ops::Range<usize>, style: Style<'_>) -> Vec<u8> {
     let size: usize = columns
         .iter()

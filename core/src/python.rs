@@ -501,6 +501,29 @@ fn csv_refused<'py>(
         .collect()
 }
 
+/// Which of the text columns (of `n` rows) hold a character of the private use area
+/// (外字), on `threads` threads (0: one per core).
+#[pyfunction]
+#[pyo3(signature = (columns, n, threads = 0))]
+#[allow(clippy::needless_pass_by_value)]
+fn private_use<'py>(
+    py: Python<'py>,
+    columns: Vec<PyTextColumn<'py>>,
+    n: usize,
+    threads: usize,
+) -> PyResult<Vec<bool>> {
+    let borrowed = borrow_columns(&columns)?;
+    let buffers = buffer_slices(&borrowed)?;
+    let views = text_columns(&borrowed, &buffers, n)?;
+    let check = || -> Vec<bool> {
+        views
+            .iter()
+            .map(|c| crate::csv::holds_private_use(c, n))
+            .collect()
+    };
+    on_threads(py, threads, check)
+}
+
 /// Write text columns into their fields (offset, width, check, digits must fill it) of
 /// `n` records `stride` bytes apart in `out`, encoding through `table` (65,536 codes, with
 /// 0xFFFF for a character the encoding lacks and 0xFFFE for one it would read back as
@@ -770,6 +793,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(format_csv, m)?)?;
     m.add_function(wrap_pyfunction!(csv_cells, m)?)?;
     m.add_function(wrap_pyfunction!(csv_refused, m)?)?;
+    m.add_function(wrap_pyfunction!(private_use, m)?)?;
     m.add_function(wrap_pyfunction!(encoding_facts, m)?)?;
     m.add_function(wrap_pyfunction!(views_matrix, m)?)?;
     Ok(())

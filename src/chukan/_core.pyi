@@ -73,6 +73,7 @@ class Refused(TypedDict):
 def csv_refused(
     columns: list[TextColumn], n: int, limits: list[int], threads: int = 0
 ) -> list[Refused]: ...
+def private_use(columns: list[TextColumn], n: int, threads: int = 0) -> list[bool]: ...
 
 # what became of a text column's values in compose_text ("class" is a keyword)
 Written = TypedDict(
