@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import tempfile
 from pathlib import Path
 
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chukan
 from chukan.cli import main
 from chukan.convert import NotInvertibleError, _apply_step, _kana_pairs, _plan, _undone, convert
 from chukan.layout import GaijiMap, MappingSpec, load_mapping
+from chukan.spec import STEPS
 from chukan.testing import frames
 from helpers import FIXTURES, KOJIN, kojin_records, put
 
@@ -599,3 +602,31 @@ def test_random_standard_records_survive_the_round_trip(mapping: str, df: pl.Dat
 def _rejected(result: chukan.ConvertResult) -> list[int]:
     rejects = pl.read_csv(result.rejects, infer_schema=False)
     return [int(r) for r in rejects["record"]]
+
+
+WIDTH_STEPS = [s for s in STEPS if "_to_" in s]
+# half- and full-width kana with their marks (ｳﾞ is one ヴ, ﾜﾞ has no one character),
+# ASCII, digits, the ideographic space, and characters no step touches
+WIDTH_TEXT = st.text(st.sampled_from(list("ｱｳｶﾊﾜｦﾞﾟ｡ｰアヴガパ゛゜。ーA z~0９Ａ\u3000山\ue000")),
+                     max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WIDTH_TEXT | st.none(), max_size=30),
+       st.lists(st.sampled_from(WIDTH_STEPS), min_size=1, max_size=4))
+def test_width_steps_in_the_core_are_polars_steps_one_after_another(
+        values: list[str | None], steps: list[str]) -> None:
+    """Width steps as the mapping runs them (runs merged into one pass, each pass by the
+    core) give the text that each step's own ``replace_many``, in turn, gives."""
+    convert_module = sys.modules["chukan.convert"]
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    expr = pl.col("v")
+    for pairs in convert_module._merged([convert_module._width_pairs(s) for s in steps]):
+        expr = convert_module._replace(expr, pairs)
+    want = pl.col("v")
+    for step in steps:
+        pairs = convert_module._width_pairs(step)
+        want = want.str.replace_many([p[0] for p in pairs], [p[1] for p in pairs],
+                                     leftmost=True)
+    got = frame.select(expr.alias("v"))["v"].to_list()
+    assert got == frame.select(want.alias("v"))["v"].to_list()

@@ -881,8 +881,8 @@ def test_the_gaiji_scan_finds_what_polars_finds(rows: list[list[str | None]]) ->
 # every size's edge: 10**k - 1 fits k digits, 10**k does not
 POWER_EDGES = [s * (10 ** k + d) for k in range(21) for d in (-1, 0) for s in (1, -1)]
 NUMBER_FIELDS = [_f("integer", 5), _f("integer", 20, signed=True),
-                 _f("decimal", 7, scale=2, signed=True), _f("decimal", 4, storage="packed", scale=1),
-                 _f("decimal", 3, scale=3)]
+                 _f("decimal", 7, scale=2, signed=True),
+                 _f("decimal", 4, storage="packed", scale=1), _f("decimal", 3, scale=3)]
 
 
 @settings(max_examples=200, deadline=None)

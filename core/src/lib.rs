@@ -10,6 +10,7 @@ pub mod csv;
 pub mod decode;
 pub mod encode;
 pub mod kernel;
+pub mod replace;
 pub mod split;
 pub mod typed;
 pub mod views;

@@ -334,6 +334,9 @@ type PyTextColumn<'py> = (
     Option<Bound<'py, PyArray1<bool>>>,
 );
 
+/// A column of string views made by the core, and the buffers they point into.
+type ViewsOut<'py> = (Bound<'py, PyArray1<u8>>, Vec<Bound<'py, PyArray1<u8>>>);
+
 /// The arrays of text columns, borrowed for reading.
 type Borrowed<'py> = (
     PyReadonlyArray1<'py, u8>,
@@ -522,6 +525,39 @@ fn private_use<'py>(
             .collect()
     };
     on_threads(py, threads, check)
+}
+
+/// A text column (of `n` rows) with `keys` replaced by `values` (keys of one or two BMP
+/// characters; at each place the longest), as string views and their buffers; on
+/// `threads` threads (0: one per core).
+#[pyfunction]
+#[pyo3(signature = (column, n, keys, values, threads = 0))]
+#[allow(clippy::needless_pass_by_value)]
+fn replace_chars<'py>(
+    py: Python<'py>,
+    column: PyTextColumn<'py>,
+    n: usize,
+    keys: Vec<String>,
+    values: Vec<String>,
+    threads: usize,
+) -> PyResult<ViewsOut<'py>> {
+    if keys.len() != values.len() {
+        return Err(PyValueError::new_err("one value per key"));
+    }
+    let table = crate::replace::Table::new(&keys, &values)
+        .ok_or_else(|| PyValueError::new_err("keys are one or two BMP characters"))?;
+    let borrowed = borrow_columns(std::slice::from_ref(&column))?;
+    let buffers = buffer_slices(&borrowed)?;
+    let views = text_columns(&borrowed, &buffers, n)?;
+    let out = on_threads(py, threads, || {
+        crate::replace::replace(&views[0], n, &table)
+    })?;
+    let buffers: Vec<_> = out
+        .buffers
+        .into_iter()
+        .map(|b| b.into_pyarray(py))
+        .collect();
+    Ok((out.views.into_pyarray(py), buffers))
 }
 
 /// Write text columns into their fields (offset, width, check, digits must fill it) of
@@ -794,6 +830,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(csv_cells, m)?)?;
     m.add_function(wrap_pyfunction!(csv_refused, m)?)?;
     m.add_function(wrap_pyfunction!(private_use, m)?)?;
+    m.add_function(wrap_pyfunction!(replace_chars, m)?)?;
     m.add_function(wrap_pyfunction!(encoding_facts, m)?)?;
     m.add_function(wrap_pyfunction!(views_matrix, m)?)?;
     Ok(())

@@ -74,6 +74,9 @@ def csv_refused(
     columns: list[TextColumn], n: int, limits: list[int], threads: int = 0
 ) -> list[Refused]: ...
 def private_use(columns: list[TextColumn], n: int, threads: int = 0) -> list[bool]: ...
+def replace_chars(
+    column: TextColumn, n: int, keys: list[str], values: list[str], threads: int = 0
+) -> tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]]]: ...
 
 # what became of a text column's values in compose_text ("class" is a keyword)
 Written = TypedDict(

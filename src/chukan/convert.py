@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import views_of
+from chukan._arrow import view_series, views_of
 from chukan._codes import REGISTRY
 from chukan._files import OutputSet, check_distinct, open_input
 from chukan._threads import submit, thread_count, using_threads
@@ -112,13 +112,63 @@ def _digit_pairs() -> tuple[tuple[str, str], ...]:
     return tuple((chr(c), chr(c + 0xFEE0)) for c in range(0x30, 0x3A))
 
 
-def _width(expr: pl.Expr, pairs: tuple[tuple[str, str], ...], *, to_full: bool) -> pl.Expr:
-    src = [p[0] if to_full else p[1] for p in pairs]
-    dst = [p[1] if to_full else p[0] for p in pairs]
-    order = sorted(range(len(src)), key=lambda i: -len(src[i]))
+_WIDTH_TABLES: dict[str, Callable[[], tuple[tuple[str, str], ...]]] = {
+    "kana": _kana_pairs, "ascii": _ascii_pairs, "digits": _digit_pairs}
+
+
+def _width_pairs(step: str) -> list[tuple[str, str]]:
+    """A width step's (key, replacement) pairs, longest keys first.
+
+    >>> _width_pairs("kana_to_fullwidth")[0], _width_pairs("digits_to_halfwidth")[0]
+    (('ｦﾞ', 'ヺ'), ('０', '0'))
+    """
+    kind, _, direction = step.partition("_to_")
+    pairs = [p if direction == "fullwidth" else (p[1], p[0]) for p in _WIDTH_TABLES[kind]()]
     # a character with no counterpart (ヰ, ヮ) is left as it is: never lossy
-    return expr.str.replace_many([src[i] for i in order], [dst[i] for i in order],
-                                 leftmost=True)
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def _merged(tables: list[list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
+    """Consecutive replacement tables as few passes as give the same text: a table joins
+    the one before it when none of its keys' characters is a key or replacement
+    character of that one (so the passes cannot see each other's work). Kana, then
+    ASCII, then digits to full width is one pass.
+
+    >>> len(_merged([_width_pairs(f"{k}_to_fullwidth") for k in ("kana", "ascii", "digits")]))
+    1
+    >>> len(_merged([_width_pairs("kana_to_halfwidth"), _width_pairs("kana_to_fullwidth")]))
+    2
+    """
+    runs: list[list[tuple[str, str]]] = []
+    for pairs in tables:
+        seen = {c for key, value in runs[-1] for c in key + value} if runs else set()
+        if runs and not seen & {c for key, _ in pairs for c in key}:
+            runs[-1] = sorted(runs[-1] + pairs, key=lambda p: -len(p[0]))
+        else:
+            runs.append(list(pairs))
+    return runs
+
+
+def _replace(expr: pl.Expr, pairs: list[tuple[str, str]]) -> pl.Expr:
+    """Text with each key replaced (longest first at each place, left to right): by the
+    core, one call per batch; ``CHUKAN_KERNEL=python`` has Polars' ``replace_many`` do it
+    (the oracle of the tests)."""
+    keys, values = [p[0] for p in pairs], [p[1] for p in pairs]
+    text = expr.cast(pl.String)
+    if os.environ.get("CHUKAN_KERNEL") == "python" or any(
+            len(k) not in (1, 2) or max(k) > "\uffff" for k in keys):
+        return text.str.replace_many(keys, values, leftmost=True)
+    threads = thread_count()  # this context's: Polars calls back on a thread of its own
+
+    def work(values_in: pl.Series) -> pl.Series:
+        n = len(values_in)
+        valid = values_in.is_not_null().to_numpy()
+        views, buffers = _core.replace_chars(
+            (*views_of(values_in), None if valid.all() else valid, None), n, keys, values,
+            threads)
+        return view_series(n, views, buffers, valid).alias(values_in.name)
+
+    return text.map_batches(work, return_dtype=pl.String, is_elementwise=True)
 
 
 def _apply_step(step: str, expr: pl.Expr, partial: pl.Expr | None, width: int = 0,
@@ -152,11 +202,7 @@ def _apply_step(step: str, expr: pl.Expr, partial: pl.Expr | None, width: int = 
         has_date = expr.is_not_null()
         unknown = partial.fill_null("") != "" if partial is not None else pl.lit(value=False)
         return pl.when(has_date).then(pl.lit("0")).when(unknown).then(pl.lit("1"))
-    kind, _, direction = step.partition("_to_")
-    tables: dict[str, Callable[[], tuple[tuple[str, str], ...]]] = {
-        "kana": _kana_pairs, "ascii": _ascii_pairs, "digits": _digit_pairs}
-    pairs = tables[kind]()
-    return _width(expr.cast(pl.String), pairs, to_full=direction == "fullwidth")
+    return _replace(expr, _width_pairs(step))
 
 
 # --------------------------------------------------------------------------------------
@@ -407,7 +453,7 @@ def _holding_gaiji(frame: pl.DataFrame, names: list[str]) -> set[str]:
     if not names or not frame.height:
         return set()
     if os.environ.get("CHUKAN_KERNEL") == "python":
-        found = frame.select(pl.col(c).str.contains(PUA).any() for c in names).row(0)
+        found = list(frame.select(pl.col(c).str.contains(PUA).any() for c in names).row(0))
     else:
         columns: list[TextColumn] = []
         for name in names:
@@ -569,8 +615,15 @@ def _transform(rule: Rule, expr: pl.Expr, partial: pl.Expr | None, digits: int,
 
     if rule.code_map is not None and rule.map_first:
         expr = mapped(expr)
-    for step in rule.steps:
-        if step != "join_space":
+    widths: list[list[tuple[str, str]]] = []  # width steps in a row: passes to merge
+    for step in (*rule.steps, ""):
+        if "_to_" in step:
+            widths.append(_width_pairs(step))
+            continue
+        for pairs in _merged(widths):
+            expr = _replace(expr, pairs)
+        widths = []
+        if step not in ("join_space", ""):
             expr = _apply_step(step, expr, partial, digits, rule.separator)
     if rule.code_map is not None and not rule.map_first:
         expr = mapped(expr)
