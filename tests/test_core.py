@@ -466,8 +466,10 @@ def _view(length: int, buffer: int, offset: int) -> npt.NDArray[np.uint8]:
     lambda c: c.format_csv([(_view(20, 0, 0), [_zeros(4)], None, None)], 1, 44, 34, b"\n"),
     lambda c: c.format_csv([(_view(20, 1, 0), [_zeros(40)], None, None)], 1, 44, 34, b"\n"),
     lambda c: c.format_csv([(_view(3, 0, 0), [], None, None)], 2, 44, 34, b"\n"),  # 1 row
-    lambda c: c.csv_refused([(_view(20, 0, 0), [_zeros(4)], None, None)], 1, [3]),
-    lambda c: c.csv_refused([(_view(3, 0, 0), [], None, None)], 1, []),  # no limit
+    lambda c: c.csv_refused([(_view(20, 0, 0), [_zeros(4)], None, None)], 1, [3], [""]),
+    lambda c: c.csv_refused([(_view(3, 0, 0), [], None, None)], 1, [], [""]),  # no limit
+    lambda c: c.csv_refused([(_view(3, 0, 0), [], None, None)], 1, [3], []),  # no check
+    lambda c: c.csv_refused([(_view(3, 0, 0), [], None, None)], 1, [3], ["kana"]),
     lambda c: c.views_matrix((_view(20, 0, 0), [_zeros(4)], None, None), 1, 4),
     lambda c: c.views_matrix((_view(3, 0, 0), [], None, None), 2**62, 2**8),  # too large
     lambda c: c.compose_text(_zeros(8), 4, 1, [(0, 4, "", False)],
@@ -723,27 +725,31 @@ def test_the_core_formats_csv_rows_as_polars_does(rows: list[list[str | None]], 
     assert core == _on_python_paths(written)
 
 
-REFUSED_ALPHABET = ['a', '山', 'ｱ', '\x01', '\x04', '\x05', '\x1f', ' ', '\U0002000b']
+REFUSED_ALPHABET = ['a', '0', '9', '山', 'ｱ', 'ﾟ', '～', '\x01', '\x04', '\x05', '\x1f', ' ',
+                    '\u3000', '\U0002000b']
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(st.none() | st.text(st.sampled_from(REFUSED_ALPHABET), max_size=16),
                          min_size=3, max_size=3), min_size=1, max_size=12),
-       st.lists(st.integers(0, 14), min_size=3, max_size=3), st.integers(0, 5))
+       st.lists(st.integers(0, 14), min_size=3, max_size=3), st.integers(0, 5),
+       st.lists(st.sampled_from(["", "fullwidth", "halfwidth", "digits"]), min_size=3,
+                max_size=3))
 def test_the_core_refuses_what_polars_refuses_in_csv_text(rows: list[list[str | None]],
                                                           limits: list[int],
-                                                          start: int) -> None:
+                                                          start: int,
+                                                          classes: list[str]) -> None:
     """The CSV writer's last checks of the text it writes, made by the core, against the
     same checks made by Polars: characters (not bytes: 山 is three, 𠀋 four) beyond each
-    column's limit, and the bytes 0x01–0x04 (0x05 and 0x1F are not refused here), on a
-    slice of the columns, nulls left alone."""
+    column's limit, the bytes 0x01–0x04 (0x05 and 0x1F are not refused here), and each
+    column's character check, on a slice of the columns, nulls left alone."""
     write_module = sys.modules["chukan.write"]  # chukan.write is the function
     texts = [pl.Series([r[j] for r in rows], dtype=pl.String).slice(start % len(rows))
              for j in range(3)]
 
-    def refused() -> dict[int, tuple[str, list[bool]]]:
+    def refused() -> dict[tuple[int, str], tuple[str, list[bool]]]:
         return {k: (x.code, x.mask.tolist())
-                for k, x in write_module._refused(texts, limits).items()}
+                for k, x in write_module._refused(texts, limits, classes).items()}
 
     core = refused()
     assert core == _on_python_paths(refused)
@@ -911,3 +917,103 @@ def test_numbers_are_judged_by_size_as_by_their_text(values: list[int | None], t
     got = frame.select(fast[0].cast(out).alias("v"), fast[1].alias("bad"))
     want = frame.select(slow[0].cast(out).alias("v"), slow[1].alias("bad"))
     assert got.to_dict(as_series=False) == want.to_dict(as_series=False)
+
+
+CLASS_LAYOUT = """
+[layout]
+name = "classes"
+format = "csv"
+encoding = "utf-8"
+header = true
+
+[[field]]
+name = "full"
+type = "text"
+chars = "fullwidth"
+length = 3
+required = true
+
+[[field]]
+name = "half"
+type = "text"
+chars = "halfwidth"
+length = 3
+
+[[field]]
+name = "number"
+type = "digits"
+length = 3
+required = true
+"""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.none() | st.text(st.sampled_from([*REFUSED_ALPHABET, "〜"]),
+                                             max_size=5),
+                         min_size=3, max_size=3), max_size=10),
+       st.sampled_from(["utf-8", "cp932"]))
+def test_the_csv_writer_reports_character_checks_as_the_python_path_does(
+        rows: list[list[str | None]], encoding: str) -> None:
+    """The CSV writer with its character checks made by the core, on the text written,
+    against the Python path, where Polars makes them with the field's other checks: the
+    same bytes, and the same problems in the same order (a value can be missing, of the
+    wrong characters, a lookalike (〜 in CP932), too long and hold a marker byte at
+    once)."""
+    write_module = sys.modules["chukan.write"]  # chukan.write is the function
+    layout = chukan.loads_layout(CLASS_LAYOUT.replace("utf-8", encoding),
+                                 base=ROOT / "layouts" / "x")
+    frame = pl.DataFrame(rows, schema=["full", "half", "number"], orient="row")
+
+    def written() -> tuple[bytes, list[tuple[object, ...]]]:
+        problems: list[Any] = []
+        data = bytes(write_module.format_batch(frame, layout, problems))
+        return data, [(p.code, p.record, p.field, p.message) for p in problems]
+
+    core = written()
+    assert core == _on_python_paths(written)
+
+
+CSV_DATES_LAYOUT = """
+[layout]
+name = "csv-dates"
+format = "csv"
+encoding = "utf-8"
+header = true
+""" + "".join(f"""
+[[field]]
+name = "{name}"
+type = "date"
+length = {DATE_WIDTHS[form]}
+format = "{form}"
+{extra}
+""" for name, form, extra in [("western", "YYYYMMDD", ""), ("dashed", "YYYY-MM-DD", ""),
+                              ("era", "GYYMMDD", 'eras = "eras/1digit"'),
+                              ("era2", "GGYYMMDD", 'eras = "eras/2digit"'),
+                              ("short", "YYMMDD", "pivot = 30")])
+
+# days since 1970: the Meiji era's first day (-37_513), 10000-01-01 (2_932_897), year -1
+_DAYS = st.one_of(st.none(), st.integers(-40_000, 70_000),
+                  st.sampled_from([-37_513, -37_514, 2_932_896, 2_932_897, -719_529, 0]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_DAYS, _DAYS, _DAYS, _DAYS, _DAYS, _PARTIALS), max_size=8))
+def test_the_core_spells_csv_dates_as_polars_does(rows: list[tuple[object, ...]]) -> None:
+    """A CSV's dates spelled by the core's date writer against Polars (chrono and era
+    expressions): the same text in every format, and the same problems with the same
+    values shown for a date a format cannot hold (a year past 9999, before the first
+    era, outside a two-digit year's century)."""
+    write_module = sys.modules["chukan.write"]  # chukan.write is the function
+    layout = chukan.loads_layout(CSV_DATES_LAYOUT, base=ROOT / "layouts" / "x")
+    names = ["western", "dashed", "era", "era2", "short"]
+    frame = pl.DataFrame(rows, schema={**dict.fromkeys(names, pl.Int64),
+                                       "era_partial": pl.String}, orient="row").with_columns(
+        pl.col(n).cast(pl.Int32).cast(pl.Date) for n in names)
+
+    def written() -> tuple[bytes, list[tuple[object, ...]]]:
+        problems: list[Any] = []
+        data = bytes(write_module.format_batch(frame, layout, problems))
+        return data, [(p.code, p.record, p.field, p.value) for p in problems]
+
+    core = written()
+    assert core == _on_python_paths(written)

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 use crate::compose::TextColumn;
 use crate::decode::{transcode_into, Codec};
+use crate::typed::Check;
 use crate::views::Builder;
 
 /// How the rows are written.
@@ -47,38 +48,47 @@ pub fn format(columns: &[TextColumn<'_>], n: usize, style: Style<'_>) -> Vec<u8>
 }
 
 /// What a CSV writer refuses in a column's values, row by row: more characters than
-/// `limit` (0: no limit), and the bytes 0x01–0x04, which are never data (the encoders
-/// mark duplicate characters with them). None for a check no row failed.
+/// `limit` (0: no limit), the bytes 0x01–0x04, which are never data (the encoders mark
+/// duplicate characters with them), and characters the field's `check` does not allow.
+/// None for a check no row failed.
 #[must_use]
-pub fn refused(
-    column: &TextColumn<'_>,
-    n: usize,
-    limit: usize,
-) -> (Option<Vec<bool>>, Option<Vec<bool>>) {
-    let found: Vec<(bool, bool)> = (0..n)
-        .into_par_iter()
-        .map(|row| {
-            if column.valid.is_some_and(|v| !v[row]) {
-                return (false, false);
+pub fn refused(column: &TextColumn<'_>, n: usize, limit: usize, check: Check) -> Refused {
+    let (mut over, mut control, mut class) = (vec![false; n], vec![false; n], vec![false; n]);
+    over.par_chunks_mut(CHUNK_ROWS)
+        .zip(control.par_chunks_mut(CHUNK_ROWS))
+        .zip(class.par_chunks_mut(CHUNK_ROWS))
+        .enumerate()
+        .for_each(|(k, ((over, control), class))| {
+            for (i, row) in (k * CHUNK_ROWS..).take(over.len()).enumerate() {
+                if column.valid.is_some_and(|v| !v[row]) {
+                    continue;
+                }
+                let value = column.value(row);
+                // a character is every byte that is not a UTF-8 continuation byte
+                over[i] = limit > 0 && value.len() > limit && bytecount::num_chars(value) > limit;
+                control[i] = value
+                    .iter()
+                    .fold(false, |any, &b| any | (1..=4).contains(&b));
+                class[i] = crate::typed::fails(check, value);
             }
-            let value = column.value(row);
-            // a character is every byte that is not a UTF-8 continuation byte
-            let over = limit > 0 && value.len() > limit && bytecount::num_chars(value) > limit;
-            let control = value
-                .iter()
-                .fold(false, |any, &b| any | (1..=4).contains(&b));
-            (over, control)
-        })
-        .collect();
-    let over = found
-        .iter()
-        .any(|f| f.0)
-        .then(|| found.iter().map(|f| f.0).collect());
-    let control = found
-        .iter()
-        .any(|f| f.1)
-        .then(|| found.iter().map(|f| f.1).collect());
-    (over, control)
+        });
+    let kept = |mask: Vec<bool>| mask.contains(&true).then_some(mask);
+    Refused {
+        over: kept(over),
+        control: kept(control),
+        class: kept(class),
+    }
+}
+
+/// The rows a CSV writer refuses, by reason (see [`refused`]); None where no row is.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Refused {
+    /// More characters than the limit.
+    pub over: Option<Vec<bool>>,
+    /// A byte 0x01–0x04.
+    pub control: Option<Vec<bool>>,
+    /// A character the field's check does not allow.
+    pub class: Option<Vec<bool>>,
 }
 
 /// Whether any value of a column holds a character of the private use area U+E000–U+F8FF,
@@ -294,6 +304,7 @@ fn cut(
 mod tests {
     use super::{format, refused, Style};
     use crate::compose::TextColumn;
+    use crate::typed::Check;
 
     #[test]
     fn values_are_quoted_only_where_they_must_be() {
@@ -391,9 +402,12 @@ mod tests {
             valid: Some(&valid),
             skip: None,
         };
-        let (over, control) = refused(&column, 5, 4);
-        assert_eq!(over, Some(vec![false, true, false, true, false]));
-        assert_eq!(control, Some(vec![false, false, true, false, false]));
-        assert_eq!(refused(&column, 5, 0).0, None); // no limit
+        let found = refused(&column, 5, 4, Check::Nothing);
+        assert_eq!(found.over, Some(vec![false, true, false, true, false]));
+        assert_eq!(found.control, Some(vec![false, false, true, false, false]));
+        assert_eq!(found.class, None);
+        assert_eq!(refused(&column, 5, 0, Check::Nothing).over, None); // no limit
+        let half = refused(&column, 5, 0, Check::NoHalf).class;
+        assert_eq!(half, Some(vec![false, false, true, true, false]));
     }
 }

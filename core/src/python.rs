@@ -422,6 +422,26 @@ fn format_csv<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// The string views of a column's chunks joined as one column's, each chunk's buffer
+/// numbers moved past the `buffers` (counts) of the chunks before it.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)]
+fn join_views<'py>(
+    py: Python<'py>,
+    chunks: Vec<Bound<'py, PyArray1<u8>>>,
+    buffers: Vec<u32>,
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    if chunks.len() != buffers.len() {
+        return Err(PyValueError::new_err("one buffer count per chunk"));
+    }
+    let borrowed = chunks.iter().map(readonly).collect::<PyResult<Vec<_>>>()?;
+    let slices = borrowed
+        .iter()
+        .map(|c| Ok(c.as_slice()?))
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(crate::views::join(&slices, &buffers).into_pyarray(py))
+}
+
 /// A text column of `n` rows as a fixed-width byte matrix (`n` × `width`, row-major):
 /// each value of exactly `width` bytes as it is, a null row as spaces, any other value
 /// as `?` (so that it fails the check of a field of that width); on `threads` threads.
@@ -467,38 +487,46 @@ fn views_matrix<'py>(
 }
 
 /// What a CSV writer refuses in each text column (of `n` rows): a dict of `over` (more
-/// characters than the column's limit, 0 for none) and `control` (a byte 0x01–0x04),
-/// each a mask or None where no row failed; on `threads` threads (0: one per core).
+/// characters than the column's limit, 0 for none), `control` (a byte 0x01–0x04) and
+/// `class` (a character the column's check, `""`, `fullwidth`, `halfwidth` or `digits`,
+/// does not allow), each a mask or None where no row failed; on `threads` threads (0:
+/// one per core).
 #[pyfunction]
-#[pyo3(signature = (columns, n, limits, threads = 0))]
+#[pyo3(signature = (columns, n, limits, checks, threads = 0))]
 #[allow(clippy::needless_pass_by_value)]
 fn csv_refused<'py>(
     py: Python<'py>,
     columns: Vec<PyTextColumn<'py>>,
     n: usize,
     limits: Vec<usize>,
+    checks: Vec<String>,
     threads: usize,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    if limits.len() != columns.len() {
-        return Err(PyValueError::new_err("one limit per column"));
+    if limits.len() != columns.len() || checks.len() != columns.len() {
+        return Err(PyValueError::new_err("one limit and one check per column"));
     }
+    let checks = checks
+        .iter()
+        .map(|c| check_of(c))
+        .collect::<PyResult<Vec<_>>>()?;
     let borrowed = borrow_columns(&columns)?;
     let buffers = buffer_slices(&borrowed)?;
     let views = text_columns(&borrowed, &buffers, n)?;
     let check = || -> Vec<_> {
         views
             .iter()
-            .zip(&limits)
-            .map(|(c, &limit)| crate::csv::refused(c, n, limit))
+            .zip(limits.iter().zip(&checks))
+            .map(|(c, (&limit, &check))| crate::csv::refused(c, n, limit, check))
             .collect()
     };
     let found = on_threads(py, threads, check)?;
     found
         .into_iter()
-        .map(|(over, control)| {
+        .map(|f| {
             let d = PyDict::new(py);
-            d.set_item("over", over.map(|m| m.into_pyarray(py)))?;
-            d.set_item("control", control.map(|m| m.into_pyarray(py)))?;
+            d.set_item("over", f.over.map(|m| m.into_pyarray(py)))?;
+            d.set_item("control", f.control.map(|m| m.into_pyarray(py)))?;
+            d.set_item("class", f.class.map(|m| m.into_pyarray(py)))?;
             Ok(d)
         })
         .collect()
@@ -831,6 +859,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(csv_refused, m)?)?;
     m.add_function(wrap_pyfunction!(private_use, m)?)?;
     m.add_function(wrap_pyfunction!(replace_chars, m)?)?;
+    m.add_function(wrap_pyfunction!(join_views, m)?)?;
     m.add_function(wrap_pyfunction!(encoding_facts, m)?)?;
     m.add_function(wrap_pyfunction!(views_matrix, m)?)?;
     Ok(())

@@ -114,17 +114,47 @@ pub fn fails(check: Check, value: &[u8]) -> bool {
         Check::Nothing => false,
         Check::Digits => !value.iter().all(u8::is_ascii_digit),
         Check::NoHalf | Check::OnlyHalf => {
-            // values come from the decoder, always UTF-8; anything else fails the check
-            let Ok(text) = std::str::from_utf8(value) else {
-                return true;
-            };
+            // values come from the decoder or from Polars, always UTF-8 (any other bytes
+            // get an answer, and no more)
+            // in UTF-8 a byte below 0x80 is a whole character, and half-width katakana
+            // U+FF61–U+FF9F are EF BD A1–BF and EF BE 80–9F: found with no character
+            // decoded, the full-width check (the common one) in loops the compiler
+            // vectorises (bitwise, not lazy: a branch per byte would keep it from that)
             if check == Check::NoHalf {
-                text.chars().any(|c| is_half(c.into()))
+                value
+                    .iter()
+                    .fold(false, |any, &b| any | (b.wrapping_sub(0x20) < 0x5F))
+                    || (value.len() >= 3
+                        && value
+                            .iter()
+                            .zip(&value[1..])
+                            .zip(&value[2..])
+                            .fold(false, |any, ((&x, &y), &z)| any | half_kana(x, y, z)))
             } else {
-                !text.chars().all(|c| is_half(c.into()))
+                let mut i = 0;
+                while i < value.len() {
+                    let b = value[i];
+                    if b < 0x80 {
+                        if b.wrapping_sub(0x20) >= 0x5F {
+                            return true;
+                        }
+                        i += 1;
+                    } else if i + 2 < value.len() && half_kana(b, value[i + 1], value[i + 2]) {
+                        i += 3;
+                    } else {
+                        return true;
+                    }
+                }
+                false
             }
         }
     }
+}
+
+/// Whether three bytes are a half-width katakana in UTF-8 (U+FF61–U+FF9F).
+#[allow(clippy::needless_bitwise_bool)] // evaluated for every byte: no branches
+fn half_kana(x: u8, y: u8, z: u8) -> bool {
+    (x == 0xEF) & (((y == 0xBD) & (z >= 0xA1)) | ((y == 0xBE) & (z <= 0x9F)))
 }
 
 /// The value of ASCII digits, or None if a byte is not a digit.
@@ -223,7 +253,8 @@ pub fn number(bytes: &[u8], form: NumberForm) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::{
-        civil_days, date, fails, number, Check, DateForm, DateFormat, Era, NumberForm, MAX_ERAS,
+        civil_days, date, fails, is_half, number, Check, DateForm, DateFormat, Era, NumberForm,
+        MAX_ERAS,
     };
 
     fn form(format: DateFormat) -> DateForm {
@@ -318,5 +349,14 @@ mod tests {
         assert!(fails(Check::Digits, b"12 4"));
         assert!(!fails(Check::Digits, b"0012"));
         assert!(!fails(Check::Nothing, b"anything"));
+        // every character of the BMP against the definition, alone and between others
+        for c in (0..=0xFFFF_u32).filter_map(char::from_u32) {
+            let half = is_half(c.into());
+            let (full_around, half_around) = (format!("\u{3000}{c}山"), format!("a{c}ｱ"));
+            assert_eq!(fails(Check::NoHalf, c.to_string().as_bytes()), half);
+            assert_eq!(fails(Check::OnlyHalf, c.to_string().as_bytes()), !half);
+            assert_eq!(fails(Check::NoHalf, full_around.as_bytes()), half);
+            assert_eq!(fails(Check::OnlyHalf, half_around.as_bytes()), !half);
+        }
     }
 }

@@ -70,6 +70,25 @@ pub fn renumber(views: &mut [u8], by: u32) {
     }
 }
 
+/// The views of a column's chunks as one column's: each chunk's buffer numbers moved past
+/// the buffers of the chunks before it (`buffers[k]`: how many chunk `k` has). A chunk
+/// whose length is not whole views is cut to them (the caller's check of the rows finds
+/// it).
+#[must_use]
+pub fn join(chunks: &[&[u8]], buffers: &[u32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+    let mut before = 0u32;
+    for (chunk, &held) in chunks.iter().zip(buffers) {
+        let at = out.len();
+        out.extend_from_slice(&chunk[..chunk.len() / 16 * 16]);
+        if before > 0 {
+            renumber(&mut out[at..], before);
+        }
+        before = before.saturating_add(held);
+    }
+    out
+}
+
 /// Views of `values` and the one buffer their long values go in (for tests and for
 /// callers that hold plain values).
 #[must_use]
@@ -107,7 +126,7 @@ impl Builder {
 
 #[cfg(test)]
 mod tests {
-    use super::{build, fit, value};
+    use super::{build, fit, join, value};
 
     #[test]
     fn short_values_sit_in_their_view_and_long_ones_in_the_buffer() {
@@ -121,5 +140,16 @@ mod tests {
         assert_eq!(buffer.len(), "東京都千代田区".len());
         assert!(!fit(&views, &buffers[..0], 3)); // a long value with no buffer
         assert!(!fit(&views, &buffers, 2)); // not the rows said
+    }
+
+    #[test]
+    fn joined_chunks_point_at_their_own_buffers() {
+        let (a, a_buffer) = build(&["a long value here".as_bytes(), b"short"]);
+        let (b, b_buffer) = build(&["another long value".as_bytes()]);
+        let views = join(&[&a, &b], &[1, 1]);
+        let buffers = [&a_buffer[..], &b_buffer[..]];
+        assert!(fit(&views, &buffers, 3));
+        assert_eq!(value(&views, &buffers, 1), b"short");
+        assert_eq!(value(&views, &buffers, 2), b"another long value");
     }
 }

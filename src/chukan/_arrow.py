@@ -9,6 +9,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from chukan import _core
+
 if TYPE_CHECKING:
     import numpy.typing as npt
 
@@ -39,8 +41,33 @@ def string_series(n: int, offsets: npt.NDArray[np.int64], data: npt.NDArray[np.u
 
 def views_of(text: pl.Series) -> tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]]]:
     """The string views (16 bytes a row) and buffers under a String series, as Polars
-    holds them: nothing is copied when the series is one chunk."""
-    arr = text.cast(pl.String).rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
+    holds them. A series of several chunks (a batch made of blocks) has its views joined
+    and their buffer numbers moved past the chunks before; its buffers are not copied.
+
+    >>> two = pl.concat([pl.Series(["a" * 13, "b"]), pl.Series(["c" * 14])], rechunk=False)
+    >>> views, buffers = views_of(two)
+    >>> views.reshape(-1, 16)[:, 8:12].view(np.int32).ravel().tolist()  # buffer numbers
+    [0, 0, 1]
+    """
+    text = text.cast(pl.String)
+    if text.n_chunks() == 1:
+        return _chunk_views(text)
+    views: list[npt.NDArray[np.uint8]] = []
+    buffers: list[npt.NDArray[np.uint8]] = []
+    counts: list[int] = []
+    for chunk in text.get_chunks():
+        own, held = _chunk_views(chunk)
+        views.append(own)
+        buffers += held
+        counts.append(len(held))
+    # the core copies the views once and moves each long value's buffer number
+    return _core.join_views(views, counts), buffers
+
+
+def _chunk_views(text: pl.Series) -> tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]]]:
+    arr = text.to_arrow(compat_level=pl.CompatLevel.newest())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
     if not pa.types.is_string_view(arr.type):
         arr = arr.cast(pa.string_view())
     buffers = arr.buffers()

@@ -65,15 +65,25 @@ def format_csv(
     threads: int = 0,
 ) -> npt.NDArray[np.uint8]: ...
 
-# what a CSV writer refuses in a column: rows over its limit, rows holding 0x01-0x04
-class Refused(TypedDict):
-    over: npt.NDArray[np.bool_] | None
-    control: npt.NDArray[np.bool_] | None
+# what a CSV writer refuses in a column: rows over its limit, rows holding 0x01-0x04,
+# rows failing its character check ("class" is a keyword)
+Refused = TypedDict(
+    "Refused",
+    {
+        "over": npt.NDArray[np.bool_] | None,
+        "control": npt.NDArray[np.bool_] | None,
+        "class": npt.NDArray[np.bool_] | None,
+    },
+)
 
 def csv_refused(
-    columns: list[TextColumn], n: int, limits: list[int], threads: int = 0
+    columns: list[TextColumn], n: int, limits: list[int], checks: list[str],
+    threads: int = 0,
 ) -> list[Refused]: ...
 def private_use(columns: list[TextColumn], n: int, threads: int = 0) -> list[bool]: ...
+def join_views(
+    chunks: list[npt.NDArray[np.uint8]], buffers: list[int]
+) -> npt.NDArray[np.uint8]: ...
 def replace_chars(
     column: TextColumn, n: int, keys: list[str], values: list[str], threads: int = 0
 ) -> tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]]]: ...

@@ -36,6 +36,8 @@ from chukan.codec import (
     CHECK_FAILURES,
     CORE_ENCODINGS,
     FAST_DATE_FORMATS,
+    HALF_CHARS,
+    LOOKALIKES,
     Failure,
     FormatCheck,
     date_bytes,
@@ -431,11 +433,12 @@ def _formatted(df: pl.DataFrame, fields: list[Field], layout: Layout
     return found
 
 
-def _text_expr(f: Field, columns: list[str], layout: Layout, *, fixed: bool
-               ) -> tuple[pl.Expr, list[FormatCheck]]:
-    """A field's text as written and its checks; text that the encoding would read back
-    as another character (〜 in CP932) is refused or, if the layout says so, substituted."""
-    text, fails = format_expr(f, columns, fixed=fixed)
+def _text_expr(f: Field, columns: list[str], layout: Layout, *, fixed: bool,
+               classes: bool = True) -> tuple[pl.Expr, list[FormatCheck]]:
+    """A field's text as written and its checks (the character check only with
+    ``classes``); text that the encoding would read back as another character (〜 in
+    CP932) is refused or, if the layout says so, substituted."""
+    text, fails = format_expr(f, columns, fixed=fixed, classes=classes)
     if f.type in ("text", "code"):
         text, more = lookalikes(text, codec_name(layout.encoding),
                                 substitute=layout.substitute_lookalikes)
@@ -603,27 +606,38 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     enc = codec_name(layout.encoding)
     fields = [f for f in layout.fields if f.type != "filler"]
     exprs: list[pl.Expr] = []
+    # the core checks the characters of the text written, unless lookalikes are
+    # substituted in it (then the check judges the text before, as Polars does)
+    core = os.environ.get("CHUKAN_KERNEL") != "python" and not (
+        layout.substitute_lookalikes and LOOKALIKES.get(enc))
+    classes = [text_check(f) if core else "" for f in fields]
     # every check has a number, in the order its failures are reported: each field's
-    # own (made by Polars), then the two made on the text written (by _refused)
+    # own (made by Polars, but for the character check the core makes), then the two
+    # made on the text written (by _refused)
     checks: list[FormatCheck] = []
     at: list[int] = []  # the number of each of `checks`
+    class_at: list[int] = []  # the number of each field's character check (if the core's)
     last: list[int] = []  # the number of each field's first check of its text written
     owners: list[int] = []  # the field (index) of each check, by number
     for i, f in enumerate(fields):
-        text, fails = _text_expr(f, df.columns, layout, fixed=False)
+        text, fails = _text_expr(f, df.columns, layout, fixed=False, classes=not classes[i])
         exprs.append(text.alias(f"t{i}"))
         if f.required:
             fails.insert(0, ("required-missing", "必須項目が空です", _missing_expr(df, f)))
-        at += range(len(owners), len(owners) + len(fails))
-        last.append(len(owners) + len(fails))
-        owners += [i] * (len(fails) + 2)
+        mine = len(fails) + bool(classes[i])  # the core's character check comes first
+        class_at.append(len(owners) + f.required)
+        at += [k for k in range(len(owners), len(owners) + mine)
+               if not (classes[i] and k == class_at[-1])]
+        last.append(len(owners) + mine)
+        owners += [i] * (mine + 2)
         checks += fails
     out, made = select_checked(df, exprs, checks)
     failed = {at[k]: failure for k, failure in made.items()}
     # 桁数 counts characters of text (numbers and dates are checked by their format)
     limits = [f.length if f.type in ("text", "code", "digits") else 0 for f in fields]
-    refused = _refused([out[f"t{i}"] for i in range(len(fields))], limits)
-    failed |= {last[k // 2] + k % 2: failure for k, failure in refused.items()}
+    refused = _refused([out[f"t{i}"] for i in range(len(fields))], limits, classes)
+    failed |= {(last[j] + (kind == "control") if kind != "class" else class_at[j]): failure
+               for (j, kind), failure in refused.items()}
     cols = {f.name: out[f"t{i}"] for i, f in enumerate(fields)}
     dropped: dict[int, npt.NDArray[np.bool_]] = {}
     for k, failure in sorted(failed.items()):  # rare: each check that failed, in order
@@ -658,41 +672,59 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     fh.write(data)
 
 
-def _refused(texts: list[pl.Series], limits: list[int]) -> dict[int, Failure]:
-    """What a CSV writer refuses in the text it would write: by ``2 * column`` the rows
-    of more characters than the column's limit (0: none), by ``2 * column + 1`` the rows
-    holding a byte 0x01–0x04; only the checks some row failed. The core scans every
-    column at once; ``CHUKAN_KERNEL=python`` has Polars do it (the oracle of the tests).
+def _refused(texts: list[pl.Series], limits: list[int], classes: list[str]
+             ) -> dict[tuple[int, str], Failure]:
+    """What a CSV writer refuses in the text it would write, by column and reason: the
+    rows of more characters than the column's limit (``over``; 0: no limit), the rows
+    holding a byte 0x01–0x04 (``control``), and the rows failing the column's character
+    check (``class``; see :func:`text_check`, ``""``: none); only the checks some row
+    failed. The core scans every column at once; ``CHUKAN_KERNEL=python`` has Polars do
+    it (the oracle of the tests).
 
-    >>> {k: x.mask.tolist() for k, x in _refused([pl.Series(["山田", "abc"])], [2]).items()}
-    {0: [False, True]}
+    >>> found = _refused([pl.Series(["山田", "abc"])], [2], ["fullwidth"])
+    >>> {k: x.mask.tolist() for k, x in found.items()}
+    {(0, 'class'): [False, True], (0, 'over'): [False, True]}
     """
-    found: dict[int, Failure] = {}
+    found: dict[tuple[int, str], Failure] = {}
     if not texts or not len(texts[0]):
         return found
     if os.environ.get("CHUKAN_KERNEL") == "python":
-        masks = pl.DataFrame(texts, schema=[f"t{j}" for j in range(len(texts))]).select(
+        names = [f"t{j}" for j in range(len(texts))]
+        checked = [(j, check) for j, check in enumerate(classes) if check]
+        masks = pl.DataFrame(texts, schema=names).select(
             *((pl.col(f"t{j}").str.len_chars() > (limit or 2 ** 62)).fill_null(value=False)
               .alias(f"o{j}") for j, limit in enumerate(limits)),
             *(pl.col(f"t{j}").str.contains(r"[\x01-\x04]").fill_null(value=False)
-              .alias(f"c{j}") for j in range(len(texts))))
+              .alias(f"c{j}") for j in range(len(texts))),
+            *(pl.col(f"t{j}").str.contains(_CLASS_RE[check]).fill_null(value=False)
+              .alias(f"k{j}") for j, check in checked))
         def hit(name: str) -> npt.NDArray[np.bool_] | None:
-            return masks[name].to_numpy() if masks[name].any() else None
+            return masks[name].to_numpy() if name in masks.columns and masks[name].any() \
+                else None
 
-        marks: list[Refused] = [{"over": hit(f"o{j}"), "control": hit(f"c{j}")}
-                                for j in range(len(texts))]
+        marks: list[Refused] = [{"over": hit(f"o{j}"), "control": hit(f"c{j}"),
+                                 "class": hit(f"k{j}")} for j in range(len(texts))]
     else:
         columns: list[TextColumn] = []
         for text in texts:
             valid = text.is_not_null().to_numpy() if text.null_count() else None
             columns.append((*views_of(text), valid, None))
-        marks = _core.csv_refused(columns, len(texts[0]), limits, thread_count())
-    for j, (mark, limit) in enumerate(zip(marks, limits, strict=True)):
+        marks = _core.csv_refused(columns, len(texts[0]), limits, classes, thread_count())
+    for j, (mark, limit, check) in enumerate(zip(marks, limits, classes, strict=True)):
+        if mark["class"] is not None:
+            found[j, "class"] = Failure(*CHECK_FAILURES[check], mark["class"])
         if mark["over"] is not None:
-            found[2 * j] = Failure("width-overflow", f"{limit}文字を超えています", mark["over"])
+            found[j, "over"] = Failure("width-overflow", f"{limit}文字を超えています",
+                                       mark["over"])
         if mark["control"] is not None:
-            found[2 * j + 1] = Failure("control-char", "制御文字は書けません", mark["control"])
+            found[j, "control"] = Failure("control-char", "制御文字は書けません",
+                                          mark["control"])
     return found
+
+
+#: a character each check refuses, for the Polars path of :func:`_refused`
+_CLASS_RE = {"fullwidth": f"[{HALF_CHARS}]", "halfwidth": f"[^{HALF_CHARS}]",
+             "digits": "[^0-9]"}
 
 
 def _utf8_csv(frame: pl.DataFrame, fh: BinaryIO, layout: Layout, *, header: bool) -> None:

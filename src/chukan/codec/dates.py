@@ -286,6 +286,32 @@ def _partial_strings(y: npt.NDArray[np.int32], m: npt.NDArray[np.int32],
     return _fixed_strings(text, ok)
 
 
+def _core_spelled(f: Field, date: pl.Expr, spelled: pl.Expr) -> pl.Expr:
+    """Dates as ``f``'s format spells them: ``spelled`` (Polars) on the Python path,
+    else the core's date writer, once per batch, with ``spelled`` only for the rare date
+    the format cannot hold (shown in its report as Polars spells it)."""
+    if os.environ.get("CHUKAN_KERNEL") == "python":
+        return spelled
+    fmt = f.format or "YYYYMMDD"
+    form = (fmt, f.pivot or 0, list(era_codes(f)), list(writer_codes(f)))
+    width = DATE_WIDTHS[fmt]
+
+    def spell(days: pl.Series) -> pl.Series:
+        n = len(days)
+        present = days.is_not_null().to_numpy()
+        out = np.zeros(n * width, dtype=np.uint8)
+        failed = _core.compose_dates(out, width, 0, form, era_table(), days.cast(
+            pl.Date).cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64), present)
+        text = _fixed_strings(out.reshape(n, width), present & ~failed)
+        if failed.any():
+            where = np.flatnonzero(failed)
+            odd = days.gather(where).to_frame(f.name).select(spelled).to_series()
+            text = text.scatter(where, odd)
+        return text.alias(days.name)
+
+    return date.map_batches(spell, return_dtype=pl.String, is_elementwise=True)
+
+
 def _format_date(f: Field, columns: Sequence[str], fails: list[FormatCheck]
                  ) -> tuple[pl.Expr, list[FormatCheck]]:
     fmt = f.format or "YYYYMMDD"
@@ -305,13 +331,14 @@ def _format_date(f: Field, columns: Sequence[str], fails: list[FormatCheck]
     if fmt in ("YYYYMMDD", "YYYY-MM-DD"):
         sep = "-" if fmt == "YYYY-MM-DD" else ""
         # chrono pads %Y to four digits for years 0–9999, the only years written
-        full = c.dt.to_string(f"%Y{sep}%m{sep}%d")
+        full = _core_spelled(f, c, c.dt.to_string(f"%Y{sep}%m{sep}%d"))
         part = pl.concat_str([py, pm, pd], separator=sep)
         part_ok = partial.str.contains(iso_shape)
         range_ok = (y >= 0) & (y <= 9999)
     elif fmt == "YYMMDD":
         pivot = f.pivot or 0
-        full = pl.concat_str([(y % 100).cast(pl.String).str.zfill(2), two["m"], two["d"]])
+        full = _core_spelled(f, c, pl.concat_str([(y % 100).cast(pl.String).str.zfill(2),
+                                                  two["m"], two["d"]]))
         part = pl.concat_str([py.str.slice(2, 2), pm, pd])
         lo = 1900 + pivot
         year = py.cast(pl.Int32, strict=False)
@@ -329,7 +356,7 @@ def _format_date(f: Field, columns: Sequence[str], fails: list[FormatCheck]
         code = era.replace_strict(to_code, default=None, return_dtype=pl.String)
         era_year = y - _era_start_year(era) + 1
         eyear = era_year.cast(pl.String).str.zfill(2)
-        full = pl.concat_str([code, eyear, two["m"], two["d"]])
+        full = _core_spelled(f, c, pl.concat_str([code, eyear, two["m"], two["d"]]))
         range_ok = code.is_not_null() & (era_year <= 99)  # 令和100年 has no YY spelling
         # partials: ISO (era chosen by month or year, as the reader promised) or era form
         is_iso = partial.str.contains(iso_shape)

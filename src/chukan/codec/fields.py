@@ -94,22 +94,26 @@ def format_field(f: Field, df: pl.DataFrame, *, fixed: bool = True
     return _format_finish(df, text, fails)
 
 
-def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True
-                ) -> tuple[pl.Expr, list[FormatCheck]]:
+def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True,
+                classes: bool = True) -> tuple[pl.Expr, list[FormatCheck]]:
     """A field's text as a Polars expression over a frame with ``columns``, and its
-    checks, so that a writer can format every field in one ``select``."""
+    checks, so that a writer can format every field in one ``select``. Without
+    ``classes`` the character check of :func:`text_check` is left to the caller (the
+    CSV writer has the core make it, on the text written); it would come first."""
     c = pl.col(f.name)
     fails: list[FormatCheck] = []
     if f.type in ("text", "code"):
         text = _empty_is_null(c)
-        fails.extend(_class_failures(f, text))
+        if classes:
+            fails.extend(_class_failures(f, text))
         if f.type == "code" and f.table is not None:  # never write what reading rejects
             fails.append(("unknown-code", unknown_code_message(f.table),
                           ~text.is_in(list(f.table.codes))))
         return text, fails
     if f.type == "digits":
         text = _empty_is_null(c)
-        fails.append(("not-digits", "数字以外の文字があります", ~text.str.contains(r"^[0-9]*$")))
+        if classes:
+            fails.append((*CHECK_FAILURES["digits"], ~text.str.contains(r"^[0-9]*$")))
         if fixed:  # leading zeros are data: a shorter value is not filled up silently
             fails.append(("not-digits", f"{f.length}桁ではありません(前ゼロは補いません)",
                           text.str.contains(r"^[0-9]*$") & (text.str.len_bytes() < f.length)))
