@@ -1017,3 +1017,31 @@ def test_the_core_spells_csv_dates_as_polars_does(rows: list[tuple[object, ...]]
 
     core = written()
     assert core == _on_python_paths(written)
+
+
+def test_threads_reaches_every_core_call_of_a_conversion(monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    """``threads=`` of a conversion reaches the core wherever it is called: the CSV
+    reader's cell cutting, the mapping's width steps (called back from a Polars thread),
+    its 外字 scan, and the CSV writer's checks."""
+    from chukan import _core  # noqa: PLC0415
+
+    asked: dict[str, set[int]] = {}
+
+    def spying(name: str, at: int) -> Callable[..., Any]:  # the threads argument at `at`
+        real = getattr(_core, name)
+
+        def spy(*args: Any) -> Any:
+            asked.setdefault(name, set()).add(args[at])
+            return real(*args)
+        return spy
+
+    for name, at in [("csv_cells", 7), ("replace_chars", 4), ("private_use", 2),
+                     ("csv_refused", 4)]:
+        monkeypatch.setattr(_core, name, spying(name, at))
+    mapping = "examples/vendor-a/kojin-to-kihon"
+    standard = tmp_path / "kihon.csv"
+    chukan.convert(FIXTURES / "vendor-a" / "juki-kojin.dat", mapping, standard, threads=1)
+    chukan.convert(standard, mapping, tmp_path / "back.dat", reverse=True, threads=1)
+    assert asked == {"csv_cells": {1}, "replace_chars": {1}, "private_use": {1},
+                     "csv_refused": {1}}

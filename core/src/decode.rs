@@ -285,7 +285,11 @@ pub fn transcode(codec: Codec, bytes: &[u8]) -> Vec<u8> {
 /// [`transcode`], appending to `out`.
 pub fn transcode_into(codec: Codec, bytes: &[u8], out: &mut Vec<u8>) {
     let Some(table) = codec.table() else {
-        out.extend_from_slice(String::from_utf8_lossy(bytes).as_bytes());
+        // most text is valid: checked on the fast path, replaced only where it is not
+        match std::str::from_utf8(bytes) {
+            Ok(_) => out.extend_from_slice(bytes),
+            Err(_) => out.extend_from_slice(String::from_utf8_lossy(bytes).as_bytes()),
+        }
         return;
     };
     let mut i = 0;

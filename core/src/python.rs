@@ -791,8 +791,9 @@ fn encoding_facts<'py>(py: Python<'py>, encoding: &str) -> Option<Facts<'py>> {
 /// cells; the rows with `width` cells decoded from `encoding`, one column of string
 /// views per field. A dict: `counts` (fields per row), `kept` (the rows decoded),
 /// `starts` (their cells' positions, rows × fields) and `columns` ((views, buffers) each).
-/// `data` is a numpy view of the chunk.
+/// `data` is a numpy view of the chunk. On `threads` threads (0: one per core).
 #[pyfunction]
+#[pyo3(signature = (data, starts, ends, width, delimiter, quote, encoding, threads = 0))]
 #[allow(clippy::too_many_arguments)]
 fn csv_cells<'py>(
     py: Python<'py>,
@@ -803,6 +804,7 @@ fn csv_cells<'py>(
     delimiter: u8,
     quote: u8,
     encoding: &str,
+    threads: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     let codec = Codec::from_name(encoding)
         .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
@@ -825,7 +827,8 @@ fn csv_cells<'py>(
     let Some(rows) = rows.filter(|_| width > 0) else {
         return Err(PyValueError::new_err("rows outside the data, or no fields"));
     };
-    let cells = py.allow_threads(|| crate::csv::cells(data, &rows, width, delimiter, quote, codec));
+    let cut = || crate::csv::cells(data, &rows, width, delimiter, quote, codec);
+    let cells = on_threads(py, threads, cut)?;
     let d = PyDict::new(py);
     d.set_item("counts", cells.counts.into_pyarray(py))?;
     d.set_item("kept", cells.kept.into_pyarray(py))?;

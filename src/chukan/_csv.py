@@ -27,6 +27,7 @@ from chukan._arrow import view_series
 from chukan._context import EOF_MARKER, _Context, _problem, duplicate_suspects, eof_marker
 from chukan._formula import GUARDED_TYPES, unguard, unguarded
 from chukan._kernel import UNDEFINED_RE
+from chukan._threads import thread_count
 from chukan.codec import (
     FormatCheck,
     column_names,
@@ -548,7 +549,7 @@ def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[
             len(quote) != 1 or os.environ.get("CHUKAN_KERNEL") == "python":
         return None
     cut = _core.csv_cells(np.frombuffer(data, dtype=np.uint8), rows.start, rows.end,
-                          len(names), delimiter[0], quote[0], enc)
+                          len(names), delimiter[0], quote[0], enc, thread_count())
     keep = cut["kept"]
     valid = np.ones(len(keep), dtype=bool)
     raw = pl.DataFrame([view_series(len(keep), views, buffers, valid).alias(name)
