@@ -813,7 +813,9 @@ def test_the_writer_reads_a_sliced_series_through_its_views() -> None:
 
 
 CSV_PIECES = [b"a", b"1", b" ", b",", b";", b'"', b'""', b"\r\n", b"\n", b"\r", b"\x8eR",
-              b"\x81", b"\xb1", b"\x80", b"\x01", b"\xe5\xb1\xb1", b"|", b"\x81|"]
+              b"\x81", b"\xb1", b"\x80", b"\x01", b"\xe5\xb1\xb1", b"|", b"\x81|",
+              # what the reader refuses: controls (tab too), U+FFFD and U+F8F0 in UTF-8
+              b"\x00", b"\t", b"\x1f", b"\x7f", b"\xef\xbf\xbd", b"\xef\xa3\xb0", b"\xc2\x80"]
 
 
 @settings(max_examples=400, deadline=None)
@@ -821,6 +823,9 @@ CSV_PIECES = [b"a", b"1", b" ", b",", b";", b'"', b'""', b"\r\n", b"\n", b"\r", 
                          min_size=1, max_size=4), max_size=8),
        st.lists(st.booleans(), max_size=40), st.sampled_from(["cp932", "utf-8"]),
        st.sampled_from([",", "|"]), st.booleans(), st.booleans())
+# each character the reader refuses, in a chunk the core cuts
+@example([[b"\x1f", b"a\x7f", b"\x00"], [b"\tb", b"\xef\xbf\xbd", b"\xef\xa3\xb0"],
+          [b"\xc2\x80", b"\xef\xa3\xb3x", b"\xef\xbf\xa5"]], [], "utf-8", ",", True, True)
 def test_the_core_cuts_csv_rows_as_the_python_reader_does(
         rows: list[list[bytes]], quoting: list[bool], encoding: str, delimiter: str,
         final_newline: bool, clean: bool) -> None:

@@ -167,6 +167,8 @@ pub struct Cells {
     pub starts: Vec<i64>,
     /// Each field's values in the kept rows, decoded, as string views.
     pub columns: Vec<ViewColumn>,
+    /// Each field: whether a value may hold what the reader refuses (see [`suspect`]).
+    pub suspect: Vec<bool>,
 }
 
 /// String views and the buffers they point into.
@@ -210,8 +212,12 @@ pub fn cells(
                 buffers: Vec::with_capacity(parts.len()),
             })
             .collect(),
+        suspect: vec![false; width],
     };
     for (k, part) in parts.into_iter().enumerate() {
+        for (odd, &found) in out.suspect.iter_mut().zip(&part.suspect) {
+            *odd |= found;
+        }
         let first = (k * CELL_ROWS) as i64;
         out.counts.extend_from_slice(&part.counts);
         out.kept.extend(part.kept.iter().map(|row| row + first));
@@ -234,6 +240,33 @@ struct Part {
     kept: Vec<i64>,
     starts: Vec<i64>,
     columns: Vec<Builder>,
+    suspect: Vec<bool>,
+}
+
+/// Whether decoded text may hold what the reader refuses: a control character (LF
+/// aside; CR is judged by the reader, since CR LF inside quotes is data) or a character
+/// `CPython`'s decoders give for bytes they could not decode (U+FFFD, U+0080,
+/// U+F8F0–U+F8F3). Never less than that: the reader's own expressions then find which
+/// values, and why, in the columns this marks.
+#[must_use]
+#[allow(clippy::needless_bitwise_bool)] // evaluated for every byte: no branches
+pub fn suspect(v: &[u8]) -> bool {
+    let control = v.iter().fold(false, |any, &b| {
+        any | ((b < 0x20) & (b != b'\n')) | (b == 0x7F)
+    });
+    // their first two bytes (C2 80, EF BF, EF A3) in one pass the compiler vectorises,
+    // then, where one stands (EF BF is also ￥), the exact characters
+    let pairs = v.len() >= 2
+        && v.iter().zip(&v[1..]).fold(false, |any, (&x, &y)| {
+            any | ((x == 0xC2) & (y == 0x80)) | ((x == 0xEF) & ((y == 0xBF) | (y == 0xA3)))
+        });
+    control
+        || (pairs
+            && (v.windows(2).any(|w| w == [0xC2, 0x80])
+                || v.windows(3).any(|w| {
+                    w == [0xEF, 0xBF, 0xBD]
+                        || (w[0] == 0xEF && w[1] == 0xA3 && (0xB0..=0xB3).contains(&w[2]))
+                })))
 }
 
 fn cut(
@@ -249,19 +282,33 @@ fn cut(
         kept: Vec::with_capacity(rows.len()),
         starts: Vec::with_capacity(rows.len() * width),
         columns: (0..width).map(|_| Builder::default()).collect(),
+        suspect: vec![false; width],
     };
     let mut at = Vec::with_capacity(width + 1); // where each cell starts, then the end
     let mut scratch = Vec::new();
     for (k, &(start, end)) in rows.iter().enumerate() {
+        let row = &data[start..end];
         at.clear();
         at.push(start);
-        let mut inside = false;
-        for (i, &b) in data[start..end].iter().enumerate() {
-            if b == quote {
-                inside = !inside;
-            } else if b == delimiter && !inside {
-                at.push(start + i + 1);
+        if row.contains(&quote) {
+            let mut inside = false;
+            for (i, &b) in row.iter().enumerate() {
+                if b == quote {
+                    inside = !inside;
+                } else if b == delimiter && !inside {
+                    at.push(start + i + 1);
+                }
             }
+        } else {
+            // most rows quote nothing: each byte's place is written, and kept only after
+            // a delimiter, with no branch to mispredict
+            at.resize(row.len() + 2, 0);
+            let mut cells = 1;
+            for (i, &b) in row.iter().enumerate() {
+                at[cells] = start + i + 1;
+                cells += usize::from(b == delimiter);
+            }
+            at.truncate(cells);
         }
         out.counts.push(at.len() as i64);
         if at.len() != width {
@@ -269,7 +316,14 @@ fn cut(
         }
         out.kept.push(k as i64);
         at.push(end + 1); // as if a delimiter followed the last cell
-        for (j, column) in out.columns.iter_mut().enumerate() {
+
+        // a row of valid UTF-8 cut at ASCII bytes is cells of valid UTF-8: checked once
+        let utf8 = codec == Codec::Utf8
+            && delimiter.is_ascii()
+            && quote.is_ascii()
+            && std::str::from_utf8(row).is_ok();
+        let columns = out.columns.iter_mut().zip(out.suspect.iter_mut());
+        for (j, (column, odd)) in columns.enumerate() {
             let cell = &data[at[j]..at[j + 1] - 1];
             out.starts.push(at[j] as i64);
             let raw = if cell.first() == Some(&quote) {
@@ -292,9 +346,17 @@ fn cut(
             } else {
                 cell
             };
-            let begin = column.buffer.len();
-            transcode_into(codec, raw, &mut column.buffer);
-            column.finish(begin);
+            // valid UTF-8 read as UTF-8 goes into its view as it is; anything else is
+            // decoded into the buffer first
+            if utf8 {
+                *odd |= suspect(raw);
+                column.push(raw);
+            } else {
+                let begin = column.buffer.len();
+                transcode_into(codec, raw, &mut column.buffer);
+                *odd |= suspect(&column.buffer[begin..]);
+                column.finish(begin);
+            }
         }
     }
     // the frame keeps each buffer as it is: the room doubling left is given back
@@ -385,6 +447,21 @@ mod tests {
             let v = crate::views::value(&c.views, &buffers, r);
             assert_eq!(v, format!("東京都千代田区{i}").as_bytes());
             assert_eq!(got.starts[2 * r] as usize, rows[i].0);
+        }
+    }
+
+    #[test]
+    fn every_character_the_reader_refuses_marks_its_column() {
+        for c in (0..=0xFFFF_u32).filter_map(char::from_u32) {
+            let code = u32::from(c);
+            let refused = (code < 0x20 && c != '\n')
+                || code == 0x7F
+                || code == 0x80
+                || code == 0xFFFD
+                || (0xF8F0..=0xF8F3).contains(&code);
+            for text in [c.to_string(), format!("山{c}ｱ"), format!("ab{c}")] {
+                assert_eq!(super::suspect(text.as_bytes()), refused, "U+{code:04X}");
+            }
         }
     }
 

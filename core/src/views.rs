@@ -113,6 +113,15 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// Add `value` (copied once: into its view when it is short, else into the buffer).
+    pub fn push(&mut self, value: &[u8]) {
+        let start = self.buffer.len();
+        if value.len() > INLINE {
+            self.buffer.extend_from_slice(value);
+        }
+        self.views.extend_from_slice(&make(value, 0, start as u32));
+    }
+
     /// The view of the value written at `buffer[start..]`. The buffer stays below 4 GiB
     /// (the caller's blocks are far smaller).
     pub fn finish(&mut self, start: usize) {

@@ -538,12 +538,13 @@ def _paired_across(data: bytes, rows: _Rows, layout: Layout, enc: str) -> bool:
 
 def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[str]
                 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], pl.DataFrame,
-                           npt.NDArray[np.int64]] | None:
+                           npt.NDArray[np.int64], list[bool]] | None:
     """The rows' cells by the core, where it can cut them (rows whose quotes all stand
     where RFC 4180 puts them, an encoding it decodes, one-byte delimiter and quote):
     fields per row, the rows of the right width, their values as String columns
     ``names`` (decoded as ``decode(enc, "replace")``, so every undecodable byte shows),
-    and where their cells start. None where the Python path reads them."""
+    where their cells start, and which columns may hold a control character or an
+    undecodable byte (never fewer than do). None where the Python path reads them."""
     delimiter, quote = layout.delimiter.encode(), layout.quote.encode()
     if rows.cells is not None or not encoding_of(enc).core or len(delimiter) != 1 or \
             len(quote) != 1 or os.environ.get("CHUKAN_KERNEL") == "python":
@@ -554,7 +555,8 @@ def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[
     valid = np.ones(len(keep), dtype=bool)
     raw = pl.DataFrame([view_series(len(keep), views, buffers, valid).alias(name)
                         for name, (views, buffers) in zip(names, cut["columns"], strict=True)])
-    return cut["counts"], keep, raw, cut["starts"].reshape(len(keep), len(names))
+    return (cut["counts"], keep, raw, cut["starts"].reshape(len(keep), len(names)),
+            cut["suspect"])
 
 
 def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: str,
@@ -568,8 +570,9 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     width, order = columns_at.width, columns_at.order
     file_names = [f"x{j}" for j in range(width)]
     cut = _core_cells(data, rows, layout, enc, file_names)
+    marked: list[bool] | None = None  # by the core: the file's columns to look into
     if cut is not None:
-        counts, keep, raw, starts_in_chunk = cut
+        counts, keep, raw, starts_in_chunk, marked = cut
     else:
         counts = _field_counts(data, rows, layout)
         keep = np.flatnonzero(counts == width)
@@ -628,8 +631,11 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     # control characters are errors; CR and LF are data inside a quoted value
     ctrl_re = r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"
     bare_cr = r"\r(?:[^\n]|$)"
-    suspect = raw.select(pl.all().str.contains(UNDEFINED_RE[:-1] + ctrl_re[1:] + "|" + bare_cr)
-                         .any()).row(0) if raw.width else ()
+    if marked is not None:  # the core looked as it cut the cells
+        suspect: tuple[bool, ...] = tuple(j >= 0 and marked[j] for j in order)
+    else:
+        suspect = raw.select(pl.all().str.contains(
+            UNDEFINED_RE[:-1] + ctrl_re[1:] + "|" + bare_cr).any()).row(0) if raw.width else ()
     chosen = [(f, c) for f, c in zip(fields, names, strict=True)
               if wanted is None or set(column_names(f)) & wanted]
     unusable: dict[str, npt.NDArray[np.bool_]] = {}  # rows nulled before parsing
