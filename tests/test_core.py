@@ -964,15 +964,21 @@ def test_the_csv_writer_reports_character_checks_as_the_python_path_does(
     same bytes, and the same problems in the same order (a value can be missing, of the
     wrong characters, a lookalike (〜 in CP932), too long and hold a marker byte at
     once)."""
-    write_module = sys.modules["chukan.write"]  # chukan.write is the function
     layout = chukan.loads_layout(CLASS_LAYOUT.replace("utf-8", encoding),
                                  base=ROOT / "layouts" / "x")
-    frame = pl.DataFrame(rows, schema=["full", "half", "number"], orient="row")
+    _formatted_both_ways(pl.DataFrame(rows, schema=["full", "half", "number"], orient="row"),
+                         layout)
+
+
+def _formatted_both_ways(frame: pl.DataFrame, layout: Any) -> None:
+    """``frame`` in a single-record ``layout`` by the core and on the Python paths: the
+    same bytes, and the same problems (code, record, field, message, value shown)."""
+    write_module = sys.modules["chukan.write"]  # chukan.write is the function
 
     def written() -> tuple[bytes, list[tuple[object, ...]]]:
         problems: list[Any] = []
         data = bytes(write_module.format_batch(frame, layout, problems))
-        return data, [(p.code, p.record, p.field, p.message) for p in problems]
+        return data, [(p.code, p.record, p.field, p.message, p.value) for p in problems]
 
     core = written()
     assert core == _on_python_paths(written)
@@ -1008,20 +1014,12 @@ def test_the_core_spells_csv_dates_as_polars_does(rows: list[tuple[object, ...]]
     expressions): the same text in every format, and the same problems with the same
     values shown for a date a format cannot hold (a year past 9999, before the first
     era, outside a two-digit year's century)."""
-    write_module = sys.modules["chukan.write"]  # chukan.write is the function
     layout = chukan.loads_layout(CSV_DATES_LAYOUT, base=ROOT / "layouts" / "x")
     names = ["western", "dashed", "era", "era2", "short"]
     frame = pl.DataFrame(rows, schema={**dict.fromkeys(names, pl.Int64),
                                        "era_partial": pl.String}, orient="row").with_columns(
         pl.col(n).cast(pl.Int32).cast(pl.Date) for n in names)
-
-    def written() -> tuple[bytes, list[tuple[object, ...]]]:
-        problems: list[Any] = []
-        data = bytes(write_module.format_batch(frame, layout, problems))
-        return data, [(p.code, p.record, p.field, p.value) for p in problems]
-
-    core = written()
-    assert core == _on_python_paths(written)
+    _formatted_both_ways(frame, layout)
 
 
 def test_threads_reaches_every_core_call_of_a_conversion(monkeypatch: pytest.MonkeyPatch,
