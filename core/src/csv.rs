@@ -180,6 +180,17 @@ pub struct ViewColumn {
     pub buffers: Vec<Vec<u8>>,
 }
 
+impl ViewColumn {
+    /// The values of a chunk built on its own (its views point at its one buffer as
+    /// buffer 0), after the values already here.
+    pub fn append(&mut self, built: Builder) {
+        let at = self.views.len();
+        self.views.extend_from_slice(&built.views);
+        crate::views::renumber(&mut self.views[at..], self.buffers.len() as u32);
+        self.buffers.push(built.buffer);
+    }
+}
+
 /// Rows cut at once: one task for the thread pool.
 const CELL_ROWS: usize = 4096;
 
@@ -223,11 +234,7 @@ pub fn cells(
         out.kept.extend(part.kept.iter().map(|row| row + first));
         out.starts.extend_from_slice(&part.starts);
         for (column, built) in out.columns.iter_mut().zip(part.columns) {
-            let at = column.views.len();
-            column.views.extend_from_slice(&built.views);
-            // each chunk's views point at its one buffer as buffer 0
-            crate::views::renumber(&mut column.views[at..], column.buffers.len() as u32);
-            column.buffers.push(built.buffer);
+            column.append(built);
         }
     }
     out

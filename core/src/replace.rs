@@ -130,11 +130,7 @@ pub fn replace(column: &TextColumn<'_>, n: usize, table: &Table) -> ViewColumn {
         buffers: Vec::with_capacity(parts.len()),
     };
     for part in parts {
-        let at = out.views.len();
-        out.views.extend_from_slice(&part.views);
-        // each chunk's views point at its one buffer as buffer 0
-        crate::views::renumber(&mut out.views[at..], out.buffers.len() as u32);
-        out.buffers.push(part.buffer);
+        out.append(part);
     }
     out
 }
