@@ -14,6 +14,8 @@ from chukan import _core
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+    from chukan._core import TextColumn
+
 
 def view_series(n: int, views: npt.NDArray[np.uint8], buffers: list[npt.NDArray[np.uint8]],
                 valid: npt.NDArray[np.bool_]) -> pl.Series:
@@ -62,6 +64,18 @@ def views_of(text: pl.Series) -> tuple[npt.NDArray[np.uint8], list[npt.NDArray[n
         counts.append(len(held))
     # the core copies the views once and moves each long value's buffer number
     return _core.join_views(views, counts), buffers
+
+
+def text_column(text: pl.Series, skip: npt.NDArray[np.bool_] | None = None) -> TextColumn:
+    """A String series as the core takes a text column: its views and buffers (see
+    :func:`views_of`), which rows hold a value (None: all), and the rows to skip.
+
+    >>> views, buffers, valid, skip = text_column(pl.Series(["a", None]))
+    >>> len(views), valid.tolist(), skip
+    (32, [True, False], None)
+    """
+    valid = text.is_not_null().to_numpy() if text.null_count() else None
+    return (*views_of(text), valid, skip)
 
 
 def _chunk_views(text: pl.Series) -> tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]]]:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import view_series, views_of
+from chukan._arrow import text_column, view_series
 from chukan._codes import REGISTRY
 from chukan._files import OutputSet, check_distinct, open_input
 from chukan._threads import submit, thread_count, using_threads
@@ -58,7 +58,6 @@ from chukan.write import format_batch
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from chukan._core import TextColumn
     from chukan.read import Source
     from chukan.spec import Field
 
@@ -162,11 +161,10 @@ def _replace(expr: pl.Expr, pairs: list[tuple[str, str]]) -> pl.Expr:
 
     def work(values_in: pl.Series) -> pl.Series:
         n = len(values_in)
-        valid = values_in.is_not_null().to_numpy()
-        views, buffers = _core.replace_chars(
-            (*views_of(values_in), None if valid.all() else valid, None), n, keys, values,
-            threads)
-        return view_series(n, views, buffers, valid).alias(values_in.name)
+        views, buffers = _core.replace_chars(text_column(values_in), n, keys, values,
+                                             threads)
+        return view_series(n, views, buffers, values_in.is_not_null().to_numpy()
+                           ).alias(values_in.name)
 
     return text.map_batches(work, return_dtype=pl.String, is_elementwise=True)
 
@@ -455,12 +453,8 @@ def _holding_gaiji(frame: pl.DataFrame, names: list[str]) -> set[str]:
     if os.environ.get("CHUKAN_KERNEL") == "python":
         found = list(frame.select(pl.col(c).str.contains(PUA).any() for c in names).row(0))
     else:
-        columns: list[TextColumn] = []
-        for name in names:
-            column = frame[name]
-            valid = column.is_not_null().to_numpy() if column.null_count() else None
-            columns.append((*views_of(column), valid, None))
-        found = _core.private_use(columns, frame.height, thread_count())
+        found = _core.private_use([text_column(frame[name]) for name in names],
+                                  frame.height, thread_count())
     return {c for c, hit in zip(names, found, strict=True) if hit}
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import views_of
+from chukan._arrow import text_column
 from chukan._files import OutputSet
 from chukan._formula import GUARDED_TYPES, guard
 from chukan._threads import submit, thread_count
@@ -80,7 +80,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-    from chukan._core import Refused, TextColumn
+    from chukan._core import Refused
 
 #: Rows formatted at once: bounds memory on large frames.
 _SLICE = 200_000
@@ -333,10 +333,8 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
         if f.type == "code" and f.table is not None:  # never write what reading rejects
             skip = (text.is_not_null() & (text != "")
                     & ~text.is_in(list(f.table.codes))).fill_null(value=False).to_numpy()
-        views, buffers = views_of(text)
-        valid = text.is_not_null().to_numpy() if text.null_count() else None
         specs.append((f.offset, f.length, text_check(f), f.type == "digits"))
-        columns.append((views, buffers, valid, skip))
+        columns.append(text_column(text, skip))
     written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
                                  writer_table(enc, layout.cp932_duplicates,
                                               substitute=layout.substitute_lookalikes))
@@ -705,11 +703,8 @@ def _refused(texts: list[pl.Series], limits: list[int], classes: list[str]
         marks: list[Refused] = [{"over": hit(f"o{j}"), "control": hit(f"c{j}"),
                                  "class": hit(f"k{j}")} for j in range(len(texts))]
     else:
-        columns: list[TextColumn] = []
-        for text in texts:
-            valid = text.is_not_null().to_numpy() if text.null_count() else None
-            columns.append((*views_of(text), valid, None))
-        marks = _core.csv_refused(columns, len(texts[0]), limits, classes, thread_count())
+        marks = _core.csv_refused([text_column(t) for t in texts], len(texts[0]), limits,
+                                  classes, thread_count())
     for j, (mark, limit, check) in enumerate(zip(marks, limits, classes, strict=True)):
         if mark["class"] is not None:
             found[j, "class"] = Failure(*CHECK_FAILURES[check], mark["class"])
@@ -742,10 +737,7 @@ def _utf8_csv(frame: pl.DataFrame, fh: BinaryIO, layout: Layout, *, header: bool
     # in slices, each written as soon as it is formatted: memory stays flat
     for start in range(0, frame.height, _CSV_SLICE):
         part = frame.slice(start, _CSV_SLICE)
-        columns: list[TextColumn] = []
-        for column in part.get_columns():
-            valid = column.is_not_null().to_numpy() if column.null_count() else None
-            columns.append((*views_of(column), valid, None))
+        columns = [text_column(column) for column in part.get_columns()]
         rows = _core.format_csv(columns, part.height, delimiter[0], quote[0],
                                 options["line_terminator"].encode(), thread_count())
         fh.write(rows.data)

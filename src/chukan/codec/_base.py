@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import string_series, views_of
+from chukan._arrow import string_series, text_column
 from chukan._threads import thread_count
 from chukan.spec import Field, load_code_table
 
@@ -190,8 +190,7 @@ def strings_to_matrix(values: pl.Series, width: int) -> npt.NDArray[np.uint8]:
     n = len(values)
     if os.environ.get("CHUKAN_KERNEL") != "python":
         text = values.cast(pl.String)
-        valid = text.is_not_null().to_numpy() if text.null_count() else None
-        flat = _core.views_matrix((*views_of(text), valid, None), n, width, thread_count())
+        flat = _core.views_matrix(text_column(text), n, width, thread_count())
         return flat.reshape(n, width)
     arr = values.cast(pl.String).to_arrow()
     if hasattr(arr, "combine_chunks"):
