@@ -292,6 +292,7 @@ fn cut(
         suspect: vec![false; width],
     };
     let mut at = Vec::with_capacity(width + 1); // where each cell starts, then the end
+    let mut places = Vec::new(); // a row's byte places, for the rows that quote nothing
     let mut scratch = Vec::new();
     for (k, &(start, end)) in rows.iter().enumerate() {
         let row = &data[start..end];
@@ -308,14 +309,17 @@ fn cut(
             }
         } else {
             // most rows quote nothing: each byte's place is written, and kept only after
-            // a delimiter, with no branch to mispredict
-            at.resize(row.len() + 2, 0);
-            let mut cells = 1;
+            // a delimiter, with no branch to mispredict (`places` only ever grows, so
+            // nothing is cleared per row)
+            if places.len() < row.len() + 1 {
+                places.resize(row.len() + 1, 0);
+            }
+            let mut cells = 0;
             for (i, &b) in row.iter().enumerate() {
-                at[cells] = start + i + 1;
+                places[cells] = start + i + 1;
                 cells += usize::from(b == delimiter);
             }
-            at.truncate(cells);
+            at.extend_from_slice(&places[..cells]);
         }
         out.counts.push(at.len() as i64);
         if at.len() != width {
