@@ -8,6 +8,7 @@
 
 use std::sync::OnceLock;
 
+use crate::ebcdic::Page;
 use crate::typed::is_half;
 
 /// A table entry for a lead byte (single-byte part of the table).
@@ -24,6 +25,8 @@ pub enum Codec {
     ShiftJis,
     /// UTF-8.
     Utf8,
+    /// A Japanese EBCDIC page: stateful (SO/SI), decoded by [`crate::ebcdic`].
+    Ebcdic(Page),
 }
 
 impl Codec {
@@ -34,20 +37,26 @@ impl Codec {
             "cp932" => Some(Self::Cp932),
             "shift_jis" => Some(Self::ShiftJis),
             "utf-8" => Some(Self::Utf8),
-            _ => None,
+            _ => Page::from_name(name).map(Self::Ebcdic),
         }
     }
 
     /// The half-width space: what pads text and codes (`chukan.spec.Encoding.space`).
     #[must_use]
     pub fn space(self) -> u8 {
-        b' '
+        match self {
+            Self::Ebcdic(_) => crate::ebcdic::SPACE,
+            _ => b' ',
+        }
     }
 
     /// The digit zero; the digits are it and the nine bytes after it.
     #[must_use]
     pub fn zero(self) -> u8 {
-        b'0'
+        match self {
+            Self::Ebcdic(_) => 0xF0,
+            _ => b'0',
+        }
     }
 
     /// Every full-width character is one aligned two-byte pair (U+3000 is 0x81 0x40).
@@ -62,6 +71,7 @@ impl Codec {
         match self {
             Self::Cp932 | Self::ShiftJis => &[0x81, 0x40],
             Self::Utf8 => "\u{3000}".as_bytes(),
+            Self::Ebcdic(_) => &crate::ebcdic::DOUBLE_SPACE,
         }
     }
 
@@ -75,7 +85,7 @@ impl Codec {
             Self::ShiftJis => {
                 Some(SHIFT_JIS.get_or_init(|| unpack(include_bytes!("../tables/shift_jis.bin"))))
             }
-            Self::Utf8 => None,
+            Self::Utf8 | Self::Ebcdic(_) => None,
         }
     }
 }
@@ -131,6 +141,10 @@ pub fn decode_seen(
     out: &mut Vec<u8>,
     rewritten: Option<&[bool]>,
 ) -> Option<Seen> {
+    if let Codec::Ebcdic(page) = codec {
+        // a value on its own, as a stream holds it: single bytes first, shifts between
+        return page.table().decode(bytes, crate::ebcdic::Shift::SoSi, out);
+    }
     let start = out.len();
     let seen = match codec.compiled() {
         None => match std::str::from_utf8(bytes) {
@@ -200,7 +214,7 @@ impl Codec {
         let cell = match self {
             Self::Cp932 => &CP932,
             Self::ShiftJis => &SHIFT_JIS,
-            Self::Utf8 => return None,
+            Self::Utf8 | Self::Ebcdic(_) => return None,
         };
         Some(cell.get_or_init(|| Compiled::new(self.table().unwrap_or_default())))
     }
@@ -284,6 +298,18 @@ pub fn transcode(codec: Codec, bytes: &[u8]) -> Vec<u8> {
 
 /// [`transcode`], appending to `out`.
 pub fn transcode_into(codec: Codec, bytes: &[u8], out: &mut Vec<u8>) {
+    if let Codec::Ebcdic(page) = codec {
+        // no CSV is read in EBCDIC (the layout loader refuses one): a failed text is
+        // one U+FFFD, which the reader reports
+        if page
+            .table()
+            .decode(bytes, crate::ebcdic::Shift::SoSi, out)
+            .is_none()
+        {
+            push_utf8(out, 0xFFFD);
+        }
+        return;
+    }
     let Some(table) = codec.table() else {
         // most text is valid: checked on the fast path, replaced only where it is not
         match std::str::from_utf8(bytes) {

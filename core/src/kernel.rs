@@ -10,6 +10,7 @@
 use rayon::prelude::*;
 
 use crate::decode::{decode_seen, Codec, Seen};
+use crate::ebcdic::Shift;
 use crate::typed::{self, Check, DateForm, Era, NumberForm};
 use crate::views::INLINE;
 
@@ -43,6 +44,9 @@ pub struct ColumnSpec {
     pub pad_ideographic: bool,
     /// Text fields: the check made on each decoded value.
     pub check: Check,
+    /// EBCDIC text fields: single bytes only, mixed with SO/SI, or graphic (double bytes
+    /// only, read as a paired full-width field).
+    pub shift: Shift,
 }
 
 /// One decoded column, ready to be an Arrow `Utf8View` array.
@@ -395,17 +399,26 @@ fn text_value(
 ) -> Option<Seen> {
     // control characters: the row is null, and its bytes read as `?` for the lengths
     // (one pass with no early exit, which the compiler vectorises)
-    let control = raw.iter().fold(false, |any, &b| any | is_control(b));
+    // a mixed field's shift codes are its text's structure, not control characters
+    let shifts = spec.shift == Shift::SoSi;
+    let is_ctl = |b: u8| match codec {
+        Codec::Ebcdic(page) => page.table().is_control(b) && !(shifts && matches!(b, 0x0E | 0x0F)),
+        _ => is_control(b),
+    };
+    let control = match codec {
+        Codec::Ebcdic(_) => raw.iter().any(|&b| is_ctl(b)),
+        _ => raw.iter().fold(false, |any, &b| any | is_control(b)),
+    };
     let bytes: &[u8] = if control {
         for (w, &b) in work.iter_mut().zip(raw) {
-            *w = if is_control(b) { b'?' } else { b };
+            *w = if is_ctl(b) { b'?' } else { b };
         }
         work
     } else {
         raw
     };
     out.control[row] = control;
-    let paired = spec.kind == Kind::Fullwidth && codec.paired();
+    let paired = spec.kind == Kind::Fullwidth && (codec.paired() || spec.shift == Shift::Graphic);
     let length = if paired {
         paired_length(bytes, codec)
     } else {
@@ -427,7 +440,13 @@ fn text_value(
         }
         return None;
     }
-    let Some(seen) = decode_seen(codec, &bytes[..length], &mut out.data, rewritten) else {
+    let decoded = match codec {
+        Codec::Ebcdic(page) => page
+            .table()
+            .decode(&bytes[..length], spec.shift, &mut out.data),
+        _ => decode_seen(codec, &bytes[..length], &mut out.data, rewritten),
+    };
+    let Some(seen) = decoded else {
         out.invalid[row] = true;
         return None;
     };
@@ -567,6 +586,7 @@ mod tests {
             kind,
             pad_ideographic: true,
             check: Check::Nothing,
+            shift: crate::ebcdic::Shift::None,
         }
     }
 

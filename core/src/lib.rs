@@ -8,6 +8,7 @@
 pub mod compose;
 pub mod csv;
 pub mod decode;
+pub mod ebcdic;
 pub mod encode;
 pub mod kernel;
 pub mod replace;

@@ -13,6 +13,7 @@ use pyo3::types::{PyBytes, PyDict};
 
 use crate::compose::{write_dates, write_numbers, write_text, NumberStyle, TextColumn, TextField};
 use crate::decode::Codec;
+use crate::ebcdic::{Page, Shift};
 use crate::kernel::{extract as extract_block, Block, Column, ColumnSpec, Kind};
 use crate::typed::{Check, DateForm, DateFormat, Era, NumberForm, MAX_ERAS};
 
@@ -160,12 +161,16 @@ fn extract<'py>(
                 "a field at bytes {offset}..{end} lies outside the records"
             )));
         }
+        // an EBCDIC text field's kind names its shift mode too: `text:so-si`
+        let (kind, shift) = kind.split_once(':').unwrap_or((kind, "none"));
         columns.push(ColumnSpec {
             offset: *offset,
             length: *length,
             kind: kind_of(kind, date.as_ref(), *length)?,
             pad_ideographic: *pad_ideographic,
             check: check_of(check)?,
+            shift: Shift::from_name(shift)
+                .ok_or_else(|| PyValueError::new_err(format!("no shift mode {shift:?}")))?,
         });
     }
     let rewritten = rewritten.map(readonly).transpose()?;
@@ -313,6 +318,62 @@ fn encode<'py>(
         got.lengths.into_pyarray(py),
         got.unencodable.into_pyarray(py),
     ))
+}
+
+/// Encode values in a Japanese EBCDIC page, each in a field's shift mode (`none`,
+/// `so-si`, `graphic`): as [`encode`] returns them.
+#[pyfunction]
+fn encode_ebcdic<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyArray1<u8>>,
+    offsets: &Bound<'py, PyArray1<i64>>,
+    page: &str,
+    shift: &str,
+) -> PyResult<PyEncoded<'py>> {
+    let page = Page::from_name(page)
+        .ok_or_else(|| PyValueError::new_err(format!("no EBCDIC page {page:?}")))?;
+    let shift = Shift::from_name(shift)
+        .ok_or_else(|| PyValueError::new_err(format!("no shift mode {shift:?}")))?;
+    let (text, offsets) = (readonly(text)?, readonly(offsets)?);
+    let (text, offsets) = (text.as_slice()?, offsets.as_slice()?);
+    let ordered = offsets.windows(2).all(|w| 0 <= w[0] && w[0] <= w[1]);
+    if !ordered || offsets.last().is_some_and(|&o| o as usize > text.len()) {
+        return Err(PyValueError::new_err("offsets do not fit the text"));
+    }
+    let got = py.allow_threads(|| crate::ebcdic::encode_values(text, offsets, page, shift));
+    Ok((
+        got.data.into_pyarray(py),
+        got.lengths.into_pyarray(py),
+        got.unencodable.into_pyarray(py),
+    ))
+}
+
+/// One value of a Japanese EBCDIC page as text, strictly (None where it does not
+/// decode), in a field's shift mode: for the reports and the Python codec.
+#[pyfunction]
+fn decode_ebcdic(data: &[u8], page: &str, shift: &str) -> PyResult<Option<String>> {
+    let page = Page::from_name(page)
+        .ok_or_else(|| PyValueError::new_err(format!("no EBCDIC page {page:?}")))?;
+    let shift = Shift::from_name(shift)
+        .ok_or_else(|| PyValueError::new_err(format!("no shift mode {shift:?}")))?;
+    let mut out = Vec::with_capacity(data.len() * 2);
+    Ok(page
+        .table()
+        .decode(data, shift, &mut out)
+        .and_then(|_| String::from_utf8(out).ok()))
+}
+
+/// The ASCII byte each byte of a page stands for (0 where none), and the page's byte
+/// for each ASCII byte (0 where none): numbers, dates, codes and digits are read and
+/// formatted in ASCII and translated at the edge.
+#[pyfunction]
+fn ebcdic_ascii(page: &str) -> PyResult<(Vec<u8>, Vec<u8>)> {
+    let page = Page::from_name(page)
+        .ok_or_else(|| PyValueError::new_err(format!("no EBCDIC page {page:?}")))?;
+    let t = page.table();
+    let to = (0..=255u8).map(|b| t.to_ascii(b).unwrap_or(0)).collect();
+    let from = (0..128u8).map(|b| t.from_ascii(b).unwrap_or(0)).collect();
+    Ok((to, from))
 }
 
 /// A whole text in `encoding` as UTF-8, as `CPython`'s `decode(encoding, "replace")`
@@ -856,6 +917,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(place, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(transcode, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_ebcdic, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_ebcdic, m)?)?;
+    m.add_function(wrap_pyfunction!(ebcdic_ascii, m)?)?;
     m.add_function(wrap_pyfunction!(compose_text, m)?)?;
     m.add_function(wrap_pyfunction!(compose_numbers, m)?)?;
     m.add_function(wrap_pyfunction!(compose_dates, m)?)?;
