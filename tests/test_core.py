@@ -42,7 +42,10 @@ if TYPE_CHECKING:
     from chukan.layout import Field
 
 #: the codecs the compiled core decodes
-CORE_CODECS = tuple(dict.fromkeys(e.codec for e in ENCODING_FACTS.values() if e.core))
+# EBCDIC is not here: the Python kernel has no EBCDIC; its oracle is glibc iconv
+# (tests/test_ebcdic.py)
+CORE_CODECS = tuple(dict.fromkeys(e.codec for e in ENCODING_FACTS.values()
+                                  if e.core and not e.ebcdic))
 T = TypeVar("T")
 
 

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 SINGLE = [KOJIN, NOUZEI, KOJIN_CSV, SETAI, "chukan/juki/kojin", "kihon/juki/kojin",
-          "examples/mainframe/juki-kojin", "kihon/juki/ido-rireki"]
+          "examples/mainframe/juki-kojin", "kihon/juki/ido-rireki",
+          "examples/mainframe/juki-kojin-ibm930"]
 
 
 def round_trip(df: pl.DataFrame, layout: Layout) -> None:

@@ -102,7 +102,8 @@ impl Page {
     /// The page a layout encoding's codec name means, if it is one.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Self> {
-        match name {
+        // the layout's name, or the Python codec's (`chukan_ibm930`)
+        match name.strip_prefix("chukan_").unwrap_or(name) {
             "ibm930" => Some(Self::Ibm930),
             "ibm939" => Some(Self::Ibm939),
             "ibm1390" => Some(Self::Ibm1390),

@@ -324,7 +324,9 @@ fn chunk(
                     make_room(col, 3 * spec.length + 1);
                     let start = col.data.len();
                     let seen = if spec.kind == Kind::Ascii {
-                        ascii_value(raw, codec.space(), i, col);
+                        // ASCII bytes in every encoding: an EBCDIC layout's
+                        // digits reach the kernel translated (`read._in_ascii`)
+                        ascii_value(raw, b' ', i, col);
                         None
                     } else {
                         text_value(
@@ -426,7 +428,10 @@ fn text_value(
     };
     if paired {
         if let Some(padding) = out.padding.as_mut() {
-            padding[row] = odd_pairs(bytes, length, spec.pad_ideographic, codec);
+            // EBCDIC's U+3000 is two single-byte spaces: a graphic field's padding is
+            // whole pairs of 0x40 either way
+            padding[row] = spec.shift != Shift::Graphic
+                && odd_pairs(bytes, length, spec.pad_ideographic, codec);
         }
     }
     let start = out.data.len();

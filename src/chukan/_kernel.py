@@ -70,6 +70,8 @@ class ColumnSpec:
     #: ``date``: format, pivot, era codes and the writer's code of each era
     #: (:func:`chukan.codec.era_codes`, :func:`chukan.codec.writer_codes`)
     date: tuple[str, int, tuple[int, ...], tuple[int, ...]] | None = None
+    #: EBCDIC text: ``none``, ``so-si`` or ``graphic`` (:attr:`chukan.spec.Field.shift`)
+    shift: str = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,21 +106,25 @@ def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding
     ``CHUKAN_KERNEL=python`` chooses the Python kernel instead (it stays as the oracle
     the core is tested against)."""
     enc = encoding_of(encoding)
-    if enc.core and os.environ.get("CHUKAN_KERNEL") != "python":
-        return _extract_core(matrix, specs, enc.codec, rewritten)
+    # the Python kernel has no EBCDIC: its oracle is glibc's iconv (tests/test_ebcdic.py)
+    if enc.core and (os.environ.get("CHUKAN_KERNEL") != "python" or enc.ebcdic):
+        return _extract_core(matrix, specs, enc.codec, rewritten if not enc.ebcdic else None,
+                             marks_duplicates=enc.ebcdic)
     return extract_python(matrix, specs, encoding)
 
 
 def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], codec: str,
-                  rewritten: npt.NDArray[np.bool_] | None) -> list[RawColumn]:
+                  rewritten: npt.NDArray[np.bool_] | None, *, marks_duplicates: bool = False
+                  ) -> list[RawColumn]:
     n = matrix.shape[0]
     if n:
         flat, stride = _flat(matrix)
     else:
         flat, stride = np.zeros(0, dtype=np.uint8), max(1, matrix.shape[1])
     columns = _core.extract(np.ascontiguousarray(flat), n, stride,
-                            [(s.offset, s.length, s.kind, s.pad == "\u3000", s.check, s.date)
-                             for s in specs],
+                            [(s.offset, s.length,
+                              s.kind if s.shift == "none" else f"{s.kind}:{s.shift}",
+                              s.pad == "\u3000", s.check, s.date) for s in specs],
                             codec, thread_count(), rewritten, era_table())
     out = []
     for s, c in zip(specs, columns, strict=True):
@@ -129,7 +135,8 @@ def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], co
             continue
         out.append(RawColumn(view_series(n, c["views"], c["buffers"], c["valid"]),
                              c["control"], c["invalid"], c["padding"],
-                             c["duplicate"] if rewritten is not None else None,
+                             c["duplicate"] if rewritten is not None or marks_duplicates
+                             else None,
                              failed=c["failed"] if s.check else None))
     return out
 

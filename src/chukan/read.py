@@ -52,10 +52,12 @@ from chukan.codec import (
     FAST_DATE_FORMATS,
     apply_fumei_flags,
     column_names,
+    control_bytes,
     date_bytes,
     decimal_series,
     encode_text,
     era_codes,
+    field_text,
     number_bytes,
     number_form,
     parse_date,
@@ -63,6 +65,7 @@ from chukan.codec import (
     prepare_for_encoding,
     schema_of,
     text_check,
+    to_ascii,
     unknown_code_message,
     unpack_packed,
     writer_codes,
@@ -272,7 +275,8 @@ def _spec_of(f: Field) -> ColumnSpec | None:
     if f.type in ("text", "code", "digits"):
         kind: ColumnKind = "fullwidth" if f.type == "text" and f.chars == "fullwidth" else \
             "text" if f.type in ("text", "code") else "ascii"
-        return ColumnSpec(f.offset, f.length, kind, f.pad, check=text_check(f))
+        return ColumnSpec(f.offset, f.length, kind, f.pad, check=text_check(f),
+                          shift=f.shift)
     if f.type == "date" and f.format in FAST_DATE_FORMATS:
         return ColumnSpec(f.offset, f.length, "date", date=(
             f.format or "YYYYMMDD", f.pivot or 0, era_codes(f), writer_codes(f)))
@@ -285,9 +289,11 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
                    wanted: set[str] | None) -> pl.DataFrame:
     """Turn a block's matrix into the typed columns of ``fields`` (only ``wanted`` ones)."""
     layout = ctx.layout
-    m = block.matrix
     chosen = [f for f in fields if wanted is None or set(column_names(f)) & wanted
               or f.type == "filler"]
+    # EBCDIC numbers, dates, digits and fillers are read in ASCII; the reports show the
+    # bytes as they are in the file (block.matrix)
+    m = _in_ascii(block.matrix, chosen, layout) if layout.charset.ebcdic else block.matrix
     specs = {f.name: spec for f in chosen if (spec := _spec_of(f)) is not None}
     raws = dict(zip(specs, extract(m, list(specs.values()), layout.encoding,
                                    rewritten_pairs(layout.cp932_duplicates)
@@ -314,8 +320,8 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
                          "noncanonical",
                          message="値は読めますが、書き戻すと別のバイトになります"
                                  "(前ゼロ・空白・符号の形がレイアウトと異なります)")
-            if f.required:
-                blank = (span == layout.charset.space[0]).all(axis=1)
+            if f.required:  # (in ASCII, an EBCDIC one too)
+                blank = (span == 0x20).all(axis=1)
                 _report_rows(ctx, block, f, blank, "required-missing")
             for name in frame.columns:
                 if wanted is None or name in wanted:
@@ -329,8 +335,10 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
             _other_duplicates(m, f, raw.values, layout)
         _report_rows(ctx, block, f, duplicate & (specs[f.name].kind != "ascii"),
                      "noncanonical",
-                     message="CP932の重複文字が、レイアウトの cp932_duplicates と異なる"
-                             "コードで書かれています。書き戻すとバイトが変わります")
+                     message="重複コードの文字、または空のシフト(SO SI)です。書き戻すと"
+                             "バイトが変わります" if layout.charset.ebcdic else
+                     "CP932の重複文字が、レイアウトの cp932_duplicates と異なる"
+                     "コードで書かれています。書き戻すとバイトが変わります")
         if raw.padding is not None:
             pad = "全角空白" if f.pad == "\u3000" else "半角空白"
             _report_rows(ctx, block, f, raw.padding & ~raw.invalid, "noncanonical",
@@ -352,6 +360,21 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
         if wanted is None or f.name in wanted:
             columns[f.name] = values.alias(f.name)
     return pl.DataFrame(columns)
+
+
+def _in_ascii(matrix: npt.NDArray[np.uint8], fields: Sequence[Field], layout: Layout
+              ) -> npt.NDArray[np.uint8]:
+    """A copy of an EBCDIC block's matrix with its single-byte fields that are not text
+    (digits, numbers, dates, fillers) in ASCII: a byte that stands for no ASCII
+    character becomes 0, which no parser takes. Zoned signs come out as the ASCII
+    overpunch letters ({ A–I, } J–R) that EBCDIC's zones are."""
+    out = matrix.copy()
+    table = to_ascii(layout.encoding)
+    for f in fields:
+        if f.type in ("digits", "integer", "date", "filler") or \
+                (f.type == "decimal" and f.storage != "packed"):
+            out[:, f.offset:f.end] = table[matrix[:, f.offset:f.end]]
+    return out
 
 
 def _packed(ctx: _Context, block: _Block, f: Field, span: npt.NDArray[np.uint8]
@@ -507,7 +530,7 @@ def _report_rows(ctx: _Context, block: _Block, f: Field, mask: npt.NDArray[np.bo
         raw = block.matrix[i, f.offset:f.end].tobytes()
         where, code_i = _locate(code, raw, f, enc)
         text = None if f.type == "decimal" and f.storage == "packed" else \
-            raw.decode(enc, "replace")
+            field_text(raw, enc, f.shift)
         ctx.add(_problem(ctx, code_i, record=int(block.records[i]),
                          offset=int(block.offsets[i]) + f.offset + where, f=f, raw=raw,
                          value=text, message=message, severity=severity))
@@ -521,7 +544,8 @@ def _locate(code: str, raw: bytes, f: Field, enc: str) -> tuple[int, str]:
     """Byte offset inside the field of what went wrong, refining the code where the
     bytes tell more (a NUL is a ``nul-byte``; a lead byte at the end is a ``dbcs-split``)."""
     binary = f.type == "decimal" and f.storage == "packed"
-    control = next((k for k, b in enumerate(raw) if b < 0x20 or b == 0x7F), None)
+    controls = control_bytes(enc, f.shift)
+    control = next((k for k, b in enumerate(raw) if controls[b]), None)
     if control is not None and not binary:
         return control, "nul-byte" if raw[control] == 0 else "control-char"
     if code == "invalid-bytes":

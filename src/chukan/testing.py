@@ -33,6 +33,7 @@ from chukan._eras import ERA_STARTS
 from chukan.codec import apply_fumei_flags, column_names, dtype_of, era_of
 from chukan.spec import (
     DATE_WIDTHS,
+    EBCDIC_ENCODINGS,
     MAX_PRECISION,
     Chars,
     CodeTable,
@@ -75,9 +76,16 @@ def _alphabet(f: Field, encoding: str) -> str:
         full += _JIS_X_0212
     half = _HALF if encoding in ("cp932", "shift_jis", "utf-8", "utf-8-sig", "euc_jp") else \
         _HALF.translate({ord(c): None for c in _HALF_KANA})
+    if encoding in EBCDIC_ENCODINGS:
+        full += _GAIJI  # the pages' user-defined area starts at U+E000 too
     chosen = {"fullwidth": full, "halfwidth": half}.get(f.chars, full + half)
     codec = codec_name(encoding)
-    return "".join(c for c in chosen if _encodes(c, codec))
+    kept = "".join(c for c in chosen if _encodes(c, codec))
+    if f.shift == "none" and encoding in EBCDIC_ENCODINGS:
+        return "".join(c for c in kept if len(c.encode(codec)) == 1)
+    if f.shift == "graphic":  # double bytes only: between shift codes in a stream
+        return "".join(c for c in kept if len(c.encode(codec)) == 4)
+    return kept
 
 
 def _encodes(ch: str, codec: str) -> bool:
@@ -88,18 +96,23 @@ def _encodes(ch: str, codec: str) -> bool:
     return True
 
 
-def _byte_len(text: str, encoding: str) -> int:
+def _byte_len(text: str, encoding: str, f: Field | None = None) -> int:
+    if f is not None and f.shift == "graphic":
+        return 2 * len(text)  # no shift codes in a graphic field
     return len(text.encode(codec_name(encoding)))
 
 
 def _text(f: Field, layout: Layout) -> SearchStrategy[str]:
     alphabet = _alphabet(f, layout.encoding)
-    inner = "\u3000" if f.chars != "halfwidth" else " "
+    single_only = f.shift == "none" and layout.encoding in EBCDIC_ENCODINGS
+    inner = "\u3000" if f.chars != "halfwidth" and not single_only else " "
+    if f.shift == "graphic":
+        inner = "\u3000"
     fixed = layout.format == "fixed"
 
     def fits(s: str) -> bool:
         if fixed:
-            return _byte_len(s, layout.encoding) <= f.length
+            return _byte_len(s, layout.encoding, f) <= f.length
         return len(s) <= f.length
 
     body = st.text(alphabet=alphabet + inner, min_size=1,

@@ -47,6 +47,7 @@ from chukan.codec import (
     era_table,
     fill_partial,
     format_expr,
+    from_ascii,
     lookalike_message,
     lookalikes,
     needs_markers,
@@ -76,7 +77,7 @@ from chukan.spec import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     import numpy.typing as npt
 
@@ -223,6 +224,8 @@ def _pad_bytes(f: Field, encoding: str) -> bytes:
     if f.type == "filler":
         return (f.fill * f.length).encode("ascii")
     enc = encoding_of(encoding)
+    if enc.ebcdic and f.type in _IN_ASCII:
+        return b" " * f.length  # written in ASCII, then translated (_to_ebcdic)
     if f.type == "text" and f.chars == "fullwidth" and f.pad == "\u3000":
         unit = enc.ideographic_space
         whole = unit * (f.length // len(unit))
@@ -312,9 +315,24 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
                     np.ascontiguousarray(data, dtype=np.uint8),
                     np.ascontiguousarray(lengths, dtype=np.int64))
         if f.type == "text" and f.chars == "fullwidth" and f.pad == "\u3000" and \
-                not layout.charset.paired:
+                not layout.charset.paired and f.shift != "graphic":
             _pad_after(region, lengths, layout.charset)
+    if layout.charset.ebcdic:
+        _to_ebcdic(out, kind.fields, layout.encoding)
     return out
+
+
+#: the fields the writer spells in ASCII (and an EBCDIC layout's writer then translates)
+_IN_ASCII = ("integer", "decimal", "date", "filler")
+
+
+def _to_ebcdic(out: npt.NDArray[np.uint8], fields: Sequence[Field], page: str) -> None:
+    """Numbers, dates and fillers, spelled in ASCII, into the page's bytes (zoned signs
+    too: the ASCII overpunch letters are EBCDIC's zoned bytes)."""
+    table = from_ascii(page)
+    for f in fields:
+        if f.type in _IN_ASCII and not (f.type == "decimal" and f.storage == "packed"):
+            out[:, f.offset:f.end] = table[out[:, f.offset:f.end]]
 
 
 def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
@@ -493,6 +511,16 @@ def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: 
     if len(data) and (data.min() < 0x20 or (data == 0x7F).any()):
         return _encode_column(_drop_control(text, f, layout, stride, first_row, problems),
                               f, enc, layout, stride, first_row, problems)
+    if layout.charset.ebcdic:
+        # the core, from its tables: shift codes placed, a graphic field in double bytes
+        buf, lengths, bad = _core.encode_ebcdic(np.ascontiguousarray(data), offsets,
+                                                layout.encoding, f.shift)
+        if bad.any():
+            kind = "(グラフィック項目は全角文字のみ)" if f.shift == "graphic" else \
+                "(シフトのない項目は1バイト文字のみ)" if f.shift == "none" else ""
+            _report(problems, f, layout, stride, first_row, bad, "not-representable",
+                    f"{layout.encoding}で表せない文字があります{kind}", text)
+        return buf, lengths
     if not len(data) or data.max() < 0x80:
         # ASCII: the UTF-8 bytes Polars already holds are the output bytes
         return data, np.diff(offsets)

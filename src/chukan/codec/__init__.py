@@ -45,6 +45,7 @@ from chukan.codec.dates import (
     fast_dates,
     parse_date,
 )
+from chukan.codec.ebcdic import control_bytes, field_text, from_ascii, to_ascii
 from chukan.codec.encoding import (
     CORE_ENCODINGS,
     LOOKALIKE_CODE,
@@ -99,6 +100,7 @@ __all__ = [
     "NumberForm",
     "apply_fumei_flags",
     "column_names",
+    "control_bytes",
     "date_bytes",
     "decimal_series",
     "dtype_of",
@@ -109,9 +111,11 @@ __all__ = [
     "era_table",
     "fast_dates",
     "fast_numbers",
+    "field_text",
     "fill_partial",
     "format_expr",
     "format_field",
+    "from_ascii",
     "lookalike_message",
     "lookalikes",
     "needs_markers",
@@ -127,6 +131,7 @@ __all__ = [
     "select_checked",
     "strings_to_matrix",
     "text_check",
+    "to_ascii",
     "unknown_code_message",
     "unpack_packed",
     "unscaled",

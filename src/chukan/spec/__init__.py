@@ -10,6 +10,7 @@ with every problem reported at once (its place, and a "did you mean").
 from chukan.spec._base import (
     DATE_FORMATS,
     DATE_WIDTHS,
+    EBCDIC_ENCODINGS,
     ENCODINGS,
     FIELD_TYPES,
     KINDS,
@@ -26,6 +27,7 @@ from chukan.spec._base import (
     FieldType,
     Format,
     Repertoire,
+    Shift,
     Storage,
     Terminator,
     available_layouts,
@@ -68,6 +70,7 @@ from chukan.spec.mapping import (
 __all__ = [
     "DATE_FORMATS",
     "DATE_WIDTHS",
+    "EBCDIC_ENCODINGS",
     "ENCODINGS",
     "ENCODING_FACTS",
     "FIELD_TYPES",
@@ -99,6 +102,7 @@ __all__ = [
     "Repertoire",
     "Rule",
     "SetCheck",
+    "Shift",
     "Storage",
     "Terminator",
     "available_layouts",

@@ -40,7 +40,13 @@ DATE_WIDTHS: Mapping[str, int] = MappingProxyType(
         "YYYY-MM": 7,
     }
 )
-ENCODINGS: tuple[str, ...] = ("cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig")
+ENCODINGS: tuple[str, ...] = ("cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig",
+                              "ibm930", "ibm939", "ibm1390", "ibm1399")
+#: IBM's Japanese EBCDIC host code pages (fixed-width files only).
+EBCDIC_ENCODINGS: tuple[str, ...] = ("ibm930", "ibm939", "ibm1390", "ibm1399")
+#: How an EBCDIC text field holds double-byte text: not at all, between SO and SI, or
+#: only (a graphic field, ``type = "graphic"``).
+Shift = Literal["none", "so-si", "graphic"]
 #: Accepted spellings of each encoding, mapped to the name chukan uses.
 _ENCODING_ALIASES: Mapping[str, str] = MappingProxyType(
     {
@@ -56,6 +62,8 @@ _ENCODING_ALIASES: Mapping[str, str] = MappingProxyType(
         "utf8": "utf-8",
         "utf-8-sig": "utf-8-sig",
         "utf_8_sig": "utf-8-sig",
+        **{f"{prefix}{n}": f"ibm{n}" for n in ("930", "939", "1390", "1399")
+           for prefix in ("ibm", "ibm-", "ibm_", "cp", "ccsid")},
     }
 )
 TERMINATOR_BYTES: Mapping[str, bytes] = MappingProxyType(
@@ -71,6 +79,8 @@ def codec_name(encoding: str) -> str:
     >>> codec_name("utf-8-sig"), codec_name("cp932")
     ('utf-8', 'cp932')
     """
+    if encoding in EBCDIC_ENCODINGS:  # chukan's own codecs (chukan.codec.ebcdic)
+        return f"chukan_{encoding}"
     return "utf-8" if encoding == "utf-8-sig" else encoding
 
 
@@ -91,7 +101,7 @@ _FIELD_KEYS = (
     "name", "label", "start", "length", "type", "required", "chars", "table", "storage",
     "scale", "signed", "positive_sign", "format", "eras", "pivot", "fumei_flag", "pad", "fill",
     "counts", "description",
-    "repertoire",
+    "repertoire", "shift",
 )  # fmt: skip
 _RECORD_KEYS = ("name", "label", "match", "field")
 _TABLE_KEYS = ("name", "label", "source", "description", "codes", "missing")

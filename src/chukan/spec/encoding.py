@@ -7,14 +7,20 @@ encodings are decoded by the compiled core. Each of these used to be a literal (
 
 The compiled core holds the same facts for the encodings it decodes;
 ``tests/test_encodings.py`` checks the two against each other and both against
-CPython's codecs. Mainframe encodings (EBCDIC, where the space is 0x40, the digits
-0xF0–0xF9, and double-byte text sits between shift codes) are meant to join here.
+CPython's codecs. IBM's Japanese EBCDIC pages (930, 939, 1390, 1399) are here too:
+their space is 0x40, their digits 0xF0–0xF9, and their double-byte text sits between
+shift codes (SO 0x0E, SI 0x0F) or fills a graphic field. CPython has no codec for them:
+chukan registers its own (``chukan_ibm930`` and so on, :mod:`chukan.codec.ebcdic`),
+backed by the core's tables.
 
 >>> enc = encoding_of("cp932")
 >>> enc.space, enc.zero, enc.ideographic_space, enc.paired, enc.core
 (b' ', b'0', b'\x81@', True, True)
 >>> encoding_of("utf-8-sig").codec, encoding_of("utf-8-sig").bom
 ('utf-8', b'\xef\xbb\xbf')
+>>> ibm = encoding_of("CCSID930")
+>>> ibm.name, ibm.space, ibm.zero, ibm.ideographic_space, ibm.shift, ibm.ebcdic
+('ibm930', b'@', b'\xf0', b'@@', (b'\x0e', b'\x0f'), True)
 """
 
 from __future__ import annotations
@@ -24,7 +30,13 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from chukan.errors import UsageError
-from chukan.spec._base import _ENCODING_ALIASES, ENCODINGS, UTF8_BOM, codec_name
+from chukan.spec._base import (
+    _ENCODING_ALIASES,
+    EBCDIC_ENCODINGS,
+    ENCODINGS,
+    UTF8_BOM,
+    codec_name,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -52,8 +64,19 @@ class Encoding:
     #: the bytes a file in it starts with
     bom: bytes = b""
     #: the shift-out and shift-in codes around double-byte text, for encodings whose
-    #: bytes mean different characters in either state (none of the shipped ones)
+    #: bytes mean different characters in either state (EBCDIC)
     shift: tuple[bytes, bytes] | None = None
+
+    @property
+    def ebcdic(self) -> bool:
+        """An EBCDIC page: numbers, dates and digits are read and written through
+        ASCII, translated at the edge."""
+        return self.shift is not None
+
+
+def _ebcdic(name: str) -> Encoding:
+    return Encoding(name, codec_name(name), b"\x40", b"\xf0", b"\x40\x40", paired=False,
+                    core=True, shift=(b"\x0e", b"\x0f"))
 
 
 def _ascii_based(name: str, *, ideographic_space: bytes, paired: bool, core: bool,
@@ -74,6 +97,7 @@ ENCODING_FACTS: Mapping[str, Encoding] = MappingProxyType({
                           core=True),
     "utf-8-sig": _ascii_based("utf-8-sig", ideographic_space="\u3000".encode(),
                               paired=False, core=True, bom=UTF8_BOM),
+    **{name: _ebcdic(name) for name in EBCDIC_ENCODINGS},
 })
 assert set(ENCODING_FACTS) == set(ENCODINGS)  # noqa: S101 -- one list of encodings
 
@@ -87,7 +111,7 @@ def encoding_of(name: str) -> Encoding:
     >>> encoding_of("ebcdic")
     Traceback (most recent call last):
     chukan.errors.UsageError: no encoding 'ebcdic'; chukan has cp932, shift_jis, euc_jp, \
-utf-8, utf-8-sig
+utf-8, utf-8-sig, ibm930, ibm939, ibm1390, ibm1399
     """
     found = ENCODING_FACTS.get(name) or ENCODING_FACTS.get(
         _ENCODING_ALIASES.get(name.lower(), ""))

@@ -66,6 +66,7 @@ from chukan.spec._base import (
     _RECORD_KEYS,
     DATE_FORMATS,
     DATE_WIDTHS,
+    EBCDIC_ENCODINGS,
     FIELD_TYPES,
     MAX_PRECISION,
     MAX_RECORD_LENGTH,
@@ -78,6 +79,7 @@ from chukan.spec._base import (
     FieldType,
     Format,
     Repertoire,
+    Shift,
     Storage,
     Terminator,
     _Checker,
@@ -121,6 +123,9 @@ class Field:
     counts: str | None = None
     description: str = ""
     repertoire: Repertoire | None = None
+    #: EBCDIC text: single bytes only, double-byte runs between SO and SI, or double
+    #: bytes only (``type = "graphic"``, read as full-width text)
+    shift: Shift = "none"
 
     @property
     def offset(self) -> int:
@@ -330,8 +335,14 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
     name = checker.get(meta, "name", str, w, "", required=True)
     fmt = checker.choice(meta, "format", ("fixed", "csv"), w, None, what="format") or "fixed"
     encoding = _parse_encoding(meta, checker)
+    ebcdic = encoding in EBCDIC_ENCODINGS
     terminator = checker.choice(meta, "terminator", ("crlf", "lf", "none"), w,
-                                "crlf", what="terminator")
+                                "none" if ebcdic else "crlf", what="terminator")
+    if ebcdic and fmt != "fixed":
+        checker.add(w, "encoding", f"{encoding} (EBCDIC) is for fixed-width files only")
+    elif ebcdic and terminator != "none":
+        checker.add(w, "terminator", "EBCDIC records follow each other with no terminator: "
+                                     "terminator = \"none\"")
     record_length = checker.get(meta, "record_length", int, w, 0, required=fmt == "fixed")
     if fmt == "fixed" and record_length is not None and record_length <= 0 and \
             "record_length" in meta:
@@ -374,12 +385,14 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
             rs = checker.get(rt, "start", int, "layout.record_type", 1)
             rl = checker.get(rt, "length", int, "layout.record_type", 1, required=True)
             record_type = (rs, rl)
-        records = _parse_records(doc, checker, fmt, record_length, record_type, base)
+        records = _parse_records(doc, checker, fmt, record_length, record_type, base,
+                                 encoding)
     else:
         if "record_type" in meta:
             checker.add(w, "record_type", "only for layouts with [[record]] kinds")
         raw_fields = checker.get(doc, "field", list, "(top)", [], required=True)
-        fields = _parse_fields(raw_fields, "field", checker, fmt, record_length, base)
+        fields = _parse_fields(raw_fields, "field", checker, fmt, record_length, base,
+                               encoding)
 
     header_text = checker.choice(meta, "header_text", ("name", "label"), w, "name",
                                  what="header text")
@@ -434,7 +447,7 @@ def _parse_encoding(meta: Mapping[str, Any], checker: _Checker) -> str:
 
 
 def _parse_records(doc: Mapping[str, Any], checker: _Checker, fmt: str, record_length: int,
-                   record_type: tuple[int, int] | None, base: Path | None
+                   record_type: tuple[int, int] | None, base: Path | None, encoding: str
                    ) -> tuple[RecordKind, ...]:
     raw = checker.get(doc, "record", list, "(top)", [])
     kinds: list[RecordKind] = []
@@ -449,7 +462,8 @@ def _parse_records(doc: Mapping[str, Any], checker: _Checker, fmt: str, record_l
             checker.add(where, "match", f"same value as record {seen_match[match]!r}")
         seen_match[match] = name
         raw_fields = checker.get(rec, "field", list, where, [], required=True)
-        fields = _parse_fields(raw_fields, f"{where}.field", checker, fmt, record_length, base)
+        fields = _parse_fields(raw_fields, f"{where}.field", checker, fmt, record_length, base,
+                               encoding)
         if record_type and fields:
             rs, rl = record_type
             if not any(f.start == rs and f.length == rl for f in fields):
@@ -467,14 +481,14 @@ def _parse_records(doc: Mapping[str, Any], checker: _Checker, fmt: str, record_l
 
 
 def _parse_fields(raw: list[Any], prefix: str, checker: _Checker, fmt: str,
-                  record_length: int, base: Path | None) -> tuple[Field, ...]:
+                  record_length: int, base: Path | None, encoding: str) -> tuple[Field, ...]:
     fields: list[Field] = []
     names: set[str] = set()
     next_start = 1
     # positions are only checked when every field could be read
     complete = all(isinstance(item, dict) for item in raw)
     for _, where, item in checker.tables(raw, prefix):
-        f = _parse_field(item, where, checker, fmt, next_start, base)
+        f = _parse_field(item, where, checker, fmt, next_start, base, encoding)
         if f is None:
             complete = False
             continue
@@ -521,9 +535,20 @@ def _parse_fields(raw: list[Any], prefix: str, checker: _Checker, fmt: str,
 
 
 def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: str,
-                 next_start: int, base: Path | None) -> Field | None:
+                 next_start: int, base: Path | None, encoding: str) -> Field | None:
     checker.unknown_keys(item, _FIELD_KEYS, where)
-    ftype = checker.choice(item, "type", FIELD_TYPES, where, None, what="field type")
+    ftype = checker.choice(item, "type", (*FIELD_TYPES, "graphic"), where, None,
+                           what="field type")
+    # a graphic field (COBOL PIC G / PIC N) is full-width text in double bytes only
+    graphic = ftype == "graphic"
+    if (graphic or "shift" in item) and encoding not in EBCDIC_ENCODINGS:
+        checker.add(where, "type" if graphic else "shift",
+                    f"double-byte shift modes are EBCDIC's, not {encoding}'s")
+    if graphic:
+        ftype = "text"
+        if "chars" in item or "shift" in item:
+            checker.add(where, "chars" if "chars" in item else "shift",
+                        "a graphic field is full-width, in double bytes only")
     default_name = "filler_" + "_".join(re.findall(r"\d+", where)) if ftype == "filler" else None
     name = checker.get(item, "name", str, where, default_name, required=ftype != "filler")
     if name is not None and not (name.isascii() and name.replace("_", "a").isalnum()
@@ -567,8 +592,11 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
     only("pad", "integer", "text")
     only("positive_sign", "decimal")
     only("fill", "filler")
-    chars = checker.choice(item, "chars", ("fullwidth", "halfwidth", "any"), where, "any",
-                           what="character class")
+    chars = "fullwidth" if graphic else checker.choice(
+        item, "chars", ("fullwidth", "halfwidth", "any"), where, "any", what="character class")
+    only("shift", "text", "code")
+    shift = "graphic" if graphic else checker.choice(item, "shift", ("none", "so-si"), where,
+                                                     "none", what="shift mode")
     storage = checker.choice(item, "storage", ("display", "zoned", "packed"), where, "display",
                              what="storage")
     if storage == "packed" and fmt == "csv":
@@ -576,8 +604,17 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
     scale = checker.get(item, "scale", int, where, 0)
     signed = checker.get(item, "signed", bool, where, ftype == "integer")
     fullwidth = ftype == "text" and chars == "fullwidth"
-    pad = checker.get(item, "pad", str, where, "\u3000" if fullwidth else "0")
-    if ftype == "text" and "pad" in item and not fullwidth:
+    # a mixed field pads with single-byte spaces: U+3000 would need its own shifts
+    pad = checker.get(item, "pad", str, where,
+                      "\u3000" if fullwidth and shift != "so-si" else "0")
+    if graphic and length is not None and length % 2:
+        checker.add(where, "length", "a graphic field holds two bytes per character: "
+                                     "an even length")
+    if graphic and pad != "\u3000":
+        checker.add(where, "pad", "a graphic field pads with U+3000 (全角空白) only")
+    elif shift == "so-si" and fullwidth and pad != " ":
+        checker.add(where, "pad", "a shift = \"so-si\" field pads with ' ' only")
+    elif ftype == "text" and "pad" in item and not fullwidth:
         checker.add(where, "pad", "only for full-width text (chars = \"fullwidth\")")
     elif fullwidth and pad not in ("\u3000", " "):
         checker.add(where, "pad", "must be '\u3000' (全角空白) or ' '")
@@ -623,6 +660,7 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
         checker.add(where, "repertoire", "only for text and code fields")
     return Field(
         repertoire=cast("Repertoire | None", repertoire or None),
+        shift=cast("Shift", shift),
         name=name,
         label=checker.get(item, "label", str, where, ""),
         type=cast("FieldType", ftype),

@@ -1,0 +1,146 @@
+r"""IBM's Japanese EBCDIC pages as Python codecs (``chukan_ibm930``, ``chukan_ibm939``,
+``chukan_ibm1390``, ``chukan_ibm1399``), and the byte translations that let numbers,
+dates and digits be read and written in ASCII.
+
+The files are read and written by the compiled core, a column at a time. These codecs
+are for single values: the text a report shows, a value in an error message. They are
+strict both ways and backed by the same tables as the core; a text is one stream, single
+bytes first, double-byte runs between SO (0x0E) and SI (0x0F). CPython has no codec for
+these pages, so chukan registers its own under names no other package uses.
+
+>>> "ｱｲ山田".encode("chukan_ibm930")
+b'\x81\x82\x0eEeEc\x0f'
+>>> b"\x81\x82\x0eEeEc\x0f".decode("chukan_ibm930")
+'ｱｲ山田'
+>>> b"\x0eEe".decode("chukan_ibm930")
+Traceback (most recent call last):
+UnicodeDecodeError: 'chukan_ibm930' codec can't decode bytes in position 0-2: not ibm930
+>>> b"\x0eEe".decode("chukan_ibm930", "replace")
+'\ufffd'
+>>> chr(to_ascii("ibm930")[0xF7]), hex(from_ascii("ibm930")[ord("-")])
+('7', '0x60')
+"""
+
+from __future__ import annotations
+
+import codecs
+from functools import cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from chukan import _core
+from chukan.spec._base import EBCDIC_ENCODINGS
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from typing_extensions import Buffer
+
+_PREFIX = "chukan_"
+
+
+def _decode(page: str, data: bytes, errors: str) -> str:
+    text: str | None = _core.decode_ebcdic(bytes(data), page, "so-si")
+    if text is not None:
+        return text
+    if errors == "strict":
+        raise UnicodeDecodeError(_PREFIX + page, bytes(data), 0, len(data),
+                                 f"not {page}")  # an undefined code, or a lone shift
+    if errors == "ignore":
+        return ""
+    return "\ufffd"  # a report shows that the value did not decode, never a guess
+
+
+def _encode(page: str, text: str, errors: str) -> bytes:
+    raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    data, _, bad = _core.encode_ebcdic(raw, np.array([0, len(raw)], dtype=np.int64), page,
+                                       "so-si")
+    if not bad[0]:
+        return bytes(data)
+    if errors == "strict":
+        raise UnicodeEncodeError(_PREFIX + page, text, 0, len(text),
+                                 f"a character {page} has no exact code for")
+    kept = [c for c in text if not _core.encode_ebcdic(
+        np.frombuffer(c.encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        np.array([0, len(c.encode("utf-8", "surrogatepass"))], dtype=np.int64), page,
+        "so-si")[2][0]]
+    return _encode(page, "".join(kept), "strict") if errors == "ignore" else \
+        _encode(page, "".join(c if c in kept else "?" for c in text), "strict")
+
+
+def _codec(page: str) -> codecs.CodecInfo:
+    def encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
+        return _encode(page, text, errors), len(text)
+
+    def decode(data: Buffer, errors: str = "strict", /) -> tuple[str, int]:
+        raw = bytes(data)
+        return _decode(page, raw, errors), len(raw)
+
+    return codecs.CodecInfo(encode, decode, name=_PREFIX + page)
+
+
+def _search(name: str) -> codecs.CodecInfo | None:
+    page = name.removeprefix(_PREFIX)
+    return _codec(page) if name.startswith(_PREFIX) and page in EBCDIC_ENCODINGS else None
+
+
+codecs.register(_search)
+
+
+def field_text(raw: bytes, codec: str, shift: str = "none") -> str:
+    r"""A field's bytes as text for a report, in its shift mode (a graphic field holds
+    double bytes with no shift codes); U+FFFD where they do not decode.
+
+    >>> field_text(b"\x45\x65\x40\x40", "chukan_ibm930", "graphic")
+    '山\u3000'
+    >>> field_text(b"ab", "cp932")
+    'ab'
+    """
+    page = codec.removeprefix(_PREFIX)
+    if page not in EBCDIC_ENCODINGS:
+        return raw.decode(codec, "replace")
+    text: str | None = _core.decode_ebcdic(raw, page, "so-si" if shift == "so-si" else shift)
+    return "\ufffd" if text is None else text
+
+
+@cache
+def to_ascii(page: str) -> npt.NDArray[np.uint8]:
+    """Each byte's ASCII byte (0 where it stands for no ASCII character): a number,
+    date or digits field is translated, then read as in an ASCII file."""
+    table = np.frombuffer(_core.ebcdic_ascii(page)[0], dtype=np.uint8).copy()
+    table.flags.writeable = False
+    return table
+
+
+@cache
+def from_ascii(page: str) -> npt.NDArray[np.uint8]:
+    """Each ASCII byte's byte in the page (256 entries; 0 where it has none): what the
+    writer's ASCII numbers, dates and digits become."""
+    table = np.zeros(256, dtype=np.uint8)
+    table[:128] = np.frombuffer(_core.ebcdic_ascii(page)[1], dtype=np.uint8)
+    table.flags.writeable = False
+    return table
+
+
+@cache
+def control_bytes(codec: str, shift: str = "none") -> npt.NDArray[np.bool_]:
+    """Which single bytes are control characters in a Python codec's text: C0 and DEL
+    in the ASCII-based encodings; in an EBCDIC page the bytes that decode to a control
+    character, and its shift codes outside a ``so-si`` field.
+
+    >>> control_bytes("cp932")[0x0E], control_bytes("chukan_ibm930")[0x0E]
+    (np.True_, np.True_)
+    >>> control_bytes("chukan_ibm930", "so-si")[0x0E], control_bytes("chukan_ibm930")[0x25]
+    (np.False_, np.True_)
+    """
+    page = codec.removeprefix(_PREFIX)
+    if page not in EBCDIC_ENCODINGS:
+        table = np.zeros(256, dtype=bool)
+        table[:0x20] = table[0x7F] = True
+        return table
+    chars = [_core.decode_ebcdic(bytes([b]), page, "none") for b in range(256)]
+    table = np.array([c is not None and (ord(c[0]) < 0x20 or 0x7F <= ord(c[0]) < 0xA0)
+                      for c in chars], dtype=bool)
+    table[[0x0E, 0x0F]] = shift != "so-si"
+    table.flags.writeable = False
+    return table
