@@ -167,3 +167,19 @@ def test_inspect_aligns_csv_columns_by_header(tmp_path: Path) -> None:
     assert "columns the layout does not name: 独自項目" in out
     line = next(x for x in out.splitlines() if " atena_no " in x)
     assert line.endswith("|000000000000001|")
+
+
+def test_inspect_recognises_a_host_file_and_cuts_its_mixed_and_graphic_fields() -> None:
+    host = str(FIXTURES / "mainframe" / "juki-kojin-ibm930.dat")
+    code, out, _ = run("inspect", host)
+    assert code == 0
+    assert "encoding: ibm930 (no line ends, 0x40 spaces, EBCDIC digits" in out
+    assert "record length: 160 bytes? (the bytes repeat every 160, 4 records)" in out
+    # the CP932 copy is not taken for EBCDIC
+    _, out, _ = run("inspect", str(FIXTURES / "mainframe" / "juki-kojin.dat"))
+    assert "ibm930" not in out
+    assert "record length: 160 bytes?" in out
+    code, out, _ = run("inspect", host, "--layout", "examples/mainframe/juki-kojin-ibm930",
+                       "-n", "1")
+    assert "|山田　太郎　　　　　　　|" in out
+    assert "|１丁目１番１号    |" in out

@@ -15,7 +15,10 @@ import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from chukan._csv import looks_utf16, match_header, split_cells
+from chukan.codec import field_text
 from chukan.spec import UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
@@ -46,6 +49,9 @@ def guess_encoding(data: bytes) -> tuple[str, str]:
                          "file as UTF-8 or CP932"
     if data.startswith(UTF8_BOM):
         return "utf-8-sig", "UTF-8 byte-order mark"
+    ebcdic = looks_ebcdic(data)
+    if ebcdic is not None:
+        return "ibm930", ebcdic
     if body.isascii():
         return "ascii", "only ASCII bytes: any of the Japanese encodings reads it"
     if _decodes(body, "utf-8"):
@@ -65,6 +71,54 @@ def guess_encoding(data: bytes) -> tuple[str, str]:
     return "unknown", "no supported encoding decodes every byte"
 
 
+def looks_ebcdic(data: bytes) -> str | None:
+    r"""Why these bytes look like a host file in Japanese EBCDIC, or None: no line ends,
+    more EBCDIC spaces (0x40) than ASCII ones, EBCDIC digits (0xF0–0xF9), and shift
+    codes (SO 0x0E, SI 0x0F) that pair up where there are any.
+
+    >>> looks_ebcdic(b"\xf1\xf2\x0eEe\x0f\x40\x40" * 20)
+    'no line ends, 0x40 spaces, EBCDIC digits; 20 SO/SI pairs (double-byte text)'
+    >>> looks_ebcdic("山田 太郎 12".encode("cp932")) is None
+    True
+    """
+    if len(data) < 16 or b"\n" in data:
+        return None
+    spaces, ascii_spaces = data.count(0x40), data.count(0x20)
+    digits = sum(data.count(b) for b in range(0xF0, 0xFA))
+    so, si = data.count(0x0E), data.count(0x0F)
+    if spaces <= ascii_spaces or spaces < len(data) // 20 or not digits:
+        return None
+    state, paired = False, 0
+    for b in data:  # a sample of at most a few kilobytes
+        if b == 0x0E:
+            state = True
+        elif b == 0x0F and state:
+            state, paired = False, paired + 1
+    why = "no line ends, 0x40 spaces, EBCDIC digits"
+    if so or si:
+        if paired < max(so, si) // 2:
+            return None  # stray 0x0E/0x0F bytes: binary, not shifted text
+        why += f"; {paired} SO/SI pairs (double-byte text)"
+    return why
+
+
+def record_length_guess(data: bytes) -> int | None:
+    r"""The record length of a file with no terminators, where its bytes repeat: the
+    period at which most bytes equal the byte one record later (padding, codes and
+    dates line up); a multiple of it agrees no better, and the first is kept.
+
+    >>> record_length_guess((b"\xf1\xf9\x40\x40ABC\x40" + b"\x40" * 12) * 30)
+    20
+    """
+    a = np.frombuffer(data[:65536], dtype=np.uint8)
+    best, score = None, 0.6  # below this agreement, no guess
+    for n in range(8, min(4097, len(a) // 3 + 1)):
+        agree = float(np.mean(a[:-n] == a[n:]))
+        if agree > score + 0.02:  # a multiple of the length agrees as well: keep the first
+            best, score = n, agree
+    return best
+
+
 def encoding_hint(head: bytes, layout: Layout) -> str | None:
     """What to say when a file does not decode in its layout's encoding: the encoding
     ``inspect`` finds instead, if any.
@@ -74,7 +128,9 @@ def encoding_hint(head: bytes, layout: Layout) -> str | None:
     'このファイルは cp932 のようです(レイアウトは utf-8)'
     """
     found, _ = guess_encoding(head)
-    family = {"cp932": "sjis", "shift_jis": "sjis", "utf-8": "utf", "utf-8-sig": "utf"}
+    family = {"cp932": "sjis", "shift_jis": "sjis", "utf-8": "utf", "utf-8-sig": "utf",
+              "ibm930": "ebcdic", "ibm939": "ebcdic", "ibm1390": "ebcdic",
+              "ibm1399": "ebcdic"}
     if found in ("ascii", "unknown") or family.get(found, found) == family.get(
             layout.encoding, layout.encoding):
         return None
@@ -89,6 +145,13 @@ def describe(head: bytes, size: int) -> Iterator[str]:
     crlf, lf = head.count(b"\r\n"), head.count(b"\n")
     if lf == 0:
         yield "terminator: none seen (records back to back, or one record)"
+        length = record_length_guess(head)
+        if length is not None:
+            whole = "" if size % length else f", {size // length} records"
+            yield f"record length: {length} bytes? (the bytes repeat every {length}{whole})"
+        if encoding == "ibm930":
+            yield "  IBM 930 or 939 (EBCDIC): 930 has katakana single bytes where 939 has " \
+                  "Latin lowercase; 1390/1399 add JIS X 0213 kanji. Try the layout with each"
         return
     kind = "crlf" if crlf == lf else "lf" if crlf == 0 else "mixed"
     yield f"terminator: {kind} ({lf} records seen)"
@@ -137,7 +200,7 @@ def show_records(head: bytes, layout: Layout, count: int) -> Iterator[str]:
         cut: list[str] = []
         for f in kind.fields:
             raw = rec[f.offset:f.end]
-            text = "" if f.storage == "packed" else raw.decode(enc, "replace")
+            text = "" if f.storage == "packed" else field_text(raw, enc, f.shift)
             cut.append(text)
             hexed = raw.hex(" ") if len(raw) <= 12 else raw[:12].hex(" ") + " …"
             name = pad_columns(f.label or f.name, 14)
