@@ -3,6 +3,7 @@
 //! caller has written. A value that fails a check is left as padding and marked, so that
 //! Python reports it with its message; nothing is truncated, replaced or guessed.
 
+use crate::ebcdic::{Page, Shift};
 use crate::encode::UNENCODABLE;
 use crate::typed::{is_half, Check, DateForm, DateFormat, Era};
 
@@ -22,6 +23,8 @@ pub struct TextField {
     pub check: Check,
     /// Digits fields: a value shorter than the field is refused (leading zeros are data).
     pub full_digits: bool,
+    /// EBCDIC text: where its double bytes may stand (see [`crate::ebcdic`]).
+    pub shift: Shift,
 }
 
 /// One column's values, as Polars holds them: Arrow string views (see [`crate::views`]).
@@ -151,8 +154,28 @@ fn scan(value: &[u8], check: Check, table: &[u16], out: &mut Vec<u8>) -> Scan {
     found
 }
 
+/// A value's checks, and its bytes in an EBCDIC page (with its field's shift codes)
+/// into `out`: the page's encoder decides what it can write.
+fn scan_ebcdic(value: &[u8], field: &TextField, page: Page, out: &mut Vec<u8>) -> Scan {
+    // the character checks where the field has one; control characters always (EBCDIC
+    // has codes for them, but they are not data)
+    let mut found = if field.check == Check::Nothing {
+        Scan {
+            control: value.iter().any(|&b| b < 0x20 || b == 0x7F),
+            ..Scan::default()
+        }
+    } else {
+        scan(value, field.check, &[], &mut Vec::new())
+    };
+    let text = std::str::from_utf8(value).unwrap_or("");
+    found.unencodable = text.len() != value.len() || !page.table().encode(text, field.shift, out);
+    found
+}
+
 /// Write the values of `columns` into their `fields` of `n` records `stride` bytes
-/// apart in `out`, row by row (each record is touched once for all its fields).
+/// apart in `out`, row by row (each record is touched once for all its fields): encoded
+/// through `table`, or in an EBCDIC `page` (whose encoder the table then stands aside
+/// for).
 ///
 /// # Panics
 /// When a field or an offset lies outside its buffer (the caller checks them).
@@ -164,11 +187,12 @@ pub fn write_text(
     fields: &[TextField],
     columns: &[TextColumn<'_>],
     table: &[u16],
+    page: Option<Page>,
 ) -> Vec<Written> {
     let mut written: Vec<Written> = fields.iter().map(|_| Written::new(n)).collect();
     // ASCII bytes stand for themselves in every encoding the writer has a table for, but
     // the table decides (a lookalike or an unencodable control would say otherwise)
-    let ascii_kept = (0..0x80u16).all(|b| table.get(usize::from(b)) == Some(&b));
+    let ascii_kept = page.is_none() && (0..0x80u16).all(|b| table.get(usize::from(b)) == Some(&b));
     let mut buf = Vec::new();
     for row in 0..n {
         for ((field, column), w) in fields.iter().zip(columns).zip(written.iter_mut()) {
@@ -182,7 +206,9 @@ pub fn write_text(
                 continue; // the empty field: padding
             }
             buf.clear();
-            let found = if ascii_kept && bytes.is_ascii() {
+            let found = if let Some(page) = page {
+                scan_ebcdic(bytes, field, page, &mut buf)
+            } else if ascii_kept && bytes.is_ascii() {
                 buf.extend_from_slice(bytes);
                 scan_ascii(bytes, field.check)
             } else {
@@ -458,6 +484,7 @@ mod tests {
             width: 4,
             check: Check::Nothing,
             full_digits: false,
+            shift: crate::ebcdic::Shift::None,
         };
         let skip = [false, false, false, false, false, false, true];
         let col = TextColumn {
@@ -466,7 +493,7 @@ mod tests {
             valid: None,
             skip: Some(&skip),
         };
-        let w = write_text(&mut out, 5, n, &[field], &[col], &table()).remove(0);
+        let w = write_text(&mut out, 5, n, &[field], &[col], &table(), None).remove(0);
         assert_eq!(&out[..10], b".\x82\xa0A......");
         assert_eq!(
             w.lookalike,
@@ -493,6 +520,7 @@ mod tests {
             width: 4,
             check: Check::Digits,
             full_digits: true,
+            shift: crate::ebcdic::Shift::None,
         };
         let col = TextColumn {
             views: &views,
@@ -500,7 +528,7 @@ mod tests {
             valid: None,
             skip: None,
         };
-        let w = write_text(&mut out, 4, 3, &[field], &[col], &table()).remove(0);
+        let w = write_text(&mut out, 4, 3, &[field], &[col], &table(), None).remove(0);
         assert_eq!(&out, b"0012        ");
         assert_eq!(
             (w.class, w.short),

@@ -66,10 +66,12 @@ impl Shift {
     }
 }
 
-/// One code's characters, ready to write as UTF-8.
+/// One code's characters, ready to write as UTF-8: eight bytes written whole, then
+/// `len` of them kept (a base and its mark take at most six, a character beyond the BMP
+/// four), so that a character costs one load and one store.
 #[derive(Clone, Copy, Debug, Default)]
 struct Char {
-    utf8: [u8; 8],
+    utf8: u64,
     /// 0: the code decodes to nothing.
     len: u8,
     /// One half-width character (ASCII or half-width katakana).
@@ -91,6 +93,10 @@ pub struct Table {
     bases: Vec<bool>,
     /// Single bytes that are control characters (SO and SI are not text either).
     control: [bool; 256],
+    /// The same, for a mixed field: its shift codes are its structure.
+    control_mixed: [bool; 256],
+    /// Each single byte's ASCII byte, 0 where it stands for none.
+    ascii: [u8; 256],
 }
 
 fn double_index(lead: u8, trail: u8) -> Option<usize> {
@@ -165,6 +171,8 @@ impl Table {
             others: HashMap::new(),
             bases: vec![false; 65536],
             control: [false; 256],
+            control_mixed: [false; 256],
+            ascii: [0; 256],
         };
         let rows = sbcs.lines().chain(dbcs.lines());
         for (code, chars, read_only) in rows.filter(|l| !l.starts_with('#')).filter_map(line) {
@@ -172,10 +180,12 @@ impl Table {
                 read_only,
                 ..Char::default()
             };
+            let mut utf8 = [0u8; 8];
             let mut at = 0;
             for ch in &chars {
-                at += ch.encode_utf8(&mut c.utf8[at..]).len();
+                at += ch.encode_utf8(&mut utf8[at..]).len();
             }
+            c.utf8 = u64::from_le_bytes(utf8);
             c.len = at as u8; // at most two characters of four bytes
             c.half = chars.len() == 1 && is_half(u32::from(chars[0]));
             if code < 0x100 {
@@ -206,30 +216,36 @@ impl Table {
                 _ => {}
             }
         }
+        for (b, c) in table.singles.iter().enumerate() {
+            let first = c.utf8.to_le_bytes()[0];
+            if c.len == 1 && first < 0x80 && !c.read_only {
+                table.ascii[b] = first;
+            }
+        }
+        table.control_mixed = table.control;
         table.control[usize::from(SO)] = true;
         table.control[usize::from(SI)] = true;
         table
     }
 
-    /// Whether a single byte is a control character (SO and SI are, outside a mixed
-    /// field's text: the decoder takes them out of the control check there).
+    /// Which single bytes are control characters in a field of this shift mode.
     #[must_use]
-    pub fn is_control(&self, b: u8) -> bool {
-        self.control[usize::from(b)]
+    pub fn controls(&self, shift: Shift) -> &[bool; 256] {
+        if shift == Shift::SoSi {
+            &self.control_mixed
+        } else {
+            &self.control
+        }
     }
 
-    fn push(c: Char, out: &mut Vec<u8>, seen: &mut Seen) -> bool {
-        if c.len == 0 {
-            return false;
-        }
-        out.extend_from_slice(&c.utf8[..usize::from(c.len)]);
-        if c.half {
-            seen.half = true;
-        } else {
-            seen.other = true;
-        }
+    /// Write `c` at `out[*at..]` (room for eight bytes there), noting what it is.
+    fn put(c: Char, out: &mut [u8], at: &mut usize, seen: &mut Seen) -> bool {
+        out[*at..*at + 8].copy_from_slice(&c.utf8.to_le_bytes());
+        *at += usize::from(c.len);
+        seen.half |= c.half;
+        seen.other |= !c.half;
         seen.rewritten |= c.read_only;
-        true
+        c.len != 0
     }
 
     /// Append the UTF-8 of a field's bytes (padding already cut) to `out`; None (and
@@ -249,6 +265,10 @@ impl Table {
     fn decode_inner(&self, bytes: &[u8], shift: Shift, out: &mut Vec<u8>) -> Option<Seen> {
         let mut seen = Seen::default();
         let mut double = shift == Shift::Graphic;
+        // room for the longest text (four UTF-8 bytes per input byte: a pair that is a
+        // base and a mark) and the eight bytes each write carries
+        let mut at = out.len();
+        out.resize(at + 4 * bytes.len() + 8, 0);
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
@@ -264,37 +284,38 @@ impl Table {
             } else if double {
                 let trail = *bytes.get(i + 1)?;
                 let c = self.doubles[double_index(b, trail)?];
-                if !Self::push(c, out, &mut seen) {
+                if !Self::put(c, out, &mut at, &mut seen) {
                     return None;
                 }
                 i += 2;
             } else {
-                if !Self::push(self.singles[usize::from(b)], out, &mut seen) {
+                if !Self::put(self.singles[usize::from(b)], out, &mut at, &mut seen) {
                     return None;
                 }
                 i += 1;
             }
         }
+        out.truncate(at);
         (!double || shift == Shift::Graphic).then_some(seen)
     }
 
-    /// The code of the character at the start of `text`, and how many characters it
-    /// took (two for a base and its combining mark written as one code).
-    fn code_of(&self, text: &[char]) -> Option<(u16, usize)> {
-        let first = u32::from(text[0]);
-        if first < 0x10000 && self.bases[first as usize] {
-            if let Some(&mark) = text.get(1) {
-                if let Some(&code) = self.others.get(&(first, u32::from(mark))) {
-                    return Some((code, 2));
+    /// The code of `first`, or of `first` and `next` together where the page writes a
+    /// base and its combining mark as one code (then true: `next` is taken).
+    fn code_of(&self, first: char, next: Option<char>) -> Option<(u16, bool)> {
+        let c = u32::from(first);
+        if c < 0x10000 && self.bases[c as usize] {
+            if let Some(mark) = next {
+                if let Some(&code) = self.others.get(&(c, u32::from(mark))) {
+                    return Some((code, true));
                 }
             }
         }
-        let code = if first < 0x10000 {
-            self.bmp[first as usize]
+        let code = if c < 0x10000 {
+            self.bmp[c as usize]
         } else {
-            *self.others.get(&(first, 0))?
+            *self.others.get(&(c, 0))?
         };
-        (code != UNENCODABLE).then_some((code, 1))
+        (code != UNENCODABLE).then_some((code, false))
     }
 
     /// Append the bytes of `text` to `out`: single bytes, and double-byte runs between
@@ -303,14 +324,16 @@ impl Table {
     /// field holds.
     pub fn encode(&self, text: &str, shift: Shift, out: &mut Vec<u8>) -> bool {
         let start = out.len();
-        let chars: Vec<char> = text.chars().collect();
         let mut double = false;
-        let mut i = 0;
-        while i < chars.len() {
-            let Some((code, taken)) = self.code_of(&chars[i..]) else {
+        let mut chars = text.chars().peekable();
+        while let Some(first) = chars.next() {
+            let Some((code, pair)) = self.code_of(first, chars.peek().copied()) else {
                 out.truncate(start);
                 return false;
             };
+            if pair {
+                chars.next();
+            }
             let wide = code >= 0x100;
             let fits = match shift {
                 Shift::None => !wide,
@@ -330,7 +353,6 @@ impl Table {
             } else {
                 out.push(code as u8);
             }
-            i += taken;
         }
         if double {
             out.push(SI);
@@ -350,8 +372,13 @@ impl Table {
     /// character: the inverse of [`Table::from_ascii`].
     #[must_use]
     pub fn to_ascii(&self, b: u8) -> Option<u8> {
-        let c = self.singles[usize::from(b)];
-        (c.len == 1 && c.utf8[0] < 0x80 && !c.read_only).then_some(c.utf8[0])
+        Some(self.ascii[usize::from(b)]).filter(|&a| a != 0)
+    }
+
+    /// Each single byte's ASCII byte (0 where it stands for none).
+    #[must_use]
+    pub fn ascii_bytes(&self) -> &[u8; 256] {
+        &self.ascii
     }
 }
 

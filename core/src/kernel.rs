@@ -313,10 +313,25 @@ fn chunk(
     eras: &[Era],
     out: &mut [Part<'_>],
 ) {
-    let mut work = vec![0u8; specs.iter().map(|s| s.length).max().unwrap_or(0)];
+    let widest = specs.iter().map(|s| s.length).max().unwrap_or(0);
+    let mut work = vec![0u8; widest];
+    // an EBCDIC page's digits, numbers and dates are read as their ASCII bytes
+    let ascii = match codec {
+        Codec::Ebcdic(page) => Some(page.table().ascii_bytes()),
+        _ => None,
+    };
+    let mut translated = vec![0u8; if ascii.is_some() { widest } else { 0 }];
     for (i, row) in rows.enumerate() {
         for (spec, col) in specs.iter().zip(out.iter_mut()) {
-            let raw = block.field(row, spec);
+            let mut raw = block.field(row, spec);
+            if let (Some(table), Kind::Ascii | Kind::Date(_) | Kind::Number(_)) = (ascii, spec.kind)
+            {
+                let t = &mut translated[..raw.len()];
+                for (t, &b) in t.iter_mut().zip(raw) {
+                    *t = table[usize::from(b)];
+                }
+                raw = t;
+            }
             match spec.kind {
                 Kind::Date(form) => typed_value(typed::date(raw, &form, eras), i, col),
                 Kind::Number(form) => typed_value(typed::number(raw, form), i, col),
@@ -401,16 +416,14 @@ fn text_value(
 ) -> Option<Seen> {
     // control characters: the row is null, and its bytes read as `?` for the lengths
     // (one pass with no early exit, which the compiler vectorises)
-    // a mixed field's shift codes are its text's structure, not control characters
-    let shifts = spec.shift == Shift::SoSi;
-    let is_ctl = |b: u8| match codec {
-        Codec::Ebcdic(page) => page.table().is_control(b) && !(shifts && matches!(b, 0x0E | 0x0F)),
-        _ => is_control(b),
+    // an EBCDIC page's own control bytes (a mixed field's shift codes are its text's
+    // structure, not control characters)
+    let controls = match codec {
+        Codec::Ebcdic(page) => Some(page.table().controls(spec.shift)),
+        _ => None,
     };
-    let control = match codec {
-        Codec::Ebcdic(_) => raw.iter().any(|&b| is_ctl(b)),
-        _ => raw.iter().fold(false, |any, &b| any | is_control(b)),
-    };
+    let is_ctl = |b: u8| controls.map_or_else(|| is_control(b), |t| t[usize::from(b)]);
+    let control = raw.iter().fold(false, |any, &b| any | is_ctl(b));
     let bytes: &[u8] = if control {
         for (w, &b) in work.iter_mut().zip(raw) {
             *w = if is_ctl(b) { b'?' } else { b };

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod ebcdic;
 pub mod encode;
 pub mod kernel;
+pub mod packed;
 pub mod replace;
 pub mod split;
 pub mod typed;

@@ -320,6 +320,119 @@ fn encode<'py>(
     ))
 }
 
+/// The packed decimals of `width` bytes at `offset` of `n` records `stride` bytes apart
+/// in `data`: (unscaled values, rows with a bad digit, rows with a bad sign nibble).
+#[pyfunction]
+#[allow(clippy::type_complexity)] // the three arrays Python unpacks
+fn unpack_packed<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyArray1<u8>>,
+    n: usize,
+    stride: usize,
+    offset: usize,
+    width: usize,
+) -> PyResult<(
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<bool>>,
+)> {
+    let data = readonly(data)?;
+    let bytes = data.as_slice()?;
+    check_packed(bytes.len(), n, stride, offset, width)?;
+    let got = py.allow_threads(|| crate::packed::unpack(bytes, n, stride, offset, width));
+    Ok((
+        got.values.into_pyarray(py),
+        got.bad_digits.into_pyarray(py),
+        got.bad_sign.into_pyarray(py),
+    ))
+}
+
+/// Write `values` as packed decimals of `width` bytes at `offset` of records `stride`
+/// bytes apart in `out` (negative ones ending in D when `signed`, the others in
+/// `positive`, 0x0C or 0x0F).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)] // the field's place and form, as the writer has them
+fn pack_packed(
+    py: Python<'_>,
+    out: &Bound<'_, PyArray1<u8>>,
+    stride: usize,
+    offset: usize,
+    width: usize,
+    values: &Bound<'_, PyArray1<i64>>,
+    signed: bool,
+    positive: u8,
+) -> PyResult<()> {
+    let mut out = writable(out)?;
+    let out = out.as_slice_mut()?;
+    let values = readonly(values)?;
+    let values = values.as_slice()?;
+    check_packed(out.len(), values.len(), stride, offset, width)?;
+    if !matches!(positive, 0x0C | 0x0F) {
+        return Err(PyValueError::new_err("positive must be 0x0C or 0x0F"));
+    }
+    if values
+        .iter()
+        .any(|v| v.unsigned_abs() >= 10u64.pow(2 * width as u32 - 1))
+    {
+        return Err(PyValueError::new_err(
+            "a value has more digits than the field",
+        ));
+    }
+    py.allow_threads(|| crate::packed::pack(out, stride, offset, width, values, signed, positive));
+    Ok(())
+}
+
+/// A packed field of `n` records fits the buffer, and its digits an `i64`.
+fn check_packed(len: usize, n: usize, stride: usize, offset: usize, width: usize) -> PyResult<()> {
+    let end = offset.checked_add(width);
+    let last = n.checked_sub(1).map_or(Some(0), |k| {
+        k.checked_mul(stride).and_then(|s| s.checked_add(end?))
+    });
+    if width == 0 || width > 9 || end.is_none_or(|e| e > stride) || last.is_none_or(|l| l > len) {
+        return Err(PyValueError::new_err(
+            "a packed field of 1 to 9 bytes must lie inside the records",
+        ));
+    }
+    Ok(())
+}
+
+/// Translate the bytes of the given columns (offset, length) of records `stride` bytes
+/// apart in `out` through `table` (256 bytes): an EBCDIC writer's numbers and dates,
+/// spelled in ASCII, become the page's bytes in one pass.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)] // pyo3 hands the list over by value
+fn translate_columns(
+    py: Python<'_>,
+    out: &Bound<'_, PyArray1<u8>>,
+    stride: usize,
+    spans: Vec<(usize, usize)>,
+    table: &[u8],
+) -> PyResult<()> {
+    let mut out = writable(out)?;
+    let out = out.as_slice_mut()?;
+    let table: &[u8; 256] = table
+        .try_into()
+        .map_err(|_| PyValueError::new_err("table must hold 256 bytes"))?;
+    if stride == 0
+        || out.len() % stride != 0
+        || spans
+            .iter()
+            .any(|&(o, l)| o.checked_add(l).is_none_or(|e| e > stride))
+    {
+        return Err(PyValueError::new_err("a column lies outside the records"));
+    }
+    py.allow_threads(|| {
+        for record in out.chunks_exact_mut(stride) {
+            for &(offset, length) in &spans {
+                for b in &mut record[offset..offset + length] {
+                    *b = table[usize::from(*b)];
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
 /// Encode values in a Japanese EBCDIC page, each in a field's shift mode (`none`,
 /// `so-si`, `graphic`): as [`encode`] returns them.
 #[pyfunction]
@@ -652,9 +765,11 @@ fn replace_chars<'py>(
 /// Write text columns into their fields (offset, width, check, digits must fill it) of
 /// `n` records `stride` bytes apart in `out`, encoding through `table` (65,536 codes, with
 /// 0xFFFF for a character the encoding lacks and 0xFFFE for one it would read back as
-/// another). Each field's rows that failed a check come back as masks, with each value's
-/// byte length; those rows are left as the padding already in `out`.
+/// another), or in an EBCDIC `page` with each field's shift mode (`shifts`). Each
+/// field's rows that failed a check come back as masks, with each value's byte length;
+/// those rows are left as the padding already in `out`.
 #[pyfunction]
+#[pyo3(signature = (out, stride, n, fields, columns, table, page=None, shifts=None))]
 // pyo3 hands the arguments over by value; the Python signature is the one the writer needs
 #[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
 fn compose_text<'py>(
@@ -665,8 +780,17 @@ fn compose_text<'py>(
     fields: Vec<(usize, usize, String, bool)>,
     columns: Vec<PyTextColumn<'py>>,
     table: &Bound<'py, PyArray1<u16>>,
+    page: Option<&str>,
+    shifts: Option<Vec<String>>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let bad = |what: &str| PyValueError::new_err(what.to_string());
+    let page = page
+        .map(|p| Page::from_name(p).ok_or_else(|| bad("no such EBCDIC page")))
+        .transpose()?;
+    let shifts = shifts.unwrap_or_else(|| vec![String::new(); fields.len()]);
+    if shifts.len() != fields.len() {
+        return Err(bad("one shift mode per field"));
+    }
     let mut out = writable(out)?;
     let out = out.as_slice_mut()?;
     let table = readonly(table)?;
@@ -678,7 +802,7 @@ fn compose_text<'py>(
         return Err(bad("fields, columns and records do not fit together"));
     }
     let mut specs = Vec::with_capacity(fields.len());
-    for (offset, width, check, full_digits) in &fields {
+    for ((offset, width, check, full_digits), shift) in fields.iter().zip(&shifts) {
         if offset.checked_add(*width).is_none_or(|end| end > stride) {
             return Err(bad("a field lies outside the records"));
         }
@@ -687,12 +811,13 @@ fn compose_text<'py>(
             width: *width,
             check: check_of(check)?,
             full_digits: *full_digits,
+            shift: Shift::from_name(shift).ok_or_else(|| bad("no such shift mode"))?,
         });
     }
     let borrowed = borrow_columns(&columns)?;
     let buffers = buffer_slices(&borrowed)?;
     let views = text_columns(&borrowed, &buffers, n)?;
-    let written = py.allow_threads(|| write_text(out, stride, n, &specs, &views, table));
+    let written = py.allow_threads(|| write_text(out, stride, n, &specs, &views, table, page));
     written
         .into_iter()
         .map(|w| {
@@ -918,6 +1043,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(transcode, m)?)?;
     m.add_function(wrap_pyfunction!(encode_ebcdic, m)?)?;
+    m.add_function(wrap_pyfunction!(translate_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(unpack_packed, m)?)?;
+    m.add_function(wrap_pyfunction!(pack_packed, m)?)?;
     m.add_function(wrap_pyfunction!(decode_ebcdic, m)?)?;
     m.add_function(wrap_pyfunction!(ebcdic_ascii, m)?)?;
     m.add_function(wrap_pyfunction!(compose_text, m)?)?;

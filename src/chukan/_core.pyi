@@ -57,6 +57,21 @@ def encode_ebcdic(
     page: str,
     shift: str,
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], npt.NDArray[np.bool_]]: ...
+def unpack_packed(
+    data: npt.NDArray[np.uint8], n: int, stride: int, offset: int, width: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]: ...
+def pack_packed(
+    out: npt.NDArray[np.uint8],
+    stride: int,
+    offset: int,
+    width: int,
+    values: npt.NDArray[np.int64],
+    signed: bool,
+    positive: int,
+) -> None: ...
+def translate_columns(
+    out: npt.NDArray[np.uint8], stride: int, spans: list[tuple[int, int]], table: bytes
+) -> None: ...
 def decode_ebcdic(data: bytes, page: str, shift: str) -> str | None: ...
 def ebcdic_ascii(page: str) -> tuple[bytes, bytes]: ...
 def views_matrix(
@@ -117,6 +132,8 @@ def compose_text(
     fields: list[tuple[int, int, str, bool]],
     columns: list[TextColumn],
     table: npt.NDArray[np.uint16],
+    page: str | None = None,
+    shifts: list[str] | None = None,
 ) -> list[Written]: ...
 
 class NumbersWritten(TypedDict):

@@ -25,6 +25,7 @@ Reading leniently collects problems instead of raising:
 from __future__ import annotations
 
 import io
+import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -291,16 +292,17 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
     layout = ctx.layout
     chosen = [f for f in fields if wanted is None or set(column_names(f)) & wanted
               or f.type == "filler"]
-    # EBCDIC numbers, dates, digits and fillers are read in ASCII; the reports show the
-    # bytes as they are in the file (block.matrix)
-    m = _in_ascii(block.matrix, chosen, layout) if layout.charset.ebcdic else block.matrix
+    # EBCDIC numbers, dates, digits and fillers are read in ASCII (the core translates
+    # its own; these are for the parsers here); the reports show the file's bytes
+    m = block.matrix
+    in_ascii = _in_ascii(m, chosen, layout) if layout.charset.ebcdic else {}
     specs = {f.name: spec for f in chosen if (spec := _spec_of(f)) is not None}
     raws = dict(zip(specs, extract(m, list(specs.values()), layout.encoding,
                                    rewritten_pairs(layout.cp932_duplicates)
                                    if layout.encoding == "cp932" else None), strict=True))
     columns: dict[str, pl.Series] = {}
     for f in chosen:
-        span = m[:, f.offset:f.end]
+        span = in_ascii.get(f.name, m[:, f.offset:f.end])
         if f.type == "filler":
             expected = np.frombuffer(f.fill.encode("ascii"), dtype=np.uint8)[0]
             bad = (span != expected).any(axis=1)
@@ -363,24 +365,25 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
 
 
 def _in_ascii(matrix: npt.NDArray[np.uint8], fields: Sequence[Field], layout: Layout
-              ) -> npt.NDArray[np.uint8]:
-    """A copy of an EBCDIC block's matrix with its single-byte fields that are not text
-    (digits, numbers, dates, fillers) in ASCII: a byte that stands for no ASCII
-    character becomes 0, which no parser takes. Zoned signs come out as the ASCII
-    overpunch letters ({ A–I, } J–R) that EBCDIC's zones are."""
-    out = matrix.copy()
+              ) -> dict[str, npt.NDArray[np.uint8]]:
+    """An EBCDIC block's single-byte fields that are not text (digits, numbers, dates,
+    fillers) in ASCII, by field: a byte that stands for no ASCII character becomes 0,
+    which no parser takes. Zoned signs come out as the ASCII overpunch letters ({ A–I,
+    } J–R) that EBCDIC's zones are."""
     table = to_ascii(layout.encoding)
-    for f in fields:
-        if f.type in ("digits", "integer", "date", "filler") or \
-                (f.type == "decimal" and f.storage != "packed"):
-            out[:, f.offset:f.end] = table[matrix[:, f.offset:f.end]]
-    return out
+    return {f.name: table[matrix[:, f.offset:f.end]] for f in fields
+            if f.type in ("digits", "integer", "date", "filler")
+            or (f.type == "decimal" and f.storage != "packed")}
 
 
 def _packed(ctx: _Context, block: _Block, f: Field, span: npt.NDArray[np.uint8]
             ) -> pl.Series:
     """A packed decimal field's values, its bad nibbles and unwritable signs reported."""
-    values, bad_digits, bad_sign = unpack_packed(span)
+    if os.environ.get("CHUKAN_KERNEL") == "python":
+        values, bad_digits, bad_sign = unpack_packed(span)
+    else:  # the core, on the field's bytes
+        values, bad_digits, bad_sign = _core.unpack_packed(span.reshape(-1), span.shape[0],
+                                                           f.length, 0, f.length)
     _report_rows(ctx, block, f, bad_digits, "bad-digit-nibble")
     _report_rows(ctx, block, f, bad_sign & ~bad_digits, "bad-sign-nibble")
     bad = bad_digits | bad_sign

@@ -244,7 +244,8 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
     out[:] = np.frombuffer(template, dtype=np.uint8)
     enc = codec_name(layout.encoding)
     text_fields = [f for f in kind.fields if f.type in ("text", "code", "digits")]
-    composed = enc in CORE_ENCODINGS and os.environ.get("CHUKAN_KERNEL") != "python"
+    composed = (enc in CORE_ENCODINGS or layout.charset.ebcdic) and \
+        os.environ.get("CHUKAN_KERNEL") != "python"
     if composed:
         # the compiled core checks, encodes and places every text field in one pass
         _compose_texts(df, text_fields, layout, out, first_row, problems)
@@ -260,6 +261,7 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
                     "必須項目が空です", df[f.name])
         if composed and f.type in ("text", "code", "digits"):
             continue
+        # (an EBCDIC layout's numbers and dates too: spelled in ASCII, then translated)
         if composed and (f.type == "integer" or (f.type == "decimal" and f.storage != "packed")):
             _compose_number(df, f, layout, out, first_row, problems)
             continue
@@ -281,9 +283,13 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
                     "width-overflow", f"{f.precision}桁を超えています", values)
             _report(problems, f, layout, stride, first_row, neg.to_numpy(), "not-decimal",
                     "負の値は書けません", values)
-            ok = values.set(too_big | neg, 0).fill_null(0).to_numpy()
-            region[:] = pack_packed(ok.astype(np.int64), f.length, signed=f.signed,
-                                    positive=f.positive_sign)
+            ok = values.set(too_big | neg, 0).fill_null(0).to_numpy().astype(np.int64)
+            if composed:  # in place, by the core
+                _core.pack_packed(out.reshape(-1), stride, f.offset, f.length, ok, f.signed,
+                                  0x0C if (f.positive_sign or "C") == "C" else 0x0F)
+            else:
+                region[:] = pack_packed(ok, f.length, signed=f.signed,
+                                        positive=f.positive_sign)
             continue
         if f.type in ("integer", "decimal", "date"):
             # numbers and dates are formatted straight into ASCII bytes
@@ -329,10 +335,11 @@ _IN_ASCII = ("integer", "decimal", "date", "filler")
 def _to_ebcdic(out: npt.NDArray[np.uint8], fields: Sequence[Field], page: str) -> None:
     """Numbers, dates and fillers, spelled in ASCII, into the page's bytes (zoned signs
     too: the ASCII overpunch letters are EBCDIC's zoned bytes)."""
-    table = from_ascii(page)
-    for f in fields:
-        if f.type in _IN_ASCII and not (f.type == "decimal" and f.storage == "packed"):
-            out[:, f.offset:f.end] = table[out[:, f.offset:f.end]]
+    spans = [(f.offset, f.length) for f in fields
+             if f.type in _IN_ASCII and not (f.type == "decimal" and f.storage == "packed")]
+    if spans and out.size:  # one pass over the records, in the core
+        _core.translate_columns(out.reshape(-1), out.shape[1], spans,
+                                from_ascii(page).tobytes())
 
 
 def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
@@ -353,9 +360,14 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
                     & ~text.is_in(list(f.table.codes))).fill_null(value=False).to_numpy()
         specs.append((f.offset, f.length, text_check(f), f.type == "digits"))
         columns.append(text_column(text, skip))
-    written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
-                                 writer_table(enc, layout.cp932_duplicates,
-                                              substitute=layout.substitute_lookalikes))
+    if layout.charset.ebcdic:  # the page's own encoder, with each field's shift mode
+        written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
+                                     _NO_TABLE, page=layout.encoding,
+                                     shifts=[f.shift for f in fields])
+    else:
+        written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
+                                     writer_table(enc, layout.cp932_duplicates,
+                                                  substitute=layout.substitute_lookalikes))
     for f, (*_, skip), w, text in zip(fields, columns, written, texts, strict=True):
         check = text_check(f)
         # each row with the reasons the Python writer gives, in its order
@@ -368,7 +380,7 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
             (w["lookalike"] if f.type != "digits" else None, "not-representable",
              lookalike_message(enc)),
             (w["control"], "control-char", "制御文字は書けません"),
-            (w["unencodable"], "not-representable", f"{enc}で表せない文字があります"),
+            (w["unencodable"], "not-representable", _unencodable_message(f, layout)),
         ]
         for mask, code, message in reasons:
             if mask is not None and mask.any():
@@ -376,6 +388,21 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
         if w["overflow"].any():
             _report(problems, f, layout, stride, first_row, w["overflow"], "width-overflow",
                     f"{f.length}バイトに収まりません", text, lengths=w["lengths"])
+
+
+#: what compose_text takes for a table when an EBCDIC page encodes instead
+_NO_TABLE = np.full(65536, 0xFFFF, dtype=np.uint16)
+_NO_TABLE.flags.writeable = False
+
+
+def _unencodable_message(f: Field, layout: Layout) -> str:
+    """What to say of a value holding a character the encoding cannot write (in an
+    EBCDIC field, a character of the wrong width counts too)."""
+    kind = ""
+    if layout.charset.ebcdic:
+        kind = "(グラフィック項目は全角文字のみ)" if f.shift == "graphic" else \
+            "(シフトのない項目は1バイト文字のみ)" if f.shift == "none" else ""
+    return f"{layout.encoding}で表せない文字があります{kind}"
 
 
 def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray[np.uint8],
@@ -516,10 +543,8 @@ def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: 
         buf, lengths, bad = _core.encode_ebcdic(np.ascontiguousarray(data), offsets,
                                                 layout.encoding, f.shift)
         if bad.any():
-            kind = "(グラフィック項目は全角文字のみ)" if f.shift == "graphic" else \
-                "(シフトのない項目は1バイト文字のみ)" if f.shift == "none" else ""
             _report(problems, f, layout, stride, first_row, bad, "not-representable",
-                    f"{layout.encoding}で表せない文字があります{kind}", text)
+                    _unencodable_message(f, layout), text)
         return buf, lengths
     if not len(data) or data.max() < 0x80:
         # ASCII: the UTF-8 bytes Polars already holds are the output bytes
