@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chukan
+from chukan import _core
 from chukan._kernel import ColumnSpec, column_flags, extract
 from chukan.codec import (
     era_of,
@@ -115,6 +116,28 @@ def test_packed_decimal_against_reference(value: int, width: int) -> None:
     assert packed.tobytes() == raw
     values, bad_digits, bad_sign = unpack_packed(np.frombuffer(raw, np.uint8).reshape(1, -1))
     assert (int(values[0]), bool(bad_digits[0]), bool(bad_sign[0])) == (value, False, False)
+
+
+@given(st.lists(st.binary(min_size=1, max_size=9), min_size=1, max_size=8),
+       st.integers(1, 9), st.booleans(), st.sampled_from(["C", "F"]))
+def test_the_core_packs_and_unpacks_as_numpy_does(raws: list[bytes], width: int,
+                                                  signed: bool, positive: str) -> None:
+    """The core's packed decimals (the default path) against the numpy ones
+    (``CHUKAN_KERNEL=python``): any bytes read, and the values written back."""
+    rows = np.frombuffer(b"".join(r.ljust(width, b"\x0c")[:width] for r in raws),
+                         dtype=np.uint8).reshape(len(raws), width)
+    want = unpack_packed(rows)
+    got = _core.unpack_packed(rows.reshape(-1), len(raws), width, 0, width)
+    for w, g in zip(want, got, strict=True):
+        assert w.tolist() == g.tolist()
+    values = np.where(want[1], 0, want[0]) if signed else np.abs(np.where(want[1], 0, want[0]))
+    stride = width + 3
+    out = np.full(len(raws) * stride, 0x40, dtype=np.uint8)
+    _core.pack_packed(out, stride, 2, width, values.astype(np.int64), signed,
+                      0x0C if positive == "C" else 0x0F)
+    expected = pack_packed(values.astype(np.int64), width, signed=signed, positive=positive)
+    assert out.reshape(-1, stride)[:, 2:2 + width].tolist() == expected.tolist()
+    assert (out.reshape(-1, stride)[:, [0, 1, -1]] == 0x40).all()  # nothing else touched
 
 
 def test_packed_sign_nibbles() -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import chukan
@@ -160,14 +160,16 @@ def test_the_ibm930_example_converts_to_the_standard_and_back(tmp_path: Path) ->
 
 def test_the_mainframe_text_problems_are_reported_at_their_field() -> None:
     data = bytearray(FIXTURE.read_bytes())
-    data[143] = 0x0E  # 番地 of record 1 now ends inside double-byte mode
+    data[146] = 0x40  # 番地 of record 1 loses its SI: it ends inside double-byte mode
+    data[160 + 143] = 0x0E  # 番地 of record 2: an SO inside double-byte mode
     data[40:42] = b"\x41\x0e"  # a shift code in the graphic 氏名: no character
     report = chukan.Report()
     df = chukan.read(bytes(data), LAYOUT, report=report)
     found = {(p.record, p.field, p.code) for p in report.problems}
     assert (1, "banchi", "invalid-bytes") in found
+    assert (2, "banchi", "invalid-bytes") in found
     assert (1, "shimei_kanji", "control-char") in found  # no shift code in PIC G
-    assert df["banchi"][0] is None and df["banchi"][1] is not None
+    assert df["banchi"].to_list()[:3] == [None, None, "３\u2212１\u2212１"]
 
 
 MIXED = loads_layout('[layout]\nname = "m"\nformat = "fixed"\nencoding = "ibm1390"\n'
@@ -200,6 +202,9 @@ _SHIFTY = st.lists(st.sampled_from([0x0E, 0x0F, 0x40, 0x45, 0x41, 0xC1, 0x69, 0x
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_SHIFTY, min_size=1, max_size=5))
+@example([[0x0E, 0x45, 0x41] + [0x40] * 9])  # ends inside double-byte mode
+@example([[0xC1, 0x0E, 0x0F] + [0x40] * 9])  # an empty shift pair: read, but reported
+@example([[0x0F, 0xC1] + [0x40] * 10])  # an SI with no SO
 def test_random_shift_placement_never_panics_or_loses_a_record(rows: list[list[int]]) -> None:
     """Every record either reads to a value that writes back as its bytes, or is
     reported with its bytes: nothing is dropped, nothing is guessed."""
