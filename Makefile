@@ -8,7 +8,7 @@ endif
 
 .PHONY: demo test lint bench fixtures clean
 
-CORE := Cargo.toml core/Cargo.toml $(wildcard core/src/*.rs) $(wildcard core/tables/*.bin)
+CORE := Cargo.toml core/Cargo.toml $(wildcard core/src/*.rs) $(wildcard core/tables/*)
 
 $(BIN)/.installed-demo: pyproject.toml $(CORE)
 	$(PYTHON) -m venv $(VENV)
