@@ -395,20 +395,9 @@ pub fn encode_values(
     shift: Shift,
 ) -> crate::encode::Encoded {
     let table = page.table();
-    let n = offsets.len().saturating_sub(1);
-    let mut out = crate::encode::Encoded {
-        data: Vec::with_capacity(text.len()),
-        lengths: Vec::with_capacity(n),
-        unencodable: vec![false; n],
-    };
-    for i in 0..n {
-        let value = &text[offsets[i] as usize..offsets[i + 1] as usize];
-        let start = out.data.len();
-        let ok = std::str::from_utf8(value).is_ok_and(|v| table.encode(v, shift, &mut out.data));
-        out.unencodable[i] = !ok;
-        out.lengths.push((out.data.len() - start) as i64);
-    }
-    out
+    crate::encode::encode_with(text, offsets, |value, out| {
+        std::str::from_utf8(value).is_ok_and(|v| table.encode(v, shift, out))
+    })
 }
 
 #[cfg(test)]

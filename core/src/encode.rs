@@ -25,6 +25,19 @@ pub struct Encoded {
 /// When an offset lies outside `text` (the caller passes Arrow's own buffers).
 #[must_use]
 pub fn encode(text: &[u8], offsets: &[i64], table: &[u16]) -> Encoded {
+    encode_with(text, offsets, |value, out| encode_value(value, table, out))
+}
+
+/// Encode each value of `text` (as [`encode`] cuts it) with `one`, which appends a
+/// value's bytes and says whether it could; a value it cannot encode is left out.
+///
+/// # Panics
+/// When an offset lies outside `text`.
+pub fn encode_with(
+    text: &[u8],
+    offsets: &[i64],
+    mut one: impl FnMut(&[u8], &mut Vec<u8>) -> bool,
+) -> Encoded {
     let n = offsets.len().saturating_sub(1);
     let mut out = Encoded {
         data: Vec::with_capacity(text.len()),
@@ -34,7 +47,7 @@ pub fn encode(text: &[u8], offsets: &[i64], table: &[u16]) -> Encoded {
     for i in 0..n {
         let value = &text[offsets[i] as usize..offsets[i + 1] as usize];
         let start = out.data.len();
-        if !encode_value(value, table, &mut out.data) {
+        if !one(value, &mut out.data) {
             out.data.truncate(start);
             out.unencodable[i] = true;
         }

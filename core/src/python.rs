@@ -305,12 +305,9 @@ fn encode<'py>(
 ) -> PyResult<PyEncoded<'py>> {
     let (text, offsets, table) = (readonly(text)?, readonly(offsets)?, readonly(table)?);
     let (text, offsets, table) = (text.as_slice()?, offsets.as_slice()?, table.as_slice()?);
-    let ordered = offsets.windows(2).all(|w| 0 <= w[0] && w[0] <= w[1]);
-    if table.len() != 65536 || !ordered || offsets.last().is_some_and(|&o| o as usize > text.len())
-    {
-        return Err(PyValueError::new_err(
-            "offsets or table do not fit the text",
-        ));
+    check_offsets(text, offsets)?;
+    if table.len() != 65536 {
+        return Err(PyValueError::new_err("the table must hold 65,536 codes"));
     }
     let got = py.allow_threads(|| crate::encode::encode(text, offsets, table));
     Ok((
@@ -382,6 +379,15 @@ fn pack_packed(
     Ok(())
 }
 
+/// Value offsets that rise from 0 and stay inside `text`: encoding never reads outside.
+fn check_offsets(text: &[u8], offsets: &[i64]) -> PyResult<()> {
+    let ordered = offsets.windows(2).all(|w| 0 <= w[0] && w[0] <= w[1]);
+    if !ordered || offsets.last().is_some_and(|&o| o as usize > text.len()) {
+        return Err(PyValueError::new_err("offsets do not fit the text"));
+    }
+    Ok(())
+}
+
 /// A packed field of `n` records fits the buffer, and its digits an `i64`.
 fn check_packed(len: usize, n: usize, stride: usize, offset: usize, width: usize) -> PyResult<()> {
     let end = offset.checked_add(width);
@@ -449,10 +455,7 @@ fn encode_ebcdic<'py>(
         .ok_or_else(|| PyValueError::new_err(format!("no shift mode {shift:?}")))?;
     let (text, offsets) = (readonly(text)?, readonly(offsets)?);
     let (text, offsets) = (text.as_slice()?, offsets.as_slice()?);
-    let ordered = offsets.windows(2).all(|w| 0 <= w[0] && w[0] <= w[1]);
-    if !ordered || offsets.last().is_some_and(|&o| o as usize > text.len()) {
-        return Err(PyValueError::new_err("offsets do not fit the text"));
-    }
+    check_offsets(text, offsets)?;
     let got = py.allow_threads(|| crate::ebcdic::encode_values(text, offsets, page, shift));
     Ok((
         got.data.into_pyarray(py),
