@@ -366,13 +366,13 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
 
 def _in_ascii(matrix: npt.NDArray[np.uint8], fields: Sequence[Field], layout: Layout
               ) -> dict[str, npt.NDArray[np.uint8]]:
-    """An EBCDIC block's single-byte fields that are not text (digits, numbers, dates,
-    fillers) in ASCII, by field: a byte that stands for no ASCII character becomes 0,
+    """An EBCDIC block's numbers, dates and fillers in ASCII, by field, for the parsers
+    here (digits are the core's alone): a byte that stands for no ASCII character becomes 0,
     which no parser takes. Zoned signs come out as the ASCII overpunch letters ({ A–I,
     } J–R) that EBCDIC's zones are."""
     table = to_ascii(layout.encoding)
     return {f.name: table[matrix[:, f.offset:f.end]] for f in fields
-            if f.type in ("digits", "integer", "date", "filler")
+            if f.type in ("integer", "date", "filler")
             or (f.type == "decimal" and f.storage != "packed")}
 
 
