@@ -230,3 +230,28 @@ def test_the_core_refuses_what_the_python_side_never_sends() -> None:
         _core.decode_ebcdic(b"", "ibm037", "none")
     with pytest.raises(ValueError, match="no shift mode"):
         _core.encode_ebcdic(np.zeros(0, np.uint8), np.zeros(1, np.int64), "ibm930", "x")
+
+
+#: a mutated IBM 930 file (found by fuzz/fuzz.py): its first record alone passes for
+#: CP932, its first two for EBCDIC
+_MUTATED = bytes.fromhex(
+    "0000000000001f00000000100ff0f1a9a491be4091bb834040404040404040400ff0f1a9a491be4091bb8340"
+    "40404040404040404040404040404045654563404045ab456e4040404040404040404040404040f1f1f9f7f5"
+    "f0f4f0f1f1f0f1f2f0f2f0f0f4f0f1f1f0f0f0f0f0f145574575454f454c459a45634554454c459a45634040"
+    "4040404040404040404040404040404040400e42f14bce467542f148b942f148e20f40404040404040404040"
+    "404040000000000000002f00000000100ff0f2a9a491be409d968a4040404040404040404040404040404565"
+    "4563404046d945644040404040404040404040404040f2f1f9f7f7f0f8f1f5f2f2f1f2f0f2f0f0f4f0f1a0f0"
+    "f0f0f0f0f145574575454f454c459a45634554454c459a456340404040404040404040404040404040404040"
+    "400e42f1426042f140400fa790bebdf1f0f1404040404040404040404040000000000000004f00000000200f"
+    "f0f191869d8d408dbebb83404040404040404040404040404040"
+)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 1000])
+def test_what_the_file_looks_like_does_not_depend_on_the_batch_size(batch: int) -> None:
+    whole = chukan.Report()
+    chukan.read(_MUTATED, LAYOUT, report=whole)
+    parts = chukan.Report()
+    for _ in chukan.read_batches(_MUTATED, LAYOUT, report=parts, batch_size=batch):
+        pass
+    assert sorted(str(p) for p in parts.problems) == sorted(str(p) for p in whole.problems)

@@ -744,16 +744,22 @@ def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
     # 64 MiB (or one record), in whole records
     stride = layout.stride
     chunk = max(stride, min(batch * stride, (64 << 20) // stride * stride))
-    first = fh.read(chunk)
+    # the head that says what the file looks like is the same whatever the batch size
+    # (found by fuzz/fuzz.py: one record of EBCDIC can pass for CP932)
+    first = fh.read(max(chunk, 1 << 16))
     ctx.head = first[:1 << 16]
     _check_start(first, ctx, cur)
-    # the first chunk, less a BOM; after it chunks line up with records, so the carry
-    # is usually empty and joining it costs nothing
-    pending: bytes | None = first[cur.offset:]
+    # the first bytes, less a BOM, in chunks; after them chunks line up with records, so
+    # the carry is usually empty and joining it costs nothing
+    queued: bytes | None = first[cur.offset:]
     carry = b""
     while True:
-        more = pending if pending is not None else fh.read(chunk)
-        pending = None
+        if queued is None:
+            more = fh.read(chunk)
+        elif len(queued) <= chunk:
+            more, queued = queued, None
+        else:  # (only when a chunk is smaller than the head)
+            more, queued = queued[:chunk], queued[chunk:]
         final = not more
         data = carry + more if carry else more
         if not data:
