@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 import polars as pl
 from hypothesis import strategies as st
@@ -42,6 +42,7 @@ from chukan.spec import (
     Format,
     Layout,
     RecordKind,
+    Shift,
     Storage,
     Terminator,
     codec_name,
@@ -301,13 +302,16 @@ def _random_field(draw: DrawFn, i: int, fmt: str) -> Field:
 def layouts(draw: DrawFn, *, formats: tuple[str, ...] = ("fixed", "csv")) -> Layout:
     """Random valid layouts: fixed (any terminator) or CSV, in any supported encoding."""
     fmt: Format = draw(st.sampled_from([f for f in get_args(Format) if f in formats]))
-    encoding = draw(st.sampled_from(["cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig"]))
+    encoding = draw(st.sampled_from(["cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig",
+                                     *(EBCDIC_ENCODINGS if fmt == "fixed" else ())]))
     # a one-column CSV cannot tell a row holding one empty value from a blank line
     n = draw(st.integers(1 if fmt == "fixed" else 2, 8))
     fields: list[Field] = []
     start = 1
     for i in range(n):
         f = draw(_random_field(i, fmt))
+        if encoding in EBCDIC_ENCODINGS and f.type == "text":
+            f = _ebcdic_text(f, draw(st.sampled_from(["none", "so-si", "graphic"])))
         if fmt == "fixed" and draw(st.integers(0, 5)) == 0:
             filler = Field(name=f"filler_{i}", label="", type="filler", start=start,
                            length=draw(st.integers(1, 4)))
@@ -317,12 +321,25 @@ def layouts(draw: DrawFn, *, formats: tuple[str, ...] = ("fixed", "csv")) -> Lay
             f = _with_start(f, start)
             start += f.length
         fields.append(f)
-    terminator: Terminator = draw(st.sampled_from(["crlf", "lf", "none"] if fmt == "fixed"
-                                                  else ["crlf", "lf"]))
+    terminator: Terminator = draw(st.sampled_from(
+        ["none"] if encoding in EBCDIC_ENCODINGS else
+        ["crlf", "lf", "none"] if fmt == "fixed" else ["crlf", "lf"]))
     return Layout(name="random", format=fmt, encoding=encoding, record_length=start - 1,
                   terminator=terminator, header=draw(st.booleans()) if fmt == "csv" else
                   False, fields=tuple(fields),
                   cp932_duplicates=draw(st.sampled_from(["ibm", "nec"])))
+
+
+def _ebcdic_text(f: Field, shift: str) -> Field:
+    """A text field of an EBCDIC layout in one of its shift modes (a graphic one is
+    full-width, of an even length, padded with U+3000; a mixed one pads with spaces)."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    if shift == "graphic":
+        return replace(f, shift="graphic", chars="fullwidth", pad="\u3000",
+                       length=max(2, f.length // 2 * 2))
+    return replace(f, shift=cast("Shift", shift),
+                   pad=" " if shift == "so-si" and f.chars == "fullwidth" else f.pad)
 
 
 def _with_start(f: Field, start: int) -> Field:
