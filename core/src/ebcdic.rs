@@ -368,13 +368,6 @@ impl Table {
         (b < 0x80 && code < 0x100).then_some(code as u8)
     }
 
-    /// The ASCII byte of a single byte's character, or None where it is no ASCII
-    /// character: the inverse of [`Table::from_ascii`].
-    #[must_use]
-    pub fn to_ascii(&self, b: u8) -> Option<u8> {
-        Some(self.ascii[usize::from(b)]).filter(|&a| a != 0)
-    }
-
     /// Each single byte's ASCII byte (0 where it stands for none).
     #[must_use]
     pub fn ascii_bytes(&self) -> &[u8; 256] {
@@ -509,10 +502,14 @@ mod tests {
             (Some(0xF0), Some(0x40), Some(0x60))
         );
         assert_eq!(
-            (t.to_ascii(0xF9), t.to_ascii(0xC1), t.to_ascii(0xD0)),
-            (Some(b'9'), Some(b'A'), Some(b'}'))
+            (
+                t.ascii_bytes()[0xF9],
+                t.ascii_bytes()[0xC1],
+                t.ascii_bytes()[0xD0]
+            ),
+            (b'9', b'A', b'}')
         );
-        assert_eq!(t.to_ascii(0x0E), None);
+        assert_eq!(t.ascii_bytes()[0x0E], 0);
     }
 
     #[test]

@@ -423,7 +423,12 @@ fn text_value(
         _ => None,
     };
     let is_ctl = |b: u8| controls.map_or_else(|| is_control(b), |t| t[usize::from(b)]);
-    let control = raw.iter().fold(false, |any, &b| any | is_ctl(b));
+    // the check on every value: chosen once, so that the ASCII one stays a plain
+    // comparison the compiler vectorises
+    let control = match controls {
+        Some(t) => raw.iter().any(|&b| t[usize::from(b)]),
+        None => raw.iter().fold(false, |any, &b| any | is_control(b)),
+    };
     let bytes: &[u8] = if control {
         for (w, &b) in work.iter_mut().zip(raw) {
             *w = if is_ctl(b) { b'?' } else { b };

@@ -487,7 +487,7 @@ fn ebcdic_ascii(page: &str) -> PyResult<(Vec<u8>, Vec<u8>)> {
     let page = Page::from_name(page)
         .ok_or_else(|| PyValueError::new_err(format!("no EBCDIC page {page:?}")))?;
     let t = page.table();
-    let to = (0..=255u8).map(|b| t.to_ascii(b).unwrap_or(0)).collect();
+    let to = t.ascii_bytes().to_vec();
     let from = (0..128u8).map(|b| t.from_ascii(b).unwrap_or(0)).collect();
     Ok((to, from))
 }
@@ -782,7 +782,7 @@ fn compose_text<'py>(
     n: usize,
     fields: Vec<(usize, usize, String, bool)>,
     columns: Vec<PyTextColumn<'py>>,
-    table: &Bound<'py, PyArray1<u16>>,
+    table: Option<&Bound<'py, PyArray1<u16>>>,
     page: Option<&str>,
     shifts: Option<Vec<String>>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
@@ -796,9 +796,13 @@ fn compose_text<'py>(
     }
     let mut out = writable(out)?;
     let out = out.as_slice_mut()?;
-    let table = readonly(table)?;
-    let table = table.as_slice()?;
-    if table.len() != 65536 {
+    // an EBCDIC page encodes with its own tables; the others need the writer's table
+    let table = table.map(readonly).transpose()?;
+    let table = match &table {
+        Some(t) => t.as_slice()?,
+        None => &[],
+    };
+    if table.len() != 65536 && page.is_none() {
         return Err(bad("table must hold 65,536 codes"));
     }
     if fields.len() != columns.len() || n.checked_mul(stride).is_none_or(|s| s > out.len()) {

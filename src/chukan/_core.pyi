@@ -131,7 +131,7 @@ def compose_text(
     n: int,
     fields: list[tuple[int, int, str, bool]],
     columns: list[TextColumn],
-    table: npt.NDArray[np.uint16],
+    table: npt.NDArray[np.uint16] | None,
     page: str | None = None,
     shifts: list[str] | None = None,
 ) -> list[Written]: ...

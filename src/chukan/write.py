@@ -362,7 +362,7 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
         columns.append(text_column(text, skip))
     if layout.charset.ebcdic:  # the page's own encoder, with each field's shift mode
         written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
-                                     _NO_TABLE, page=layout.encoding,
+                                     None, page=layout.encoding,
                                      shifts=[f.shift for f in fields])
     else:
         written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
@@ -388,11 +388,6 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
         if w["overflow"].any():
             _report(problems, f, layout, stride, first_row, w["overflow"], "width-overflow",
                     f"{f.length}バイトに収まりません", text, lengths=w["lengths"])
-
-
-#: what compose_text takes for a table when an EBCDIC page encodes instead
-_NO_TABLE = np.full(65536, 0xFFFF, dtype=np.uint16)
-_NO_TABLE.flags.writeable = False
 
 
 def _unencodable_message(f: Field, layout: Layout) -> str:
