@@ -25,7 +25,8 @@ pub enum Codec {
     ShiftJis,
     /// UTF-8.
     Utf8,
-    /// A Japanese EBCDIC page: stateful (SO/SI), decoded by [`crate::ebcdic`].
+    /// A host code page (IBM's Japanese EBCDIC, JEF, KEIS, JIPS): stateful (shift codes),
+    /// decoded by [`crate::ebcdic`].
     Ebcdic(Page),
 }
 
@@ -45,7 +46,7 @@ impl Codec {
     #[must_use]
     pub fn space(self) -> u8 {
         match self {
-            Self::Ebcdic(_) => crate::ebcdic::SPACE,
+            Self::Ebcdic(page) => page.table().space(),
             _ => b' ',
         }
     }
@@ -54,7 +55,7 @@ impl Codec {
     #[must_use]
     pub fn zero(self) -> u8 {
         match self {
-            Self::Ebcdic(_) => 0xF0,
+            Self::Ebcdic(page) => page.table().from_ascii(b'0').unwrap_or(0xF0),
             _ => b'0',
         }
     }
@@ -71,7 +72,7 @@ impl Codec {
         match self {
             Self::Cp932 | Self::ShiftJis => &[0x81, 0x40],
             Self::Utf8 => "\u{3000}".as_bytes(),
-            Self::Ebcdic(_) => &crate::ebcdic::DOUBLE_SPACE,
+            Self::Ebcdic(page) => page.table().ideographic_space(),
         }
     }
 

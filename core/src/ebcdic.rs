@@ -1,45 +1,37 @@
-//! Japanese EBCDIC: IBM's host code pages 930, 939, 1390 and 1399, both ways, strictly.
+//! Host code pages: IBM's Japanese EBCDIC (930, 939, 1390, 1399) and the vendor pages
+//! (Fujitsu JEF, Hitachi KEIS, NEC JIPS), both ways, strictly.
 //!
-//! A page is a single-byte page and a double-byte page. Double-byte text sits between
-//! shift-out (SO, `0x0E`) and shift-in (SI, `0x0F`) in a mixed field, or fills a
-//! graphic field (COBOL `PIC G`/`PIC N`) with no shift codes at all. The same byte
-//! means different characters in either state, so a value is decoded with its state
-//! from its first byte: single-byte in a mixed field, double-byte in a graphic one.
+//! A page is a single-byte page and a double-byte page. Double-byte text sits between a
+//! shift-out and a shift-in code in a mixed field (IBM's SO `0x0E` and SI `0x0F`, JEF's
+//! `0x28` and `0x29`, KEIS's `0x0A 0x42` and `0x0A 0x41`, JIPS's `0x1A 0x70` and
+//! `0x1A 0x71`), or fills a graphic field (COBOL `PIC G`/`PIC N`) with no shift codes at
+//! all. The same byte means different characters in either state, so a value is decoded
+//! with its state from its first byte: single-byte in a mixed field, double-byte in a
+//! graphic one.
 //!
-//! The tables are generated from glibc's iconv by `core/gen_ebcdic.py` and checked
+//! IBM's tables are generated from glibc's iconv by `core/gen_ebcdic.py` and checked
 //! against it by the Python test suite: text, one line per code, parsed once per
-//! process. Only exact round trips are in them (see the generator for what glibc
-//! substitutes and chukan does not).
+//! process. Only exact round trips are in them. The vendors' tables are not public: a
+//! vendor page ships what can be derived (JIS X 0208 at its place, the single bytes every
+//! EBCDIC page agrees on), a user's code-page table adds the rest ([`Page::define`]), and
+//! a double-byte code that no table maps reads as a private-use character of plane 15,
+//! U+F0000 plus the code (0xB0A1 as U+FB0A1): a 外字 to identify, reported with its
+//! bytes and written back as them, never guessed.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 use crate::decode::Seen;
 use crate::typed::is_half;
 
-/// Shift-out: double-byte text follows.
+/// IBM's shift-out: double-byte text follows.
 pub const SO: u8 = 0x0E;
-/// Shift-in: single-byte text follows.
+/// IBM's shift-in: single-byte text follows.
 pub const SI: u8 = 0x0F;
-/// The single-byte space, which pads every EBCDIC field but a graphic one.
-pub const SPACE: u8 = 0x40;
-/// The double-byte space (U+3000), which pads a graphic field.
-pub const DOUBLE_SPACE: [u8; 2] = [0x40, 0x40];
 /// A writer table entry for a character the page lacks.
 pub const UNENCODABLE: u16 = 0xFFFF;
-
-/// IBM's Japanese host code pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Page {
-    /// CCSID 930: katakana single bytes (CCSID 290, no Latin lowercase), kanji CCSID 300.
-    Ibm930,
-    /// CCSID 939: Latin single bytes (CCSID 1027), kanji CCSID 300.
-    Ibm939,
-    /// CCSID 1390: 930 with the euro, kanji CCSID 16684 (300 and JIS X 0213 kanji).
-    Ibm1390,
-    /// CCSID 1399: 939 with the euro, kanji CCSID 16684.
-    Ibm1399,
-}
+/// Where an unmapped double-byte code reads: U+F0000 plus the code.
+pub const CARRIER: u32 = 0xF_0000;
 
 /// How a field holds its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -47,7 +39,7 @@ pub enum Shift {
     /// Single bytes only: a shift code is an error.
     #[default]
     None,
-    /// Single bytes, with double-byte runs between SO and SI, counted in the width.
+    /// Single bytes, with double-byte runs between shift codes, counted in the width.
     SoSi,
     /// Double bytes only, with no shift codes.
     Graphic,
@@ -80,10 +72,190 @@ struct Char {
     read_only: bool,
 }
 
+impl Char {
+    fn of(chars: &[char], read_only: bool) -> Self {
+        let mut utf8 = [0u8; 8];
+        let mut at = 0;
+        for ch in chars {
+            at += ch.encode_utf8(&mut utf8[at..]).len();
+        }
+        Self {
+            utf8: u64::from_le_bytes(utf8),
+            len: at as u8, // at most two characters of four bytes
+            half: chars.len() == 1 && is_half(u32::from(chars[0])),
+            read_only,
+        }
+    }
+}
+
+/// What a page is built from: its structure and its tables' text.
+struct Source {
+    name: &'static str,
+    /// Shift-out sequences: the first is written, the others read (and marked).
+    so: &'static [&'static [u8]],
+    si: &'static [u8],
+    /// Single-byte table text.
+    singles: &'static str,
+    /// Double-byte table texts, each with the offset added to its codes.
+    doubles: &'static [(&'static str, u16)],
+    /// Rectangles (lead, trail ranges) of double-byte codes that read as U+F0000 plus
+    /// the code where no table maps them; none for IBM, whose tables are complete.
+    carriers: &'static [[u8; 4]],
+}
+
+const DBCS300: &str = include_str!("../tables/dbcs300.txt");
+const DBCS16684: &str = include_str!("../tables/dbcs16684.txt");
+const JISX0208: &str = include_str!("../tables/jisx0208.txt");
+const INVARIANT: &str = include_str!("../tables/ebcdic-invariant.sbcs");
+const IBM: (&[&[u8]], &[u8]) = (&[&[SO]], &[SI]);
+
+/// The pages chukan ships, by name.
+const SHIPPED: [Source; 7] = [
+    Source {
+        name: "ibm930",
+        so: IBM.0,
+        si: IBM.1,
+        singles: include_str!("../tables/ibm930.sbcs"),
+        doubles: &[(DBCS300, 0)],
+        carriers: &[],
+    },
+    Source {
+        name: "ibm939",
+        so: IBM.0,
+        si: IBM.1,
+        singles: include_str!("../tables/ibm939.sbcs"),
+        doubles: &[(DBCS300, 0)],
+        carriers: &[],
+    },
+    Source {
+        name: "ibm1390",
+        so: IBM.0,
+        si: IBM.1,
+        singles: include_str!("../tables/ibm1390.sbcs"),
+        doubles: &[(DBCS16684, 0)],
+        carriers: &[],
+    },
+    Source {
+        name: "ibm1399",
+        so: IBM.0,
+        si: IBM.1,
+        singles: include_str!("../tables/ibm1399.sbcs"),
+        doubles: &[(DBCS16684, 0)],
+        carriers: &[],
+    },
+    // JEF: KI 0x28 (12-point; 0x38, 9-point, is read too), KO 0x29; JIS X 0208 at its
+    // row-cell code + 0x8080; U+3000 written as 0x4040 as Fujitsu's hosts do
+    Source {
+        name: "jef",
+        so: &[&[0x28], &[0x38]],
+        si: &[0x29],
+        singles: INVARIANT,
+        doubles: &[("4040\tU+3000\n", 0), (JISX0208, 0x8080)],
+        carriers: &[[0x41, 0xFE, 0xA1, 0xFE]],
+    },
+    // KEIS: 0x0A 0x42 in, 0x0A 0x41 out; JIS X 0208 at its row-cell code + 0x8080
+    Source {
+        name: "keis",
+        so: &[&[0x0A, 0x42]],
+        si: &[0x0A, 0x41],
+        singles: INVARIANT,
+        doubles: &[(JISX0208, 0x8080)],
+        carriers: &[[0x41, 0xFE, 0xA1, 0xFE]],
+    },
+    // JIPS(J): 0x1A 0x70 in, 0x1A 0x71 out; JIS X 0201 single bytes; JIS X 0208 at its
+    // row-cell code (G0), NEC's extension at A1–FE × A1–FE (G1)
+    Source {
+        name: "jips",
+        so: &[&[0x1A, 0x70]],
+        si: &[0x1A, 0x71],
+        singles: include_str!("../tables/jisx0201.sbcs"),
+        doubles: &[(JISX0208, 0)],
+        carriers: &[[0x21, 0x7E, 0x21, 0x7E], [0xA1, 0xFE, 0xA1, 0xFE]],
+    },
+];
+
+/// A page: a handle on its tables, which live as long as the process.
+#[derive(Clone, Copy)]
+pub struct Page(&'static Table);
+
+impl PartialEq for Page {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for Page {}
+
+impl std::fmt::Debug for Page {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Page({})", self.0.name)
+    }
+}
+
+/// Pages defined at run time from users' code-page tables, by name.
+fn defined() -> &'static RwLock<HashMap<String, &'static Table>> {
+    static DEFINED: OnceLock<RwLock<HashMap<String, &'static Table>>> = OnceLock::new();
+    DEFINED.get_or_init(|| RwLock::new(HashMap::new()))
+}
+
+impl Page {
+    /// The page a layout encoding's codec name means, if it is one: a shipped page or
+    /// one defined by [`Page::define`].
+    ///
+    /// # Panics
+    /// Never: the shipped tables are parsed by the tests of every page.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        static TABLES: [OnceLock<Table>; SHIPPED.len()] =
+            [const { OnceLock::new() }; SHIPPED.len()];
+        // the layout's name, or the Python codec's (`chukan_ibm930`)
+        let name = name.strip_prefix("chukan_").unwrap_or(name);
+        if let Some(at) = SHIPPED.iter().position(|s| s.name == name) {
+            let table = TABLES[at].get_or_init(|| {
+                Table::build(&SHIPPED[at], &[]).expect("the shipped tables are well formed")
+            });
+            return Some(Self(table));
+        }
+        let found = defined().read().ok()?.get(name).copied();
+        found.map(Self)
+    }
+
+    /// A page made of a shipped vendor page (`base`) and a user's table `lines` (in the
+    /// shipped tables' format: `CODE<TAB>U+XXXX[ U+YYYY]`, a code of two hex digits a
+    /// single byte, of four a double byte), which take the place of the base's entries
+    /// for the same codes. Defining a name again keeps the first definition (callers name
+    /// a page by its content). An error says what is wrong with the table.
+    ///
+    /// # Errors
+    /// An unknown base, an IBM base (their tables are complete), or a line that is not a
+    /// code and its characters, or puts a character where a shift code stands.
+    pub fn define(name: &str, base: &str, lines: &str) -> Result<Self, String> {
+        if let Some(page) = Self::from_name(name) {
+            return Ok(page);
+        }
+        let source = SHIPPED
+            .iter()
+            .find(|s| s.name == base && !s.carriers.is_empty())
+            .ok_or_else(|| format!("no vendor page {base:?} (jef, keis, jips)"))?;
+        let table: &'static Table = Box::leak(Box::new(Table::build(source, &[lines])?));
+        let mut map = defined()
+            .write()
+            .map_err(|_| "the page registry is poisoned".to_owned())?;
+        Ok(Self(map.entry(name.to_owned()).or_insert(table)))
+    }
+
+    /// The page's tables.
+    #[must_use]
+    pub fn table(self) -> &'static Table {
+        self.0
+    }
+}
+
 /// A page, parsed: both directions.
 pub struct Table {
+    name: String,
     singles: [Char; 256],
-    /// Lead and trail 0x40–0xFF: `(lead - 0x40) * 192 + trail - 0x40`.
+    /// Every double-byte code, by its value.
     doubles: Vec<Char>,
     /// Each BMP character's code: below 0x100 a single byte, else a double.
     bmp: Vec<u16>,
@@ -91,59 +263,20 @@ pub struct Table {
     others: HashMap<(u32, u32), u16>,
     /// The characters that may start a two-character sequence.
     bases: Vec<bool>,
-    /// Single bytes that are control characters (SO and SI are not text either).
+    /// Single bytes that are control characters (shift codes are not text either).
     control: [bool; 256],
     /// The same, for a mixed field: its shift codes are its structure.
     control_mixed: [bool; 256],
     /// Each single byte's ASCII byte, 0 where it stands for none.
     ascii: [u8; 256],
-}
-
-fn double_index(lead: u8, trail: u8) -> Option<usize> {
-    (lead >= 0x40 && trail >= 0x40)
-        .then(|| usize::from(lead - 0x40) * 192 + usize::from(trail - 0x40))
-}
-
-impl Page {
-    /// The page a layout encoding's codec name means, if it is one.
-    #[must_use]
-    pub fn from_name(name: &str) -> Option<Self> {
-        // the layout's name, or the Python codec's (`chukan_ibm930`)
-        match name.strip_prefix("chukan_").unwrap_or(name) {
-            "ibm930" => Some(Self::Ibm930),
-            "ibm939" => Some(Self::Ibm939),
-            "ibm1390" => Some(Self::Ibm1390),
-            "ibm1399" => Some(Self::Ibm1399),
-            _ => None,
-        }
-    }
-
-    fn sources(self) -> (&'static str, &'static str) {
-        const DBCS300: &str = include_str!("../tables/dbcs300.txt");
-        const DBCS16684: &str = include_str!("../tables/dbcs16684.txt");
-        match self {
-            Self::Ibm930 => (include_str!("../tables/ibm930.sbcs"), DBCS300),
-            Self::Ibm939 => (include_str!("../tables/ibm939.sbcs"), DBCS300),
-            Self::Ibm1390 => (include_str!("../tables/ibm1390.sbcs"), DBCS16684),
-            Self::Ibm1399 => (include_str!("../tables/ibm1399.sbcs"), DBCS16684),
-        }
-    }
-
-    /// The page's tables, parsed on first use.
-    #[must_use]
-    pub fn table(self) -> &'static Table {
-        static TABLES: [OnceLock<Table>; 4] = [const { OnceLock::new() }; 4];
-        let at = match self {
-            Self::Ibm930 => 0,
-            Self::Ibm939 => 1,
-            Self::Ibm1390 => 2,
-            Self::Ibm1399 => 3,
-        };
-        TABLES[at].get_or_init(|| {
-            let (sbcs, dbcs) = self.sources();
-            Table::parse(sbcs, dbcs)
-        })
-    }
+    /// Shift-out sequences (the first is written) and the shift-in sequence.
+    so: Vec<Vec<u8>>,
+    si: Vec<u8>,
+    /// Bytes that start a shift sequence.
+    shift_start: [bool; 256],
+    /// The bytes of a space, and of U+3000 (two spaces where the page has none).
+    space: u8,
+    ideographic_space: [u8; 2],
 }
 
 /// A table line: code, characters, whether the writer writes them as another code.
@@ -159,73 +292,181 @@ fn line(text: &str) -> Option<(u16, Vec<char>, bool)> {
                 .and_then(char::from_u32)
         })
         .collect::<Option<Vec<char>>>()?;
+    (!chars.is_empty() && chars.len() <= 2).then_some(())?;
     Some((code, chars, parts.next() == Some("r")))
 }
 
+/// A table's entries: (code, characters, read only), in order.
+type Entries = Vec<(u16, Vec<char>, bool)>;
+
+fn entries(text: &str, offset: u16, width: usize, out: &mut Entries) -> Result<(), String> {
+    for row in text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (code, chars, read_only) = line(row).ok_or_else(|| format!("bad line {row:?}"))?;
+        let digits = row.split('\t').next().map_or(0, str::len);
+        if width != 0 && digits != width {
+            return Err(format!("bad code in {row:?}"));
+        }
+        if digits != 2 && digits != 4 {
+            return Err(format!("a code is two or four hex digits: {row:?}"));
+        }
+        let code = if digits == 2 {
+            code
+        } else {
+            code.wrapping_add(offset)
+        };
+        out.push((code, chars, read_only));
+    }
+    Ok(())
+}
+
 impl Table {
-    fn parse(sbcs: &str, dbcs: &str) -> Self {
+    fn build(source: &Source, user: &[&str]) -> Result<Self, String> {
+        let mut rows = Entries::new();
+        entries(source.singles, 0, 2, &mut rows)?;
+        for (text, offset) in source.doubles {
+            entries(text, *offset, 4, &mut rows)?;
+        }
+        let shipped = rows.len();
+        for text in user {
+            entries(text, 0, 0, &mut rows)?;
+        }
         let mut table = Self {
+            name: source.name.to_owned(),
             singles: [Char::default(); 256],
-            doubles: vec![Char::default(); 192 * 192],
+            doubles: vec![Char::default(); 65536],
             bmp: vec![UNENCODABLE; 65536],
             others: HashMap::new(),
             bases: vec![false; 65536],
             control: [false; 256],
             control_mixed: [false; 256],
             ascii: [0; 256],
+            so: source.so.iter().map(|s| s.to_vec()).collect(),
+            si: source.si.to_vec(),
+            shift_start: [false; 256],
+            space: 0x40,
+            ideographic_space: [0x40, 0x40],
         };
-        let rows = sbcs.lines().chain(dbcs.lines());
-        for (code, chars, read_only) in rows.filter(|l| !l.starts_with('#')).filter_map(line) {
-            let mut c = Char {
-                read_only,
-                ..Char::default()
-            };
-            let mut utf8 = [0u8; 8];
-            let mut at = 0;
-            for ch in &chars {
-                at += ch.encode_utf8(&mut utf8[at..]).len();
-            }
-            c.utf8 = u64::from_le_bytes(utf8);
-            c.len = at as u8; // at most two characters of four bytes
-            c.half = chars.len() == 1 && is_half(u32::from(chars[0]));
-            if code < 0x100 {
-                let b = code as u8;
-                table.singles[usize::from(b)] = c;
-                let x = u32::from(chars[0]);
-                table.control[usize::from(b)] =
-                    chars.len() == 1 && (x < 0x20 || (0x7F..0xA0).contains(&x));
-            } else if let Some(i) = double_index((code >> 8) as u8, code as u8) {
-                table.doubles[i] = c;
-            }
-            if read_only {
+        for seq in source.so.iter().chain([&source.si]) {
+            table.shift_start[usize::from(seq[0])] = true;
+        }
+        // a user's line takes the place of a shipped one for the same code
+        let mut last: HashMap<u16, usize> = HashMap::new();
+        for (i, (code, _, _)) in rows.iter().enumerate() {
+            last.insert(*code, i);
+        }
+        for (i, (code, chars, read_only)) in rows.iter().enumerate() {
+            if last[code] != i {
                 continue;
             }
-            match chars[..] {
-                [one] if u32::from(one) < 0x10000 => table.bmp[one as usize] = code,
-                [one] => {
-                    table.others.insert((u32::from(one), 0), code);
+            let [lead, trail] = code.to_be_bytes();
+            let starts_shift = if *code < 0x100 {
+                table.shift_start[usize::from(trail)]
+            } else {
+                table.shift_start[usize::from(lead)]
+            };
+            if i >= shipped && starts_shift {
+                return Err(format!("{code:X} stands where a shift code starts"));
+            }
+            table.put_entry(*code, chars, *read_only);
+        }
+        table.finish(source.carriers);
+        Ok(table)
+    }
+
+    /// Add one code: its reading, and its writing unless another code has it already.
+    fn put_entry(&mut self, code: u16, chars: &[char], read_only: bool) {
+        let written = match chars {
+            [one] if u32::from(*one) < 0x10000 => self.bmp[*one as usize] != UNENCODABLE,
+            [one] => self.others.contains_key(&(u32::from(*one), 0)),
+            [base, mark] => self
+                .others
+                .contains_key(&(u32::from(*base), u32::from(*mark))),
+            _ => true,
+        };
+        let read_only = read_only || written;
+        let c = Char::of(chars, read_only);
+        if code < 0x100 {
+            let b = usize::from(code as u8);
+            self.singles[b] = c;
+            let x = u32::from(chars[0]);
+            self.control[b] = chars.len() == 1 && (x < 0x20 || (0x7F..0xA0).contains(&x));
+        } else {
+            self.doubles[usize::from(code)] = c;
+        }
+        if read_only {
+            return;
+        }
+        match chars {
+            [one] if u32::from(*one) < 0x10000 => self.bmp[*one as usize] = code,
+            [one] => {
+                self.others.insert((u32::from(*one), 0), code);
+            }
+            [base, mark] => {
+                self.others
+                    .insert((u32::from(*base), u32::from(*mark)), code);
+                if let Ok(b) = u16::try_from(u32::from(*base)) {
+                    self.bases[usize::from(b)] = true;
                 }
-                [base, mark] => {
-                    table
-                        .others
-                        .insert((u32::from(base), u32::from(mark)), code);
-                    if let Ok(b) = u16::try_from(u32::from(base)) {
-                        table.bases[usize::from(b)] = true;
+            }
+            _ => {}
+        }
+    }
+
+    /// What follows from the entries: the carriers of unmapped codes, ASCII, controls
+    /// and spaces.
+    fn finish(&mut self, carriers: &[[u8; 4]]) {
+        for &[lead_lo, lead_hi, trail_lo, trail_hi] in carriers {
+            for lead in lead_lo..=lead_hi {
+                for trail in trail_lo..=trail_hi {
+                    let code = u16::from_be_bytes([lead, trail]);
+                    if self.doubles[usize::from(code)].len == 0
+                        && !self.shift_start[usize::from(lead)]
+                    {
+                        let ch = char::from_u32(CARRIER + u32::from(code))
+                            .expect("plane 15 holds every 16-bit offset");
+                        self.put_entry(code, &[ch], false);
                     }
                 }
-                _ => {}
             }
         }
-        for (b, c) in table.singles.iter().enumerate() {
+        for (b, c) in self.singles.iter().enumerate() {
             let first = c.utf8.to_le_bytes()[0];
             if c.len == 1 && first < 0x80 && !c.read_only {
-                table.ascii[b] = first;
+                self.ascii[b] = first;
             }
         }
-        table.control_mixed = table.control;
-        table.control[usize::from(SO)] = true;
-        table.control[usize::from(SI)] = true;
-        table
+        self.control_mixed = self.control;
+        for (b, &starts) in self.shift_start.iter().enumerate() {
+            self.control[b] |= starts;
+        }
+        if let Ok(space) = u8::try_from(self.bmp[0x20]) {
+            self.space = space;
+        }
+        self.ideographic_space = match self.bmp[0x3000] {
+            UNENCODABLE => [self.space; 2],
+            code => code.to_be_bytes(),
+        };
+    }
+
+    /// The single byte that pads a field.
+    #[must_use]
+    pub fn space(&self) -> u8 {
+        self.space
+    }
+
+    /// The bytes of U+3000, which pad a graphic field.
+    #[must_use]
+    pub fn ideographic_space(&self) -> &[u8; 2] {
+        &self.ideographic_space
+    }
+
+    /// The shift-out sequences (the first is the one written) and the shift-in.
+    #[must_use]
+    pub fn shift_codes(&self) -> (&[Vec<u8>], &[u8]) {
+        (&self.so, &self.si)
     }
 
     /// Which single bytes are control characters in a field of this shift mode.
@@ -248,11 +489,21 @@ impl Table {
         c.len != 0
     }
 
+    /// The shift sequence at the start of `rest`, if one is: whether it shifts to
+    /// double bytes, its length, and whether the writer writes it so.
+    fn shift_at(&self, rest: &[u8]) -> Option<(bool, usize, bool)> {
+        if rest.starts_with(&self.si) {
+            return Some((false, self.si.len(), true));
+        }
+        let at = self.so.iter().position(|s| rest.starts_with(s))?;
+        Some((true, self.so[at].len(), at == 0))
+    }
+
     /// Append the UTF-8 of a field's bytes (padding already cut) to `out`; None (and
     /// `out` as it was) where a byte or pair decodes to nothing, a shift code has no
     /// partner or stands where `shift` allows none, or the value ends in double-byte
     /// mode. `Seen::rewritten` marks bytes the writer would not give back: a duplicate
-    /// code, or an empty SO SI pair.
+    /// code, another shift-out code than the writer's, or an empty shift pair.
     pub fn decode(&self, bytes: &[u8], shift: Shift, out: &mut Vec<u8>) -> Option<Seen> {
         let start = out.len();
         let got = self.decode_inner(bytes, shift, out);
@@ -266,24 +517,31 @@ impl Table {
         let mut seen = Seen::default();
         let mut double = shift == Shift::Graphic;
         // room for the longest text (four UTF-8 bytes per input byte: a pair that is a
-        // base and a mark) and the eight bytes each write carries
+        // base and a mark, or a character beyond the BMP) and the eight bytes each write
+        // carries
         let mut at = out.len();
         out.resize(at + 4 * bytes.len() + 8, 0);
         let mut i = 0;
+        let mut shifted_at = usize::MAX;
         while i < bytes.len() {
             let b = bytes[i];
-            if b == SO || b == SI {
-                // SO only from single-byte mode, SI only from double-byte mode, and
-                // neither in a graphic or single-byte field
-                if shift != Shift::SoSi || double == (b == SO) {
-                    return None;
+            if self.shift_start[usize::from(b)] {
+                if let Some((to_double, len, canonical)) = self.shift_at(&bytes[i..]) {
+                    // shift-out only from single-byte mode, shift-in only from double-byte
+                    // mode, and neither in a graphic or single-byte field
+                    if shift != Shift::SoSi || double == to_double {
+                        return None;
+                    }
+                    seen.rewritten |= !canonical || (!to_double && shifted_at == i);
+                    double = to_double;
+                    i += len;
+                    shifted_at = i;
+                    continue;
                 }
-                seen.rewritten |= b == SI && i > 0 && bytes[i - 1] == SO;
-                double = b == SO;
-                i += 1;
-            } else if double {
+            }
+            if double {
                 let trail = *bytes.get(i + 1)?;
-                let c = self.doubles[double_index(b, trail)?];
+                let c = self.doubles[usize::from(u16::from_be_bytes([b, trail]))];
                 if !Self::put(c, out, &mut at, &mut seen) {
                     return None;
                 }
@@ -345,7 +603,7 @@ impl Table {
                 return false;
             }
             if shift == Shift::SoSi && wide != double {
-                out.push(if wide { SO } else { SI });
+                out.extend_from_slice(if wide { &self.so[0] } else { &self.si });
                 double = wide;
             }
             if wide {
@@ -355,7 +613,7 @@ impl Table {
             }
         }
         if double {
-            out.push(SI);
+            out.extend_from_slice(&self.si);
         }
         true
     }
@@ -397,6 +655,10 @@ pub fn encode_values(
 mod tests {
     use super::{encode_values, Page, Shift, SI, SO};
 
+    fn page(name: &str) -> Page {
+        Page::from_name(name).unwrap()
+    }
+
     fn decode(page: Page, bytes: &[u8], shift: Shift) -> Option<String> {
         let mut out = Vec::new();
         page.table()
@@ -413,20 +675,20 @@ mod tests {
     fn mixed_text_shifts_between_single_and_double_bytes() {
         let bytes = b"\xc1\x0e\x45\x41\x0f\xc2";
         assert_eq!(
-            decode(Page::Ibm939, bytes, Shift::SoSi).as_deref(),
+            decode(page("ibm939"), bytes, Shift::SoSi).as_deref(),
             Some("A一B")
         );
         assert_eq!(
-            encode(Page::Ibm939, "A一B", Shift::SoSi).as_deref(),
+            encode(page("ibm939"), "A一B", Shift::SoSi).as_deref(),
             Some(&bytes[..])
         );
         // 930 has katakana where 939 has Latin lowercase
         assert_eq!(
-            decode(Page::Ibm930, b"\x81", Shift::None).as_deref(),
+            decode(page("ibm930"), b"\x81", Shift::None).as_deref(),
             Some("ｱ")
         );
         assert_eq!(
-            decode(Page::Ibm939, b"\x81", Shift::None).as_deref(),
+            decode(page("ibm939"), b"\x81", Shift::None).as_deref(),
             Some("a")
         );
     }
@@ -439,24 +701,27 @@ mod tests {
             b"\x0e\x0e\x45\x41\x0f",
             b"\x0e\x45",
         ] {
-            assert_eq!(decode(Page::Ibm930, bad, Shift::SoSi), None, "{bad:?}");
+            assert_eq!(decode(page("ibm930"), bad, Shift::SoSi), None, "{bad:?}");
         }
-        assert_eq!(decode(Page::Ibm930, b"\x0e\x45\x41\x0f", Shift::None), None);
         assert_eq!(
-            decode(Page::Ibm930, b"\x45\x41\x40\x40", Shift::Graphic).as_deref(),
+            decode(page("ibm930"), b"\x0e\x45\x41\x0f", Shift::None),
+            None
+        );
+        assert_eq!(
+            decode(page("ibm930"), b"\x45\x41\x40\x40", Shift::Graphic).as_deref(),
             Some("一\u{3000}")
         );
         assert_eq!(
-            decode(Page::Ibm930, b"\x0e\x45\x41\x0f", Shift::Graphic),
+            decode(page("ibm930"), b"\x0e\x45\x41\x0f", Shift::Graphic),
             None
         );
-        assert_eq!(decode(Page::Ibm930, b"\x45", Shift::Graphic), None);
+        assert_eq!(decode(page("ibm930"), b"\x45", Shift::Graphic), None);
     }
 
     #[test]
     fn an_empty_shift_pair_reads_but_is_marked() {
         let mut out = Vec::new();
-        let seen = Page::Ibm930
+        let seen = page("ibm930")
             .table()
             .decode(&[0xC1, SO, SI], Shift::SoSi, &mut out);
         assert!(seen.is_some_and(|s| s.rewritten));
@@ -466,37 +731,37 @@ mod tests {
     #[test]
     fn user_defined_codes_are_private_use_and_written_back() {
         assert_eq!(
-            decode(Page::Ibm930, b"\x69\x41", Shift::Graphic).as_deref(),
+            decode(page("ibm930"), b"\x69\x41", Shift::Graphic).as_deref(),
             Some("\u{e000}")
         );
         assert_eq!(
-            encode(Page::Ibm930, "\u{e000}", Shift::Graphic),
+            encode(page("ibm930"), "\u{e000}", Shift::Graphic),
             Some(vec![0x69, 0x41])
         );
     }
 
     #[test]
     fn a_graphic_field_takes_no_single_byte_character_and_a_plain_one_no_kanji() {
-        assert_eq!(encode(Page::Ibm930, "A", Shift::Graphic), None);
-        assert_eq!(encode(Page::Ibm930, "一", Shift::None), None);
-        assert_eq!(encode(Page::Ibm930, "€", Shift::SoSi), None); // 1390 has the euro
-        assert_eq!(encode(Page::Ibm1390, "€", Shift::None), Some(vec![0xE1]));
+        assert_eq!(encode(page("ibm930"), "A", Shift::Graphic), None);
+        assert_eq!(encode(page("ibm930"), "一", Shift::None), None);
+        assert_eq!(encode(page("ibm930"), "€", Shift::SoSi), None); // 1390 has the euro
+        assert_eq!(encode(page("ibm1390"), "€", Shift::None), Some(vec![0xE1]));
     }
 
     #[test]
     fn ibm1390_writes_a_base_and_mark_as_one_code_and_reads_it_back() {
-        let written = encode(Page::Ibm1390, "か\u{309a}", Shift::Graphic).unwrap();
+        let written = encode(page("ibm1390"), "か\u{309a}", Shift::Graphic).unwrap();
         assert_eq!(written, vec![0xEC, 0xB5]);
         assert_eq!(
-            decode(Page::Ibm1390, &written, Shift::Graphic).as_deref(),
+            decode(page("ibm1390"), &written, Shift::Graphic).as_deref(),
             Some("か\u{309a}")
         );
-        assert_eq!(encode(Page::Ibm930, "か\u{309a}", Shift::Graphic), None);
+        assert_eq!(encode(page("ibm930"), "か\u{309a}", Shift::Graphic), None);
     }
 
     #[test]
     fn digits_translate_both_ways() {
-        let t = Page::Ibm930.table();
+        let t = page("ibm930").table();
         assert_eq!(
             (t.from_ascii(b'0'), t.from_ascii(b' '), t.from_ascii(b'-')),
             (Some(0xF0), Some(0x40), Some(0x60))
@@ -514,8 +779,123 @@ mod tests {
 
     #[test]
     fn values_encode_back_to_back() {
-        let got = encode_values("ｱ一".as_bytes(), &[0, 3, 3, 6], Page::Ibm930, Shift::SoSi);
+        let got = encode_values("ｱ一".as_bytes(), &[0, 3, 3, 6], page("ibm930"), Shift::SoSi);
         assert_eq!(got.data, vec![0x81, SO, 0x45, 0x41, SI]);
         assert_eq!(got.lengths, vec![1, 0, 4]);
+    }
+
+    #[test]
+    fn vendor_pages_shift_with_their_own_codes() {
+        // 山 is JIS 0x3B33: JEF and KEIS at +0x8080, JIPS(J) at the code itself
+        assert_eq!(
+            encode(page("jef"), "A山1", Shift::SoSi),
+            Some(vec![0xC1, 0x28, 0xBB, 0xB3, 0x29, 0xF1])
+        );
+        assert_eq!(
+            encode(page("keis"), "A山", Shift::SoSi),
+            Some(vec![0xC1, 0x0A, 0x42, 0xBB, 0xB3, 0x0A, 0x41])
+        );
+        assert_eq!(
+            encode(page("jips"), "A山", Shift::SoSi),
+            Some(vec![0x41, 0x1A, 0x70, 0x3B, 0x33, 0x1A, 0x71])
+        );
+        for (name, bytes) in [
+            ("jef", &b"\xc1\x28\xbb\xb3\x29"[..]),
+            ("keis", b"\xc1\x0a\x42\xbb\xb3\x0a\x41"),
+            ("jips", b"A\x1a\x70\x3b\x33\x1a\x71"),
+        ] {
+            assert_eq!(
+                decode(page(name), bytes, Shift::SoSi).as_deref(),
+                Some("A山")
+            );
+            // a shift-in with no shift-out, and a value that ends in double bytes
+            assert_eq!(
+                decode(page(name), &bytes[bytes.len() - 2..], Shift::SoSi),
+                None
+            );
+            assert_eq!(
+                decode(page(name), &bytes[..bytes.len() - 2], Shift::SoSi),
+                None
+            );
+        }
+        // a lone 0x0A in KEIS is no shift code and no character
+        assert_eq!(decode(page("keis"), b"\x0a\xc1", Shift::SoSi), None);
+        // JEF's 9-point shift-out reads, and is marked: the writer writes 0x28
+        let mut out = Vec::new();
+        let seen = page("jef")
+            .table()
+            .decode(b"\x38\xbb\xb3\x29", Shift::SoSi, &mut out);
+        assert!(seen.is_some_and(|s| s.rewritten));
+        assert_eq!(out, "山".as_bytes());
+    }
+
+    #[test]
+    fn an_unmapped_vendor_code_is_a_plane_15_character_both_ways() {
+        // JEF's user-defined area (lead 0x80-0xA0) and a JIS code with no character
+        for (code, ch) in [([0x80u8, 0xA1u8], '\u{F80A1}'), ([0xA2, 0xAF], '\u{FA2AF}')] {
+            let text = decode(page("jef"), &code, Shift::Graphic).unwrap();
+            assert_eq!(text, ch.to_string());
+            assert_eq!(
+                encode(page("jef"), &text, Shift::Graphic),
+                Some(code.to_vec())
+            );
+        }
+        // outside the structure's codes: undefined, never carried
+        assert_eq!(decode(page("jef"), b"\x80\x40", Shift::Graphic), None);
+        // a code some table maps is written as that code, so its carrier is not written
+        assert_eq!(encode(page("jef"), "\u{FBBB3}", Shift::Graphic), None);
+        // IBM's tables are complete: no carriers
+        assert_eq!(encode(page("ibm930"), "\u{F4541}", Shift::Graphic), None);
+    }
+
+    #[test]
+    fn a_users_table_adds_to_a_vendor_page() {
+        let user = "80A1\tU+9AD9\n81\tU+FF71\n";
+        let p = Page::define("jef-test-1", "jef", user).unwrap();
+        assert_eq!(
+            decode(p, b"\x80\xa1", Shift::Graphic).as_deref(),
+            Some("髙")
+        );
+        assert_eq!(
+            encode(p, "髙ｱ", Shift::SoSi),
+            Some(vec![0x28, 0x80, 0xA1, 0x29, 0x81])
+        );
+        // the shipped page is as it was
+        assert_eq!(encode(page("jef"), "髙", Shift::Graphic), None);
+        assert_eq!(Page::from_name("chukan_jef-test-1"), Some(p));
+        for bad in ["28\tU+0041\n", "80A1\tX\n", "8A1\tU+9AD9\n"] {
+            assert!(Page::define("jef-test-bad", "jef", bad).is_err(), "{bad:?}");
+        }
+        assert!(Page::define("x", "ibm930", user).is_err());
+    }
+
+    #[test]
+    fn vendor_pages_pad_and_count_with_their_own_spaces() {
+        let (jef, keis, jips) = (
+            page("jef").table(),
+            page("keis").table(),
+            page("jips").table(),
+        );
+        assert_eq!(
+            (jef.space(), jef.ideographic_space()),
+            (0x40, &[0x40, 0x40])
+        );
+        assert_eq!(
+            (keis.space(), keis.ideographic_space()),
+            (0x40, &[0xA1, 0xA1])
+        );
+        assert_eq!(
+            (jips.space(), jips.ideographic_space()),
+            (0x20, &[0x21, 0x21])
+        );
+        assert_eq!(
+            (jef.from_ascii(b'7'), jips.from_ascii(b'7')),
+            (Some(0xF7), Some(b'7'))
+        );
+        // JEF reads JIS's U+3000 too, and marks it: the writer writes 0x4040
+        let mut out = Vec::new();
+        assert!(jef
+            .decode(b"\xa1\xa1", Shift::Graphic, &mut out)
+            .is_some_and(|s| s.rewritten));
     }
 }

@@ -492,6 +492,37 @@ fn ebcdic_ascii(page: &str) -> PyResult<(Vec<u8>, Vec<u8>)> {
     Ok((to, from))
 }
 
+/// A page's space, zero, U+3000, shift-out sequences and shift-in.
+type PageFacts = (u8, u8, Vec<u8>, Vec<Vec<u8>>, Vec<u8>);
+
+/// A page's facts: its space, its digit zero, its U+3000, its shift-out sequences (the
+/// first is written) and its shift-in.
+#[pyfunction]
+fn page_facts(page: &str) -> PyResult<PageFacts> {
+    let page = Page::from_name(page)
+        .ok_or_else(|| PyValueError::new_err(format!("no host code page {page:?}")))?;
+    let t = page.table();
+    let (so, si) = t.shift_codes();
+    let zero = t
+        .from_ascii(b'0')
+        .ok_or_else(|| PyValueError::new_err("the page has no digit zero"))?;
+    Ok((
+        t.space(),
+        zero,
+        t.ideographic_space().to_vec(),
+        so.to_vec(),
+        si.to_vec(),
+    ))
+}
+
+/// Define a page from a vendor page (`jef`, `keis`, `jips`) and a user's table lines
+/// (`CODE<TAB>U+XXXX[ U+YYYY]`); `ValueError` says what is wrong with them.
+#[pyfunction]
+fn define_page(name: &str, base: &str, lines: &str) -> PyResult<()> {
+    Page::define(name, base, lines).map_err(PyValueError::new_err)?;
+    Ok(())
+}
+
 /// A whole text in `encoding` as UTF-8, as `CPython`'s `decode(encoding, "replace")`
 /// gives it (for the CSV reader).
 #[pyfunction]
@@ -1055,6 +1086,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pack_packed, m)?)?;
     m.add_function(wrap_pyfunction!(decode_ebcdic, m)?)?;
     m.add_function(wrap_pyfunction!(ebcdic_ascii, m)?)?;
+    m.add_function(wrap_pyfunction!(page_facts, m)?)?;
+    m.add_function(wrap_pyfunction!(define_page, m)?)?;
     m.add_function(wrap_pyfunction!(compose_text, m)?)?;
     m.add_function(wrap_pyfunction!(compose_numbers, m)?)?;
     m.add_function(wrap_pyfunction!(compose_dates, m)?)?;
