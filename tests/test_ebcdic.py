@@ -106,7 +106,7 @@ def test_the_layout_rules_for_shift_modes() -> None:
             loads_layout(text)
         return str(info.value)
 
-    assert "EBCDIC's, not cp932's" in problems(
+    assert "host pages', not cp932's" in problems(
         '[[field]]\nname = "a"\ntype = "graphic"\nlength = 10\n', encoding="cp932")
     assert "even length" in problems('[[field]]\nname = "a"\ntype = "graphic"\nlength = 9\n'
                                      '[[field]]\ntype = "filler"\nlength = 1\n')

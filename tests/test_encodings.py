@@ -39,8 +39,14 @@ def test_each_fact_is_what_the_codec_says(name: str) -> None:
     assert digits == bytes(range(enc.zero[0], enc.zero[0] + 10))
     ideographic = "\u3000".encode(enc.codec)
     if enc.ebcdic:  # a stream holds double bytes between shift codes; a field, bare
-        assert enc.shift == (ideographic[:1], ideographic[-1:]) == (b"\x0e", b"\x0f")
-        ideographic = ideographic[1:-1]
+        assert enc.shift is not None
+        so, si = enc.shift
+        assert (ideographic[:len(so)], ideographic[len(so) + 2:]) == enc.shift
+        ideographic = ideographic[len(so):-len(si)]
+        # the core's page has the same facts
+        space, zero, ideo, shift_out, shift_in = _core.page_facts(name)
+        assert (bytes([space]), bytes([zero]), ideo, shift_out[0], shift_in) == \
+            (enc.space, enc.zero, enc.ideographic_space, so, si)
     else:
         assert enc.shift is None
     assert enc.ideographic_space == ideographic

@@ -91,8 +91,10 @@ pub struct Refused {
     pub class: Option<Vec<bool>>,
 }
 
-/// Whether any value of a column holds a character of the private use area U+E000–U+F8FF,
-/// where decoders put 外字 (in UTF-8, `EE xx xx` and `EF 80..A3 xx`).
+/// Whether any value of a column holds a private-use character where decoders put 外字:
+/// U+E000–U+F8FF (in UTF-8, `EE xx xx` and `EF 80..A3 xx`), or plane 15, where a host
+/// page's unmapped double-byte codes read (`F3 B0..BF xx xx`; its last two code points
+/// are noncharacters, which a flag for the exact check after it may let through).
 #[must_use]
 pub fn holds_private_use(column: &TextColumn<'_>, n: usize) -> bool {
     (0..n).into_par_iter().any(|row| {
@@ -100,11 +102,11 @@ pub fn holds_private_use(column: &TextColumn<'_>, n: usize) -> bool {
             return false;
         }
         let value = column.value(row);
-        // most values hold no lead byte EE or EF at all: one pass that vectorises first
-        value.iter().any(|b| (0xEE..=0xEF).contains(b))
-            && value
-                .windows(2)
-                .any(|w| w[0] == 0xEE || (w[0] == 0xEF && w[1] <= 0xA3))
+        // most values hold no lead byte EE, EF or F3 at all: one pass that vectorises first
+        value.iter().any(|&b| b == 0xEE || b == 0xEF || b == 0xF3)
+            && value.windows(2).any(|w| {
+                w[0] == 0xEE || (w[0] == 0xEF && w[1] <= 0xA3) || (w[0] == 0xF3 && w[1] >= 0xB0)
+            })
     })
 }
 

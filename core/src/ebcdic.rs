@@ -269,6 +269,8 @@ pub struct Table {
     control_mixed: [bool; 256],
     /// Each single byte's ASCII byte, 0 where it stands for none.
     ascii: [u8; 256],
+    /// Each ASCII byte's single byte.
+    from_ascii: [Option<u8>; 128],
     /// Shift-out sequences (the first is written) and the shift-in sequence.
     so: Vec<Vec<u8>>,
     si: Vec<u8>,
@@ -343,6 +345,7 @@ impl Table {
             control: [false; 256],
             control_mixed: [false; 256],
             ascii: [0; 256],
+            from_ascii: [None; 128],
             so: source.so.iter().map(|s| s.to_vec()).collect(),
             si: source.si.to_vec(),
             shift_start: [false; 256],
@@ -436,6 +439,21 @@ impl Table {
             let first = c.utf8.to_le_bytes()[0];
             if c.len == 1 && first < 0x80 && !c.read_only {
                 self.ascii[b] = first;
+                self.from_ascii[usize::from(first)] = Some(b as u8);
+            }
+        }
+        // a zoned number's last byte carries its sign in the zone nibble (C: +, D: -),
+        // whatever character a page puts there; numbers are read through ASCII, where
+        // the overpunch of a signed zero is `{` and `}` (the others are A-I and J-R,
+        // which every EBCDIC page has at C1-C9 and D1-D9)
+        if self.from_ascii[usize::from(b'0')] == Some(0xF0) {
+            for (byte, punch) in [(0xC0u8, b'{'), (0xD0, b'}')] {
+                if self.ascii[usize::from(byte)] == 0
+                    && self.from_ascii[usize::from(punch)].is_none()
+                {
+                    self.ascii[usize::from(byte)] = punch;
+                    self.from_ascii[usize::from(punch)] = Some(byte);
+                }
             }
         }
         self.control_mixed = self.control;
@@ -622,8 +640,7 @@ impl Table {
     /// digits are formatted in ASCII and written in the page's bytes.
     #[must_use]
     pub fn from_ascii(&self, b: u8) -> Option<u8> {
-        let code = *self.bmp.get(usize::from(b))?;
-        (b < 0x80 && code < 0x100).then_some(code as u8)
+        *self.from_ascii.get(usize::from(b))?
     }
 
     /// Each single byte's ASCII byte (0 where it stands for none).

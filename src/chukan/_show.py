@@ -14,6 +14,7 @@ from chukan.spec import (
     find_file,
     kind_of,
     load_code_map,
+    load_code_page,
     load_code_table,
     load_file_set,
     load_gaiji_map,
@@ -32,6 +33,7 @@ HEADINGS = {
     "code_map": "コード対応表 [code_map]",
     "file_set": "ファイル一式 [file_set]",
     "gaiji_map": "外字対応表 [gaiji_map]",
+    "code_page": "文字コード表 [code_page]",
 }
 assert set(HEADINGS) == set(KINDS)  # noqa: S101 -- a new kind needs a heading
 
@@ -86,9 +88,20 @@ def describe(name: str) -> list[str]:
         gmap = load_gaiji_map(name)
         return [f"外字対応表 {gmap.name}: {len(gmap.chars)}字",
                 *([f"  出典: {gmap.source}"] if gmap.source else []),
-                *(f"  U+{ord(k):04X} → {v} ({' '.join(f'U+{ord(c):04X}' for c in v)})"
-                  for k, v in gmap.chars.items())]
+                *(f"  U+{ord(k):04X} → {v} ({_points(v)})" for k, v in gmap.chars.items())]
+    if kind == "code_page":
+        page = load_code_page(name)
+        return [f"文字コード表 {page.name}: {page.title} (base {page.base}, "
+                f"encoding {page.encoding})",
+                *(f"  {code:02X}   → {text} ({_points(text)})"
+                  for code, text in page.singles.items()),
+                *(f"  {code:04X} → {text} ({_points(text)})"
+                  for code, text in page.doubles.items())]
     return _layout(load_layout(name))
+
+
+def _points(text: str) -> str:
+    return " ".join(f"U+{ord(c):04X}" for c in text)
 
 
 def _meaning(table: object, code: str) -> str:
@@ -100,6 +113,10 @@ def _layout(layout: Layout) -> list[str]:
     lines = [f"レイアウト {layout.name}: {layout.title}",
              f"  format={layout.format} encoding={layout.encoding} "
              f"record_length={layout.record_length} terminator={layout.terminator}"]
+    if layout.code_page is not None:
+        page = layout.code_page
+        lines.append(f"  文字コード表 {page.name} (base {page.base}): "
+                     f"{len(page.singles)} single, {len(page.doubles)} double")
     for kind in layout.kinds:
         if layout.is_multi:
             lines.append(f"  [{kind.name}] record type {kind.match!r} {kind.label}")

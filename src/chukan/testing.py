@@ -35,6 +35,7 @@ from chukan.spec import (
     DATE_WIDTHS,
     EBCDIC_ENCODINGS,
     MAX_PRECISION,
+    VENDOR_ENCODINGS,
     Chars,
     CodeTable,
     DateFormat,
@@ -46,6 +47,8 @@ from chukan.spec import (
     Storage,
     Terminator,
     codec_name,
+    encoding_of,
+    is_host,
     load_code_table,
 )
 
@@ -63,8 +66,13 @@ _FULL_COMMON = ("あいうえおかきくけこがぎぱぴゃゅょアイウエ
 _FULL_CP932_ONLY = "髙﨑德彅①②㈱㈲№"
 _JIS_X_0212 = "丂丄丅"  # three bytes in EUC-JP (and in UTF-8); not in CP932 or Shift_JIS
 _GAIJI = "\ue000\ue001\ue0ff\ue757"  # CP932 user-defined area: its first, last and two more
+#: unmapped double-byte codes of the vendor pages (U+F0000 + the code): JEF's and KEIS's
+#: user-defined area, a JIS row with no characters (JIPS's G0), JIPS's G1
+_CARRIED = "\U000f80a1\U000fa0fe\U000f2921\U000fa1a1"
 _HALF = ("ABCXYZabcxyz0123456789-.,()/&'#ｱｲｳｴｵｶﾞﾊﾟﾔﾕﾖｯｰﾞﾟｦﾝ｡｢｣､･")
 _HALF_KANA = "ｱｲｳｴｵｶﾞﾊﾟﾔﾕﾖｯｰﾞﾟｦﾝ｡｢｣､･"
+#: the host pages random layouts are drawn in
+HOST_PAGES = (*EBCDIC_ENCODINGS, *VENDOR_ENCODINGS)
 
 
 def _alphabet(f: Field, encoding: str) -> str:
@@ -79,13 +87,16 @@ def _alphabet(f: Field, encoding: str) -> str:
         _HALF.translate({ord(c): None for c in _HALF_KANA})
     if encoding in EBCDIC_ENCODINGS:
         full += _GAIJI  # the pages' user-defined area starts at U+E000 too
+    elif is_host(encoding):
+        full += _CARRIED  # a vendor page's unmapped codes read in plane 15
     chosen = {"fullwidth": full, "halfwidth": half}.get(f.chars, full + half)
     codec = codec_name(encoding)
     kept = "".join(c for c in chosen if _encodes(c, codec))
-    if f.shift == "none" and encoding in EBCDIC_ENCODINGS:
+    if f.shift == "none" and is_host(encoding):
         return "".join(c for c in kept if len(c.encode(codec)) == 1)
     if f.shift == "graphic":  # double bytes only: between shift codes in a stream
-        return "".join(c for c in kept if len(c.encode(codec)) == 4)
+        so, si = encoding_of(encoding).shift or (b"", b"")
+        return "".join(c for c in kept if len(c.encode(codec)) == len(so) + 2 + len(si))
     return kept
 
 
@@ -105,7 +116,7 @@ def _byte_len(text: str, encoding: str, f: Field | None = None) -> int:
 
 def _text(f: Field, layout: Layout) -> SearchStrategy[str]:
     alphabet = _alphabet(f, layout.encoding)
-    single_only = f.shift == "none" and layout.encoding in EBCDIC_ENCODINGS
+    single_only = f.shift == "none" and is_host(layout.encoding)
     inner = "\u3000" if f.chars != "halfwidth" and not single_only else " "
     if f.shift == "graphic":
         inner = "\u3000"
@@ -303,14 +314,14 @@ def layouts(draw: DrawFn, *, formats: tuple[str, ...] = ("fixed", "csv")) -> Lay
     """Random valid layouts: fixed (any terminator) or CSV, in any supported encoding."""
     fmt: Format = draw(st.sampled_from([f for f in get_args(Format) if f in formats]))
     encoding = draw(st.sampled_from(["cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig",
-                                     *(EBCDIC_ENCODINGS if fmt == "fixed" else ())]))
+                                     *(HOST_PAGES if fmt == "fixed" else ())]))
     # a one-column CSV cannot tell a row holding one empty value from a blank line
     n = draw(st.integers(1 if fmt == "fixed" else 2, 8))
     fields: list[Field] = []
     start = 1
     for i in range(n):
         f = draw(_random_field(i, fmt))
-        if encoding in EBCDIC_ENCODINGS and f.type == "text":
+        if is_host(encoding) and f.type == "text":
             f = _ebcdic_text(f, draw(st.sampled_from(["none", "so-si", "graphic"])))
         if fmt == "fixed" and draw(st.integers(0, 5)) == 0:
             filler = Field(name=f"filler_{i}", label="", type="filler", start=start,
@@ -322,7 +333,7 @@ def layouts(draw: DrawFn, *, formats: tuple[str, ...] = ("fixed", "csv")) -> Lay
             start += f.length
         fields.append(f)
     terminator: Terminator = draw(st.sampled_from(
-        ["none"] if encoding in EBCDIC_ENCODINGS else
+        ["none"] if is_host(encoding) else
         ["crlf", "lf", "none"] if fmt == "fixed" else ["crlf", "lf"]))
     return Layout(name="random", format=fmt, encoding=encoding, record_length=start - 1,
                   terminator=terminator, header=draw(st.booleans()) if fmt == "csv" else

@@ -47,6 +47,7 @@ from chukan.spec import (
     Repertoire,
     SetCheck,
     codec_name,
+    is_private_use,
     iter_fields,
     load_file_set,
     load_layout,
@@ -87,7 +88,7 @@ def repertoire_chars(name: Repertoire) -> frozenset[str]:
                 for other in ("cp932", "shift_jis"):
                     with contextlib.suppress(UnicodeDecodeError):
                         found.update(code.decode(other))
-    return frozenset(c for c in found if not "\ue000" <= c <= "\uf8ff")
+    return frozenset(c for c in found if not is_private_use(c))
 
 
 @cache
@@ -95,7 +96,7 @@ def _outside_pattern(name: Repertoire) -> str:
     """A regex class matching any character outside the repertoire and the PUA."""
     # control characters are the reader's business (and CR LF are data in quoted CSV)
     points = sorted({ord(c) for c in repertoire_chars(name)} | set(range(0xE000, 0xF900))
-                    | set(range(0x20)) | {0x7F})
+                    | set(range(0xF0000, 0xFFFFE)) | set(range(0x20)) | {0x7F})
     ranges: list[str] = []
     start = prev = points[0]
     for p in [*points[1:], -1]:
@@ -391,7 +392,7 @@ def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[
                report: Report, peek: Callable[[int, int], bytes | None]) -> None:
     gaiji_at = outside_at = None
     for k, ch in enumerate(value):
-        pua = "\ue000" <= ch <= "\uf8ff"
+        pua = is_private_use(ch)
         if not pua and (allowed is None or ch in allowed or ch < " " or ch == "\x7f"):
             continue
         at = base + (len(value[:k].encode(enc, "replace")) if layout.format == "fixed" else 0)
@@ -464,7 +465,7 @@ def shape(value: str | None) -> str:
             kind = "記号"
         elif "\uff61" <= ch <= "\uff9f":
             kind = "半角カナ"
-        elif "\ue000" <= ch <= "\uf8ff":
+        elif is_private_use(ch):
             kind = "外字"
         elif unicodedata.east_asian_width(ch) in "WF":
             kind = "全角"

@@ -1,12 +1,15 @@
-r"""IBM's Japanese EBCDIC pages as Python codecs (``chukan_ibm930``, ``chukan_ibm939``,
-``chukan_ibm1390``, ``chukan_ibm1399``), and the byte translations that let numbers,
-dates and digits be read and written in ASCII.
+r"""The host code pages as Python codecs: IBM's Japanese EBCDIC (``chukan_ibm930``,
+``chukan_ibm939``, ``chukan_ibm1390``, ``chukan_ibm1399``), the vendor pages
+(``chukan_jef``, ``chukan_keis``, ``chukan_jips``) and the pages users' code-page tables
+define (``chukan_jef_3fa2…``); and the byte translations that let numbers, dates and
+digits be read and written in ASCII.
 
 The files are read and written by the compiled core, a column at a time. These codecs
 are for single values: the text a report shows, a value in an error message. They are
 strict both ways and backed by the same tables as the core; a text is one stream, single
-bytes first, double-byte runs between SO (0x0E) and SI (0x0F). CPython has no codec for
-these pages, so chukan registers its own under names no other package uses.
+bytes first, double-byte runs between the page's shift codes (IBM's SO 0x0E and SI 0x0F).
+CPython has no codec for these pages, so chukan registers its own under names no other
+package uses.
 
 >>> "ｱｲ山田".encode("chukan_ibm930")
 b'\x81\x82\x0eEeEc\x0f'
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from chukan import _core
-from chukan.spec._base import EBCDIC_ENCODINGS
+from chukan.spec._base import is_host
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -81,7 +84,7 @@ def _codec(page: str) -> codecs.CodecInfo:
 
 def _search(name: str) -> codecs.CodecInfo | None:
     page = name.removeprefix(_PREFIX)
-    return _codec(page) if name.startswith(_PREFIX) and page in EBCDIC_ENCODINGS else None
+    return _codec(page) if name.startswith(_PREFIX) and is_host(page) else None
 
 
 codecs.register(_search)
@@ -97,7 +100,7 @@ def field_text(raw: bytes, codec: str, shift: str = "none") -> str:
     'ab'
     """
     page = codec.removeprefix(_PREFIX)
-    if page not in EBCDIC_ENCODINGS:
+    if not is_host(page):
         return raw.decode(codec, "replace")
     text: str | None = _core.decode_ebcdic(raw, page, "so-si" if shift == "so-si" else shift)
     return "\ufffd" if text is None else text
@@ -134,13 +137,14 @@ def control_bytes(codec: str, shift: str = "none") -> npt.NDArray[np.bool_]:
     (np.False_, np.True_)
     """
     page = codec.removeprefix(_PREFIX)
-    if page not in EBCDIC_ENCODINGS:
+    if not is_host(page):
         table = np.zeros(256, dtype=bool)
         table[:0x20] = table[0x7F] = True
         return table
     chars = [_core.decode_ebcdic(bytes([b]), page, "none") for b in range(256)]
     table = np.array([c is not None and (ord(c[0]) < 0x20 or 0x7F <= ord(c[0]) < 0xA0)
                       for c in chars], dtype=bool)
-    table[[0x0E, 0x0F]] = shift != "so-si"
+    _, _, _, shift_out, shift_in = _core.page_facts(page)
+    table[[s[0] for s in (*shift_out, shift_in)]] = shift != "so-si"
     table.flags.writeable = False
     return table

@@ -41,9 +41,31 @@ DATE_WIDTHS: Mapping[str, int] = MappingProxyType(
     }
 )
 ENCODINGS: tuple[str, ...] = ("cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig",
-                              "ibm930", "ibm939", "ibm1390", "ibm1399")
+                              "ibm930", "ibm939", "ibm1390", "ibm1399", "jef", "keis",
+                              "jips")
 #: IBM's Japanese EBCDIC host code pages (fixed-width files only).
 EBCDIC_ENCODINGS: tuple[str, ...] = ("ibm930", "ibm939", "ibm1390", "ibm1399")
+#: The vendors' host code pages (Fujitsu JEF, Hitachi KEIS, NEC JIPS(J)): their structure
+#: and JIS X 0208 are shipped, the rest comes from a user's code-page table.
+VENDOR_ENCODINGS: tuple[str, ...] = ("jef", "keis", "jips")
+#: Pages defined from users' code-page tables in this process (``jef_3fa2…``).
+_DEFINED_PAGES: set[str] = set()
+
+
+def register_host_page(name: str) -> None:
+    """Note a page defined from a user's code-page table (:mod:`chukan.spec.codepage`)."""
+    _DEFINED_PAGES.add(name)
+
+
+def is_host(encoding: str) -> bool:
+    """A host code page: stateful, with shift codes around double bytes, fixed-width
+    files only; numbers and dates are translated to ASCII at the edge.
+
+    >>> is_host("ibm930"), is_host("jef"), is_host("cp932")
+    (True, True, False)
+    """
+    return encoding in EBCDIC_ENCODINGS or encoding in VENDOR_ENCODINGS or \
+        encoding in _DEFINED_PAGES
 #: How an EBCDIC text field holds double-byte text: not at all, between SO and SI, or
 #: only (a graphic field, ``type = "graphic"``).
 Shift = Literal["none", "so-si", "graphic"]
@@ -64,6 +86,11 @@ _ENCODING_ALIASES: Mapping[str, str] = MappingProxyType(
         "utf_8_sig": "utf-8-sig",
         **{f"{prefix}{n}": f"ibm{n}" for n in ("930", "939", "1390", "1399")
            for prefix in ("ibm", "ibm-", "ibm_", "cp", "ccsid")},
+        "jef": "jef",
+        "keis": "keis",
+        "jips": "jips",
+        "jips-j": "jips",
+        "jips(j)": "jips",
     }
 )
 TERMINATOR_BYTES: Mapping[str, bytes] = MappingProxyType(
@@ -79,7 +106,7 @@ def codec_name(encoding: str) -> str:
     >>> codec_name("utf-8-sig"), codec_name("cp932")
     ('utf-8', 'cp932')
     """
-    if encoding in EBCDIC_ENCODINGS:  # chukan's own codecs (chukan.codec.ebcdic)
+    if is_host(encoding):  # chukan's own codecs (chukan.codec.ebcdic)
         return f"chukan_{encoding}"
     return "utf-8" if encoding == "utf-8-sig" else encoding
 
@@ -201,7 +228,7 @@ def _is_file(path: Path) -> bool:
 
 #: what a TOML file on the search path can be: its top table names its kind
 KINDS: tuple[str, ...] = ("layout", "mapping", "code_table", "code_map", "file_set",
-                          "gaiji_map")
+                          "gaiji_map", "code_page")
 
 
 @dataclass(frozen=True, slots=True)

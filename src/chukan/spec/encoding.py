@@ -69,14 +69,16 @@ class Encoding:
 
     @property
     def ebcdic(self) -> bool:
-        """An EBCDIC page: numbers, dates and digits are read and written through
-        ASCII, translated at the edge."""
+        """A host code page (IBM's EBCDIC, JEF, KEIS, JIPS): numbers, dates and digits
+        are read and written through ASCII, translated at the edge."""
         return self.shift is not None
 
 
-def _ebcdic(name: str) -> Encoding:
-    return Encoding(name, codec_name(name), b"\x40", b"\xf0", b"\x40\x40", paired=False,
-                    core=True, shift=(b"\x0e", b"\x0f"))
+def _host(name: str, *, space: bytes = b"\x40", zero: bytes = b"\xf0",
+          ideographic_space: bytes = b"\x40\x40",
+          shift: tuple[bytes, bytes] = (b"\x0e", b"\x0f")) -> Encoding:
+    return Encoding(name, codec_name(name), space, zero, ideographic_space, paired=False,
+                    core=True, shift=shift)
 
 
 def _ascii_based(name: str, *, ideographic_space: bytes, paired: bool, core: bool,
@@ -97,8 +99,21 @@ ENCODING_FACTS: Mapping[str, Encoding] = MappingProxyType({
                           core=True),
     "utf-8-sig": _ascii_based("utf-8-sig", ideographic_space="\u3000".encode(),
                               paired=False, core=True, bom=UTF8_BOM),
-    **{name: _ebcdic(name) for name in EBCDIC_ENCODINGS},
+    **{name: _host(name) for name in EBCDIC_ENCODINGS},
+    # the vendor pages: JEF writes U+3000 as 0x4040 like IBM, KEIS as JIS's 0xA1A1;
+    # JIPS(J)'s single bytes are JIS X 0201, its double bytes JIS X 0208 as it stands
+    "jef": _host("jef", shift=(b"\x28", b"\x29")),
+    "keis": _host("keis", ideographic_space=b"\xa1\xa1", shift=(b"\x0a\x42", b"\x0a\x41")),
+    "jips": _host("jips", space=b" ", zero=b"0", ideographic_space=b"!!",
+                  shift=(b"\x1a\x70", b"\x1a\x71")),
 })
+#: Pages defined from users' code-page tables, by the name layouts carry.
+_DEFINED: dict[str, Encoding] = {}
+
+
+def register_encoding(enc: Encoding) -> None:
+    """Add the facts of a page defined from a user's code-page table."""
+    _DEFINED[enc.name] = enc
 assert set(ENCODING_FACTS) == set(ENCODINGS)  # noqa: S101 -- one list of encodings
 
 
@@ -111,9 +126,9 @@ def encoding_of(name: str) -> Encoding:
     >>> encoding_of("ebcdic")
     Traceback (most recent call last):
     chukan.errors.UsageError: no encoding 'ebcdic'; chukan has cp932, shift_jis, euc_jp, \
-utf-8, utf-8-sig, ibm930, ibm939, ibm1390, ibm1399
+utf-8, utf-8-sig, ibm930, ibm939, ibm1390, ibm1399, jef, keis, jips
     """
-    found = ENCODING_FACTS.get(name) or ENCODING_FACTS.get(
+    found = ENCODING_FACTS.get(name) or _DEFINED.get(name) or ENCODING_FACTS.get(
         _ENCODING_ALIASES.get(name.lower(), ""))
     if found is None:
         msg = f"no encoding {name!r}; chukan has {', '.join(ENCODING_FACTS)}"

@@ -66,7 +66,6 @@ from chukan.spec._base import (
     _RECORD_KEYS,
     DATE_FORMATS,
     DATE_WIDTHS,
-    EBCDIC_ENCODINGS,
     FIELD_TYPES,
     MAX_PRECISION,
     MAX_RECORD_LENGTH,
@@ -87,8 +86,11 @@ from chukan.spec._base import (
     _read_toml,
     codec_name,
     find_file,
+    is_host,
+    kind_of,
     load_code_table,
 )
+from chukan.spec.codepage import CodePage, load_code_page
 from chukan.spec.encoding import Encoding, encoding_of
 
 if TYPE_CHECKING:
@@ -207,6 +209,9 @@ class Layout:
     records: tuple[RecordKind, ...] = ()
     unique: tuple[str, ...] = ()
     repertoire: Repertoire | None = None
+    #: the user's code-page table a vendor-page layout names (``encoding`` is then the
+    #: page it defines, ``jef_3fa2…``)
+    code_page: CodePage | None = None
     path: Path | None = None
 
     @property
@@ -334,14 +339,15 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
     checker.unknown_keys(meta, _LAYOUT_KEYS, w)
     name = checker.get(meta, "name", str, w, "", required=True)
     fmt = checker.choice(meta, "format", ("fixed", "csv"), w, None, what="format") or "fixed"
-    encoding = _parse_encoding(meta, checker)
-    ebcdic = encoding in EBCDIC_ENCODINGS
+    encoding, code_page = _parse_encoding(meta, checker, path.parent if path else None)
+    ebcdic = is_host(encoding)
     terminator = checker.choice(meta, "terminator", ("crlf", "lf", "none"), w,
                                 "none" if ebcdic else "crlf", what="terminator")
     if ebcdic and fmt != "fixed":
-        checker.add(w, "encoding", f"{encoding} (EBCDIC) is for fixed-width files only")
+        checker.add(w, "encoding", f"{encoding} (a host code page) is for fixed-width "
+                                   "files only")
     elif ebcdic and terminator != "none":
-        checker.add(w, "terminator", "EBCDIC records follow each other with no terminator: "
+        checker.add(w, "terminator", "host records follow each other with no terminator: "
                                      "terminator = \"none\"")
     record_length = checker.get(meta, "record_length", int, w, 0, required=fmt == "fixed")
     if fmt == "fixed" and record_length is not None and record_length <= 0 and \
@@ -418,6 +424,7 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         sources=tuple(str(s) for s in sources),
         format=cast("Format", fmt),
         encoding=encoding,
+        code_page=code_page,
         record_length=record_length or 0,
         terminator=cast("Terminator", terminator),
         header=checker.get(meta, "header", bool, w, False),
@@ -436,14 +443,31 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
     )
 
 
-def _parse_encoding(meta: Mapping[str, Any], checker: _Checker) -> str:
+def _parse_encoding(meta: Mapping[str, Any], checker: _Checker, base: Path | None
+                    ) -> tuple[str, CodePage | None]:
+    """The encoding's name, and the user's code-page table where the layout names one
+    (a ``.toml`` path, or a name on the search path) instead of an encoding."""
     raw = checker.get(meta, "encoding", str, "layout", "cp932", required=True)
     enc = _ENCODING_ALIASES.get(raw.lower())
-    if enc is None:
-        checker.add("layout", "encoding", f"unsupported encoding {raw!r}",
+    if enc is not None:
+        return enc, None
+    found, reason = None, None
+    try:
+        found = find_file(raw, beside=base)
+    except LayoutNotFoundError as exc:
+        reason = exc.reason
+    if found is None or kind_of(found) != "code_page":
+        checker.add("layout", "encoding", reason or f"unsupported encoding {raw!r} (an "
+                    "encoding's name, or a code-page table's)",
                     _closest(raw.lower(), tuple(_ENCODING_ALIASES)))
-        return "cp932"
-    return enc
+        return "cp932", None
+    try:
+        page = load_code_page(found)
+    except LayoutError as exc:
+        for p in exc.problems:
+            checker.add("layout", "encoding", f"in code-page table {raw!r}: {p}")
+        return "cp932", None
+    return page.encoding, page
 
 
 def _parse_records(doc: Mapping[str, Any], checker: _Checker, fmt: str, record_length: int,
@@ -541,9 +565,9 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
                            what="field type")
     # a graphic field (COBOL PIC G / PIC N) is full-width text in double bytes only
     graphic = ftype == "graphic"
-    if (graphic or "shift" in item) and encoding not in EBCDIC_ENCODINGS:
+    if (graphic or "shift" in item) and not is_host(encoding):
         checker.add(where, "type" if graphic else "shift",
-                    f"double-byte shift modes are EBCDIC's, not {encoding}'s")
+                    f"double-byte shift modes are the host pages', not {encoding}'s")
     if graphic:
         ftype = "text"
         if "chars" in item or "shift" in item:

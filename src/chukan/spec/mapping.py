@@ -136,22 +136,33 @@ class GaijiMap:
         object.__setattr__(self, "chars", MappingProxyType(dict(self.chars)))
 
 
-#: A regex class for the Private Use Area, where CP932's user-defined area (外字,
-#: F040–F9FC) lands in Unicode: validation reports it, convert maps or rejects it.
-PUA = "[\ue000-\uf8ff]"
+#: A regex class for the private use areas where 外字 land in Unicode: the BMP's
+#: (CP932's user-defined area F040–F9FC, IBM's 0x6941–0x7FFE) and plane 15's, where a
+#: host page's unmapped double-byte codes read (U+F0000 + the code): validation reports
+#: them, convert maps or rejects them.
+PUA = "[\ue000-\uf8ff\U000f0000-\U000ffffd]"
+
+
+def is_private_use(ch: str) -> bool:
+    """Whether a character is a 外字 in one of the private use areas :data:`PUA` names.
+
+    >>> is_private_use("\ue000"), is_private_use("\U000f80a1"), is_private_use("山")
+    (True, True, False)
+    """
+    return "\ue000" <= ch <= "\uf8ff" or "\U000f0000" <= ch <= "\U000ffffd"
 
 
 def _gaiji_key(key: str) -> str | None:
-    """``U+E000`` or a CP932 user-defined code ``F040`` → the PUA character; None if
-    neither.
+    """``U+E000`` (or a host page's ``U+F80A1``) or a CP932 user-defined code ``F040``
+    → the private-use character; None if neither.
 
     >>> _gaiji_key("U+E001"), _gaiji_key("F041"), _gaiji_key("F07F"), _gaiji_key("U+3042")
     ('\ue001', '\ue001', None, None)
     """
     text = key.strip().upper()
-    if re.fullmatch(r"U\+[0-9A-F]{4}", text):
+    if re.fullmatch(r"U\+[0-9A-F]{4,5}", text):
         char = chr(int(text[2:], 16))
-        return char if re.fullmatch(PUA, char) else None
+        return char if is_private_use(char) else None
     if re.fullmatch(r"F[0-9][0-9A-F]{2}", text):
         lead, trail = int(text[:2], 16), int(text[2:], 16)
         if lead <= 0xF9 and 0x40 <= trail <= 0xFC and trail != 0x7F:
