@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 
 from chukan._threads import using_threads
-from chukan.codec import encode_text, prepare_for_encoding, schema_of
+from chukan.codec import char_span, encode_text, prepare_for_encoding, schema_of
 from chukan.errors import UsageError
 from chukan.read import DEFAULT_BATCH, located_batches
 from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report
@@ -395,10 +395,12 @@ def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[
         pua = is_private_use(ch)
         if not pua and (allowed is None or ch in allowed or ch < " " or ch == "\x7f"):
             continue
-        at = base + (len(value[:k].encode(enc, "replace")) if layout.format == "fixed" else 0)
+        offset, width = char_span(value, k, enc, f.shift) if layout.format == "fixed" else \
+            (0, 0)
+        at = base + offset
         reason = "外字(私用領域)" if pua else f"{_REPERTOIRE_NAMES[rep or 'cp932']}にない文字"
         # the bytes as they are in the file (CP932 has two spellings of some characters)
-        real = peek(at, len(ch.encode(enc, "replace"))) if layout.format == "fixed" else None
+        real = peek(at, width) if layout.format == "fixed" and width else None
         raw = real.hex(" ") if real else _raw_of(ch, layout)
         # true 外字 (to identify) and characters outside the repertoire (to replace or
         # accept) are different work: two inventories

@@ -45,7 +45,7 @@ from chukan.codec.dates import (
     fast_dates,
     parse_date,
 )
-from chukan.codec.ebcdic import control_bytes, field_text, from_ascii, to_ascii
+from chukan.codec.ebcdic import char_span, control_bytes, field_text, from_ascii, to_ascii
 from chukan.codec.encoding import (
     CORE_ENCODINGS,
     LOOKALIKE_CODE,
@@ -99,6 +99,7 @@ __all__ = [
     "FormatCheck",
     "NumberForm",
     "apply_fumei_flags",
+    "char_span",
     "column_names",
     "control_bytes",
     "date_bytes",

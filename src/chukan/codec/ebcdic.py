@@ -106,6 +106,36 @@ def field_text(raw: bytes, codec: str, shift: str = "none") -> str:
     return "\ufffd" if text is None else text
 
 
+def char_span(value: str, k: int, codec: str, shift: str = "none") -> tuple[int, int]:
+    r"""Where ``value[k]`` stands in its field's bytes, in a field of this shift mode:
+    byte offset and length (shift codes count in a mixed field, none stand in a graphic
+    one); for a report that shows the bytes of one character.
+
+    >>> char_span("ｱ山田", 2, "chukan_ibm930", "so-si")
+    (4, 2)
+    >>> char_span("山田", 1, "chukan_jef", "graphic"), char_span("a山", 1, "cp932")
+    ((2, 2), (1, 2))
+    """
+    page = codec.removeprefix(_PREFIX)
+    if not is_host(page):
+        return len(value[:k].encode(codec, "replace")), len(value[k].encode(codec, "replace"))
+    mode = shift if shift in ("so-si", "graphic") else "none"
+    double = _field_bytes(value[k], page, "graphic") is not None
+    whole = _field_bytes(value[:k + 1], page, mode)
+    if whole is None:  # a value the page cannot write: the character's place is unknown
+        return len(_field_bytes(value[:k], page, mode) or b""), 0
+    si = _core.page_facts(page)[4] if mode == "so-si" and double else b""
+    width = 2 if double else 1
+    return len(whole) - width - len(si), width
+
+
+def _field_bytes(text: str, page: str, shift: str) -> bytes | None:
+    raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    data, _, bad = _core.encode_ebcdic(raw, np.array([0, len(raw)], dtype=np.int64), page,
+                                       shift)
+    return None if bad[0] else bytes(data)
+
+
 @cache
 def to_ascii(page: str) -> npt.NDArray[np.uint8]:
     """Each byte's ASCII byte (0 where it stands for no ASCII character): a number,

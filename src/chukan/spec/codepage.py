@@ -175,9 +175,9 @@ def _parse(doc: Mapping[str, Any], checker: _Checker, path: Path | None) -> Code
             rows.append((table, code, code, value))
     for name_of_csv in checker.get(meta, "csv", list, "code_page", []):
         rows += _csv_rows(name_of_csv, checker, path)
+    singles, doubles = _entries(rows, base, checker)
     if base is None:
         return None
-    singles, doubles = _entries(rows, base, checker)
     return CodePage(name=name, base=base, title=title, singles=singles, doubles=doubles,
                     path=path)
 
@@ -208,12 +208,16 @@ def _csv_rows(name: Any, checker: _Checker, path: Path | None  # noqa: ANN401
             for line, row in enumerate(reader, start=2) if row and any(row)]
 
 
-def _entries(rows: list[tuple[str, str, str, Any]], base: str, checker: _Checker
+def _entries(rows: list[tuple[str, str, str, Any]], base: str | None, checker: _Checker
              ) -> tuple[dict[int, str], dict[int, str]]:
-    """Codes and their characters, every problem reported with its place."""
-    facts = encoding_of(base)
-    shift_first = {s[0] for s in facts.shift or ()}
-    kept = {facts.space[0], *range(facts.zero[0], facts.zero[0] + 10)}
+    """Codes and their characters, every problem reported with its place (what depends
+    on the base only where the base is known)."""
+    shift_first: set[int] = set()
+    kept: set[int] = set()
+    if base is not None:
+        facts = encoding_of(base)
+        shift_first = {s[0] for s in facts.shift or ()}
+        kept = {facts.space[0], *range(facts.zero[0], facts.zero[0] + 10)}
     singles: dict[int, str] = {}
     doubles: dict[int, str] = {}
     first_of: dict[str, str] = {}
