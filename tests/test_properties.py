@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 SINGLE = [KOJIN, NOUZEI, KOJIN_CSV, SETAI, "chukan/juki/kojin", "kihon/juki/kojin",
           "examples/mainframe/juki-kojin", "kihon/juki/ido-rireki",
-          "examples/mainframe/juki-kojin-ibm930"]
+          "examples/mainframe/juki-kojin-ibm930", "examples/mainframe/juki-kojin-jef"]
 
 
 def round_trip(df: pl.DataFrame, layout: Layout) -> None:
