@@ -3,6 +3,8 @@
 //! caller has written. A value that fails a check is left as padding and marked, so that
 //! Python reports it with its message; nothing is truncated, replaced or guessed.
 
+use rayon::prelude::*;
+
 use crate::ebcdic::{Page, Shift};
 use crate::encode::UNENCODABLE;
 use crate::typed::{is_half, Check, DateForm, DateFormat, Era};
@@ -71,6 +73,17 @@ pub struct Written {
 }
 
 impl Written {
+    /// The rows of `other` after these.
+    fn extend(&mut self, other: Self) {
+        self.class.extend(other.class);
+        self.short.extend(other.short);
+        self.lookalike.extend(other.lookalike);
+        self.control.extend(other.control);
+        self.unencodable.extend(other.unencodable);
+        self.overflow.extend(other.overflow);
+        self.lengths.extend(other.lengths);
+    }
+
     fn new(n: usize) -> Self {
         Self {
             class: vec![false; n],
@@ -155,27 +168,30 @@ fn scan(value: &[u8], check: Check, table: &[u16], out: &mut Vec<u8>) -> Scan {
 }
 
 /// A value's checks, and its bytes in an EBCDIC page (with its field's shift codes)
-/// into `out`: the page's encoder decides what it can write.
+/// into `out`: the page's encoder decides what it can write, and checks the characters
+/// as it goes.
 fn scan_ebcdic(value: &[u8], field: &TextField, page: Page, out: &mut Vec<u8>) -> Scan {
-    // the character checks where the field has one; control characters always (EBCDIC
-    // has codes for them, but they are not data)
-    let mut found = if field.check == Check::Nothing {
-        Scan {
-            control: value.iter().any(|&b| b < 0x20 || b == 0x7F),
+    let got = page
+        .table()
+        .encode_checked(value, field.shift, field.check, out);
+    if got.written {
+        return Scan {
+            class: got.class,
+            control: got.control,
             ..Scan::default()
-        }
-    } else {
-        scan(value, field.check, &[], &mut Vec::new())
-    };
-    let text = std::str::from_utf8(value).unwrap_or("");
-    found.unencodable = text.len() != value.len() || !page.table().encode(text, field.shift, out);
+        };
+    }
+    // refused: the checks over the whole value, as for the other encodings (control
+    // characters always: EBCDIC has codes for them, but they are not data)
+    let mut found = scan(value, field.check, &[], &mut Vec::new());
+    found.unencodable = true;
     found
 }
 
 /// Write the values of `columns` into their `fields` of `n` records `stride` bytes
 /// apart in `out`, row by row (each record is touched once for all its fields): encoded
 /// through `table`, or in an EBCDIC `page` (whose encoder the table then stands aside
-/// for).
+/// for). Blocks of rows are written in parallel (on the caller's rayon pool).
 ///
 /// # Panics
 /// When a field or an offset lies outside its buffer (the caller checks them).
@@ -189,12 +205,46 @@ pub fn write_text(
     table: &[u16],
     page: Option<Page>,
 ) -> Vec<Written> {
-    let mut written: Vec<Written> = fields.iter().map(|_| Written::new(n)).collect();
+    // blocks big enough that a thread's start is nothing beside its work
+    const BLOCK: usize = 16_384;
+    if n == 0 || stride == 0 {
+        return fields.iter().map(|_| Written::new(n)).collect();
+    }
+    let blocks: Vec<Vec<Written>> = out[..n * stride]
+        .par_chunks_mut(BLOCK * stride)
+        .enumerate()
+        .map(|(k, block)| {
+            let rows = k * BLOCK..k * BLOCK + block.len() / stride;
+            write_rows(block, stride, rows, fields, columns, table, page)
+        })
+        .collect();
+    let mut written: Vec<Written> = fields.iter().map(|_| Written::new(0)).collect();
+    for block in blocks {
+        for (w, part) in written.iter_mut().zip(block) {
+            w.extend(part);
+        }
+    }
+    written
+}
+
+/// [`write_text`] for the records `rows`, the first of which starts `out`.
+fn write_rows(
+    out: &mut [u8],
+    stride: usize,
+    rows: std::ops::Range<usize>,
+    fields: &[TextField],
+    columns: &[TextColumn<'_>],
+    table: &[u16],
+    page: Option<Page>,
+) -> Vec<Written> {
+    let first = rows.start;
+    let mut written: Vec<Written> = fields.iter().map(|_| Written::new(rows.len())).collect();
     // ASCII bytes stand for themselves in every encoding the writer has a table for, but
     // the table decides (a lookalike or an unencodable control would say otherwise)
     let ascii_kept = page.is_none() && (0..0x80u16).all(|b| table.get(usize::from(b)) == Some(&b));
     let mut buf = Vec::new();
-    for row in 0..n {
+    for row in rows {
+        let at = row - first;
         for ((field, column), w) in fields.iter().zip(columns).zip(written.iter_mut()) {
             if column.valid.is_some_and(|v| !v[row]) {
                 continue;
@@ -214,26 +264,26 @@ pub fn write_text(
             } else {
                 scan(bytes, field.check, table, &mut buf)
             };
-            w.class[row] = found.class;
-            w.short[row] = field.full_digits && !found.class && bytes.len() < field.width;
-            w.lookalike[row] = found.lookalike;
-            if found.class || found.lookalike || w.short[row] || skipped {
+            w.class[at] = found.class;
+            w.short[at] = field.full_digits && !found.class && bytes.len() < field.width;
+            w.lookalike[at] = found.lookalike;
+            if found.class || found.lookalike || w.short[at] || skipped {
                 continue;
             }
             if found.control {
-                w.control[row] = true;
+                w.control[at] = true;
                 continue;
             }
             if found.unencodable {
-                w.unencodable[row] = true;
+                w.unencodable[at] = true;
                 continue;
             }
-            w.lengths[row] = buf.len() as i64;
+            w.lengths[at] = buf.len() as i64;
             if buf.len() > field.width {
-                w.overflow[row] = true;
+                w.overflow[at] = true;
                 continue;
             }
-            let start = row * stride + field.offset;
+            let start = at * stride + field.offset;
             out[start..start + buf.len()].copy_from_slice(&buf);
         }
     }

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
 use crate::decode::Seen;
-use crate::typed::is_half;
+use crate::typed::{is_half, Check};
 
 /// IBM's shift-out: double-byte text follows.
 pub const SO: u8 = 0x0E;
@@ -263,6 +263,8 @@ pub struct Table {
     others: HashMap<(u32, u32), u16>,
     /// The characters that may start a two-character sequence.
     bases: Vec<bool>,
+    /// Whether any does (IBM 1390 and 1399, and users' tables with selectors).
+    has_pairs: bool,
     /// Single bytes that are control characters (shift codes are not text either).
     control: [bool; 256],
     /// The same, for a mixed field: its shift codes are its structure.
@@ -324,6 +326,44 @@ fn entries(text: &str, offset: u16, width: usize, out: &mut Entries) -> Result<(
     Ok(())
 }
 
+/// What [`Table::encode_checked`] found of a value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Checked {
+    /// Its bytes are in the output.
+    pub written: bool,
+    /// It holds a control character.
+    pub control: bool,
+    /// It fails its field's character check.
+    pub class: bool,
+}
+
+/// The character of UTF-8 `v` at `i` and its length, or None where the bytes are not
+/// UTF-8 there (Arrow's strings always are; a direct caller's may not be).
+// the encoder's inner loop calls it per character: not inlined, it was 8% of a write
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn utf8_at(v: &[u8], i: usize) -> Option<(u32, usize)> {
+    let b0 = *v.get(i)?;
+    if b0 < 0x80 {
+        return Some((u32::from(b0), 1));
+    }
+    let cont = |k: usize| {
+        v.get(i + k)
+            .filter(|&&b| b & 0xC0 == 0x80)
+            .map(|&b| u32::from(b & 0x3F))
+    };
+    match b0 {
+        0x00..=0x7F => Some((u32::from(b0), 1)),
+        0xC2..=0xDF => Some(((u32::from(b0 & 0x1F) << 6) | cont(1)?, 2)),
+        0xE0..=0xEF => Some(((u32::from(b0 & 0x0F) << 12) | (cont(1)? << 6) | cont(2)?, 3)),
+        0xF0..=0xF4 => Some((
+            (u32::from(b0 & 0x07) << 18) | (cont(1)? << 12) | (cont(2)? << 6) | cont(3)?,
+            4,
+        )),
+        _ => None,
+    }
+}
+
 impl Table {
     fn build(source: &Source, user: &[&str]) -> Result<Self, String> {
         let mut rows = Entries::new();
@@ -342,6 +382,7 @@ impl Table {
             bmp: vec![UNENCODABLE; 65536],
             others: HashMap::new(),
             bases: vec![false; 65536],
+            has_pairs: false,
             control: [false; 256],
             control_mixed: [false; 256],
             ascii: [0; 256],
@@ -412,6 +453,7 @@ impl Table {
                     .insert((u32::from(*base), u32::from(*mark)), code);
                 if let Ok(b) = u16::try_from(u32::from(*base)) {
                     self.bases[usize::from(b)] = true;
+                    self.has_pairs = true;
                 }
             }
             _ => {}
@@ -575,40 +617,79 @@ impl Table {
         (!double || shift == Shift::Graphic).then_some(seen)
     }
 
-    /// The code of `first`, or of `first` and `next` together where the page writes a
-    /// base and its combining mark as one code (then true: `next` is taken).
-    fn code_of(&self, first: char, next: Option<char>) -> Option<(u16, bool)> {
-        let c = u32::from(first);
-        if c < 0x10000 && self.bases[c as usize] {
-            if let Some(mark) = next {
-                if let Some(&code) = self.others.get(&(c, u32::from(mark))) {
-                    return Some((code, true));
+    /// The code of `first`, or of `first` and the character after it (at `rest`)
+    /// together where the page writes a base and its combining mark as one code; and the
+    /// bytes of `rest` taken with it.
+    fn code_of(&self, first: u32, rest: &[u8]) -> Option<(u16, usize)> {
+        if self.has_pairs && first < 0x10000 && self.bases[first as usize] {
+            if let Some((mark, len)) = utf8_at(rest, 0) {
+                if let Some(&code) = self.others.get(&(first, mark)) {
+                    return Some((code, len));
                 }
             }
         }
-        let code = if c < 0x10000 {
-            self.bmp[c as usize]
+        let code = if first < 0x10000 {
+            self.bmp[first as usize]
         } else {
-            *self.others.get(&(c, 0))?
+            *self.others.get(&(first, 0))?
         };
-        (code != UNENCODABLE).then_some((code, false))
+        (code != UNENCODABLE).then_some((code, 0))
     }
 
     /// Append the bytes of `text` to `out`: single bytes, and double-byte runs between
-    /// SO and SI (`Shift::SoSi`) or double bytes only (`Shift::Graphic`). False (and
+    /// shift codes (`Shift::SoSi`) or double bytes only (`Shift::Graphic`). False (and
     /// `out` as it was) where a character has no code, or no code of the kind the
     /// field holds.
     pub fn encode(&self, text: &str, shift: Shift, out: &mut Vec<u8>) -> bool {
+        self.encode_value(text.as_bytes(), shift, out).0
+    }
+
+    /// [`Table::encode`] on a value's UTF-8 bytes, in one pass that also says whether it
+    /// holds a control character (which the writer refuses first): (written, control).
+    /// Bytes that are not UTF-8 are not written.
+    pub fn encode_value(&self, value: &[u8], shift: Shift, out: &mut Vec<u8>) -> (bool, bool) {
+        let got = self.encode_checked(value, shift, Check::Nothing, out);
+        (got.written, got.control)
+    }
+
+    /// [`Table::encode_value`] with a field's character check made in the same pass.
+    /// Where the value is not written, `control` and `class` cover only the characters
+    /// before the one refused.
+    pub fn encode_checked(
+        &self,
+        value: &[u8],
+        shift: Shift,
+        check: Check,
+        out: &mut Vec<u8>,
+    ) -> Checked {
         let start = out.len();
+        // every character's bytes and a shift code on either side, at most
+        out.reserve(3 * value.len() + 2 * self.si.len());
+        let mut got = Checked::default();
+        let fails = |c: u32| match check {
+            Check::Nothing => false,
+            Check::NoHalf => is_half(c),
+            Check::OnlyHalf => !is_half(c),
+            Check::Digits => !(0x30..=0x39).contains(&c),
+        };
         let mut double = false;
-        let mut chars = text.chars().peekable();
-        while let Some(first) = chars.next() {
-            let Some((code, pair)) = self.code_of(first, chars.peek().copied()) else {
+        let mut i = 0;
+        while i < value.len() {
+            let Some((c, len)) = utf8_at(value, i) else {
                 out.truncate(start);
-                return false;
+                return got;
             };
-            if pair {
-                chars.next();
+            got.control |= c < 0x20 || c == 0x7F;
+            got.class |= fails(c);
+            i += len;
+            let Some((code, taken)) = self.code_of(c, &value[i..]) else {
+                out.truncate(start);
+                return got;
+            };
+            if taken > 0 {
+                // the mark written with its base is checked too
+                got.class |= utf8_at(value, i).is_some_and(|(mark, _)| fails(mark));
+                i += taken;
             }
             let wide = code >= 0x100;
             let fits = match shift {
@@ -618,7 +699,7 @@ impl Table {
             };
             if !fits {
                 out.truncate(start);
-                return false;
+                return got;
             }
             if shift == Shift::SoSi && wide != double {
                 out.extend_from_slice(if wide { &self.so[0] } else { &self.si });
@@ -633,7 +714,8 @@ impl Table {
         if double {
             out.extend_from_slice(&self.si);
         }
-        true
+        got.written = true;
+        got
     }
 
     /// The single byte of an ASCII byte's character, or None: numbers, dates, codes and
@@ -664,7 +746,7 @@ pub fn encode_values(
 ) -> crate::encode::Encoded {
     let table = page.table();
     crate::encode::encode_with(text, offsets, |value, out| {
-        std::str::from_utf8(value).is_ok_and(|v| table.encode(v, shift, out))
+        table.encode_value(value, shift, out).0
     })
 }
 

@@ -801,9 +801,10 @@ fn replace_chars<'py>(
 /// 0xFFFF for a character the encoding lacks and 0xFFFE for one it would read back as
 /// another), or in an EBCDIC `page` with each field's shift mode (`shifts`). Each
 /// field's rows that failed a check come back as masks, with each value's byte length;
-/// those rows are left as the padding already in `out`.
+/// those rows are left as the padding already in `out`. Blocks of records are written
+/// on `threads` threads (0: one per core).
 #[pyfunction]
-#[pyo3(signature = (out, stride, n, fields, columns, table, page=None, shifts=None))]
+#[pyo3(signature = (out, stride, n, fields, columns, table, page=None, shifts=None, threads=0))]
 // pyo3 hands the arguments over by value; the Python signature is the one the writer needs
 #[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
 fn compose_text<'py>(
@@ -816,6 +817,7 @@ fn compose_text<'py>(
     table: Option<&Bound<'py, PyArray1<u16>>>,
     page: Option<&str>,
     shifts: Option<Vec<String>>,
+    threads: usize,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let bad = |what: &str| PyValueError::new_err(what.to_string());
     let page = page
@@ -855,7 +857,9 @@ fn compose_text<'py>(
     let borrowed = borrow_columns(&columns)?;
     let buffers = buffer_slices(&borrowed)?;
     let views = text_columns(&borrowed, &buffers, n)?;
-    let written = py.allow_threads(|| write_text(out, stride, n, &specs, &views, table, page));
+    let written = on_threads(py, threads, || {
+        write_text(out, stride, n, &specs, &views, table, page)
+    })?;
     written
         .into_iter()
         .map(|w| {

@@ -136,6 +136,7 @@ def compose_text(
     table: npt.NDArray[np.uint16] | None,
     page: str | None = None,
     shifts: list[str] | None = None,
+    threads: int = 0,
 ) -> list[Written]: ...
 
 class NumbersWritten(TypedDict):

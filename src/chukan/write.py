@@ -363,11 +363,13 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
     if layout.charset.ebcdic:  # the page's own encoder, with each field's shift mode
         written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
                                      None, page=layout.encoding,
-                                     shifts=[f.shift for f in fields])
+                                     shifts=[f.shift for f in fields],
+                                     threads=thread_count())
     else:
         written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
                                      writer_table(enc, layout.cp932_duplicates,
-                                                  substitute=layout.substitute_lookalikes))
+                                                  substitute=layout.substitute_lookalikes),
+                                     threads=thread_count())
     for f, (*_, skip), w, text in zip(fields, columns, written, texts, strict=True):
         check = text_check(f)
         # each row with the reasons the Python writer gives, in its order
@@ -443,6 +445,9 @@ def _compose_date(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray[n
                      "この形式で書けない日付です", failed)] if failed.any() else []
     # 不詳 values into the rows the core left (their field of ``out``, through a view)
     fails += fill_partial(f, df, out[:, f.offset:f.end], present & ~failed)
+    fails = [x for x in fails if x.mask.any()]
+    if not fails:
+        return  # (the values shown are made only for a report: a cast of every date)
     shown = df[f.name]
     if f"{f.name}_partial" in df.columns:  # 不詳: as written
         shown = df.select(pl.coalesce(pl.col(f.name).cast(pl.String),
