@@ -2,9 +2,9 @@
 
 Reads a CP932 fixed-width export, converts it to Parquet and CSV and back (checking the
 bytes are identical), maps it to a standard layout and back, reads a mainframe file with
-packed decimals and converts a mainframe 住基 file (CP932, then IBM 930 EBCDIC) to 中間標準
-and back, reads a 全銀 multi-record file, then reads a defective export leniently and
-prints where every problem is.
+packed decimals and converts a mainframe 住基 file (CP932, then IBM 930 EBCDIC, then
+Fujitsu JEF with a town's code-page table) to 中間標準 and back, reads a 全銀 multi-record
+file, then reads a defective export leniently and prints where every problem is.
 Everything it writes goes to demo-out/.
 """
 
@@ -119,6 +119,17 @@ def main() -> None:
     print(f"  the other records back to the host's EBCDIC bytes: {same}")
     if not same:
         sys.exit("the mapping did not give the IBM 930 bytes back")
+
+    step("A Fujitsu (JEF) host: the town's own code-page table",
+         "JEF's structure and JIS X 0208 are shipped; the town's table adds its katakana "
+         "and two 外字. A code no table maps (0x80A3) reads as U+F80A3 and is reported "
+         "with its bytes, never guessed.")
+    jef = FIX / "mainframe" / "juki-kojin-jef.dat"
+    print(chukan.read(jef, "examples/mainframe/juki-kojin-jef")
+          .select("atena_no", "shimei_kana", "shimei_kanji", "banchi"))
+    cli("validate", str(jef), "--layout", "examples/mainframe/juki-kojin-jef")
+    cli("convert", str(jef), "--mapping", "examples/mainframe/kojinjef-to-chukan", "-o",
+        str(OUT / "hostjef.chukan.csv"))
 
     step("A 全銀 口座振替 multi-record file: header, data, trailer, end",
          "One file, four record kinds; the trailer's counts are checked.")

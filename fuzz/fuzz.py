@@ -45,6 +45,7 @@ SAMPLES = [
     ("mainframe/juki-kojin.dat", "examples/mainframe/juki-kojin"),
     ("mainframe/nouzei.dat", "examples/mainframe/nouzei"),
     ("mainframe/juki-kojin-ibm930.dat", "examples/mainframe/juki-kojin-ibm930"),
+    ("mainframe/juki-kojin-jef.dat", "examples/mainframe/juki-kojin-jef"),
 ]
 CONVERSIONS = [
     ("vendor-a/juki-kojin.dat", "examples/vendor-a/kojin-to-kihon", False),
@@ -53,11 +54,12 @@ CONVERSIONS = [
     ("mainframe/juki-kojin.dat", "examples/mainframe/kojin-to-chukan", False),
     ("mainframe/juki-kojin.kihon.csv", "examples/mainframe/kojin-to-kihon", True),
     ("mainframe/juki-kojin-ibm930.dat", "examples/mainframe/kojin930-to-chukan", False),
+    ("mainframe/juki-kojin-jef.dat", "examples/mainframe/kojinjef-to-chukan", False),
 ]
 LAYOUT_FILES = [p for p in (ROOT / "layouts").rglob("*.toml") if "[layout]" in
                 p.read_text(encoding="utf-8")]
 INTERESTING = [0x00, 0x0A, 0x0D, 0x0E, 0x1A, 0x20, 0x22, 0x2C, 0x2D, 0x30, 0x39, 0x0C, 0x0F,
-               0x40, 0x7F, 0x80, 0x81, 0x87, 0xA0, 0xED, 0xEE, 0xF0, 0xFA, 0xFC, 0xFF]
+               0x28, 0x29, 0x40, 0x7F, 0x80, 0x81, 0x87, 0xA0, 0xED, 0xEE, 0xF0, 0xFA, 0xFC, 0xFF]
 
 
 class FindingError(Exception):

@@ -183,3 +183,6 @@ def test_inspect_recognises_a_host_file_and_cuts_its_mixed_and_graphic_fields() 
                        "-n", "1")
     assert "|山田　太郎　　　　　　　|" in out
     assert "|１丁目１番１号    |" in out
+    # a JEF host: its own shift codes, though packed numbers hold stray 0x0F bytes
+    _, out, _ = run("inspect", str(FIXTURES / "mainframe" / "juki-kojin-jef.dat"))
+    assert "encoding: jef (no line ends, 0x40 spaces, EBCDIC digits; 3 JEF KI/KO pairs" in out

@@ -11,6 +11,7 @@ terminator: crlf (2 records seen)
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -49,9 +50,9 @@ def guess_encoding(data: bytes) -> tuple[str, str]:
                          "file as UTF-8 or CP932"
     if data.startswith(UTF8_BOM):
         return "utf-8-sig", "UTF-8 byte-order mark"
-    ebcdic = looks_ebcdic(data)
-    if ebcdic is not None:
-        return "ibm930", ebcdic
+    host = looks_ebcdic(data)
+    if host is not None:
+        return host
     if body.isascii():
         return "ascii", "only ASCII bytes: any of the Japanese encodings reads it"
     if _decodes(body, "utf-8"):
@@ -71,13 +72,25 @@ def guess_encoding(data: bytes) -> tuple[str, str]:
     return "unknown", "no supported encoding decodes every byte"
 
 
-def looks_ebcdic(data: bytes) -> str | None:
-    r"""Why these bytes look like a host file in Japanese EBCDIC, or None: no line ends,
-    more EBCDIC spaces (0x40) than ASCII ones, EBCDIC digits (0xF0–0xF9), and shift
-    codes (SO 0x0E, SI 0x0F) that pair up where there are any.
+#: each host family's double-byte runs: its shift-out, double bytes (its space 0x4040
+#: among them), its shift-in
+_SHIFTED_RUNS = {
+    "ibm930": (re.compile(rb"\x0e(?:[\x40-\xfe]{2})+\x0f"), "SO/SI"),
+    "jef": (re.compile(rb"[\x28\x38](?:\x40\x40|[\x41-\xfe][\xa1-\xfe])+\x29"), "JEF KI/KO"),
+    "keis": (re.compile(rb"\x0a\x42(?:\x40\x40|[\x41-\xfe][\xa1-\xfe])+\x0a\x41"), "KEIS"),
+}
+
+
+def looks_ebcdic(data: bytes) -> tuple[str, str] | None:
+    r"""The host page these bytes look like, and why, or None: no line ends, more EBCDIC
+    spaces (0x40) than ASCII ones, EBCDIC digits (0xF0–0xF9); the family is the one whose
+    shift codes pair up around double bytes most often (IBM's SO 0x0E / SI 0x0F, JEF's
+    0x28 / 0x29, KEIS's 0x0A 0x42 / 0x0A 0x41), IBM 930 where no double-byte text shows.
 
     >>> looks_ebcdic(b"\xf1\xf2\x0eEe\x0f\x40\x40" * 20)
-    'no line ends, 0x40 spaces, EBCDIC digits; 20 SO/SI pairs (double-byte text)'
+    ('ibm930', 'no line ends, 0x40 spaces, EBCDIC digits; 20 SO/SI pairs (double-byte text)')
+    >>> looks_ebcdic(b"\xf1\xf2\x28\xbb\xb3\x29\x40\x40" * 20)[0]
+    'jef'
     >>> looks_ebcdic("山田 太郎 12".encode("cp932")) is None
     True
     """
@@ -85,21 +98,15 @@ def looks_ebcdic(data: bytes) -> str | None:
         return None
     spaces, ascii_spaces = data.count(0x40), data.count(0x20)
     digits = sum(data.count(b) for b in range(0xF0, 0xFA))
-    so, si = data.count(0x0E), data.count(0x0F)
     if spaces <= ascii_spaces or spaces < len(data) // 20 or not digits:
         return None
-    state, paired = False, 0
-    for b in data:  # a sample of at most a few kilobytes
-        if b == 0x0E:
-            state = True
-        elif b == 0x0F and state:
-            state, paired = False, paired + 1
     why = "no line ends, 0x40 spaces, EBCDIC digits"
-    if so or si:
-        if paired < max(so, si) // 2:
-            return None  # stray 0x0E/0x0F bytes: binary, not shifted text
-        why += f"; {paired} SO/SI pairs (double-byte text)"
-    return why
+    runs = {name: len(pattern.findall(data)) for name, (pattern, _) in _SHIFTED_RUNS.items()}
+    found = max(runs, key=lambda name: runs[name])
+    if not runs[found]:
+        return "ibm930", why + "; no double-byte text seen (the shift codes would tell " \
+                               "IBM from JEF or KEIS)"
+    return found, why + f"; {runs[found]} {_SHIFTED_RUNS[found][1]} pairs (double-byte text)"
 
 
 def record_length_guess(data: bytes) -> int | None:
