@@ -121,16 +121,24 @@ fn next_char(v: &[u8], i: usize) -> Option<(u32, usize)> {
     }
 }
 
-/// An ASCII value in an encoding that keeps ASCII as it is: its checks on the bytes.
+/// An ASCII value in an encoding that keeps ASCII as it is: its checks on the bytes, in
+/// one pass that the compiler vectorises (no early exit).
 fn scan_ascii(value: &[u8], check: Check) -> Scan {
+    let (mut control, mut printable, mut digits) = (false, true, true);
+    for &b in value {
+        control |= b < 0x20 || b == 0x7F;
+        printable &= (0x20..=0x7E).contains(&b);
+        digits &= b.is_ascii_digit();
+    }
     Scan {
         class: match check {
             Check::Nothing => false,
+            // an ASCII value holds a half-width character unless it is all controls
             Check::NoHalf => value.iter().any(|&b| (0x20..=0x7E).contains(&b)),
-            Check::OnlyHalf => !value.iter().all(|&b| (0x20..=0x7E).contains(&b)),
-            Check::Digits => !value.iter().all(u8::is_ascii_digit),
+            Check::OnlyHalf => !printable,
+            Check::Digits => !digits,
         },
-        control: value.iter().any(|&b| b < 0x20 || b == 0x7F),
+        control,
         ..Scan::default()
     }
 }
@@ -256,18 +264,23 @@ fn write_rows(
                 continue; // the empty field: padding
             }
             buf.clear();
+            // an ASCII value that stands for itself is written from where it is
+            let direct = page.is_none() && ascii_kept && bytes.is_ascii();
             let found = if let Some(page) = page {
                 scan_ebcdic(bytes, field, page, &mut buf)
-            } else if ascii_kept && bytes.is_ascii() {
-                buf.extend_from_slice(bytes);
+            } else if direct {
                 scan_ascii(bytes, field.check)
             } else {
                 scan(bytes, field.check, table, &mut buf)
             };
-            w.class[at] = found.class;
-            w.short[at] = field.full_digits && !found.class && bytes.len() < field.width;
-            w.lookalike[at] = found.lookalike;
-            if found.class || found.lookalike || w.short[at] || skipped {
+            let encoded: &[u8] = if direct { bytes } else { &buf };
+            // (the flags start false: a row that passes stores none of them, so that a
+            // record of many fields does not stream through seven arrays per field)
+            let short = field.full_digits && !found.class && bytes.len() < field.width;
+            if found.class || found.lookalike || short || skipped {
+                w.class[at] = found.class;
+                w.short[at] = short;
+                w.lookalike[at] = found.lookalike;
                 continue;
             }
             if found.control {
@@ -278,13 +291,13 @@ fn write_rows(
                 w.unencodable[at] = true;
                 continue;
             }
-            w.lengths[at] = buf.len() as i64;
-            if buf.len() > field.width {
+            w.lengths[at] = encoded.len() as i64;
+            if encoded.len() > field.width {
                 w.overflow[at] = true;
                 continue;
             }
             let start = at * stride + field.offset;
-            out[start..start + buf.len()].copy_from_slice(&buf);
+            out[start..start + encoded.len()].copy_from_slice(encoded);
         }
     }
     written
