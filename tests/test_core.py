@@ -874,8 +874,11 @@ def test_a_stride_past_the_largest_integer_is_not_intact_never_a_panic() -> None
     assert _core.intact(data, 2, 2**64 - 1, b"\r\n", True) is False
 
 
-# the private use area's edges in UTF-8 (EE 80 80, EF A3 BF) and their neighbours
-GAIJI_EDGES = ["a", "山", "ｱ", "Ａ", "\ud7ff", "\ue000", "\uf8ff", "\uf900", "\uffe5"]
+# the private use areas' edges in UTF-8 (EE 80 80, EF A3 BF; plane 15's F3 B0 80 80,
+# F3 BF BF BD) and their neighbours
+GAIJI_EDGES = ["a", "山", "ｱ", "Ａ", "\ud7ff", "\ue000", "\uf8ff", "\uf900", "\uffe5",
+               "\U000effff", "\U000f0000", "\U000f80a3", "\U000ffffd", "\U00100000",
+               "\U000e0100"]
 
 
 @settings(max_examples=200, deadline=None)

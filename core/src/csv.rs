@@ -102,10 +102,15 @@ pub fn holds_private_use(column: &TextColumn<'_>, n: usize) -> bool {
             return false;
         }
         let value = column.value(row);
-        // most values hold no lead byte EE, EF or F3 at all: one pass that vectorises first
-        value.iter().any(|&b| b == 0xEE || b == 0xEF || b == 0xF3)
-            && value.windows(2).any(|w| {
-                w[0] == 0xEE || (w[0] == 0xEF && w[1] <= 0xA3) || (w[0] == 0xF3 && w[1] >= 0xB0)
+        // one pass over each byte and the next, with no early exit, which the compiler
+        // vectorises (full-width letters start with EF too: a first pass for the lead
+        // bytes alone let most values through)
+        #[allow(clippy::needless_bitwise_bool)] // lazy operators would branch: 2.6x slower
+        value
+            .iter()
+            .zip(value.iter().skip(1))
+            .fold(false, |hit, (&a, &b)| {
+                hit | (a == 0xEE) | ((a == 0xEF) & (b <= 0xA3)) | ((a == 0xF3) & (b >= 0xB0))
             })
     })
 }
