@@ -230,6 +230,9 @@ impl Page {
     /// An unknown base, an IBM base (their tables are complete), or a line that is not a
     /// code and its characters, or puts a character where a shift code stands.
     pub fn define(name: &str, base: &str, lines: &str) -> Result<Self, String> {
+        if SHIPPED.iter().any(|s| s.name == name) {
+            return Err(format!("{name:?} is a shipped page's name"));
+        }
         if let Some(page) = Self::from_name(name) {
             return Ok(page);
         }
@@ -263,6 +266,8 @@ pub struct Table {
     others: HashMap<(u32, u32), u16>,
     /// The characters that may start a two-character sequence.
     bases: Vec<bool>,
+    /// The same, beyond the BMP (a user's Ext-B kanji with its variation selector).
+    astral_bases: std::collections::HashSet<u32>,
     /// Whether any does (IBM 1390 and 1399, and users' tables with selectors).
     has_pairs: bool,
     /// Single bytes that are control characters (shift codes are not text either).
@@ -313,8 +318,14 @@ fn entries(text: &str, offset: u16, width: usize, out: &mut Entries) -> Result<(
         if width != 0 && digits != width {
             return Err(format!("bad code in {row:?}"));
         }
-        if digits != 2 && digits != 4 {
+        let hex = row.split('\t').next().unwrap_or("");
+        if (digits != 2 && digits != 4) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format!("a code is two or four hex digits: {row:?}"));
+        }
+        if digits == 4 && code < 0x100 {
+            return Err(format!(
+                "a double-byte code's first byte is not 00: {row:?}"
+            ));
         }
         let code = if digits == 2 {
             code
@@ -382,6 +393,7 @@ impl Table {
             bmp: vec![UNENCODABLE; 65536],
             others: HashMap::new(),
             bases: vec![false; 65536],
+            astral_bases: std::collections::HashSet::new(),
             has_pairs: false,
             control: [false; 256],
             control_mixed: [false; 256],
@@ -451,10 +463,13 @@ impl Table {
             [base, mark] => {
                 self.others
                     .insert((u32::from(*base), u32::from(*mark)), code);
-                if let Ok(b) = u16::try_from(u32::from(*base)) {
-                    self.bases[usize::from(b)] = true;
-                    self.has_pairs = true;
+                match u16::try_from(u32::from(*base)) {
+                    Ok(b) => self.bases[usize::from(b)] = true,
+                    Err(_) => {
+                        self.astral_bases.insert(u32::from(*base));
+                    }
                 }
+                self.has_pairs = true;
             }
             _ => {}
         }
@@ -549,6 +564,18 @@ impl Table {
         c.len != 0
     }
 
+    /// Whether the last character before `at` in UTF-8 `text` and the first from `at` on
+    /// are a base and a mark that the page writes as one code.
+    fn pairs_across(&self, text: &[u8], at: usize) -> bool {
+        let Ok(before) = std::str::from_utf8(&text[..at]) else {
+            return false;
+        };
+        let (Some(base), Some((mark, _))) = (before.chars().next_back(), utf8_at(text, at)) else {
+            return false;
+        };
+        self.others.contains_key(&(u32::from(base), mark))
+    }
+
     /// The shift sequence at the start of `rest`, if one is: whether it shifts to
     /// double bytes, its length, and whether the writer writes it so.
     fn shift_at(&self, rest: &[u8]) -> Option<(bool, usize, bool)> {
@@ -576,13 +603,16 @@ impl Table {
     fn decode_inner(&self, bytes: &[u8], shift: Shift, out: &mut Vec<u8>) -> Option<Seen> {
         let mut seen = Seen::default();
         let mut double = shift == Shift::Graphic;
-        // room for the longest text (four UTF-8 bytes per input byte: a pair that is a
-        // base and a mark, or a character beyond the BMP) and the eight bytes each write
-        // carries
+        // room for the longest text (a code's characters take at most eight UTF-8 bytes:
+        // a single byte of a user's table may be two characters beyond the BMP) and the
+        // eight bytes each write carries
         let mut at = out.len();
-        out.resize(at + 4 * bytes.len() + 8, 0);
+        out.resize(at + 8 * bytes.len() + 8, 0);
         let mut i = 0;
+        // where the last shift code ended: a shift-in there ends an empty pair, and a
+        // shift-out there follows a shift-in at once (two runs the writer writes as one)
         let mut shifted_at = usize::MAX;
+        let start = at;
         while i < bytes.len() {
             let b = bytes[i];
             if self.shift_start[usize::from(b)] {
@@ -592,25 +622,32 @@ impl Table {
                     if shift != Shift::SoSi || double == to_double {
                         return None;
                     }
-                    seen.rewritten |= !canonical || (!to_double && shifted_at == i);
+                    seen.rewritten |= !canonical || shifted_at == i;
                     double = to_double;
                     i += len;
                     shifted_at = i;
                     continue;
                 }
             }
-            if double {
+            let before = at;
+            let c = if double {
                 let trail = *bytes.get(i + 1)?;
-                let c = self.doubles[usize::from(u16::from_be_bytes([b, trail]))];
-                if !Self::put(c, out, &mut at, &mut seen) {
-                    return None;
-                }
                 i += 2;
+                self.doubles[usize::from(u16::from_be_bytes([b, trail]))]
             } else {
-                if !Self::put(self.singles[usize::from(b)], out, &mut at, &mut seen) {
-                    return None;
-                }
                 i += 1;
+                self.singles[usize::from(b)]
+            };
+            if !Self::put(c, out, &mut at, &mut seen) {
+                return None;
+            }
+            // two codes whose characters meet as a base and its mark: the writer writes
+            // them as the one code that holds both
+            if self.has_pairs
+                && before > start
+                && self.pairs_across(&out[start..at], before - start)
+            {
+                seen.rewritten = true;
             }
         }
         out.truncate(at);
@@ -621,7 +658,12 @@ impl Table {
     /// together where the page writes a base and its combining mark as one code; and the
     /// bytes of `rest` taken with it.
     fn code_of(&self, first: u32, rest: &[u8]) -> Option<(u16, usize)> {
-        if self.has_pairs && first < 0x10000 && self.bases[first as usize] {
+        let base = if first < 0x10000 {
+            self.bases[first as usize]
+        } else {
+            self.astral_bases.contains(&first)
+        };
+        if self.has_pairs && base {
             if let Some((mark, len)) = utf8_at(rest, 0) {
                 if let Some(&code) = self.others.get(&(first, mark)) {
                     return Some((code, len));
@@ -996,5 +1038,56 @@ mod tests {
         assert!(jef
             .decode(b"\xa1\xa1", Shift::Graphic, &mut out)
             .is_some_and(|s| s.rewritten));
+    }
+
+    #[test]
+    fn what_the_writer_would_write_otherwise_reads_marked() {
+        let mut out = Vec::new();
+        // two runs back to back, which the writer writes as one
+        let seen =
+            page("jef")
+                .table()
+                .decode(b"\x28\xbb\xb3\x29\x28\xbb\xb3\x29", Shift::SoSi, &mut out);
+        assert!(seen.is_some_and(|s| s.rewritten));
+        // a base and its mark from two codes, which the writer writes as one
+        let p = Page::define(
+            "jef-test-pairs",
+            "jef",
+            "80A5\tU+304B U+309A\n80A6\tU+309A\n",
+        )
+        .unwrap();
+        out.clear();
+        let seen = p
+            .table()
+            .decode(b"\xa4\xab\x80\xa6", Shift::Graphic, &mut out);
+        assert!(seen.is_some_and(|s| s.rewritten));
+        out.clear();
+        let seen = p.table().decode(b"\x80\xa5", Shift::Graphic, &mut out);
+        assert!(seen.is_some_and(|s| !s.rewritten));
+    }
+
+    #[test]
+    fn a_users_table_may_hold_long_characters_and_astral_pairs() {
+        // a single byte of two characters beyond the BMP: eight UTF-8 bytes from one byte
+        let p = Page::define(
+            "jef-test-long",
+            "jef",
+            "81\tU+20BB7 U+E0100\n80A4\tU+20BB7 U+E0101\n",
+        )
+        .unwrap();
+        let text = decode(p, &[0x81; 9], Shift::None).unwrap();
+        assert_eq!(text, "\u{20BB7}\u{E0100}".repeat(9));
+        assert_eq!(encode(p, &text, Shift::None), Some(vec![0x81; 9]));
+        assert_eq!(
+            encode(p, "\u{20BB7}\u{E0101}", Shift::Graphic),
+            Some(vec![0x80, 0xA4])
+        );
+        assert!(Page::define("jef", "jef", "").is_err());
+        for bad in ["+1\tU+0041\n", "0041\tU+0041\n"] {
+            assert!(
+                Page::define("jef-test-bad2", "keis", bad).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -354,10 +354,12 @@ fn chunk(
                             col,
                         )
                     };
+                    // (an empty value whose bytes the writer would not give back, an
+                    // empty shift pair, is marked too)
+                    col.duplicate[i] = seen.is_some_and(|s| s.rewritten);
                     if !col.valid[i] {
                         continue;
                     }
-                    col.duplicate[i] = seen.is_some_and(|s| s.rewritten);
                     col.failed[i] = match (spec.check, seen) {
                         (Check::Nothing, _) => false,
                         (Check::NoHalf, Some(s)) => s.half,
@@ -446,10 +448,13 @@ fn text_value(
     };
     if paired {
         if let Some(padding) = out.padding.as_mut() {
-            // EBCDIC's U+3000 is two single-byte spaces: a graphic field's padding is
-            // whole pairs of 0x40 either way
-            padding[row] = spec.shift != Shift::Graphic
-                && odd_pairs(bytes, length, spec.pad_ideographic, codec);
+            // IBM's and JEF's U+3000 is two single-byte spaces: a graphic field's padding
+            // is whole pairs of 0x40 either way; KEIS's and JIPS's U+3000 is not, and a
+            // graphic field is padded with it
+            let graphic = spec.shift == Shift::Graphic;
+            let spaces = codec.ideographic_space() == [codec.space(); 2];
+            padding[row] = !(graphic && spaces)
+                && odd_pairs(bytes, length, spec.pad_ideographic || graphic, codec);
         }
     }
     let start = out.data.len();
@@ -486,7 +491,8 @@ fn text_value(
         );
     }
     if out.data.len() == start {
-        return None; // all padding
+        // all padding; an empty shift pair is said, as the writer would not write it
+        return seen.rewritten.then_some(seen);
     }
     out.valid[row] = true;
     (!trimmed).then_some(seen)

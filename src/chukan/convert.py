@@ -414,11 +414,13 @@ def _expressions(plan: _Plan, frame: pl.DataFrame
     rejects: list[pl.Expr] = []
     culprits: dict[str, Field] = {}
     schema = schema_of(plan.target.kind().fields)
-    # a 外字 has no meaning outside its vendor's 外字 area, and only text can hold one (the
-    # reader lets nothing but ASCII into digits, numbers and dates): the rules reading a
-    # text column that holds one in this batch get a check, the others need none
+    # a 外字 has no meaning outside its vendor's 外字 area (another encoding's, a host
+    # page's plane-15 codes included), and only text can hold one (the reader lets nothing
+    # but ASCII into digits, numbers and dates): the rules reading a text column that
+    # holds one in this batch get a check, the others need none
     holding: set[str] = set()
-    if codec_name(plan.target.encoding).startswith("utf"):
+    if codec_name(plan.target.encoding).startswith("utf") or \
+            plan.target.encoding != plan.source.encoding:
         text = [f.name for f in plan.source.kind().fields if f.type in ("text", "code")]
         holding = _holding_gaiji(frame, text)
     groups: dict[str, list[Rule]] = {}

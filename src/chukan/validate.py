@@ -395,8 +395,8 @@ def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[
         pua = is_private_use(ch)
         if not pua and (allowed is None or ch in allowed or ch < " " or ch == "\x7f"):
             continue
-        offset, width = char_span(value, k, enc, f.shift) if layout.format == "fixed" else \
-            (0, 0)
+        offset, width = char_span(value, k, enc, f.shift, peek(base, f.length)) \
+            if layout.format == "fixed" else (0, 0)
         at = base + offset
         reason = "外字(私用領域)" if pua else f"{_REPERTOIRE_NAMES[rep or 'cp932']}にない文字"
         # the bytes as they are in the file (CP932 has two spellings of some characters)

@@ -106,20 +106,31 @@ def field_text(raw: bytes, codec: str, shift: str = "none") -> str:
     return "\ufffd" if text is None else text
 
 
-def char_span(value: str, k: int, codec: str, shift: str = "none") -> tuple[int, int]:
+def char_span(value: str, k: int, codec: str, shift: str = "none",
+              raw: bytes | None = None) -> tuple[int, int]:
     r"""Where ``value[k]`` stands in its field's bytes, in a field of this shift mode:
     byte offset and length (shift codes count in a mixed field, none stand in a graphic
-    one); for a report that shows the bytes of one character.
+    one); for a report that shows the bytes of one character. Given the field's bytes
+    (``raw``), a host field is walked as it is, shift codes the writer would not write
+    included; else the value is encoded as the writer would.
 
     >>> char_span("ｱ山田", 2, "chukan_ibm930", "so-si")
     (4, 2)
     >>> char_span("山田", 1, "chukan_jef", "graphic"), char_span("a山", 1, "cp932")
     ((2, 2), (1, 2))
+    >>> char_span("山山", 1, "chukan_jef", "so-si", raw=b"\x28\xbb\xb3\x29\x28\xbb\xb3\x29")
+    (5, 2)
     """
     page = codec.removeprefix(_PREFIX)
     if not is_host(page):
         return len(value[:k].encode(codec, "replace")), len(value[k].encode(codec, "replace"))
     mode = shift if shift in ("so-si", "graphic") else "none"
+    if raw is not None:
+        count = 0
+        for offset, width, chars in _codes(raw, page, mode):
+            count += chars
+            if count > k:
+                return offset, width
     double = _field_bytes(value[k], page, "graphic") is not None
     whole = _field_bytes(value[:k + 1], page, mode)
     if whole is None:  # a value the page cannot write: the character's place is unknown
@@ -127,6 +138,26 @@ def char_span(value: str, k: int, codec: str, shift: str = "none") -> tuple[int,
     si = _core.page_facts(page)[4] if mode == "so-si" and double else b""
     width = 2 if double else 1
     return len(whole) - width - len(si), width
+
+
+def _codes(raw: bytes, page: str, shift: str) -> list[tuple[int, int, int]]:
+    """Each code of a host field's bytes: its offset, its width and how many characters
+    it reads as; up to the first that reads as none."""
+    _, _, _, shift_out, shift_in = _core.page_facts(page)
+    double, i, found = shift == "graphic", 0, []
+    while i < len(raw):
+        if shift == "so-si":
+            code = next((c for c in (shift_in, *shift_out) if raw.startswith(c, i)), None)
+            if code is not None:
+                double, i = code != shift_in, i + len(code)
+                continue
+        width = 2 if double else 1
+        text = _core.decode_ebcdic(raw[i:i + width], page, "graphic" if double else "none")
+        if text is None:
+            break
+        found.append((i, width, len(text)))
+        i += width
+    return found
 
 
 def _field_bytes(text: str, page: str, shift: str) -> bytes | None:

@@ -209,13 +209,24 @@ def find_file(name: str, *, beside: Path | None = None) -> Path:
         found = next((d / f"{name}.toml" for d in dirs if _is_file(d / f"{name}.toml")), None)
     if found is None:
         raise LayoutNotFoundError(name, searched=[str(d) for d in dirs])
-    if beside is not None and os.environ.get("CHUKAN_TRUST_PATHS") != "1":
-        where = found.resolve()
-        if not any(where.is_relative_to(d.resolve()) for d in dirs):
-            msg = (f"{name!r} resolves to {where}, outside the folder of the file naming it "
-                   "and the layout search path (set CHUKAN_TRUST_PATHS=1 to allow it)")
+    if beside is not None:
+        msg = outside_reason(found, beside, name)
+        if msg is not None:
             raise LayoutNotFoundError(name, searched=[str(d) for d in dirs], reason=msg)
     return found
+
+
+def outside_reason(path: Path, beside: Path, name: str | None = None) -> str | None:
+    """Why a file a spec file names may not be read, or None: it lies outside that
+    file's folder (``beside``) and the search path, and ``CHUKAN_TRUST_PATHS=1`` is not
+    set (a vendor's layout cannot make chukan read ``/etc/…`` or ``../../``)."""
+    if os.environ.get("CHUKAN_TRUST_PATHS") == "1":
+        return None
+    where = path.resolve()
+    if any(where.is_relative_to(d.resolve()) for d in search_path((beside,))):
+        return None
+    return (f"{name or str(path)!r} resolves to {where}, outside the folder of the file "
+            "naming it and the layout search path (set CHUKAN_TRUST_PATHS=1 to allow it)")
 
 
 def _is_file(path: Path) -> bool:

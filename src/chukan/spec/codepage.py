@@ -47,7 +47,8 @@ import hashlib
 import io
 import re
 import tomllib
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,7 @@ from chukan.spec._base import (
     _read_toml,
     codec_name,
     find_file,
+    outside_reason,
     register_host_page,
 )
 from chukan.spec.encoding import encoding_of, register_encoding
@@ -91,10 +93,13 @@ class CodePage:
         object.__setattr__(self, "doubles", MappingProxyType(dict(self.doubles)))
         _core.define_page(self.encoding, self.base, self.lines)
         register_host_page(self.encoding)
+        # the defined page's own facts (a table may give U+3000 another code)
+        space, zero, ideographic, shift_out, shift_in = _core.page_facts(self.encoding)
         base = encoding_of(self.base)
-        register_encoding(base.__class__(
-            self.encoding, codec_name(self.encoding), base.space, base.zero,
-            base.ideographic_space, base.paired, base.core, base.bom, base.shift))
+        register_encoding(replace(base, name=self.encoding, codec=codec_name(self.encoding),
+                                  space=bytes([space]), zero=bytes([zero]),
+                                  ideographic_space=ideographic,
+                                  shift=(shift_out[0], shift_in)))
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Rebuilt through ``__init__``, so that unpickling defines the page."""
@@ -176,10 +181,14 @@ def _parse(doc: Mapping[str, Any], checker: _Checker, path: Path | None) -> Code
     for name_of_csv in checker.get(meta, "csv", list, "code_page", []):
         rows += _csv_rows(name_of_csv, checker, path)
     singles, doubles = _entries(rows, base, checker)
-    if base is None:
+    if base is None or checker.problems:
         return None
-    return CodePage(name=name, base=base, title=title, singles=singles, doubles=doubles,
-                    path=path)
+    try:
+        return CodePage(name=name, base=base, title=title, singles=singles,
+                        doubles=doubles, path=path)
+    except ValueError as exc:  # the core's own check of the lines: a defect if reached
+        checker.add("code_page", None, str(exc))
+        return None
 
 
 def _csv_rows(name: Any, checker: _Checker, path: Path | None  # noqa: ANN401
@@ -190,7 +199,12 @@ def _csv_rows(name: Any, checker: _Checker, path: Path | None  # noqa: ANN401
     if not isinstance(name, str):
         checker.add("code_page", "csv", "a list of CSV file names")
         return []
-    file = (path.parent if path else Path()) / name
+    folder = path.parent if path else Path()
+    file = folder / name
+    outside = outside_reason(file, folder)
+    if outside is not None:
+        checker.add(where, None, outside)
+        return []
     try:
         text = file.read_bytes().decode("utf-8-sig")
     except OSError as exc:
@@ -214,10 +228,12 @@ def _entries(rows: list[tuple[str, str, str, Any]], base: str | None, checker: _
     on the base only where the base is known)."""
     shift_first: set[int] = set()
     kept: set[int] = set()
+    spaces = -1
     if base is not None:
-        facts = encoding_of(base)
-        shift_first = {s[0] for s in facts.shift or ()}
-        kept = {facts.space[0], *range(facts.zero[0], facts.zero[0] + 10)}
+        space, zero, _, shift_out, shift_in = _core.page_facts(base)
+        shift_first = {s[0] for s in (*shift_out, shift_in)}
+        kept = {space, *range(zero, zero + 10)}
+        spaces = space << 8 | space
     singles: dict[int, str] = {}
     doubles: dict[int, str] = {}
     first_of: dict[str, str] = {}
@@ -228,6 +244,9 @@ def _entries(rows: list[tuple[str, str, str, Any]], base: str | None, checker: _
         n = int(code, 16)
         text = _characters(value)
         problem = _problem(n, len(code) == 2, text, shift_first, kept)
+        if problem is None and len(code) == 4 and n == spaces and text != "\u3000":
+            # two spaces end a field as its padding: only U+3000 may be them
+            problem = f"{code.upper()} is two spaces, which pad a field: only U+3000 can be it"
         if problem is None and text in first_of:
             problem = f"{_shown(text)} is already the character of {first_of[text]}"
         if problem is not None:
@@ -245,9 +264,9 @@ def _entries(rows: list[tuple[str, str, str, Any]], base: str | None, checker: _
 
 def _problem(code: int, single: bool, text: str | None, shift_first: set[int],
              kept: set[int]) -> str | None:
-    if text is None:
-        return ("not characters: one or two (a base and its mark or selector), or code "
-                "points such as U+9AD9 or U+845B U+E0100")
+    if text is None or (len(text) == 2 and not _joins(text[1])):
+        return ("not characters: one, or a base and its combining mark or variation "
+                "selector, as characters or code points such as U+9AD9 or U+845B U+E0100")
     if (code if single else code >> 8) in shift_first:
         return f"{code:X} starts a shift code of the page"
     if single and code in kept:
@@ -259,6 +278,12 @@ def _problem(code: int, single: bool, text: str | None, shift_first: set[int],
     if any(ord(c) >= CARRIER for c in text):
         return "U+F0000 and above is where unmapped codes read: give the real character"
     return None
+
+
+def _joins(ch: str) -> bool:
+    """A combining mark or a variation selector: what a code's second character is."""
+    return unicodedata.combining(ch) > 0 or unicodedata.category(ch) in ("Mn", "Mc", "Me") \
+        or "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef"
 
 
 def _characters(value: Any) -> str | None:  # noqa: ANN401 -- a TOML or CSV value

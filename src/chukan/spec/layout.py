@@ -451,23 +451,28 @@ def _parse_encoding(meta: Mapping[str, Any], checker: _Checker, base: Path | Non
     enc = _ENCODING_ALIASES.get(raw.lower())
     if enc is not None:
         return enc, None
-    found, reason = None, None
+    unsupported = f"unsupported encoding {raw!r} (an encoding's name, or a code-page table's)"
+    if not raw.endswith(".toml"):  # a name: a code-page table's on the search path, or none
+        try:
+            found = find_file(raw, beside=base)
+        except LayoutNotFoundError:
+            found = None
+        if found is None or kind_of(found) != "code_page":
+            checker.add("layout", "encoding", unsupported,
+                        _closest(raw.lower(), tuple(_ENCODING_ALIASES)))
+            return "cp932", None
+        raw = str(found)
     try:
-        found = find_file(raw, beside=base)
+        page = load_code_page(raw, beside=base)
     except LayoutNotFoundError as exc:
-        reason = exc.reason
-    if found is None or kind_of(found) != "code_page":
-        checker.add("layout", "encoding", reason or f"unsupported encoding {raw!r} (an "
-                    "encoding's name, or a code-page table's)",
-                    _closest(raw.lower(), tuple(_ENCODING_ALIASES)))
-        return "cp932", None
-    try:
-        page = load_code_page(found)
+        checker.add("layout", "encoding", exc.reason or f"no code-page table {raw!r} "
+                    f"(searched beside the layout and in {', '.join(exc.searched)})")
     except LayoutError as exc:
         for p in exc.problems:
             checker.add("layout", "encoding", f"in code-page table {raw!r}: {p}")
-        return "cp932", None
-    return page.encoding, page
+    else:
+        return page.encoding, page
+    return "cp932", None
 
 
 def _parse_records(doc: Mapping[str, Any], checker: _Checker, fmt: str, record_length: int,
@@ -565,7 +570,8 @@ def _parse_field(item: Mapping[str, Any], where: str, checker: _Checker, fmt: st
                            what="field type")
     # a graphic field (COBOL PIC G / PIC N) is full-width text in double bytes only
     graphic = ftype == "graphic"
-    if (graphic or "shift" in item) and not is_host(encoding):
+    encoding_said = any(p.key == "encoding" for p in checker.problems)
+    if (graphic or "shift" in item) and not is_host(encoding) and not encoding_said:
         checker.add(where, "type" if graphic else "shift",
                     f"double-byte shift modes are the host pages', not {encoding}'s")
     if graphic:
