@@ -107,42 +107,47 @@ const DBCS300: &str = include_str!("../tables/dbcs300.txt");
 const DBCS16684: &str = include_str!("../tables/dbcs16684.txt");
 const JISX0208: &str = include_str!("../tables/jisx0208.txt");
 const INVARIANT: &str = include_str!("../tables/ebcdic-invariant.sbcs");
-const IBM: (&[&[u8]], &[u8]) = (&[&[SO]], &[SI]);
+
+impl Source {
+    /// One of IBM's pages: SO and SI, complete tables (no carriers).
+    const fn ibm(
+        name: &'static str,
+        singles: &'static str,
+        doubles: &'static [(&'static str, u16)],
+    ) -> Self {
+        Self {
+            name,
+            so: &[&[SO]],
+            si: &[SI],
+            singles,
+            doubles,
+            carriers: &[],
+        }
+    }
+}
 
 /// The pages chukan ships, by name.
 const SHIPPED: [Source; 7] = [
-    Source {
-        name: "ibm930",
-        so: IBM.0,
-        si: IBM.1,
-        singles: include_str!("../tables/ibm930.sbcs"),
-        doubles: &[(DBCS300, 0)],
-        carriers: &[],
-    },
-    Source {
-        name: "ibm939",
-        so: IBM.0,
-        si: IBM.1,
-        singles: include_str!("../tables/ibm939.sbcs"),
-        doubles: &[(DBCS300, 0)],
-        carriers: &[],
-    },
-    Source {
-        name: "ibm1390",
-        so: IBM.0,
-        si: IBM.1,
-        singles: include_str!("../tables/ibm1390.sbcs"),
-        doubles: &[(DBCS16684, 0)],
-        carriers: &[],
-    },
-    Source {
-        name: "ibm1399",
-        so: IBM.0,
-        si: IBM.1,
-        singles: include_str!("../tables/ibm1399.sbcs"),
-        doubles: &[(DBCS16684, 0)],
-        carriers: &[],
-    },
+    Source::ibm(
+        "ibm930",
+        include_str!("../tables/ibm930.sbcs"),
+        &[(DBCS300, 0)],
+    ),
+    Source::ibm(
+        "ibm939",
+        include_str!("../tables/ibm939.sbcs"),
+        &[(DBCS300, 0)],
+    ),
+    Source::ibm(
+        "ibm1390",
+        include_str!("../tables/ibm1390.sbcs"),
+        &[(DBCS16684, 0)],
+    ),
+    Source::ibm(
+        "ibm1399",
+        include_str!("../tables/ibm1399.sbcs"),
+        &[(DBCS16684, 0)],
+    ),
     // JEF: KI 0x28 (12-point; 0x38, 9-point, is read too), KO 0x29; JIS X 0208 at its
     // row-cell code + 0x8080; U+3000 written as 0x4040 as Fujitsu's hosts do
     Source {

@@ -9,12 +9,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, get_args
 
 from chukan.errors import LayoutError, LayoutNotFoundError, LayoutProblem
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
+
+_T = TypeVar("_T")
 
 FieldType = Literal["text", "digits", "code", "integer", "decimal", "date", "filler"]
 Chars = Literal["fullwidth", "halfwidth", "any"]
@@ -375,6 +377,37 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 def _closest(word: str, choices: tuple[str, ...]) -> str | None:
     found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return found[0] if found else None
+
+
+def load_spec(path: Path,
+              parse: Callable[[Mapping[str, Any], _Checker, Path | None], _T | None]) -> _T:
+    """A spec file parsed by ``parse`` (its TOML, the checker that collects its problems,
+    its path), or :class:`LayoutError` with every problem in it."""
+    checker = _Checker(str(path))
+    doc = _read_toml(path, checker)
+    found = parse(doc, checker, path) if doc else None
+    if checker.problems or found is None:
+        raise LayoutError(checker.problems)
+    return found
+
+
+def loads_spec(text: str, base: Path | None,
+               parse: Callable[[Mapping[str, Any], _Checker, Path | None], _T | None]) -> _T:
+    """A spec parsed from a TOML string (the files it names resolve beside ``base``)."""
+    checker = _Checker("<string>")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LayoutError([LayoutProblem(file="<string>", where="(file)", key=None,
+                                         message=f"not valid TOML: {exc}")]) from exc
+    except RecursionError as exc:  # tomllib recurses once per level of nesting
+        raise LayoutError([LayoutProblem(file="<string>", where="(file)", key=None,
+                                         message="nested too deeply to be a layout")]
+                          ) from exc
+    found = parse(doc, checker, base / "<string>" if base else None)
+    if checker.problems or found is None:
+        raise LayoutError(checker.problems)
+    return found
 
 
 def _read_toml(path: Path, checker: _Checker) -> dict[str, Any]:

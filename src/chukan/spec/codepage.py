@@ -46,7 +46,6 @@ import csv
 import hashlib
 import io
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -54,13 +53,13 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from chukan import _core
-from chukan.errors import LayoutError, LayoutProblem
 from chukan.spec._base import (
     VENDOR_ENCODINGS,
     _Checker,
-    _read_toml,
     codec_name,
     find_file,
+    load_spec,
+    loads_spec,
     outside_reason,
     register_host_page,
 )
@@ -137,27 +136,12 @@ def _points(text: str) -> str:
 def load_code_page(name_or_path: str | Path, *, beside: Path | None = None) -> CodePage:
     """Load a code-page table by path or by name on the search path; every problem is
     reported at once (:class:`~chukan.errors.LayoutError`)."""
-    path = find_file(str(name_or_path), beside=beside)
-    checker = _Checker(str(path))
-    doc = _read_toml(path, checker)
-    page = _parse(doc, checker, path) if doc else None
-    if checker.problems or page is None:
-        raise LayoutError(checker.problems)
-    return page
+    return load_spec(find_file(str(name_or_path), beside=beside), _parse)
 
 
 def loads_code_page(text: str, *, base: Path | None = None) -> CodePage:
     """Parse a code-page table from a TOML string (CSV files resolve beside ``base``)."""
-    checker = _Checker("<string>")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LayoutError([LayoutProblem(file="<string>", where="(file)", key=None,
-                                         message=f"not valid TOML: {exc}")]) from exc
-    page = _parse(doc, checker, base / "<string>" if base else None)
-    if checker.problems or page is None:
-        raise LayoutError(checker.problems)
-    return page
+    return loads_spec(text, base, _parse)
 
 
 def _parse(doc: Mapping[str, Any], checker: _Checker, path: Path | None) -> CodePage | None:

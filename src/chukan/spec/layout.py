@@ -52,13 +52,12 @@ chukan.errors.LayoutError: 2 layout problem(s):
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from chukan._eras import ERA_STARTS
-from chukan.errors import LayoutError, LayoutNotFoundError, LayoutProblem, UsageError
+from chukan.errors import LayoutError, LayoutNotFoundError, UsageError
 from chukan.spec._base import (
     _ENCODING_ALIASES,
     _FIELD_KEYS,
@@ -83,12 +82,13 @@ from chukan.spec._base import (
     Terminator,
     _Checker,
     _closest,
-    _read_toml,
     codec_name,
     find_file,
     is_host,
     kind_of,
     load_code_table,
+    load_spec,
+    loads_spec,
 )
 from chukan.spec.codepage import CodePage, load_code_page
 from chukan.spec.encoding import Encoding, encoding_of
@@ -303,31 +303,12 @@ def load_layout(name_or_path: str | Path) -> Layout:
     """
     if isinstance(name_or_path, Layout):  # already loaded: be forgiving in the API
         return name_or_path
-    path = find_file(str(name_or_path))
-    checker = _Checker(str(path))
-    doc = _read_toml(path, checker)
-    layout = _parse_layout(doc, checker, path) if doc else None
-    if checker.problems or layout is None:
-        raise LayoutError(checker.problems)
-    return layout
+    return load_spec(find_file(str(name_or_path)), _parse_layout)
 
 
 def loads_layout(text: str, *, base: Path | None = None) -> Layout:
     """Parse a layout from a TOML string; names of tables resolve beside ``base``."""
-    checker = _Checker("<string>")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LayoutError([LayoutProblem(file="<string>", where="(file)", key=None,
-                                         message=f"not valid TOML: {exc}")]) from exc
-    except RecursionError as exc:  # tomllib recurses once per level of nesting
-        raise LayoutError([LayoutProblem(file="<string>", where="(file)", key=None,
-                                         message="nested too deeply to be a layout")]
-                          ) from exc
-    layout = _parse_layout(doc, checker, base / "<string>" if base else None)
-    if checker.problems or layout is None:
-        raise LayoutError(checker.problems)
-    return layout
+    return loads_spec(text, base, _parse_layout)
 
 
 def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) -> Layout | None:
