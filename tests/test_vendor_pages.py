@@ -161,18 +161,34 @@ def test_a_layout_that_names_no_table_says_what_it_accepts() -> None:
                      'record_length = 1\n[[field]]\nname = "a"\nlength = 1\n')
 
 
-def test_a_code_page_survives_pickling_into_a_new_process() -> None:
-    """A Spark worker is another process: its core learns the page when the table
-    arrives."""
-    page = chukan.load_layout(LAYOUT).code_page
-    assert page is not None
-    code = ("import pickle, sys\n"
-            "page = pickle.loads(sys.stdin.buffer.read())\n"
-            "text = b'(\\x80\\xa1\\x80\\xa2)'.decode(page.codec)\n"
-            "print(page.encoding, text.encode('unicode_escape').decode())\n")
-    got = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(page),
+def test_a_layout_with_a_table_survives_pickling_into_a_new_process() -> None:
+    """A Spark task is another process: its core learns the page when the layout, and
+    the table in it, arrive."""
+    layout = chukan.load_layout(LAYOUT)
+    code = ("import pickle, sys, chukan\n"
+            "layout = pickle.loads(sys.stdin.buffer.read())\n"
+            f"df = chukan.read({str(FIXTURE)!r}, layout)\n"
+            "print(layout.encoding, df['shimei_kanji'][1].encode('unicode_escape').decode())\n")
+    got = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(layout),
                          capture_output=True, check=True).stdout.decode().split()
-    assert got == [page.encoding, "\\u9ad9\\u845b\\U000e0100"]
+    assert got == [layout.encoding, "\\u9ad9\\u6a4b\\u3000\\u845b\\U000e0100\\u7537"]
+
+
+def test_every_shipped_spec_pickles_to_its_equal() -> None:
+    from chukan.spec import catalogue, load_file_set, load_mapping  # noqa: PLC0415
+
+    loaders = {"layout": chukan.load_layout, "mapping": load_mapping,
+               "file_set": load_file_set, "code_page": chukan.load_code_page}
+    kinds = set()
+    for entry in catalogue():
+        load = loaders.get(entry.kind)
+        if load is None:
+            continue
+        spec = load(entry.name)
+        back = pickle.loads(pickle.dumps(spec))  # noqa: S301 -- our own bytes
+        assert back == spec, entry.name
+        kinds.add(entry.kind)
+    assert kinds == set(loaders)
 
 
 def test_the_jef_example_reads_with_the_towns_table() -> None:

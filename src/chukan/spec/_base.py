@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, get_args
@@ -136,8 +136,32 @@ _RECORD_KEYS = ("name", "label", "match", "field")
 _TABLE_KEYS = ("name", "label", "source", "description", "codes", "missing")
 
 
+class Frozen:
+    """A spec model that freezes its mappings (``MappingProxyType``, which does not
+    pickle): it is pickled as its fields, mappings as dicts, and rebuilt through its
+    ``__init__``. A Spark task gets its layout so, and a code-page table defines its page
+    again in the task's process."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """``cls(**fields)``, the mappings as plain dicts (frozen again on the way in)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        frozen = sorted(k for k, v in values.items() if isinstance(v, MappingProxyType))
+        return (_rebuild, (type(self), {k: dict(v) if k in frozen else v
+                                        for k, v in values.items()}, frozen))
+
+
+def _rebuild(cls: type[_T], kwargs: dict[str, Any], frozen: list[str]) -> _T:
+    made = cls(**kwargs)
+    for key in frozen:  # (a class whose __post_init__ does not freeze them itself)
+        if not isinstance(getattr(made, key), MappingProxyType):
+            object.__setattr__(made, key, MappingProxyType(getattr(made, key)))
+    return made
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CodeTable:
+class CodeTable(Frozen):
     """A code table: code (a string, leading zeros kept) → meaning.
 
     >>> t = CodeTable(name="seibetsu", label="性別", codes={"1": "男", "2": "女"})

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 from chukan import _core
 from chukan.spec._base import (
     VENDOR_ENCODINGS,
+    Frozen,
     _Checker,
     codec_name,
     find_file,
@@ -75,7 +76,7 @@ _POINTS = re.compile(r"U\+([0-9A-Fa-f]{4,6})(?: U\+([0-9A-Fa-f]{4,6}))?")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CodePage:
+class CodePage(Frozen):
     """A user's table for a vendor page, and the page it defines in the core."""
 
     name: str
@@ -100,12 +101,6 @@ class CodePage:
                                   ideographic_space=ideographic,
                                   shift=(shift_out[0], shift_in)))
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Rebuilt through ``__init__``, so that unpickling defines the page."""
-        return (_rebuild, ({"name": self.name, "base": self.base, "title": self.title,
-                            "singles": dict(self.singles), "doubles": dict(self.doubles),
-                            "path": self.path},))
-
     @property
     def lines(self) -> str:
         """The entries in the core's table format (``CODE<TAB>U+XXXX``)."""
@@ -123,10 +118,6 @@ class CodePage:
     def codec(self) -> str:
         """The Python codec of the page (strict both ways, backed by the core)."""
         return codec_name(self.encoding)
-
-
-def _rebuild(kwargs: dict[str, Any]) -> CodePage:
-    return CodePage(**kwargs)
 
 
 def _points(text: str) -> str:

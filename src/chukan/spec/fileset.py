@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from chukan.errors import LayoutError, LayoutNotFoundError
-from chukan.spec._base import _Checker, _closest, _read_toml, find_file
+from chukan.spec._base import Frozen, _Checker, _closest, _read_toml, find_file
 from chukan.spec.layout import Layout, iter_fields, load_layout
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class SetCheck:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FileSet:
+class FileSet(Frozen):
     """Named files, each with its layout, and the checks that join them."""
 
     name: str

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from chukan.errors import LayoutError, LayoutNotFoundError
-from chukan.spec._base import CodeTable, _Checker, _closest, _read_toml, find_file
+from chukan.spec._base import CodeTable, Frozen, _Checker, _closest, _read_toml, find_file
 from chukan.spec.layout import Layout, _load_ref, iter_fields, load_layout
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ _MAP_KEYS = ("name", "source", "target", "description", "codes")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CodeMap:
+class CodeMap(Frozen):
     """Source code → target code (vendor 続柄 → standard 続柄, say)."""
 
     name: str
@@ -117,7 +117,7 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GaijiMap:
+class GaijiMap(Frozen):
     """外字 → Unicode: each character of the user-defined area (U+E000–U+F8FF, which
     CP932's F040–F9FC decode to) the 文字同定 work identified, with its Unicode sequence
     (an IVS included: ``"葛\U000E0100"``).
