@@ -572,13 +572,19 @@ impl Table {
     /// Whether the last character before `at` in UTF-8 `text` and the first from `at` on
     /// are a base and a mark that the page writes as one code.
     fn pairs_across(&self, text: &[u8], at: usize) -> bool {
-        let Ok(before) = std::str::from_utf8(&text[..at]) else {
+        // the last character before `at` starts at the last byte that is no UTF-8
+        // continuation: at most four bytes back, whatever the value's length
+        let Some(start) = text[..at]
+            .iter()
+            .rposition(|&b| b & 0xC0 != 0x80)
+            .filter(|&k| at - k <= 4)
+        else {
             return false;
         };
-        let (Some(base), Some((mark, _))) = (before.chars().next_back(), utf8_at(text, at)) else {
+        let (Some((base, _)), Some((mark, _))) = (utf8_at(text, start), utf8_at(text, at)) else {
             return false;
         };
-        self.others.contains_key(&(u32::from(base), mark))
+        self.others.contains_key(&(base, mark))
     }
 
     /// The shift sequence at the start of `rest`, if one is: whether it shifts to

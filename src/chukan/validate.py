@@ -391,11 +391,14 @@ def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[
                base: int, record: int, file: str, enc: str, layout: Layout, found: Report,
                report: Report, peek: Callable[[int, int], bytes | None]) -> None:
     gaiji_at = outside_at = None
+    field_bytes: bytes | None = None  # read once, at the value's first hit
     for k, ch in enumerate(value):
         pua = is_private_use(ch)
         if not pua and (allowed is None or ch in allowed or ch < " " or ch == "\x7f"):
             continue
-        offset, width = char_span(value, k, enc, f.shift, peek(base, f.length)) \
+        if layout.format == "fixed" and field_bytes is None:
+            field_bytes = peek(base, f.length)
+        offset, width = char_span(value, k, enc, f.shift, field_bytes) \
             if layout.format == "fixed" else (0, 0)
         at = base + offset
         reason = "外字(私用領域)" if pua else f"{_REPERTOIRE_NAMES[rep or 'cp932']}にない文字"

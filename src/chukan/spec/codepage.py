@@ -62,7 +62,6 @@ from chukan.spec._base import (
     load_spec,
     loads_spec,
     outside_reason,
-    register_host_page,
 )
 from chukan.spec.encoding import encoding_of, register_encoding
 
@@ -92,11 +91,9 @@ class CodePage(Frozen):
         object.__setattr__(self, "singles", MappingProxyType(dict(self.singles)))
         object.__setattr__(self, "doubles", MappingProxyType(dict(self.doubles)))
         _core.define_page(self.encoding, self.base, self.lines)
-        register_host_page(self.encoding)
         # the defined page's own facts (a table may give U+3000 another code)
         space, zero, ideographic, shift_out, shift_in = _core.page_facts(self.encoding)
-        base = encoding_of(self.base)
-        register_encoding(replace(base, name=self.encoding, codec=codec_name(self.encoding),
+        register_encoding(replace(encoding_of(self.base), name=self.encoding,
                                   space=bytes([space]), zero=bytes([zero]),
                                   ideographic_space=ideographic,
                                   shift=(shift_out[0], shift_in)))

@@ -25,7 +25,7 @@ backed by the core's tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ from chukan.spec._base import (
     ENCODINGS,
     UTF8_BOM,
     codec_name,
+    register_host_page,
 )
 
 if TYPE_CHECKING:
@@ -112,8 +113,10 @@ _DEFINED: dict[str, Encoding] = {}
 
 
 def register_encoding(enc: Encoding) -> None:
-    """Add the facts of a page defined from a user's code-page table."""
-    _DEFINED[enc.name] = enc
+    """Add the facts of a page defined from a user's code-page table (a host page: its
+    codec is chukan's, named after it)."""
+    register_host_page(enc.name)
+    _DEFINED[enc.name] = replace(enc, codec=codec_name(enc.name))
 assert set(ENCODING_FACTS) == set(ENCODINGS)  # noqa: S101 -- one list of encodings
 
 
