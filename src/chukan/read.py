@@ -140,10 +140,10 @@ def _split_fixed(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
         # (so no short records hide in pairs). Layouts with packed fields may hold 0x0A
         # as data: for them the terminator positions alone decide.
         if n_whole and (len(arr) % stride == 0 or not final) and \
-                _core.intact(arr, n_whole, size, term, not _has_binary(layout)):
+                _core.intact(arr, n_whole, size, term, not has_binary(layout)):
             body = arr[: n_whole * stride].reshape(n_whole, stride)
             return _block(body[:, :size], cur, n_whole, stride), n_whole * stride, n_whole
-        if _has_binary(layout):
+        if has_binary(layout):
             # binary fields forbid splitting on LF: cut by length and report the rest
             return _split_by_length(data, ctx, cur, n_whole, stride, final=final)
         return _split_terminated(data, ctx, cur, final=final)
@@ -160,7 +160,9 @@ def _block(matrix: npt.NDArray[np.uint8], cur: _Cursor, n: int, stride: int) -> 
     return _Block(matrix, cur.record + idx, cur.offset + idx * stride)
 
 
-def _has_binary(layout: Layout) -> bool:
+def has_binary(layout: Layout) -> bool:
+    """Whether a record may hold any byte (packed decimals): its terminator is then
+    found by length, never by looking for LF."""
     return any(f.type == "decimal" and f.storage == "packed" for _, f in iter_fields(layout))
 
 

@@ -1,0 +1,178 @@
+"""chukan on Spark (``pip install chukan[spark]``, Spark ≥ 4.0): the same reader and
+checks, run as Spark tasks over byte ranges of the files, with the same answers as one
+process::
+
+    import chukan.spark
+
+    chukan.spark.register(spark)
+    df = (spark.read.format("chukan").option("layout", "examples/vendor-a/juki-kojin")
+          .load("exports/kojin.dat"))
+    report = chukan.spark.validate(spark, ["exports/*.dat"], "examples/vendor-a/juki-kojin")
+
+Each task decodes whole records of one range through :func:`chukan.decode_block`; the
+planner (:mod:`chukan.spark._plan`) cuts the ranges where records start and numbers
+them, so records, byte offsets and problems are the file's own. What needs the whole
+file is done across tasks: trailer counts are carried from range to range, repeated
+keys are found by a Spark aggregation, and the driver says what only the file's ends
+show. ``docs/spark.md`` has the details.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+from typing import TYPE_CHECKING, Any
+
+from chukan.spark._plan import PART_BYTES, FilePlan, Part, expand, plan_file, range_reader
+from chukan.spark._task import Checked, Tally, carried, tally_part, validate_part
+from chukan.spark._validate import combine
+from chukan.spec import Layout, load_layout
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+    import polars as pl
+    from pyspark.sql import SparkSession
+
+    from chukan.report import Report
+    from chukan.spec import Repertoire
+
+__all__ = ["PART_BYTES", "FilePlan", "Part", "plan", "register", "validate", "validate_plans"]
+
+
+def plan(paths: str | Sequence[str], layout: Layout | str | Path, *,
+         part_bytes: int = PART_BYTES) -> list[FilePlan]:
+    """The files ``paths`` name (globs expanded) cut into ranges of about ``part_bytes``
+    that start where records start, each with its first record's number."""
+    lay = layout if isinstance(layout, Layout) else load_layout(layout)
+    files = expand([paths] if isinstance(paths, str) else list(paths))
+    out = []
+    for number, path in enumerate(files, 1):
+        read_at, size = range_reader(path)
+        out.append(plan_file(read_at, size, lay, path, path, number, part_bytes=part_bytes))
+    return out
+
+
+def part_bytes_of(part: Part) -> bytes:
+    """A range's bytes, read by range."""
+    read_at, _ = range_reader(part.path)
+    return read_at(part.start, part.end - part.start)
+
+
+def register(spark: SparkSession) -> None:
+    """Make ``spark.read.format("chukan")`` available in this session."""
+    from chukan.spark._source import ChukanDataSource  # noqa: PLC0415 -- needs pyspark
+
+    spark.dataSource.register(ChukanDataSource)
+
+
+def layout_option(layout: Layout) -> str:
+    """A loaded layout as one option string, for a layout that is not a file the
+    driver can name (read back by the data source)."""
+    return "pickle:" + base64.b64encode(pickle.dumps(layout)).decode("ascii")
+
+
+def validate(spark: SparkSession, paths: str | Sequence[str], layout: Layout | str | Path, *,
+             repertoire: Repertoire | None = None, mask: bool = False,
+             max_errors: int | None = None, part_bytes: int = PART_BYTES) -> Report:
+    """:func:`chukan.validate` as Spark jobs: the same report, to the byte. Each range
+    is a task; trailer counts are carried from range to range by a first, light job;
+    repeated keys are found by a Spark aggregation."""
+    lay = layout if isinstance(layout, Layout) else load_layout(layout)
+    plans = plan(paths, lay, part_bytes=part_bytes)
+    sc = spark.sparkContext
+
+    def run(fn: Callable[[Item], Any], items: list[Item]) -> list[Any]:
+        return sc.parallelize(items, len(items)).map(fn).collect() if items else []
+
+    return validate_plans(plans, lay, run, lambda: _duplicate_rows(spark, plans, lay),
+                          repertoire=repertoire, mask=mask, max_errors=max_errors)
+
+
+Item = tuple["FilePlan", "Part", "dict[str, int] | None"]
+
+
+def validate_plans(plans: list[FilePlan], layout: Layout,
+                   run: Callable[[Callable[[Item], Any], list[Item]], list[Any]] | None = None,
+                   duplicates: Callable[[], list[pl.DataFrame | None]] | None = None, *,
+                   repertoire: Repertoire | None = None, mask: bool = False,
+                   max_errors: int | None = None) -> Report:
+    """Validate planned ranges with ``run`` (which maps a function over items, in order:
+    a Spark job; by default a plain loop) and ``duplicates`` (each file's records whose
+    key repeats: a Spark aggregation; by default found here).
+
+    >>> lay = load_layout("examples/vendor-a/juki-kojin")
+    >>> plans = plan("fixtures/vendor-a/juki-kojin.dat", lay, part_bytes=300)
+    >>> [len(p.parts) for p in plans], validate_plans(plans, lay).ok
+    ([3], True)
+    """
+    lay = layout
+    if run is None:
+        def run(fn: Callable[[Item], Any], items: list[Item]) -> list[Any]:
+            return [fn(item) for item in items]
+    if duplicates is None:
+        def duplicates() -> list[pl.DataFrame | None]:
+            return [_local_duplicates(p, lay) for p in plans]
+    items: list[Item] = [(p, part, None) for p in plans for part in p.parts]
+    if lay.is_multi and any(f.counts for k in lay.kinds for f in k.fields):
+        tallies: list[Tally] = run(lambda it: tally_part(it[0], it[1], lay,
+                                                         part_bytes_of(it[1])), items)
+        starts: list[dict[str, int] | None] = []
+        at = 0
+        for p in plans:
+            starts += carried(tallies[at:at + len(p.parts)])[:-1]
+            at += len(p.parts)
+        items = [(p, part, start) for (p, part, _), start in zip(items, starts, strict=True)]
+
+    def check(it: Item) -> Checked:
+        p, part, counters = it
+        return validate_part(p, part, lay, part_bytes_of(part), repertoire=repertoire,
+                             max_errors=max_errors, counters=counters)
+
+    checks: list[Checked] = run(check, items)
+    grouped, at = [], 0
+    for p in plans:
+        grouped.append(checks[at:at + len(p.parts)])
+        at += len(p.parts)
+    dups = duplicates() if lay.unique and lay.format == "fixed" else [None] * len(plans)
+    return combine(plans, grouped, lay, dups, mask=mask, max_errors=max_errors)
+
+
+def _local_duplicates(plan: FilePlan, layout: Layout) -> pl.DataFrame | None:
+    """A file's records whose unique key repeats, found in this process."""
+    import polars as pl  # noqa: PLC0415 -- polars is imported by chukan anyway
+
+    from chukan.spark._task import decode_part  # noqa: PLC0415
+
+    keys = list(layout.unique)
+    frames = [f.select(*keys, "_record", "_offset") for part in plan.parts
+              for block in decode_part(plan, part, layout, part_bytes_of(part), columns=keys)
+              for f in block.frames.values() if set(keys) <= set(f.columns)]
+    if not frames:
+        return None
+    complete = pl.concat(frames).filter(pl.all_horizontal(pl.col(keys).is_not_null()))
+    return complete.filter(pl.len().over(keys) > 1)
+
+
+def _duplicate_rows(spark: SparkSession, plans: list[FilePlan], layout: Layout
+                    ) -> list[pl.DataFrame | None]:
+    """Per file, the records whose unique key another record of the file has too: a
+    Spark aggregation over the key columns alone."""
+    import polars as pl  # noqa: PLC0415
+    from pyspark.sql import Window  # noqa: PLC0415
+    from pyspark.sql import functions as F  # noqa: N812, PLC0415 -- pyspark's idiom
+
+    register(spark)
+    keys = list(layout.unique)
+    df = (spark.read.format("chukan").option("layout", layout_option(layout))
+          .option("mode", "lenient").option("locate", "true").option("columns", ",".join(keys))
+          .option("paths", json.dumps([p.path for p in plans])).load())
+    complete = df.where(F.expr(" AND ".join(f"`{k}` IS NOT NULL" for k in keys)))
+    many = complete.withColumn("_n", F.count("*").over(Window.partitionBy("_file", *keys)))
+    rows = many.where("_n > 1").drop("_n").toArrow()
+    frame = pl.from_arrow(rows)
+    assert isinstance(frame, pl.DataFrame)  # noqa: S101 -- a table gives a frame
+    return [frame.filter(pl.col("_file") == p.file).drop("_file").sort("_record")
+            for p in plans]

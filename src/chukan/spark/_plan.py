@@ -1,0 +1,240 @@
+"""Where each Spark task's records are: a file cut into byte ranges that start at
+record starts, each knowing the number of its first record, so that every task reports
+records and offsets exactly as :func:`chukan.read` does for the whole file.
+
+No Spark here: the planner and the tasks are plain functions on bytes, tested without a
+session. Files are read by byte range through :mod:`pyarrow.fs` (local paths, ``file://``,
+``s3://``, ``gs://``, ``hdfs://``, ``abfs://``): PySpark's Arrow transfer needs pyarrow
+anyway, and its file systems read a range with one ranged request, where a whole-file
+download would defeat the split.
+
+How records start, by layout (the same rules as the single-process reader):
+
+- no terminator, or a terminator with packed fields (binary bytes may be 0x0A): every
+  ``stride`` bytes, so a cut is found by arithmetic;
+- a terminator and no binary field: after every LF, so the planner reads the file once,
+  counting LFs (at memory speed), to give each range its first record's number;
+- CSV: one range per file (a quoted value may hold a newline, which only a read from
+  the start of the file can tell from a row's end).
+
+>>> from chukan.spec import load_layout
+>>> lay = load_layout("examples/vendor-a/juki-kojin")
+>>> data = Path("fixtures/vendor-a/juki-kojin.dat").read_bytes()
+>>> plan = plan_bytes(data, lay, "k.dat", 1, part_bytes=300)  # 202-byte records
+>>> [(p.start, p.end, p.record) for p in plan.parts]
+[(0, 404, 1), (404, 606, 3), (606, 1010, 4)]
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from chukan._context import EOF_MARKER
+from chukan.read import has_binary
+from chukan.spec import UTF8_BOM
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from chukan.spec import Layout
+
+#: Default bytes per task: Spark's own default split size.
+PART_BYTES = 128 << 20
+#: Bytes the planner reads at once while counting LFs.
+_SCAN = 32 << 20
+#: What is read first: enough to say which encoding a file looks like.
+HEAD = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One task's byte range of one file: ``[start, end)`` holds whole records, the
+    first of them record number ``record``; ``last`` when it ends the file's records."""
+
+    path: str  # as pyarrow.fs opens it
+    file: str  # as problems name it: the path as the user gave it (or as a glob found it)
+    number: int  # the file's place among the inputs, from 1
+    start: int
+    end: int
+    record: int
+    last: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FilePlan:
+    """A file's ranges and what only its ends show (said once, by the driver)."""
+
+    path: str
+    file: str
+    number: int
+    size: int
+    bom: bool  # starts with a UTF-8 BOM (the records start after it)
+    eof: int | None  # offset of a DOS end-of-file byte after the last record, dropped
+    head: bytes  # the first bytes, to say which encoding the file looks like
+    parts: tuple[Part, ...]
+
+
+def splits_by_lf(layout: Layout) -> bool:
+    """Whether records end at every LF (a terminator and no binary field)."""
+    return bool(layout.terminator_bytes) and not has_binary(layout)
+
+
+def plan_file(read_at: Callable[[int, int], bytes], size: int, layout: Layout, path: str,
+              file: str, number: int, *, part_bytes: int = PART_BYTES) -> FilePlan:
+    """Cut a file of ``size`` bytes, read through ``read_at(offset, n)``, into ranges of
+    about ``part_bytes`` (at least one record each), at record starts."""
+    head = read_at(0, min(size, HEAD))
+    start = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
+    end, eof = size, None
+    if size > start and read_at(size - 1, 1) == EOF_MARKER:
+        before = read_at(max(start, size - 1 - len(layout.terminator_bytes)),
+                         min(size - 1 - start, len(layout.terminator_bytes)))
+        # the reader drops it when it is all that follows the last whole record (the
+        # bytes after the last LF, or after the last whole stride)
+        term, rest = layout.terminator_bytes, (size - start) % layout.stride
+        if size - 1 == start or (layout.format == "fixed" and (
+                before.endswith(b"\n") if splits_by_lf(layout) else
+                rest == 1 or (bool(term) and rest > len(term) and before == term))):
+            end, eof = size - 1, size - 1
+    step = max(1, part_bytes)
+    if layout.format != "fixed":
+        cuts = [(start, 1)]
+    elif splits_by_lf(layout):
+        cuts = _lf_cuts(read_at, start, end, step)
+    else:
+        stride = layout.stride
+        first = [-(-k * step // stride) for k in range(-(-(end - start) // step))]
+        cuts = [(start + i * stride, i + 1) for i in dict.fromkeys(first)
+                if start + i * stride < end]
+    cuts = [(at, record) for at, record in cuts if at < end] or [(start, 1)]
+    # (a file with no record bytes still gets one empty range: its task says so)
+    parts = tuple(Part(path, file, number, at, cuts[k + 1][0] if k + 1 < len(cuts) else end,
+                       record, k + 1 == len(cuts)) for k, (at, record) in enumerate(cuts))
+    return FilePlan(path, file, number, size, start > 0, eof, head, parts)
+
+
+def _lf_cuts(read_at: Callable[[int, int], bytes], start: int, end: int, step: int
+             ) -> list[tuple[int, int]]:
+    """Record starts at or after every ``step`` bytes (after the first LF at or past
+    the nominal cut, less one), with their record numbers, from one pass over LFs."""
+    cuts = [(start, 1)]
+    target = start + step
+    lfs = 0  # LFs before ``at``
+    at = start
+    while at < end and target < end:
+        chunk = np.frombuffer(read_at(at, min(_SCAN, end - at)), dtype=np.uint8)
+        found = np.flatnonzero(chunk == 0x0A) + at
+        while True:
+            k = int(np.searchsorted(found, target - 1))
+            if k == len(found):
+                break
+            cut = int(found[k]) + 1
+            if cut >= end:
+                target = end
+                break
+            cuts.append((cut, 1 + lfs + k + 1))
+            # the next range starts a whole step on, past this cut however long the
+            # record that ends there
+            target += step
+            while target <= cut:
+                target += step
+        lfs += len(found)
+        at += len(chunk)
+    return cuts
+
+
+def plan_bytes(data: bytes, layout: Layout, file: str, number: int, *,
+               part_bytes: int = PART_BYTES) -> FilePlan:
+    """:func:`plan_file` for bytes in memory (the tests' way in)."""
+    return plan_file(lambda at, n: data[at:at + n], len(data), layout, file, file, number,
+                     part_bytes=part_bytes)
+
+
+def sub_blocks(data: bytes, layout: Layout, unit: int) -> Iterator[tuple[int, int]]:
+    """A range's bytes in blocks of about ``unit`` bytes that end where records end, so
+    that a task never holds more than one block's frames."""
+    if layout.format != "fixed":
+        yield 0, len(data)
+        return
+    if not splits_by_lf(layout):
+        step = max(1, unit // layout.stride) * layout.stride
+        for at in range(0, len(data), step):
+            yield at, min(at + step, len(data))
+        return
+    at = 0
+    while at < len(data):
+        cut = data.rfind(b"\n", at, at + unit) + 1
+        if cut <= at:  # one record longer than the unit: to its end
+            cut = data.find(b"\n", at + unit) + 1 or len(data)
+        if len(data) - cut < unit // 4:  # no small block at the end
+            cut = len(data)
+        yield at, cut
+        at = cut
+
+
+# --------------------------------------------------------------------------------------
+# Files, by path or URI
+
+_GLOB = re.compile(r"[*?\[]")
+
+
+def open_fs(path: str) -> tuple[object, str]:
+    """The pyarrow file system holding ``path`` (a local path or a URI), and the path in
+    it."""
+    from pyarrow import fs  # noqa: PLC0415 -- pyarrow.fs loads its cloud libraries late
+
+    if "://" not in path:
+        return fs.LocalFileSystem(), str(Path(path).absolute())
+    return fs.FileSystem.from_uri(path)  # type: ignore[no-any-return]
+
+
+def expand(paths: list[str]) -> list[str]:
+    """Every file the paths name, each glob's matches in sorted order. A path that names
+    nothing is an error, as for the single-process reader."""
+    from pyarrow import fs  # noqa: PLC0415 -- see open_fs
+
+    from chukan.errors import FileError  # noqa: PLC0415 -- only on this path
+
+    out: list[str] = []
+    for given in paths:
+        filesystem, inner = open_fs(given)
+        glob = _GLOB.search(inner)
+        if glob is None:
+            info = filesystem.get_file_info(inner)  # type: ignore[attr-defined]
+            if info.type != fs.FileType.File:
+                raise FileError(given, FileNotFoundError(2, "no such file"))
+            out.append(given)
+            continue
+        root = inner[:glob.start()].rpartition("/")[0] or "/"
+        found = sorted(i.path for i in filesystem.get_file_info(  # type: ignore[attr-defined]
+            fs.FileSelector(root, recursive=True))
+            if i.type == fs.FileType.File and fnmatch.fnmatchcase(i.path, inner))
+        if not found:
+            raise FileError(given, FileNotFoundError(2, "no file matches"))
+        # names as the user would have written them: a URI keeps its scheme, a relative
+        # local path stays relative
+        for p in found:
+            if "://" in given:
+                out.append(given[:len(given) - len(inner)] + p)
+            elif Path(given).is_absolute():
+                out.append(p)
+            else:
+                out.append(str(Path(p).relative_to(Path.cwd().absolute())))
+    return out
+
+
+def range_reader(path: str) -> tuple[Callable[[int, int], bytes], int]:
+    """``read_at(offset, n)`` for a file, and its size."""
+    filesystem, inner = open_fs(path)
+    handle = filesystem.open_input_file(inner)  # type: ignore[attr-defined]
+
+    def read_at(at: int, n: int) -> bytes:
+        return bytes(handle.read_at(n, at)) if n > 0 else b""
+
+    return read_at, int(handle.size())

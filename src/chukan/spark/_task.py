@@ -1,0 +1,212 @@
+"""What one Spark task does with its byte range: the single-process reader's per-block
+engine (:func:`chukan.decode_block`) over the range's blocks, and validation's character
+checks on each. Plain functions, no Spark: the tests run them without a session too.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from chukan._context import _Context, _problem, eof_marker
+from chukan.codec.fields import apply_fumei_flags
+from chukan.read import decode_block, located_batches
+from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report
+from chukan.spark._plan import sub_blocks
+from chukan.spec import iter_fields
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from chukan.spark._plan import FilePlan, Part
+    from chukan.spec import Layout, Repertoire
+
+#: Bytes decoded at once inside a range: the frames of one block are what a task holds.
+UNIT = 16 << 20
+
+
+class _Named(io.BytesIO):
+    """Bytes read like the file they came from (problems carry its name)."""
+
+    def __init__(self, data: bytes, name: str) -> None:
+        super().__init__(data)
+        self.name = name
+
+
+@dataclass(slots=True)
+class Decoded:
+    """One block of a range: a frame per record kind (with ``_record`` and ``_offset``),
+    its problems in file order, and the records it held (read or reported)."""
+
+    frames: dict[str, pl.DataFrame]
+    problems: list[Problem]
+    records: int
+    counters: dict[str, int] | None = None  # trailer counts running after it
+
+
+@dataclass(slots=True)
+class Tally:
+    """A range's trailer counts (multi-record layouts): the counted records after its
+    last trailer (all of them when it has none), and whether it has one, per count."""
+
+    running: dict[str, int] = field(default_factory=dict)
+    trailed: set[str] = field(default_factory=set)
+
+
+def edge_problems(plan: FilePlan, part: Part, layout: Layout) -> list[Problem]:
+    """What the ends of the file show, said by the range that holds them: a BOM before
+    the first record, a DOS end-of-file byte after the last."""
+    ctx = _Context(layout=layout, file=part.file)
+    if plan.bom and part.start == len(b"\xef\xbb\xbf") and layout.encoding != "utf-8-sig":
+        ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=b"\xef\xbb\xbf"))
+    if part.last and plan.eof is not None:
+        eof_marker(ctx, plan.eof)
+    return ctx.problems
+
+
+def decode_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
+                columns: Sequence[str] | None = None, counters: dict[str, int] | None = None,
+                unit: int = UNIT) -> Iterator[Decoded]:
+    """Decode a range's bytes (``data``, read from ``part.start``) block by block, as the
+    single-process reader does: records, offsets and problems are the file's own.
+    ``counters`` carries trailer counts in from the ranges before (None: not checked)."""
+    if layout.format != "fixed":
+        yield _csv_part(part, layout, data, columns)
+        return
+    flags = {f.fumei_flag for _, f in iter_fields(layout) if f.fumei_flag}
+    if columns is not None and flags:  # a date's 不詳 flag is decoded with it
+        columns = [*columns, *(f.fumei_flag for _, f in iter_fields(layout)
+                               if f.fumei_flag and (f.name in columns or
+                                                    f"{f.name}_partial" in columns))]
+    record, first = part.record, True
+    edges = edge_problems(plan, part, layout)
+    blocks = list(sub_blocks(data, layout, unit)) or [(0, 0)]
+    pieces = [(lo, hi, part.last and k + 1 == len(blocks)) for k, (lo, hi) in enumerate(blocks)]
+    while pieces:
+        lo, hi, final = pieces.pop(0)
+        block = decode_block(data[lo:hi], layout, record=record, offset=part.start + lo,
+                             final=final, columns=columns, counters=counters)
+        if block.consumed < hi - lo:
+            # whole strides first, a short record after them left for more bytes that
+            # a range ending at a record's end will not bring: decode the rest
+            if not block.consumed:  # the planner cut where records end: never here
+                msg = f"{part.file}: a range at {part.start + lo} did not end at a record"
+                raise AssertionError(msg)
+            pieces.insert(0, (lo + block.consumed, hi, final))
+        counters = block.counters
+        problems = [p if p.file else _with_file(p, part.file) for p in block.problems]
+        if first:
+            problems = [e for e in edges if e.code != "eof-marker"] + problems
+        if not pieces:
+            problems += [e for e in edges if e.code == "eof-marker"]
+        first = False
+        frames = {kind: apply_fumei_flags(frame, layout.kind(kind).fields) if flags else frame
+                  for kind, frame in block.frames.items()}
+        record += block.records
+        yield Decoded(frames, problems, block.records, counters)
+
+
+def _with_file(p: Problem, file: str) -> Problem:
+    from dataclasses import replace  # noqa: PLC0415 -- small, local
+
+    return replace(p, file=file)
+
+
+def _csv_part(part: Part, layout: Layout, data: bytes, columns: Sequence[str] | None
+              ) -> Decoded:
+    """A CSV file, whole (one range per file): the single-process reader on its bytes."""
+    report = Report()
+    frames = [frame for _, frame in located_batches(_Named(data, part.file), layout,
+                                                    report=report, batch_size=None)]
+    frame = pl.concat(frames) if frames else pl.DataFrame()
+    if columns is not None:
+        frame = frame.select([c for c in frame.columns if c in columns or c.startswith("_")])
+    return Decoded({layout.kind().name: frame}, report.problems, report.records_read)
+
+
+def tally_part(plan: FilePlan, part: Part, layout: Layout, data: bytes) -> Tally:
+    """A range's trailer counts from zero: what the next ranges need to check theirs.
+    Only the fields that count are decoded."""
+    tally = Tally()
+    trailers = {f"{k.name}.{f.name}": k.name for k in layout.kinds for f in k.fields
+                if f.counts}
+    for block in decode_part(plan, part, layout, data, columns=[], counters={}):
+        tally.trailed |= {key for key, kind in trailers.items()
+                          if kind in block.frames and block.frames[kind].height}
+        tally.running = block.counters or {}
+    return tally
+
+
+def carried(tallies: Sequence[Tally]) -> list[dict[str, int]]:
+    """Each range's incoming counters, from the tallies of the ranges before it."""
+    out: list[dict[str, int]] = []
+    running: dict[str, int] = {}
+    for t in tallies:
+        out.append(dict(running))
+        running = {key: t.running.get(key, 0) + (0 if key in t.trailed else running.get(key, 0))
+                   for key in {*running, *t.running}}
+    out.append(running)
+    return out
+
+
+@dataclass(slots=True)
+class Checked:
+    """A range's validation: its problems (details capped, counts whole), the 外字 and
+    out-of-repertoire characters it holds, its records, and its trailer counts out."""
+
+    report: Report
+    records: int
+    counters: dict[str, int] | None
+
+
+def validate_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
+                  repertoire: Repertoire | None, max_errors: int | None,
+                  counters: dict[str, int] | None) -> Checked:
+    """Validate a range as :func:`chukan.validate` validates the file's records there:
+    the lenient reader's problems, then each block's characters."""
+    from chukan.validate import _characters  # noqa: PLC0415 -- validation's own check
+
+    found = Report(max_problems=max_errors)
+    inventory = Report()
+    records = 0
+    start = part.start
+    out = counters
+
+    def peek(at: int, size: int) -> bytes | None:
+        return data[at - start:at - start + size] if at >= start else None
+
+    if layout.format != "fixed":
+        from chukan.validate import _Options, _validate_file  # noqa: PLC0415
+
+        whole = Report(max_problems=max_errors)
+        _validate_file(_Named(data, part.file), layout, whole, _Options(
+            repertoire, mask=False, batch_size=1 << 62, progress=None), collect=(),
+            number=part.number)
+        return Checked(whole, whole.records_read, None)
+    for block in decode_part(plan, part, layout, data, counters=counters):
+        found.extend(block.problems)
+        records += block.records
+        out = block.counters
+        for kind, frame in block.frames.items():
+            _characters(frame, layout.kind(kind).fields, layout, repertoire, part.file,
+                        found, inventory, peek)
+    found.gaiji, found.outside = inventory.gaiji, inventory.outside
+    return Checked(found, records, out)
+
+
+def merge_inventory(into: dict[str, GaijiEntry], more: dict[str, GaijiEntry]) -> None:
+    """Add a later range's inventory to the file's so far (first places in file order)."""
+    for ch, entry in more.items():
+        have = into.get(ch)
+        if have is None:
+            into[ch] = entry
+            continue
+        have.count += entry.count
+        have.forms.update(entry.forms)
+        have.fields.update(entry.fields)
+        have.first.extend(entry.first[:GAIJI_LOCATIONS - len(have.first)])
+
+
