@@ -1,6 +1,6 @@
-"""chukan on Spark (``pip install chukan[spark]``, Spark ≥ 4.0): the same reader and
-checks, run as Spark tasks over byte ranges of the files, with the same answers as one
-process::
+"""chukan on Spark: the same reader and checks, with the same answers as one process.
+
+``pip install chukan[spark]`` (Spark ≥ 4.0). Tasks run over byte ranges of the files::
 
     import chukan.spark
 

@@ -1,0 +1,255 @@
+"""chukan on Spark gives the single-process answer: the same records, values, problems
+and counts, wherever the ranges cut the files.
+
+The planner and the tasks are checked first without Spark (every cut, mutated files);
+then a real local Spark session (``local[2]``, one per test run) reads and validates the
+shipped fixtures and defective files through ``spark.read.format("chukan")`` and
+:func:`chukan.spark.validate`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import chukan
+import chukan.spark
+from chukan.spark._plan import plan_bytes, splits_by_lf
+from chukan.spec import load_layout
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pyspark.sql import SparkSession
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXED = [
+    ("fixtures/vendor-a/juki-kojin.dat", "examples/vendor-a/juki-kojin"),  # CRLF
+    ("fixtures/vendor-a/juki-setai.dat", "examples/vendor-a/juki-setai"),
+    ("fixtures/zengin/kouza-furikae.dat", "zengin/kouza-furikae"),  # multi-record
+    ("fixtures/mainframe/juki-kojin.dat", "examples/mainframe/juki-kojin"),  # packed
+    ("fixtures/mainframe/juki-kojin-ibm930.dat", "examples/mainframe/juki-kojin-ibm930"),
+    ("fixtures/mainframe/juki-kojin-jef.dat", "examples/mainframe/juki-kojin-jef"),
+    ("fixtures/mainframe/nouzei.dat", "examples/mainframe/nouzei"),
+    ("fixtures/bad/truncated-last-record.dat", "examples/vendor-a/juki-kojin"),
+    ("fixtures/bad/not-digits.dat", "examples/vendor-a/juki-kojin"),
+    ("fixtures/bad/bad-sign-nibble.dat", "examples/mainframe/juki-kojin"),
+]
+CSV = [("fixtures/vendor-a/juki-kojin.csv", "examples/vendor-a/juki-kojin-csv")]
+
+
+def _same(got: chukan.Report, want: chukan.Report) -> None:
+    assert got.problems == want.problems
+    assert got.records_read == want.records_read
+    assert got.counts_by_code() == want.counts_by_code()
+    assert got.counts_by_field() == want.counts_by_field()
+    assert got.records_with_errors == want.records_with_errors
+    assert got.total == want.total
+    assert got.gaiji == want.gaiji
+    assert got.outside == want.outside
+    assert got.files == want.files
+
+
+def _local(paths: list[str], layout: str, part_bytes: int, **kw: object) -> chukan.Report:
+    lay = load_layout(layout)
+    return chukan.spark.validate_plans(chukan.spark.plan(paths, lay, part_bytes=part_bytes),
+                                       lay, **kw)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------
+# The planner and the tasks, without Spark
+
+
+@pytest.mark.parametrize(("path", "layout"), FIXED)
+def test_ranges_start_where_records_start(path: str, layout: str) -> None:
+    """Whatever the nominal size, ranges tile the records' bytes and start at records,
+    numbered as the reader numbers them."""
+    lay = load_layout(layout)
+    data = (ROOT / path).read_bytes()
+    whole = chukan.decode_block(data, lay)
+    starts = {int(o): int(r) for f in whole.frames.values()
+              for o, r in zip(f["_offset"], f["_record"], strict=True)}
+    for size in [*range(1, 2 * lay.stride + 2), 10**9]:
+        parts = plan_bytes(data, lay, path, 1, part_bytes=size).parts
+        assert parts[0].start == 0
+        assert parts[-1].last
+        assert all(a.end == b.start for a, b in itertools.pairwise(parts))
+        for p in parts:
+            if p.start in starts:  # (a record reported whole may start a range too)
+                assert starts[p.start] == p.record
+        if size >= len(data):
+            assert len(parts) == 1
+
+
+def test_lf_split_layouts_are_told_apart() -> None:
+    assert splits_by_lf(load_layout("examples/vendor-a/juki-kojin"))
+    assert not splits_by_lf(load_layout("examples/mainframe/juki-kojin"))  # packed bytes
+
+
+@pytest.mark.parametrize(("path", "layout"), FIXED + CSV)
+@pytest.mark.parametrize("part_bytes", [1, 97, 203, 1000, 10**9])
+def test_validation_of_ranges_is_the_file_validation(path: str, layout: str,
+                                                      part_bytes: int) -> None:
+    want = chukan.validate([path], layout, repertoire="jisx0208")
+    _same(_local([path], layout, part_bytes, repertoire="jisx0208"), want)
+
+
+MUTATIONS = st.lists(st.tuples(st.sampled_from(["del", "ins", "term", "dup", "bom", "eof",
+                                                "flip"]),
+                               st.integers(0, 10**6), st.binary(min_size=1, max_size=3)),
+                     max_size=4)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=st.sampled_from(FIXED[:7]), edits=MUTATIONS, part_bytes=st.integers(1, 400))
+def test_mutated_files_validate_the_same_in_ranges(tmp_path_factory: pytest.TempPathFactory,
+                                                   case: tuple[str, str],
+                                                   edits: list[tuple[str, int, bytes]],
+                                                   part_bytes: int) -> None:
+    """Injected defects (cut or added bytes, stray terminators, records repeated, a BOM,
+    an EOF byte, changed bytes) are reported the same, range by range."""
+    path, layout = case
+    data = bytearray((ROOT / path).read_bytes())
+    for op, at, raw in edits:
+        i = at % (len(data) + 1)
+        if op == "del":
+            del data[i:i + len(raw)]
+        elif op == "ins":
+            data[i:i] = raw
+        elif op == "term":
+            data[i:i] = [b"\n", b"\r\n", b"\x1a", b"\x0e", b"\x0f"][raw[0] % 5]
+        elif op == "dup":
+            data += data[:i]
+        elif op == "bom":
+            data[0:0] = b"\xef\xbb\xbf"
+        elif op == "eof":
+            data += b"\x1a"
+        elif data:
+            data[i % len(data)] = raw[0]
+    file = tmp_path_factory.mktemp("mutated") / "x.dat"
+    file.write_bytes(bytes(data))
+    _same(_local([str(file)], layout, part_bytes), chukan.validate([str(file)], layout))
+
+
+def test_capped_details_keep_whole_counts(tmp_path: Path) -> None:
+    """With max_errors, details are capped per file and every count stays whole."""
+    file = tmp_path / "bad.dat"
+    file.write_bytes((ROOT / "fixtures/bad/not-digits.dat").read_bytes() * 30)
+    want = chukan.validate([str(file)], "examples/vendor-a/juki-kojin", max_errors=3)
+    got = _local([str(file)], "examples/vendor-a/juki-kojin", 500, max_errors=3)
+    assert len(got.problems) == len(want.problems) == 3
+    assert got.counts_by_code() == want.counts_by_code()
+    assert got.total == want.total and got.records_with_errors == want.records_with_errors
+
+
+def test_globs_name_files_in_order(tmp_path: Path) -> None:
+    for name in ("b.dat", "a.dat"):
+        (tmp_path / name).write_bytes((ROOT / FIXED[0][0]).read_bytes())
+    plans = chukan.spark.plan(str(tmp_path / "*.dat"), FIXED[0][1])
+    assert [Path(p.file).name for p in plans] == ["a.dat", "b.dat"]
+    assert [p.number for p in plans] == [1, 2]
+    uri = chukan.spark.plan(f"file://{tmp_path}/a.dat", FIXED[0][1])
+    assert uri[0].size == (ROOT / FIXED[0][0]).stat().st_size
+    with pytest.raises(chukan.ChukanError):
+        chukan.spark.plan(str(tmp_path / "*.csv"), FIXED[0][1])
+
+
+# --------------------------------------------------------------------------------------
+# On a real Spark session
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # tasks run this interpreter's chukan
+    from pyspark.sql import SparkSession  # noqa: PLC0415 -- only for these tests
+
+    session = (SparkSession.builder.master("local[2]").appName("chukan-tests")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "2")
+               .getOrCreate())
+    chukan.spark.register(session)
+    yield session
+    session.stop()
+
+
+def _read(spark: SparkSession, path: str, layout: str, **options: str) -> pl.DataFrame:
+    reader = spark.read.format("chukan").option("layout", layout)
+    for key, value in options.items():
+        reader = reader.option(key, value)
+    frame = pl.from_arrow(reader.load(path).toArrow())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+@pytest.mark.parametrize(("path", "layout"), [c for c in FIXED if c[1] != "zengin/kouza-furikae"])
+def test_spark_reads_what_read_reads(spark: SparkSession, path: str, layout: str) -> None:
+    lay = load_layout(layout)
+    want = chukan.read(path, lay, report=chukan.Report())
+    got = _read(spark, path, layout, mode="lenient", part_bytes=str(lay.stride + 1))
+    assert got.equals(want)  # in file order too: ranges are read in order
+
+
+def test_spark_locates_records(spark: SparkSession) -> None:
+    path, layout = FIXED[0]
+    want = chukan.read(path, layout)
+    got = _read(spark, path, layout, locate="true", part_bytes="1").sort("_record")
+    assert got["_record"].to_list() == [1, 2, 3, 4, 5]
+    assert got["_offset"].to_list() == [0, 202, 404, 606, 808]
+    assert set(got["_file"]) == {path}
+    assert got.drop("_file", "_record", "_offset").equals(want)
+
+
+def test_spark_reads_a_record_kind(spark: SparkSession) -> None:
+    path, layout = FIXED[2]
+    want = chukan.read_records(path, layout)["data"]
+    got = _read(spark, path, layout, record="data", part_bytes="100").sort("_record")
+    assert got.equals(want)
+
+
+def test_spark_decodes_only_the_columns_asked_for(spark: SparkSession) -> None:
+    path, layout = FIXED[0]
+    got = _read(spark, path, layout, columns="atena_no,seinengappi", part_bytes="300")
+    assert got.columns == ["atena_no", "seinengappi"]
+    assert got.sort("atena_no").equals(chukan.read(path, layout, columns=["atena_no",
+                                                                          "seinengappi"]))
+
+
+def test_spark_strict_read_fails_on_a_problem(spark: SparkSession) -> None:
+    path, layout = FIXED[7]
+    with pytest.raises(Exception, match="truncated-record"):
+        _read(spark, path, layout, part_bytes="300")
+
+
+@pytest.mark.parametrize(("path", "layout"), FIXED + CSV)
+def test_spark_validates_as_validate(spark: SparkSession, path: str, layout: str) -> None:
+    want = chukan.validate([path], layout, repertoire="jisx0208")
+    _same(chukan.spark.validate(spark, [path], layout, repertoire="jisx0208",
+                                part_bytes=150), want)
+
+
+def test_spark_validates_defects_across_files(spark: SparkSession, tmp_path: Path) -> None:
+    """Repeated keys (a Spark aggregation), a wrong trailer count (carried across ranges),
+    a BOM, an EOF byte and a cut record, in two files read through one glob."""
+    kojin = (ROOT / FIXED[0][0]).read_bytes()
+    (tmp_path / "a.dat").write_bytes(b"\xef\xbb\xbf" + kojin + kojin[:202] + b"\x1a")
+    (tmp_path / "b.dat").write_bytes(kojin[:500])
+    paths = [str(tmp_path / "*.dat")]
+    want = chukan.validate(sorted(str(p) for p in tmp_path.glob("*.dat")), FIXED[0][1])
+    assert {"duplicate-key", "bom-unexpected", "eof-marker", "truncated-record"} <= \
+        set(want.counts_by_code())
+    _same(chukan.spark.validate(spark, paths, FIXED[0][1], part_bytes=250), want)
+    zengin = bytearray((ROOT / FIXED[2][0]).read_bytes())
+    zengin[-2 * 122 + 1:-2 * 122 + 7] = b"000009"  # the trailer's count, one record off
+    (tmp_path / "z.dat").write_bytes(bytes(zengin))
+    want = chukan.validate([str(tmp_path / "z.dat")], FIXED[2][1])
+    assert "trailer-count" in want.counts_by_code()
+    _same(chukan.spark.validate(spark, [str(tmp_path / "z.dat")], FIXED[2][1],
+                                part_bytes=130), want)
