@@ -116,3 +116,34 @@ def test_a_file_read_as_bytearray_reads_as_bytes() -> None:
                          ("vendor-a/juki-kojin.csv", "examples/vendor-a/juki-kojin-csv")]:
         data = (FIXTURES / name).read_bytes()
         assert chukan.read(Reads(data), layout).equals(chukan.read(data, layout))
+
+
+def test_a_date_under_its_fumei_flag_is_fumei_in_a_block_as_in_a_read() -> None:
+    """A block gives what read gives for a flagged date (its flag decoded with it when
+    only the date is asked for), so that a Spark task's rows are read's rows."""
+    layout = chukan.loads_layout('''
+        [layout]
+        name = "flagged"
+        format = "fixed"
+        encoding = "cp932"
+        record_length = 9
+        terminator = "none"
+        [[field]]
+        name = "birth"
+        length = 8
+        type = "date"
+        format = "YYYYMMDD"
+        fumei_flag = "birth_fumei"
+        [[field]]
+        name = "birth_fumei"
+        length = 1
+        type = "code"
+        ''')
+    data = b"195001011195001020"
+    want = chukan.read(data, layout)
+    assert want["birth"].to_list()[0] is None  # flagged: 不詳, whatever its digits
+    block = chukan.decode_block(data, layout)
+    assert block.frames["flagged"].drop("_record", "_offset").equals(want)
+    only = chukan.decode_block(data, layout, columns=["birth", "birth_partial"])
+    assert only.frames["flagged"].select("birth", "birth_partial").equals(
+        want.select("birth", "birth_partial"))

@@ -675,14 +675,24 @@ def _iter_blocks(source: Source, layout: Layout, *, report: Report | None,
                  dropped: dict[int, bytes] | None = None
                  ) -> Iterator[tuple[str, pl.DataFrame]]:
     """Typed batches; a date whose 不詳 flag holds 1 is 不詳 (its flag is decoded with it)."""
-    flags = {f.name: f.fumei_flag for _, f in iter_fields(layout) if f.fumei_flag}
-    if columns is not None and flags:
-        columns = [*columns, *(flag for date, flag in flags.items()
-                               if date in columns or f"{date}_partial" in columns)]
     for kind, frame in _decode_blocks(source, layout, report=report, kinds=kinds,
-                                      columns=columns, batch_size=batch_size, locate=locate,
-                                      dropped=dropped):
-        yield kind, apply_fumei_flags(frame, layout.kind(kind).fields) if flags else frame
+                                      columns=_with_flags(layout, columns),
+                                      batch_size=batch_size, locate=locate, dropped=dropped):
+        yield kind, _flagged(layout, kind, frame)
+
+
+def _with_flags(layout: Layout, columns: Sequence[str] | None) -> Sequence[str] | None:
+    """The columns to decode: a date asked for brings its 不詳 flag."""
+    if columns is None:
+        return None
+    return [*columns, *(f.fumei_flag for _, f in iter_fields(layout) if f.fumei_flag and
+                        (f.name in columns or f"{f.name}_partial" in columns))]
+
+
+def _flagged(layout: Layout, kind: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """A kind's frame with its dates whose 不詳 flag holds 1 made 不詳."""
+    fields = layout.kind(kind).fields
+    return apply_fumei_flags(frame, fields) if any(f.fumei_flag for f in fields) else frame
 
 
 def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
@@ -937,12 +947,14 @@ def decode_block(data: bytes, layout: Layout | str | Path, *, record: int = 1,
     ctx = _Context(layout=lay, file=None, locate=True)
     cur = _Cursor(offset=offset, record=record, counters=dict(counters or {}))
     block, consumed, count = _split_fixed(data, ctx, cur, final=final)
+    columns = _with_flags(lay, columns)
     wanted = set(columns) if columns is not None else None
     if lay.is_multi:
         frames = dict(_decode_block(block, lay, ctx, None, wanted, cur,
                                     count_trailers=counters is not None))
     else:
         frames = {lay.kind().name: _decode_kind(block, lay.kind().fields, ctx, wanted)}
+    frames = {kind: _flagged(lay, kind, frame) for kind, frame in frames.items()}
     return DecodedBlock(frames, sorted(ctx.problems, key=Problem.sort_key), consumed, count,
                         cur.counters if counters is not None else None)
 

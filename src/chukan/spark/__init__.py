@@ -51,13 +51,13 @@ def plan(paths: str | Sequence[str], layout: Layout | str | Path, *,
     out = []
     for number, path in enumerate(files, 1):
         read_at, size = range_reader(path)
-        out.append(plan_file(read_at, size, lay, path, path, number, part_bytes=part_bytes))
+        out.append(plan_file(read_at, size, lay, path, number, part_bytes=part_bytes))
     return out
 
 
 def part_bytes_of(part: Part) -> bytes:
     """A range's bytes, read by range."""
-    read_at, _ = range_reader(part.path)
+    read_at, _ = range_reader(part.file)
     return read_at(part.start, part.end - part.start)
 
 
@@ -108,16 +108,15 @@ def validate_plans(plans: list[FilePlan], layout: Layout,
     >>> [len(p.parts) for p in plans], validate_plans(plans, lay).ok
     ([3], True)
     """
-    lay = layout
     if run is None:
         def run(fn: Callable[[Item], Any], items: list[Item]) -> list[Any]:
             return [fn(item) for item in items]
     if duplicates is None:
         def duplicates() -> list[pl.DataFrame | None]:
-            return [_local_duplicates(p, lay) for p in plans]
+            return [_local_duplicates(p, layout) for p in plans]
     items: list[Item] = [(p, part, None) for p in plans for part in p.parts]
-    if lay.is_multi and any(f.counts for k in lay.kinds for f in k.fields):
-        tallies: list[Tally] = run(lambda it: tally_part(it[0], it[1], lay,
+    if layout.is_multi and any(f.counts for k in layout.kinds for f in k.fields):
+        tallies: list[Tally] = run(lambda it: tally_part(it[0], it[1], layout,
                                                          part_bytes_of(it[1])), items)
         starts: list[dict[str, int] | None] = []
         at = 0
@@ -128,7 +127,7 @@ def validate_plans(plans: list[FilePlan], layout: Layout,
 
     def check(it: Item) -> Checked:
         p, part, counters = it
-        return validate_part(p, part, lay, part_bytes_of(part), repertoire=repertoire,
+        return validate_part(p, part, layout, part_bytes_of(part), repertoire=repertoire,
                              max_errors=max_errors, counters=counters)
 
     checks: list[Checked] = run(check, items)
@@ -136,8 +135,8 @@ def validate_plans(plans: list[FilePlan], layout: Layout,
     for p in plans:
         grouped.append(checks[at:at + len(p.parts)])
         at += len(p.parts)
-    dups = duplicates() if lay.unique and lay.format == "fixed" else [None] * len(plans)
-    return combine(plans, grouped, lay, dups, mask=mask, max_errors=max_errors)
+    dups = duplicates() if layout.unique and layout.format == "fixed" else [None] * len(plans)
+    return combine(plans, grouped, layout, dups, mask=mask, max_errors=max_errors)
 
 
 def _local_duplicates(plan: FilePlan, layout: Layout) -> pl.DataFrame | None:
@@ -168,7 +167,7 @@ def _duplicate_rows(spark: SparkSession, plans: list[FilePlan], layout: Layout
     keys = list(layout.unique)
     df = (spark.read.format("chukan").option("layout", layout_option(layout))
           .option("mode", "lenient").option("locate", "true").option("columns", ",".join(keys))
-          .option("paths", json.dumps([p.path for p in plans])).load())
+          .option("paths", json.dumps([p.file for p in plans])).load())
     complete = df.where(F.expr(" AND ".join(f"`{k}` IS NOT NULL" for k in keys)))
     many = complete.withColumn("_n", F.count("*").over(Window.partitionBy("_file", *keys)))
     rows = many.where("_n > 1").drop("_n").toArrow()

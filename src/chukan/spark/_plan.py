@@ -57,8 +57,7 @@ class Part:
     """One task's byte range of one file: ``[start, end)`` holds whole records, the
     first of them record number ``record``; ``last`` when it ends the file's records."""
 
-    path: str  # as pyarrow.fs opens it
-    file: str  # as problems name it: the path as the user gave it (or as a glob found it)
+    file: str  # the path or URI as given (or as a glob found it): opened and named by it
     number: int  # the file's place among the inputs, from 1
     start: int
     end: int
@@ -70,7 +69,6 @@ class Part:
 class FilePlan:
     """A file's ranges and what only its ends show (said once, by the driver)."""
 
-    path: str
     file: str
     number: int
     size: int
@@ -85,7 +83,7 @@ def splits_by_lf(layout: Layout) -> bool:
     return bool(layout.terminator_bytes) and not has_binary(layout)
 
 
-def plan_file(read_at: Callable[[int, int], bytes], size: int, layout: Layout, path: str,
+def plan_file(read_at: Callable[[int, int], bytes], size: int, layout: Layout,
               file: str, number: int, *, part_bytes: int = PART_BYTES) -> FilePlan:
     """Cut a file of ``size`` bytes, read through ``read_at(offset, n)``, into ranges of
     about ``part_bytes`` (at least one record each), at record starts."""
@@ -114,9 +112,9 @@ def plan_file(read_at: Callable[[int, int], bytes], size: int, layout: Layout, p
                 if start + i * stride < end]
     cuts = [(at, record) for at, record in cuts if at < end] or [(start, 1)]
     # (a file with no record bytes still gets one empty range: its task says so)
-    parts = tuple(Part(path, file, number, at, cuts[k + 1][0] if k + 1 < len(cuts) else end,
+    parts = tuple(Part(file, number, at, cuts[k + 1][0] if k + 1 < len(cuts) else end,
                        record, k + 1 == len(cuts)) for k, (at, record) in enumerate(cuts))
-    return FilePlan(path, file, number, size, start > 0, eof, head, parts)
+    return FilePlan(file, number, size, start > 0, eof, head, parts)
 
 
 def _lf_cuts(read_at: Callable[[int, int], bytes], start: int, end: int, step: int
@@ -152,7 +150,7 @@ def _lf_cuts(read_at: Callable[[int, int], bytes], start: int, end: int, step: i
 def plan_bytes(data: bytes, layout: Layout, file: str, number: int, *,
                part_bytes: int = PART_BYTES) -> FilePlan:
     """:func:`plan_file` for bytes in memory (the tests' way in)."""
-    return plan_file(lambda at, n: data[at:at + n], len(data), layout, file, file, number,
+    return plan_file(lambda at, n: data[at:at + n], len(data), layout, file, number,
                      part_bytes=part_bytes)
 
 

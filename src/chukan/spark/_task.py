@@ -6,17 +6,16 @@ checks on each. Plain functions, no Spark: the tests run them without a session 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from chukan._context import _Context, _problem, eof_marker
-from chukan.codec.fields import apply_fumei_flags
 from chukan.read import decode_block, located_batches
 from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report
 from chukan.spark._plan import sub_blocks
-from chukan.spec import iter_fields
+from chukan.spec import UTF8_BOM
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -60,8 +59,8 @@ def edge_problems(plan: FilePlan, part: Part, layout: Layout) -> list[Problem]:
     """What the ends of the file show, said by the range that holds them: a BOM before
     the first record, a DOS end-of-file byte after the last."""
     ctx = _Context(layout=layout, file=part.file)
-    if plan.bom and part.start == len(b"\xef\xbb\xbf") and layout.encoding != "utf-8-sig":
-        ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=b"\xef\xbb\xbf"))
+    if plan.bom and part.start == len(UTF8_BOM) and layout.encoding != "utf-8-sig":
+        ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=UTF8_BOM))
     if part.last and plan.eof is not None:
         eof_marker(ctx, plan.eof)
     return ctx.problems
@@ -76,11 +75,6 @@ def decode_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
     if layout.format != "fixed":
         yield _csv_part(part, layout, data, columns)
         return
-    flags = {f.fumei_flag for _, f in iter_fields(layout) if f.fumei_flag}
-    if columns is not None and flags:  # a date's 不詳 flag is decoded with it
-        columns = [*columns, *(f.fumei_flag for _, f in iter_fields(layout)
-                               if f.fumei_flag and (f.name in columns or
-                                                    f"{f.name}_partial" in columns))]
     record, first = part.record, True
     edges = edge_problems(plan, part, layout)
     blocks = list(sub_blocks(data, layout, unit)) or [(0, 0)]
@@ -97,22 +91,14 @@ def decode_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
                 raise AssertionError(msg)
             pieces.insert(0, (lo + block.consumed, hi, final))
         counters = block.counters
-        problems = [p if p.file else _with_file(p, part.file) for p in block.problems]
+        problems = [p if p.file else replace(p, file=part.file) for p in block.problems]
         if first:
             problems = [e for e in edges if e.code != "eof-marker"] + problems
         if not pieces:
             problems += [e for e in edges if e.code == "eof-marker"]
         first = False
-        frames = {kind: apply_fumei_flags(frame, layout.kind(kind).fields) if flags else frame
-                  for kind, frame in block.frames.items()}
         record += block.records
-        yield Decoded(frames, problems, block.records, counters)
-
-
-def _with_file(p: Problem, file: str) -> Problem:
-    from dataclasses import replace  # noqa: PLC0415 -- small, local
-
-    return replace(p, file=file)
+        yield Decoded(block.frames, problems, block.records, counters)
 
 
 def _csv_part(part: Part, layout: Layout, data: bytes, columns: Sequence[str] | None
