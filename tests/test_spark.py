@@ -9,7 +9,9 @@ shipped fixtures and defective files through ``spark.read.format("chukan")`` and
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import os
 import sys
 from pathlib import Path
@@ -253,3 +255,153 @@ def test_spark_validates_defects_across_files(spark: SparkSession, tmp_path: Pat
     assert "trailer-count" in want.counts_by_code()
     _same(chukan.spark.validate(spark, [str(tmp_path / "z.dat")], FIXED[2][1],
                                 part_bytes=130), want)
+
+
+# --------------------------------------------------------------------------------------
+# Conversion
+
+CONVERSIONS = [
+    ("fixtures/vendor-a/juki-kojin.dat", "examples/vendor-a/kojin-to-chukan", False),
+    ("fixtures/vendor-a/juki-kojin.dat", "examples/vendor-a/kojin-to-kihon", False),
+    ("fixtures/mainframe/juki-kojin.dat", "examples/mainframe/kojin-to-chukan", False),
+    ("fixtures/mainframe/juki-kojin-ibm930.dat", "examples/mainframe/kojin930-to-chukan",
+     False),  # a 外字 rejected
+    ("fixtures/mainframe/juki-kojin-jef.dat", "examples/mainframe/kojinjef-to-chukan", False),
+    ("fixtures/bad/truncated-last-record.dat", "examples/vendor-a/kojin-to-chukan", False),
+    ("fixtures/bad/not-digits.dat", "examples/vendor-a/kojin-to-chukan", False),
+    ("fixtures/vendor-a/juki-kojin.chukan.csv", "examples/vendor-a/kojin-to-chukan", True),
+]
+
+
+def _joined(directory: Path, names: list[str]) -> bytes:
+    return b"".join((directory / name).read_bytes() for name in names)
+
+
+def _same_conversion(got: chukan.spark.SparkConvertResult, want: chukan.ConvertResult,
+                     directory: Path) -> None:
+    assert _joined(directory, got.parts) == Path(str(want.output)).read_bytes()
+    assert _joined(directory, got.rejects) == Path(str(want.rejects)).read_bytes()
+    assert (got.records_in, got.records_out, got.records_rejected) == \
+        (want.records_in, want.records_out, want.records_rejected)
+    assert got.rejects_by_reason == want.rejects_by_reason
+    assert [(p.code, p.message) for p in got.file_problems] == \
+        [(p.code, p.message) for p in want.file_problems]
+
+
+@pytest.mark.parametrize(("path", "mapping", "reverse"), CONVERSIONS)
+def test_ranges_convert_into_slices_of_the_one_output(tmp_path: Path, path: str,
+                                                      mapping: str, reverse: bool) -> None:
+    """Parts joined in order are the single-process output and rejects, byte for byte,
+    wherever the ranges cut (run here, range after range, without a session)."""
+    want = chukan.convert(path, mapping, tmp_path / "want", reverse=reverse)
+    for size in (1, 150, 203, 10**9):
+        out = tmp_path / f"parts-{size}"
+        got = chukan.spark.convert(None, path, mapping, str(out), reverse=reverse,
+                                   part_bytes=size)
+        _same_conversion(got, want, out)
+        single = tmp_path / f"single-{size}"
+        chukan.spark.convert(None, path, mapping, str(single), reverse=reverse,
+                             part_bytes=size, single="one")
+        assert (single / "one").read_bytes() == (tmp_path / "want").read_bytes()
+        assert (single / "one.rejects.csv").read_bytes() == \
+            (tmp_path / "want.rejects.csv").read_bytes()
+
+
+def test_the_manifest_names_every_part_with_its_hash(tmp_path: Path) -> None:
+    path, mapping, _ = CONVERSIONS[3]
+    out = tmp_path / "out"
+    got = chukan.spark.convert(None, path, mapping, str(out), part_bytes=200)
+    manifest = json.loads((out / "manifest.json").read_bytes())
+    assert manifest["inputs"] == [{"path": path, "records": 4, "sha256": hashlib.sha256(
+        (ROOT / path).read_bytes()).hexdigest()}]
+    assert [o["path"] for o in manifest["outputs"]] == got.parts
+    assert len(got.parts) > 1
+    for entry in manifest["outputs"] + manifest["rejects"]:
+        assert entry["sha256"] == hashlib.sha256((out / entry["path"]).read_bytes()).hexdigest()
+    assert sum(o["records"] for o in manifest["outputs"]) == got.records_out == 3
+    assert sum(o["records"] for o in manifest["rejects"]) == got.records_rejected == 1
+    assert manifest["rejects_by_reason"] == {"unmapped-gaiji": 1}
+    assert manifest["complete"] == "_SUCCESS" and (out / "_SUCCESS").exists()
+
+
+def test_the_output_directory_appears_whole_or_not_at_all(tmp_path: Path) -> None:
+    path, mapping, _ = CONVERSIONS[0]
+    out = tmp_path / "out"
+    chukan.spark.convert(None, path, mapping, str(out))
+    with pytest.raises(chukan.UsageError, match="exists"):
+        chukan.spark.convert(None, path, mapping, str(out))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    bad = tmp_path.parent / f"{tmp_path.name}-bad.csv"  # a header of other columns
+    bad.write_bytes(b"x,y\r\n1,2\r\n")
+    with pytest.raises(chukan.DataError):
+        chukan.spark.convert(None, str(bad), mapping, str(out), reverse=True, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (out / "_SUCCESS").exists()  # the old directory stands
+    got = chukan.spark.convert(None, path, "examples/vendor-a/kojin-to-kihon", str(out),
+                               overwrite=True, single="kihon.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # replaced, nothing left
+    assert sorted(p.name for p in out.iterdir()) == ["_SUCCESS", "kihon.csv",
+                                                     "kihon.csv.rejects.csv", "manifest.json"]
+    want = chukan.convert(path, "examples/vendor-a/kojin-to-kihon", bad.with_suffix(".out"))
+    assert (out / "kihon.csv").read_bytes() == Path(str(want.output)).read_bytes()
+    assert got.parts == ["kihon.csv"]
+
+
+def test_spark_converts_as_convert_and_back(spark: SparkSession, tmp_path: Path) -> None:
+    """Through a real session: the single-process bytes forward, and the original bytes
+    after converting back."""
+    path, mapping, _ = CONVERSIONS[0]
+    want = chukan.convert(path, mapping, tmp_path / "want")
+    got = chukan.spark.convert(spark, path, mapping, str(tmp_path / "fwd"), part_bytes=300,
+                               single="kojin.csv")
+    assert (tmp_path / "fwd" / "kojin.csv").read_bytes() == (tmp_path / "want").read_bytes()
+    assert got.records_out == want.records_out == 5
+    back = chukan.spark.convert(spark, str(tmp_path / "fwd" / "kojin.csv"), mapping,
+                                str(tmp_path / "back"), reverse=True)
+    assert _joined(tmp_path / "back", back.parts) == (ROOT / path).read_bytes()
+    for path, mapping, reverse in CONVERSIONS[3:6]:
+        want = chukan.convert(path, mapping, tmp_path / "w", reverse=reverse)
+        out = tmp_path / Path(path).name
+        _same_conversion(chukan.spark.convert(spark, path, mapping, str(out),
+                                              reverse=reverse, part_bytes=161), want, out)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(edits=MUTATIONS, part_bytes=st.integers(1, 400))
+def test_spark_validates_generated_files_as_validate(spark: SparkSession, tmp_path: Path,
+                                                     edits: list[tuple[str, int, bytes]],
+                                                     part_bytes: int) -> None:
+    """Hypothesis-made files through the session itself."""
+    data = bytearray((ROOT / FIXED[0][0]).read_bytes())
+    for op, at, raw in edits:
+        i = at % (len(data) + 1)
+        data[i:i] = raw if op != "del" else b""
+        if op == "del":
+            del data[i:i + len(raw)]
+    file = tmp_path / "gen.dat"
+    file.write_bytes(bytes(data))
+    _same(chukan.spark.validate(spark, [str(file)], FIXED[0][1], part_bytes=part_bytes),
+          chukan.validate([str(file)], FIXED[0][1]))
+
+
+@pytest.mark.usefixtures("spark")
+def test_cli_runs_on_spark(tmp_path: Path) -> None:
+    """``--spark``: the session already running is used (a new one would start with the
+    given master)."""
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from chukan.cli import main  # noqa: PLC0415
+
+    path, mapping, _ = CONVERSIONS[3]
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["convert", path, "-m", mapping, "-o", str(out),
+                                       "--spark", "--single", "kojin.csv"])
+    assert result.exit_code == 1, result.output  # one record rejected: its 外字
+    assert "4 in, 3 out, 1 rejected" in result.stdout
+    want = chukan.convert(path, mapping, tmp_path / "want")
+    assert (out / "kojin.csv").read_bytes() == Path(str(want.output)).read_bytes()
+    result = CliRunner().invoke(main, ["validate", FIXED[0][0], "-l", FIXED[0][1], "--spark",
+                                       "local[1]", "--repertoire", "jisx0208"])
+    assert result.exit_code == 1, result.output
+    assert "outside-repertoire" in result.stdout

@@ -29,7 +29,7 @@ from chukan.spec import UTF8_BOM, Field, Layout, load_layout
 from chukan.write import write
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 _PROGRESS_MIN_BYTES = 8 << 20  # show progress for files of 8 MB or more
@@ -126,6 +126,25 @@ def _excel_options(command: Any) -> Any:  # noqa: ANN401 -- click's decorator ty
     for option in reversed(_EXCEL_OPTIONS):
         command = option(command)
     return command
+
+
+def _spark_option(command: Any) -> Any:  # noqa: ANN401 -- click's decorator types
+    return click.option(
+        "--spark", "spark", is_flag=False, flag_value="local[*]", default=None,
+        metavar="[MASTER]", help="run on Spark (pip install chukan[spark]): a local "
+        "session on every core, or the given master URL")(command)
+
+
+def _on_spark(master: str, work: Callable[[Any, Any], Any]) -> Any:  # noqa: ANN401 -- either result
+    """Run ``work(session, chukan.spark)`` in a Spark session of ``master``."""
+    try:
+        import pyspark  # noqa: F401, PLC0415
+
+        import chukan.spark as chukan_spark  # noqa: PLC0415 -- an optional extra
+    except ImportError:
+        _fail("--spark needs PySpark: pip install 'chukan[spark]'")
+    with chukan_spark.session(master) as session:
+        return work(session, chukan_spark)
 
 
 @main.command("read")
@@ -330,9 +349,10 @@ def _typed_csv(source: Path, schema: dict[str, pl.DataType], fields: tuple[Field
 @click.option("--max-errors", type=click.IntRange(min=0),
               help="list at most N problems (counts always cover all)")
 @click.option("--progress/--no-progress", default=None)
+@_spark_option
 def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str | None,
                  fmt: str, output: Path | None, repertoire: str | None, *, mask: bool,
-                 max_errors: int | None, progress: bool | None) -> None:
+                 max_errors: int | None, progress: bool | None, spark: str | None) -> None:
     """Check FILES against a layout (or a file set) and report every problem, located
     to the byte.
 
@@ -345,6 +365,8 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
 
     if (layout_name is None) == (set_name is None):
         _fail("give either --layout or --set")
+    if spark is not None and set_name:
+        _fail("--spark validates files of one layout: give --layout, not --set")
     members = dict(f.partition("=")[::2] for f in files) if set_name else {}
     paths = [Path(p) for p in (members.values() if set_name else files)]
     for p in paths:
@@ -372,12 +394,18 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
     bar_cm: Any = click.progressbar(length=size, label="validate", file=sys.stderr) \
         if show else contextlib.nullcontext()
     try:
-        with bar_cm as bar:
-            options: Any = {"repertoire": repertoire, "mask": mask, "max_errors": max_errors,
-                            "progress": (lambda n: bar.update(n * per_record)) if show
-                            else None}
-            report = validate_set(file_set, members, **options) if set_name else \
-                validate(paths, layouts[0], **options)
+        if spark is not None:
+            report = _on_spark(spark, lambda session, chukan_spark: chukan_spark.validate(
+                session, [str(p) for p in paths], layouts[0], repertoire=repertoire,
+                mask=mask, max_errors=max_errors))
+        else:
+            with bar_cm as bar:
+                options: Any = {"repertoire": repertoire, "mask": mask,
+                                "max_errors": max_errors,
+                                "progress": (lambda n: bar.update(n * per_record)) if show
+                                else None}
+                report = validate_set(file_set, members, **options) if set_name else \
+                    validate(paths, layouts[0], **options)
     except ChukanError as exc:
         _fail(str(exc))
     if fmt == "json":
@@ -404,7 +432,8 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--mapping", "-m", "mapping_name", required=True,
               help="mapping name or TOML path")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="the output file (with --spark: a new directory of part files)")
 @click.option("--reverse", is_flag=True, help="run the mapping backwards (target → source)")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
               help="reject file (default: OUTPUT.rejects.csv)")
@@ -415,9 +444,13 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
 @click.option("--mask", is_flag=True,
               help="reject file without personal data: values as their shape, bytes counted")
 @_excel_options
+@_spark_option
+@click.option("--single", metavar="NAME",
+              help="with --spark: join the parts into one file NAME in the directory")
 def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | None,
                 manifest: Path | None, *, reverse: bool, progress: bool | None,
-                mask: bool, bom: bool, labels: bool, excel_safe: bool) -> None:
+                mask: bool, bom: bool, labels: bool, excel_safe: bool, spark: str | None,
+                single: str | None) -> None:
     """Convert SOURCE through a mapping: the output, a reject file with every record that
     could not be converted and why, and a manifest with hashes and counts.
 
@@ -433,19 +466,30 @@ def convert_cmd(source: Path, mapping_name: str, output: Path, rejects: Path | N
             side = "source" if reverse else "target"
             spec = dataclasses.replace(spec, **{side: getattr(spec, side).for_excel(
                 bom=bom, labels=labels, guard=excel_safe)})
-        per_record = _bytes_per_record(source, spec.target if reverse else spec.source)
-        with _progress(source, enabled=progress) as bar:
-            result = convert(source, spec, output, reverse=reverse, rejects=rejects,
-                             manifest=manifest, progress=(lambda n: bar.update(n * per_record))
-                             if hasattr(bar, "update") else None, mask=mask)
+        if spark is not None:
+            if rejects or manifest:
+                _fail("with --spark the rejects and the manifest go into the output directory")
+            result = _on_spark(spark, lambda session, chukan_spark: chukan_spark.convert(
+                session, str(source), spec, str(output), reverse=reverse, single=single,
+                mask=mask))
+        else:
+            if single:
+                _fail("--single joins the parts of a --spark conversion")
+            per_record = _bytes_per_record(source, spec.target if reverse else spec.source)
+            with _progress(source, enabled=progress) as bar:
+                result = convert(source, spec, output, reverse=reverse, rejects=rejects,
+                                 manifest=manifest,
+                                 progress=(lambda n: bar.update(n * per_record))
+                                 if hasattr(bar, "update") else None, mask=mask)
     except DataError as exc:  # the file cannot be converted as it is (its CSV header)
         _fail(str(exc), EXIT_DATA)
     except ChukanError as exc:
         _fail(str(exc))
     for problem in result.file_problems:  # the file as a whole: said, not counted as rejects
         click.echo(f"chukan: {problem}", err=True)
+    where = f"{output}: " + ", ".join(result.rejects) if spark is not None else result.rejects
     click.echo(f"{source} → {output}: {result.records_in} in, {result.records_out} out, "
-               f"{result.records_rejected} rejected ({result.rejects})")
+               f"{result.records_rejected} rejected ({where})")
     for reason, n in result.rejects_by_reason.most_common():
         click.echo(f"  {reason}: {n}", err=True)
     troubled = result.records_rejected or any(p.severity == "error"

@@ -56,10 +56,13 @@ from chukan.validate import shape
 from chukan.write import format_batch
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from chukan.read import Source
     from chukan.spec import Field
+
+    #: reads byte spans (offset, length) of a source again, in the order given
+    Reread = Callable[[list[tuple[int, int]]], list[bytes]]
 
 
 class NotInvertibleError(ChukanError):
@@ -779,13 +782,16 @@ def _convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pa
     result = ConvertResult(output=output, rejects=rejects_path, manifest=manifest_path)
     with OutputSet([output, rejects_path, manifest_path]) as (out_fh, rej_fh, man_fh):
         hashed = _Hashing(out_fh)
-        rejected = _run(plan, source, hashed, result, batch_size, progress)
+        report, rejected = Report(), _Rejects()
+        batches = located_batches(source, plan.source, report=report, batch_size=batch_size,
+                                  dropped=rejected.dropped)
+        _run(plan, batches, report, rejected, hashed, result, progress)
         if result.records_in != result.records_out + result.records_rejected:
             # never committed: the old output, rejects and manifest stay as they were
             msg = (f"records in {result.records_in} ≠ out {result.records_out} + rejected "
                    f"{result.records_rejected}")
             raise ChukanError(msg)
-        rejects_data = _rejects_csv(rejected, source, mask=mask)
+        rejects_data = _rejects_csv(rejected, _reread(source), mask=mask)
         rej_fh.write(rejects_data)
         man_fh.write(_manifest(result, spec, source, reverse=reverse,
                                output_sha=hashed.digest.hexdigest(),
@@ -793,11 +799,15 @@ def _convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pa
     return result
 
 
-def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch_size: int,
-         progress: Callable[[int], None] | None) -> _Rejects:
-    """Read, map and write every batch; the rejected records."""
-    report = Report()
-    rejected = _Rejects()
+def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Report,
+         rejected: _Rejects, fh: _Hashing, result: ConvertResult,
+         progress: Callable[[int], None] | None, *, first: bool = True, last: bool = True
+         ) -> None:
+    """Map and write every batch, counting into ``result`` and ``rejected``. ``batches``
+    are located (``_record``, ``_offset``) and put their reader's problems in ``report``
+    before they come. ``first`` and ``last`` say whether they start and end the file:
+    a BOM and a CSV header go before the first, an EOF byte after the last (a Spark
+    task converting a range of the file writes its slice of the one output)."""
     # records the reader rejected that no batch has passed yet: a CSV chunk's problems
     # arrive with its first batch, and may name records of the batches after it
     ahead: set[int] = set()
@@ -806,7 +816,6 @@ def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch
     keys = list(plan.source.unique) or [plan.source.kind().fields[0].name]
     keys = [k for k in keys if k in {f.name for f in plan.source.kind().fields}]
     stride = plan.source.stride
-    first = True  # a CSV header goes before the first batch only
     pending: deque[Future[tuple[int, pl.DataFrame, dict[int, list[_Reason]]]]] = deque()
 
     def settle() -> None:  # the oldest batch handed to the writer: count it in
@@ -820,10 +829,9 @@ def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch
     # a writer thread formats and writes batch N while this one reads and maps batch N+1
     # (the codec holds the GIL, but Polars and numpy do not)
     with ThreadPoolExecutor(1, thread_name_prefix="chukan-out") as pool:
-        if plan.target.encoding == "utf-8-sig":
+        if first and plan.target.encoding == "utf-8-sig":
             fh.write(UTF8_BOM)
-        for _, frame in located_batches(source, plan.source, report=report,
-                                        batch_size=batch_size, dropped=rejected.dropped):
+        for _, frame in batches:
             # the reader has reported this batch's problems by now: records it could not
             # read whole are rejected with its codes, before any of the mapping's
             ahead |= _take_problems(report.problems[seen:], rejected, result.file_problems)
@@ -867,7 +875,7 @@ def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch
                                   header=True))
         while pending:
             settle()
-        if plan.target.eof_marker:
+        if last and plan.target.eof_marker:
             fh.write(b"\x1a")
         # records lost before any of the above (a record cut short) count by the reader's
         # total; a header found wrong with no batch read still stops before the rename
@@ -877,7 +885,6 @@ def _run(plan: _Plan, source: Source, fh: _Hashing, result: ConvertResult, batch
     for reasons in rejected.reasons.values():
         for code in dict.fromkeys(r.code for r in reasons):
             result.rejects_by_reason[code] += 1
-    return rejected
 
 
 def _take_problems(problems: list[Problem], rejected: _Rejects,
@@ -922,11 +929,11 @@ def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: _Hashin
     return kept.height, table.filter(pl.col("_record").is_in(list(over))), over
 
 
-def _rejects_csv(rejected: _Rejects, source: Source, *, mask: bool) -> bytes:
+def _rejects_csv(rejected: _Rejects, reread: Reread | None, *, mask: bool) -> bytes:
     """One line per rejected record: its number, key, reasons (``code:field``), fields,
-    values, messages in Japanese and English, and the record's bytes in hex (re-read from
-    the source; with ``mask`` only their count)."""
-    raw = _record_bytes(rejected, source)
+    values, messages in Japanese and English, and the record's bytes in hex (read again
+    through ``reread``; with ``mask`` only their count)."""
+    raw = _record_bytes(rejected, reread)
     rows = []
     for rec in sorted(rejected.reasons):
         # the reader and the mapping may both name one code of one field: said once
@@ -951,23 +958,36 @@ def _rejects_csv(rejected: _Rejects, source: Source, *, mask: bool) -> bytes:
     return frame.write_csv().encode("utf-8")
 
 
-def _record_bytes(rejected: _Rejects, source: Source) -> dict[int, bytes]:
+def _record_bytes(rejected: _Rejects, reread: Reread | None) -> dict[int, bytes]:
     """The bytes of each rejected record: kept by the reader for the records it left out,
-    read again by offset for the others (not possible from an open stream)."""
+    read again by offset for the others (where the source can be read again)."""
     out = dict(rejected.dropped)
     wanted = sorted((span, rec) for rec, span in rejected.spans.items()
                     if rec in rejected.reasons and rec not in out)
-    if not wanted:
-        return {rec: out[rec] for rec in rejected.reasons if rec in out}
-    if isinstance(source, bytes):
-        for (offset, length), rec in wanted:
-            out[rec] = source[offset:offset + length]
-    elif isinstance(source, str | Path):
-        with open_input(source) as fh:
-            for (offset, length), rec in wanted:
-                fh.seek(offset)
-                out[rec] = fh.read(length)
+    if wanted and reread is not None:
+        out |= dict(zip([rec for _, rec in wanted], reread([span for span, _ in wanted]),
+                        strict=True))
     return {rec: out[rec] for rec in rejected.reasons if rec in out}
+
+
+def _reread(source: Source) -> Reread | None:
+    """How to read a source's bytes again: bytes and paths, not an open stream."""
+    if isinstance(source, bytes):
+        data = source
+        return lambda spans: [data[at:at + n] for at, n in spans]
+    if isinstance(source, str | Path):
+        path = source
+
+        def read(spans: list[tuple[int, int]]) -> list[bytes]:
+            out = []
+            with open_input(path) as fh:
+                for at, n in spans:
+                    fh.seek(at)
+                    out.append(fh.read(n))
+            return out
+
+        return read
+    return None
 
 
 def _sha256_of(source: Source) -> str | None:

@@ -84,7 +84,7 @@ from chukan.spec import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     import numpy.typing as npt
 
@@ -881,8 +881,17 @@ def _say_encoding(ctx: _Context, report: Report | None, since: tuple[int, int]) 
     not decode: say what the file looks like, once, at the end."""
     if report is None:
         return
-    seen = report.records_read - since[1]
-    bad = len({p.record for p in report.problems[since[0]:] if p.code in _MISREAD})
+    say_encoding(ctx, misread(report.problems[since[0]:]), report.records_read - since[1])
+
+
+def misread(problems: Iterable[Problem]) -> int:
+    """How many records these problems say could not be read as the layout's encoding."""
+    return len({p.record for p in problems if p.code in _MISREAD})
+
+
+def say_encoding(ctx: _Context, bad: int, seen: int) -> None:
+    """When most of a file's ``seen`` records were misread (``bad``), say once what the
+    file looks like (from ``ctx.head``)."""
     hint = _encoding_hint(ctx) if seen and bad * 2 > seen else None
     if hint:
         ctx.add(_problem(ctx, "encoding-hint", record=None, offset=0,
@@ -922,7 +931,8 @@ class DecodedBlock:
 
 def decode_block(data: bytes, layout: Layout | str | Path, *, record: int = 1,
                  offset: int = 0, final: bool = True, columns: Sequence[str] | None = None,
-                 counters: dict[str, int] | None = None) -> DecodedBlock:
+                 counters: dict[str, int] | None = None,
+                 dropped: dict[int, bytes] | None = None) -> DecodedBlock:
     """Decode a run of whole records of a fixed-width layout: the per-block engine under
     :func:`read`, for callers that cut a file themselves (a Spark task reading one byte
     range). ``record`` and ``offset`` say where ``data`` starts in the file, so that
@@ -933,7 +943,8 @@ def decode_block(data: bytes, layout: Layout | str | Path, *, record: int = 1,
     ends, an empty file, a trailer missing after the last records. Trailer counts are
     checked only given ``counters`` (``{}`` for the file's first block, then the last
     block's ``DecodedBlock.counters``): a block read on its own cannot know the records
-    before it.
+    before it. ``dropped`` receives the bytes of records left out whole (wrong length),
+    by record number, as :func:`located_batches` gives them.
 
     >>> data = Path("fixtures/vendor-a/juki-kojin.dat").read_bytes()
     >>> block = decode_block(data, "examples/vendor-a/juki-kojin", columns=["atena_no"])
@@ -944,7 +955,7 @@ def decode_block(data: bytes, layout: Layout | str | Path, *, record: int = 1,
     if lay.format != "fixed":
         msg = f"decode_block reads fixed-width layouts; {lay.name} is {lay.format}"
         raise UsageError(msg)
-    ctx = _Context(layout=lay, file=None, locate=True)
+    ctx = _Context(layout=lay, file=None, locate=True, dropped=dropped)
     cur = _Cursor(offset=offset, record=record, counters=dict(counters or {}))
     block, consumed, count = _split_fixed(data, ctx, cur, final=final)
     columns = _with_flags(lay, columns)

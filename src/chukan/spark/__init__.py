@@ -20,17 +20,22 @@ show. ``docs/spark.md`` has the details.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import pickle
+import sys
 from typing import TYPE_CHECKING, Any
 
+from chukan.errors import UsageError
+from chukan.spark._convert import SparkConvertResult, convert_plan
 from chukan.spark._plan import PART_BYTES, FilePlan, Part, expand, plan_file, range_reader
 from chukan.spark._task import Checked, Tally, carried, tally_part, validate_part
 from chukan.spark._validate import combine
-from chukan.spec import Layout, load_layout
+from chukan.spec import Layout, MappingSpec, load_layout, load_mapping
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
 
     import polars as pl
@@ -39,7 +44,8 @@ if TYPE_CHECKING:
     from chukan.report import Report
     from chukan.spec import Repertoire
 
-__all__ = ["PART_BYTES", "FilePlan", "Part", "plan", "register", "validate", "validate_plans"]
+__all__ = ["PART_BYTES", "FilePlan", "Part", "SparkConvertResult", "convert", "plan",
+           "register", "session", "validate", "validate_plans"]
 
 
 def plan(paths: str | Sequence[str], layout: Layout | str | Path, *,
@@ -59,6 +65,26 @@ def part_bytes_of(part: Part) -> bytes:
     """A range's bytes, read by range."""
     read_at, _ = range_reader(part.file)
     return read_at(part.start, part.end - part.start)
+
+
+@contextlib.contextmanager
+def session(master: str = "local[*]") -> Iterator[SparkSession]:
+    """A Spark session with chukan registered, its tasks running this interpreter (and so
+    this chukan); stopped at the end unless it was already running (the CLI's
+    ``--spark MASTER``)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession  # noqa: PLC0415 -- pyspark is an extra
+
+    running = SparkSession.getActiveSession()
+    spark = running or SparkSession.builder.master(master).appName("chukan").getOrCreate()
+    if running is None:
+        spark.sparkContext.setLogLevel("ERROR")
+    register(spark)
+    try:
+        yield spark
+    finally:
+        if running is None:
+            spark.stop()
 
 
 def register(spark: SparkSession) -> None:
@@ -137,6 +163,34 @@ def validate_plans(plans: list[FilePlan], layout: Layout,
         at += len(p.parts)
     dups = duplicates() if layout.unique and layout.format == "fixed" else [None] * len(plans)
     return combine(plans, grouped, layout, dups, mask=mask, max_errors=max_errors)
+
+
+def convert(spark: SparkSession | None, source: str, mapping: MappingSpec | str | Path,
+            output_dir: str, *, reverse: bool = False, single: str | None = None,
+            mask: bool = False, overwrite: bool = False, part_bytes: int = PART_BYTES
+            ) -> SparkConvertResult:
+    """:func:`chukan.convert` as Spark tasks: ``output_dir`` gets the output as part files
+    (``part-00000.csv``, … ; joined in order they are the single-process output, byte
+    for byte), the rejects under ``rejects/`` the same way, ``manifest.json`` (the input's
+    SHA-256, every part's, the counts, ``records in = out + rejected`` checked over all
+    tasks) and ``_SUCCESS``. With ``single``, the parts are joined into that one file
+    (and its ``.rejects.csv``). The directory is written beside its place and renamed
+    into it last. Without a session (``None``), the ranges run one after another here.
+    """
+    spec = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
+    layout = spec.target if reverse else spec.source
+    plans = plan(source, layout, part_bytes=part_bytes)
+    if len(plans) != 1:
+        msg = f"convert takes one source file; {source} names {len(plans)}"
+        raise UsageError(msg)
+
+    def run(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        if spark is None:
+            return [fn(item) for item in items]
+        return spark.sparkContext.parallelize(items, len(items)).map(fn).collect()
+
+    return convert_plan(spec, plans[0], output_dir, run, reverse=reverse, single=single,
+                        mask=mask, overwrite=overwrite)
 
 
 def _local_duplicates(plan: FilePlan, layout: Layout) -> pl.DataFrame | None:

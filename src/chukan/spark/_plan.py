@@ -42,6 +42,8 @@ from chukan.spec import UTF8_BOM
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from pyarrow.fs import FileSystem
+
     from chukan.spec import Layout
 
 #: Default bytes per task: Spark's own default split size.
@@ -182,7 +184,7 @@ def sub_blocks(data: bytes, layout: Layout, unit: int) -> Iterator[tuple[int, in
 _GLOB = re.compile(r"[*?\[]")
 
 
-def open_fs(path: str) -> tuple[object, str]:
+def open_fs(path: str) -> tuple[FileSystem, str]:
     """The pyarrow file system holding ``path`` (a local path or a URI), and the path in
     it."""
     from pyarrow import fs  # noqa: PLC0415 -- pyarrow.fs loads its cloud libraries late
@@ -204,13 +206,13 @@ def expand(paths: list[str]) -> list[str]:
         filesystem, inner = open_fs(given)
         glob = _GLOB.search(inner)
         if glob is None:
-            info = filesystem.get_file_info(inner)  # type: ignore[attr-defined]
+            info = filesystem.get_file_info(inner)
             if info.type != fs.FileType.File:
                 raise FileError(given, FileNotFoundError(2, "no such file"))
             out.append(given)
             continue
         root = inner[:glob.start()].rpartition("/")[0] or "/"
-        found = sorted(i.path for i in filesystem.get_file_info(  # type: ignore[attr-defined]
+        found = sorted(i.path for i in filesystem.get_file_info(
             fs.FileSelector(root, recursive=True))
             if i.type == fs.FileType.File and fnmatch.fnmatchcase(i.path, inner))
         if not found:
@@ -230,7 +232,7 @@ def expand(paths: list[str]) -> list[str]:
 def range_reader(path: str) -> tuple[Callable[[int, int], bytes], int]:
     """``read_at(offset, n)`` for a file, and its size."""
     filesystem, inner = open_fs(path)
-    handle = filesystem.open_input_file(inner)  # type: ignore[attr-defined]
+    handle = filesystem.open_input_file(inner)
 
     def read_at(at: int, n: int) -> bytes:
         return bytes(handle.read_at(n, at)) if n > 0 else b""

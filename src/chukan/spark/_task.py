@@ -68,10 +68,12 @@ def edge_problems(plan: FilePlan, part: Part, layout: Layout) -> list[Problem]:
 
 def decode_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
                 columns: Sequence[str] | None = None, counters: dict[str, int] | None = None,
-                unit: int = UNIT) -> Iterator[Decoded]:
+                dropped: dict[int, bytes] | None = None, unit: int = UNIT
+                ) -> Iterator[Decoded]:
     """Decode a range's bytes (``data``, read from ``part.start``) block by block, as the
     single-process reader does: records, offsets and problems are the file's own.
-    ``counters`` carries trailer counts in from the ranges before (None: not checked)."""
+    ``counters`` carries trailer counts in from the ranges before (None: not checked);
+    ``dropped`` receives the bytes of records left out whole."""
     if layout.format != "fixed":
         yield _csv_part(part, layout, data, columns)
         return
@@ -82,7 +84,8 @@ def decode_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
     while pieces:
         lo, hi, final = pieces.pop(0)
         block = decode_block(data[lo:hi], layout, record=record, offset=part.start + lo,
-                             final=final, columns=columns, counters=counters)
+                             final=final, columns=columns, counters=counters,
+                             dropped=dropped)
         if block.consumed < hi - lo:
             # whole strides first, a short record after them left for more bytes that
             # a range ending at a record's end will not bring: decode the rest

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from chukan._context import _Context, _problem
-from chukan.read import _check_final_counts, _Cursor, _say_encoding
+from chukan.read import _check_final_counts, _Cursor, misread, say_encoding
 from chukan.report import Problem, Report
 from chukan.spark._task import merge_inventory
 
@@ -56,7 +56,7 @@ def combine(plans: Sequence[FilePlan], checks: Sequence[Sequence[Checked]], layo
                 ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
             found.extend(ctx.problems)
             ctx.problems.clear()
-            _say_encoding(ctx, found, (0, 0))
+            say_encoding(ctx, misread(found.problems), records)
             found.extend(ctx.problems)
         if dups is not None and dups.height:
             _duplicates(dups, layout, name, found)
