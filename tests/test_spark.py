@@ -405,3 +405,18 @@ def test_cli_runs_on_spark(tmp_path: Path) -> None:
                                        "local[1]", "--repertoire", "jisx0208"])
     assert result.exit_code == 1, result.output
     assert "outside-repertoire" in result.stdout
+
+
+@pytest.mark.parametrize("scan", [1, 7, 202, 203, 1000])
+def test_the_planner_reads_in_pieces_without_losing_count(monkeypatch: pytest.MonkeyPatch,
+                                                          scan: int) -> None:
+    """LFs counted piece by piece (32 MiB at a time on real files) give the same cuts."""
+    from chukan.spark import _plan  # noqa: PLC0415
+
+    path, layout = FIXED[0]
+    data = (ROOT / path).read_bytes() * 3 + b"short\r\n" + (ROOT / path).read_bytes()
+    lay = load_layout(layout)
+    want = [plan_bytes(data, lay, path, 1, part_bytes=size).parts for size in range(1, 700, 7)]
+    monkeypatch.setattr(_plan, "_SCAN", scan)
+    assert [plan_bytes(data, lay, path, 1, part_bytes=size).parts
+            for size in range(1, 700, 7)] == want

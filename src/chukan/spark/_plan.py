@@ -33,8 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from chukan._context import EOF_MARKER
 from chukan.read import has_binary
 from chukan.spec import UTF8_BOM
@@ -122,29 +120,32 @@ def plan_file(read_at: Callable[[int, int], bytes], size: int, layout: Layout,
 def _lf_cuts(read_at: Callable[[int, int], bytes], start: int, end: int, step: int
              ) -> list[tuple[int, int]]:
     """Record starts at or after every ``step`` bytes (after the first LF at or past
-    the nominal cut, less one), with their record numbers, from one pass over LFs."""
+    the nominal cut, less one), with their record numbers, from one pass that counts
+    LFs (``bytes.find`` and ``bytes.count``: memchr's speed, no index of every LF)."""
     cuts = [(start, 1)]
     target = start + step
     lfs = 0  # LFs before ``at``
     at = start
     while at < end and target < end:
-        chunk = np.frombuffer(read_at(at, min(_SCAN, end - at)), dtype=np.uint8)
-        found = np.flatnonzero(chunk == 0x0A) + at
-        while True:
-            k = int(np.searchsorted(found, target - 1))
-            if k == len(found):
+        chunk = read_at(at, min(_SCAN, end - at))
+        counted = 0  # the chunk's bytes whose LFs are in ``lfs``
+        while target - 1 < at + len(chunk):
+            lf = chunk.find(b"\n", max(target - 1 - at, 0))
+            if lf < 0:
                 break
-            cut = int(found[k]) + 1
+            cut = at + lf + 1
             if cut >= end:
                 target = end
                 break
-            cuts.append((cut, 1 + lfs + k + 1))
+            lfs += chunk.count(b"\n", counted, lf + 1)
+            counted = lf + 1
+            cuts.append((cut, 1 + lfs))
             # the next range starts a whole step on, past this cut however long the
             # record that ends there
             target += step
             while target <= cut:
                 target += step
-        lfs += len(found)
+        lfs += chunk.count(b"\n", counted)
         at += len(chunk)
     return cuts
 
