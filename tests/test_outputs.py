@@ -98,7 +98,7 @@ def test_a_failed_convert_leaves_the_previous_run_whole(
 
     def broken(*args: object, **kwargs: object) -> object:
         got = real(*args, **kwargs)  # type: ignore[arg-type]
-        args[3].records_out -= 1  # type: ignore[attr-defined] -- an invariant broken
+        args[5].records_out -= 1  # type: ignore[attr-defined] -- an invariant broken (result)
         return got
 
     monkeypatch.setattr(convert_module, "_run", broken)

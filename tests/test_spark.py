@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import json
 import os
+import random
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -420,3 +421,68 @@ def test_the_planner_reads_in_pieces_without_losing_count(monkeypatch: pytest.Mo
     monkeypatch.setattr(_plan, "_SCAN", scan)
     assert [plan_bytes(data, lay, path, 1, part_bytes=size).parts
             for size in range(1, 700, 7)] == want
+
+
+def test_a_value_with_two_problems_lists_them_as_every_reader_does(tmp_path: Path) -> None:
+    """A 外字 in a half-width field of a multi-record file: the reader's finding, then
+    validation's, at the same byte. The multi-record reader used to report its block's
+    problems after handing out the block, so its order differed from the single-kind
+    reader's and from the ranges'."""
+    data = bytearray((ROOT / FIXED[2][0]).read_bytes())
+    data[294] = 0xF0  # a lead byte of CP932's user-defined area
+    file = tmp_path / "z.dat"
+    file.write_bytes(bytes(data))
+    want = chukan.validate([str(file)], FIXED[2][1])
+    assert [p.code for p in want.problems if p.offset == 294] == ["fullwidth-in-halfwidth",
+                                                                   "gaiji"]
+    _same(_local([str(file)], FIXED[2][1], 1), want)
+
+
+#: what reading and validating the fixed-width fixtures can say, each reached below
+READER_CODES = {
+    "bad-date", "bad-digit-nibble", "bad-sign-nibble", "bom-unexpected", "control-char",
+    "dbcs-split", "duplicate-key", "empty-file", "encoding-hint", "eof-marker",
+    "filler-mismatch", "fullwidth-in-halfwidth", "gaiji", "halfwidth-in-fullwidth",
+    "impossible-date", "invalid-bytes", "noncanonical", "not-decimal", "not-digits",
+    "not-integer", "nul-byte", "outside-repertoire", "record-length", "terminator-missing",
+    "terminator-mixed", "trailer-count", "truncated-record", "unknown-code",
+    "unknown-record-type",
+}
+
+
+def test_every_problem_code_is_reported_the_same_in_ranges(tmp_path: Path) -> None:
+    """A seeded corpus of defective files (bytes changed, cut, added; digits, controls,
+    shift codes and terminators put in; records repeated), the files' edges (a BOM, an
+    EOF byte, no last terminator, nothing at all), a bare LF and a duplicate in the
+    code the layout does not write between them reach every code of READER_CODES; each
+    file validates the same in ranges."""
+    rng = random.Random(5)  # noqa: S311 -- a seeded corpus, not a secret
+    seen: set[str] = set()
+    files: list[tuple[bytes, str]] = []
+    for trial in range(210):
+        path, layout = FIXED[trial % 7]
+        data = bytearray((ROOT / path).read_bytes())
+        for _ in range(rng.randint(1, 3)):
+            i, op = rng.randrange(len(data)), rng.random()
+            if op < 0.5:
+                data[i] = rng.randrange(256)
+            elif op < 0.6:
+                data[i] = rng.choice(b"0123456789 \x00\x1f\x7f\x0e\x0f")
+            elif op < 0.7:
+                del data[i]
+            elif op < 0.8:
+                data[i:i] = b"\r\n"
+            else:
+                data += data[:len(data) // 2]
+        files.append((bytes(data), layout))
+    kojin = (ROOT / FIXED[0][0]).read_bytes()
+    files += [(b"\xef\xbb\xbf" + kojin + b"\x1a", FIXED[0][1]), (kojin[:-2], FIXED[0][1]),
+              (b"", FIXED[0][1]), (kojin.replace(b"\r\n", b"\n", 1), FIXED[0][1]),
+              (kojin.replace(b"\xfb\xfc", b"\xee\xe0", 1), FIXED[0][1])]  # 髙, NEC's code
+    for k, (data, layout) in enumerate(files):
+        file = tmp_path / f"{k}.dat"
+        file.write_bytes(data)
+        want = chukan.validate([str(file)], layout, repertoire="jisx0208")
+        seen |= set(want.counts_by_code())
+        _same(_local([str(file)], layout, 1 + k * 37 % 500, repertoire="jisx0208"), want)
+    assert seen >= READER_CODES, sorted(READER_CODES - seen)

@@ -720,8 +720,11 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
             for block, split_problems in _fixed_blocks(fh, ctx, cur,
                                                        batch_size or _WORK_BATCH):
                 ctx.problems.extend(split_problems)
-                yield from _decode_block(block, layout, ctx, kinds, wanted, cur)
+                frames = list(_decode_block(block, layout, ctx, kinds, wanted, cur))
+                # a block's problems are reported before its frames come, as in the
+                # single-kind reader: a caller's own findings on them follow its own
                 _flush(ctx, report, block.matrix.shape[0])
+                yield from frames
             _check_final_counts(layout, ctx, cur)
         else:
             # decoded in small units (memory stays low while two are in flight), yielded

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from chukan.errors import UsageError
 from chukan.spark._convert import SparkConvertResult, convert_plan
 from chukan.spark._plan import PART_BYTES, FilePlan, Part, expand, plan_file, range_reader
-from chukan.spark._task import Checked, Tally, carried, tally_part, validate_part
+from chukan.spark._task import Checked, Tally, carried, in_task, tally_part, validate_part
 from chukan.spark._validate import combine
 from chukan.spec import Layout, MappingSpec, load_layout, load_mapping
 
@@ -111,7 +111,8 @@ def validate(spark: SparkSession, paths: str | Sequence[str], layout: Layout | s
     sc = spark.sparkContext
 
     def run(fn: Callable[[Item], Any], items: list[Item]) -> list[Any]:
-        return sc.parallelize(items, len(items)).map(fn).collect() if items else []
+        return sc.parallelize(items, len(items)).map(lambda it: in_task(fn, it)).collect() \
+            if items else []
 
     return validate_plans(plans, lay, run, lambda: _duplicate_rows(spark, plans, lay),
                           repertoire=repertoire, mask=mask, max_errors=max_errors)
@@ -187,7 +188,8 @@ def convert(spark: SparkSession | None, source: str, mapping: MappingSpec | str 
     def run(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         if spark is None:
             return [fn(item) for item in items]
-        return spark.sparkContext.parallelize(items, len(items)).map(fn).collect()
+        return spark.sparkContext.parallelize(items, len(items)).map(
+            lambda it: in_task(fn, it)).collect()
 
     return convert_plan(spec, plans[0], output_dir, run, reverse=reverse, single=single,
                         mask=mask, overwrite=overwrite)

@@ -37,7 +37,7 @@ from pyspark.sql.types import (
 from chukan.codec import schema_of
 from chukan.errors import DataError, UsageError
 from chukan.spark._plan import PART_BYTES, FilePlan, Part
-from chukan.spark._task import decode_part
+from chukan.spark._task import decode_part, task_threads
 from chukan.spec import Layout, load_layout
 
 if TYPE_CHECKING:
@@ -136,9 +136,13 @@ class _Reader(DataSourceReader):
                 for part in p.parts]
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
-        from chukan.spark import part_bytes_of  # noqa: PLC0415
-
         assert isinstance(partition, _Range)  # noqa: S101 -- partitions() made it
+        with task_threads():
+            for frame in self._frames(partition):
+                yield from _batches(frame, self.arrow)
+
+    def _frames(self, partition: _Range) -> Iterator[pl.DataFrame]:
+        from chukan.spark import part_bytes_of  # noqa: PLC0415
 
         data = part_bytes_of(partition.part)
         decode = [c for c in self.names if not c.startswith("_")] \
@@ -153,7 +157,7 @@ class _Reader(DataSourceReader):
                 continue
             if self.locate:
                 frame = frame.with_columns(pl.lit(partition.plan.file).alias("_file"))
-            yield from _batches(frame.select(self.names), self.arrow)
+            yield frame.select(self.names)
 
 
 def _arrow_type(t: DataType) -> pa.DataType:

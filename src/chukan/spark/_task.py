@@ -6,25 +6,44 @@ checks on each. Plain functions, no Spark: the tests run them without a session 
 from __future__ import annotations
 
 import io
+import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
 from chukan._context import _Context, _problem, eof_marker
+from chukan._threads import using_threads
 from chukan.read import decode_block, located_batches
 from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report
 from chukan.spark._plan import sub_blocks
 from chukan.spec import UTF8_BOM
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from chukan.spark._plan import FilePlan, Part
     from chukan.spec import Layout, Repertoire
 
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
 #: Bytes decoded at once inside a range: the frames of one block are what a task holds.
 UNIT = 16 << 20
+
+
+def task_threads() -> AbstractContextManager[None]:
+    """The core's threads in a Spark task: one (a task has one core, ``spark.task.cpus``,
+    and Spark runs a task per core), unless ``CHUKAN_THREADS`` says otherwise."""
+    env = os.environ.get("CHUKAN_THREADS", "")
+    return using_threads(int(env) if env.isdigit() and int(env) > 0 else 1)
+
+
+def in_task(fn: Callable[[_T], _R], item: _T) -> _R:
+    """``fn(item)`` as a Spark task runs it (:func:`task_threads`)."""
+    with task_threads():
+        return fn(item)
 
 
 class _Named(io.BytesIO):
