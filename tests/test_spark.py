@@ -486,3 +486,11 @@ def test_every_problem_code_is_reported_the_same_in_ranges(tmp_path: Path) -> No
         seen |= set(want.counts_by_code())
         _same(_local([str(file)], layout, 1 + k * 37 % 500, repertoire="jisx0208"), want)
     assert seen >= READER_CODES, sorted(READER_CODES - seen)
+
+
+def test_a_csv_file_is_one_range_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    path, layout = CSV[0]
+    with caplog.at_level("INFO", logger="chukan.spark._plan"):
+        plans = chukan.spark.plan(path, layout, part_bytes=100)
+    assert len(plans[0].parts) == 1
+    assert "read by one task" in caplog.text

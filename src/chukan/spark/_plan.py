@@ -28,6 +28,7 @@ How records start, by layout (the same rules as the single-process reader):
 from __future__ import annotations
 
 import fnmatch
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from pyarrow.fs import FileSystem
 
     from chukan.spec import Layout
+
+_log = logging.getLogger(__name__)
 
 #: Default bytes per task: Spark's own default split size.
 PART_BYTES = 128 << 20
@@ -103,6 +106,10 @@ def plan_file(read_at: Callable[[int, int], bytes], size: int, layout: Layout,
     step = max(1, part_bytes)
     if layout.format != "fixed":
         cuts = [(start, 1)]
+        if end - start > step:
+            _log.info("%s: a CSV file is read by one task (a quoted value may hold a "
+                      "newline, which only a read from its start tells from a row's end)",
+                      file)
     elif splits_by_lf(layout):
         cuts = _lf_cuts(read_at, start, end, step)
     else:
