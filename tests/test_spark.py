@@ -249,6 +249,9 @@ def test_spark_validates_defects_across_files(spark: SparkSession, tmp_path: Pat
     assert {"duplicate-key", "bom-unexpected", "eof-marker", "truncated-record"} <= \
         set(want.counts_by_code())
     _same(chukan.spark.validate(spark, paths, FIXED[0][1], part_bytes=250), want)
+    twice = [FIXED[0][0], FIXED[0][0]]  # one file named twice: its keys are its own
+    _same(chukan.spark.validate(spark, twice, FIXED[0][1], part_bytes=250),
+          chukan.validate(twice, FIXED[0][1]))
     zengin = bytearray((ROOT / FIXED[2][0]).read_bytes())
     zengin[-2 * 122 + 1:-2 * 122 + 7] = b"000009"  # the trailer's count, one record off
     (tmp_path / "z.dat").write_bytes(bytes(zengin))
@@ -494,3 +497,72 @@ def test_a_csv_file_is_one_range_and_says_so(caplog: pytest.LogCaptureFixture) -
         plans = chukan.spark.plan(path, layout, part_bytes=100)
     assert len(plans[0].parts) == 1
     assert "read by one task" in caplog.text
+
+
+# --------------------------------------------------------------------------------------
+# Found by an independent review (each seen failing before its mend)
+
+
+def test_an_eof_byte_after_a_short_last_record_is_dropped_whatever_the_reads(
+        tmp_path: Path) -> None:
+    """A short last record ended by a bare LF, then 0x1A: the reader dropped the byte or
+    not depending on where its reads fell; now the byte after any LF is the file's end,
+    for the reader (in every batch size) and for the ranges alike."""
+    kojin = (ROOT / FIXED[0][0]).read_bytes()
+    file = tmp_path / "x.dat"
+    file.write_bytes(kojin[:202] + b"abc\n\x1a")
+    want = chukan.validate([str(file)], FIXED[0][1])
+    assert want.counts_by_code() == {"terminator-mixed": 1, "eof-marker": 1}
+    small = chukan.Report()
+    for _ in chukan.read_batches(str(file), FIXED[0][1], batch_size=1, report=small):
+        pass
+    assert [p.code for p in small.problems] == ["eof-marker", "terminator-mixed"]
+    for size in (1, 50, 10**9):
+        _same(_local([str(file)], FIXED[0][1], size), want)
+
+
+@pytest.mark.parametrize("edge", [b"\xef\xbb\xbf", b"\x1a"])
+def test_a_csv_file_reaches_its_reader_whole(tmp_path: Path, edge: bytes) -> None:
+    """A BOM or an EOF byte of a CSV file is the CSV reader's to judge, not cut off."""
+    path, layout = CSV[0]
+    data = (ROOT / path).read_bytes()
+    file = tmp_path / "x.csv"
+    file.write_bytes(edge + data if edge.startswith(b"\xef") else data + edge)
+    _same(_local([str(file)], layout, 10**9), chukan.validate([str(file)], layout))
+    if edge.startswith(b"\xef"):  # converting back from it, as chukan convert does
+        source = (ROOT / "fixtures/vendor-a/juki-kojin.chukan.csv").read_bytes()
+        file.write_bytes(edge + source)
+        want = chukan.convert(file, CONVERSIONS[-1][1], tmp_path / "w", reverse=True)
+        got = chukan.spark.convert(None, str(file), CONVERSIONS[-1][1], str(tmp_path / "o"),
+                                   reverse=True)
+        _same_conversion(got, want, tmp_path / "o")
+
+
+def test_globs_keep_to_their_folders_and_names(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "sub").mkdir()
+    for name in ("a.dat", "sub/b.dat"):
+        (tmp_path / name).write_bytes((ROOT / FIXED[0][0]).read_bytes())
+    names = [p.file for p in chukan.spark.plan(str(tmp_path / "*.dat"), FIXED[0][1])]
+    assert names == [str(tmp_path / "a.dat")]  # "*" stays in its folder
+    uri = [p.file for p in chukan.spark.plan(f"file://{tmp_path}/**/*.dat", FIXED[0][1])]
+    assert uri == [f"file://{tmp_path}/a.dat", f"file://{tmp_path}/sub/b.dat"]
+    assert [p.file for p in chukan.spark.plan(f"file://{tmp_path}/*.dat", FIXED[0][1])] == \
+        [f"file://{tmp_path}/a.dat"]
+    monkeypatch.chdir(tmp_path / "sub")
+    assert [p.file for p in chukan.spark.plan("../*.dat", FIXED[0][1])] == ["../a.dat"]
+
+
+def test_an_output_directory_never_replaces_its_source(tmp_path: Path) -> None:
+    path, mapping, _ = CONVERSIONS[0]
+    source = tmp_path / "in.dat"
+    source.write_bytes((ROOT / path).read_bytes())
+    with pytest.raises(chukan.UsageError, match="source"):
+        chukan.spark.convert(None, str(source), mapping, str(source), overwrite=True)
+    with pytest.raises(chukan.UsageError, match="source"):
+        chukan.spark.convert(None, str(source), mapping, str(tmp_path), overwrite=True)
+    other = tmp_path / "file.csv"
+    other.write_bytes(b"x")
+    with pytest.raises(chukan.UsageError, match="exists"):
+        chukan.spark.convert(None, str(source), mapping, str(other), overwrite=True)
+    assert source.read_bytes() == (ROOT / path).read_bytes() and other.read_bytes() == b"x"

@@ -780,8 +780,12 @@ def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
         if not data:
             break
         if final and data.endswith(EOF_MARKER) and (data == EOF_MARKER or (
-                layout.terminator_bytes and data[:-1].endswith(layout.terminator_bytes))):
-            data = data[:-1]  # the DOS end-of-file byte after the last record
+                layout.terminator_bytes and data[:-1].endswith(
+                    layout.terminator_bytes if has_binary(layout) else b"\n"))):
+            # the DOS end-of-file byte after the last record: after its terminator, or
+            # after any LF where records end at LFs (what is left after the last whole
+            # stride may hold a short record, whose LF ends it all the same)
+            data = data[:-1]
             eof_marker(ctx, cur.offset + len(data))
             if not data:
                 break

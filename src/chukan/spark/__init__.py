@@ -223,7 +223,8 @@ def _duplicate_rows(spark: SparkSession, plans: list[FilePlan], layout: Layout
     keys = list(layout.unique)
     df = (spark.read.format("chukan").option("layout", layout_option(layout))
           .option("mode", "lenient").option("locate", "true").option("columns", ",".join(keys))
-          .option("paths", json.dumps([p.file for p in plans])).load())
+          # a file named twice is read once: its keys are its own either time
+          .option("paths", json.dumps(list(dict.fromkeys(p.file for p in plans)))).load())
     complete = df.where(F.expr(" AND ".join(f"`{k}` IS NOT NULL" for k in keys)))
     many = complete.withColumn("_n", F.count("*").over(Window.partitionBy("_file", *keys)))
     rows = many.where("_n > 1").drop("_n").toArrow()

@@ -138,9 +138,14 @@ def convert_plan(spec: MappingSpec, plan: FilePlan, output_dir: str,
     from chukan import __version__  # noqa: PLC0415 -- the package imports chukan.spark
 
     filesystem, target = open_fs(output_dir)
+    _, source = open_fs(plan.file)
+    if source == target or source.startswith(target.rstrip("/") + "/"):
+        msg = f"{output_dir} would replace the source {plan.file}: give another directory"
+        raise UsageError(msg)
     exists = filesystem.get_file_info(target).type
-    if exists.name != "NotFound" and not overwrite:
-        msg = f"{output_dir} exists: give another directory, or overwrite=True"
+    if exists.name == "File" or (exists.name != "NotFound" and not overwrite):
+        msg = f"{output_dir} exists: give another directory" + \
+            ("" if exists.name == "File" else ", or overwrite=True")
         raise UsageError(msg)
     staging = f"{output_dir.rstrip('/')}.chukan-{uuid.uuid4().hex[:12]}.tmp"
     _, staged = open_fs(staging)

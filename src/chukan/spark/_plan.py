@@ -28,6 +28,7 @@ How records start, by layout (the same rules as the single-process reader):
 from __future__ import annotations
 
 import fnmatch
+import glob
 import logging
 import re
 from dataclasses import dataclass
@@ -91,26 +92,26 @@ def plan_file(read_at: Callable[[int, int], bytes], size: int, layout: Layout,
     """Cut a file of ``size`` bytes, read through ``read_at(offset, n)``, into ranges of
     about ``part_bytes`` (at least one record each), at record starts."""
     head = read_at(0, min(size, HEAD))
-    start = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
-    end, eof = size, None
-    if size > start and read_at(size - 1, 1) == EOF_MARKER:
-        before = read_at(max(start, size - 1 - len(layout.terminator_bytes)),
-                         min(size - 1 - start, len(layout.terminator_bytes)))
-        # the reader drops it when it is all that follows the last whole record (the
-        # bytes after the last LF, or after the last whole stride)
-        term, rest = layout.terminator_bytes, (size - start) % layout.stride
-        if size - 1 == start or (layout.format == "fixed" and (
-                before.endswith(b"\n") if splits_by_lf(layout) else
-                rest == 1 or (bool(term) and rest > len(term) and before == term))):
-            end, eof = size - 1, size - 1
     step = max(1, part_bytes)
-    if layout.format != "fixed":
-        cuts = [(start, 1)]
-        if end - start > step:
+    if layout.format != "fixed":  # the CSV reader reads the whole file, BOM and all
+        if size > step:
             _log.info("%s: a CSV file is read by one task (a quoted value may hold a "
                       "newline, which only a read from its start tells from a row's end)",
                       file)
-    elif splits_by_lf(layout):
+        return FilePlan(file, number, size, False, None, head,
+                        (Part(file, number, 0, size, 1, True),))
+    start = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
+    end, eof = size, None
+    if size > start and read_at(size - 1, 1) == EOF_MARKER:
+        term, rest = layout.terminator_bytes, (size - start) % layout.stride
+        before = read_at(max(start, size - 1 - len(term)), min(size - 1 - start, len(term)))
+        # the reader drops it when it is all that follows the last record: after the
+        # last LF, or after the last whole stride (as read._fixed_blocks says)
+        if size - 1 == start or (before.endswith(b"\n") if splits_by_lf(layout) else
+                                 rest == 1 or (bool(term) and rest > len(term) and
+                                               before == term)):
+            end, eof = size - 1, size - 1
+    if splits_by_lf(layout):
         cuts = _lf_cuts(read_at, start, end, step)
     else:
         stride = layout.stride
@@ -198,13 +199,14 @@ def open_fs(path: str) -> tuple[FileSystem, str]:
     from pyarrow import fs  # noqa: PLC0415 -- pyarrow.fs loads its cloud libraries late
 
     if "://" not in path:
-        return fs.LocalFileSystem(), str(Path(path).absolute())
+        return fs.LocalFileSystem(), str(Path(path).resolve())
     return fs.FileSystem.from_uri(path)  # type: ignore[no-any-return]
 
 
 def expand(paths: list[str]) -> list[str]:
-    """Every file the paths name, each glob's matches in sorted order. A path that names
-    nothing is an error, as for the single-process reader."""
+    """Every file the paths name, each glob's matches in sorted order (``*`` and ``?``
+    within one folder, ``**`` across folders, as :func:`glob.glob` with ``recursive``).
+    A path that names nothing is an error, as for the single-process reader."""
     from pyarrow import fs  # noqa: PLC0415 -- see open_fs
 
     from chukan.errors import FileError  # noqa: PLC0415 -- only on this path
@@ -212,29 +214,38 @@ def expand(paths: list[str]) -> list[str]:
     out: list[str] = []
     for given in paths:
         filesystem, inner = open_fs(given)
-        glob = _GLOB.search(inner)
-        if glob is None:
-            info = filesystem.get_file_info(inner)
-            if info.type != fs.FileType.File:
+        pattern = _GLOB.search(inner)
+        if pattern is None:
+            if filesystem.get_file_info(inner).type != fs.FileType.File:
                 raise FileError(given, FileNotFoundError(2, "no such file"))
             out.append(given)
             continue
-        root = inner[:glob.start()].rpartition("/")[0] or "/"
-        found = sorted(i.path for i in filesystem.get_file_info(
-            fs.FileSelector(root, recursive=True))
-            if i.type == fs.FileType.File and fnmatch.fnmatchcase(i.path, inner))
+        if "://" not in given:  # names as the user wrote them: relative stays relative
+            # (glob.glob, not Path.glob: a pattern may climb out with "..")
+            found = sorted(p for p in glob.glob(given, recursive=True)  # noqa: PTH207
+                           if Path(p).is_file())
+        else:
+            root = inner[:pattern.start()].rpartition("/")[0] or "/"
+            scheme = given[:len(given) - len(inner)]
+            found = sorted(scheme + i.path for i in filesystem.get_file_info(
+                fs.FileSelector(root, recursive=True))
+                if i.type == fs.FileType.File and _matches(i.path.split("/"),
+                                                           inner.split("/")))
         if not found:
             raise FileError(given, FileNotFoundError(2, "no file matches"))
-        # names as the user would have written them: a URI keeps its scheme, a relative
-        # local path stays relative
-        for p in found:
-            if "://" in given:
-                out.append(given[:len(given) - len(inner)] + p)
-            elif Path(given).is_absolute():
-                out.append(p)
-            else:
-                out.append(str(Path(p).relative_to(Path.cwd().absolute())))
+        out += found
     return out
+
+
+def _matches(parts: list[str], pattern: list[str]) -> bool:
+    """Whether a path's folders and name match a glob's, one by one (``**``: any
+    number of folders)."""
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_matches(parts[k:], pattern[1:]) for k in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and \
+        _matches(parts[1:], pattern[1:])
 
 
 def range_reader(path: str) -> tuple[Callable[[int, int], bytes], int]:
