@@ -566,3 +566,20 @@ def test_an_output_directory_never_replaces_its_source(tmp_path: Path) -> None:
     with pytest.raises(chukan.UsageError, match="exists"):
         chukan.spark.convert(None, str(source), mapping, str(other), overwrite=True)
     assert source.read_bytes() == (ROOT / path).read_bytes() and other.read_bytes() == b"x"
+
+
+@pytest.mark.parametrize("name", ["part-00000.csv", "part-00001.csv"])
+def test_a_single_file_may_take_a_parts_name(tmp_path: Path, name: str) -> None:
+    path, mapping, _ = CONVERSIONS[0]
+    want = chukan.convert(path, mapping, tmp_path / "want")
+    chukan.spark.convert(None, path, mapping, str(tmp_path / "o"), part_bytes=300,
+                         single=name)
+    assert (tmp_path / "o" / name).read_bytes() == Path(str(want.output)).read_bytes()
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "_SUCCESS", "rejects", "a/b.csv", ""])
+def test_a_single_file_keeps_off_the_directorys_own_names(tmp_path: Path, name: str) -> None:
+    path, mapping, _ = CONVERSIONS[0]
+    with pytest.raises(chukan.UsageError, match="file name"):
+        chukan.spark.convert(None, path, mapping, str(tmp_path / "o"), single=name)
+    assert list(tmp_path.iterdir()) == []

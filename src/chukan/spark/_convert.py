@@ -137,6 +137,11 @@ def convert_plan(spec: MappingSpec, plan: FilePlan, output_dir: str,
     where a rename is a copy, ``_SUCCESS`` says it is complete)."""
     from chukan import __version__  # noqa: PLC0415 -- the package imports chukan.spark
 
+    if single is not None and (not single or "/" in single or "\\" in single or
+                               single in ("manifest.json", SUCCESS, "rejects") or
+                               single.startswith(".")):
+        msg = f"--single {single!r}: give a file name, not manifest.json, _SUCCESS or rejects"
+        raise UsageError(msg)
     filesystem, target = open_fs(output_dir)
     _, source = open_fs(plan.file)
     if source == target or source.startswith(target.rstrip("/") + "/"):
@@ -240,13 +245,15 @@ def _join(filesystem: FileSystem, root: str, names: list[str], single: str, reco
           ) -> tuple[str, str, int]:
     """Parts joined into one file, in order, the parts removed."""
     digest = hashlib.sha256()
-    with filesystem.open_output_stream(f"{root}/{single}") as out:
+    joining = f"{root}/.{single}.joining"  # (the name may be a part's own)
+    with filesystem.open_output_stream(joining) as out:
         for name in names:
             with filesystem.open_input_stream(f"{root}/{name}") as src:
                 while chunk := src.read(8 << 20):
                     digest.update(chunk)
                     out.write(chunk)
             filesystem.delete_file(f"{root}/{name}")
+    filesystem.move(joining, f"{root}/{single}")
     return single, digest.hexdigest(), records
 
 
