@@ -583,3 +583,36 @@ def test_a_single_file_keeps_off_the_directorys_own_names(tmp_path: Path, name: 
     with pytest.raises(chukan.UsageError, match="file name"):
         chukan.spark.convert(None, path, mapping, str(tmp_path / "o"), single=name)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bom_with_no_record_after_it_is_the_files_problem(tmp_path: Path) -> None:
+    """Converting back a UTF-8 CSV that is a BOM and its header: no record was read, so
+    none is rejected (the count check refused the conversion), in one process or in
+    ranges; the BOM is said as the file's."""
+    header = (ROOT / "fixtures/vendor-a/juki-kojin.chukan.csv").read_bytes().split(b"\r\n")[0]
+    file = tmp_path / "x.csv"
+    file.write_bytes(b"\xef\xbb\xbf" + header + b"\r\n")
+    mapping = CONVERSIONS[-1][1]
+    want = chukan.convert(file, mapping, tmp_path / "w", reverse=True)
+    assert (want.records_in, want.records_rejected) == (0, 0)
+    assert [p.code for p in want.file_problems] == ["bom-unexpected"]
+    got = chukan.spark.convert(None, str(file), mapping, str(tmp_path / "o"), reverse=True)
+    _same_conversion(got, want, tmp_path / "o")
+
+
+def test_a_csv_range_reads_in_the_single_process_batches(tmp_path: Path) -> None:
+    """LF rows where the layout says CRLF, then an EOF byte: the file's problems in the
+    order chukan convert says them."""
+    path, mapping = "fixtures/mainframe/juki-kojin.chukan.csv", "examples/mainframe/kojin-to-chukan"
+    file = tmp_path / "x.csv"
+    file.write_bytes((ROOT / path).read_bytes().replace(b"\r\n", b"\n") + b"\x1a")
+    want = chukan.convert(file, mapping, tmp_path / "w", reverse=True)
+    assert [p.code for p in want.file_problems] == ["terminator-mixed", "eof-marker"]
+    got = chukan.spark.convert(None, str(file), mapping, str(tmp_path / "o"), reverse=True)
+    _same_conversion(got, want, tmp_path / "o")
+
+
+def test_a_file_named_like_a_glob_is_itself(tmp_path: Path) -> None:
+    file = tmp_path / "kojin[1].dat"
+    file.write_bytes((ROOT / FIXED[0][0]).read_bytes())
+    assert [p.file for p in chukan.spark.plan(str(file), FIXED[0][1])] == [str(file)]

@@ -801,13 +801,14 @@ def _convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pa
 
 def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Report,
          rejected: _Rejects, fh: _Hashing, result: ConvertResult,
-         progress: Callable[[int], None] | None, *, first: bool = True, last: bool = True
-         ) -> None:
+         progress: Callable[[int], None] | None, *, first: bool = True, last: bool = True,
+         first_record: int = 1) -> None:
     """Map and write every batch, counting into ``result`` and ``rejected``. ``batches``
     are located (``_record``, ``_offset``) and put their reader's problems in ``report``
     before they come. ``first`` and ``last`` say whether they start and end the file:
     a BOM and a CSV header go before the first, an EOF byte after the last (a Spark
-    task converting a range of the file writes its slice of the one output)."""
+    task converting a range of the file writes its slice of the one output, its records
+    numbered from ``first_record``)."""
     # records the reader rejected that no batch has passed yet: a CSV chunk's problems
     # arrive with its first batch, and may name records of the batches after it
     ahead: set[int] = set()
@@ -880,6 +881,12 @@ def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Repor
         # records lost before any of the above (a record cut short) count by the reader's
         # total; a header found wrong with no batch read still stops before the rename
         _take_problems(report.problems[seen:], rejected, result.file_problems)
+    # a problem placed at a record the file does not have (a BOM with nothing after it)
+    # is the file's, not a reject: every reject is a record read
+    for rec in [r for r in rejected.reasons if r >= first_record + report.records_read]:
+        result.file_problems += [Problem(code=r.code, message=r.message or REGISTRY[r.code].ja,
+                                         severity=REGISTRY[r.code].severity, record=None)
+                                 for r in rejected.reasons.pop(rec)]
     result.records_in = report.records_read
     result.records_rejected = len(rejected.reasons)
     for reasons in rejected.reasons.values():

@@ -114,7 +114,8 @@ def validate(spark: SparkSession, paths: str | Sequence[str], layout: Layout | s
         return sc.parallelize(items, len(items)).map(lambda it: in_task(fn, it)).collect() \
             if items else []
 
-    return validate_plans(plans, lay, run, lambda: _duplicate_rows(spark, plans, lay),
+    return validate_plans(plans, lay, run,
+                          lambda: _duplicate_rows(spark, plans, lay, part_bytes),
                           repertoire=repertoire, mask=mask, max_errors=max_errors)
 
 
@@ -211,8 +212,8 @@ def _local_duplicates(plan: FilePlan, layout: Layout) -> pl.DataFrame | None:
     return complete.filter(pl.len().over(keys) > 1)
 
 
-def _duplicate_rows(spark: SparkSession, plans: list[FilePlan], layout: Layout
-                    ) -> list[pl.DataFrame | None]:
+def _duplicate_rows(spark: SparkSession, plans: list[FilePlan], layout: Layout,
+                    part_bytes: int) -> list[pl.DataFrame | None]:
     """Per file, the records whose unique key another record of the file has too: a
     Spark aggregation over the key columns alone."""
     import polars as pl  # noqa: PLC0415
@@ -223,6 +224,7 @@ def _duplicate_rows(spark: SparkSession, plans: list[FilePlan], layout: Layout
     keys = list(layout.unique)
     df = (spark.read.format("chukan").option("layout", layout_option(layout))
           .option("mode", "lenient").option("locate", "true").option("columns", ",".join(keys))
+          .option("part_bytes", str(part_bytes))
           # a file named twice is read once: its keys are its own either time
           .option("paths", json.dumps(list(dict.fromkeys(p.file for p in plans)))).load())
     complete = df.where(F.expr(" AND ".join(f"`{k}` IS NOT NULL" for k in keys)))

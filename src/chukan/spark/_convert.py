@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from chukan._context import _Context, _problem
 from chukan.convert import (
+    CONVERT_BATCH,
     ConvertResult,
     _Hashing,
     _plan,
@@ -69,7 +70,7 @@ def _batches(plan: FilePlan, part: Part, layout: Layout, data: bytes, report: Re
     gives them to a conversion."""
     if layout.format != "fixed":
         yield from located_batches(_Named(data, part.file), layout, report=report,
-                                   batch_size=None, dropped=dropped)
+                                   batch_size=CONVERT_BATCH, dropped=dropped)
         return
     kind = layout.kind().name
     for block in decode_part(plan, part, layout, data, dropped=dropped):
@@ -92,7 +93,8 @@ def convert_part(spec: MappingSpec, plan: FilePlan, part: Part, index: int, data
     with filesystem.open_output_stream(f"{root}/{name}") as out:
         hashed = _Hashing(out)
         _run(mapping, _batches(plan, part, mapping.source, data, report, rejected.dropped),
-             report, rejected, hashed, result, None, first=part.record == 1, last=part.last)
+             report, rejected, hashed, result, None, first=part.record == 1, last=part.last,
+             first_record=part.record)
     done = PartResult(result.records_in, result.records_out, result.records_rejected,
                       result.rejects_by_reason, result.file_problems,
                       misread(report.problems), report.total, name,

@@ -215,6 +215,8 @@ def expand(paths: list[str]) -> list[str]:
     for given in paths:
         filesystem, inner = open_fs(given)
         pattern = _GLOB.search(inner)
+        if pattern is not None and filesystem.get_file_info(inner).type == fs.FileType.File:
+            pattern = None  # a file whose name holds [, * or ?: itself, as open() reads it
         if pattern is None:
             if filesystem.get_file_info(inner).type != fs.FileType.File:
                 raise FileError(given, FileNotFoundError(2, "no such file"))

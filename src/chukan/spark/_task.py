@@ -15,7 +15,7 @@ import polars as pl
 
 from chukan._context import _Context, _problem, eof_marker
 from chukan._threads import using_threads
-from chukan.read import decode_block, located_batches
+from chukan.read import DEFAULT_BATCH, decode_block, located_batches
 from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report
 from chukan.spark._plan import sub_blocks
 from chukan.spec import UTF8_BOM
@@ -128,7 +128,7 @@ def _csv_part(part: Part, layout: Layout, data: bytes, columns: Sequence[str] | 
     """A CSV file, whole (one range per file): the single-process reader on its bytes."""
     report = Report()
     frames = [frame for _, frame in located_batches(_Named(data, part.file), layout,
-                                                    report=report, batch_size=None)]
+                                                    report=report)]
     frame = pl.concat(frames) if frames else pl.DataFrame()
     if columns is not None:
         frame = frame.select([c for c in frame.columns if c in columns or c.startswith("_")])
@@ -191,7 +191,7 @@ def validate_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
 
         whole = Report(max_problems=max_errors)
         _validate_file(_Named(data, part.file), layout, whole, _Options(
-            repertoire, mask=False, batch_size=1 << 62, progress=None), collect=(),
+            repertoire, mask=False, batch_size=DEFAULT_BATCH, progress=None), collect=(),
             number=part.number)
         return Checked(whole, whole.records_read, None)
     for block in decode_part(plan, part, layout, data, counters=counters):
