@@ -616,3 +616,26 @@ def test_a_file_named_like_a_glob_is_itself(tmp_path: Path) -> None:
     file = tmp_path / "kojin[1].dat"
     file.write_bytes((ROOT / FIXED[0][0]).read_bytes())
     assert [p.file for p in chukan.spark.plan(str(file), FIXED[0][1])] == [str(file)]
+
+
+def test_a_failed_rename_puts_the_old_directory_back() -> None:
+    """Replacing a directory: when the new one cannot be moved in, the old one is moved
+    back, and the error said is the rename's."""
+    from chukan.spark._convert import _commit  # noqa: PLC0415
+
+    class Moves:
+        def __init__(self) -> None:
+            self.where = {"out": "old", "new.tmp": "new"}
+
+        def move(self, a: str, b: str) -> None:
+            if a == "new.tmp":
+                raise OSError(28, "no space left")
+            self.where[b] = self.where.pop(a)
+
+        def delete_dir(self, path: str) -> None:
+            del self.where[path]
+
+    fs = Moves()
+    with pytest.raises(OSError, match="no space"):
+        _commit(fs, "new.tmp", "out", replace=True)  # type: ignore[arg-type]
+    assert fs.where == {"out": "old", "new.tmp": "new"}

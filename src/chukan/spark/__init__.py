@@ -56,15 +56,15 @@ def plan(paths: str | Sequence[str], layout: Layout | str | Path, *,
     files = expand([paths] if isinstance(paths, str) else list(paths))
     out = []
     for number, path in enumerate(files, 1):
-        read_at, size = range_reader(path)
-        out.append(plan_file(read_at, size, lay, path, number, part_bytes=part_bytes))
+        with range_reader(path) as (read_at, size):
+            out.append(plan_file(read_at, size, lay, path, number, part_bytes=part_bytes))
     return out
 
 
 def part_bytes_of(part: Part) -> bytes:
     """A range's bytes, read by range."""
-    read_at, _ = range_reader(part.file)
-    return read_at(part.start, part.end - part.start)
+    with range_reader(part.file) as (read_at, _):
+        return read_at(part.start, part.end - part.start)
 
 
 @contextlib.contextmanager

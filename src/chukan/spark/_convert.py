@@ -8,6 +8,7 @@ last the EOF byte), and so are the reject parts.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -156,6 +157,8 @@ def convert_plan(spec: MappingSpec, plan: FilePlan, output_dir: str,
         raise UsageError(msg)
     staging = f"{output_dir.rstrip('/')}.chukan-{uuid.uuid4().hex[:12]}.tmp"
     _, staged = open_fs(staging)
+    if "://" not in staging:  # tasks may run elsewhere than here: no relative path
+        staging = staged
     filesystem.create_dir(f"{staged}/rejects")
     digest: dict[str, str] = {}
     hashing = threading.Thread(target=lambda: digest.update(sha=_sha256(plan.file)))
@@ -200,7 +203,8 @@ def convert_plan(spec: MappingSpec, plan: FilePlan, output_dir: str,
         _commit(filesystem, staged, target, replace=exists.name != "NotFound")
     except BaseException:
         hashing.join()
-        filesystem.delete_dir(staged)
+        with contextlib.suppress(OSError):  # (gone if the rename failed half-way)
+            filesystem.delete_dir(staged)
         raise
     result.output_dir = output_dir
     result.parts = [o for o, _, _ in outputs]
@@ -218,10 +222,10 @@ def _bytes(part: Part) -> bytes:
 def _sha256(path: str) -> str:
     from chukan.spark._plan import range_reader  # noqa: PLC0415
 
-    read_at, size = range_reader(path)
     digest = hashlib.sha256()
-    for at in range(0, size, 8 << 20):
-        digest.update(read_at(at, min(8 << 20, size - at)))
+    with range_reader(path) as (read_at, size):
+        for at in range(0, size, 8 << 20):
+            digest.update(read_at(at, min(8 << 20, size - at)))
     return digest.hexdigest()
 
 
@@ -265,7 +269,11 @@ def _commit(filesystem: FileSystem, staged: str, target: str, *, replace: bool) 
     if replace:
         old = f"{target}.chukan-old-{uuid.uuid4().hex[:12]}"
         filesystem.move(target, old)
-        filesystem.move(staged, target)
+        try:
+            filesystem.move(staged, target)
+        except BaseException:
+            filesystem.move(old, target)  # the old directory back where it was
+            raise
         filesystem.delete_dir(old)
     else:
         filesystem.move(staged, target)

@@ -27,6 +27,7 @@ How records start, by layout (the same rules as the single-process reader):
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import glob
 import logging
@@ -250,12 +251,9 @@ def _matches(parts: list[str], pattern: list[str]) -> bool:
         _matches(parts[1:], pattern[1:])
 
 
-def range_reader(path: str) -> tuple[Callable[[int, int], bytes], int]:
-    """``read_at(offset, n)`` for a file, and its size."""
+@contextlib.contextmanager
+def range_reader(path: str) -> Iterator[tuple[Callable[[int, int], bytes], int]]:
+    """``read_at(offset, n)`` for a file, and its size, while the file is open."""
     filesystem, inner = open_fs(path)
-    handle = filesystem.open_input_file(inner)
-
-    def read_at(at: int, n: int) -> bytes:
-        return bytes(handle.read_at(n, at)) if n > 0 else b""
-
-    return read_at, int(handle.size())
+    with filesystem.open_input_file(inner) as handle:
+        yield (lambda at, n: bytes(handle.read_at(n, at)) if n > 0 else b""), int(handle.size())
