@@ -142,15 +142,23 @@ def test_mutated_files_validate_the_same_in_ranges(tmp_path_factory: pytest.Temp
     _same(_local([str(file)], layout, part_bytes), chukan.validate([str(file)], layout))
 
 
-def test_capped_details_keep_whole_counts(tmp_path: Path) -> None:
-    """With max_errors, details are capped per file and every count stays whole."""
+def test_capped_details_are_the_first_in_the_file(tmp_path: Path) -> None:
+    """With max_errors, each file keeps its first problems by place, so the details are
+    the same read in any batches or ranges (they were the first found), and every count
+    stays whole."""
     file = tmp_path / "bad.dat"
-    file.write_bytes((ROOT / "fixtures/bad/not-digits.dat").read_bytes() * 30)
-    want = chukan.validate([str(file)], "examples/vendor-a/juki-kojin", max_errors=3)
-    got = _local([str(file)], "examples/vendor-a/juki-kojin", 500, max_errors=3)
-    assert len(got.problems) == len(want.problems) == 3
-    assert got.counts_by_code() == want.counts_by_code()
-    assert got.total == want.total and got.records_with_errors == want.records_with_errors
+    file.write_bytes((ROOT / FIXED[0][0]).read_bytes() +
+                     (ROOT / "fixtures/bad/not-digits.dat").read_bytes() * 30)
+    for cap in (0, 1, 2, 3, 40):
+        want = chukan.validate([str(file)], FIXED[0][1], max_errors=cap, repertoire="jisx0208")
+        assert len(want.problems) == min(cap, want.total)
+        whole = chukan.validate([str(file)], FIXED[0][1], repertoire="jisx0208")
+        assert want.problems == whole.problems[:cap]
+        assert chukan.validate([str(file)], FIXED[0][1], max_errors=cap, repertoire="jisx0208",
+                               batch_size=2).problems == want.problems
+        for size in (300, 10**9):
+            _same(_local([str(file)], FIXED[0][1], size, max_errors=cap,
+                         repertoire="jisx0208"), want)
 
 
 def test_globs_name_files_in_order(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ record 3, byte 64, 宛名番号 (atena_no) の値 "12A": [not-digits] 数字以�
 
 from __future__ import annotations
 
+import bisect
 import html
 import json
 import unicodedata
@@ -146,7 +147,15 @@ class Report:
     collected and reading goes on. Without one, the first problem raises.
 
     With ``max_problems`` only that many problems keep their details; every count (by
-    code, by field, records with errors) still covers them all.
+    code, by field, records with errors) still covers them all. The details kept are
+    the first found, or with ``in_file_order`` the first in the file (by record, then
+    byte offset): the same however the file was read, in batches or in ranges.
+
+    >>> r = Report(max_problems=1, in_file_order=True)
+    >>> r.extend([Problem(code="not-digits", message="", record=7),
+    ...           Problem(code="gaiji", message="", record=2)])
+    >>> [(p.code, p.record) for p in r.problems], r.total
+    ([('gaiji', 2)], 2)
     """
 
     problems: list[Problem] = field(default_factory=list)
@@ -160,6 +169,9 @@ class Report:
     #: characters, to be replaced or accepted — never counted as 外字
     outside: dict[str, GaijiEntry] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # field name → Japanese label
+    in_file_order: bool = False
+    _places: list[tuple[int, int, int]] = field(default_factory=list)  # kept, in order
+    _found: int = 0  # problems added: the tie-break of equal places
     _by_code: Counter[str] = field(default_factory=Counter)
     _by_field: Counter[str] = field(default_factory=Counter)
     _error_records: set[tuple[str | None, int | None]] = field(default_factory=set)
@@ -175,8 +187,23 @@ class Report:
             self._errors += 1
             if problem.record is not None:  # file-level problems are not about a record
                 self._error_records.add((problem.file, problem.record))
-        if self.max_problems is None or len(self.problems) < self.max_problems:
-            self.problems.append(problem)
+        if not self.in_file_order or self.max_problems is None:
+            if self.max_problems is None or len(self.problems) < self.max_problems:
+                self.problems.append(problem)
+            return
+        # kept sorted by place: a problem earlier in the file than the last one kept
+        # takes its place (only the cap's few are ever moved)
+        self._found += 1
+        place = (*problem.sort_key(), self._found)
+        if len(self.problems) >= self.max_problems and (
+                not self.max_problems or place > self._places[-1]):
+            return
+        k = bisect.bisect_right(self._places, place)
+        self._places.insert(k, place)
+        self.problems.insert(k, problem)
+        if len(self.problems) > self.max_problems:
+            self._places.pop()
+            self.problems.pop()
 
     def extend(self, problems: Iterable[Problem]) -> None:
         """Record several problems."""

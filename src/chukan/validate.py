@@ -118,8 +118,9 @@ def validate(sources: Source | Sequence[Source], layout: Layout | str | Path, *,
 
     ``repertoire`` applies to text and code fields that do not name their own (layout
     key ``repertoire``); ``mask`` replaces personal values by their length and character
-    class; ``max_errors`` caps the problems kept in detail, never the counts;
-    ``progress`` is called with the number of records of each batch read; ``threads``
+    class; ``max_errors`` caps the problems kept in detail (each file's first by record
+    and offset), never the counts; ``progress`` is called with the number of records of
+    each batch read; ``threads``
     bounds the compiled core's threads (default: ``CHUKAN_THREADS``, else one per core).
     """
     with using_threads(threads):
@@ -207,7 +208,7 @@ def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, 
     report.labels.update({f.name: f.label for k in lay.kinds for f in k.fields if f.label})
     report.files.append(name)
     # details beyond the cap are not kept even here (memory); their counts are
-    found = Report(max_problems=report.max_problems)
+    found = Report(max_problems=report.max_problems, in_file_order=True)
     keys: list[pl.DataFrame] = []
     kept: list[pl.DataFrame] = []
     for kind_name, frame in located_batches(source, lay, report=found,

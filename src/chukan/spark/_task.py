@@ -177,7 +177,7 @@ def validate_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
     the lenient reader's problems, then each block's characters."""
     from chukan.validate import _characters  # noqa: PLC0415 -- validation's own check
 
-    found = Report(max_problems=max_errors)
+    found = Report(max_problems=max_errors, in_file_order=True)
     inventory = Report()
     records = 0
     start = part.start

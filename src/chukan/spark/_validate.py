@@ -38,7 +38,7 @@ def combine(plans: Sequence[FilePlan], checks: Sequence[Sequence[Checked]], layo
         report.labels.update({f.name: f.label for k in layout.kinds for f in k.fields
                               if f.label})
         report.files.append(name)
-        found = Report(max_problems=max_errors)
+        found = Report(max_problems=max_errors, in_file_order=True)
         records = 0
         for part in parts:
             found.absorb(part.report, part.report.problems, file=name)
