@@ -120,8 +120,8 @@ def validate(sources: Source | Sequence[Source], layout: Layout | str | Path, *,
     key ``repertoire``); ``mask`` replaces personal values by their length and character
     class; ``max_errors`` caps the problems kept in detail (each file's first by record
     and offset), never the counts; ``progress`` is called with the number of records of
-    each batch read; ``threads``
-    bounds the compiled core's threads (default: ``CHUKAN_THREADS``, else one per core).
+    each batch read; ``threads`` bounds the compiled core's threads (default:
+    ``CHUKAN_THREADS``, else one per core).
     """
     with using_threads(threads):
         return _validate(sources, layout, repertoire=repertoire, mask=mask,
