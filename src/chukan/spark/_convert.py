@@ -50,13 +50,10 @@ SUCCESS = "_SUCCESS"
 
 @dataclass(slots=True)
 class PartResult:
-    """One range converted: its counts, its part files and their SHA-256."""
+    """One range converted: its counts (as ``chukan.convert`` gives them), its part
+    files and their SHA-256."""
 
-    records_in: int = 0
-    records_out: int = 0
-    records_rejected: int = 0
-    rejects_by_reason: Counter[str] = field(default_factory=Counter)
-    file_problems: list[Problem] = field(default_factory=list)
+    counts: ConvertResult
     misread: int = 0  # records the reader could not read as the layout's encoding
     problems: int = 0  # every problem the reader found (an empty file has none)
     output: str = ""
@@ -96,9 +93,7 @@ def convert_part(spec: MappingSpec, plan: FilePlan, part: Part, index: int, data
         _run(mapping, _batches(plan, part, mapping.source, data, report, rejected.dropped),
              report, rejected, hashed, result, None, first=part.record == 1, last=part.last,
              first_record=part.record)
-    done = PartResult(result.records_in, result.records_out, result.records_rejected,
-                      result.rejects_by_reason, result.file_problems,
-                      misread(report.problems), report.total, name,
+    done = PartResult(result, misread(report.problems), report.total, name,
                       hashed.digest.hexdigest())
     start = part.start
     rejects = _rejects_csv(rejected, lambda spans: [data[at - start:at - start + n]
@@ -174,8 +169,9 @@ def convert_plan(spec: MappingSpec, plan: FilePlan, output_dir: str,
             msg = (f"records in {result.records_in} ≠ out {result.records_out} + rejected "
                    f"{result.records_rejected}")
             raise ChukanError(msg)
-        outputs = [(p.output, p.output_sha, p.records_out) for p in parts]
-        rejects = [(p.rejects, p.rejects_sha, p.records_rejected) for p in parts if p.rejects]
+        outputs = [(p.output, p.output_sha, p.counts.records_out) for p in parts]
+        rejects = [(p.rejects, p.rejects_sha, p.counts.records_rejected) for p in parts
+                   if p.rejects]
         if single is not None:
             outputs = [_join(filesystem, staged, [o for o, _, _ in outputs], single,
                              result.records_out)]
@@ -233,11 +229,11 @@ def _total(parts: list[PartResult], plan: FilePlan, layout: Layout) -> SparkConv
     """The parts' counts summed, with what only the whole file shows."""
     out = SparkConvertResult()
     for p in parts:
-        out.records_in += p.records_in
-        out.records_out += p.records_out
-        out.records_rejected += p.records_rejected
-        out.rejects_by_reason.update(p.rejects_by_reason)
-        out.file_problems += p.file_problems
+        out.records_in += p.counts.records_in
+        out.records_out += p.counts.records_out
+        out.records_rejected += p.counts.records_rejected
+        out.rejects_by_reason.update(p.counts.rejects_by_reason)
+        out.file_problems += p.counts.file_problems
     if layout.format == "fixed":  # (a CSV range is its whole file: it said these)
         ctx = _Context(layout=layout, file=plan.file, head=plan.head)
         if not out.records_in and not sum(p.problems for p in parts):
