@@ -47,6 +47,10 @@ FIXED = [
     ("fixtures/bad/bad-sign-nibble.dat", "examples/mainframe/juki-kojin"),
 ]
 CSV = [("fixtures/vendor-a/juki-kojin.csv", "examples/vendor-a/juki-kojin-csv")]
+#: CSV files and their layouts (the standard CSVs are the conversions' targets)
+CSV_FILES = {"fixtures/vendor-a/juki-kojin.csv": "examples/vendor-a/juki-kojin-csv",
+             "fixtures/vendor-a/juki-kojin.chukan.csv": "chukan/juki/kojin",
+             "fixtures/vendor-a/juki-kojin.kihon.csv": "kihon/juki/kojin"}
 
 
 def _same(got: chukan.Report, want: chukan.Report) -> None:
@@ -64,7 +68,7 @@ def _same(got: chukan.Report, want: chukan.Report) -> None:
 def _local(paths: list[str], layout: str, part_bytes: int, **kw: object) -> chukan.Report:
     lay = load_layout(layout)
     return chukan.spark.validate_plans(chukan.spark.plan(paths, lay, part_bytes=part_bytes),
-                                       lay, **kw)  # type: ignore[arg-type]
+                                       lay, **kw)
 
 
 # --------------------------------------------------------------------------------------
@@ -206,6 +210,28 @@ def test_spark_reads_what_read_reads(spark: SparkSession, path: str, layout: str
     want = chukan.read(path, lay, report=chukan.Report())
     got = _read(spark, path, layout, mode="lenient", part_bytes=str(lay.stride + 1))
     assert got.equals(want)  # in file order too: ranges are read in order
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_spark_reads_a_csv_in_ranges_as_read_reads(spark: SparkSession, tmp_path: Path,
+                                                  quoted: bool) -> None:
+    file = tmp_path / "k.csv"
+    file.write_bytes(_with_quoted_newlines(40) if quoted else (ROOT / KIHON).read_bytes())
+    want = chukan.read(file, KIHON_LAYOUT, report=chukan.Report())
+    got = _read(spark, str(file), KIHON_LAYOUT, mode="lenient", part_bytes="150")
+    assert got.equals(want)
+    assert len(chukan.spark.plan(str(file), KIHON_LAYOUT, part_bytes=150)[0].parts) > 3
+
+
+def test_spark_finds_repeated_keys_of_a_csv_across_ranges(spark: SparkSession,
+                                                          tmp_path: Path) -> None:
+    """The standard CSV's rows twice: every key repeats, in ranges far apart."""
+    data = (ROOT / KIHON).read_bytes()
+    file = tmp_path / "d.csv"
+    file.write_bytes(data + data[data.index(b"\r\n") + 2:])
+    want = chukan.validate([str(file)], KIHON_LAYOUT)
+    assert want.counts_by_code().get("duplicate-key", 0) >= 2
+    _same(chukan.spark.validate(spark, [str(file)], KIHON_LAYOUT, part_bytes=120), want)
 
 
 def test_spark_locates_records(spark: SparkSession) -> None:
@@ -369,7 +395,8 @@ def test_spark_converts_as_convert_and_back(spark: SparkSession, tmp_path: Path)
     assert (tmp_path / "fwd" / "kojin.csv").read_bytes() == (tmp_path / "want").read_bytes()
     assert got.records_out == want.records_out == 5
     back = chukan.spark.convert(spark, str(tmp_path / "fwd" / "kojin.csv"), mapping,
-                                str(tmp_path / "back"), reverse=True)
+                                str(tmp_path / "back"), reverse=True, part_bytes=200)
+    assert len(back.parts) > 3  # the CSV cut by rows
     assert _joined(tmp_path / "back", back.parts) == (ROOT / path).read_bytes()
     for path, mapping, reverse in CONVERSIONS[3:6]:
         want = chukan.convert(path, mapping, tmp_path / "w", reverse=reverse)
@@ -499,12 +526,158 @@ def test_every_problem_code_is_reported_the_same_in_ranges(tmp_path: Path) -> No
     assert seen >= READER_CODES, sorted(READER_CODES - seen)
 
 
-def test_a_csv_file_is_one_range_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
-    path, layout = CSV[0]
+KIHON = "fixtures/vendor-a/juki-kojin.kihon.csv"
+KIHON_LAYOUT = "kihon/juki/kojin"
+
+
+def _with_quoted_newlines(times: int) -> bytes:
+    """The standard CSV's rows repeated, a different cell of each quoted around a line
+    end (LF, CR LF) or a doubled quote: rows that only a reader from the start tells."""
+    lines = (ROOT / KIHON).read_bytes().split(b"\r\n")
+    header, rows = lines[0], [r for r in lines[1:] if r]
+    out = [header]
+    for k in range(times):
+        cells = rows[k % len(rows)].split(b",")
+        i = k * 7 % len(cells)
+        inner = [b"\n", b"\r\n", b'""', b""][k % 4]
+        cells[i] = b'"' + cells[i][:1] + inner + cells[i][1:] + b'"'
+        out.append(b",".join(cells))
+    return b"\r\n".join(out) + b"\r\n"
+
+
+def _row_starts(file: Path, lay: str) -> dict[int, int]:
+    """Each row's offset → its record number, as the single-process reader says."""
+    report = chukan.Report()
+    from chukan.read import located_batches  # noqa: PLC0415 -- the reader's own places
+
+    return {int(o): int(r) for _, f in located_batches(file, load_layout(lay), report=report)
+            for o, r in zip(f["_offset"], f["_record"], strict=True)}
+
+
+def test_csv_ranges_start_where_rows_start(tmp_path: Path) -> None:
+    """Every cut of a CSV with quoted line ends falls where a row starts (never inside
+    a quoted value), numbered as the reader numbers it, and validation is the same."""
+    lay = KIHON_LAYOUT
+    data = _with_quoted_newlines(24)
+    file = tmp_path / "q.csv"
+    file.write_bytes(data)
+    starts = _row_starts(file, lay)
+    want = chukan.validate([str(file)], lay)
+    for size in [*range(1, 400, 3), 10**9]:
+        parts = plan_bytes(data, load_layout(lay), str(file), 1, part_bytes=size).parts
+        assert parts[0].start == 0 and parts[-1].last and parts[-1].end == len(data)
+        assert all(a.end == b.start and a.record < b.record for a, b in itertools.pairwise(parts))
+        assert all(starts[p.start] == p.record for p in parts[1:])
+        if size < 200:
+            assert len(parts) > 10
+        if size % 30 == 1:
+            _same(_local([str(file)], lay, size), want)
+
+
+def test_a_csv_with_misplaced_quotes_is_cut_only_before_them(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A quote inside an unquoted value (ab"c) is read as a character, so counting
+    quotes no longer finds rows: no cut is made past it, and the planner says why."""
+    lay = KIHON_LAYOUT
+    data = _with_quoted_newlines(30)
+    at = data.index(b"\r\n", len(data) // 2) + 5
+    file = tmp_path / "m.csv"
+    file.write_bytes(data[:at] + b'x"y' + data[at:])
     with caplog.at_level("INFO", logger="chukan.spark._plan"):
-        plans = chukan.spark.plan(path, layout, part_bytes=100)
+        parts = chukan.spark.plan(str(file), lay, part_bytes=100)[0].parts
+    assert len(parts) > 1 and parts[-1].start < at
+    assert "RFC 4180" in caplog.text
+    _same(_local([str(file)], lay, 100), chukan.validate([str(file)], lay))
+
+
+def test_a_csv_that_cannot_be_cut_is_one_range_and_says_so(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A header that does not match the layout: the reader reads nothing past it, so the
+    file is one range."""
+    file = tmp_path / "h.csv"
+    file.write_bytes(b"a,b,c\r\n" + (ROOT / KIHON).read_bytes())
+    with caplog.at_level("INFO", logger="chukan.spark._plan"):
+        plans = chukan.spark.plan(str(file), KIHON_LAYOUT, part_bytes=100)
     assert len(plans[0].parts) == 1
-    assert "read by one task" in caplog.text
+    assert "header row does not match" in caplog.text
+
+
+CSV_EDITS = st.lists(st.tuples(
+    st.sampled_from(["del", "ins", "quote", "term", "dup", "bom", "eof", "flip"]),
+    st.integers(0, 10**6), st.binary(min_size=1, max_size=3)), max_size=5)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edits=CSV_EDITS, part_bytes=st.integers(1, 500), small=st.booleans(),
+       case=st.sampled_from(["quoted", *CSV_FILES]))
+def test_mutated_csv_files_validate_the_same_in_ranges(
+        tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[str, int, bytes]],
+        part_bytes: int, small: bool, case: str) -> None:
+    """Injected defects in CSV files (quotes, line ends, a BOM, an EOF byte, rows cut or
+    repeated) are reported the same range by range; with ``small``, the reader's reads
+    and its longest row are a few dozen bytes, so rows too long to wait for are cut
+    where the single-process reader cuts them."""
+    if case == "quoted":
+        data, lay = bytearray(_with_quoted_newlines(12)), KIHON_LAYOUT
+    else:
+        data, lay = bytearray((ROOT / case).read_bytes()), CSV_FILES[case]
+    for op, at, raw in edits:
+        i = at % (len(data) + 1)
+        if op == "del":
+            del data[i:i + len(raw)]
+        elif op == "ins":
+            data[i:i] = raw
+        elif op == "quote":
+            data[i:i] = b'"'
+        elif op == "term":
+            data[i:i] = [b"\n", b"\r\n", b"\r", b"\x1a", b","][raw[0] % 5]
+        elif op == "dup":
+            data += data[:i]
+        elif op == "bom":
+            data[0:0] = b"\xef\xbb\xbf"
+        elif op == "eof":
+            data += b"\x1a"
+        elif data:
+            data[i % len(data)] = raw[0]
+    file = tmp_path_factory.mktemp("csv") / "x.csv"
+    file.write_bytes(bytes(data))
+    with pytest.MonkeyPatch.context() as mp:
+        if small:
+            mp.setattr("chukan._csv._CHUNK", 61)
+            mp.setattr("chukan._csv._MAX_ROW", 150)
+            mp.setattr("chukan.spark._plan._SCAN", 97)
+        want = chukan.validate([str(file)], lay, batch_size=7)
+        _same(_local([str(file)], lay, part_bytes), want)
+
+
+def test_a_row_too_long_to_wait_for_is_cut_where_the_reader_cuts_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quote never closed makes the rest of the file one row; past ``_MAX_ROW`` bytes
+    the reader cuts it where its reads end. A range read alone reads to the same places
+    (the reads made a few dozen bytes here), so its pieces are numbered the same."""
+    monkeypatch.setattr("chukan._csv._CHUNK", 61)
+    monkeypatch.setattr("chukan._csv._MAX_ROW", 500)
+    monkeypatch.setattr("chukan.spark._plan._SCAN", 400)
+    data = (ROOT / KIHON).read_bytes()
+    file = tmp_path / "long.csv"
+    file.write_bytes(data + b'"' + data * 3)
+    want = chukan.validate([str(file)], KIHON_LAYOUT)
+    assert len(chukan.spark.plan(str(file), KIHON_LAYOUT, part_bytes=150)[0].parts) > 3
+    for size in range(20, 400, 7):
+        _same(_local([str(file)], KIHON_LAYOUT, size), want)
+
+
+def test_problems_counted_over_a_csv_file_add_up_across_ranges(tmp_path: Path) -> None:
+    """LF rows where the layout says CR LF, and needlessly quoted values: said once per
+    file with how many, whatever the ranges."""
+    lay = KIHON_LAYOUT
+    rows = (ROOT / KIHON).read_bytes().replace(b",1,", b',"1",')
+    file = tmp_path / "t.csv"
+    file.write_bytes(rows.replace(b"\r\n", b"\n"))
+    want = chukan.validate([str(file)], lay)
+    assert {"terminator-mixed", "noncanonical"} <= set(want.counts_by_code())
+    for size in (1, 50, 200):
+        _same(_local([str(file)], lay, size), want)
 
 
 # --------------------------------------------------------------------------------------
@@ -645,5 +818,5 @@ def test_a_failed_rename_puts_the_old_directory_back() -> None:
 
     fs = Moves()
     with pytest.raises(OSError, match="no space"):
-        _commit(fs, "new.tmp", "out", replace=True)  # type: ignore[arg-type]
+        _commit(fs, "new.tmp", "out", replace=True)
     assert fs.where == {"out": "old", "new.tmp": "new"}

@@ -41,6 +41,29 @@ def _problem(ctx: _Context, code: str, *, record: int | None = None, offset: int
                    severity=severity or entry.severity)
 
 
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A problem said once per file: its first occurrence, how many there are, and the
+    words for that many (a picklable callable: ranges of a file count on other machines,
+    and their tallies are added up where the file's report is made)."""
+
+    first: Problem
+    n: int
+    words: Callable[[int], str]
+
+
+def add_tallies(into: dict[str, Tally], more: dict[str, Tally]) -> None:
+    """Add the tallies of a later part of the file: the first occurrence stays."""
+    for key, t in more.items():
+        known = into.get(key)
+        into[key] = replace(known, n=known.n + t.n) if known else t
+
+
+def said(tallies: dict[str, Tally]) -> list[Problem]:
+    """The tallied problems, each at its first place, with its count in its words."""
+    return [replace(t.first, message=t.words(t.n)) for t in tallies.values()]
+
+
 @dataclass(slots=True)
 class _Context:
     layout: Layout
@@ -53,18 +76,15 @@ class _Context:
     dropped: dict[int, bytes] | None = None
     head: bytes = b""  # the file's first bytes, to say which encoding it looks like
     #: problems said once per file: the first occurrence, how many, and the words for it
-    tallies: dict[str, tuple[Problem, int, Callable[[int], str]]] = field(
-        default_factory=dict)
+    tallies: dict[str, Tally] = field(default_factory=dict)
 
     def tally(self, key: str, first: Problem, n: int, words: Callable[[int], str]) -> None:
         """Count ``n`` more of a problem said once per file (at :meth:`say_tallies`)."""
-        known = self.tallies.get(key)
-        self.tallies[key] = (known[0], known[1] + n, words) if known else (first, n, words)
+        add_tallies(self.tallies, {key: Tally(first, n, words)})
 
     def say_tallies(self) -> None:
         """The problems counted over the whole file, each at its first place."""
-        for first, n, words in self.tallies.values():
-            self.add(replace(first, message=words(n)))
+        self.problems.extend(said(self.tallies))
         self.tallies.clear()
 
     def drop(self, record: int, raw: bytes) -> None:

@@ -16,7 +16,8 @@ applied by the same parsers as fixed-width files.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
@@ -24,7 +25,15 @@ import polars as pl
 
 from chukan import _core
 from chukan._arrow import view_series
-from chukan._context import EOF_MARKER, _Context, _problem, duplicate_suspects, eof_marker
+from chukan._context import (
+    EOF_MARKER,
+    Tally,
+    _Context,
+    _problem,
+    add_tallies,
+    duplicate_suspects,
+    eof_marker,
+)
 from chukan._formula import GUARDED_TYPES, unguard, unguarded
 from chukan._kernel import UNDEFINED_RE
 from chukan._threads import thread_count
@@ -106,12 +115,19 @@ def _content_end(arr: npt.NDArray[np.uint8], lf: npt.NDArray[np.int64],
 def _regular(arr: npt.NDArray[np.uint8], quotes: npt.NDArray[np.int64], delim: int,
              limit: int) -> bool:
     """Whether the quotes before ``limit`` all stand where RFC 4180 puts them, so that
-    counting them tells inside from outside (vectorised). An even-numbered quote opens a
-    field (at its start) or is the second of a doubled one; an odd-numbered one closes a
-    field (before a delimiter, CR or LF, or at the end) or starts a doubled one."""
+    counting them tells inside from outside (vectorised)."""
+    return _misplaced_quote(arr, quotes, delim, limit) is None
+
+
+def _misplaced_quote(arr: npt.NDArray[np.uint8], quotes: npt.NDArray[np.int64], delim: int,
+                     limit: int) -> int | None:
+    """Where the first quote before ``limit`` stands that RFC 4180 puts nowhere there
+    (vectorised). An even-numbered quote opens a field (at its start) or is the second
+    of a doubled one; an odd-numbered one closes a field (before a delimiter, CR or LF,
+    or at the end) or starts a doubled one."""
     q = quotes[quotes < limit]
     if not len(q):
-        return True
+        return None
     n = len(arr)
     k = np.arange(len(q))
     prev = arr[np.maximum(q - 1, 0)]
@@ -125,7 +141,8 @@ def _regular(arr: npt.NDArray[np.uint8], quotes: npt.NDArray[np.int64], delim: i
     # a CR after a closing quote must end the row
     cr_next = (nxt == _CR) & ~pair_after & (q + 1 < n - 1)
     cr_ok = ~cr_next | (arr[np.minimum(q + 2, n - 1)] == _LF)
-    return bool(np.where(k % 2 == 0, opening, closing & cr_ok).all())
+    bad = np.flatnonzero(~np.where(k % 2 == 0, opening, closing & cr_ok))
+    return int(q[bad[0]]) if len(bad) else None
 
 
 def split_cells(data: bytes, delim: int, quote: int) -> list[list[tuple[bytes, bool]]]:
@@ -270,30 +287,121 @@ def _split_rows(data: bytes, layout: Layout, *, final: bool) -> tuple[_Rows, int
     return _Rows(start, end, stop), cut
 
 
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A range of a CSV file read on its own (a Spark task's), from ``offset``, where a
+    row starts, to its end, where one ends (the file's end when ``last``). Its first row
+    is record ``record``; ``header``, the file's header row, names a later range's
+    columns. What only the whole file shows is left to whoever joins the ranges: the
+    problems counted over the file (in ``tallies``, to add up), an empty file, and which
+    encoding a misread file looks like."""
+
+    offset: int
+    record: int
+    last: bool
+    header: bytes | None = None
+    tallies: dict[str, Tally] = field(default_factory=dict)
+
+
+#: where the single-process reader's reads end, past its first 400 bytes: a range read
+#: on its own reads to the same places, so that even a row too long to wait for is cut
+#: where that reader cuts it
+_HEAD_READ = 400
+
+
+def row_cuts(read_at: Callable[[int, int], bytes], start: int, end: int, step: int, *,
+             delimiter: int, quote: int, scan: int) -> tuple[list[tuple[int, int]], str | None]:
+    r"""Where a CSV file (its rows from ``start`` to ``end``, read through ``read_at``) may
+    be cut into ranges read on their own: the first row start at or after every ``step``
+    bytes, with the number of rows before it. Rows end where :func:`iter_csv` ends them
+    (a line feed after an even number of quotes, read ``scan`` bytes at a time); past a
+    quote that RFC 4180 does not put there, or a row longer than ``scan``, no more cuts
+    are made, and the reason is returned (only a read from the file's start tells rows
+    apart there).
+
+    >>> data = b'a,b\n"1\n2",3\n4,5\n6,7\n'
+    >>> def cuts(scan):
+    ...     return row_cuts(lambda at, n: data[at:at + n], 0, len(data), 5,
+    ...                     delimiter=ord(","), quote=ord('"'), scan=scan)
+    >>> cuts(1 << 20)
+    ([(12, 2), (16, 3)], None)
+    >>> cuts(8)
+    ([(12, 2), (16, 3)], None)
+    >>> cuts(4)
+    ([], 'a row is longer than 4 bytes')
+    """
+    cuts: list[tuple[int, int]] = []
+    rows = 0  # rows ending before ``at``, a row start
+    at, target = start, start + step
+    while target < end:
+        data = read_at(at, min(scan, end - at))
+        arr = np.frombuffer(data, dtype=np.uint8)
+        quotes = np.flatnonzero(arr == quote)
+        lf = np.flatnonzero(arr == _LF)
+        ends = lf[np.searchsorted(quotes, lf) % 2 == 0] if len(quotes) else lf
+        if not len(ends):
+            return cuts, f"a row is longer than {scan} bytes"
+        upto = int(ends[-1]) + 1
+        why = None
+        bad = _misplaced_quote(arr, quotes, delimiter, upto)
+        if bad is not None:  # the rows before it are still told apart by counting
+            why = f"a quote at byte {at + bad} stands where RFC 4180 puts none"
+            ends = ends[ends < bad]
+            upto = int(ends[-1]) + 1 if len(ends) else 0
+        while target - 1 - at < upto:
+            i = int(np.searchsorted(ends, target - 1 - at))  # the first row end from there
+            if i == len(ends):
+                break
+            cut = at + int(ends[i]) + 1
+            if cut >= end - 1:  # (nothing, or only an end-of-file byte, after it)
+                return cuts, None
+            cuts.append((cut, rows + i + 1))
+            while target <= cut:  # the next a whole step on, however long this row
+                target += step
+        if why is not None:
+            return cuts, why
+        rows += len(ends)
+        at += upto
+    return cuts, None
+
+
 def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None,
-             wanted: set[str] | None) -> Iterator[pl.DataFrame]:
+             wanted: set[str] | None, span: Span | None = None) -> Iterator[pl.DataFrame]:
     """Yield typed DataFrames of at most ``batch_size`` rows, each with the problems of
-    its own rows in ``ctx`` when it is yielded."""
+    its own rows in ``ctx`` when it is yielded; with ``span``, of that range only."""
     enc = codec_name(layout.encoding)
     offset, record = 0, 1
-    head = fh.read(400)
-    ctx.head = head
-    if looks_utf16(head):
-        ctx.add(_problem(ctx, "wrong-encoding", offset=0, raw=head[:4],
-                         message=f"UTF-16のファイルです(レイアウトの文字コードは"
-                                 f"{layout.encoding})。UTF-8かCP932で書き出してください"))
-        return
-    if head.startswith(UTF8_BOM):
-        if layout.encoding != "utf-8-sig":
-            ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=UTF8_BOM))
-        offset, head = len(UTF8_BOM), head[len(UTF8_BOM):]
-    carry = head
-    start = offset  # where the data starts (after a BOM)
     header_pending = layout.header
     columns = _Columns.plain(layout)
+    first_read = _CHUNK
+    if span is not None and span.offset:
+        offset, record, header_pending = span.offset, span.record, False
+        if layout.header:  # the file's columns, as its first range found them
+            found = _check_header(span.header or b"", layout, _Context(layout, ctx.file))
+            if found is None:  # (the planner does not cut such a file)
+                return
+            columns = found
+        carry, start = b"", -1
+        first_read = _HEAD_READ + _CHUNK - offset if offset < _HEAD_READ + _CHUNK else \
+            _CHUNK - (offset - _HEAD_READ) % _CHUNK
+    else:
+        head = fh.read(_HEAD_READ)
+        ctx.head = head
+        if looks_utf16(head):
+            ctx.add(_problem(ctx, "wrong-encoding", offset=0, raw=head[:4],
+                             message=f"UTF-16のファイルです(レイアウトの文字コードは"
+                                     f"{layout.encoding})。UTF-8かCP932で書き出してください"))
+            return
+        if head.startswith(UTF8_BOM):
+            if layout.encoding != "utf-8-sig":
+                ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=UTF8_BOM))
+            offset, head = len(UTF8_BOM), head[len(UTF8_BOM):]
+        carry = head
+        start = offset  # where the data starts (after a BOM)
     seen_any = False
     while True:
-        more = fh.read(_CHUNK) if batch_size else fh.read()
+        more = fh.read(first_read) if batch_size else fh.read()
+        first_read = _CHUNK
         final = not more or not batch_size
         data = carry + more
         if not data:
@@ -329,6 +437,10 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
         offset += cut
         if final:
             break
+    if span is not None:
+        add_tallies(span.tallies, ctx.tallies)
+        ctx.tallies.clear()
+        return
     ctx.say_tallies()
     if not seen_any and not ctx.problems:
         ctx.add(_problem(ctx, "empty-file", offset=0))
@@ -759,10 +871,12 @@ def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
     k = int(np.flatnonzero(needless[i])[0])
     ctx.tally("quoted", _problem(ctx, "noncanonical", record=int(records[i]),
                                  offset=offset + int(starts[i, k])),
-              int(needless.sum()),
-              lambda n: f"引用符で囲む必要のない値が引用符で囲まれています({k + 1}列目"
-                        + (f"ほか、このファイルで{n}か所" if n > 1 else "")
-                        + ")。書き戻すと引用符が外れます")
+              int(needless.sum()), partial(_quoted_words, k + 1))
+
+
+def _quoted_words(column: int, n: int) -> str:
+    return (f"引用符で囲む必要のない値が引用符で囲まれています({column}列目"
+            + (f"ほか、このファイルで{n}か所" if n > 1 else "") + ")。書き戻すと引用符が外れます")
 
 
 def _other_duplicates(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
@@ -879,15 +993,22 @@ def _check_terminators(data: bytes, rows: _Rows, layout: Layout, ctx: _Context,
                                          offset=offset + int(rows.end[first]),
                                          raw=data[rows.end[first]:rows.stop[first]],
                                          severity="warning"), len(odd),
-                  lambda n: f"改行コードがレイアウトの{want}ではありません"
-                            + (f"(このファイルの{n}行)" if n > 1 else "")
-                            + "。書き戻すと改行コードが変わります")
+                  partial(_terminator_words, want))
     if final and len(rows) and not has_lf[-1]:
         last = len(rows) - 1
         ctx.add(_problem(ctx, "terminator-missing", record=number(last),
                          offset=offset + int(rows.stop[last]), severity="warning",
-                         raw=data[max(int(rows.stop[last]) - 8, 0):rows.stop[last]],
+                         # the row's own last bytes (a range read alone has no others)
+                         raw=data[max(int(rows.stop[last]) - 8,
+                                      int(rows.start[last])):rows.stop[last]],
                          message="最終行に改行がありません。書き戻すと改行が付きます"))
 
 
-__all__ = ["header_cells", "iter_csv", "looks_utf16", "match_header", "split_cells"]
+
+def _terminator_words(want: str, n: int) -> str:
+    return (f"改行コードがレイアウトの{want}ではありません"
+            + (f"(このファイルの{n}行)" if n > 1 else "") + "。書き戻すと改行コードが変わります")
+
+
+__all__ = ["Span", "header_cells", "iter_csv", "looks_utf16", "match_header", "row_cuts",
+           "split_cells"]

@@ -887,6 +887,8 @@ def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Repor
         result.file_problems += [Problem(code=r.code, message=r.message or REGISTRY[r.code].ja,
                                          severity=REGISTRY[r.code].severity, record=None)
                                  for r in rejected.reasons.pop(rec)]
+    # in file order, whichever read found them (the reader says some at the file's end)
+    result.file_problems.sort(key=Problem.sort_key)
     result.records_in = report.records_read
     result.records_rejected = len(rejected.reasons)
     for reasons in rejected.reasons.values():

@@ -89,6 +89,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from chukan._codes import Severity
+    from chukan._csv import Span
     from chukan.codec import Failure
 
 Source = str | Path | bytes | BinaryIO
@@ -658,26 +659,29 @@ def read_batches(source: Source, layout: Layout | str | Path, *, batch_size: int
 
 def located_batches(source: Source, layout: Layout, *, report: Report,
                     batch_size: int | None = DEFAULT_BATCH,
-                    dropped: dict[int, bytes] | None = None
+                    dropped: dict[int, bytes] | None = None,
+                    columns: Sequence[str] | None = None, span: Span | None = None
                     ) -> Iterator[tuple[str, pl.DataFrame]]:
     """For validation: (record kind, frame) batches read leniently, each frame carrying
     ``_record`` (1-based record number) and ``_offset`` (byte offset of the record or
     CSV row; CSV rows also ``_length``, their bytes) so that findings in the values can
     be located in the file. ``dropped`` receives the bytes of the records left out whole
-    (wrong length, wrong number of columns)."""
-    return _iter_blocks(source, layout, report=report, kinds=None, columns=None,
-                        batch_size=batch_size, locate=True, dropped=dropped)
+    (wrong length, wrong number of columns). ``span`` reads one range of a CSV file
+    (``source`` holds its bytes), as a Spark task does."""
+    return _iter_blocks(source, layout, report=report, kinds=None, columns=columns,
+                        batch_size=batch_size, locate=True, dropped=dropped, span=span)
 
 
 def _iter_blocks(source: Source, layout: Layout, *, report: Report | None,
                  kinds: set[str] | None, columns: Sequence[str] | None,
                  batch_size: int | None, locate: bool = False,
-                 dropped: dict[int, bytes] | None = None
+                 dropped: dict[int, bytes] | None = None, span: Span | None = None
                  ) -> Iterator[tuple[str, pl.DataFrame]]:
     """Typed batches; a date whose 不詳 flag holds 1 is 不詳 (its flag is decoded with it)."""
     for kind, frame in _decode_blocks(source, layout, report=report, kinds=kinds,
                                       columns=_with_flags(layout, columns),
-                                      batch_size=batch_size, locate=locate, dropped=dropped):
+                                      batch_size=batch_size, locate=locate, dropped=dropped,
+                                      span=span):
         yield kind, _flagged(layout, kind, frame)
 
 
@@ -697,8 +701,8 @@ def _flagged(layout: Layout, kind: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
                    kinds: set[str] | None, columns: Sequence[str] | None,
-                   batch_size: int | None, locate: bool, dropped: dict[int, bytes] | None
-                   ) -> Iterator[tuple[str, pl.DataFrame]]:
+                   batch_size: int | None, locate: bool, dropped: dict[int, bytes] | None,
+                   span: Span | None = None) -> Iterator[tuple[str, pl.DataFrame]]:
     fh, name = _open(source)
     ctx = _Context(layout=layout, file=name, locate=locate, dropped=dropped)
     since = (len(report.problems), report.records_read) if report is not None else (0, 0)
@@ -707,11 +711,12 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
         if layout.format == "csv":
             from chukan._csv import iter_csv  # noqa: PLC0415 -- CSV reading kept apart
 
-            for frame in iter_csv(fh, layout, ctx, batch_size, wanted):
+            for frame in iter_csv(fh, layout, ctx, batch_size, wanted, span):
                 _flush(ctx, report, frame.height)
                 yield layout.kind().name, frame
             _flush(ctx, report, 0)
-            _say_encoding(ctx, report, since)
+            if span is None:  # (a range's reader has not seen the whole file)
+                _say_encoding(ctx, report, since)
             _flush(ctx, report, 0)
             return
         cur = _Cursor()

@@ -30,7 +30,14 @@ from typing import TYPE_CHECKING, Any
 from chukan.errors import UsageError
 from chukan.spark._convert import SparkConvertResult, convert_plan
 from chukan.spark._plan import PART_BYTES, FilePlan, Part, expand, plan_file, range_reader
-from chukan.spark._task import Checked, Tally, carried, in_task, tally_part, validate_part
+from chukan.spark._task import (
+    Checked,
+    TrailerCounts,
+    carried,
+    in_task,
+    tally_part,
+    validate_part,
+)
 from chukan.spark._validate import combine
 from chukan.spec import Layout, MappingSpec, load_layout, load_mapping
 
@@ -144,7 +151,7 @@ def validate_plans(plans: list[FilePlan], layout: Layout,
             return [_local_duplicates(p, layout) for p in plans]
     items: list[Item] = [(p, part, None) for p in plans for part in p.parts]
     if layout.is_multi and any(f.counts for k in layout.kinds for f in k.fields):
-        tallies: list[Tally] = run(lambda it: tally_part(it[0], it[1], layout,
+        tallies: list[TrailerCounts] = run(lambda it: tally_part(it[0], it[1], layout,
                                                          part_bytes_of(it[1])), items)
         starts: list[dict[str, int] | None] = []
         at = 0
@@ -163,7 +170,7 @@ def validate_plans(plans: list[FilePlan], layout: Layout,
     for p in plans:
         grouped.append(checks[at:at + len(p.parts)])
         at += len(p.parts)
-    dups = duplicates() if layout.unique and layout.format == "fixed" else [None] * len(plans)
+    dups = duplicates() if layout.unique else [None] * len(plans)
     return combine(plans, grouped, layout, dups, mask=mask, max_errors=max_errors)
 
 

@@ -17,9 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chukan._context import _Context, _problem
+from chukan._context import Tally, _Context, _problem, add_tallies, said
 from chukan.convert import (
-    CONVERT_BATCH,
     ConvertResult,
     _Hashing,
     _plan,
@@ -29,10 +28,10 @@ from chukan.convert import (
     _style,
 )
 from chukan.errors import ChukanError, UsageError
-from chukan.read import located_batches, misread, say_encoding
+from chukan.read import misread, say_encoding
 from chukan.report import Problem, Report
 from chukan.spark._plan import FilePlan, Part, open_fs
-from chukan.spark._task import _Named, decode_part
+from chukan.spark._task import decode_part
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -60,18 +59,18 @@ class PartResult:
     output_sha: str = ""
     rejects: str | None = None
     rejects_sha: str = ""
+    #: problems a CSV reader counts over the file, added up across ranges
+    tallies: dict[str, Tally] = field(default_factory=dict)
 
 
 def _batches(plan: FilePlan, part: Part, layout: Layout, data: bytes, report: Report,
-             dropped: dict[int, bytes]) -> Iterator[tuple[str, pl.DataFrame]]:
+             dropped: dict[int, bytes], tallies: dict[str, Tally]
+             ) -> Iterator[tuple[str, pl.DataFrame]]:
     """A range's frames, their problems put in ``report`` first, as the located reader
-    gives them to a conversion."""
-    if layout.format != "fixed":
-        yield from located_batches(_Named(data, part.file), layout, report=report,
-                                   batch_size=CONVERT_BATCH, dropped=dropped)
-        return
+    gives them to a conversion (the problems counted over the file in ``tallies``)."""
     kind = layout.kind().name
     for block in decode_part(plan, part, layout, data, dropped=dropped):
+        add_tallies(tallies, block.tallies)
         report.extend(block.problems)
         report.records_read += block.records
         frame = block.frames.get(kind)
@@ -85,16 +84,18 @@ def convert_part(spec: MappingSpec, plan: FilePlan, part: Part, index: int, data
     ``staging/rejects/``); a task retried writes the same bytes again."""
     mapping = _plan(spec, reverse=reverse)
     report, rejected, result = Report(), _Rejects(), ConvertResult()
+    tallies: dict[str, Tally] = {}
     filesystem, root = open_fs(staging)
     ext = ".csv" if mapping.target.format == "csv" else ".dat"
     name = PART.format(index, ext)
     with filesystem.open_output_stream(f"{root}/{name}") as out:
         hashed = _Hashing(out)
-        _run(mapping, _batches(plan, part, mapping.source, data, report, rejected.dropped),
+        _run(mapping, _batches(plan, part, mapping.source, data, report, rejected.dropped,
+                               tallies),
              report, rejected, hashed, result, None, first=part.record == 1, last=part.last,
              first_record=part.record)
     done = PartResult(result, misread(report.problems), report.total, name,
-                      hashed.digest.hexdigest())
+                      hashed.digest.hexdigest(), tallies=tallies)
     start = part.start
     rejects = _rejects_csv(rejected, lambda spans: [data[at - start:at - start + n]
                                                     for at, n in spans], mask=mask)
@@ -228,18 +229,22 @@ def _sha256(path: str) -> str:
 def _total(parts: list[PartResult], plan: FilePlan, layout: Layout) -> SparkConvertResult:
     """The parts' counts summed, with what only the whole file shows."""
     out = SparkConvertResult()
+    tallies: dict[str, Tally] = {}
     for p in parts:
+        add_tallies(tallies, p.tallies)
         out.records_in += p.counts.records_in
         out.records_out += p.counts.records_out
         out.records_rejected += p.counts.records_rejected
         out.rejects_by_reason.update(p.counts.rejects_by_reason)
         out.file_problems += p.counts.file_problems
-    if layout.format == "fixed":  # (a CSV range is its whole file: it said these)
-        ctx = _Context(layout=layout, file=plan.file, head=plan.head)
-        if not out.records_in and not sum(p.problems for p in parts):
-            ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
-        say_encoding(ctx, sum(p.misread for p in parts), out.records_in)
-        out.file_problems += ctx.problems
+    # counted over the file's ranges: the file's own when first seen in a header row
+    out.file_problems += [p for p in said(tallies) if p.record is None]
+    ctx = _Context(layout=layout, file=plan.file, head=plan.head)
+    if not out.records_in and not sum(p.problems for p in parts) and not tallies:
+        ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
+    say_encoding(ctx, sum(p.misread for p in parts), out.records_in)
+    out.file_problems += ctx.problems
+    out.file_problems.sort(key=Problem.sort_key)  # in file order, as chukan convert's
     return out
 
 

@@ -14,8 +14,10 @@ How records start, by layout (the same rules as the single-process reader):
   ``stride`` bytes, so a cut is found by arithmetic;
 - a terminator and no binary field: after every LF, so the planner reads the file once,
   counting LFs (at memory speed), to give each range its first record's number;
-- CSV: one range per file (a quoted value may hold a newline, which only a read from
-  the start of the file can tell from a row's end).
+- CSV: after a line feed that follows an even number of quotes, as the reader ends its
+  rows, so the planner reads the file once, counting rows. Where a quote stands where
+  RFC 4180 puts none (``ab"c``), counting quotes no longer tells a quoted newline from a
+  row's end: the rest of the file is one range, and the planner says so.
 
 >>> from chukan.spec import load_layout
 >>> lay = load_layout("examples/vendor-a/juki-kojin")
@@ -36,9 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chukan._context import EOF_MARKER
+from chukan._context import EOF_MARKER, _Context
+from chukan._csv import _check_header, _split_rows, looks_utf16, row_cuts
 from chukan.read import has_binary
-from chukan.spec import UTF8_BOM
+from chukan.spec import UTF8_BOM, encoding_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -81,6 +84,7 @@ class FilePlan:
     eof: int | None  # offset of a DOS end-of-file byte after the last record, dropped
     head: bytes  # the first bytes, to say which encoding the file looks like
     parts: tuple[Part, ...]
+    header: bytes | None = None  # a CSV file's header row: its later ranges' columns
 
 
 def splits_by_lf(layout: Layout) -> bool:
@@ -94,13 +98,8 @@ def plan_file(read_at: Callable[[int, int], bytes], size: int, layout: Layout,
     about ``part_bytes`` (at least one record each), at record starts."""
     head = read_at(0, min(size, HEAD))
     step = max(1, part_bytes)
-    if layout.format != "fixed":  # the CSV reader reads the whole file, BOM and all
-        if size > step:
-            _log.info("%s: a CSV file is read by one task (a quoted value may hold a "
-                      "newline, which only a read from its start tells from a row's end)",
-                      file)
-        return FilePlan(file, number, size, False, None, head,
-                        (Part(file, number, 0, size, 1, True),))
+    if layout.format != "fixed":
+        return _plan_csv(read_at, size, layout, file, number, head, step)
     start = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
     end, eof = size, None
     if size > start and read_at(size - 1, 1) == EOF_MARKER:
@@ -124,6 +123,53 @@ def plan_file(read_at: Callable[[int, int], bytes], size: int, layout: Layout,
     parts = tuple(Part(file, number, at, cuts[k + 1][0] if k + 1 < len(cuts) else end,
                        record, k + 1 == len(cuts)) for k, (at, record) in enumerate(cuts))
     return FilePlan(file, number, size, start > 0, eof, head, parts)
+
+
+def _plan_csv(read_at: Callable[[int, int], bytes], size: int, layout: Layout, file: str,
+              number: int, head: bytes, step: int) -> FilePlan:
+    """A CSV file's ranges, cut where rows end (:func:`chukan._csv.row_cuts`). The first
+    range starts at 0 and the last ends at the file's end: their readers see the BOM and
+    the end-of-file byte as the single-process reader does. A file whose header refuses
+    it, or whose bytes are not ASCII-based, is one range: its reader says why."""
+    start = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
+    whole = FilePlan(file, number, size, False, None, head[start:],
+                     (Part(file, number, 0, size, 1, True),))
+    if size - start <= step:
+        return whole
+    why = None
+    header: bytes | None = None
+    if looks_utf16(head) or encoding_of(layout.encoding).ebcdic:
+        why = f"its encoding ({layout.encoding}) is not split by line"
+    elif layout.header:
+        rows, _ = _split_rows(read_at(start, min(size - start, _SCAN)), layout, final=False)
+        if not len(rows):
+            why = f"its header row is longer than {_SCAN} bytes"
+        else:
+            raw = read_at(start + int(rows.start[0]), int(rows.end[0] - rows.start[0]))
+            if _check_header(raw, layout, _Context(layout, file)) is None:
+                why = "its header row does not match the layout"
+            header = raw
+    cuts: list[tuple[int, int]] = []
+    if why is None:
+        found, why = row_cuts(read_at, start, size, step, delimiter=ord(layout.delimiter),
+                              quote=ord(layout.quote), scan=_SCAN)
+        skip = 1 if layout.header else 0  # the header row is no record
+        last = 1
+        for at, rows_before in found:  # every range holds at least one record
+            if rows_before - skip + 1 > last:
+                cuts.append((at, rows_before - skip + 1))
+                last = cuts[-1][1]
+    if why is not None and cuts:
+        _log.info("%s: the rest of this CSV file, from byte %d, is read by one task (%s)",
+                  file, cuts[-1][0], why)
+    elif why is not None:
+        _log.info("%s: this CSV file is read by one task (%s)", file, why)
+    if not cuts:
+        return whole
+    bounds = [(0, 1), *cuts]
+    parts = tuple(Part(file, number, at, bounds[k + 1][0] if k + 1 < len(bounds) else size,
+                       record, k + 1 == len(bounds)) for k, (at, record) in enumerate(bounds))
+    return FilePlan(file, number, size, False, None, head[start:], parts, header)
 
 
 def _lf_cuts(read_at: Callable[[int, int], bytes], start: int, end: int, step: int

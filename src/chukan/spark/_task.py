@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
-from chukan._context import _Context, _problem, eof_marker
+from chukan._context import Tally, _Context, _problem, add_tallies, eof_marker
+from chukan._csv import Span
 from chukan._threads import using_threads
-from chukan.read import DEFAULT_BATCH, decode_block, located_batches
+from chukan.read import decode_block, located_batches
 from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report
 from chukan.spark._plan import sub_blocks
 from chukan.spec import UTF8_BOM
@@ -63,10 +64,12 @@ class Decoded:
     problems: list[Problem]
     records: int
     counters: dict[str, int] | None = None  # trailer counts running after it
+    #: problems a CSV reader counts over the file, to add up across its ranges
+    tallies: dict[str, Tally] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
-class Tally:
+class TrailerCounts:
     """A range's trailer counts (multi-record layouts): the counted records after its
     last trailer (all of them when it has none), and whether it has one, per count."""
 
@@ -94,7 +97,7 @@ def decode_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
     ``counters`` carries trailer counts in from the ranges before (None: not checked);
     ``dropped`` receives the bytes of records left out whole."""
     if layout.format != "fixed":
-        yield _csv_part(part, layout, data, columns)
+        yield _csv_part(plan, part, layout, data, columns, dropped)
         return
     record, first = part.record, True
     edges = edge_problems(plan, part, layout)
@@ -123,22 +126,25 @@ def decode_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
         yield Decoded(block.frames, problems, block.records, counters)
 
 
-def _csv_part(part: Part, layout: Layout, data: bytes, columns: Sequence[str] | None
-              ) -> Decoded:
-    """A CSV file, whole (one range per file): the single-process reader on its bytes."""
+def _csv_part(plan: FilePlan, part: Part, layout: Layout, data: bytes,
+              columns: Sequence[str] | None, dropped: dict[int, bytes] | None) -> Decoded:
+    """A range of a CSV file: the single-process reader on its rows (the first range
+    sees the BOM and the header, the last the end-of-file byte)."""
     report = Report()
-    frames = [frame for _, frame in located_batches(_Named(data, part.file), layout,
-                                                    report=report)]
+    span = Span(part.start, part.record, part.last, plan.header)
+    frames = [frame for _, frame in located_batches(
+        _Named(data, part.file), layout, report=report, columns=columns, span=span,
+        dropped=dropped)]
     frame = pl.concat(frames) if frames else pl.DataFrame()
-    if columns is not None:
-        frame = frame.select([c for c in frame.columns if c in columns or c.startswith("_")])
-    return Decoded({layout.kind().name: frame}, report.problems, report.records_read)
+    problems = [p if p.file else replace(p, file=part.file) for p in report.problems]
+    return Decoded({layout.kind().name: frame}, problems, report.records_read,
+                   tallies=span.tallies)
 
 
-def tally_part(plan: FilePlan, part: Part, layout: Layout, data: bytes) -> Tally:
+def tally_part(plan: FilePlan, part: Part, layout: Layout, data: bytes) -> TrailerCounts:
     """A range's trailer counts from zero: what the next ranges need to check theirs.
     Only the fields that count are decoded."""
-    tally = Tally()
+    tally = TrailerCounts()
     trailers = {f"{k.name}.{f.name}": k.name for k in layout.kinds for f in k.fields
                 if f.counts}
     for block in decode_part(plan, part, layout, data, columns=[], counters={}):
@@ -148,7 +154,7 @@ def tally_part(plan: FilePlan, part: Part, layout: Layout, data: bytes) -> Tally
     return tally
 
 
-def carried(tallies: Sequence[Tally]) -> list[dict[str, int]]:
+def carried(tallies: Sequence[TrailerCounts]) -> list[dict[str, int]]:
     """Each range's incoming counters, from the tallies of the ranges before it."""
     out: list[dict[str, int]] = []
     running: dict[str, int] = {}
@@ -168,6 +174,7 @@ class Checked:
     report: Report
     records: int
     counters: dict[str, int] | None
+    tallies: dict[str, Tally] = field(default_factory=dict)
 
 
 def validate_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
@@ -186,23 +193,17 @@ def validate_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
     def peek(at: int, size: int) -> bytes | None:
         return data[at - start:at - start + size] if at >= start else None
 
-    if layout.format != "fixed":
-        from chukan.validate import _Options, _validate_file  # noqa: PLC0415
-
-        whole = Report(max_problems=max_errors)
-        _validate_file(_Named(data, part.file), layout, whole, _Options(
-            repertoire, mask=False, batch_size=DEFAULT_BATCH, progress=None), collect=(),
-            number=part.number)
-        return Checked(whole, whole.records_read, None)
+    tallies: dict[str, Tally] = {}
     for block in decode_part(plan, part, layout, data, counters=counters):
         found.extend(block.problems)
         records += block.records
         out = block.counters
+        add_tallies(tallies, block.tallies)
         for kind, frame in block.frames.items():
             _characters(frame, layout.kind(kind).fields, layout, repertoire, part.file,
                         found, inventory, peek)
     found.gaiji, found.outside = inventory.gaiji, inventory.outside
-    return Checked(found, records, out)
+    return Checked(found, records, out, tallies)
 
 
 def merge_inventory(into: dict[str, GaijiEntry], more: dict[str, GaijiEntry]) -> None:

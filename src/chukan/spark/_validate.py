@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from chukan._context import _Context, _problem
+from chukan._context import Tally, _Context, _problem, add_tallies, said
 from chukan.read import _check_final_counts, _Cursor, misread, say_encoding
 from chukan.report import Problem, Report
 from chukan.spark._task import merge_inventory
@@ -40,24 +40,26 @@ def combine(plans: Sequence[FilePlan], checks: Sequence[Sequence[Checked]], layo
         report.files.append(name)
         found = Report(max_problems=max_errors, in_file_order=True)
         records = 0
+        tallies: dict[str, Tally] = {}
         for part in parts:
             found.absorb(part.report, part.report.problems, file=name)
             merge_inventory(report.gaiji, part.report.gaiji)
             merge_inventory(report.outside, part.report.outside)
             records += part.records
+            add_tallies(tallies, part.tallies)
         found.records_read = records
-        if layout.format == "fixed":
-            ctx = _Context(layout=layout, file=name, head=plan.head)
-            end = plan.eof if plan.eof is not None else plan.size
-            counters = parts[-1].counters if parts else None
-            if layout.is_multi and counters is not None:
-                _check_final_counts(layout, ctx, _Cursor(end, records + 1, counters))
-            if not records and not found.total and not ctx.problems:
-                ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
-            found.extend(ctx.problems)
-            ctx.problems.clear()
-            say_encoding(ctx, misread(found.problems), records)
-            found.extend(ctx.problems)
+        ctx = _Context(layout=layout, file=name, head=plan.head)
+        ctx.problems.extend(said(tallies))  # counted over the file's ranges
+        end = plan.eof if plan.eof is not None else plan.size
+        counters = parts[-1].counters if parts else None
+        if layout.is_multi and counters is not None:
+            _check_final_counts(layout, ctx, _Cursor(end, records + 1, counters))
+        if not records and not found.total and not ctx.problems:
+            ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
+        found.extend(ctx.problems)
+        ctx.problems.clear()
+        say_encoding(ctx, misread(found.problems), records)
+        found.extend(ctx.problems)
         if dups is not None and dups.height:
             _duplicates(dups, layout, name, found)
         report.records_read += found.records_read
