@@ -27,6 +27,7 @@ import chukan
 import chukan.spark
 from chukan.spark._plan import plan_bytes, splits_by_lf
 from chukan.spec import load_layout
+from helpers import kojin_records, put
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -232,6 +233,44 @@ def test_spark_finds_repeated_keys_of_a_csv_across_ranges(spark: SparkSession,
     want = chukan.validate([str(file)], KIHON_LAYOUT)
     assert want.counts_by_code().get("duplicate-key", 0) >= 2
     _same(chukan.spark.validate(spark, [str(file)], KIHON_LAYOUT, part_bytes=120), want)
+
+
+SET = "examples/vendor-a/juki-set"
+#: kojin records changed (record, 1-based position, bytes), and a household added
+SET_DEFECTS = [
+    ([], False, set()),
+    ([(4, 11, b"0000000300"), (4, 89, b"01"), (4, 187, b"01")], False,
+     {"missing-reference"}),  # no such household
+    ([(1, 89, b"01"), (3, 89, b"02")], False, {"group-count"}),  # two heads, and none
+    ([(2, 187, b"04")], True, {"group-count", "sequence"}),  # 1, 2, 4; nobody at home
+    # a household number the reader rejects: its neighbours' groups are not judged
+    ([(2, 11, b"00000001x0"), (0, 187, b"09")], False, set()),
+]
+
+
+@pytest.mark.parametrize(("edits", "household", "codes"), SET_DEFECTS)
+def test_spark_validates_a_file_set_as_validate_set(spark: SparkSession, tmp_path: Path,
+                                                    edits: list[tuple[int, int, bytes]],
+                                                    household: bool, codes: set[str]) -> None:
+    """References as a Spark join, group counts and sequences on the columns they read:
+    the report of ``chukan.validate_set``."""
+    recs = kojin_records()
+    for rec, at, raw in edits:
+        put(recs[rec], at, raw)
+    setai = (ROOT / "fixtures/vendor-a/juki-setai.dat").read_bytes()
+    if household:
+        setai += bytes(put(bytearray(setai[:102]), 1, b"0000000300"))
+    files = {"kojin": str(tmp_path / "kojin.dat"), "setai": str(tmp_path / "setai.dat")}
+    Path(files["kojin"]).write_bytes(b"".join(recs))
+    Path(files["setai"]).write_bytes(setai)
+    want = chukan.validate_set(SET, files, repertoire="jisx0208")
+    assert {"missing-reference", "group-count", "sequence"} & set(want.counts_by_code()) == \
+        codes
+    for size in (150, 10**9):
+        _same(chukan.spark.validate_set(spark, SET, files, repertoire="jisx0208",
+                                        part_bytes=size), want)
+    masked = chukan.spark.validate_set(spark, SET, files, mask=True, max_errors=2)
+    _same(masked, chukan.validate_set(SET, files, mask=True, max_errors=2))
 
 
 def test_spark_locates_records(spark: SparkSession) -> None:
@@ -444,6 +483,14 @@ def test_cli_runs_on_spark(tmp_path: Path) -> None:
                                        "local[1]", "--repertoire", "jisx0208"])
     assert result.exit_code == 1, result.output
     assert "outside-repertoire" in result.stdout
+    recs = kojin_records()
+    put(recs[2], 187, b"09")
+    (tmp_path / "kojin.dat").write_bytes(b"".join(recs))
+    result = CliRunner().invoke(main, ["validate", "--set", SET, f"kojin={tmp_path}/kojin.dat",
+                                       "setai=fixtures/vendor-a/juki-setai.dat", "--spark",
+                                       "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert [p["code"] for p in json.loads(result.stdout)["problems"]] == ["gaiji", "sequence"]
 
 
 @pytest.mark.parametrize("scan", [1, 7, 202, 203, 1000])

@@ -365,8 +365,6 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
 
     if (layout_name is None) == (set_name is None):
         _fail("give either --layout or --set")
-    if spark is not None and set_name:
-        _fail("--spark validates files of one layout: give --layout, not --set")
     members = dict(f.partition("=")[::2] for f in files) if set_name else {}
     paths = [Path(p) for p in (members.values() if set_name else files)]
     for p in paths:
@@ -394,7 +392,11 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
     bar_cm: Any = click.progressbar(length=size, label="validate", file=sys.stderr) \
         if show else contextlib.nullcontext()
     try:
-        if spark is not None:
+        if spark is not None and set_name:
+            report = _on_spark(spark, lambda session, chukan_spark: chukan_spark.validate_set(
+                session, file_set, members, repertoire=repertoire, mask=mask,
+                max_errors=max_errors))
+        elif spark is not None:
             report = _on_spark(spark, lambda session, chukan_spark: chukan_spark.validate(
                 session, [str(p) for p in paths], layouts[0], repertoire=repertoire,
                 mask=mask, max_errors=max_errors))

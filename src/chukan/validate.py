@@ -155,21 +155,10 @@ def validate_set(file_set: FileSet | str | Path, files: Mapping[str, Source], *,
     >>> report.ok
     True
     """
-    fs = load_file_set(file_set) if not isinstance(file_set, FileSet) else file_set
-    missing = sorted(set(fs.files) - set(files))
-    unknown = sorted(set(files) - set(fs.files))
-    if missing or unknown:
-        msg = f"file set {fs.name}: give a path for each of {', '.join(fs.files)}" + \
-            (f" (missing {', '.join(missing)})" if missing else "") + \
-            (f" (unknown {', '.join(unknown)})" if unknown else "")
-        raise UsageError(msg)
+    fs = file_set_for(file_set, files)
     report = Report(max_problems=max_errors)
     opts = _Options(repertoire, mask, batch_size, progress)
-    wanted: dict[str, set[str]] = {name: set() for name in fs.files}
-    for check in fs.checks:
-        for ref in (check.field, check.target, check.group, check.groups):
-            if ref is not None:
-                wanted[ref[0]].add(ref[1])
+    wanted = set_columns(fs)
     frames = {name: _validate_file(files[name], layout, report, opts,
                                    collect=tuple(sorted(wanted[name])), number=number)
               for number, (name, layout) in enumerate(fs.files.items(), 1)}
@@ -181,6 +170,29 @@ def validate_set(file_set: FileSet | str | Path, files: Mapping[str, Source], *,
     found.sort(key=lambda p: (p.file or "", *Problem.sort_key(p)))
     report.extend(_masked(p) for p in found) if mask else report.extend(found)
     return report
+
+
+def file_set_for(file_set: FileSet | str | Path, files: Mapping[str, object]) -> FileSet:
+    """The file set, its members each given a file (or a usage error that says which)."""
+    fs = load_file_set(file_set) if not isinstance(file_set, FileSet) else file_set
+    missing = sorted(set(fs.files) - set(files))
+    unknown = sorted(set(files) - set(fs.files))
+    if missing or unknown:
+        msg = f"file set {fs.name}: give a path for each of {', '.join(fs.files)}" + \
+            (f" (missing {', '.join(missing)})" if missing else "") + \
+            (f" (unknown {', '.join(unknown)})" if unknown else "")
+        raise UsageError(msg)
+    return fs
+
+
+def set_columns(fs: FileSet) -> dict[str, set[str]]:
+    """The columns of each member that the set's checks read."""
+    wanted: dict[str, set[str]] = {name: set() for name in fs.files}
+    for check in fs.checks:
+        for ref in (check.field, check.target, check.group, check.groups):
+            if ref is not None:
+                wanted[ref[0]].add(ref[1])
+    return wanted
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,24 +267,13 @@ def _run_check(check: SetCheck, frames: Mapping[str, pl.DataFrame], names: Mappi
 
     def problem(code: str, row: dict[str, object], message: str, at: Field = f,
                 where: str = member) -> None:
-        offset = int(row["_offset"])  # type: ignore[call-overload]
-        if fs.files[where].format == "fixed":
-            offset += at.offset
-        value = row.get(at.name)
-        text = None if value is None else str(value)
-        out.append(Problem(code=code, message=f"{check.label}: {message}", file=names[where],
-                           record=int(row["_record"]), offset=offset,  # type: ignore[call-overload]
-                           field=at.name, label=at.label, value=text,
-                           raw=_raw_of(text, fs.files[where])))
+        out.append(_set_problem(check, fs, names, code, row, message, at, where))
 
     if check.type == "reference":
         assert check.target is not None  # noqa: S101 -- the loader requires it
         known = frames[check.target[0]][check.target[1]].cast(pl.String)
-        target = _field_of(fs, check.target)
-        for row in data.filter(pl.col(col).is_not_null() & ~pl.col(col).is_in(known.implode())
-                               ).iter_rows(named=True):
-            problem("missing-reference", row, f"{target.label or target.name}にない値です")
-        return out
+        return missing_references(check, data.filter(
+            pl.col(col).is_not_null() & ~pl.col(col).is_in(known.implode())), fs, names)
     assert check.group is not None  # noqa: S101 -- the loader requires it
     group = check.group[1]
     data = data.with_columns(pl.col(group).cast(pl.String))
@@ -328,6 +329,34 @@ def _run_check(check: SetCheck, frames: Mapping[str, pl.DataFrame], names: Mappi
         problem("sequence", row, f"グループ内の{row['_expected']}番目の値が順番どおりでは"
                                  "ありません")
     return out
+
+
+def _set_problem(check: SetCheck, fs: FileSet, names: Mapping[str, str], code: str,
+                 row: dict[str, object], message: str, at: Field, where: str) -> Problem:
+    """A problem of a set check at a record (``row``: its values, ``_record``, ``_offset``)
+    of member ``where``, on field ``at``."""
+    offset = int(row["_offset"])  # type: ignore[call-overload]
+    if fs.files[where].format == "fixed":
+        offset += at.offset
+    value = row.get(at.name)
+    text = None if value is None else str(value)
+    return Problem(code=code, message=f"{check.label}: {message}", file=names[where],
+                   record=int(row["_record"]), offset=offset,  # type: ignore[call-overload]
+                   field=at.name, label=at.label, value=text,
+                   raw=_raw_of(text, fs.files[where]))
+
+
+def missing_references(check: SetCheck, rows: pl.DataFrame, fs: FileSet,
+                       names: Mapping[str, str]) -> list[Problem]:
+    """A reference check's problems: ``rows`` are the records of its field whose value the
+    target does not hold (found here, or by a Spark join)."""
+    assert check.target is not None  # noqa: S101 -- the loader requires it
+    target = _field_of(fs, check.target)
+    col = check.field[1]
+    return [_set_problem(check, fs, names, "missing-reference", row,
+                         f"{target.label or target.name}にない値です", _field_of(fs, check.field),
+                         check.field[0])
+            for row in rows.with_columns(pl.col(col).cast(pl.String)).iter_rows(named=True)]
 
 
 def _raw_of(value: str | None, layout: Layout) -> str:

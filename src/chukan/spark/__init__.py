@@ -42,7 +42,7 @@ from chukan.spark._validate import combine
 from chukan.spec import Layout, MappingSpec, load_layout, load_mapping
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
     import polars as pl
@@ -50,9 +50,10 @@ if TYPE_CHECKING:
 
     from chukan.report import Report
     from chukan.spec import Repertoire
+    from chukan.spec.fileset import FileSet
 
 __all__ = ["PART_BYTES", "FilePlan", "Part", "SparkConvertResult", "convert", "plan",
-           "register", "session", "validate", "validate_plans"]
+           "register", "session", "validate", "validate_plans", "validate_set"]
 
 
 def plan(paths: str | Sequence[str], layout: Layout | str | Path, *,
@@ -172,6 +173,50 @@ def validate_plans(plans: list[FilePlan], layout: Layout,
         at += len(p.parts)
     dups = duplicates() if layout.unique else [None] * len(plans)
     return combine(plans, grouped, layout, dups, mask=mask, max_errors=max_errors)
+
+
+def validate_set(spark: SparkSession, file_set: FileSet | str | Path, files: Mapping[str, str],
+                 *, repertoire: Repertoire | None = None, mask: bool = False,
+                 max_errors: int | None = None, part_bytes: int = PART_BYTES) -> Report:
+    """:func:`chukan.validate_set` as Spark jobs: the same report. Each member is
+    validated as :func:`validate` does; a reference check is a Spark join that brings
+    back only the records whose value its target lacks; a group check (one record per
+    group, a sequence) runs on the driver over the group and value columns alone."""
+    from chukan.report import Problem  # noqa: PLC0415
+    from chukan.report import Report as _Report  # noqa: PLC0415
+    from chukan.spark import _fileset  # noqa: PLC0415 -- needs pyspark
+    from chukan.validate import (  # noqa: PLC0415 -- validation's own steps
+        _masked,
+        _run_check,
+        file_set_for,
+        missing_references,
+        set_columns,
+    )
+
+    fs = file_set_for(file_set, files)
+    report = _Report(max_problems=max_errors)
+    for name, lay in fs.files.items():
+        _fileset.absorb(report, validate(spark, [files[name]], lay, repertoire=repertoire,
+                                         mask=mask, max_errors=max_errors,
+                                         part_bytes=part_bytes), files[name])
+    wanted = set_columns(fs)
+    names = {name: str(files[name]) for name in fs.files}
+    frames = {name: _fileset.columns(spark, files[name], lay, sorted(wanted[name]),
+                                     part_bytes)
+              for name, lay in fs.files.items() if wanted[name]}
+    held: dict[str, pl.DataFrame] = {}  # members' columns brought to the driver
+    found: list[Problem] = []
+    for check in fs.checks:
+        if check.type == "reference":
+            found += missing_references(check, _fileset.unreferenced(frames, check), fs, names)
+            continue
+        for member in _fileset.group_members(fs, check) - set(held):
+            held[member] = _fileset.collect(frames[member])
+        found += _run_check(check, held, names, fs,
+                            {name: frame.height > 0 for name, frame in held.items()})
+    found.sort(key=lambda p: (p.file or "", *Problem.sort_key(p)))
+    report.extend(_masked(p) for p in found) if mask else report.extend(found)
+    return report
 
 
 def convert(spark: SparkSession | None, source: str, mapping: MappingSpec | str | Path,
