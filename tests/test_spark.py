@@ -311,6 +311,17 @@ def test_spark_validates_as_validate(spark: SparkSession, path: str, layout: str
                                 part_bytes=150), want)
 
 
+def test_a_reports_problems_are_a_spark_dataframe(spark: SparkSession) -> None:
+    path, layout = FIXED[8]  # not-digits
+    report = chukan.spark.validate(spark, [path], layout, part_bytes=150)
+    frame = chukan.spark.problems(spark, report)
+    got = pl.from_arrow(frame.toArrow())
+    assert isinstance(got, pl.DataFrame)
+    assert got.height == len(report.problems) > 0
+    assert got.equals(report.to_frame())
+    assert frame.where("code = 'not-digits'").count() == report.counts_by_code()["not-digits"]
+
+
 def test_spark_validates_defects_across_files(spark: SparkSession, tmp_path: Path) -> None:
     """Repeated keys (a Spark aggregation), a wrong trailer count (carried across ranges),
     a BOM, an EOF byte and a cut record, in two files read through one glob."""

@@ -46,14 +46,14 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import polars as pl
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from chukan.report import Report
     from chukan.spec import Repertoire
     from chukan.spec.fileset import FileSet
 
 __all__ = ["PART_BYTES", "FilePlan", "Part", "SparkConvertResult", "convert", "plan",
-           "register", "session", "validate", "validate_plans", "validate_set"]
+           "problems", "register", "session", "validate", "validate_plans", "validate_set"]
 
 
 def plan(paths: str | Sequence[str], layout: Layout | str | Path, *,
@@ -125,6 +125,17 @@ def validate(spark: SparkSession, paths: str | Sequence[str], layout: Layout | s
     return validate_plans(plans, lay, run,
                           lambda: _duplicate_rows(spark, plans, lay, part_bytes),
                           repertoire=repertoire, mask=mask, max_errors=max_errors)
+
+
+def problems(spark: SparkSession, report: Report) -> DataFrame:
+    """A report's problems (those it keeps in detail) as a Spark DataFrame: one row each,
+    in file order, with the columns of :meth:`chukan.Report.to_frame` (code, severity,
+    message, file, record, offset, field, label, raw, value), to join, filter or write
+    where the cluster's other tables are."""
+    import polars as pl  # noqa: PLC0415 -- polars is imported by chukan anyway
+
+    return spark.createDataFrame(report.to_frame().to_arrow(
+        compat_level=pl.CompatLevel.oldest()))
 
 
 Item = tuple["FilePlan", "Part", "dict[str, int] | None"]
