@@ -47,11 +47,13 @@ FIXED = [
     ("fixtures/bad/not-digits.dat", "examples/vendor-a/juki-kojin"),
     ("fixtures/bad/bad-sign-nibble.dat", "examples/mainframe/juki-kojin"),
 ]
-CSV = [("fixtures/vendor-a/juki-kojin.csv", "examples/vendor-a/juki-kojin-csv")]
-#: CSV files and their layouts (the standard CSVs are the conversions' targets)
+#: every shipped CSV fixture and its layout (the standard CSVs are conversions' outputs)
 CSV_FILES = {"fixtures/vendor-a/juki-kojin.csv": "examples/vendor-a/juki-kojin-csv",
              "fixtures/vendor-a/juki-kojin.chukan.csv": "chukan/juki/kojin",
-             "fixtures/vendor-a/juki-kojin.kihon.csv": "kihon/juki/kojin"}
+             "fixtures/vendor-a/juki-kojin.kihon.csv": "kihon/juki/kojin",
+             "fixtures/mainframe/juki-kojin.chukan.csv": "chukan/juki/kojin",
+             "fixtures/mainframe/juki-kojin.kihon.csv": "kihon/juki/kojin"}
+CSV = list(CSV_FILES.items())
 
 
 def _same(got: chukan.Report, want: chukan.Report) -> None:
@@ -762,19 +764,22 @@ def test_an_eof_byte_after_a_short_last_record_is_dropped_whatever_the_reads(
 
 @pytest.mark.parametrize("edge", [b"\xef\xbb\xbf", b"\x1a"])
 def test_a_csv_file_reaches_its_reader_whole(tmp_path: Path, edge: bytes) -> None:
-    """A BOM or an EOF byte of a CSV file is the CSV reader's to judge, not cut off."""
+    """A BOM or an EOF byte of a CSV file is the CSV reader's to judge, not cut off: the
+    first range holds the BOM, the last the EOF byte."""
     path, layout = CSV[0]
     data = (ROOT / path).read_bytes()
     file = tmp_path / "x.csv"
     file.write_bytes(edge + data if edge.startswith(b"\xef") else data + edge)
-    _same(_local([str(file)], layout, 10**9), chukan.validate([str(file)], layout))
+    for size in (1, 100, 10**9):
+        _same(_local([str(file)], layout, size), chukan.validate([str(file)], layout))
     if edge.startswith(b"\xef"):  # converting back from it, as chukan convert does
         source = (ROOT / "fixtures/vendor-a/juki-kojin.chukan.csv").read_bytes()
         file.write_bytes(edge + source)
         want = chukan.convert(file, CONVERSIONS[-1][1], tmp_path / "w", reverse=True)
-        got = chukan.spark.convert(None, str(file), CONVERSIONS[-1][1], str(tmp_path / "o"),
-                                   reverse=True)
-        _same_conversion(got, want, tmp_path / "o")
+        for size in (1, 100, 10**9):
+            got = chukan.spark.convert(None, str(file), CONVERSIONS[-1][1],
+                                       str(tmp_path / f"o{size}"), reverse=True, part_bytes=size)
+            _same_conversion(got, want, tmp_path / f"o{size}")
 
 
 def test_globs_keep_to_their_folders_and_names(tmp_path: Path,
