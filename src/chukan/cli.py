@@ -349,10 +349,14 @@ def _typed_csv(source: Path, schema: dict[str, pl.DataType], fields: tuple[Field
 @click.option("--max-errors", type=click.IntRange(min=0),
               help="list at most N problems (counts always cover all)")
 @click.option("--progress/--no-progress", default=None)
+@click.option("--eudc", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the municipality's 外字 font (EUDC.TTE, .ttf): the report draws each 外字 "
+                   "from it, and says which it lacks (pip install 'chukan[gaiji]')")
 @_spark_option
 def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str | None,
                  fmt: str, output: Path | None, repertoire: str | None, *, mask: bool,
-                 max_errors: int | None, progress: bool | None, spark: str | None) -> None:
+                 max_errors: int | None, progress: bool | None, eudc: Path | None,
+                 spark: str | None) -> None:
     """Check FILES against a layout (or a file set) and report every problem, located
     to the byte.
 
@@ -410,12 +414,26 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
                     validate(paths, layouts[0], **options)
     except ChukanError as exc:
         _fail(str(exc))
+    glyphs = None
+    if eudc is not None:
+        from chukan.gaiji import glyphs_of, load_eudc  # noqa: PLC0415 -- an optional extra
+
+        try:
+            glyphs = glyphs_of(report, load_eudc(eudc))
+        except ChukanError as exc:
+            _fail(str(exc))
     if fmt == "json":
         text = to_json(report, layout=name)
     elif fmt == "html":
-        text = to_html(report, layout=name)
+        text = to_html(report, layout=name, glyphs=glyphs)
     else:
         text = to_text(report)
+    if glyphs is not None and fmt != "html":  # the text and JSON reports draw nothing
+        lacking = [f"U+{ord(ch):04X}" for ch, svg in sorted(glyphs.items()) if svg is None]
+        have = len(glyphs) - len(lacking)
+        click.echo(f"{eudc}: 外字{len(glyphs)}字のうち{have}字の字形があります"
+                   + (f"。フォントにない外字: {', '.join(lacking)}" if lacking else ""),
+                   err=True)
     if output is None:
         click.echo(text)
     else:

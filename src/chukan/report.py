@@ -29,7 +29,7 @@ import polars as pl
 from chukan._codes import REGISTRY, Severity
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
 
 __all__ = ["CODES", "GAIJI_LOCATIONS", "REGISTRY", "REPORT_SCHEMA", "GaijiEntry", "Problem",
            "Report", "Severity", "to_dict", "to_html", "to_json", "to_text"]
@@ -376,7 +376,7 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid 
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:2px 6px;
 vertical-align:top}th{background:#eef}td.num{text-align:right}code{font-size:.95em}
 .ok{color:#176617;font-weight:bold}.ng{color:#a11;font-weight:bold}.warn{color:#8a5a00}
-svg text{font-size:12px}
+svg text{font-size:12px}td.glyph{background:#fff;text-align:center}td.glyph svg{fill:#000}
 """
 
 
@@ -398,9 +398,13 @@ def _short(code: str) -> str:
     return text if len(text) <= 18 else text[:17] + "…"
 
 
-def to_html(report: Report, *, layout: str = "", title: str = "chukan 検証レポート") -> str:
+def to_html(report: Report, *, layout: str = "", title: str = "chukan 検証レポート",
+            glyphs: Mapping[str, str | None] | None = None) -> str:
     """One self-contained HTML page (no script, no network): summary first, error counts
-    by field and by code as bar charts, the 外字 inventory, then every problem."""
+    by field and by code as bar charts, the 外字 inventory, then every problem.
+    ``glyphs`` gives each 外字's glyph as inline SVG, from the municipality's 外字 font
+    (None where the font lacks it: said so, never drawn blank); see
+    :func:`chukan.gaiji.glyphs_of`."""
     e = html.escape
     labels = {**{p.field: p.label for p in report.problems if p.field and p.label},
               **report.labels}
@@ -433,14 +437,24 @@ def to_html(report: Report, *, layout: str = "", title: str = "chukan 検証レ�
                                                  "受け入れるかを決めてください。")):
         if not entries:
             continue
-        out += [f"<h2>{heading}({len(entries)}字)</h2>", f"<p>{note}</p>",
-                "<table><tr><th>文字</th><th>コードポイント</th><th>バイト</th><th>件数</th>"
+        drawn = glyphs if glyphs is not None and entries is report.gaiji else None
+        said = note
+        if drawn is not None:
+            lacking = sum(drawn.get(ch) is None for ch in entries)
+            said += "字形は外字フォントから描いています" + \
+                (f"(フォントにない外字: {lacking}字)。" if lacking else "。")
+        out += [f"<h2>{heading}({len(entries)}字)</h2>", f"<p>{said}</p>",
+                "<table><tr>" + ("<th>字形</th>" if drawn is not None else "") +
+                "<th>文字</th><th>コードポイント</th><th>バイト</th><th>件数</th>"
                 "<th>項目</th><th>最初の位置</th><th>理由</th></tr>"]
         for g in sorted(entries.values(), key=lambda g: g.char):
             where = ", ".join(f"{e(n)}×{c}" for n, c in g.fields.items())
             first = "<br>".join(f"{e(str(f))} レコード{r} バイト{o} {e(n)}"
                                 for f, r, o, n in g.first)
-            out.append(f"<tr><td>{e(g.char)}</td><td><code>{g.code_point}</code></td>"
+            shape = "" if drawn is None else \
+                f"<td class='glyph'>{drawn[g.char]}</td>" if drawn.get(g.char) else \
+                "<td class='ng'>外字フォントにありません</td>"
+            out.append(f"<tr>{shape}<td>{e(g.char)}</td><td><code>{g.code_point}</code></td>"
                        f"<td><code>{e(g.raw)}</code></td><td class='num'>{g.count}</td>"
                        f"<td>{where}</td><td>{first}</td><td>{e(g.reason)}</td></tr>")
         out.append("</table>")

@@ -1,0 +1,27 @@
+"""外字 work beyond the inventory: the municipality's own 外字 font read, so that each 外字
+is shown as it is drawn (``pip install chukan[gaiji]``, fontTools).
+
+A 外字 is a code point in the private use area; its shape lives only in the
+municipality's 外字 font (Windows ``EUDC.TTE``, or any TrueType font that maps private
+use code points to glyphs). :func:`load_eudc` reads one; :meth:`EudcFont.svg` draws a
+glyph as inline SVG from its outline, so a report stays one self-contained file. A code
+point the font lacks, or maps to an empty glyph, is said to be missing, never drawn
+blank. :func:`glyphs_of` draws a report's 外字 for :func:`chukan.report.to_html`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chukan.gaiji._font import EudcFont, load_eudc, write_eudc
+
+if TYPE_CHECKING:
+    from chukan.report import Report
+
+__all__ = ["EudcFont", "glyphs_of", "load_eudc", "write_eudc"]
+
+
+def glyphs_of(report: Report, font: EudcFont) -> dict[str, str | None]:
+    """Each 外字 of ``report``'s inventory drawn from ``font`` as inline SVG (None where
+    the font lacks it)."""
+    return {ch: font.svg(ch) for ch in report.gaiji}

@@ -1,0 +1,148 @@
+"""A 外字 font: its private use code points, and each glyph's outline as SVG.
+
+fontTools reads the font (TrueType ``glyf`` or CFF outlines, any cmap format): it is
+the well-kept library of the field, pure Python, and the MJ work of this package uses
+it for cmaps and glyph names too. Drawing needs no rasteriser: the outline becomes an
+SVG path, which the browser draws at any size.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chukan.errors import FileError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+#: the private use areas, where 外字 sit: the BMP's (CP932's user area is U+E000–U+E757)
+#: and planes 15 and 16 (where host code pages' larger user areas go)
+PUA = (range(0xE000, 0xF900), range(0xF0000, 0x110000))
+
+
+def _fonttools() -> Any:  # noqa: ANN401 -- fontTools has no type hints
+    try:
+        from fontTools import ttLib  # noqa: PLC0415 -- an optional extra
+    except ImportError:
+        msg = "外字フォントを読むには fontTools が必要です: pip install 'chukan[gaiji]'"
+        raise UsageError(msg) from None
+    return ttLib
+
+
+@dataclass(slots=True)
+class EudcFont:
+    """A 外字 font, read: its name, the glyph of each code point, and its metrics."""
+
+    path: str
+    cmap: Mapping[int, str]  # code point → glyph name
+    units_per_em: int
+    ascent: int  # above the baseline, in font units
+    descent: int  # below it (a positive number)
+    _font: Any = field(repr=False)
+    _drawn: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def private(self) -> list[int]:
+        """The private use code points the font maps, in order."""
+        return sorted(c for c in self.cmap if any(c in area for area in PUA))
+
+    def path_data(self, char: str) -> str | None:
+        """The SVG path of ``char``'s glyph, y pointing down from the ascent (None when
+        the font lacks it or its glyph is empty)."""
+        name = self.cmap.get(ord(char)) if len(char) == 1 else None
+        if name is None:
+            return None
+        if name not in self._drawn:
+            from fontTools.pens.svgPathPen import SVGPathPen  # noqa: PLC0415
+            from fontTools.pens.transformPen import TransformPen  # noqa: PLC0415
+
+            glyphs = self._font.getGlyphSet()
+            pen = SVGPathPen(glyphs, ntos=lambda v: f"{v:g}")
+            # font units have y up from the baseline; SVG has y down from the top
+            glyphs[name].draw(TransformPen(pen, (1, 0, 0, -1, 0, self.ascent)))
+            self._drawn[name] = pen.getCommands() or None
+        return self._drawn[name]
+
+    def svg(self, char: str, size: int = 48) -> str | None:
+        """``char``'s glyph as an inline SVG element ``size`` pixels high, with the
+        character's code point as its title; None when the font lacks it."""
+        d = self.path_data(char)
+        if d is None:
+            return None
+        height = self.ascent + self.descent
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.units_per_em} '
+                f'{height}" width="{size}" height="{size}" role="img">'
+                f"<title>U+{ord(char):04X}</title>"
+                f'<path d="{html.escape(d)}"/></svg>')
+
+
+def load_eudc(path: str | Path) -> EudcFont:
+    """Read a 外字 font (``EUDC.TTE``, ``.ttf``, ``.otf``; a collection's first font).
+
+    The metrics come from the ``OS/2`` table's typographic ascent and descent (the
+    ``hhea`` table's where it has none): a 外字 font draws its glyphs in that box.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     font = load_eudc(write_eudc(f"{tmp}/eudc.ttf", {0xE000: [[(100, 0), (100, 800),
+    ...                                                               (900, 800)]]}))
+    >>> font.private, font.path_data(chr(0xE000)), font.svg(chr(0xE001))
+    ([57344], 'M100 896V96H900Z', None)
+    """
+    ttlib = _fonttools()
+    try:
+        # read whole (a 外字 font is small): no file is left open
+        font = ttlib.TTFont(io.BytesIO(Path(path).read_bytes()), fontNumber=0, lazy=True)
+        cmap = font.getBestCmap() or {}
+        upm = int(font["head"].unitsPerEm)
+        os2 = font.get("OS/2")
+        ascent = int(os2.sTypoAscender) if os2 is not None else int(font["hhea"].ascent)
+        descent = -int(os2.sTypoDescender) if os2 is not None else -int(font["hhea"].descent)
+    except OSError as exc:
+        raise FileError(path, exc) from None
+    except Exception as exc:  # fontTools raises many kinds on a file that is no font
+        msg = f"外字フォントとして読めません: {path} ({type(exc).__name__}: {exc})"
+        raise UsageError(msg) from None
+    if ascent + descent <= 0:  # some old fonts leave them zero: the em square
+        ascent, descent = upm * 7 // 8, upm // 8
+    return EudcFont(str(path), dict(cmap), upm, ascent, descent, font)
+
+
+def write_eudc(path: str | Path, outlines: Mapping[int, list[list[tuple[int, int]]]], *,
+               units_per_em: int = 1024) -> Path:
+    """Write a small TrueType 外字 font: each code point's glyph is its closed polygons
+    (font units, y up from the baseline; no polygon: an empty glyph). For tests and
+    examples; the ascent is 7/8 of the em, the descent 1/8."""
+    _fonttools()
+    from fontTools.fontBuilder import FontBuilder  # noqa: PLC0415
+    from fontTools.pens.ttGlyphPen import TTGlyphPen  # noqa: PLC0415
+
+    names = {cp: f"uni{cp:04X}" for cp in outlines}
+    builder = FontBuilder(units_per_em, isTTF=True)
+    builder.setupGlyphOrder([".notdef", *names.values()])
+    builder.setupCharacterMap(names)
+    glyphs = {}
+    for name, polygons in [(".notdef", []), *((names[cp], outlines[cp]) for cp in outlines)]:
+        pen = TTGlyphPen(None)
+        for polygon in polygons:
+            pen.moveTo(polygon[0])
+            for point in polygon[1:]:
+                pen.lineTo(point)
+            pen.closePath()
+        glyphs[name] = pen.glyph()
+    builder.setupGlyf(glyphs)
+    # (each glyph's left side bearing is where its outline starts)
+    left = {names[cp]: min((x for polygon in outlines[cp] for x, _ in polygon), default=0)
+            for cp in outlines}
+    builder.setupHorizontalMetrics({name: (units_per_em, left.get(name, 0)) for name in glyphs})
+    builder.setupHorizontalHeader(ascent=units_per_em * 7 // 8, descent=-(units_per_em // 8))
+    builder.setupNameTable({"familyName": "chukan EUDC", "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=units_per_em * 7 // 8, sTypoDescender=-(units_per_em // 8),
+                     usWinAscent=units_per_em * 7 // 8, usWinDescent=units_per_em // 8)
+    builder.setupPost()
+    builder.save(str(path))
+    return Path(path)
