@@ -13,7 +13,7 @@ CORE := Cargo.toml core/Cargo.toml $(wildcard core/src/*.rs) $(wildcard core/tab
 $(BIN)/.installed-demo: pyproject.toml $(CORE)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[gaiji]"
 	touch $@
 
 $(BIN)/.installed-test: pyproject.toml $(CORE)

@@ -160,6 +160,21 @@ def main() -> None:
     cli("validate", str(OUT / "defective.dat"), "--layout", layout.name, "--mask",
         "--format", "json", "-o", str(OUT / "report-masked.json"))
 
+    step("The 外字 drawn from the town's own 外字 font",
+         "A 外字 lives only in the municipality's 外字 font (Windows EUDC.TTE). With --eudc "
+         "the HTML report draws each one beside its code point and bytes, and says which "
+         "the font lacks. A small font made here stands in for the town's.")
+    from chukan.gaiji import write_eudc  # noqa: PLC0415 -- the gaiji extra, shown here
+
+    # 「⿰土口」-like: a box on the left, a taller one on the right (font units, y up)
+    write_eudc(OUT / "EUDC.TTE", {0xE000: [[(80, 40), (80, 420), (400, 420), (400, 40)],
+                                           [(480, -60), (480, 780), (940, 780),
+                                            (940, -60)]]})
+    cli("validate", str(src), "--layout", layout.name, "--format", "html", "-o",
+        str(OUT / "report-gaiji.html"), "--eudc", str(OUT / "EUDC.TTE"))
+    cli("validate", str(src), "--layout", layout.name, "--eudc", str(OUT / "EUDC.TTE"),
+        "--max-errors", "0")
+
     step("Validate a whole export: persons and households checked against each other",
          "A file set checks references across files: here, a household with two 世帯主.")
     kojin = bytearray(src.read_bytes())
