@@ -220,6 +220,8 @@ def _scan(data: bytes, delim: int, quote: int, *, final: bool) -> tuple[_Rows, i
         stops.append(n)
         all_cells.append(cells)
         cut = n
+    # a stray quote of a row not yet ended is that row's: said when its end is read
+    bad = {row: at for row, at in bad.items() if row < len(starts)}
     as_array = np.asarray
     return _Rows(as_array(starts, dtype=np.int64), as_array(ends, dtype=np.int64),
                  as_array(stops, dtype=np.int64), all_cells, bad), cut
@@ -290,7 +292,7 @@ def _split_rows(data: bytes, layout: Layout, *, final: bool) -> tuple[_Rows, int
 @dataclass(frozen=True, slots=True)
 class Span:
     """A range of a CSV file read on its own (a Spark task's), from ``offset``, where a
-    row starts, to its end, where one ends (the file's end when ``last``). Its first row
+    row starts, to its end, where one ends (or the file ends). Its first row
     is record ``record``; ``header``, the file's header row, names a later range's
     columns. What only the whole file shows is left to whoever joins the ranges: the
     problems counted over the file (in ``tallies``, to add up), an empty file, and which
@@ -298,7 +300,6 @@ class Span:
 
     offset: int
     record: int
-    last: bool
     header: bytes | None = None
     tallies: dict[str, Tally] = field(default_factory=dict)
 
@@ -356,8 +357,8 @@ def row_cuts(read_at: Callable[[int, int], bytes], start: int, end: int, step: i
             if cut >= end - 1:  # (nothing, or only an end-of-file byte, after it)
                 return cuts, None
             cuts.append((cut, rows + i + 1))
-            while target <= cut:  # the next a whole step on, however long this row
-                target += step
+            # the next a whole step on, however long this row
+            target += step * ((cut - target) // step + 1)
         if why is not None:
             return cuts, why
         rows += len(ends)

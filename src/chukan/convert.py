@@ -503,8 +503,13 @@ def _rule_columns(rule: Rule, plan: _Plan, frame: pl.DataFrame,
     target_type = schema[tf.name]
     if isinstance(target_type, pl.String):
         expr = expr.cast(pl.String)
-        if holding.intersection(rule.sources or (rule.source,)):
-            rejects.append(expr.str.contains(PUA).fill_null(value=False)
+        held = [s for s in (rule.sources or (rule.source,)) if s in holding]
+        if held:
+            # a 外字 of the source that the 外字 map leaves as it is, still in the value:
+            # one the map makes (a standard character back into its 外字) is meant, so
+            # each record is judged by its own source value, whatever else its batch holds
+            left = pl.any_horizontal([_unmapped_gaiji(pl.col(s), plan) for s in held])
+            rejects.append((left & expr.str.contains(PUA).fill_null(value=False))
                            .alias(f"unmapped-gaiji:{tf.name}"))
     elif target_type.is_numeric():
         plain = not (rule.parts or rule.steps or rule.code_map is not None)
@@ -580,6 +585,14 @@ def _unrouted(plan: _Plan, frame: pl.DataFrame, culprits: dict[str, Field]) -> l
         checks.append((pl.col(name).is_not_null() & ~met).alias(alias))
         culprits[alias] = _field(plan.source, name)
     return checks
+
+
+def _unmapped_gaiji(expr: pl.Expr, plan: _Plan) -> pl.Expr:
+    """Whether the text holds a 外字 (a private-use character) that the mapping's 外字 map
+    does not replace."""
+    if plan.gaiji:
+        expr = expr.str.replace_many(list(plan.gaiji), [""] * len(plan.gaiji), leftmost=True)
+    return expr.str.contains(PUA).fill_null(value=False)
 
 
 def _gaiji(expr: pl.Expr, plan: _Plan) -> pl.Expr:

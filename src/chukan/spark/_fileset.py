@@ -38,13 +38,28 @@ def columns(spark: SparkSession, path: str, layout: Layout, wanted: list[str],
             part_bytes: int) -> DataFrame:
     """A member's columns ``wanted``, with ``_record`` and ``_offset``, read leniently
     (values the reader rejects are null and take no part in the checks)."""
+    from chukan.codec import schema_of  # noqa: PLC0415
     from chukan.spark import layout_option, register  # noqa: PLC0415 -- the package's
 
     register(spark)
-    return (spark.read.format("chukan").option("layout", layout_option(layout))
-            .option("mode", "lenient").option("locate", "true")
-            .option("columns", ",".join(wanted)).option("part_bytes", str(part_bytes))
-            .option("paths", json.dumps([path])).load().drop("_file"))
+    # the record kinds that hold every column wanted (a multi-record layout's), each read
+    # on its own, as the single-process check keeps the frames that hold them all
+    kinds = [k for k in layout.kinds if set(wanted) <= set(schema_of(k.fields))]
+    frames = [spark.read.format("chukan").option("layout", layout_option(layout))
+              .option("record", k.name).option("mode", "lenient").option("locate", "true")
+              .option("columns", ",".join(wanted)).option("part_bytes", str(part_bytes))
+              .option("paths", json.dumps([path])).load().drop("_file")
+              .select(*wanted, "_record", "_offset") for k in kinds]
+    if not frames:  # no kind holds them all: the checks see no record
+        schema = {name: dtype for k in layout.kinds
+                  for name, dtype in schema_of(k.fields).items() if name in wanted}
+        empty = pl.DataFrame(schema={**{c: schema[c] for c in wanted},
+                                     "_record": pl.Int64(), "_offset": pl.Int64()})
+        return spark.createDataFrame(empty.to_arrow(compat_level=pl.CompatLevel.oldest()))
+    out = frames[0]
+    for more in frames[1:]:
+        out = out.unionByName(more)
+    return out
 
 
 def unreferenced(frames: Mapping[str, DataFrame], check: SetCheck) -> pl.DataFrame:

@@ -132,7 +132,9 @@ def _plan_csv(read_at: Callable[[int, int], bytes], size: int, layout: Layout, f
     the end-of-file byte as the single-process reader does. A file whose header refuses
     it, or whose bytes are not ASCII-based, is one range: its reader says why."""
     start = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
-    whole = FilePlan(file, number, size, False, None, head[start:],
+    # the reader looks at the file's first bytes after a BOM to name its encoding
+    head = read_at(start, min(size - start, HEAD)) if start else head
+    whole = FilePlan(file, number, size, False, None, head,
                      (Part(file, number, 0, size, 1, True),))
     if size - start <= step:
         return whole
@@ -143,7 +145,7 @@ def _plan_csv(read_at: Callable[[int, int], bytes], size: int, layout: Layout, f
     elif layout.header:
         rows, _ = _split_rows(read_at(start, min(size - start, _SCAN)), layout, final=False)
         if not len(rows):
-            why = f"its header row is longer than {_SCAN} bytes"
+            why = f"its header row has no end within {_SCAN} bytes"
         else:
             raw = read_at(start + int(rows.start[0]), int(rows.end[0] - rows.start[0]))
             if _check_header(raw, layout, _Context(layout, file)) is None:
@@ -169,7 +171,7 @@ def _plan_csv(read_at: Callable[[int, int], bytes], size: int, layout: Layout, f
     bounds = [(0, 1), *cuts]
     parts = tuple(Part(file, number, at, bounds[k + 1][0] if k + 1 < len(bounds) else size,
                        record, k + 1 == len(bounds)) for k, (at, record) in enumerate(bounds))
-    return FilePlan(file, number, size, False, None, head[start:], parts, header)
+    return FilePlan(file, number, size, False, None, head, parts, header)
 
 
 def _lf_cuts(read_at: Callable[[int, int], bytes], start: int, end: int, step: int

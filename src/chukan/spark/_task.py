@@ -131,7 +131,7 @@ def _csv_part(plan: FilePlan, part: Part, layout: Layout, data: bytes,
     """A range of a CSV file: the single-process reader on its rows (the first range
     sees the BOM and the header, the last the end-of-file byte)."""
     report = Report()
-    span = Span(part.start, part.record, part.last, plan.header)
+    span = Span(part.start, part.record, plan.header)
     frames = [frame for _, frame in located_batches(
         _Named(data, part.file), layout, report=report, columns=columns, span=span,
         dropped=dropped)]
