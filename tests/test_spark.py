@@ -56,6 +56,33 @@ CSV_FILES = {"fixtures/vendor-a/juki-kojin.csv": "examples/vendor-a/juki-kojin-c
 CSV = list(CSV_FILES.items())
 
 
+def _mutated(original: bytes, edits: list[tuple[str, int, bytes]], terms: list[bytes]
+             ) -> bytes:
+    """``original`` with hypothesis's edits: bytes cut (del) or added (ins), a quote or
+    one of ``terms`` inserted, the start repeated at the end (dup), a BOM put first, an
+    EOF byte put last, a byte changed (flip)."""
+    data = bytearray(original)
+    for op, at, raw in edits:
+        i = at % (len(data) + 1)
+        if op == "del":
+            del data[i:i + len(raw)]
+        elif op == "ins":
+            data[i:i] = raw
+        elif op == "quote":
+            data[i:i] = b'"'
+        elif op == "term":
+            data[i:i] = terms[raw[0] % len(terms)]
+        elif op == "dup":
+            data += data[:i]
+        elif op == "bom":
+            data[0:0] = b"\xef\xbb\xbf"
+        elif op == "eof":
+            data += b"\x1a"
+        elif data:
+            data[i % len(data)] = raw[0]
+    return bytes(data)
+
+
 def _same(got: chukan.Report, want: chukan.Report) -> None:
     assert got.problems == want.problems
     assert got.records_read == want.records_read
@@ -127,25 +154,10 @@ def test_mutated_files_validate_the_same_in_ranges(tmp_path_factory: pytest.Temp
     """Injected defects (cut or added bytes, stray terminators, records repeated, a BOM,
     an EOF byte, changed bytes) are reported the same, range by range."""
     path, layout = case
-    data = bytearray((ROOT / path).read_bytes())
-    for op, at, raw in edits:
-        i = at % (len(data) + 1)
-        if op == "del":
-            del data[i:i + len(raw)]
-        elif op == "ins":
-            data[i:i] = raw
-        elif op == "term":
-            data[i:i] = [b"\n", b"\r\n", b"\x1a", b"\x0e", b"\x0f"][raw[0] % 5]
-        elif op == "dup":
-            data += data[:i]
-        elif op == "bom":
-            data[0:0] = b"\xef\xbb\xbf"
-        elif op == "eof":
-            data += b"\x1a"
-        elif data:
-            data[i % len(data)] = raw[0]
+    data = _mutated((ROOT / path).read_bytes(), edits,
+                    [b"\n", b"\r\n", b"\x1a", b"\x0e", b"\x0f"])
     file = tmp_path_factory.mktemp("mutated") / "x.dat"
-    file.write_bytes(bytes(data))
+    file.write_bytes(data)
     _same(_local([str(file)], layout, part_bytes), chukan.validate([str(file)], layout))
 
 
@@ -693,29 +705,12 @@ def test_mutated_csv_files_validate_the_same_in_ranges(
     and its longest row are a few dozen bytes, so rows too long to wait for are cut
     where the single-process reader cuts them."""
     if case == "quoted":
-        data, lay = bytearray(_with_quoted_newlines(12)), KIHON_LAYOUT
+        original, lay = _with_quoted_newlines(12), KIHON_LAYOUT
     else:
-        data, lay = bytearray((ROOT / case).read_bytes()), CSV_FILES[case]
-    for op, at, raw in edits:
-        i = at % (len(data) + 1)
-        if op == "del":
-            del data[i:i + len(raw)]
-        elif op == "ins":
-            data[i:i] = raw
-        elif op == "quote":
-            data[i:i] = b'"'
-        elif op == "term":
-            data[i:i] = [b"\n", b"\r\n", b"\r", b"\x1a", b","][raw[0] % 5]
-        elif op == "dup":
-            data += data[:i]
-        elif op == "bom":
-            data[0:0] = b"\xef\xbb\xbf"
-        elif op == "eof":
-            data += b"\x1a"
-        elif data:
-            data[i % len(data)] = raw[0]
+        original, lay = (ROOT / case).read_bytes(), CSV_FILES[case]
+    data = _mutated(original, edits, [b"\n", b"\r\n", b"\r", b"\x1a", b","])
     file = tmp_path_factory.mktemp("csv") / "x.csv"
-    file.write_bytes(bytes(data))
+    file.write_bytes(data)
     with pytest.MonkeyPatch.context() as mp:
         if small:
             mp.setattr("chukan._csv._CHUNK", 61)
