@@ -4,18 +4,16 @@ said. The fonts are made here with fontTools (no installed font is needed)."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 import chukan
 from chukan.cli import main
-from chukan.gaiji import glyphs_of, load_eudc, write_eudc
+from chukan.gaiji import decisions, glyphs_of, load_eudc, load_mj_font, write_eudc
+from chukan.gaiji._mj import decided
 from chukan.report import to_html
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 KOJIN = ("fixtures/vendor-a/juki-kojin.dat", "examples/vendor-a/juki-kojin")  # holds U+E000
 SQUARE = [[(100, 0), (100, 800), (900, 800), (900, 0)]]
@@ -79,3 +77,143 @@ def test_a_file_that_is_no_font_is_refused_clearly(tmp_path: Path, content: byte
     result = CliRunner().invoke(main, ["validate", KOJIN[0], "-l", KOJIN[1], "--eudc",
                                        str(bad)])
     assert result.exit_code == 2 and "外字フォントとして読めません" in result.stderr
+
+
+# --------------------------------------------------------------------------------------
+# From decisions to conversion: a worksheet → a 外字 map, against an MJ-like font
+
+
+def _mj_font(path: Path) -> Path:
+    """A tiny IPAmj明朝-like font: glyphs named by MJ 文字図形名, 𠮷 beyond the BMP
+    (format 12), and a variant of 辻 reached by an IVS (format 14)."""
+    from fontTools.fontBuilder import FontBuilder  # noqa: PLC0415
+    from fontTools.pens.ttGlyphPen import TTGlyphPen  # noqa: PLC0415
+
+    names = [".notdef", "mj000001", "mj000002", "mj000003", "mj000004"]
+    builder = FontBuilder(1024, isTTF=True)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({0x5409: "mj000001", 0x20BB7: "mj000002", 0x8FBB: "mj000003"},
+                              uvs=[(0x8FBB, 0xE0101, "mj000004"), (0x5409, 0xE0100, None)])
+    glyphs = {}
+    for name in names:
+        pen = TTGlyphPen(None)
+        pen.moveTo((100, 0))
+        pen.lineTo((100, 700))
+        pen.lineTo((700, 0))
+        pen.closePath()
+        glyphs[name] = pen.glyph()
+    builder.setupGlyf(glyphs)
+    builder.setupHorizontalMetrics(dict.fromkeys(names, (1024, 100)))
+    builder.setupHorizontalHeader(ascent=896, descent=-128)
+    builder.setupNameTable({"familyName": "MJ test", "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=896, sTypoDescender=-128)
+    builder.setupPost()
+    builder.save(str(path))
+    return path
+
+
+def test_an_mj_font_gives_each_glyph_name_its_sequence(tmp_path: Path) -> None:
+    mj = load_mj_font(_mj_font(tmp_path / "mj.ttf"))
+    assert mj.sequence["mj000002"] == "\U00020bb7"
+    assert mj.sequence["mj000004"] == "辻\U000e0101"  # the variant, by its IVS
+    assert {"吉", "吉\U000e0100", "辻", "辻\U000e0101"} <= mj.drawn
+    assert decided("MJ000002", mj) == "\U00020bb7"
+    assert decided("U+8FBB U+E0101", mj) == decided("U+8FBB_U+E0101", mj) == "辻\U000e0101"
+    assert decided("吉", mj) == "吉"
+    for wrong in ("mj999999", "U+9AD9", "髙", "U+8FBB U+E0102"):
+        with pytest.raises(chukan.UsageError, match="MJフォントにない"):
+            decided(wrong, mj)
+    with pytest.raises(chukan.UsageError, match="IPAmj明朝が見つかりません"):
+        find_mj_font_in(tmp_path)
+
+
+def find_mj_font_in(folder: Path) -> Path:
+    """The lookup with none of the usual places present."""
+    from chukan.gaiji import _mj  # noqa: PLC0415
+
+    places = _mj.MJ_FONT_PLACES
+    _mj.MJ_FONT_PLACES = (str(folder / "none.ttf"),)
+    try:
+        return _mj.find_mj_font()
+    finally:
+        _mj.MJ_FONT_PLACES = places
+
+
+def _sheet(path: Path, rows: list[tuple[str, str]]) -> Path:
+    path.write_text("コードポイント,決定,メモ\n" + "".join(f"{a},{b},\n" for a, b in rows),
+                    encoding="utf-8-sig")
+    return path
+
+
+def test_the_whole_round_from_inventory_to_conversion_and_back(tmp_path: Path) -> None:
+    """validate's inventory → a worksheet with the decision → ``chukan gaiji map`` → the
+    mapping's 外字 map: convert writes the chosen 辻 with its IVS for the vendor's F040
+    (the shipped example map says 𠮷: this one is the sheet's), and --reverse gives back
+    the original bytes."""
+    import json  # noqa: PLC0415
+    import shutil  # noqa: PLC0415
+
+    mj = _mj_font(tmp_path / "mj.ttf")
+    result = CliRunner().invoke(main, ["validate", KOJIN[0], "-l", KOJIN[1], "--format",
+                                       "json"])
+    inventory = json.loads(result.stdout)["gaiji"]
+    assert [g["code_point"] for g in inventory] == ["U+E000"]
+    sheet = _sheet(tmp_path / "sheet.csv", [(inventory[0]["code_point"], "mj000004")])
+    work = tmp_path / "work"
+    work.mkdir()
+    result = CliRunner().invoke(main, ["gaiji", "map", str(sheet), "-o",
+                                       str(work / "gaiji.toml"), "--mj-font", str(mj)])
+    assert result.exit_code == 0, result.output
+    assert '"U+E000" = "辻\\U000e0101"' in (work / "gaiji.toml").read_text(encoding="utf-8")
+    shipped = Path(chukan.__file__).parent / "layouts/examples/vendor-a"
+    for name in ("kojin-to-chukan.toml", "zokugara-to-standard.toml"):  # not its 外字 map
+        shutil.copy(shipped / name, work / name)
+    mapping = work / "kojin-to-chukan.toml"
+    out = tmp_path / "kojin.csv"
+    result = CliRunner().invoke(main, ["convert", KOJIN[0], "-m", str(mapping), "-o",
+                                       str(out)])
+    assert result.exit_code == 0, result.output
+    written = out.read_text(encoding="utf-8")
+    assert "辻\U000e0101" in written and "\U00020bb7" not in written
+    back = tmp_path / "back.dat"
+    result = CliRunner().invoke(main, ["convert", str(out), "-m", str(mapping), "--reverse",
+                                       "-o", str(back)])
+    assert result.exit_code == 0, result.output
+    assert back.read_bytes() == Path(KOJIN[0]).read_bytes()
+
+
+def test_gaiji_map_lists_what_is_undecided_and_refuses_what_the_font_lacks(
+        tmp_path: Path) -> None:
+    mj = str(_mj_font(tmp_path / "mj.ttf"))
+    sheet = _sheet(tmp_path / "s.csv", [("U+E000", "U+8FBB U+E0101"), ("U+E001", ""),
+                                        ("U+E002", " ")])
+    out = tmp_path / "gaiji.toml"
+    result = CliRunner().invoke(main, ["gaiji", "map", str(sheet), "-o", str(out),
+                                       "--mj-font", mj])
+    assert result.exit_code == 1  # work left: never guessed
+    assert "決定のない外字(対応表に入れていません): U+E001, U+E002" in result.stderr
+    assert '"U+E000" = "辻\\U000e0101"' in out.read_text(encoding="utf-8")
+    bad = _sheet(tmp_path / "b.csv", [("U+E000", "mj999999"), ("E001", "吉"),
+                                      ("U+E002", "U+9AD9")])
+    out.unlink()
+    result = CliRunner().invoke(main, ["gaiji", "map", str(bad), "-o", str(out),
+                                       "--mj-font", mj])
+    assert result.exit_code == 2 and not out.exists()
+    for said in ("2行目 U+E000: mj999999: MJフォントにない文字図形名です",
+                 "3行目: コードポイント 'E001' は U+XXXX ではありません",
+                 "4行目 U+E002: U+9AD9: MJフォントにない文字です"):
+        assert said in result.stderr
+
+
+def test_a_worksheet_may_be_xlsx(tmp_path: Path) -> None:
+    import openpyxl  # noqa: PLC0415
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["コードポイント", "決定"])
+    sheet.append(["U+E000", "mj000004"])
+    sheet.append(["U+E001", None])
+    book.save(tmp_path / "s.xlsx")
+    found = decisions(tmp_path / "s.xlsx", load_mj_font(_mj_font(tmp_path / "mj.ttf")))
+    assert found.chars == {"\ue000": "辻\U000e0101"} and found.undecided == ["U+E001"]

@@ -448,6 +448,44 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
     sys.exit(EXIT_OK if report.ok else EXIT_DATA)
 
 
+@main.group("gaiji")
+def gaiji_group() -> None:
+    """外字: from the municipality's 外字 font to MJ characters (docs/gaiji.md)."""
+
+
+@gaiji_group.command("map")
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="the 外字 map to write (gaiji.toml), for a mapping's gaiji_map")
+@click.option("--mj-font", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="IPAmj明朝 (default: where Debian's fonts-ipamj-mincho installs it)")
+@click.option("--name", help="the 外字 map's name (default: the output file's name)")
+def gaiji_map_cmd(sheet: Path, output: Path, mj_font: Path | None, name: str | None) -> None:
+    """Turn a worksheet's decisions (columns コードポイント and 決定: an MJ 文字図形名
+    such as mj030244, U+XXXX code points with an IVS, or the character) into a 外字 map.
+
+    Exit code 0 when every 外字 has a decision, 1 when some have none (listed; the map
+    holds the others, nothing is guessed), 2 when a decision names what the MJ font
+    does not have (nothing is written).
+    """
+    from chukan.gaiji import decisions, gaiji_toml, load_mj_font  # noqa: PLC0415
+
+    try:
+        check_distinct([sheet], [output])
+        found = decisions(sheet, load_mj_font(mj_font))
+        text = gaiji_toml(found.chars, name=name or output.stem,
+                          source=f"{sheet.name}: 文字同定の決定")
+        with OutputSet([output]) as (fh,):
+            fh.write(text.encode("utf-8"))
+    except ChukanError as exc:
+        _fail(str(exc))
+    click.echo(f"{output}: 外字{len(found.chars)}字の対応表", err=True)
+    if found.undecided:
+        click.echo("決定のない外字(対応表に入れていません): " + ", ".join(found.undecided),
+                   err=True)
+        sys.exit(EXIT_DATA)
+
+
 @main.command("convert")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--mapping", "-m", "mapping_name", required=True,

@@ -7,6 +7,10 @@ use code points to glyphs). :func:`load_eudc` reads one; :meth:`EudcFont.svg` dr
 glyph as inline SVG from its outline, so a report stays one self-contained file. A code
 point the font lacks, or maps to an empty glyph, is said to be missing, never drawn
 blank. :func:`glyphs_of` draws a report's 外字 for :func:`chukan.report.to_html`.
+
+Once staff have decided each 外字's MJ character in a worksheet, :func:`decisions` reads
+it against IPAmj明朝 (:func:`load_mj_font`) and :func:`gaiji_toml` writes the 外字 map
+that a mapping's ``gaiji_map`` names (``chukan gaiji map``).
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chukan.gaiji._font import EudcFont, load_eudc, write_eudc
+from chukan.gaiji._mj import Decisions, MjFont, decisions, gaiji_toml, load_mj_font
 
 if TYPE_CHECKING:
     from chukan.report import Report
 
-__all__ = ["EudcFont", "glyphs_of", "load_eudc", "write_eudc"]
+__all__ = ["Decisions", "EudcFont", "MjFont", "decisions", "gaiji_toml", "glyphs_of",
+           "load_eudc", "load_mj_font", "write_eudc"]
 
 
 def glyphs_of(report: Report, font: EudcFont) -> dict[str, str | None]:
