@@ -123,6 +123,8 @@ def test_an_mj_font_gives_each_glyph_name_its_sequence(tmp_path: Path) -> None:
     for wrong in ("mj999999", "U+9AD9", "髙", "U+8FBB U+E0102"):
         with pytest.raises(chukan.UsageError, match="MJフォントにない"):
             decided(wrong, mj)
+    with pytest.raises(chukan.UsageError, match="Unicode にない"):
+        decided("U+FFFFFF", mj)
     with pytest.raises(chukan.UsageError, match="IPAmj明朝が見つかりません"):
         find_mj_font_in(tmp_path)
 
@@ -203,6 +205,22 @@ def test_gaiji_map_lists_what_is_undecided_and_refuses_what_the_font_lacks(
                  "3行目: コードポイント 'E001' は U+XXXX ではありません",
                  "4行目 U+E002: U+9AD9: MJフォントにない文字です"):
         assert said in result.stderr
+
+
+@pytest.mark.parametrize(("name", "content", "said"), [
+    ("s.xlsx", b"not a workbook", "xlsx として読めません"),
+    ("s.csv", b"\xff\xfe\x00\x81", "UTF-8 でも CP932 でも読めません"),
+    ("s.csv", "コードポイント,決定\nU+FFFFFF,吉\n".encode(), "U+XXXX ではありません"),
+    ("s.csv", b"a,b\n1,2\n", "列「コードポイント」と「決定」が必要です"),
+])
+def test_a_sheet_that_cannot_be_read_is_refused_clearly(tmp_path: Path, name: str,
+                                                        content: bytes, said: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    result = CliRunner().invoke(main, ["gaiji", "map", str(tmp_path / name), "-o",
+                                       str(tmp_path / "g.toml"), "--mj-font",
+                                       str(_mj_font(tmp_path / "mj.ttf"))])
+    assert result.exit_code == 2 and said in result.stderr, result.output
+    assert not (tmp_path / "g.toml").exists()
 
 
 def test_a_worksheet_may_be_xlsx(tmp_path: Path) -> None:

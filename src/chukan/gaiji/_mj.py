@@ -94,8 +94,11 @@ def decided(text: str, mj: MjFont) -> str:
             raise UsageError(msg)
         return found
     if _CODES.match(text):
-        seq = "".join(chr(int(code, 16)) for code in re.findall(r"U\+([0-9A-F]+)", text,
-                                                                    re.IGNORECASE))
+        codes = [int(code, 16) for code in re.findall(r"U\+([0-9A-F]+)", text, re.IGNORECASE)]
+        if any(code > 0x10FFFF for code in codes):
+            msg = f"{text}: Unicode にないコードポイントです"
+            raise UsageError(msg)
+        seq = "".join(map(chr, codes))
     else:
         seq = text
     if seq not in mj.drawn:
@@ -127,16 +130,26 @@ def sheet_rows(path: str | Path) -> list[dict[str, str]]:
         except ImportError:
             msg = "xlsx を読むには openpyxl が必要です: pip install 'chukan[gaiji]'"
             raise UsageError(msg) from None
-        book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True,
-                                      data_only=True)
-        values = [["" if v is None else str(v) for v in row]
-                  for row in book.worksheets[0].iter_rows(values_only=True)]
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True,
+                                          data_only=True)
+            values = [["" if v is None else str(v) for v in row]
+                      for row in book.worksheets[0].iter_rows(values_only=True)]
+        except OSError:
+            raise
+        except Exception as exc:  # openpyxl raises many kinds on a file that is no book
+            msg = f"{path}: xlsx として読めません ({type(exc).__name__}: {exc})"
+            raise UsageError(msg) from None
     else:
         raw = path.read_bytes()
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            text = raw.decode("cp932")
+            try:
+                text = raw.decode("cp932")
+            except UnicodeDecodeError:
+                msg = f"{path}: UTF-8 でも CP932 でも読めません"
+                raise UsageError(msg) from None
         values = list(csv.reader(io.StringIO(text, newline="")))
     if not values:
         return []
@@ -168,7 +181,7 @@ def decisions(path: str | Path, mj: MjFont) -> Decisions:
     for number, row in enumerate(rows, 2):
         key = row.get(code, "").strip()
         match = re.fullmatch(r"U\+([0-9A-F]{4,6})", key, re.IGNORECASE)
-        if match is None:
+        if match is None or int(match.group(1), 16) > 0x10FFFF:
             errors.append(f"{number}行目: {code} {key!r} は U+XXXX ではありません")
             continue
         char = chr(int(match.group(1), 16))
