@@ -116,6 +116,7 @@ def test_an_mj_font_gives_each_glyph_name_its_sequence(tmp_path: Path) -> None:
     mj = load_mj_font(_mj_font(tmp_path / "mj.ttf"))
     assert mj.sequence["mj000002"] == "\U00020bb7"
     assert mj.sequence["mj000004"] == "辻\U000e0101"  # the variant, by its IVS
+    assert mj.sequence["mj000001"] == "吉\U000e0100"  # the default glyph, by its IVS too
     assert {"吉", "吉\U000e0100", "辻", "辻\U000e0101"} <= mj.drawn
     assert decided("MJ000002", mj) == "\U00020bb7"
     assert decided("U+8FBB U+E0101", mj) == decided("U+8FBB_U+E0101", mj) == "辻\U000e0101"
@@ -127,6 +128,17 @@ def test_an_mj_font_gives_each_glyph_name_its_sequence(tmp_path: Path) -> None:
         decided("U+FFFFFF", mj)
     with pytest.raises(chukan.UsageError, match="IPAmj明朝が見つかりません"):
         find_mj_font_in(tmp_path)
+
+
+def test_the_real_ipamj_mincho_names_its_glyphs_and_their_ivs() -> None:
+    """IPAmj明朝 as Debian installs it (.ci/run installs fonts-ipamj-mincho): found
+    without a path, its MJ 文字図形名 read with their code points and IVS."""
+    mj = load_mj_font()
+    assert len(mj.sequence) > 59_000
+    assert mj.sequence["mj030244"] == "侮\U000e0103"
+    assert mj.sequence["mj028902"] == "髙"
+    assert mj.sequence["mj025760"] == "辻\U000e0102"
+    assert decided("U+8FBB U+E0102", mj) == decided("mj025760", mj)
 
 
 def find_mj_font_in(folder: Path) -> Path:

@@ -72,13 +72,20 @@ def load_mj_font(path: str | Path | None = None) -> MjFont:
     drawn = {chr(cp) for cp in best}
     for cp, name in sorted(best.items()):
         sequence.setdefault(name.lower(), chr(cp))
+    defaults: dict[str, str] = {}
     for table in variants:
         for selector, pairs in table.uvsDict.items():
             for cp, name in pairs:
                 seq = chr(cp) + chr(selector)
                 drawn.add(seq)
-                if name is not None:  # (None: the base character's own glyph)
+                if name is not None:
                     sequence[name.lower()] = seq
+                elif cp in best:  # the base character's own glyph, registered with an IVS
+                    glyph = best[cp].lower()
+                    defaults[glyph] = min(defaults.get(glyph, seq), seq)
+    # a glyph's sequence names its IVS where it has one, the default glyph's too: the
+    # variant is then chosen in any font, not only in one whose plain glyph it is
+    sequence.update(defaults)
     return MjFont(str(where), sequence, frozenset(drawn))
 
 
