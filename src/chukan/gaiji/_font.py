@@ -8,6 +8,7 @@ SVG path, which the browser draws at any size.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from chukan.errors import FileError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
 #: the private use areas, where 外字 sit: the BMP's (CP932's user area is U+E000–U+E757)
 #: and planes 15 and 16 (where host code pages' larger user areas go)
@@ -31,6 +32,22 @@ def _fonttools() -> Any:  # noqa: ANN401 -- fontTools has no type hints
         msg = "外字フォントを読むには fontTools が必要です: pip install 'chukan[gaiji]'"
         raise UsageError(msg) from None
     return ttLib
+
+
+@contextlib.contextmanager
+def reading_font(path: str | Path, what: str) -> Iterator[Any]:
+    """A font read whole into memory (no file is left open: a 外字 font is small, and
+    IPAmj明朝's cmaps are read lazily), its tables read in the ``with`` body: a file
+    that is not there is a :class:`FileError`, one that is no font a usage error
+    naming ``what`` was expected."""
+    ttlib = _fonttools()
+    try:
+        yield ttlib.TTFont(io.BytesIO(Path(path).read_bytes()), fontNumber=0, lazy=True)
+    except OSError as exc:
+        raise FileError(path, exc) from None
+    except Exception as exc:  # fontTools raises many kinds on a file that is no font
+        msg = f"{what}として読めません: {path} ({type(exc).__name__}: {exc})"
+        raise UsageError(msg) from None
 
 
 @dataclass(slots=True)
@@ -93,20 +110,12 @@ def load_eudc(path: str | Path) -> EudcFont:
     >>> font.private, font.path_data(chr(0xE000)), font.svg(chr(0xE001))
     ([57344], 'M100 896V96H900Z', None)
     """
-    ttlib = _fonttools()
-    try:
-        # read whole (a 外字 font is small): no file is left open
-        font = ttlib.TTFont(io.BytesIO(Path(path).read_bytes()), fontNumber=0, lazy=True)
+    with reading_font(path, "外字フォント") as font:
         cmap = font.getBestCmap() or {}
         upm = int(font["head"].unitsPerEm)
         os2 = font.get("OS/2")
         ascent = int(os2.sTypoAscender) if os2 is not None else int(font["hhea"].ascent)
         descent = -int(os2.sTypoDescender) if os2 is not None else -int(font["hhea"].descent)
-    except OSError as exc:
-        raise FileError(path, exc) from None
-    except Exception as exc:  # fontTools raises many kinds on a file that is no font
-        msg = f"外字フォントとして読めません: {path} ({type(exc).__name__}: {exc})"
-        raise UsageError(msg) from None
     if ascent + descent <= 0:  # some old fonts leave them zero: the em square
         ascent, descent = upm * 7 // 8, upm // 8
     return EudcFont(str(path), dict(cmap), upm, ascent, descent, font)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chukan.errors import UsageError
-from chukan.gaiji._font import _fonttools
+from chukan.gaiji._font import reading_font
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -55,19 +55,10 @@ def find_mj_font(path: str | Path | None = None) -> Path:
 
 def load_mj_font(path: str | Path | None = None) -> MjFont:
     """Read an MJ font's cmaps (format 12 and 14) into names and sequences."""
-    ttlib = _fonttools()
     where = find_mj_font(path)
-    try:
-        font = ttlib.TTFont(io.BytesIO(where.read_bytes()), fontNumber=0, lazy=True)
+    with reading_font(where, "MJフォント") as font:
         best = font.getBestCmap() or {}
         variants = [t for t in font["cmap"].tables if t.format == 14]
-    except OSError as exc:
-        from chukan.errors import FileError  # noqa: PLC0415
-
-        raise FileError(where, exc) from None
-    except Exception as exc:  # fontTools raises many kinds on a file that is no font
-        msg = f"MJフォントとして読めません: {where} ({type(exc).__name__}: {exc})"
-        raise UsageError(msg) from None
     sequence: dict[str, str] = {}
     drawn = {chr(cp) for cp in best}
     for cp, name in sorted(best.items()):
