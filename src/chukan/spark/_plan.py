@@ -143,11 +143,16 @@ def _plan_csv(read_at: Callable[[int, int], bytes], size: int, layout: Layout, f
     if looks_utf16(head) or encoding_of(layout.encoding).ebcdic:
         why = f"its encoding ({layout.encoding}) is not split by line"
     elif layout.header:
-        rows, _ = _split_rows(read_at(start, min(size - start, _SCAN)), layout, final=False)
+        # the header row, from the first bytes already read (a longer one: read on)
+        first = head
+        rows, _ = _split_rows(first, layout, final=False)
+        if not len(rows) and len(head) < size - start:
+            first = read_at(start, min(size - start, _SCAN))
+            rows, _ = _split_rows(first, layout, final=False)
         if not len(rows):
             why = f"its header row has no end within {_SCAN} bytes"
         else:
-            raw = read_at(start + int(rows.start[0]), int(rows.end[0] - rows.start[0]))
+            raw = first[int(rows.start[0]):int(rows.end[0])]
             if _check_header(raw, layout, _Context(layout, file)) is None:
                 why = "its header row does not match the layout"
             header = raw
