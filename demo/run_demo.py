@@ -175,6 +175,22 @@ def main() -> None:
     cli("validate", str(src), "--layout", layout.name, "--eudc", str(OUT / "EUDC.TTE"),
         "--max-errors", "0")
 
+    step("MJ candidates for each 外字, ranked by shape",
+         "chukan gaiji candidates draws each 外字 and compares it with the ~60,000 glyphs of "
+         "IPAmj明朝. It writes a worksheet (.xlsx and .html) with the closest MJ "
+         "characters and an empty 決定 column for staff; chukan gaiji map then turns the "
+         "decisions into the mapping's 外字 map (docs/gaiji.md).")
+    from chukan.errors import UsageError  # noqa: PLC0415
+    from chukan.gaiji._mj import find_mj_font  # noqa: PLC0415
+
+    try:
+        find_mj_font()
+    except UsageError:
+        print("   IPAmj明朝 is not installed here (apt install fonts-ipamj-mincho): skipped.")
+    else:
+        cli("gaiji", "candidates", "--eudc", str(OUT / "EUDC.TTE"), "-k", "3", "-o",
+            str(OUT / "文字同定.xlsx"))
+
     step("Validate a whole export: persons and households checked against each other",
          "A file set checks references across files: here, a household with two 世帯主.")
     kojin = bytearray(src.read_bytes())

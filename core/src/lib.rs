@@ -10,6 +10,7 @@ pub mod csv;
 pub mod decode;
 pub mod ebcdic;
 pub mod encode;
+pub mod glyph;
 pub mod kernel;
 pub mod packed;
 pub mod replace;

@@ -1077,9 +1077,106 @@ fn csv_cells<'py>(
 }
 
 /// The module.
+/// The glyphs `glyphs` (ids) of the font `data`, drawn as `size`×`size` coverage bitmaps
+/// on `threads` threads (0: one per core), as one array of `len(glyphs)·size²` bytes.
+#[pyfunction]
+#[pyo3(signature = (data, glyphs, size, fill, threads=0))]
+fn render_glyphs<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    glyphs: &Bound<'py, PyArray1<u16>>,
+    size: u16,
+    fill: f32,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    if size == 0 || size > 1024 {
+        return Err(PyValueError::new_err("size must be 1-1024"));
+    }
+    let glyphs = readonly(glyphs)?;
+    let glyphs = glyphs.as_slice()?;
+    let drawn = on_threads(py, threads, || {
+        crate::glyph::render(data, glyphs, size, fill)
+    })?
+    .map_err(PyValueError::new_err)?;
+    Ok(drawn.into_pyarray(py))
+}
+
+/// The glyphs drawn on a `raw`² grid, then moment-normalised onto `size`² (see
+/// `glyph::render_normalised`), on `threads` threads.
+#[pyfunction]
+#[pyo3(signature = (data, glyphs, raw, size, spread, threads=0))]
+fn render_normalised<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    glyphs: &Bound<'py, PyArray1<u16>>,
+    raw: u16,
+    size: u16,
+    spread: f32,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    if !(2..=1024).contains(&raw) || !(1..=1024).contains(&size) {
+        return Err(PyValueError::new_err("sizes must be 2-1024 (raw), 1-1024"));
+    }
+    let glyphs = readonly(glyphs)?;
+    let glyphs = glyphs.as_slice()?;
+    let drawn = on_threads(py, threads, || {
+        crate::glyph::render_normalised(data, glyphs, raw, size, spread)
+    })?
+    .map_err(PyValueError::new_err)?;
+    Ok(drawn.into_pyarray(py))
+}
+
+/// Each query's `k` chosen candidates scored by where they differ (see
+/// `glyph::rerank`), on `threads` threads.
+#[pyfunction]
+#[pyo3(signature = (queries, glyphs, chosen, k, size, apart, near, bend, threads=0))]
+#[allow(clippy::too_many_arguments)] // the Python signature is the one the ranker needs
+fn rerank_glyphs<'py>(
+    py: Python<'py>,
+    queries: &Bound<'py, PyArray1<u8>>,
+    glyphs: &Bound<'py, PyArray1<u8>>,
+    chosen: &Bound<'py, PyArray1<u32>>,
+    k: usize,
+    size: usize,
+    apart: f32,
+    near: f32,
+    bend: (usize, usize, usize, f32, f32, f32),
+    threads: usize,
+) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    let (reach, step, window, blur, smooth, cost) = bend;
+    let bend = crate::glyph::Align {
+        reach,
+        step,
+        window,
+        blur,
+        smooth,
+        cost,
+    };
+    let bad = |what: &str| Err(PyValueError::new_err(what.to_string()));
+    let (queries, glyphs, chosen) = (readonly(queries)?, readonly(glyphs)?, readonly(chosen)?);
+    let (queries, glyphs, chosen) = (queries.as_slice()?, glyphs.as_slice()?, chosen.as_slice()?);
+    let cells = size * size;
+    if cells == 0 || k == 0 || queries.len() % cells != 0 || glyphs.len() % cells != 0 {
+        return bad("bitmaps must be size² bytes each");
+    }
+    if chosen.len() != queries.len() / cells * k {
+        return bad("k candidates per query");
+    }
+    if chosen.iter().any(|&c| c as usize >= glyphs.len() / cells) {
+        return bad("a candidate past the glyphs");
+    }
+    let scores = on_threads(py, threads, || {
+        crate::glyph::rerank(queries, glyphs, chosen, k, size, apart, near, &bend)
+    })?;
+    Ok(scores.into_pyarray(py))
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
+    m.add_function(wrap_pyfunction!(render_glyphs, m)?)?;
+    m.add_function(wrap_pyfunction!(render_normalised, m)?)?;
+    m.add_function(wrap_pyfunction!(rerank_glyphs, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(place, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;

@@ -22,7 +22,7 @@ from chukan._files import OutputSet, check_distinct
 from chukan._formula import guard_frame, unguard_frame
 from chukan._show import HEADINGS, describe, listing
 from chukan.codec import schema_of
-from chukan.errors import ChukanError, DataError
+from chukan.errors import ChukanError, DataError, UsageError
 from chukan.read import read_batches
 from chukan.report import Report
 from chukan.spec import UTF8_BOM, Field, Layout, load_layout
@@ -451,6 +451,71 @@ def validate_cmd(files: tuple[str, ...], layout_name: str | None, set_name: str 
 @main.group("gaiji")
 def gaiji_group() -> None:
     """外字: from the municipality's 外字 font to MJ characters (docs/gaiji.md)."""
+
+
+@gaiji_group.command("candidates")
+@click.option("--eudc", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the municipality's 外字 font (EUDC.TTE or a .ttf)")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="the worksheet to write (.xlsx); an HTML page of the same rows goes "
+                   "beside it (.html)")
+@click.option("--inventory", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the 外字 to rank: a report of `chukan validate --format json` "
+                   "(default: every 外字 in the font)")
+@click.option("--mj-font", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="IPAmj明朝 (default: where Debian's fonts-ipamj-mincho installs it)")
+@click.option("-k", "k", type=click.IntRange(1, 20), default=5, show_default=True,
+              help="candidates per 外字")
+@click.option("--cache/--no-cache", default=True,
+              help="keep the MJ font's index on disk (CHUKAN_CACHE, or the user's cache "
+                   "folder) and use it next time")
+def gaiji_candidates_cmd(eudc: Path, output: Path, inventory: Path | None,
+                         mj_font: Path | None, k: int, cache: bool) -> None:
+    """Rank MJ characters by shape for each 外字 of a 外字 font, into a worksheet
+    (.xlsx + .html) with an empty 決定 column for `chukan gaiji map`.
+
+    Exit code 0, or 1 when some 外字 of the inventory are not in the font (listed).
+    """
+    from chukan.gaiji import candidates, load_eudc, mj_index, write_worksheet  # noqa: PLC0415
+
+    def say(text: str) -> None:
+        click.echo(text, err=True)
+
+    try:
+        check_distinct([eudc], [output, output.with_suffix(".html")])
+        font = load_eudc(eudc)
+        chars, counts = None, None
+        if inventory is not None:
+            chars, counts = _inventory_of(inventory)
+        index = mj_index(mj_font, cache=cache, progress=say)
+        wanted = len(font.private) if chars is None else len(chars)
+        say(f"外字{wanted}字の候補を MJ 字形{len(index.names)}字から探しています")
+        found = candidates(font, index, k=k, chars=chars)
+        book, page = write_worksheet(output, found, font, index, counts)
+    except ChukanError as exc:
+        _fail(str(exc))
+    say(f"{book}, {page}: 外字{found.table['code_point'].n_unique()}字の候補")
+    if found.missing:
+        say("外字フォントにない外字(候補を出せません): " + ", ".join(found.missing))
+        sys.exit(EXIT_DATA)
+
+
+def _inventory_of(path: Path) -> tuple[list[str], dict[str, int]]:
+    """The 外字 of a JSON report (``validate --format json``) and their counts."""
+    import json  # noqa: PLC0415
+
+    try:
+        entries = json.loads(path.read_bytes())["gaiji"]
+        chars = [str(e["char"]) for e in entries]
+        counts = {str(e["code_point"]): int(e["count"]) for e in entries}
+    except OSError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:
+        msg = (f"{path}: chukan validate --format json の報告として読めません "
+               f"({type(exc).__name__}: {exc})")
+        raise UsageError(msg) from None
+    return chars, counts
 
 
 @gaiji_group.command("map")

@@ -8,7 +8,10 @@ glyph as inline SVG from its outline, so a report stays one self-contained file.
 point the font lacks, or maps to an empty glyph, is said to be missing, never drawn
 blank. :func:`glyphs_of` draws a report's 外字 for :func:`chukan.report.to_html`.
 
-Once staff have decided each 外字's MJ character in a worksheet, :func:`decisions` reads
+:func:`candidates` ranks IPAmj明朝's glyphs by shape for each 外字 (against an
+:func:`mj_index` kept on disk), and :func:`write_worksheet` puts them in an ``.xlsx``
+book and an HTML page for staff to decide (``chukan gaiji candidates``). Once staff
+have decided each 外字's MJ character in a worksheet, :func:`decisions` reads
 it against IPAmj明朝 (:func:`load_mj_font`) and :func:`gaiji_toml` writes the 外字 map
 that a mapping's ``gaiji_map`` names (``chukan gaiji map``).
 """
@@ -19,15 +22,41 @@ from typing import TYPE_CHECKING
 
 from chukan.gaiji._font import EudcFont, load_eudc, write_eudc
 from chukan.gaiji._mj import Decisions, MjFont, decisions, gaiji_toml, load_mj_font
+from chukan.gaiji._shape import Candidates, MjIndex, candidates, mj_index
+from chukan.gaiji._worksheet import write_book, write_page
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
     from chukan.report import Report
 
-__all__ = ["Decisions", "EudcFont", "MjFont", "decisions", "gaiji_toml", "glyphs_of",
-           "load_eudc", "load_mj_font", "write_eudc"]
+__all__ = ["Candidates", "Decisions", "EudcFont", "MjFont", "MjIndex", "candidates",
+           "decisions", "gaiji_toml", "glyphs_of", "load_eudc", "load_mj_font", "mj_index",
+           "write_eudc", "write_worksheet"]
 
 
 def glyphs_of(report: Report, font: EudcFont) -> dict[str, str | None]:
     """Each 外字 of ``report``'s inventory drawn from ``font`` as inline SVG (None where
     the font lacks it)."""
     return {ch: font.svg(ch) for ch in report.gaiji}
+
+
+def write_worksheet(path: str | Path, found: Candidates, eudc: EudcFont, index: MjIndex,
+                    counts: Mapping[str, int] | None = None) -> tuple[Path, Path]:
+    """The 文字同定 worksheet: ``path`` (``.xlsx``, where staff decide) and the same rows
+    as an HTML page beside it (``.html``). ``counts``: each 外字's count in the data
+    (``U+E000`` → n), from an inventory. Returns both paths."""
+    from pathlib import Path  # noqa: PLC0415
+
+    book = Path(path)
+    if book.suffix.lower() != ".xlsx":
+        from chukan.errors import UsageError  # noqa: PLC0415
+
+        msg = f"作業表は .xlsx にしてください: {book}"
+        raise UsageError(msg)
+    page = book.with_suffix(".html")
+    mj = load_eudc(index.path)
+    write_book(book, found, eudc, mj, counts)
+    write_page(page, found, eudc, mj, counts)
+    return book, page

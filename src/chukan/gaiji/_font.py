@@ -34,17 +34,24 @@ def _fonttools() -> Any:  # noqa: ANN401 -- fontTools has no type hints
     return ttLib
 
 
+def font_bytes(path: str | Path) -> bytes:
+    """A font file's bytes; a file that is not there is a :class:`FileError`."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise FileError(path, exc) from None
+
+
 @contextlib.contextmanager
-def reading_font(path: str | Path, what: str) -> Iterator[Any]:
+def reading_font(path: str | Path, what: str, data: bytes | None = None) -> Iterator[Any]:
     """A font read whole into memory (no file is left open: a 外字 font is small, and
     IPAmj明朝's cmaps are read lazily), its tables read in the ``with`` body: a file
     that is not there is a :class:`FileError`, one that is no font a usage error
-    naming ``what`` was expected."""
+    naming ``what`` was expected. ``data``: the file's bytes, when already read."""
     ttlib = _fonttools()
+    data = font_bytes(path) if data is None else data
     try:
-        yield ttlib.TTFont(io.BytesIO(Path(path).read_bytes()), fontNumber=0, lazy=True)
-    except OSError as exc:
-        raise FileError(path, exc) from None
+        yield ttlib.TTFont(io.BytesIO(data), fontNumber=0, lazy=True)
     except Exception as exc:  # fontTools raises many kinds on a file that is no font
         msg = f"{what}として読めません: {path} ({type(exc).__name__}: {exc})"
         raise UsageError(msg) from None
@@ -60,6 +67,7 @@ class EudcFont:
     ascent: int  # above the baseline, in font units
     descent: int  # below it (a positive number)
     _font: Any = field(repr=False)
+    data: bytes = field(default=b"", repr=False)  # the file, for the core to draw from
     _drawn: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     @property
@@ -67,11 +75,27 @@ class EudcFont:
         """The private use code points the font maps, in order."""
         return sorted(c for c in self.cmap if any(c in area for area in PUA))
 
+    def has(self, char: str) -> bool:
+        """Whether the font draws ``char`` (a glyph with an outline)."""
+        return self.path_data(char) is not None
+
+    def glyph_id(self, char: str) -> int:
+        """The id of ``char``'s glyph (the font must map it)."""
+        return self.glyph_index(self.cmap[ord(char)])
+
+    def glyph_index(self, name: str) -> int:
+        """The id of the glyph named ``name``."""
+        return int(self._font.getGlyphID(name))
+
     def path_data(self, char: str) -> str | None:
         """The SVG path of ``char``'s glyph, y pointing down from the ascent (None when
         the font lacks it or its glyph is empty)."""
         name = self.cmap.get(ord(char)) if len(char) == 1 else None
-        if name is None:
+        return None if name is None else self.glyph_path(name)
+
+    def glyph_path(self, name: str) -> str | None:
+        """The SVG path of the glyph named ``name`` (None when it is empty or absent)."""
+        if name not in self._font.getReverseGlyphMap():
             return None
         if name not in self._drawn:
             from fontTools.pens.svgPathPen import SVGPathPen  # noqa: PLC0415
@@ -87,13 +111,20 @@ class EudcFont:
     def svg(self, char: str, size: int = 48) -> str | None:
         """``char``'s glyph as an inline SVG element ``size`` pixels high, with the
         character's code point as its title; None when the font lacks it."""
-        d = self.path_data(char)
+        name = self.cmap.get(ord(char)) if len(char) == 1 else None
+        if name is None:
+            return None
+        return self.glyph_svg(name, " ".join(f"U+{ord(c):04X}" for c in char), size)
+
+    def glyph_svg(self, name: str, title: str, size: int = 48) -> str | None:
+        """The glyph named ``name`` as an inline SVG element, titled ``title``."""
+        d = self.glyph_path(name)
         if d is None:
             return None
         height = self.ascent + self.descent
         return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.units_per_em} '
                 f'{height}" width="{size}" height="{size}" role="img">'
-                f"<title>U+{ord(char):04X}</title>"
+                f"<title>{html.escape(title)}</title>"
                 f'<path d="{html.escape(d)}"/></svg>')
 
 
@@ -110,7 +141,8 @@ def load_eudc(path: str | Path) -> EudcFont:
     >>> font.private, font.path_data(chr(0xE000)), font.svg(chr(0xE001))
     ([57344], 'M100 896V96H900Z', None)
     """
-    with reading_font(path, "外字フォント") as font:
+    data = font_bytes(path)
+    with reading_font(path, "外字フォント", data) as font:
         cmap = font.getBestCmap() or {}
         upm = int(font["head"].unitsPerEm)
         os2 = font.get("OS/2")
@@ -118,7 +150,7 @@ def load_eudc(path: str | Path) -> EudcFont:
         descent = -int(os2.sTypoDescender) if os2 is not None else -int(font["hhea"].descent)
     if ascent + descent <= 0:  # some old fonts leave them zero: the em square
         ascent, descent = upm * 7 // 8, upm // 8
-    return EudcFont(str(path), dict(cmap), upm, ascent, descent, font)
+    return EudcFont(str(path), dict(cmap), upm, ascent, descent, font, data)
 
 
 def write_eudc(path: str | Path, outlines: Mapping[int, list[list[tuple[int, int]]]], *,
@@ -152,6 +184,41 @@ def write_eudc(path: str | Path, outlines: Mapping[int, list[list[tuple[int, int
     builder.setupNameTable({"familyName": "chukan EUDC", "styleName": "Regular"})
     builder.setupOS2(sTypoAscender=units_per_em * 7 // 8, sTypoDescender=-(units_per_em // 8),
                      usWinAscent=units_per_em * 7 // 8, usWinDescent=units_per_em // 8)
+    builder.setupPost()
+    builder.save(str(path))
+    return Path(path)
+
+
+def copy_glyphs(source: str | Path, glyphs: list[str], path: str | Path, *,
+                first: int = 0xE000) -> Path:
+    """Write a TrueType 外字 font whose code points ``first``, ``first + 1``, … draw the
+    glyphs named ``glyphs`` of the font ``source``, outline for outline (composites
+    made whole). For benchmarks and tests: a 外字 font drawn by another hand."""
+    _fonttools()
+    from fontTools.fontBuilder import FontBuilder  # noqa: PLC0415
+    from fontTools.pens.recordingPen import DecomposingRecordingPen  # noqa: PLC0415
+    from fontTools.pens.ttGlyphPen import TTGlyphPen  # noqa: PLC0415
+
+    with reading_font(source, "フォント") as font:
+        upm = int(font["head"].unitsPerEm)
+        drawn_from = font.getGlyphSet()
+        names = [f"g{i}" for i in range(len(glyphs))]
+        drawn = {".notdef": TTGlyphPen(None).glyph()}
+        for name, glyph in zip(names, glyphs, strict=True):
+            recording = DecomposingRecordingPen(drawn_from)
+            drawn_from[glyph].draw(recording)
+            pen = TTGlyphPen(None)
+            recording.replay(pen)
+            drawn[name] = pen.glyph()
+    builder = FontBuilder(upm, isTTF=True)
+    builder.setupGlyphOrder([".notdef", *names])
+    builder.setupCharacterMap({first + i: n for i, n in enumerate(names)})
+    builder.setupGlyf(drawn)
+    builder.setupHorizontalMetrics({n: (upm, getattr(g, "xMin", 0)) for n, g in drawn.items()})
+    builder.setupHorizontalHeader(ascent=upm * 7 // 8, descent=-(upm // 8))
+    builder.setupNameTable({"familyName": "chukan EUDC copy", "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=upm * 7 // 8, sTypoDescender=-(upm // 8),
+                     usWinAscent=upm * 7 // 8, usWinDescent=upm // 8)
     builder.setupPost()
     builder.save(str(path))
     return Path(path)

@@ -187,6 +187,12 @@ def decisions(path: str | Path, mj: MjFont) -> Decisions:
         if not text:
             out.undecided.append(key.upper())
             continue
+        if text.isdecimal():  # a candidate's number: the name in its column (候補1)
+            column = f"候補{int(text)}"
+            text = row.get(column, "").strip().split("\n")[0].strip()
+            if not text:
+                errors.append(f"{number}行目 {key.upper()}: {column} がありません")
+                continue
         try:
             out.chars[char] = decided(text, mj)
         except UsageError as exc:
