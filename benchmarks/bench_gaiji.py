@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from chukan import _core
-from chukan.gaiji import _shape, load_eudc, load_mj_font, write_eudc
+from chukan.gaiji import _shape, load_eudc, write_eudc
 from chukan.gaiji._font import copy_glyphs, reading_font
 
 HANAZONO = Path("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf")
@@ -198,7 +198,6 @@ def main() -> None:
         start = time.perf_counter()
         index = _shape.mj_index(mj_path)
         cached = time.perf_counter() - start
-    mj = load_mj_font(mj_path)
     position = {n: i for i, n in enumerate(index.names)}
     same = fonts.same_glyph()
     answers = [{position[g.lower()] for t in same[fonts.ha_glyph(s)]  # type: ignore[index]
@@ -228,7 +227,7 @@ def main() -> None:
                 best = coarse_only(eudc.data, glyphs, index, moments=moments)
                 print(f"  {name:32} {recall(best, truth, ivs)}")
             start = time.perf_counter()
-            found = _shape.candidates(eudc, index, mj, k=5, chars=chars)
+            found = _shape.candidates(eudc, index, k=5, chars=chars)
             took = time.perf_counter() - start
             best = np.array([position[n] for n in found.table["mj"]]).reshape(len(seqs), 5)
             print(f"  {'moments + re-ranking (chukan)':32} {recall(best, truth, ivs)}")

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 import chukan
 from chukan import _core
 from chukan.cli import main
-from chukan.gaiji import candidates, load_eudc, load_mj_font, mj_index, write_eudc
+from chukan.gaiji import candidates, load_eudc, mj_index, write_eudc
 from chukan.gaiji._font import copy_glyphs
 
 Box = tuple[int, int, int, int]  # left, bottom, right, top in font units
@@ -52,15 +52,16 @@ def mj_font(path: Path) -> Path:
     from fontTools.fontBuilder import FontBuilder  # noqa: PLC0415
     from fontTools.pens.ttGlyphPen import TTGlyphPen  # noqa: PLC0415
 
-    names = [".notdef", *sorted(SHAPES)]
+    # mj000007: a glyph no code point reaches (IPAmj明朝 has 34 such), never a candidate
+    names = [".notdef", *sorted(SHAPES), "mj000007"]
     builder = FontBuilder(1024, isTTF=True)
     builder.setupGlyphOrder(names)
     builder.setupCharacterMap({c[0]: n for n, c in CODES.items() if len(c) == 1},
                               uvs=[(c[0], c[1], n) for n, c in CODES.items() if len(c) == 2])
     glyphs = {".notdef": TTGlyphPen(None).glyph()}
-    for name in sorted(SHAPES):
+    for name in [*sorted(SHAPES), "mj000007"]:
         pen = TTGlyphPen(None)
-        for box in SHAPES[name]:
+        for box in SHAPES.get(name, SHAPES["mj000001"]):
             points = _polygon(box)
             pen.moveTo(points[0])
             for point in points[1:]:
@@ -127,16 +128,20 @@ def test_the_index_is_kept_and_used_again(fonts: tuple[Path, Path], tmp_path: Pa
     said: list[str] = []
     first = mj_index(mj, progress=said.append)
     assert len(said) == 1 and "MJ索引" in said[0]
-    kept = list((tmp_path / "cache").glob("mj-index-*.npz"))
-    assert len(kept) == 1
+    assert first.names == sorted(SHAPES)  # not mj000007, which nothing reaches
+    kept = list((tmp_path / "cache").iterdir())
+    assert len(kept) == 1 and kept[0].name.startswith("mj-index-")  # no partial left
     again = mj_index(mj, progress=said.append)
     assert len(said) == 1  # read, not built
     assert again.names == first.names and np.array_equal(again.features, first.features)
-    kept[0].write_bytes(b"not an index")
-    mj_index(mj, progress=said.append)
-    assert len(said) == 2  # a broken cache is built again
+    whole = kept[0].read_bytes()
+    for broken in (b"not an index", whole[:200], b"PK\x03\x04x"):  # cut short: a bad zip
+        kept[0].write_bytes(broken)
+        mj_index(mj, progress=said.append)
+        assert said.pop() and said == ["MJ索引を作成しています: " + str(mj)]  # built again
+        assert kept[0].read_bytes() == whole
     mj_index(mj, cache=False, progress=said.append)
-    assert len(said) == 3
+    assert len(said) == 2
 
 
 def test_a_font_with_no_mj_names_is_refused(tmp_path: Path) -> None:
@@ -150,15 +155,60 @@ def test_ranking_asks_for_at_least_one_candidate(fonts: tuple[Path, Path]) -> No
         candidates(load_eudc(eudc), mj_index(mj), k=0)
 
 
+BEND = (4, 4, 4, 2.0, 1.0, 0.002)
+
+
+@pytest.mark.parametrize(("args", "match"), [
+    ((np.zeros(16, np.uint8), np.zeros(16, np.uint8), np.array([1], np.uint32), 1, 4),
+     "candidate past"),
+    ((np.zeros(16, np.uint8), np.zeros(32, np.uint8), np.array([0], np.uint32), 2, 4),
+     "k candidates"),
+    ((np.zeros(1, np.uint8), np.zeros(1, np.uint8), np.zeros(1, np.uint32), 1, 2**63 + 1),
+     "size must be"),  # size² would wrap to 1
+    ((np.zeros(2, np.uint8), np.zeros(1, np.uint8), np.zeros(0, np.uint32), 2**63, 1),
+     "size must be"),  # n·k would wrap to 0
+])
+def test_the_core_checks_its_arguments(args: tuple[object, ...], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        _core.rerank_glyphs(*args, 1.5, 1.0, BEND)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bend", [(4, 4, 4, float("inf"), 1.0, 0.0),
+                                  (4, 4, 4, 1e30, 1.0, 0.0), (10**6, 4, 4, 2.0, 1.0, 0.0),
+                                  (4, 0, 4, 2.0, 1.0, 0.0), (4, 4, 99, 2.0, 1.0, 0.0),
+                                  (4, 4, 4, 2.0, float("nan"), 0.0)])
+def test_the_bending_is_bounded(bend: tuple[int, int, int, float, float, float]) -> None:
+    """A blur of 10³⁰ once asked for a kernel of 10³¹ floats, and a reach of 10⁶ for
+    practically endless work: bounds refuse them before any work."""
+    q = np.zeros(16, np.uint8)
+    with pytest.raises(ValueError, match=r"reach|blur"):
+        _core.rerank_glyphs(q, np.concatenate([q, q]), np.array([0, 1], np.uint32), 2, 4,
+                            1.5, 1.0, bend)
+
+
 def test_the_core_draws_and_refuses_clearly() -> None:
     with pytest.raises(ValueError, match="not a font"):
         _core.render_glyphs(b"no font", np.zeros(1, dtype=np.uint16), 8, 0.9)
     with pytest.raises(ValueError, match="sizes"):
         _core.render_normalised(b"", np.zeros(1, dtype=np.uint16), 1, 8, 0.2)
-    with pytest.raises(ValueError, match="candidate past"):
-        _core.rerank_glyphs(np.zeros(16, np.uint8), np.zeros(16, np.uint8),
-                            np.array([1], np.uint32), 1, 4, 1.0, 1.0,
-                            (0, 16, 24, 2.0, 1.0, 0.0))
+    with pytest.raises(ValueError, match="fill"):
+        _core.render_glyphs(b"", np.zeros(1, dtype=np.uint16), 8, float("nan"))
+    with pytest.raises(ValueError, match="spread"):
+        _core.render_normalised(b"", np.zeros(1, dtype=np.uint16), 8, 8, 0.0)
+
+
+def test_a_font_the_core_cannot_draw_is_a_usage_error(fonts: tuple[Path, Path],
+                                                       tmp_path: Path) -> None:
+    """fontTools reads a font whose em is 8 units; the core's reader does not: the user
+    is told which font, not shown a traceback."""
+    from fontTools.ttLib import TTFont  # noqa: PLC0415
+
+    eudc, mj = fonts
+    font = TTFont(str(eudc))
+    font["head"].unitsPerEm = 8
+    font.save(str(tmp_path / "upm8.ttf"))
+    with pytest.raises(chukan.UsageError, match="外字フォントとして読めません"):
+        candidates(load_eudc(tmp_path / "upm8.ttf"), mj_index(mj))
 
 
 def _book_rows(path: Path) -> list[dict[str, object]]:
@@ -190,7 +240,7 @@ def test_cli_writes_a_worksheet_staff_decide_in(fonts: tuple[Path, Path],
     assert page.count("<svg") == 6 * 3 and "mj000002" in page
     sheet = book.worksheets[0]
     decide = [c.value for c in sheet[1]].index("決定") + 1
-    for row, choice in zip(range(2, 8), ["1", "mj000001", "2", "", "1", "1"], strict=True):
+    for row, choice in zip(range(2, 8), ["1", "mj000001", "２", "", "1", "1"], strict=True):
         sheet.cell(row, decide, choice or None)
     book.save(out)
     gaiji = tmp_path / "gaiji.toml"
@@ -201,6 +251,12 @@ def test_cli_writes_a_worksheet_staff_decide_in(fonts: tuple[Path, Path],
     text = gaiji.read_text(encoding="utf-8")
     assert '"U+E000" = "口\\U000e0101"' in text and '"U+E001" = "口"' in text
     assert "U+E003" not in text
+    book = openpyxl.load_workbook(out)
+    book.worksheets[0].cell(5, decide, "3")  # there are 2 candidates
+    book.save(out)
+    result = CliRunner().invoke(main, ["gaiji", "map", str(out), "-o", str(gaiji),
+                                       "--mj-font", str(mj)])
+    assert result.exit_code == 2 and "候補3 がありません(候補の番号は 1〜2)" in result.stderr
 
 
 def test_cli_ranks_an_inventory_and_says_what_the_font_lacks(fonts: tuple[Path, Path],
@@ -218,11 +274,13 @@ def test_cli_ranks_an_inventory_and_says_what_the_font_lacks(fonts: tuple[Path, 
     assert "U+E0FF" in result.stderr
     rows = _book_rows(out)
     assert [(r["コードポイント"], r["件数"]) for r in rows] == [("U+E001", 12)]
-    inventory.write_text("{}", encoding="utf-8")
-    result = CliRunner().invoke(main, ["gaiji", "candidates", "--eudc", str(eudc),
-                                       "--mj-font", str(mj), "--inventory", str(inventory),
-                                       "-o", str(out)])
-    assert result.exit_code == 2 and "validate --format json" in result.stderr
+    for bad in ({}, {"gaiji": [{"char": "\ue000\ue001", "code_point": "U+E000",
+                                "count": 1}]}):
+        inventory.write_text(json.dumps(bad), encoding="utf-8")
+        result = CliRunner().invoke(main, ["gaiji", "candidates", "--eudc", str(eudc),
+                                           "--mj-font", str(mj), "--inventory",
+                                           str(inventory), "-o", str(out)])
+        assert result.exit_code == 2 and "validate --format json" in result.stderr
     result = CliRunner().invoke(main, ["gaiji", "candidates", "--eudc", str(eudc),
                                        "--mj-font", str(mj), "-o", str(tmp_path / "a.csv")])
     assert result.exit_code == 2 and ".xlsx" in result.stderr
@@ -279,8 +337,7 @@ def test_hanazono_glyphs_find_their_ipamj_glyphs(real_index: chukan.gaiji.MjInde
     seqs = ["".join(chr(int(c[2:], 16)) for c in line.split()) for line in picked]
     eudc = load_eudc(copy_glyphs(HANAZONO, [_glyph(HANAZONO, s) for s in seqs],
                                  tmp_path / "eudc.ttf"))
-    mj = load_mj_font(real_index.path)
-    found = candidates(eudc, real_index, mj, k=5)
+    found = candidates(eudc, real_index, k=5)
     truth = [_glyph(real_index.path, s).lower() for s in seqs]
     got = found.table["mj"].to_numpy().reshape(len(seqs), 5)
     top1 = np.mean([got[i, 0] == t for i, t in enumerate(truth)])

@@ -479,9 +479,11 @@ pub fn rerank(
     if cells == 0 || k == 0 {
         return vec![0.0; chosen.len()];
     }
-    let glyph_far: Vec<Vec<f32>> = glyphs
+    // where each candidate is more than `apart` from any ink: all the vote needs of its
+    // distances, kept as one byte a pixel
+    let glyph_far: Vec<Vec<bool>> = glyphs
         .par_chunks(cells)
-        .map(|g| distances(g, size))
+        .map(|g| distances(g, size).iter().map(|&d| d > apart).collect())
         .collect();
     let mut scores = vec![0f32; chosen.len()];
     scores
@@ -510,11 +512,11 @@ pub fn rerank(
                     let (far_a, far_b) = (&glyph_far[a], &glyph_far[b]);
                     let (mut margin, mut pixels) = (0f32, 0f32);
                     for p in 0..cells {
-                        if ink_a[p] >= 128 && far_b[p] > apart {
+                        if ink_a[p] >= 128 && far_b[p] {
                             margin += vote[p];
                             pixels += 1.0;
                         }
-                        if ink_b[p] >= 128 && far_a[p] > apart {
+                        if ink_b[p] >= 128 && far_a[p] {
                             margin -= vote[p];
                             pixels += 1.0;
                         }

@@ -1076,7 +1076,6 @@ fn csv_cells<'py>(
     Ok(d)
 }
 
-/// The module.
 /// The glyphs `glyphs` (ids) of the font `data`, drawn as `size`×`size` coverage bitmaps
 /// on `threads` threads (0: one per core), as one array of `len(glyphs)·size²` bytes.
 #[pyfunction]
@@ -1091,6 +1090,9 @@ fn render_glyphs<'py>(
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     if size == 0 || size > 1024 {
         return Err(PyValueError::new_err("size must be 1-1024"));
+    }
+    if !(fill.is_finite() && fill > 0.0 && fill <= 4.0) {
+        return Err(PyValueError::new_err("fill must be above 0 and at most 4"));
     }
     let glyphs = readonly(glyphs)?;
     let glyphs = glyphs.as_slice()?;
@@ -1116,6 +1118,11 @@ fn render_normalised<'py>(
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     if !(2..=1024).contains(&raw) || !(1..=1024).contains(&size) {
         return Err(PyValueError::new_err("sizes must be 2-1024 (raw), 1-1024"));
+    }
+    if !(spread.is_finite() && spread > 0.0 && spread <= 4.0) {
+        return Err(PyValueError::new_err(
+            "spread must be above 0 and at most 4",
+        ));
     }
     let glyphs = readonly(glyphs)?;
     let glyphs = glyphs.as_slice()?;
@@ -1155,12 +1162,26 @@ fn rerank_glyphs<'py>(
     let bad = |what: &str| Err(PyValueError::new_err(what.to_string()));
     let (queries, glyphs, chosen) = (readonly(queries)?, readonly(glyphs)?, readonly(chosen)?);
     let (queries, glyphs, chosen) = (queries.as_slice()?, glyphs.as_slice()?, chosen.as_slice()?);
+    if !(1..=1024).contains(&size) || !(1..=64).contains(&k) {
+        return bad("size must be 1-1024 and k 1-64");
+    }
     let cells = size * size;
-    if cells == 0 || k == 0 || queries.len() % cells != 0 || glyphs.len() % cells != 0 {
+    if queries.len() % cells != 0 || glyphs.len() % cells != 0 {
         return bad("bitmaps must be size² bytes each");
     }
     if chosen.len() != queries.len() / cells * k {
         return bad("k candidates per query");
+    }
+    let sane = |v: f32, top: f32| v.is_finite() && (0.0..=top).contains(&v);
+    if !(sane(apart, 64.0) && sane(near, 64.0) && near > 0.0) {
+        return bad("apart and near must be 0-64 pixels (near above 0)");
+    }
+    // the bending's searches grow with these: bounds that keep a call to seconds
+    if reach > 16 || step == 0 || step > size || window == 0 || window > size {
+        return bad("reach must be 0-16, step and window 1-size");
+    }
+    if !(sane(blur, 16.0) && blur > 0.0 && sane(smooth, 16.0) && sane(cost, 1.0)) {
+        return bad("blur must be 0-16 (above 0), smooth 0-16, cost 0-1");
     }
     if chosen.iter().any(|&c| c as usize >= glyphs.len() / cells) {
         return bad("a candidate past the glyphs");
@@ -1171,6 +1192,7 @@ fn rerank_glyphs<'py>(
     Ok(scores.into_pyarray(py))
 }
 
+/// The module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;

@@ -22,7 +22,7 @@ from chukan._files import OutputSet, check_distinct
 from chukan._formula import guard_frame, unguard_frame
 from chukan._show import HEADINGS, describe, listing
 from chukan.codec import schema_of
-from chukan.errors import ChukanError, DataError, UsageError
+from chukan.errors import ChukanError, DataError, FileError, UsageError
 from chukan.read import read_batches
 from chukan.report import Report
 from chukan.spec import UTF8_BOM, Field, Layout, load_layout
@@ -478,12 +478,15 @@ def gaiji_candidates_cmd(eudc: Path, output: Path, inventory: Path | None,
     Exit code 0, or 1 when some 外字 of the inventory are not in the font (listed).
     """
     from chukan.gaiji import candidates, load_eudc, mj_index, write_worksheet  # noqa: PLC0415
+    from chukan.gaiji._worksheet import require, worksheet_paths  # noqa: PLC0415
 
     def say(text: str) -> None:
         click.echo(text, err=True)
 
     try:
-        check_distinct([eudc], [output, output.with_suffix(".html")])
+        # what can be refused is refused before the index is built
+        require()
+        check_distinct([eudc], list(worksheet_paths(output)))
         font = load_eudc(eudc)
         chars, counts = None, None
         if inventory is not None:
@@ -506,11 +509,17 @@ def _inventory_of(path: Path) -> tuple[list[str], dict[str, int]]:
     import json  # noqa: PLC0415
 
     try:
-        entries = json.loads(path.read_bytes())["gaiji"]
-        chars = [str(e["char"]) for e in entries]
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FileError(path, exc) from None
+    try:
+        entries = json.loads(raw)["gaiji"]
+        for number, e in enumerate(entries, 1):
+            if not (isinstance(e["char"], str) and len(e["char"]) == 1):
+                msg = f"外字一覧の{number}番目の char が1文字ではありません: {e['char']!r}"
+                raise ValueError(msg)
+        chars = [e["char"] for e in entries]
         counts = {str(e["code_point"]): int(e["count"]) for e in entries}
-    except OSError:
-        raise
     except (ValueError, KeyError, TypeError) as exc:
         msg = (f"{path}: chukan validate --format json の報告として読めません "
                f"({type(exc).__name__}: {exc})")

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chukan.gaiji import _worksheet
 from chukan.gaiji._font import EudcFont, load_eudc, write_eudc
 from chukan.gaiji._mj import Decisions, MjFont, decisions, gaiji_toml, load_mj_font
 from chukan.gaiji._shape import Candidates, MjIndex, candidates, mj_index
-from chukan.gaiji._worksheet import write_book, write_page
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -45,18 +45,7 @@ def glyphs_of(report: Report, font: EudcFont) -> dict[str, str | None]:
 def write_worksheet(path: str | Path, found: Candidates, eudc: EudcFont, index: MjIndex,
                     counts: Mapping[str, int] | None = None) -> tuple[Path, Path]:
     """The 文字同定 worksheet: ``path`` (``.xlsx``, where staff decide) and the same rows
-    as an HTML page beside it (``.html``). ``counts``: each 外字's count in the data
-    (``U+E000`` → n), from an inventory. Returns both paths."""
-    from pathlib import Path  # noqa: PLC0415
-
-    book = Path(path)
-    if book.suffix.lower() != ".xlsx":
-        from chukan.errors import UsageError  # noqa: PLC0415
-
-        msg = f"作業表は .xlsx にしてください: {book}"
-        raise UsageError(msg)
-    page = book.with_suffix(".html")
-    mj = load_eudc(index.path)
-    write_book(book, found, eudc, mj, counts)
-    write_page(page, found, eudc, mj, counts)
-    return book, page
+    as an HTML page beside it (``.html``), written together. ``counts``: each 外字's
+    count in the data (``U+E000`` → n), from an inventory. Returns both paths."""
+    return _worksheet.write_worksheet(path, found, eudc, load_eudc(index.path, index.data),
+                                      counts)

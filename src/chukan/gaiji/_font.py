@@ -128,11 +128,12 @@ class EudcFont:
                 f'<path d="{html.escape(d)}"/></svg>')
 
 
-def load_eudc(path: str | Path) -> EudcFont:
+def load_eudc(path: str | Path, data: bytes | None = None) -> EudcFont:
     """Read a 外字 font (``EUDC.TTE``, ``.ttf``, ``.otf``; a collection's first font).
 
-    The metrics come from the ``OS/2`` table's typographic ascent and descent (the
-    ``hhea`` table's where it has none): a 外字 font draws its glyphs in that box.
+    ``data``: the file's bytes, when already read. The metrics come from the ``OS/2``
+    table's typographic ascent and descent (the ``hhea`` table's where it has none): a
+    外字 font draws its glyphs in that box.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
@@ -141,7 +142,7 @@ def load_eudc(path: str | Path) -> EudcFont:
     >>> font.private, font.path_data(chr(0xE000)), font.svg(chr(0xE001))
     ([57344], 'M100 896V96H900Z', None)
     """
-    data = font_bytes(path)
+    data = font_bytes(path) if data is None else data
     with reading_font(path, "外字フォント", data) as font:
         cmap = font.getBestCmap() or {}
         upm = int(font["head"].unitsPerEm)

@@ -53,10 +53,11 @@ def find_mj_font(path: str | Path | None = None) -> Path:
     raise UsageError(msg)
 
 
-def load_mj_font(path: str | Path | None = None) -> MjFont:
-    """Read an MJ font's cmaps (format 12 and 14) into names and sequences."""
+def load_mj_font(path: str | Path | None = None, data: bytes | None = None) -> MjFont:
+    """Read an MJ font's cmaps (format 12 and 14) into names and sequences (``data``:
+    the file's bytes, when already read)."""
     where = find_mj_font(path)
-    with reading_font(where, "MJフォント") as font:
+    with reading_font(where, "MJフォント", data) as font:
         best = font.getBestCmap() or {}
         variants = [t for t in font["cmap"].tables if t.format == 14]
     sequence: dict[str, str] = {}
@@ -187,11 +188,13 @@ def decisions(path: str | Path, mj: MjFont) -> Decisions:
         if not text:
             out.undecided.append(key.upper())
             continue
-        if text.isdecimal():  # a candidate's number: the name in its column (候補1)
-            column = f"候補{int(text)}"
+        if re.fullmatch(r"[0-9０-９]{1,2}", text):  # a candidate's number (full width too)
+            column = f"候補{int(text)}"  # its name is the first line of that column
             text = row.get(column, "").strip().split("\n")[0].strip()
             if not text:
-                errors.append(f"{number}行目 {key.upper()}: {column} がありません")
+                shown = sum(1 for h in row if re.fullmatch(r"候補\d+", h))
+                errors.append(f"{number}行目 {key.upper()}: {column} がありません"
+                              f"(候補の番号は 1〜{shown})")
                 continue
         try:
             out.chars[char] = decided(text, mj)

@@ -18,10 +18,14 @@ Two stages, both compiled or whole-array work (no Python per glyph or per pixel)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import io
 import os
 import sys
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,7 +62,9 @@ _BEND = (4, 16, 24, 2.0, 1.0, 0.002)
 #: how many of the search's best are re-ranked at least (the pairs grow as its square)
 _RERANK = 8
 #: the index file's format: a change to the features above makes a new one
-_INDEX_VERSION = 1
+_INDEX_VERSION = 2
+#: 外字 re-ranked per call of the core: bounds the fine bitmaps held at once (~70 MB)
+_RERANK_BATCH = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,7 @@ class MjIndex:
     names: list[str]  # MJ 文字図形名, lower case
     glyphs: np.ndarray  # their glyph ids (uint16)
     features: np.ndarray  # (glyphs, 1024) float32, unit length
+    font: MjFont = dataclasses.field(repr=False)  # each name's Unicode sequence
     data: bytes = dataclasses.field(repr=False, default=b"")  # the font file
 
 
@@ -79,7 +86,12 @@ def cache_dir() -> Path:
         return Path(env)
     if sys.platform == "win32" and (local := os.environ.get("LOCALAPPDATA")):
         return Path(local) / "chukan"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chukan"
+    if xdg := os.environ.get("XDG_CACHE_HOME"):
+        return Path(xdg) / "chukan"
+    try:
+        return Path.home() / ".cache" / "chukan"
+    except RuntimeError:  # no home folder (a service account): the temporary folder
+        return Path(tempfile.gettempdir()) / "chukan"
 
 
 def _features(coarse: np.ndarray) -> np.ndarray:
@@ -99,15 +111,25 @@ def _features(coarse: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
-def _coarse(data: bytes, glyphs: np.ndarray) -> np.ndarray:
+def drawn(data: bytes, glyphs: np.ndarray, raw: int, size: int, what: str) -> np.ndarray:
+    """The glyphs drawn by the core and moment-normalised; a font that fontTools read but
+    the core cannot (a malformed table) is a usage error naming ``what``."""
+    try:
+        return _core.render_normalised(data, glyphs, raw, size, _SPREAD)
+    except ValueError as exc:
+        msg = f"{what}として読めません ({exc})"
+        raise UsageError(msg) from None
+
+
+def _coarse(data: bytes, glyphs: np.ndarray, what: str = "MJフォント") -> np.ndarray:
     """The glyphs moment-normalised at 64 and averaged to 32: (n, 32, 32) uint8."""
-    drawn = _core.render_normalised(data, glyphs, _RAW, _NORMAL, _SPREAD)
-    drawn = drawn.reshape(len(glyphs), _COARSE, 2, _COARSE, 2).astype(np.uint16)
-    return np.asarray(drawn.sum(axis=(2, 4)) // 4, dtype=np.uint8)
+    grid = drawn(data, glyphs, _RAW, _NORMAL, what)
+    grid = grid.reshape(len(glyphs), _COARSE, 2, _COARSE, 2).astype(np.uint16)
+    return np.asarray(grid.sum(axis=(2, 4)) // 4, dtype=np.uint8)
 
 
-def _fine(data: bytes, glyphs: np.ndarray) -> np.ndarray:
-    return _core.render_normalised(data, glyphs, _FINE_RAW, _FINE, _SPREAD)
+def _fine(data: bytes, glyphs: np.ndarray, what: str = "MJフォント") -> np.ndarray:
+    return drawn(data, glyphs, _FINE_RAW, _FINE, what)
 
 
 def mj_index(path: str | Path | None = None, *, cache: bool = True,
@@ -116,21 +138,25 @@ def mj_index(path: str | Path | None = None, *, cache: bool = True,
     when this very font (by its SHA-256) was indexed before, else built and kept."""
     where = find_mj_font(path)
     data = font_bytes(where)
+    font = load_mj_font(where, data)
     digest = hashlib.sha256(data).hexdigest()[:20]
     kept = cache_dir() / f"mj-index-v{_INDEX_VERSION}-{digest}.npz"
     if cache and kept.is_file():
         try:
-            with np.load(kept, allow_pickle=False) as saved:
+            # (read whole first: numpy leaves the file open when it is no zip)
+            with np.load(io.BytesIO(kept.read_bytes()), allow_pickle=False) as saved:
                 names, glyphs, coarse = list(saved["names"]), saved["glyphs"], saved["coarse"]
             return MjIndex(str(where), [str(n) for n in names], glyphs, _features(coarse),
-                          data)
-        except (OSError, ValueError, KeyError):
+                           font, data)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # a broken cache file is built again
     if progress is not None:
         progress(f"MJ索引を作成しています: {where}")
-    with reading_font(where, "MJフォント", data) as font:
-        order = font.getGlyphOrder()
-    picked = [(i, n.lower()) for i, n in enumerate(order) if _MJ_NAME.match(n)]
+    with reading_font(where, "MJフォント", data) as opened:
+        order = opened.getGlyphOrder()
+    # a glyph no code point or IVS reaches could be chosen but never written: left out
+    picked = [(i, n.lower()) for i, n in enumerate(order)
+              if _MJ_NAME.match(n) and n.lower() in font.sequence]
     if not picked:
         msg = f"MJフォントに mjNNNNNN という名前の字形がありません: {where}"
         raise UsageError(msg)
@@ -138,14 +164,29 @@ def mj_index(path: str | Path | None = None, *, cache: bool = True,
     names = [n for _, n in picked]
     coarse = _coarse(data, glyphs)
     if cache:
-        try:
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            partial = kept.with_suffix(".partial.npz")
-            np.savez(partial, names=np.array(names), glyphs=glyphs, coarse=coarse)
-            partial.replace(kept)  # whole or not at all, even when two runs race
-        except OSError:
-            pass  # no cache where none can be written: the next run builds it again
-    return MjIndex(str(where), names, glyphs, _features(coarse), data)
+        _keep(kept, names, glyphs, coarse)
+    return MjIndex(str(where), names, glyphs, _features(coarse), font, data)
+
+
+def _keep(kept: Path, names: list[str], glyphs: np.ndarray, coarse: np.ndarray) -> None:
+    """The index written beside its place under a name of its own, then renamed into
+    place: whole or not at all, even when two runs build it at once. Where nothing can
+    be written, there is no cache: the next run builds the index again."""
+    partial: Path | None = None
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=kept.parent, prefix=kept.stem, suffix=".npz")
+        partial = Path(name)
+        with os.fdopen(handle, "wb") as fh:
+            np.savez(fh, names=np.array(names), glyphs=glyphs, coarse=coarse)
+        partial.replace(kept)
+        partial = None
+    except OSError:
+        pass
+    finally:
+        if partial is not None:
+            with contextlib.suppress(OSError):
+                partial.unlink()
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,17 +207,14 @@ def _codes(seq: str) -> str:
     return " ".join(f"U+{ord(c):04X}" for c in seq)
 
 
-def candidates(eudc: EudcFont, index: MjIndex | None = None, mj: MjFont | None = None, *,
-               k: int = 5, chars: Iterable[str] | None = None,
-               batch: int = 512) -> Candidates:
+def candidates(eudc: EudcFont, index: MjIndex | None = None, *, k: int = 5,
+               chars: Iterable[str] | None = None, batch: int = 512) -> Candidates:
     """Rank the MJ glyphs of ``index`` (default: IPAmj明朝's, from the cache) for each
-    外字 of ``eudc``: ``chars``, or every private use glyph the font has. ``mj``: the MJ
-    font's names, when already read."""
-    index = mj_index() if index is None else index
-    mj = load_mj_font(index.path) if mj is None else mj
+    外字 of ``eudc``: ``chars``, or every private use glyph the font has."""
     if k < 1:
         msg = f"候補の数は1以上にしてください: {k}"
         raise UsageError(msg)
+    index = mj_index() if index is None else index
     wanted = [chr(cp) for cp in eudc.private] if chars is None else list(dict.fromkeys(chars))
     have = [c for c in wanted if eudc.has(c)]
     missing = [_codes(c) for c in wanted if not eudc.has(c)]
@@ -184,23 +222,29 @@ def candidates(eudc: EudcFont, index: MjIndex | None = None, mj: MjFont | None =
     look = min(max(k, _RERANK), len(index.names))
     if not have:
         return Candidates(_empty(), missing)
-    data = eudc.data
     glyphs = np.array([eudc.glyph_id(c) for c in have], dtype=np.uint16)
-    query = _features(_coarse(data, glyphs))
+    query = _features(_coarse(eudc.data, glyphs, "外字フォント"))
     chosen = np.empty((len(have), look), dtype=np.int64)
     base = np.empty((len(have), look), dtype=np.float32)
     for start in range(0, len(have), batch):
         sim = query[start:start + batch] @ index.features.T
         top = np.argpartition(-sim, look - 1, axis=1)[:, :look]
-        chosen[start:start + batch] = top
-        base[start:start + batch] = np.take_along_axis(sim, top, axis=1)
-    # the fine stage draws only the glyphs some 外字 chose
-    used, local = np.unique(chosen, return_inverse=True)
-    margins = _core.rerank_glyphs(
-        _fine(data, glyphs), _fine(index.data, index.glyphs[used]),
-        local.reshape(chosen.shape).astype(np.uint32).ravel(), look, _FINE, _APART, _NEAR,
-        _BEND,
-    ).reshape(chosen.shape)
+        # best first: the re-ranking bends each 外字 onto its first candidate
+        order = np.argsort(-np.take_along_axis(sim, top, axis=1), axis=1, kind="stable")
+        chosen[start:start + batch] = np.take_along_axis(top, order, axis=1)
+        base[start:start + batch] = np.take_along_axis(sim, chosen[start:start + batch],
+                                                       axis=1)
+    margins = np.empty_like(base)
+    for start in range(0, len(have), _RERANK_BATCH):
+        part = chosen[start:start + _RERANK_BATCH]
+        # the fine stage draws only the glyphs these 外字 chose
+        used, local = np.unique(part, return_inverse=True)
+        margins[start:start + _RERANK_BATCH] = _core.rerank_glyphs(
+            _fine(eudc.data, glyphs[start:start + _RERANK_BATCH], "外字フォント"),
+            _fine(index.data, index.glyphs[used]),
+            local.reshape(part.shape).astype(np.uint32).ravel(), look, _FINE, _APART, _NEAR,
+            _BEND,
+        ).reshape(part.shape)
     score = base + margins
     order = np.argsort(-score, axis=1, kind="stable")[:, :keep]
     best = np.take_along_axis(chosen, order, axis=1)
@@ -209,7 +253,7 @@ def candidates(eudc: EudcFont, index: MjIndex | None = None, mj: MjFont | None =
         "code_point": np.repeat(np.array([_codes(c) for c in have], dtype=object), keep),
         "rank": np.tile(np.arange(1, keep + 1, dtype=np.int32), len(have)),
         "mj": names.ravel(),
-        "codes": [_codes(mj.sequence.get(n, "")) for n in names.ravel()],
+        "codes": [_codes(index.font.sequence.get(n, "")) for n in names.ravel()],
         "score": np.take_along_axis(score, order, axis=1).ravel().round(4),
     }, schema=_SCHEMA)
     return Candidates(table, missing)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +26,6 @@ from chukan.errors import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
     from chukan.gaiji._font import EudcFont
     from chukan.gaiji._shape import Candidates
@@ -68,15 +68,37 @@ def _rows(found: Candidates, counts: Mapping[str, int]) -> list[_Row]:
             for (code,), group in grouped]
 
 
-def _png(data: bytes, glyph_ids: list[int]) -> list[bytes]:
-    """Glyphs as PNG pictures, black on white (drawn together by the core)."""
+def require() -> None:
+    """Openpyxl and Pillow, or a usage error saying how to get them (checked before any
+    long work)."""
     try:
-        from PIL import Image  # noqa: PLC0415 -- an optional extra
+        import openpyxl  # noqa: F401, PLC0415 -- optional extras
+        import PIL  # noqa: F401, PLC0415
     except ImportError:
-        msg = "作業表に字形を入れるには Pillow が必要です: pip install 'chukan[gaiji]'"
+        msg = "作業表を書くには openpyxl と Pillow が必要です: pip install 'chukan[gaiji]'"
         raise UsageError(msg) from None
+
+
+def worksheet_paths(path: str | Path) -> tuple[Path, Path]:
+    """The book (``.xlsx``) and the HTML page beside it."""
+    book = Path(path)
+    if book.suffix.lower() != ".xlsx":
+        msg = f"作業表は .xlsx にしてください: {book}"
+        raise UsageError(msg)
+    return book, book.with_suffix(".html")
+
+
+def _png(data: bytes, glyph_ids: list[int], what: str) -> list[bytes]:
+    """Glyphs as PNG pictures, black on white (drawn together by the core)."""
+    from PIL import Image  # noqa: PLC0415 -- an optional extra (see require)
+
     ids = np.array(glyph_ids, dtype=np.uint16)
-    drawn = _core.render_glyphs(data, ids, _PICTURE, 0.85).reshape(-1, _PICTURE, _PICTURE)
+    try:
+        drawn = _core.render_glyphs(data, ids, _PICTURE, 0.85)
+    except ValueError as exc:
+        msg = f"{what}として読めません ({exc})"
+        raise UsageError(msg) from None
+    drawn = drawn.reshape(-1, _PICTURE, _PICTURE)
     out = []
     for grey in 255 - drawn:
         buffer = io.BytesIO()
@@ -89,16 +111,13 @@ def _cell(name: str, codes: str, score: float) -> str:
     return f"{name}\n{codes}\nスコア {score:.3f}"
 
 
-def write_book(path: Path, found: Candidates, eudc: EudcFont, mj: EudcFont,
-               counts: Mapping[str, int] | None = None) -> None:
-    """The worksheet as an ``.xlsx`` book (written whole, then moved into place)."""
-    try:
-        import openpyxl  # noqa: PLC0415 -- an optional extra
-        from openpyxl.drawing.image import Image as Picture  # noqa: PLC0415
-        from openpyxl.styles import Alignment, Font, PatternFill  # noqa: PLC0415
-    except ImportError:
-        msg = "xlsx を書くには openpyxl が必要です: pip install 'chukan[gaiji]'"
-        raise UsageError(msg) from None
+def book_bytes(found: Candidates, eudc: EudcFont, mj: EudcFont,
+               counts: Mapping[str, int] | None = None) -> bytes:
+    """The worksheet as an ``.xlsx`` book."""
+    import openpyxl  # noqa: PLC0415 -- an optional extra (see require)
+    from openpyxl.drawing.image import Image as Picture  # noqa: PLC0415
+    from openpyxl.styles import Alignment, Font, PatternFill  # noqa: PLC0415
+
     rows = _rows(found, counts or {})
     k = max((len(r.candidates) for r in rows), default=0)
     book = openpyxl.Workbook()
@@ -116,9 +135,9 @@ def write_book(path: Path, found: Candidates, eudc: EudcFont, mj: EudcFont,
     wrap = Alignment(wrap_text=True, vertical="center")
     decide = PatternFill("solid", fgColor="FFF2CC")
     # every picture drawn at once: the 外字, then each row's candidates
-    eudc_pictures = _png(eudc.data, [eudc.glyph_id(r.char) for r in rows])
+    eudc_pictures = _png(eudc.data, [eudc.glyph_id(r.char) for r in rows], "外字フォント")
     mj_pictures = iter(_png(mj.data, [mj.glyph_index(c[0]) for r in rows
-                                      for c in r.candidates]))
+                                      for c in r.candidates], "MJフォント"))
     for number, (row, picture) in enumerate(zip(rows, eudc_pictures, strict=True), 2):
         values: list[object] = [row.code, "", row.count]
         for name, codes, score in row.candidates:
@@ -152,12 +171,12 @@ def write_book(path: Path, found: Candidates, eudc: EudcFont, mj: EudcFont,
     notes.column_dimensions["A"].width = 120
     buffer = io.BytesIO()
     book.save(buffer)
-    _write(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
-def write_page(path: Path, found: Candidates, eudc: EudcFont, mj: EudcFont,
-               counts: Mapping[str, int] | None = None) -> None:
-    """The worksheet as one self-contained HTML page."""
+def page_bytes(found: Candidates, eudc: EudcFont, mj: EudcFont,
+               counts: Mapping[str, int] | None = None) -> bytes:
+    """The worksheet as one self-contained HTML page (UTF-8)."""
     rows = _rows(found, counts or {})
     k = max((len(r.candidates) for r in rows), default=0)
     head = "".join(f"<th>{candidate_column(n)}</th>" for n in range(1, k + 1))
@@ -202,9 +221,16 @@ svg {{ fill: #000; }}
 </tbody></table>
 </body></html>
 """
-    _write(path, page.encode("utf-8"))
+    return page.encode("utf-8")
 
 
-def _write(path: Path, data: bytes) -> None:
-    with OutputSet([path]) as (fh,):
-        fh.write(data)
+def write_worksheet(path: str | Path, found: Candidates, eudc: EudcFont, mj: EudcFont,
+                    counts: Mapping[str, int] | None = None) -> tuple[Path, Path]:
+    """Both files, made whole first and then moved into place together."""
+    book, page = worksheet_paths(path)
+    require()
+    made = book_bytes(found, eudc, mj, counts), page_bytes(found, eudc, mj, counts)
+    with OutputSet([book, page]) as (book_fh, page_fh):
+        book_fh.write(made[0])
+        page_fh.write(made[1])
+    return book, page
