@@ -154,19 +154,37 @@ def load_eudc(path: str | Path, data: bytes | None = None) -> EudcFont:
     return EudcFont(str(path), dict(cmap), upm, ascent, descent, font, data)
 
 
+def _save_font(path: str | Path, units_per_em: int, cmap: Mapping[int, str],
+               glyphs: Mapping[str, Any], left: Mapping[str, int], family: str) -> Path:
+    """A TrueType 外字 font of ``glyphs`` (fontTools ``Glyph`` objects, ``.notdef``
+    first) mapped by ``cmap``, each as wide as the em with its left side bearing from
+    ``left``; the ascent is 7/8 of the em, the descent 1/8."""
+    from fontTools.fontBuilder import FontBuilder  # noqa: PLC0415
+
+    builder = FontBuilder(units_per_em, isTTF=True)
+    builder.setupGlyphOrder(list(glyphs))
+    builder.setupCharacterMap(dict(cmap))
+    builder.setupGlyf(dict(glyphs))
+    builder.setupHorizontalMetrics({n: (units_per_em, left.get(n, 0)) for n in glyphs})
+    ascent, descent = units_per_em * 7 // 8, units_per_em // 8
+    builder.setupHorizontalHeader(ascent=ascent, descent=-descent)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=ascent, sTypoDescender=-descent, usWinAscent=ascent,
+                     usWinDescent=descent)
+    builder.setupPost()
+    builder.save(str(path))
+    return Path(path)
+
+
 def write_eudc(path: str | Path, outlines: Mapping[int, list[list[tuple[int, int]]]], *,
                units_per_em: int = 1024) -> Path:
     """Write a small TrueType 外字 font: each code point's glyph is its closed polygons
     (font units, y up from the baseline; no polygon: an empty glyph). For tests and
     examples; the ascent is 7/8 of the em, the descent 1/8."""
     _fonttools()
-    from fontTools.fontBuilder import FontBuilder  # noqa: PLC0415
     from fontTools.pens.ttGlyphPen import TTGlyphPen  # noqa: PLC0415
 
     names = {cp: f"uni{cp:04X}" for cp in outlines}
-    builder = FontBuilder(units_per_em, isTTF=True)
-    builder.setupGlyphOrder([".notdef", *names.values()])
-    builder.setupCharacterMap(names)
     glyphs = {}
     for name, polygons in [(".notdef", []), *((names[cp], outlines[cp]) for cp in outlines)]:
         pen = TTGlyphPen(None)
@@ -176,18 +194,10 @@ def write_eudc(path: str | Path, outlines: Mapping[int, list[list[tuple[int, int
                 pen.lineTo(point)
             pen.closePath()
         glyphs[name] = pen.glyph()
-    builder.setupGlyf(glyphs)
     # (each glyph's left side bearing is where its outline starts)
     left = {names[cp]: min((x for polygon in outlines[cp] for x, _ in polygon), default=0)
             for cp in outlines}
-    builder.setupHorizontalMetrics({name: (units_per_em, left.get(name, 0)) for name in glyphs})
-    builder.setupHorizontalHeader(ascent=units_per_em * 7 // 8, descent=-(units_per_em // 8))
-    builder.setupNameTable({"familyName": "chukan EUDC", "styleName": "Regular"})
-    builder.setupOS2(sTypoAscender=units_per_em * 7 // 8, sTypoDescender=-(units_per_em // 8),
-                     usWinAscent=units_per_em * 7 // 8, usWinDescent=units_per_em // 8)
-    builder.setupPost()
-    builder.save(str(path))
-    return Path(path)
+    return _save_font(path, units_per_em, names, glyphs, left, "chukan EUDC")
 
 
 def copy_glyphs(source: str | Path, glyphs: list[str], path: str | Path, *,
@@ -196,7 +206,6 @@ def copy_glyphs(source: str | Path, glyphs: list[str], path: str | Path, *,
     glyphs named ``glyphs`` of the font ``source``, outline for outline (composites
     made whole). For benchmarks and tests: a 外字 font drawn by another hand."""
     _fonttools()
-    from fontTools.fontBuilder import FontBuilder  # noqa: PLC0415
     from fontTools.pens.recordingPen import DecomposingRecordingPen  # noqa: PLC0415
     from fontTools.pens.ttGlyphPen import TTGlyphPen  # noqa: PLC0415
 
@@ -211,15 +220,6 @@ def copy_glyphs(source: str | Path, glyphs: list[str], path: str | Path, *,
             pen = TTGlyphPen(None)
             recording.replay(pen)
             drawn[name] = pen.glyph()
-    builder = FontBuilder(upm, isTTF=True)
-    builder.setupGlyphOrder([".notdef", *names])
-    builder.setupCharacterMap({first + i: n for i, n in enumerate(names)})
-    builder.setupGlyf(drawn)
-    builder.setupHorizontalMetrics({n: (upm, getattr(g, "xMin", 0)) for n, g in drawn.items()})
-    builder.setupHorizontalHeader(ascent=upm * 7 // 8, descent=-(upm // 8))
-    builder.setupNameTable({"familyName": "chukan EUDC copy", "styleName": "Regular"})
-    builder.setupOS2(sTypoAscender=upm * 7 // 8, sTypoDescender=-(upm // 8),
-                     usWinAscent=upm * 7 // 8, usWinDescent=upm // 8)
-    builder.setupPost()
-    builder.save(str(path))
-    return Path(path)
+    left = {n: int(getattr(g, "xMin", 0)) for n, g in drawn.items()}
+    return _save_font(path, upm, {first + i: n for i, n in enumerate(names)}, drawn, left,
+                      "chukan EUDC copy")
