@@ -41,7 +41,7 @@ import numpy as np
 
 from chukan import _core
 from chukan.gaiji import _shape, load_eudc, write_eudc
-from chukan.gaiji._font import copy_glyphs, reading_font
+from chukan.gaiji._font import copy_glyphs, font_sequences, reading_font
 
 HANAZONO = Path("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf")
 LISTS = Path(__file__).with_name("gaiji")
@@ -49,58 +49,30 @@ SEEDS = {"dev": 12, "test": 2026}
 SIZES = {"dev": (600, 600), "test": (600, 500)}
 
 
-def variations(font: object) -> dict[tuple[int, int], str | None]:
-    """(code point, selector) → glyph name (None: the default glyph) from format 14."""
-    out: dict[tuple[int, int], str | None] = {}
-    for table in font["cmap"].tables:  # type: ignore[index]
-        if table.format == 14:
-            for selector, pairs in table.uvsDict.items():
-                for cp, name in pairs:
-                    out[cp, selector] = name
-    return out
-
-
 class Fonts:
-    """Both fonts' cmaps: what each sequence draws in each."""
+    """Both fonts' sequences (a character, or one with its selector) and their glyphs."""
 
     def __init__(self, mj_path: Path) -> None:
         with reading_font(mj_path, "MJフォント") as mj, reading_font(HANAZONO, "花園明朝") as ha:
-            self.mj_cmap, self.ha_cmap = mj.getBestCmap(), ha.getBestCmap()
-            self.mj_vs, self.ha_vs = variations(mj), variations(ha)
+            self.mj, self.ha = font_sequences(mj), font_sequences(ha)
 
-    def mj_glyph(self, seq: tuple[int, ...]) -> str | None:
-        if len(seq) == 2:
-            name = self.mj_vs.get((seq[0], seq[1]), "")
-            return self.mj_cmap.get(seq[0]) if name is None else (name or None)
-        return self.mj_cmap.get(seq[0])
-
-    def same_glyph(self) -> dict[str, set[tuple[int, ...]]]:
+    def same_glyph(self) -> dict[str, set[str]]:
         """Each 花園明朝 glyph's sequences: a glyph it draws for two sequences stands for
         both, and the MJ glyph of either is right."""
-        out: dict[str, set[tuple[int, ...]]] = {}
-        for cp, name in self.ha_cmap.items():
-            out.setdefault(name, set()).add((cp,))
-        for (cp, selector), name in self.ha_vs.items():
-            glyph = self.ha_cmap.get(cp) if name is None else name
-            if glyph is not None:
-                out.setdefault(glyph, set()).add((cp, selector))
+        out: dict[str, set[str]] = {}
+        for seq, glyph in self.ha.items():
+            out.setdefault(glyph, set()).add(seq)
         return out
-
-    def ha_glyph(self, seq: tuple[int, ...]) -> str | None:
-        if len(seq) == 2:
-            name = self.ha_vs.get((seq[0], seq[1]), "")
-            return self.ha_cmap.get(seq[0]) if name is None else (name or None)
-        return self.ha_cmap.get(seq[0])
 
 
 def make_lists(fonts: Fonts) -> None:
-    def usable(seq: tuple[int, ...]) -> bool:
-        mj = fonts.mj_glyph(seq)
-        return mj is not None and mj.startswith("mj") and fonts.ha_glyph(seq) is not None
+    def usable(seq: str) -> bool:
+        return fonts.mj.get(seq, "").startswith("mj") and seq in fonts.ha
 
-    ivs = sorted(k for k in fonts.ha_vs if k in fonts.mj_vs and usable(k))
-    plain = sorted((c,) for c in fonts.ha_cmap if 0x4E00 <= c <= 0x9FFF and usable((c,)))
-    taken: set[tuple[int, ...]] = set()
+    ivs = sorted(s for s in fonts.ha if len(s) == 2 and usable(s))
+    plain = sorted(s for s in fonts.ha if len(s) == 1 and "\u4e00" <= s <= "\u9fff"
+                   and usable(s))
+    taken: set[str] = set()
     LISTS.mkdir(exist_ok=True)
     for name in ("dev", "test"):
         rnd = random.Random(SEEDS[name])
@@ -108,15 +80,16 @@ def make_lists(fonts: Fonts) -> None:
         chosen = (rnd.sample([s for s in ivs if s not in taken], n_ivs)
                   + rnd.sample([s for s in plain if s not in taken], n_plain))
         taken.update(chosen)
-        lines = [" ".join(f"U+{c:04X}" for c in seq) for seq in chosen]
+        lines = [" ".join(f"U+{ord(c):04X}" for c in seq) for seq in chosen]
         (LISTS / f"{name}.txt").write_text(
             f"# seed {SEEDS[name]}: {n_ivs} IVS variants, then {n_plain} plain kanji\n"
             + "\n".join(lines) + "\n", encoding="utf-8")
 
 
-def read_list(name: str) -> list[tuple[int, ...]]:
+def read_list(name: str) -> list[str]:
+    """A list's sequences (``U+8FBB U+E0101`` → ``辻`` with its selector)."""
     text = (LISTS / f"{name}.txt").read_text(encoding="utf-8")
-    return [tuple(int(c[2:], 16) for c in line.split())
+    return ["".join(chr(int(c[2:], 16)) for c in line.split())
             for line in text.splitlines() if line and not line.startswith("#")]
 
 
@@ -200,13 +173,13 @@ def main() -> None:
         cached = time.perf_counter() - start
     position = {n: i for i, n in enumerate(index.names)}
     same = fonts.same_glyph()
-    answers = [{position[g.lower()] for t in same[fonts.ha_glyph(s)]  # type: ignore[index]
-                if (g := fonts.mj_glyph(t)) is not None and g.lower() in position}
+    answers = [{position[g.lower()] for t in same[fonts.ha[s]]
+                if (g := fonts.mj.get(t)) is not None and g.lower() in position}
                for s in seqs]
     truth = np.full((len(seqs), max(map(len, answers))), -1)
     for i, found in enumerate(answers):
         truth[i, :len(found)] = sorted(found)
-    strict = np.array([position[fonts.mj_glyph(s).lower()] for s in seqs])  # type: ignore[union-attr]
+    strict = np.array([position[fonts.mj[s].lower()] for s in seqs])
     print(f"{sum(len(a) > 1 for a in answers)} of them are one 花園明朝 glyph for two "
           "sequences that IPAmj draws apart: either MJ glyph is right")
     print(f"index of {len(index.names)} MJ glyphs: built in {built:.1f} s, "
@@ -214,7 +187,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         clean = Path(tmp) / "hanazono-eudc.ttf"
-        copy_glyphs(HANAZONO, [fonts.ha_glyph(s) for s in seqs], clean)  # type: ignore[misc]
+        copy_glyphs(HANAZONO, [fonts.ha[s] for s in seqs], clean)
         traced = Path(tmp) / "hanazono-64px-traced.ttf"
         traced_font(traced, clean, len(seqs))
         for label, path in (("outlines", clean), ("64×64 bitmaps traced", traced)):

@@ -14,6 +14,7 @@ from chukan.cli import main
 from chukan.gaiji import decisions, glyphs_of, load_eudc, load_mj_font, write_eudc
 from chukan.gaiji._mj import decided
 from chukan.report import to_html
+from helpers import mj_like_font
 
 KOJIN = ("fixtures/vendor-a/juki-kojin.dat", "examples/vendor-a/juki-kojin")  # holds U+E000
 SQUARE = [[(100, 0), (100, 800), (900, 800), (900, 0)]]
@@ -86,30 +87,11 @@ def test_a_file_that_is_no_font_is_refused_clearly(tmp_path: Path, content: byte
 def _mj_font(path: Path) -> Path:
     """A tiny IPAmj明朝-like font: glyphs named by MJ 文字図形名, 𠮷 beyond the BMP
     (format 12), and a variant of 辻 reached by an IVS (format 14)."""
-    from fontTools.fontBuilder import FontBuilder  # noqa: PLC0415
-    from fontTools.pens.ttGlyphPen import TTGlyphPen  # noqa: PLC0415
-
-    names = [".notdef", "mj000001", "mj000002", "mj000003", "mj000004"]
-    builder = FontBuilder(1024, isTTF=True)
-    builder.setupGlyphOrder(names)
-    builder.setupCharacterMap({0x5409: "mj000001", 0x20BB7: "mj000002", 0x8FBB: "mj000003"},
-                              uvs=[(0x8FBB, 0xE0101, "mj000004"), (0x5409, 0xE0100, None)])
-    glyphs = {}
-    for name in names:
-        pen = TTGlyphPen(None)
-        pen.moveTo((100, 0))
-        pen.lineTo((100, 700))
-        pen.lineTo((700, 0))
-        pen.closePath()
-        glyphs[name] = pen.glyph()
-    builder.setupGlyf(glyphs)
-    builder.setupHorizontalMetrics(dict.fromkeys(names, (1024, 100)))
-    builder.setupHorizontalHeader(ascent=896, descent=-128)
-    builder.setupNameTable({"familyName": "MJ test", "styleName": "Regular"})
-    builder.setupOS2(sTypoAscender=896, sTypoDescender=-128)
-    builder.setupPost()
-    builder.save(str(path))
-    return path
+    triangle = [[(100, 0), (100, 700), (700, 0)]]
+    return mj_like_font(path, dict.fromkeys(["mj000001", "mj000002", "mj000003", "mj000004"],
+                                            triangle),
+                        {0x5409: "mj000001", 0x20BB7: "mj000002", 0x8FBB: "mj000003"},
+                        [(0x8FBB, 0xE0101, "mj000004"), (0x5409, 0xE0100, None)], "MJ test")
 
 
 def test_an_mj_font_gives_each_glyph_name_its_sequence(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from chukan import _core
 from chukan.cli import main
 from chukan.gaiji import candidates, load_eudc, mj_index, write_eudc
 from chukan.gaiji._font import copy_glyphs
+from helpers import mj_like_font
 
 Box = tuple[int, int, int, int]  # left, bottom, right, top in font units
 
@@ -48,34 +49,13 @@ def _polygon(box: Box, scale: float = 1.0, move: tuple[int, int] = (0, 0),
 
 
 def mj_font(path: Path) -> Path:
-    """The MJ-like font: each shape a glyph named by its 文字図形名."""
-    from fontTools.fontBuilder import FontBuilder  # noqa: PLC0415
-    from fontTools.pens.ttGlyphPen import TTGlyphPen  # noqa: PLC0415
-
-    # mj000007: a glyph no code point reaches (IPAmj明朝 has 34 such), never a candidate
-    names = [".notdef", *sorted(SHAPES), "mj000007"]
-    builder = FontBuilder(1024, isTTF=True)
-    builder.setupGlyphOrder(names)
-    builder.setupCharacterMap({c[0]: n for n, c in CODES.items() if len(c) == 1},
-                              uvs=[(c[0], c[1], n) for n, c in CODES.items() if len(c) == 2])
-    glyphs = {".notdef": TTGlyphPen(None).glyph()}
-    for name in [*sorted(SHAPES), "mj000007"]:
-        pen = TTGlyphPen(None)
-        for box in SHAPES.get(name, SHAPES["mj000001"]):
-            points = _polygon(box)
-            pen.moveTo(points[0])
-            for point in points[1:]:
-                pen.lineTo(point)
-            pen.closePath()
-        glyphs[name] = pen.glyph()
-    builder.setupGlyf(glyphs)
-    builder.setupHorizontalMetrics(dict.fromkeys(names, (1024, 0)))
-    builder.setupHorizontalHeader(ascent=896, descent=-128)
-    builder.setupNameTable({"familyName": "MJ shapes", "styleName": "Regular"})
-    builder.setupOS2(sTypoAscender=896, sTypoDescender=-128)
-    builder.setupPost()
-    builder.save(str(path))
-    return path
+    """The MJ-like font: each shape a glyph named by its 文字図形名, and mj000007, a
+    glyph no code point reaches (IPAmj明朝 has 34 such), never a candidate."""
+    shapes = {name: [_polygon(b) for b in SHAPES[name]] for name in sorted(SHAPES)}
+    shapes["mj000007"] = shapes["mj000001"]
+    return mj_like_font(path, shapes, {c[0]: n for n, c in CODES.items() if len(c) == 1},
+                        [(c[0], c[1], n) for n, c in CODES.items() if len(c) == 2],
+                        "MJ shapes")
 
 
 #: the 外字 font: U+E000… draw these MJ shapes, smaller, moved and bolder
@@ -294,17 +274,10 @@ KOJIN = ("fixtures/vendor-a/juki-kojin.dat", "examples/vendor-a/juki-kojin")  # 
 
 def _glyph(path: Path | str, seq: str) -> str:
     """The glyph a font draws for ``seq`` (a character, or one with its IVS)."""
-    from chukan.gaiji._font import reading_font  # noqa: PLC0415
+    from chukan.gaiji._font import font_sequences, reading_font  # noqa: PLC0415
 
     with reading_font(path, "フォント") as font:
-        if len(seq) == 1:
-            return str(font.getBestCmap()[ord(seq)])
-        for table in font["cmap"].tables:
-            if table.format == 14:
-                for cp, name in table.uvsDict.get(ord(seq[1]), []):
-                    if cp == ord(seq[0]):
-                        return str(name or font.getBestCmap()[cp])
-    raise AssertionError(seq)
+        return font_sequences(font)[seq]
 
 
 @pytest.fixture(scope="module")

@@ -20,15 +20,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chukan.gaiji import _worksheet
 from chukan.gaiji._font import EudcFont, load_eudc, write_eudc
 from chukan.gaiji._mj import Decisions, MjFont, decisions, gaiji_toml, load_mj_font
 from chukan.gaiji._shape import Candidates, MjIndex, candidates, mj_index
+from chukan.gaiji._worksheet import write_worksheet
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from pathlib import Path
-
     from chukan.report import Report
 
 __all__ = ["Candidates", "Decisions", "EudcFont", "MjFont", "MjIndex", "candidates",
@@ -41,11 +38,3 @@ def glyphs_of(report: Report, font: EudcFont) -> dict[str, str | None]:
     the font lacks it)."""
     return {ch: font.svg(ch) for ch in report.gaiji}
 
-
-def write_worksheet(path: str | Path, found: Candidates, eudc: EudcFont, index: MjIndex,
-                    counts: Mapping[str, int] | None = None) -> tuple[Path, Path]:
-    """The 文字同定 worksheet: ``path`` (``.xlsx``, where staff decide) and the same rows
-    as an HTML page beside it (``.html``), written together. ``counts``: each 外字's
-    count in the data (``U+E000`` → n), from an inventory. Returns both paths."""
-    return _worksheet.write_worksheet(path, found, eudc, load_eudc(index.path, index.data),
-                                      counts)

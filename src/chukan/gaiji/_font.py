@@ -57,6 +57,33 @@ def reading_font(path: str | Path, what: str, data: bytes | None = None) -> Iter
         raise UsageError(msg) from None
 
 
+def font_sequences(font: Any) -> dict[str, str]:  # noqa: ANN401 -- a fontTools TTFont
+    """Each sequence a font draws, a character or one with its variation selector, and
+    the glyph that draws it: the best cmap (formats 4 and 12), then format 14, where a
+    sequence with no glyph of its own is the base character's default glyph."""
+    best = font.getBestCmap() or {}
+    out = {chr(cp): name for cp, name in best.items()}
+    for table in font["cmap"].tables:
+        if table.format == 14:
+            for selector, pairs in table.uvsDict.items():
+                for cp, name in pairs:
+                    glyph = best.get(cp) if name is None else name
+                    if glyph is not None:
+                        out[chr(cp) + chr(selector)] = glyph
+    return out
+
+
+@contextlib.contextmanager
+def core_drawing(what: str) -> Iterator[None]:
+    """The core drawing glyphs: a font fontTools read but the core's reader refuses (a
+    malformed table) is a usage error naming ``what``, not a traceback."""
+    try:
+        yield
+    except ValueError as exc:
+        msg = f"{what}として読めません ({exc})"
+        raise UsageError(msg) from None
+
+
 @dataclass(slots=True)
 class EudcFont:
     """A 外字 font, read: its name, the glyph of each code point, and its metrics."""
@@ -154,18 +181,37 @@ def load_eudc(path: str | Path, data: bytes | None = None) -> EudcFont:
     return EudcFont(str(path), dict(cmap), upm, ascent, descent, font, data)
 
 
-def _save_font(path: str | Path, units_per_em: int, cmap: Mapping[int, str],
-               glyphs: Mapping[str, Any], left: Mapping[str, int], family: str) -> Path:
-    """A TrueType 外字 font of ``glyphs`` (fontTools ``Glyph`` objects, ``.notdef``
-    first) mapped by ``cmap``, each as wide as the em with its left side bearing from
-    ``left``; the ascent is 7/8 of the em, the descent 1/8."""
+def polygon_glyph(polygons: list[list[tuple[int, int]]]) -> Any:  # noqa: ANN401
+    """A TrueType glyph (fontTools) of closed polygons, in font units."""
+    _fonttools()
+    from fontTools.pens.ttGlyphPen import TTGlyphPen  # noqa: PLC0415
+
+    pen = TTGlyphPen(None)
+    for polygon in polygons:
+        pen.moveTo(polygon[0])
+        for point in polygon[1:]:
+            pen.lineTo(point)
+        pen.closePath()
+    return pen.glyph()
+
+
+def save_font(path: str | Path, units_per_em: int, cmap: Mapping[int, str],
+              glyphs: Mapping[str, Any], *, family: str,
+              uvs: list[tuple[int, int, str | None]] | None = None) -> Path:
+    """A TrueType font of ``glyphs`` (fontTools ``Glyph`` objects, ``.notdef`` first)
+    mapped by ``cmap`` and the variation sequences ``uvs`` (code point, selector, glyph
+    or None for the default one), each glyph as wide as the em; the ascent is 7/8 of
+    the em, the descent 1/8. For 外字 fonts made here, and the tests' MJ-like fonts."""
+    _fonttools()
     from fontTools.fontBuilder import FontBuilder  # noqa: PLC0415
 
     builder = FontBuilder(units_per_em, isTTF=True)
     builder.setupGlyphOrder(list(glyphs))
-    builder.setupCharacterMap(dict(cmap))
+    builder.setupCharacterMap(dict(cmap), uvs=uvs)
     builder.setupGlyf(dict(glyphs))
-    builder.setupHorizontalMetrics({n: (units_per_em, left.get(n, 0)) for n in glyphs})
+    # (each glyph's left side bearing is where its outline starts)
+    builder.setupHorizontalMetrics({n: (units_per_em, int(getattr(g, "xMin", 0)))
+                                    for n, g in glyphs.items()})
     ascent, descent = units_per_em * 7 // 8, units_per_em // 8
     builder.setupHorizontalHeader(ascent=ascent, descent=-descent)
     builder.setupNameTable({"familyName": family, "styleName": "Regular"})
@@ -181,23 +227,10 @@ def write_eudc(path: str | Path, outlines: Mapping[int, list[list[tuple[int, int
     """Write a small TrueType 外字 font: each code point's glyph is its closed polygons
     (font units, y up from the baseline; no polygon: an empty glyph). For tests and
     examples; the ascent is 7/8 of the em, the descent 1/8."""
-    _fonttools()
-    from fontTools.pens.ttGlyphPen import TTGlyphPen  # noqa: PLC0415
-
     names = {cp: f"uni{cp:04X}" for cp in outlines}
-    glyphs = {}
-    for name, polygons in [(".notdef", []), *((names[cp], outlines[cp]) for cp in outlines)]:
-        pen = TTGlyphPen(None)
-        for polygon in polygons:
-            pen.moveTo(polygon[0])
-            for point in polygon[1:]:
-                pen.lineTo(point)
-            pen.closePath()
-        glyphs[name] = pen.glyph()
-    # (each glyph's left side bearing is where its outline starts)
-    left = {names[cp]: min((x for polygon in outlines[cp] for x, _ in polygon), default=0)
-            for cp in outlines}
-    return _save_font(path, units_per_em, names, glyphs, left, "chukan EUDC")
+    glyphs = {".notdef": polygon_glyph([])}
+    glyphs.update((names[cp], polygon_glyph(outlines[cp])) for cp in outlines)
+    return save_font(path, units_per_em, names, glyphs, family="chukan EUDC")
 
 
 def copy_glyphs(source: str | Path, glyphs: list[str], path: str | Path, *,
@@ -220,6 +253,5 @@ def copy_glyphs(source: str | Path, glyphs: list[str], path: str | Path, *,
             pen = TTGlyphPen(None)
             recording.replay(pen)
             drawn[name] = pen.glyph()
-    left = {n: int(getattr(g, "xMin", 0)) for n, g in drawn.items()}
-    return _save_font(path, upm, {first + i: n for i, n in enumerate(names)}, drawn, left,
-                      "chukan EUDC copy")
+    return save_font(path, upm, {first + i: n for i, n in enumerate(names)}, drawn,
+                     family="chukan EUDC copy")

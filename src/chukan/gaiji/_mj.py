@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chukan.errors import UsageError
-from chukan.gaiji._font import reading_font
+from chukan.gaiji._font import font_sequences, reading_font
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -58,26 +58,20 @@ def load_mj_font(path: str | Path | None = None, data: bytes | None = None) -> M
     the file's bytes, when already read)."""
     where = find_mj_font(path)
     with reading_font(where, "MJフォント", data) as font:
-        best = font.getBestCmap() or {}
-        variants = [t for t in font["cmap"].tables if t.format == 14]
+        drawn = font_sequences(font)
+    # a glyph's sequence names its IVS where it has one (the lowest), the default
+    # glyph's too: the variant is then chosen in any font, not only in one whose plain
+    # glyph it is; else a standardized variation sequence (U+FE00…, for compatibility
+    # ideographs); else the lowest plain character
+    def preferred(item: tuple[str, str]) -> tuple[int, str]:
+        seq = item[0]
+        if len(seq) == 1:
+            return 2, seq
+        return (0 if "\U000e0100" <= seq[-1] <= "\U000e01ef" else 1), seq
+
     sequence: dict[str, str] = {}
-    drawn = {chr(cp) for cp in best}
-    for cp, name in sorted(best.items()):
-        sequence.setdefault(name.lower(), chr(cp))
-    defaults: dict[str, str] = {}
-    for table in variants:
-        for selector, pairs in table.uvsDict.items():
-            for cp, name in pairs:
-                seq = chr(cp) + chr(selector)
-                drawn.add(seq)
-                if name is not None:
-                    sequence[name.lower()] = seq
-                elif cp in best:  # the base character's own glyph, registered with an IVS
-                    glyph = best[cp].lower()
-                    defaults[glyph] = min(defaults.get(glyph, seq), seq)
-    # a glyph's sequence names its IVS where it has one, the default glyph's too: the
-    # variant is then chosen in any font, not only in one whose plain glyph it is
-    sequence.update(defaults)
+    for seq, name in sorted(drawn.items(), key=preferred):
+        sequence.setdefault(name.lower(), seq)
     return MjFont(str(where), sequence, frozenset(drawn))
 
 

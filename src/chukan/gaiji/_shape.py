@@ -18,7 +18,6 @@ Two stages, both compiled or whole-array work (no Python per glyph or per pixel)
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import io
@@ -34,8 +33,9 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan.errors import UsageError
-from chukan.gaiji._font import font_bytes, reading_font
+from chukan._files import OutputSet
+from chukan.errors import FileError, UsageError
+from chukan.gaiji._font import core_drawing, font_bytes, reading_font
 from chukan.gaiji._mj import _MJ_NAME, find_mj_font, load_mj_font
 
 if TYPE_CHECKING:
@@ -111,25 +111,21 @@ def _features(coarse: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
-def drawn(data: bytes, glyphs: np.ndarray, raw: int, size: int, what: str) -> np.ndarray:
-    """The glyphs drawn by the core and moment-normalised; a font that fontTools read but
-    the core cannot (a malformed table) is a usage error naming ``what``."""
-    try:
+def _drawn(data: bytes, glyphs: np.ndarray, raw: int, size: int, what: str) -> np.ndarray:
+    """The glyphs drawn by the core and moment-normalised."""
+    with core_drawing(what):
         return _core.render_normalised(data, glyphs, raw, size, _SPREAD)
-    except ValueError as exc:
-        msg = f"{what}として読めません ({exc})"
-        raise UsageError(msg) from None
 
 
 def _coarse(data: bytes, glyphs: np.ndarray, what: str = "MJフォント") -> np.ndarray:
     """The glyphs moment-normalised at 64 and averaged to 32: (n, 32, 32) uint8."""
-    grid = drawn(data, glyphs, _RAW, _NORMAL, what)
+    grid = _drawn(data, glyphs, _RAW, _NORMAL, what)
     grid = grid.reshape(len(glyphs), _COARSE, 2, _COARSE, 2).astype(np.uint16)
     return np.asarray(grid.sum(axis=(2, 4)) // 4, dtype=np.uint8)
 
 
 def _fine(data: bytes, glyphs: np.ndarray, what: str = "MJフォント") -> np.ndarray:
-    return drawn(data, glyphs, _FINE_RAW, _FINE, what)
+    return _drawn(data, glyphs, _FINE_RAW, _FINE, what)
 
 
 def mj_index(path: str | Path | None = None, *, cache: bool = True,
@@ -169,24 +165,15 @@ def mj_index(path: str | Path | None = None, *, cache: bool = True,
 
 
 def _keep(kept: Path, names: list[str], glyphs: np.ndarray, coarse: np.ndarray) -> None:
-    """The index written beside its place under a name of its own, then renamed into
-    place: whole or not at all, even when two runs build it at once. Where nothing can
-    be written, there is no cache: the next run builds the index again."""
-    partial: Path | None = None
+    """The index written as the writers write (a temporary file renamed into place:
+    whole or not at all, even when two runs build it at once). Where nothing can be
+    written there is no cache, and the next run builds the index again."""
     try:
         kept.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=kept.parent, prefix=kept.stem, suffix=".npz")
-        partial = Path(name)
-        with os.fdopen(handle, "wb") as fh:
+        with OutputSet([kept]) as (fh,):
             np.savez(fh, names=np.array(names), glyphs=glyphs, coarse=coarse)
-        partial.replace(kept)
-        partial = None
-    except OSError:
+    except (OSError, FileError):
         pass
-    finally:
-        if partial is not None:
-            with contextlib.suppress(OSError):
-                partial.unlink()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +203,9 @@ def candidates(eudc: EudcFont, index: MjIndex | None = None, *, k: int = 5,
         raise UsageError(msg)
     index = mj_index() if index is None else index
     wanted = [chr(cp) for cp in eudc.private] if chars is None else list(dict.fromkeys(chars))
-    have = [c for c in wanted if eudc.has(c)]
-    missing = [_codes(c) for c in wanted if not eudc.has(c)]
+    drawn = {c: eudc.has(c) for c in wanted}
+    have = [c for c in wanted if drawn[c]]
+    missing = [_codes(c) for c in wanted if not drawn[c]]
     keep = min(k, len(index.names))
     look = min(max(k, _RERANK), len(index.names))
     if not have:

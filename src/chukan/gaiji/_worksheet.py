@@ -23,12 +23,13 @@ import numpy as np
 from chukan import _core
 from chukan._files import OutputSet
 from chukan.errors import UsageError
+from chukan.gaiji._font import core_drawing, load_eudc
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from chukan.gaiji._font import EudcFont
-    from chukan.gaiji._shape import Candidates
+    from chukan.gaiji._shape import Candidates, MjIndex
 
 #: the picture of a glyph in the book, in pixels
 _PICTURE = 56
@@ -93,11 +94,8 @@ def _png(data: bytes, glyph_ids: list[int], what: str) -> list[bytes]:
     from PIL import Image  # noqa: PLC0415 -- an optional extra (see require)
 
     ids = np.array(glyph_ids, dtype=np.uint16)
-    try:
+    with core_drawing(what):
         drawn = _core.render_glyphs(data, ids, _PICTURE, 0.85)
-    except ValueError as exc:
-        msg = f"{what}として読めません ({exc})"
-        raise UsageError(msg) from None
     drawn = drawn.reshape(-1, _PICTURE, _PICTURE)
     out = []
     for grey in 255 - drawn:
@@ -224,11 +222,15 @@ svg {{ fill: #000; }}
     return page.encode("utf-8")
 
 
-def write_worksheet(path: str | Path, found: Candidates, eudc: EudcFont, mj: EudcFont,
+def write_worksheet(path: str | Path, found: Candidates, eudc: EudcFont, index: MjIndex,
                     counts: Mapping[str, int] | None = None) -> tuple[Path, Path]:
-    """Both files, made whole first and then moved into place together."""
+    """The 文字同定 worksheet: ``path`` (``.xlsx``, where staff decide) and the same rows
+    as an HTML page beside it (``.html``), made whole first and then moved into place
+    together. ``counts``: each 外字's count in the data (``U+E000`` → n), from an
+    inventory. Returns both paths."""
     book, page = worksheet_paths(path)
     require()
+    mj = load_eudc(index.path, index.data)  # (drawn from the bytes the index read)
     made = book_bytes(found, eudc, mj, counts), page_bytes(found, eudc, mj, counts)
     with OutputSet([book, page]) as (book_fh, page_fh):
         book_fh.write(made[0])
