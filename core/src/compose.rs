@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::ebcdic::{Page, Shift};
 use crate::encode::UNENCODABLE;
-use crate::typed::{is_half, Check, DateForm, DateFormat, Era};
+use crate::typed::{Check, DateForm, DateFormat, Era, Kinds};
 
 /// A table entry for a character that the encoding would read back as another one
 /// (〜 written as 0x8160 reads back as ～): refused unless the layout substitutes it, in
@@ -51,49 +51,63 @@ impl<'a> TextColumn<'a> {
     }
 }
 
-/// What became of a column's values: the rows that failed each check (a row can fail
-/// several of the first three; after them, only the first that fails is marked) and
-/// each written value's length in bytes (for an overflow, the length it would have).
+/// What a refused row failed (bits of [`Written::reasons`]).
+pub mod reason {
+    /// The character check.
+    pub const CLASS: u8 = 1;
+    /// Digits only, but fewer than the field's width.
+    pub const SHORT: u8 = 2;
+    /// A character the encoding would read back as another one.
+    pub const LOOKALIKE: u8 = 4;
+    /// A control character.
+    pub const CONTROL: u8 = 8;
+    /// A character the encoding lacks.
+    pub const UNENCODABLE: u8 = 16;
+    /// More bytes than the field holds.
+    pub const OVERFLOW: u8 = 32;
+    /// Left as padding because the caller said so (with no other reason of its own).
+    pub const SKIPPED: u8 = 64;
+}
+
+/// What became of a column's values: only the rows not written, as few as they are, so
+/// that a clean column costs nothing to report. Each refused row has its reasons (bits
+/// of [`reason`]; a row can fail several of the first three, after them only the first
+/// that fails is marked) and its value's length in bytes (for an overflow, the length
+/// it would have).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Written {
-    /// The character check failed.
-    pub class: Vec<bool>,
-    /// Digits only, but fewer than the field's width.
-    pub short: Vec<bool>,
-    /// A character the encoding would read back as another one.
-    pub lookalike: Vec<bool>,
-    /// A control character.
-    pub control: Vec<bool>,
-    /// A character the encoding lacks.
-    pub unencodable: Vec<bool>,
-    /// More bytes than the field holds.
-    pub overflow: Vec<bool>,
-    /// Bytes of each value.
+    /// The refused rows, in order.
+    pub rows: Vec<i64>,
+    /// Each one's reasons.
+    pub reasons: Vec<u8>,
+    /// Each one's bytes.
     pub lengths: Vec<i64>,
 }
 
 impl Written {
     /// The rows of `other` after these.
     fn extend(&mut self, other: Self) {
-        self.class.extend(other.class);
-        self.short.extend(other.short);
-        self.lookalike.extend(other.lookalike);
-        self.control.extend(other.control);
-        self.unencodable.extend(other.unencodable);
-        self.overflow.extend(other.overflow);
+        self.rows.extend(other.rows);
+        self.reasons.extend(other.reasons);
         self.lengths.extend(other.lengths);
     }
 
-    fn new(n: usize) -> Self {
-        Self {
-            class: vec![false; n],
-            short: vec![false; n],
-            lookalike: vec![false; n],
-            control: vec![false; n],
-            unencodable: vec![false; n],
-            overflow: vec![false; n],
-            lengths: vec![0; n],
+    fn refuse(&mut self, row: usize, reasons: u8, length: usize) {
+        self.rows.push(row as i64);
+        self.reasons.push(reasons);
+        self.lengths.push(length as i64);
+    }
+
+    /// The rows (of `n`) that failed `what` (a bit of [`reason`]), as a mask.
+    #[must_use]
+    pub fn mask(&self, what: u8, n: usize) -> Vec<bool> {
+        let mut mask = vec![false; n];
+        for (&row, &r) in self.rows.iter().zip(&self.reasons) {
+            if r & what != 0 {
+                mask[row as usize] = true;
+            }
         }
+        mask
     }
 }
 
@@ -143,36 +157,66 @@ fn scan_ascii(value: &[u8], check: Check) -> Scan {
     }
 }
 
-/// One pass over a value: its checks, and its bytes through `table` into `out`.
+/// One pass over a value: its checks, and its bytes through `table` into `out`. The
+/// checks are gathered with no branch per character, and judged at the end.
 fn scan(value: &[u8], check: Check, table: &[u16], out: &mut Vec<u8>) -> Scan {
-    let mut found = Scan::default();
-    let mut i = 0;
+    let mut kinds = Kinds::default();
+    let (mut lookalike, mut unencodable) = (false, false);
+    // each character takes at least one byte of UTF-8 and at most two of a legacy
+    // encoding: its bytes go into room made once, by index (no capacity check per byte)
+    let start = out.len();
+    out.resize(start + 2 * value.len(), 0);
+    let dst = &mut out[start..];
+    let (mut i, mut k) = (0, 0);
     while i < value.len() {
-        let Some((c, len)) = next_char(value, i) else {
-            found.unencodable = true;
-            break;
+        let b0 = value[i];
+        let (c, len) = match b0 {
+            0x00..=0x7F => (u32::from(b0), 1),
+            // the kanji and kana of a legacy text: three bytes, decoded in place
+            0xE0..=0xEF
+                if i + 2 < value.len()
+                    && value[i + 1] & 0xC0 == 0x80
+                    && value[i + 2] & 0xC0 == 0x80 =>
+            {
+                let c = (u32::from(b0 & 0x0F) << 12)
+                    | (u32::from(value[i + 1] & 0x3F) << 6)
+                    | u32::from(value[i + 2] & 0x3F);
+                (c, 3)
+            }
+            _ => {
+                if let Some(next) = next_char(value, i) {
+                    next
+                } else {
+                    unencodable = true;
+                    break;
+                }
+            }
         };
         i += len;
-        found.class |= match check {
-            Check::Nothing => false,
-            Check::NoHalf => is_half(c),
-            Check::OnlyHalf => !is_half(c),
-            Check::Digits => !(0x30..=0x39).contains(&c),
-        };
-        found.control |= c < 0x20 || c == 0x7F;
-        let code = usize::try_from(c)
-            .ok()
-            .and_then(|k| table.get(k))
-            .copied()
-            .unwrap_or(UNENCODABLE);
-        match code {
-            LOOKALIKE => found.lookalike = true,
-            UNENCODABLE => found.unencodable = true,
-            k if k < 0x100 => out.push(k.to_le_bytes()[0]),
-            k => out.extend_from_slice(&k.to_be_bytes()),
+        kinds.add(c);
+        match table.get(c as usize).copied().unwrap_or(UNENCODABLE) {
+            LOOKALIKE => lookalike = true,
+            UNENCODABLE => unencodable = true,
+            code => {
+                let [hi, lo] = code.to_be_bytes();
+                if hi == 0 {
+                    dst[k] = lo;
+                    k += 1;
+                } else {
+                    dst[k] = hi;
+                    dst[k + 1] = lo;
+                    k += 2;
+                }
+            }
         }
     }
-    found
+    out.truncate(start + k);
+    Scan {
+        class: kinds.fail(check),
+        lookalike,
+        control: kinds.control(),
+        unencodable,
+    }
 }
 
 /// A value's checks, and its bytes in an EBCDIC page (with its field's shift codes)
@@ -213,26 +257,42 @@ pub fn write_text(
     table: &[u16],
     page: Option<Page>,
 ) -> Vec<Written> {
-    // blocks big enough that a thread's start is nothing beside its work
-    const BLOCK: usize = 16_384;
     if n == 0 || stride == 0 {
-        return fields.iter().map(|_| Written::new(n)).collect();
+        return fields.iter().map(|_| Written::default()).collect();
     }
-    let blocks: Vec<Vec<Written>> = out[..n * stride]
-        .par_chunks_mut(BLOCK * stride)
-        .enumerate()
-        .map(|(k, block)| {
-            let rows = k * BLOCK..k * BLOCK + block.len() / stride;
-            write_rows(block, stride, rows, fields, columns, table, page)
-        })
-        .collect();
-    let mut written: Vec<Written> = fields.iter().map(|_| Written::new(0)).collect();
+    let blocks = in_blocks(out, stride, n, |block, rows| {
+        write_rows(block, stride, rows, fields, columns, table, page)
+    });
+    let mut written: Vec<Written> = fields.iter().map(|_| Written::default()).collect();
     for block in blocks {
         for (w, part) in written.iter_mut().zip(block) {
             w.extend(part);
         }
     }
     written
+}
+
+/// `write` on blocks of the `n` records `stride` bytes apart in `out`, in parallel (on
+/// the caller's rayon pool), each with the rows it holds: the blocks' results in order.
+/// Blocks are big enough that a thread's start is nothing beside its work.
+///
+/// # Panics
+/// When `out` holds fewer than `n` records.
+pub fn in_blocks<R: Send>(
+    out: &mut [u8],
+    stride: usize,
+    n: usize,
+    write: impl Fn(&mut [u8], std::ops::Range<usize>) -> R + Sync,
+) -> Vec<R> {
+    const BLOCK: usize = 16_384;
+    if stride == 0 {
+        return vec![write(out, 0..n)];
+    }
+    out[..n * stride]
+        .par_chunks_mut(BLOCK * stride)
+        .enumerate()
+        .map(|(k, block)| write(block, k * BLOCK..k * BLOCK + block.len() / stride))
+        .collect()
 }
 
 /// [`write_text`] for the records `rows`, the first of which starts `out`.
@@ -246,7 +306,7 @@ fn write_rows(
     page: Option<Page>,
 ) -> Vec<Written> {
     let first = rows.start;
-    let mut written: Vec<Written> = fields.iter().map(|_| Written::new(rows.len())).collect();
+    let mut written: Vec<Written> = fields.iter().map(|_| Written::default()).collect();
     // ASCII bytes stand for themselves in every encoding the writer has a table for, but
     // the table decides (a lookalike or an unencodable control would say otherwise)
     let ascii_kept = page.is_none() && (0..0x80u16).all(|b| table.get(usize::from(b)) == Some(&b));
@@ -274,26 +334,25 @@ fn write_rows(
                 scan(bytes, field.check, table, &mut buf)
             };
             let encoded: &[u8] = if direct { bytes } else { &buf };
-            // (the flags start false: a row that passes stores none of them, so that a
-            // record of many fields does not stream through seven arrays per field)
             let short = field.full_digits && !found.class && bytes.len() < field.width;
+            let mut refused = 0;
             if found.class || found.lookalike || short || skipped {
-                w.class[at] = found.class;
-                w.short[at] = short;
-                w.lookalike[at] = found.lookalike;
-                continue;
+                let bit = |on: bool, what: u8| if on { what } else { 0 };
+                refused = bit(found.class, reason::CLASS)
+                    | bit(short, reason::SHORT)
+                    | bit(found.lookalike, reason::LOOKALIKE);
+                if refused == 0 {
+                    refused = reason::SKIPPED;
+                }
+            } else if found.control {
+                refused = reason::CONTROL;
+            } else if found.unencodable {
+                refused = reason::UNENCODABLE;
+            } else if encoded.len() > field.width {
+                refused = reason::OVERFLOW;
             }
-            if found.control {
-                w.control[at] = true;
-                continue;
-            }
-            if found.unencodable {
-                w.unencodable[at] = true;
-                continue;
-            }
-            w.lengths[at] = encoded.len() as i64;
-            if encoded.len() > field.width {
-                w.overflow[at] = true;
+            if refused != 0 {
+                w.refuse(row, refused, encoded.len());
                 continue;
             }
             let start = at * stride + field.offset;
@@ -329,6 +388,20 @@ pub struct NumbersWritten {
     pub overflow: Vec<bool>,
 }
 
+impl NumbersWritten {
+    /// The blocks' findings, one after the other.
+    #[must_use]
+    pub fn join(parts: Vec<Self>) -> Self {
+        let mut all = Self::default();
+        for part in parts {
+            all.lowest.extend(part.lowest);
+            all.negative.extend(part.negative);
+            all.overflow.extend(part.overflow);
+        }
+        all
+    }
+}
+
 /// `10^k`, or `i64::MAX` from 19 digits on (as the Python writer bounds it).
 fn power(k: usize) -> u64 {
     u32::try_from(k)
@@ -337,11 +410,30 @@ fn power(k: usize) -> u64 {
         .map_or(i64::MAX.unsigned_abs(), |k| 10u64.pow(k))
 }
 
-/// `value` as `out.len()` zero-padded ASCII digits (its last digits where it is longer).
+/// "00" to "99", for writing digits two at a time.
+const PAIRS: [u8; 200] = {
+    let mut pairs = [0u8; 200];
+    let mut k = 0;
+    while k < 100 {
+        pairs[2 * k] = b'0' + (k / 10) as u8;
+        pairs[2 * k + 1] = b'0' + (k % 10) as u8;
+        k += 1;
+    }
+    pairs
+};
+
+/// `value` as `out.len()` zero-padded ASCII digits (its last digits where it is longer),
+/// two at a time: half the divisions, which are most of a date's or a number's cost.
 fn put_digits(mut value: u64, out: &mut [u8]) {
-    for b in out.iter_mut().rev() {
-        *b = b'0' + u8::try_from(value % 10).unwrap_or(0);
-        value /= 10;
+    let mut end = out.len();
+    while end >= 2 {
+        let pair = (value % 100) as usize;
+        value /= 100;
+        out[end - 2..end].copy_from_slice(&PAIRS[2 * pair..2 * pair + 2]);
+        end -= 2;
+    }
+    if end == 1 {
+        out[0] = b'0' + u8::try_from(value % 10).unwrap_or(0);
     }
 }
 
@@ -513,7 +605,7 @@ pub fn write_dates(
 #[cfg(test)]
 mod tests {
     use super::{
-        civil_from_days, write_dates, write_numbers, write_text, NumberStyle, TextColumn,
+        civil_from_days, reason, write_dates, write_numbers, write_text, NumberStyle, TextColumn,
         TextField, LOOKALIKE,
     };
     use crate::encode::UNENCODABLE;
@@ -558,17 +650,25 @@ mod tests {
         };
         let w = write_text(&mut out, 5, n, &[field], &[col], &table(), None).remove(0);
         assert_eq!(&out[..10], b".\x82\xa0A......");
+        assert_eq!(w.rows, [2, 3, 4, 5, 6]); // only the rows refused come back
         assert_eq!(
-            w.lookalike,
+            w.mask(reason::LOOKALIKE, n),
             [false, false, true, false, false, false, false]
         );
-        assert_eq!(w.control, [false, false, false, true, false, false, false]);
         assert_eq!(
-            w.unencodable,
+            w.mask(reason::CONTROL, n),
+            [false, false, false, true, false, false, false]
+        );
+        assert_eq!(
+            w.mask(reason::UNENCODABLE, n),
             [false, false, false, false, true, false, false]
         );
-        assert_eq!(w.overflow, [false, false, false, false, false, true, false]);
-        assert_eq!(w.lengths[5], 6);
+        assert_eq!(
+            w.mask(reason::OVERFLOW, n),
+            [false, false, false, false, false, true, false]
+        );
+        assert_eq!(w.lengths[3], 6); // the overflow's bytes
+        assert_eq!(w.reasons[4], reason::SKIPPED);
         assert!(out[25..].iter().all(|&b| b == b'.')); // overflow and skip: untouched
     }
 
@@ -594,7 +694,7 @@ mod tests {
         let w = write_text(&mut out, 4, 3, &[field], &[col], &table(), None).remove(0);
         assert_eq!(&out, b"0012        ");
         assert_eq!(
-            (w.class, w.short),
+            (w.mask(reason::CLASS, 3), w.mask(reason::SHORT, 3)),
             (vec![false, false, true], vec![false, true, false])
         );
     }

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
 use crate::decode::Seen;
-use crate::typed::{is_half, Check};
+use crate::typed::{is_half, Check, Kinds};
 
 /// IBM's shift-out: double-byte text follows.
 pub const SO: u8 = 0x0E;
@@ -341,6 +341,11 @@ fn entries(text: &str, offset: u16, width: usize, out: &mut Entries) -> Result<(
     }
     Ok(())
 }
+
+/// Shift modes as constants, for the encoder's lean pass (one copy of it per mode).
+const SINGLE: u8 = 0;
+const MIXED: u8 = 1;
+const GRAPHIC: u8 = 2;
 
 /// What [`Table::encode_checked`] found of a value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -718,6 +723,20 @@ impl Table {
         let start = out.len();
         // every character's bytes and a shift code on either side, at most
         out.reserve(3 * value.len() + 2 * self.si.len());
+        // most values are plain BMP text the page has: a lean pass for them, and the
+        // general one below for the rest (it starts again, and says what the lean one
+        // cannot: which characters came before the one refused)
+        if !self.has_pairs {
+            let fast = match shift {
+                Shift::None => self.encode_plain::<SINGLE>(value, check, out),
+                Shift::SoSi => self.encode_plain::<MIXED>(value, check, out),
+                Shift::Graphic => self.encode_plain::<GRAPHIC>(value, check, out),
+            };
+            if let Some(got) = fast {
+                return got;
+            }
+            out.truncate(start);
+        }
         let mut got = Checked::default();
         let fails = |c: u32| match check {
             Check::Nothing => false,
@@ -769,6 +788,60 @@ impl Table {
         }
         got.written = true;
         got
+    }
+
+    /// [`Table::encode_checked`] for a page without two-character sequences, in a field
+    /// of shift mode `S` ([`SINGLE`], [`MIXED`] or [`GRAPHIC`]), where every character
+    /// is in the BMP and has a code of the field's kind: None (and `out` partly written)
+    /// for any other value. The checks are gathered without a branch per character.
+    fn encode_plain<const S: u8>(
+        &self,
+        value: &[u8],
+        check: Check,
+        out: &mut Vec<u8>,
+    ) -> Option<Checked> {
+        let mut kinds = Kinds::default();
+        let mut double = false;
+        let mut i = 0;
+        while i < value.len() {
+            let b0 = value[i];
+            let c = if b0 < 0x80 {
+                i += 1;
+                u32::from(b0)
+            } else {
+                let (c, len) = utf8_at(value, i)?;
+                i += len;
+                c
+            };
+            kinds.add(c);
+            let code = *self.bmp.get(c as usize)?;
+            if code == UNENCODABLE {
+                return None;
+            }
+            let wide = code >= 0x100;
+            match S {
+                SINGLE if wide => return None,
+                GRAPHIC if !wide => return None,
+                MIXED if wide != double => {
+                    out.extend_from_slice(if wide { &self.so[0] } else { &self.si });
+                    double = wide;
+                }
+                _ => {}
+            }
+            if wide {
+                out.extend_from_slice(&code.to_be_bytes());
+            } else {
+                out.push(code.to_le_bytes()[0]);
+            }
+        }
+        if double {
+            out.extend_from_slice(&self.si);
+        }
+        Some(Checked {
+            written: true,
+            control: kinds.control(),
+            class: kinds.fail(check),
+        })
     }
 
     /// The single byte of an ASCII byte's character, or None: numbers, dates, codes and

@@ -11,7 +11,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::compose::{write_dates, write_numbers, write_text, NumberStyle, TextColumn, TextField};
+use crate::compose::{
+    in_blocks, write_dates, write_numbers, write_text, NumberStyle, NumbersWritten, TextColumn,
+    TextField,
+};
 use crate::decode::Codec;
 use crate::ebcdic::{Page, Shift};
 use crate::kernel::{extract as extract_block, Block, Column, ColumnSpec, Kind};
@@ -800,8 +803,9 @@ fn replace_chars<'py>(
 /// `n` records `stride` bytes apart in `out`, encoding through `table` (65,536 codes, with
 /// 0xFFFF for a character the encoding lacks and 0xFFFE for one it would read back as
 /// another), or in an EBCDIC `page` with each field's shift mode (`shifts`). Each
-/// field's rows that failed a check come back as masks, with each value's byte length;
-/// those rows are left as the padding already in `out`. Blocks of records are written
+/// field's refused rows come back (`rows`), each with its reasons (`reasons`, bits of
+/// [`crate::compose::reason`]) and its value's byte length (`lengths`); those rows are
+/// left as the padding already in `out`. Blocks of records are written
 /// on `threads` threads (0: one per core).
 #[pyfunction]
 #[pyo3(signature = (out, stride, n, fields, columns, table, page=None, shifts=None, threads=0))]
@@ -864,12 +868,8 @@ fn compose_text<'py>(
         .into_iter()
         .map(|w| {
             let d = PyDict::new(py);
-            d.set_item("class", w.class.into_pyarray(py))?;
-            d.set_item("short", w.short.into_pyarray(py))?;
-            d.set_item("lookalike", w.lookalike.into_pyarray(py))?;
-            d.set_item("control", w.control.into_pyarray(py))?;
-            d.set_item("unencodable", w.unencodable.into_pyarray(py))?;
-            d.set_item("overflow", w.overflow.into_pyarray(py))?;
+            d.set_item("rows", w.rows.into_pyarray(py))?;
+            d.set_item("reasons", w.reasons.into_pyarray(py))?;
             d.set_item("lengths", w.lengths.into_pyarray(py))?;
             Ok(d)
         })
@@ -891,8 +891,10 @@ fn field_fits(out: &[u8], stride: usize, n: usize, offset: usize, width: usize) 
 /// Write unscaled numbers into a field (offset, width) of the records in `out`, in
 /// `style` (`spaced`, `zero-padded`, `signed-display`, `digits` or `zoned`); rows not
 /// `present` are left as padding. Returns the rows refused: `lowest`, `negative` (in an
-/// unsigned field), `overflow`.
+/// unsigned field), `overflow`. Blocks of records are written on `threads` threads (0:
+/// one per core).
 #[pyfunction]
+#[pyo3(signature = (out, stride, offset, width, style, signed, values, present, threads = 0))]
 #[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
 fn compose_numbers<'py>(
     py: Python<'py>,
@@ -904,6 +906,7 @@ fn compose_numbers<'py>(
     signed: bool,
     values: &Bound<'py, PyArray1<i64>>,
     present: &Bound<'py, PyArray1<bool>>,
+    threads: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     let style = match style {
         "spaced" => NumberStyle::Spaced,
@@ -925,9 +928,13 @@ fn compose_numbers<'py>(
         return Err(PyValueError::new_err("values and present differ in length"));
     }
     field_fits(out, stride, values.len(), offset, width)?;
-    let w = py.allow_threads(|| {
-        write_numbers(out, stride, offset, width, style, signed, values, present)
-    });
+    let n = values.len();
+    let w = on_threads(py, threads, || {
+        NumbersWritten::join(in_blocks(out, stride, n, |block, rows| {
+            let (values, present) = (&values[rows.clone()], &present[rows]);
+            write_numbers(block, stride, offset, width, style, signed, values, present)
+        }))
+    })?;
     let d = PyDict::new(py);
     d.set_item("lowest", w.lowest.into_pyarray(py))?;
     d.set_item("negative", w.negative.into_pyarray(py))?;
@@ -938,8 +945,10 @@ fn compose_numbers<'py>(
 /// Write complete dates (days since 1970-01-01) into a field at `offset` of the records
 /// in `out`, in the date `form` (format, pivot, era codes, the writer's code of each
 /// era) with `eras` (first year, first day, last day); rows not `present` are left as
-/// padding. Returns the rows the form cannot write.
+/// padding. Returns the rows the form cannot write. Blocks of records are written on
+/// `threads` threads (0: one per core).
 #[pyfunction]
+#[pyo3(signature = (out, stride, offset, form, eras, days, present, threads = 0))]
 #[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
 fn compose_dates<'py>(
     py: Python<'py>,
@@ -950,6 +959,7 @@ fn compose_dates<'py>(
     eras: Vec<(i64, i64, i64)>,
     days: &Bound<'py, PyArray1<i64>>,
     present: &Bound<'py, PyArray1<bool>>,
+    threads: usize,
 ) -> PyResult<Bound<'py, PyArray1<bool>>> {
     let form = date_form(&form)?;
     let mut out = writable(out)?;
@@ -961,7 +971,13 @@ fn compose_dates<'py>(
     }
     field_fits(out, stride, days.len(), offset, form.format.width())?;
     let eras = era_list(eras);
-    let failed = py.allow_threads(|| write_dates(out, stride, offset, &form, &eras, days, present));
+    let failed = on_threads(py, threads, || {
+        in_blocks(out, stride, days.len(), |block, rows| {
+            let (days, present) = (&days[rows.clone()], &present[rows]);
+            write_dates(block, stride, offset, &form, &eras, days, present)
+        })
+        .concat()
+    })?;
     Ok(failed.into_pyarray(py))
 }
 

@@ -107,6 +107,46 @@ pub fn is_half(c: u32) -> bool {
     (0x20..=0x7E).contains(&c) || (0xFF61..=0xFF9F).contains(&c)
 }
 
+/// What a value's characters were, as far as the field checks go: gathered character
+/// by character with no branch, and judged once at the end (the writer's encoders).
+#[derive(Clone, Copy, Debug, Default)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct Kinds {
+    half: bool,
+    other_than_half: bool,
+    other_than_digit: bool,
+    control: bool,
+}
+
+impl Kinds {
+    /// Count character `c` in.
+    #[inline]
+    pub fn add(&mut self, c: u32) {
+        let half = is_half(c);
+        self.half |= half;
+        self.other_than_half |= !half;
+        self.other_than_digit |= !(0x30..=0x39).contains(&c);
+        self.control |= c < 0x20 || c == 0x7F;
+    }
+
+    /// Whether the characters fail `check`.
+    #[must_use]
+    pub fn fail(&self, check: Check) -> bool {
+        match check {
+            Check::Nothing => false,
+            Check::NoHalf => self.half,
+            Check::OnlyHalf => self.other_than_half,
+            Check::Digits => self.other_than_digit,
+        }
+    }
+
+    /// Whether one was a control character.
+    #[must_use]
+    pub fn control(&self) -> bool {
+        self.control
+    }
+}
+
 /// Whether a decoded value fails its field's check.
 #[must_use]
 pub fn fails(check: Check, value: &[u8]) -> bool {

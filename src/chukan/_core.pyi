@@ -113,19 +113,13 @@ def replace_chars(
     column: TextColumn, n: int, keys: list[str], values: list[str], threads: int = 0
 ) -> tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]]]: ...
 
-# what became of a text column's values in compose_text ("class" is a keyword)
-Written = TypedDict(
-    "Written",
-    {
-        "class": npt.NDArray[np.bool_],
-        "short": npt.NDArray[np.bool_],
-        "lookalike": npt.NDArray[np.bool_],
-        "control": npt.NDArray[np.bool_],
-        "unencodable": npt.NDArray[np.bool_],
-        "overflow": npt.NDArray[np.bool_],
-        "lengths": npt.NDArray[np.int64],
-    },
-)
+# what became of a text column's values in compose_text: only the rows refused, each
+# with its reasons (bits: 1 class, 2 short, 4 lookalike, 8 control, 16 unencodable,
+# 32 overflow, 64 skipped) and its value's bytes
+class Written(TypedDict):
+    rows: npt.NDArray[np.int64]
+    reasons: npt.NDArray[np.uint8]
+    lengths: npt.NDArray[np.int64]
 
 def compose_text(
     out: npt.NDArray[np.uint8],
@@ -155,6 +149,7 @@ def compose_numbers(
     signed: bool,
     values: npt.NDArray[np.int64],
     present: npt.NDArray[np.bool_],
+    threads: int = 0,
 ) -> NumbersWritten: ...
 def compose_dates(
     out: npt.NDArray[np.uint8],
@@ -164,6 +159,7 @@ def compose_dates(
     eras: Sequence[tuple[int, int, int]],
     days: npt.NDArray[np.int64],
     present: npt.NDArray[np.bool_],
+    threads: int = 0,
 ) -> npt.NDArray[np.bool_]: ...
 
 class Cells(TypedDict):

@@ -120,15 +120,16 @@ def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
 
 def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKind,
                  problems: list[Problem], progress: Callable[[int], None] | None) -> None:
-    """Format slices of rows two at a time (the codec holds the GIL, numpy and Polars do
-    not, so two threads overlap) and write them in order."""
+    """Format slices of rows one after the other on a worker thread, while this one
+    writes the slice before (the core spreads each slice over every core: two slices
+    at once only made them wait for each other)."""
     starts = range(0, max(df.height, 1), _SLICE)
 
     def work(start: int) -> tuple[npt.NDArray[np.uint8], list[Problem]]:
         found: list[Problem] = []
         return _fixed_matrix(df.slice(start, _SLICE), layout, kind, start, found), found
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="chukan-write") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chukan-write") as pool:
         futures = [submit(pool, work, start) for start in starts]
         try:
             for future in futures:
@@ -372,24 +373,52 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
                                      threads=thread_count())
     for f, (*_, skip), w, text in zip(fields, columns, written, texts, strict=True):
         check = text_check(f)
+        refused = _refusals(w, df.height)
         # each row with the reasons the Python writer gives, in its order
         reasons = [
-            (w["class"], *CHECK_FAILURES.get(check, ("", ""))),
-            (w["short"], "not-digits", f"{f.length}桁ではありません(前ゼロは補いません)"),
+            (refused.get("class"), *CHECK_FAILURES.get(check, ("", ""))),
+            (refused.get("short"), "not-digits", f"{f.length}桁ではありません(前ゼロは補いません)"),
             (skip, "unknown-code",
              unknown_code_message(f.table) if f.table is not None else ""),
             # (a digits value holding one has failed its check: that is its reason)
-            (w["lookalike"] if f.type != "digits" else None, "not-representable",
+            (refused.get("lookalike") if f.type != "digits" else None, "not-representable",
              lookalike_message(enc)),
-            (w["control"], "control-char", "制御文字は書けません"),
-            (w["unencodable"], "not-representable", _unencodable_message(f, layout)),
+            (refused.get("control"), "control-char", "制御文字は書けません"),
+            (refused.get("unencodable"), "not-representable", _unencodable_message(f, layout)),
         ]
         for mask, code, message in reasons:
             if mask is not None and mask.any():
                 _report(problems, f, layout, stride, first_row, mask, code, message, text)
-        if w["overflow"].any():
-            _report(problems, f, layout, stride, first_row, w["overflow"], "width-overflow",
-                    f"{f.length}バイトに収まりません", text, lengths=w["lengths"])
+        if "overflow" in refused:
+            lengths = np.zeros(df.height, dtype=np.int64)
+            lengths[w["rows"]] = w["lengths"]
+            _report(problems, f, layout, stride, first_row, refused["overflow"],
+                    "width-overflow", f"{f.length}バイトに収まりません", text, lengths=lengths)
+
+
+#: the bits of the core's reasons for a row it did not write (``compose::reason``)
+_REFUSALS = {"class": 1, "short": 2, "lookalike": 4, "control": 8, "unencodable": 16,
+             "overflow": 32}
+
+
+def _refusals(written: _core.Written, n: int) -> dict[str, npt.NDArray[np.bool_]]:
+    """The core's refused rows as a mask per reason, for the reasons some row has: the
+    core returns only those rows, so that a clean column costs nothing here.
+
+    >>> rows, reasons = np.array([1, 3]), np.array([1 | 32, 8], dtype=np.uint8)
+    >>> found = _refusals({"rows": rows, "reasons": reasons, "lengths": rows}, 4)
+    >>> {k: m.tolist() for k, m in found.items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'class': [False, True, False, False], 'control': [False, False, False, True],
+     'overflow': [False, True, False, False]}
+    """
+    masks = {}
+    for name, bit in _REFUSALS.items():
+        hit = (written["reasons"] & bit) != 0
+        if hit.any():
+            mask = np.zeros(n, dtype=np.bool_)
+            mask[written["rows"][hit]] = True
+            masks[name] = mask
+    return masks
 
 
 def _unencodable_message(f: Field, layout: Layout) -> str:
@@ -415,7 +444,7 @@ def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray
         "zoned" if f.signed else "digits"
     w = _core.compose_numbers(out.reshape(-1), layout.stride, f.offset, f.length, style,
                               f.signed, ints.fill_null(0).to_numpy().astype(np.int64),
-                              present)
+                              present, thread_count())
     too_many = f"{f.length}桁に収まりません"
     fails += [Failure(code, message, mask) for mask, code, message in (
         (w["lowest"], "width-overflow", too_many),
@@ -440,7 +469,8 @@ def _compose_date(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray[n
     failed = _core.compose_dates(
         out.reshape(-1), layout.stride, f.offset,
         (f.format or "YYYYMMDD", f.pivot or 0, list(era_codes(f)), list(writer_codes(f))),
-        era_table(), date.cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64), present)
+        era_table(), date.cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64), present,
+        thread_count())
     fails = [Failure("era-range" if f.format in ("GYYMMDD", "GGYYMMDD") else "bad-date",
                      "この形式で書けない日付です", failed)] if failed.any() else []
     # 不詳 values into the rows the core left (their field of ``out``, through a view)

@@ -301,7 +301,8 @@ def _core_spelled(f: Field, date: pl.Expr, spelled: pl.Expr) -> pl.Expr:
         present = days.is_not_null().to_numpy()
         out = np.zeros(n * width, dtype=np.uint8)
         failed = _core.compose_dates(out, width, 0, form, era_table(), days.cast(
-            pl.Date).cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64), present)
+            pl.Date).cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64), present,
+            thread_count())
         text = _fixed_strings(out.reshape(n, width), present & ~failed)
         if failed.any():
             where = np.flatnonzero(failed)
