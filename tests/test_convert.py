@@ -4,9 +4,11 @@ mappings that cannot run backwards refused."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -17,7 +19,15 @@ from hypothesis import strategies as st
 
 import chukan
 from chukan.cli import main
-from chukan.convert import NotInvertibleError, _apply_step, _kana_pairs, _plan, _undone, convert
+from chukan.convert import (
+    NotInvertibleError,
+    _apply_step,
+    _kana_pairs,
+    _plan,
+    _sha256_of,
+    _undone,
+    convert,
+)
 from chukan.layout import GaijiMap, MappingSpec, load_mapping
 from chukan.spec import STEPS
 from chukan.testing import frames
@@ -281,6 +291,17 @@ def test_manifest_counts_and_hashes(tmp_path: Path) -> None:
     assert data["inputs"][0]["records"] == 5
     assert data["outputs"][0]["records"] + data["outputs"][1]["records"] == 5
     assert data["outputs"][0]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    # the source is hashed on a thread of its own, while the conversion runs
+    assert data["inputs"][0]["sha256"] == \
+        hashlib.sha256(LEGACY.read_bytes()).hexdigest()
+
+
+def test_the_source_hash_stops_with_the_conversion() -> None:
+    stop = threading.Event()
+    stop.set()
+    assert _sha256_of(LEGACY, stop) is None  # asked to stop: no partial hash
+    assert _sha256_of(LEGACY) == hashlib.sha256(LEGACY.read_bytes()).hexdigest()
+    assert _sha256_of(io.BytesIO(b"x")) is None  # a stream is not read twice
 
 
 def test_mapping_problems_are_reported_at_once(tmp_path: Path) -> None:
