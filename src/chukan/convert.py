@@ -741,44 +741,15 @@ class _Rejects:
 
 
 class _Hashing:
-    """A file being written, and the SHA-256 of what went into it (no second read). Each
-    piece is hashed and written on a thread of its own, in order, while the caller
-    formats the next one (hashing and writing were a sixth of a conversion's longest
-    thread); at most two pieces wait. Leaving the ``with`` waits for every piece."""
+    """A file being written, and the SHA-256 of what went into it (no second read)."""
 
     def __init__(self, fh: BinaryIO) -> None:
         self.fh = fh
-        self._digest = hashlib.sha256()
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="chukan-save")
-        self._pending: deque[Future[None]] = deque()
-
-    def __enter__(self) -> _Hashing:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        try:
-            self._drain()
-        finally:
-            self._pool.shutdown()
+        self.digest = hashlib.sha256()
 
     def write(self, data: bytes | memoryview) -> int:
-        self._pending.append(submit(self._pool, self._put, data))
-        while len(self._pending) > 2:  # (a failed write is raised here, in the caller)
-            self._pending.popleft().result()
-        return len(data)
-
-    def hexdigest(self) -> str:
-        """The hash of everything written so far."""
-        self._drain()
-        return self._digest.hexdigest()
-
-    def _put(self, data: bytes | memoryview) -> None:
-        self._digest.update(data)  # (hashlib lets other threads run meanwhile)
-        self.fh.write(data)
-
-    def _drain(self) -> None:
-        while self._pending:
-            self._pending.popleft().result()
+        self.digest.update(data)
+        return self.fh.write(data)
 
 
 #: Records per batch of a conversion: each batch is held in three forms at once (read,
@@ -829,8 +800,8 @@ def _convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pa
     with ThreadPoolExecutor(1, thread_name_prefix="chukan-hash") as hasher:
         source_sha = submit(hasher, _sha256_of, source, stop)
         try:
-            with OutputSet([output, rejects_path, manifest_path]) as (out_fh, rej_fh, man_fh), \
-                    _Hashing(out_fh) as hashed:
+            with OutputSet([output, rejects_path, manifest_path]) as (out_fh, rej_fh, man_fh):
+                hashed = _Hashing(out_fh)
                 report, rejected = Report(), _Rejects()
                 batches = located_batches(source, plan.source, report=report,
                                           batch_size=batch_size, dropped=rejected.dropped)
@@ -843,7 +814,7 @@ def _convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pa
                 rejects_data = _rejects_csv(rejected, _reread(source), mask=mask)
                 rej_fh.write(rejects_data)
                 man_fh.write(_manifest(result, spec, source, source_sha.result(),
-                                       reverse=reverse, output_sha=hashed.hexdigest(),
+                                       reverse=reverse, output_sha=hashed.digest.hexdigest(),
                                        rejects_sha=hashlib.sha256(rejects_data).hexdigest()))
         finally:  # a conversion that stops does not wait for the whole input to be hashed
             stop.set()

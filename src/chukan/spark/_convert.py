@@ -88,13 +88,14 @@ def convert_part(spec: MappingSpec, plan: FilePlan, part: Part, index: int, data
     filesystem, root = open_fs(staging)
     ext = ".csv" if mapping.target.format == "csv" else ".dat"
     name = PART.format(index, ext)
-    with filesystem.open_output_stream(f"{root}/{name}") as out, _Hashing(out) as hashed:
+    with filesystem.open_output_stream(f"{root}/{name}") as out:
+        hashed = _Hashing(out)
         _run(mapping, _batches(plan, part, mapping.source, data, report, rejected.dropped,
                                tallies),
              report, rejected, hashed, result, None, first=part.record == 1, last=part.last,
              first_record=part.record)
     done = PartResult(result, misread(report.problems), report.total, name,
-                      hashed.hexdigest(), tallies=tallies)
+                      hashed.digest.hexdigest(), tallies=tallies)
     start = part.start
     rejects = _rejects_csv(rejected, lambda spans: [data[at - start:at - start + n]
                                                     for at, n in spans], mask=mask)
