@@ -295,6 +295,28 @@ pub fn in_blocks<R: Send>(
         .collect()
 }
 
+/// Why a value is not written (bits of [`reason`], 0: it is): the first three together,
+/// then the first of the others, in the order the Python writer reports them.
+fn refusal(found: &Scan, short: bool, skipped: bool, overflow: bool) -> u8 {
+    let bit = |on: bool, what: u8| if on { what } else { 0 };
+    let checks = bit(found.class, reason::CLASS)
+        | bit(short, reason::SHORT)
+        | bit(found.lookalike, reason::LOOKALIKE);
+    if checks != 0 {
+        checks
+    } else if skipped {
+        reason::SKIPPED
+    } else if found.control {
+        reason::CONTROL
+    } else if found.unencodable {
+        reason::UNENCODABLE
+    } else if overflow {
+        reason::OVERFLOW
+    } else {
+        0
+    }
+}
+
 /// Rows [`write_rows`] writes one field of before the next.
 const FIELD_ROWS: usize = 512;
 
@@ -342,22 +364,7 @@ fn write_rows(
                 };
                 let encoded: &[u8] = if direct { bytes } else { &buf };
                 let short = field.full_digits && !found.class && bytes.len() < field.width;
-                let mut refused = 0;
-                if found.class || found.lookalike || short || skipped {
-                    let bit = |on: bool, what: u8| if on { what } else { 0 };
-                    refused = bit(found.class, reason::CLASS)
-                        | bit(short, reason::SHORT)
-                        | bit(found.lookalike, reason::LOOKALIKE);
-                    if refused == 0 {
-                        refused = reason::SKIPPED;
-                    }
-                } else if found.control {
-                    refused = reason::CONTROL;
-                } else if found.unencodable {
-                    refused = reason::UNENCODABLE;
-                } else if encoded.len() > field.width {
-                    refused = reason::OVERFLOW;
-                }
+                let refused = refusal(&found, short, skipped, encoded.len() > field.width);
                 if refused != 0 {
                     w.refuse(row, refused, encoded.len());
                     continue;
