@@ -737,30 +737,31 @@ impl Table {
             }
             out.truncate(start);
         }
-        let mut got = Checked::default();
-        let fails = |c: u32| match check {
-            Check::Nothing => false,
-            Check::NoHalf => is_half(c),
-            Check::OnlyHalf => !is_half(c),
-            Check::Digits => !(0x30..=0x39).contains(&c),
+        // the checks of the characters so far: all of them once the value is written
+        let mut kinds = Kinds::default();
+        let checked = |kinds: &Kinds, written: bool| Checked {
+            written,
+            control: kinds.control(),
+            class: kinds.fail(check),
         };
         let mut double = false;
         let mut i = 0;
         while i < value.len() {
             let Some((c, len)) = utf8_at(value, i) else {
                 out.truncate(start);
-                return got;
+                return checked(&kinds, false);
             };
-            got.control |= c < 0x20 || c == 0x7F;
-            got.class |= fails(c);
+            kinds.add(c);
             i += len;
             let Some((code, taken)) = self.code_of(c, &value[i..]) else {
                 out.truncate(start);
-                return got;
+                return checked(&kinds, false);
             };
             if taken > 0 {
                 // the mark written with its base is checked too
-                got.class |= utf8_at(value, i).is_some_and(|(mark, _)| fails(mark));
+                if let Some((mark, _)) = utf8_at(value, i) {
+                    kinds.add(mark);
+                }
                 i += taken;
             }
             let wide = code >= 0x100;
@@ -771,7 +772,7 @@ impl Table {
             };
             if !fits {
                 out.truncate(start);
-                return got;
+                return checked(&kinds, false);
             }
             if shift == Shift::SoSi && wide != double {
                 out.extend_from_slice(if wide { &self.so[0] } else { &self.si });
@@ -786,8 +787,7 @@ impl Table {
         if double {
             out.extend_from_slice(&self.si);
         }
-        got.written = true;
-        got
+        checked(&kinds, true)
     }
 
     /// [`Table::encode_checked`] for a page without two-character sequences, in a field
