@@ -265,8 +265,14 @@ struct Part {
 #[must_use]
 #[allow(clippy::needless_bitwise_bool)] // evaluated for every byte: no branches
 pub fn suspect(v: &[u8]) -> bool {
+    suspect_apart_from(v, b'\n')
+}
+
+/// [`suspect`], with byte `delimiter` no control character.
+#[allow(clippy::needless_bitwise_bool)] // evaluated for every byte: no branches
+fn suspect_apart_from(v: &[u8], delimiter: u8) -> bool {
     let control = v.iter().fold(false, |any, &b| {
-        any | ((b < 0x20) & (b != b'\n')) | (b == 0x7F)
+        any | ((b < 0x20) & (b != b'\n') & (b != delimiter)) | (b == 0x7F)
     });
     // their first two bytes (C2 80, EF BF, EF A3) in one pass the compiler vectorises,
     // then, where one stands (EF BF is also ￥), the exact characters
@@ -295,7 +301,12 @@ fn cut(
         counts: Vec::with_capacity(rows.len()),
         kept: Vec::with_capacity(rows.len()),
         starts: Vec::with_capacity(rows.len() * width),
-        columns: (0..width).map(|_| Builder::default()).collect(),
+        columns: (0..width)
+            .map(|_| Builder {
+                views: Vec::with_capacity(16 * rows.len()),
+                buffer: Vec::new(),
+            })
+            .collect(),
         suspect: vec![false; width],
     };
     let mut at = Vec::with_capacity(width + 1); // where each cell starts, then the end
@@ -339,7 +350,10 @@ fn cut(
         let utf8 = codec == Codec::Utf8
             && delimiter.is_ascii()
             && quote.is_ascii()
-            && std::str::from_utf8(row).is_ok();
+            && simdutf8::basic::from_utf8(row).is_ok();
+        // and a row with nothing suspect in it has no cell with: looked at once too (the
+        // delimiter aside, which no unquoted cell holds; a tab is a control character)
+        let plain = utf8 && !row.contains(&quote) && !suspect_apart_from(row, delimiter);
         let columns = out.columns.iter_mut().zip(out.suspect.iter_mut());
         for (j, (column, odd)) in columns.enumerate() {
             let cell = &data[at[j]..at[j + 1] - 1];
@@ -367,7 +381,7 @@ fn cut(
             // valid UTF-8 read as UTF-8 goes into its view as it is; anything else is
             // decoded into the buffer first
             if utf8 {
-                *odd |= suspect(raw);
+                *odd |= !plain && suspect(raw);
                 column.push(raw);
             } else {
                 let begin = column.buffer.len();
@@ -389,6 +403,39 @@ mod tests {
     use super::{format, refused, Style};
     use crate::compose::TextColumn;
     use crate::typed::Check;
+
+    #[test]
+    fn a_private_use_character_is_found_wherever_it_lies_and_only_in_a_value() {
+        let holds = |values: &[&[u8]], valid: Option<&[bool]>, extra: &[u8]| {
+            let (views, mut buffer) = crate::views::build(values);
+            buffer.extend_from_slice(extra); // bytes no view points at
+            let buffers = [&buffer[..]];
+            let column = TextColumn {
+                views: &views,
+                buffers: &buffers,
+                valid,
+                skip: None,
+            };
+            super::holds_private_use(&column, values.len())
+        };
+        let pua = "\u{E000}".as_bytes();
+        let long = "山田太郎と山田花子".as_bytes(); // longer than a view holds
+        assert!(!holds(&[b"a", long, b""], None, b""));
+        assert!(holds(&[b"a", pua, long], None, b"")); // in a view
+        let mut at_end = long.to_vec();
+        at_end.extend_from_slice("\u{F8FF}".as_bytes()); // EF A3 BF, in a buffer
+        assert!(holds(&[b"a", &at_end], None, b""));
+        // never a missing value's bytes, bytes of the buffer that no value holds, a
+        // full-width letter (EF BC xx) or plane 14 (plane 15 is where host pages' 外字 go)
+        assert!(!holds(&[b"a", pua], Some(&[true, false]), b""));
+        assert!(!holds(&[b"a", long], None, pua));
+        assert!(!holds(
+            &["Ａ".as_bytes(), "\u{EFFFF}".as_bytes()],
+            None,
+            b""
+        ));
+        assert!(holds(&["\u{F0000}".as_bytes()], None, b""));
+    }
 
     #[test]
     fn values_are_quoted_only_where_they_must_be() {
@@ -481,6 +528,44 @@ mod tests {
                 assert_eq!(super::suspect(text.as_bytes()), refused, "U+{code:04X}");
             }
         }
+    }
+
+    #[test]
+    fn a_suspect_value_marks_its_own_column_whatever_the_delimiter() {
+        // UTF-8 rows are looked at whole first: a tab delimiter is no control character,
+        // a tab or a U+FFFD in a value is, quoted or not, and only its column is marked
+        let suspect = |data: &[u8], delimiter: u8| {
+            let rows: Vec<(usize, usize)> = data
+                .split(|&b| b == b'\n')
+                .scan(0, |at, row| {
+                    let span = (*at, *at + row.len());
+                    *at += row.len() + 1;
+                    Some(span)
+                })
+                .collect();
+            let got = super::cells(data, &rows, 3, delimiter, b'"', crate::decode::Codec::Utf8);
+            assert_eq!(got.kept.len(), rows.len());
+            got.suspect
+        };
+        assert_eq!(suspect(b"a\tb\tc\nd\te\tf", b'\t'), [false; 3]);
+        assert_eq!(
+            suspect(b"a\tb\tc\nd\t\"e\tx\"\tf", b'\t'),
+            [false, true, false]
+        );
+        assert_eq!(suspect(b"a,b,c\nd,e\x7f,f", b','), [false, true, false]);
+        let odd = "a,b,c\n山,田,\u{FFFD}".as_bytes();
+        assert_eq!(suspect(odd, b','), [false, false, true]);
+        // a LF in quotes is data (the caller cut the rows knowing it)
+        let data = b"a,\"b\nc\",d";
+        let got = super::cells(
+            data,
+            &[(0, data.len())],
+            3,
+            b',',
+            b'"',
+            crate::decode::Codec::Utf8,
+        );
+        assert_eq!((got.kept.len(), got.suspect), (1, vec![false; 3]));
     }
 
     #[test]

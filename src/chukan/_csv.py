@@ -655,9 +655,10 @@ def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[
     """The rows' cells by the core, where it can cut them (rows whose quotes all stand
     where RFC 4180 puts them, an encoding it decodes, one-byte delimiter and quote):
     fields per row, the rows of the right width, their values as String columns
-    ``names`` (decoded as ``decode(enc, "replace")``, so every undecodable byte shows),
-    where their cells start, and which columns may hold a control character or an
-    undecodable byte (never fewer than do). None where the Python path reads them."""
+    ``names`` (null where a cell is empty; decoded as ``decode(enc, "replace")``, so
+    every undecodable byte shows), where their cells start, and which columns may hold
+    a control character or an undecodable byte (never fewer than do). None where the
+    Python path reads them."""
     delimiter, quote = layout.delimiter.encode(), layout.quote.encode()
     if rows.cells is not None or not encoding_of(enc).core or len(delimiter) != 1 or \
             len(quote) != 1 or os.environ.get("CHUKAN_KERNEL") == "python":
@@ -665,8 +666,9 @@ def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[
     cut = _core.csv_cells(np.frombuffer(data, dtype=np.uint8), rows.start, rows.end,
                           len(names), delimiter[0], quote[0], enc, thread_count())
     keep = cut["kept"]
-    valid = np.ones(len(keep), dtype=bool)
-    raw = pl.DataFrame([view_series(len(keep), views, buffers, valid).alias(name)
+    # an empty cell is no value (null), read from the length each view starts with
+    raw = pl.DataFrame([view_series(len(keep), views, buffers,
+                                    views.view("<u4")[::4] != 0).alias(name)
                         for name, (views, buffers) in zip(names, cut["columns"], strict=True)])
     return (cut["counts"], keep, raw, cut["starts"].reshape(len(keep), len(names)),
             cut["suspect"])
@@ -707,7 +709,8 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     # the layout's fields from the file's columns, by the header (absent ones empty)
     raw = raw.select(pl.col(f"x{j}").alias(c) if j >= 0 else pl.lit(None, pl.String).alias(c)
                      for c, j in zip(names, order, strict=True))
-    raw = raw.with_columns(pl.when(pl.all() != "").then(pl.all()).name.keep())
+    if cut is None:  # the core's columns have no empty values: they are null already
+        raw = raw.with_columns(pl.when(pl.all() != "").then(pl.all()).name.keep())
     records = record + keep
     row_offsets = offset + rows.start[keep]
     _quoted_needlessly(data, rows, keep, starts_in_chunk, layout, ctx, offset, records)
