@@ -17,6 +17,7 @@ from chukan import _core
 from chukan._kernel import ColumnSpec, column_flags, extract
 from chukan.codec import (
     era_of,
+    format_field,
     pack_packed,
     parse_date,
     parse_number,
@@ -25,6 +26,7 @@ from chukan.codec import (
 from chukan.codec._base import _f
 from chukan.codec.dates import _parse_date_full
 from chukan.codec.numbers import _parse_number_full
+from chukan.spec import CodeTable
 
 ERAS = [("明治", dt.date(1868, 1, 1)), ("大正", dt.date(1912, 7, 30)),
         ("昭和", dt.date(1926, 12, 25)), ("平成", dt.date(1989, 1, 8)),
@@ -355,3 +357,35 @@ eras = "eras/2digit"
     assert [(p.code, p.record, p.field) for p in report.problems] == [
         ("era-range", 2, "d"), ("bad-date", 2, "p")]
     assert (tmp_path / "e.csv").read_text(encoding="utf-8").startswith("05991231,05990000")
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_a_date_is_written_only_in_the_years_its_format_spells(fixed: bool) -> None:
+    """Years 0000–9999 for a four-digit year (0000-01-01 and 9999-12-31 are the edges),
+    the pivot's hundred years for a two-digit one: judged on the day number."""
+    days = pl.Series("d", [-719528, -719529, 2932896, 2932897]).cast(pl.Date)
+    assert days.dt.year().to_list() == [0, -1, 9999, 10000]
+    text, fails = format_field(_f("date", 8), pl.DataFrame({"d": days}), fixed=fixed)
+    assert text.to_list()[::2] == ["00000101", "99991231"]
+    assert [(x.code, x.mask.tolist()) for x in fails] == [
+        ("bad-date", [False, True, False, True])]
+    days = pl.Series("d", [dt.date(1929, 12, 31), dt.date(1930, 1, 1), dt.date(2029, 12, 31),
+                           dt.date(2030, 1, 1)])
+    text, fails = format_field(_f("date", 6, format="YYMMDD", pivot=30),
+                               pl.DataFrame({"d": days}), fixed=fixed)
+    assert text.to_list()[1:3] == ["300101", "291231"]
+    assert [(x.code, x.mask.tolist()) for x in fails] == [
+        ("bad-date", [True, False, False, True])]
+
+
+def test_a_date_of_an_era_its_table_lacks_is_not_written() -> None:
+    """An era table of 昭和 and 平成 only: a 大正 or 令和 date has no code to be written
+    with (``era-range``), and never takes a neighbour's."""
+    eras = CodeTable(name="eras/showa-heisei", codes={"3": "昭和", "4": "平成"})
+    days = pl.Series("d", [dt.date(1926, 12, 24), dt.date(1926, 12, 25),
+                           dt.date(2019, 4, 30), dt.date(2019, 5, 1)])
+    text, fails = format_field(_f("date", 7, format="GYYMMDD", eras=eras),
+                               pl.DataFrame({"d": days}))
+    assert text.to_list()[1:3] == ["3011225", "4310430"]
+    assert [(x.code, x.mask.tolist()) for x in fails] == [
+        ("era-range", [True, False, False, True])]

@@ -487,14 +487,33 @@ def _compose_date(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray[n
                 shown)
 
 
+def _with_values(df: pl.DataFrame, fields: list[Field]) -> list[str]:
+    """The columns of ``df`` but the 不詳 parts of dates (``<date>_partial``) that hold no
+    value in it: a date's format then has nothing to check or write from one (a batch
+    seldom has any, and Polars worked through each row of the 不詳 branches even so).
+
+    >>> from chukan.codec._base import _f
+    >>> df = pl.DataFrame({"d": [None], "d_partial": [None], "x_partial": [None]},
+    ...                   schema_overrides={"d": pl.Date})
+    >>> _with_values(df, [_f("date", 8)]), _with_values(df[:0], [_f("date", 8)])
+    (['d', 'x_partial'], ['d', 'x_partial'])
+    >>> _with_values(df.with_columns(d_partial=pl.lit("1950-00-00")), [_f("date", 8)])
+    ['d', 'd_partial', 'x_partial']
+    """
+    empty = {f"{f.name}_partial" for f in fields if f.type == "date"} & {
+        c for c, n in zip(df.columns, df.null_count().row(0), strict=True) if n == df.height}
+    return [c for c in df.columns if c not in empty]
+
+
 def _formatted(df: pl.DataFrame, fields: list[Field], layout: Layout
                ) -> dict[str, tuple[pl.Series, list[Failure]]]:
     """Each field's fixed-width text and the checks it failed, from one ``select``."""
     exprs: list[pl.Expr] = []
     checks: list[FormatCheck] = []
     owners: list[str] = []  # the field of each check
+    columns = _with_values(df, fields)
     for f in fields:
-        text, fails = _text_expr(f, df.columns, layout, fixed=True)
+        text, fails = _text_expr(f, columns, layout, fixed=True)
         exprs.append(text.alias(f.name))
         checks += fails
         owners += [f.name] * len(fails)
@@ -700,8 +719,9 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     class_at: list[int] = []  # the number of each field's character check (if the core's)
     last: list[int] = []  # the number of each field's first check of its text written
     owners: list[int] = []  # the field (index) of each check, by number
+    columns = _with_values(df, fields)
     for i, f in enumerate(fields):
-        text, fails = _text_expr(f, df.columns, layout, fixed=False, classes=not classes[i])
+        text, fails = _text_expr(f, columns, layout, fixed=False, classes=not classes[i])
         exprs.append(text.alias(f"t{i}"))
         if f.required:
             fails.insert(0, ("required-missing", "必須項目が空です", _missing_expr(df, f)))

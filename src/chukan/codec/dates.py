@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ from chukan.codec.eras import (
     _ERA_START_YM,
     _era_for_date_expr,
     _era_for_year_expr,
+    _era_range_expr,
     _era_start_year,
     era_codes,
     era_table,
@@ -313,6 +315,32 @@ def _core_spelled(f: Field, date: pl.Expr, spelled: pl.Expr) -> pl.Expr:
     return date.map_batches(spell, return_dtype=pl.String, is_elementwise=True)
 
 
+def _days_between(date: pl.Expr, first: int, last: int) -> pl.Expr:
+    """Whether a date lies from day ``first`` to day ``last`` (days since 1970-01-01),
+    judged on its day number: Polars finds a date's year through its calendar, which
+    cost more than writing the date.
+
+    >>> days = pl.DataFrame({"d": [dt.date(1, 1, 1), dt.date(1999, 12, 31), None]})
+    >>> days.select(_days_between(pl.col("d"), _day(dt.date(1900, 1, 1)),
+    ...                           _day(dt.date(1999, 12, 31))))["d"].to_list()
+    [False, True, None]
+    """
+    return date.cast(pl.Int32).is_between(first, last)
+
+
+def _day(date: dt.date) -> int:
+    """Days since 1970-01-01.
+
+    >>> _day(dt.date(1970, 1, 2)), _YEAR_ZERO
+    (1, -719528)
+    """
+    return (date - dt.date(1970, 1, 1)).days
+
+
+#: 0000-01-01, the first day a four-digit year spells (a leap year before 0001-01-01)
+_YEAR_ZERO = _day(dt.date(1, 1, 1)) - 366
+
+
 def _format_date(f: Field, columns: Sequence[str], fails: list[FormatCheck]
                  ) -> tuple[pl.Expr, list[FormatCheck]]:
     fmt = f.format or "YYYYMMDD"
@@ -335,7 +363,7 @@ def _format_date(f: Field, columns: Sequence[str], fails: list[FormatCheck]
         full = _core_spelled(f, c, c.dt.to_string(f"%Y{sep}%m{sep}%d"))
         part = pl.concat_str([py, pm, pd], separator=sep)
         part_ok = partial.str.contains(iso_shape)
-        range_ok = (y >= 0) & (y <= 9999)
+        range_ok = _days_between(c, _YEAR_ZERO, _day(dt.date(9999, 12, 31)))
     elif fmt == "YYMMDD":
         pivot = f.pivot or 0
         full = _core_spelled(f, c, pl.concat_str([(y % 100).cast(pl.String).str.zfill(2),
@@ -346,7 +374,7 @@ def _format_date(f: Field, columns: Sequence[str], fails: list[FormatCheck]
         # a 不詳 value must come back the same: its year inside the pivot's century
         part_ok = partial.str.contains(iso_shape) & (
             (partial == "0000-00-00") | ((year >= lo) & (year < lo + 100)))
-        range_ok = (y >= lo) & (y < lo + 100)
+        range_ok = _days_between(c, _day(dt.date(lo, 1, 1)), _day(dt.date(lo + 99, 12, 31)))
     else:
         g = 1 if fmt == "GYYMMDD" else 2
         table = f.eras.codes if f.eras else {}
@@ -358,7 +386,7 @@ def _format_date(f: Field, columns: Sequence[str], fails: list[FormatCheck]
         era_year = y - _era_start_year(era) + 1
         eyear = era_year.cast(pl.String).str.zfill(2)
         full = _core_spelled(f, c, pl.concat_str([code, eyear, two["m"], two["d"]]))
-        range_ok = code.is_not_null() & (era_year <= 99)  # 令和100年 has no YY spelling
+        range_ok = _era_range_expr(c, set(to_code))  # 令和100年 has no YY spelling
         # partials: ISO (era chosen by month or year, as the reader promised) or era form
         is_iso = partial.str.contains(iso_shape)
         p_era = pl.when(is_iso).then(_era_for_year_expr(
@@ -378,6 +406,10 @@ def _format_date(f: Field, columns: Sequence[str], fails: list[FormatCheck]
         part_ok = p_year_ok & (is_iso | era_form) & p_code.is_not_null()
     fails.append(("era-range" if fmt in ("GYYMMDD", "GGYYMMDD") else "bad-date",
                   "この形式で書けない日付です", c.is_not_null() & ~range_ok))
+    if pname not in columns:
+        # no 不詳 value to write or check: Polars would still work through each row of
+        # their branches, at twice the cost of the dates themselves
+        return pl.when(c.is_not_null()).then(full), fails
     # a 不詳 value with every part known (a flagged date read as written) reads back as
     # a definite date unless its flag says 1: never written so
     whole = c.is_null() & partial.is_not_null() & (partial != "") & \
