@@ -176,6 +176,8 @@ pub struct Cells {
     pub columns: Vec<ViewColumn>,
     /// Each field: whether a value may hold what the reader refuses (see [`suspect`]).
     pub suspect: Vec<bool>,
+    /// Whether a cell of the rows kept was quoted.
+    pub quoted: bool,
 }
 
 /// String views and the buffers they point into.
@@ -231,8 +233,10 @@ pub fn cells(
             })
             .collect(),
         suspect: vec![false; width],
+        quoted: false,
     };
     for (k, part) in parts.into_iter().enumerate() {
+        out.quoted |= part.quoted;
         for (odd, &found) in out.suspect.iter_mut().zip(&part.suspect) {
             *odd |= found;
         }
@@ -255,6 +259,7 @@ struct Part {
     starts: Vec<i64>,
     columns: Vec<Builder>,
     suspect: Vec<bool>,
+    quoted: bool,
 }
 
 /// Whether decoded text may hold what the reader refuses: a control character (LF
@@ -308,6 +313,7 @@ fn cut(
             })
             .collect(),
         suspect: vec![false; width],
+        quoted: false,
     };
     let mut at = Vec::with_capacity(width + 1); // where each cell starts, then the end
     let mut places = Vec::new(); // a row's byte places, for the rows that quote nothing
@@ -359,6 +365,7 @@ fn cut(
             let cell = &data[at[j]..at[j + 1] - 1];
             out.starts.push(at[j] as i64);
             let raw = if cell.first() == Some(&quote) {
+                out.quoted = true;
                 let inner = match cell.len() {
                     n if n >= 2 && cell[n - 1] == quote => &cell[1..n - 1],
                     _ => &cell[1..],
@@ -469,6 +476,7 @@ mod tests {
         let got = super::cells(data, &rows, 3, b',', b'"', crate::decode::Codec::Cp932);
         assert_eq!(got.counts, [3, 2, 3]);
         assert_eq!(got.kept, [0, 2]);
+        assert!(got.quoted);
         assert_eq!(got.starts, [0, 2, 12, 19, 21, 24]);
         let column = |j: usize| -> Vec<String> {
             let c = &got.columns[j];
@@ -504,6 +512,7 @@ mod tests {
         let got = super::cells(&data, &rows, 2, b',', b'"', crate::decode::Codec::Utf8);
         let kept: Vec<usize> = (0..n).filter(|i| i % 7 != 0).collect();
         assert_eq!(got.kept, kept.iter().map(|&i| i as i64).collect::<Vec<_>>());
+        assert!(!got.quoted);
         let c = &got.columns[1];
         let buffers: Vec<&[u8]> = c.buffers.iter().map(Vec::as_slice).collect();
         assert_eq!(buffers.len(), 3);
@@ -555,6 +564,17 @@ mod tests {
         assert_eq!(suspect(b"a,b,c\nd,e\x7f,f", b','), [false, true, false]);
         let odd = "a,b,c\n山,田,\u{FFFD}".as_bytes();
         assert_eq!(suspect(odd, b','), [false, false, true]);
+        // a quoted cell counts only in a row kept
+        let data = b"\"a\",b\nc,d,e";
+        let got = super::cells(
+            data,
+            &[(0, 5), (6, 11)],
+            3,
+            b',',
+            b'"',
+            crate::decode::Codec::Utf8,
+        );
+        assert_eq!((got.kept.len(), got.quoted), (1, false));
         // a LF in quotes is data (the caller cut the rows knowing it)
         let data = b"a,\"b\nc\",d";
         let got = super::cells(

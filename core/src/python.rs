@@ -1034,9 +1034,10 @@ fn encoding_facts<'py>(py: Python<'py>, encoding: &str) -> Option<Facts<'py>> {
 /// The rows of a CSV chunk (`starts`, `ends`: each row's content, in `data`) cut into
 /// cells; the rows with `width` cells decoded from `encoding`, one column of string
 /// views per field. A dict: `counts` (fields per row), `kept` (the rows decoded),
-/// `starts` (their cells' positions, rows × fields), `columns` ((views, buffers) each)
-/// and `suspect` (each column: whether a value may hold a control character or one its
-/// decoder gives for undecodable bytes; never less than that).
+/// `starts` (their cells' positions, rows × fields), `columns` ((views, buffers) each),
+/// `quoted` (whether a cell of those rows was quoted) and `suspect` (each column:
+/// whether a value may hold a control character or one its decoder gives for
+/// undecodable bytes; never less than that).
 /// `data` is a numpy view of the chunk. On `threads` threads (0: one per core).
 #[pyfunction]
 #[pyo3(signature = (data, starts, ends, width, delimiter, quote, encoding, threads = 0))]
@@ -1089,6 +1090,7 @@ fn csv_cells<'py>(
         .collect();
     d.set_item("columns", columns)?;
     d.set_item("suspect", cells.suspect)?;
+    d.set_item("quoted", cells.quoted)?;
     Ok(d)
 }
 

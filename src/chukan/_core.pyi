@@ -164,14 +164,16 @@ def compose_dates(
 
 class Cells(TypedDict):
     """A CSV chunk's rows cut into cells: fields per row, the rows decoded, where their
-    cells start (rows × fields), each field's values as string views and buffers, and
-    whether a field's values may hold a control character or an undecodable byte."""
+    cells start (rows × fields), each field's values as string views and buffers,
+    whether a field's values may hold a control character or an undecodable byte, and
+    whether a cell of the rows decoded was quoted."""
 
     counts: npt.NDArray[np.int64]
     kept: npt.NDArray[np.int64]
     starts: npt.NDArray[np.int64]
     columns: list[tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]]]]
     suspect: list[bool]
+    quoted: bool
 
 def csv_cells(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64],
               ends: npt.NDArray[np.int64], width: int, delimiter: int, quote: int,

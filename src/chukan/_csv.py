@@ -651,14 +651,14 @@ def _paired_across(data: bytes, rows: _Rows, layout: Layout, enc: str) -> bool:
 
 def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[str]
                 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], pl.DataFrame,
-                           npt.NDArray[np.int64], list[bool]] | None:
+                           npt.NDArray[np.int64], list[bool], bool] | None:
     """The rows' cells by the core, where it can cut them (rows whose quotes all stand
     where RFC 4180 puts them, an encoding it decodes, one-byte delimiter and quote):
     fields per row, the rows of the right width, their values as String columns
     ``names`` (null where a cell is empty; decoded as ``decode(enc, "replace")``, so
-    every undecodable byte shows), where their cells start, and which columns may hold
-    a control character or an undecodable byte (never fewer than do). None where the
-    Python path reads them."""
+    every undecodable byte shows), where their cells start, which columns may hold a
+    control character or an undecodable byte (never fewer than do), and whether a cell
+    of those rows was quoted. None where the Python path reads them."""
     delimiter, quote = layout.delimiter.encode(), layout.quote.encode()
     if rows.cells is not None or not encoding_of(enc).core or len(delimiter) != 1 or \
             len(quote) != 1 or os.environ.get("CHUKAN_KERNEL") == "python":
@@ -671,7 +671,7 @@ def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[
                                     views.view("<u4")[::4] != 0).alias(name)
                         for name, (views, buffers) in zip(names, cut["columns"], strict=True)])
     return (cut["counts"], keep, raw, cut["starts"].reshape(len(keep), len(names)),
-            cut["suspect"])
+            cut["suspect"], cut["quoted"])
 
 
 def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: str,
@@ -686,8 +686,9 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     file_names = [f"x{j}" for j in range(width)]
     cut = _core_cells(data, rows, layout, enc, file_names)
     marked: list[bool] | None = None  # by the core: the file's columns to look into
+    quoted = True  # whether a kept row has a quoted cell (only the core says it has not)
     if cut is not None:
-        counts, keep, raw, starts_in_chunk, marked = cut
+        counts, keep, raw, starts_in_chunk, marked, quoted = cut
     else:
         counts = _field_counts(data, rows, layout)
         keep = np.flatnonzero(counts == width)
@@ -713,7 +714,8 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
         raw = raw.with_columns(pl.when(pl.all() != "").then(pl.all()).name.keep())
     records = record + keep
     row_offsets = offset + rows.start[keep]
-    _quoted_needlessly(data, rows, keep, starts_in_chunk, layout, ctx, offset, records)
+    if quoted:
+        _quoted_needlessly(data, rows, keep, starts_in_chunk, layout, ctx, offset, records)
     _other_duplicates(data, rows, keep, layout, ctx, starts_in_chunk, order, offset, records)
     cells = offset + starts_in_chunk
     cell_at = cells[:, [max(j, 0) for j in order]] if len(order) else cells
