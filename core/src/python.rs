@@ -743,6 +743,20 @@ fn csv_refused<'py>(
         .collect()
 }
 
+/// Where `byte` stands in `data` (ascending), found with SIMD, with the GIL released.
+#[pyfunction]
+fn byte_places<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyArray1<u8>>,
+    byte: u8,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let data = readonly(data)?;
+    let data = data.as_slice()?;
+    let places: Vec<i64> =
+        py.allow_threads(|| memchr::memchr_iter(byte, data).map(|i| i as i64).collect());
+    Ok(places.into_pyarray(py))
+}
+
 /// Which of the text columns (of `n` rows) hold a character of the private use area
 /// (外字), on `threads` threads (0: one per core).
 #[pyfunction]
@@ -1236,6 +1250,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(format_csv, m)?)?;
     m.add_function(wrap_pyfunction!(csv_cells, m)?)?;
     m.add_function(wrap_pyfunction!(csv_refused, m)?)?;
+    m.add_function(wrap_pyfunction!(byte_places, m)?)?;
     m.add_function(wrap_pyfunction!(private_use, m)?)?;
     m.add_function(wrap_pyfunction!(replace_chars, m)?)?;
     m.add_function(wrap_pyfunction!(join_views, m)?)?;
