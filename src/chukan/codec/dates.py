@@ -29,6 +29,7 @@ from chukan.codec.eras import (
     _ERA_START_DAY,
     _ERA_START_YEAR,
     _ERA_START_YM,
+    _day,
     _era_for_date_expr,
     _era_for_year_expr,
     _era_range_expr,
@@ -324,17 +325,10 @@ def _days_between(date: pl.Expr, first: int, last: int) -> pl.Expr:
     >>> days.select(_days_between(pl.col("d"), _day(dt.date(1900, 1, 1)),
     ...                           _day(dt.date(1999, 12, 31))))["d"].to_list()
     [False, True, None]
+    >>> _YEAR_ZERO
+    -719528
     """
     return date.cast(pl.Int32).is_between(first, last)
-
-
-def _day(date: dt.date) -> int:
-    """Days since 1970-01-01.
-
-    >>> _day(dt.date(1970, 1, 2)), _YEAR_ZERO
-    (1, -719528)
-    """
-    return (date - dt.date(1970, 1, 1)).days
 
 
 #: 0000-01-01, the first day a four-digit year spells (a leap year before 0001-01-01)

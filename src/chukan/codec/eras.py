@@ -51,6 +51,15 @@ def _era_for_date_expr(day: pl.Expr) -> pl.Expr:
     return expr
 
 
+def _day(date: dt.date) -> int:
+    """Days since 1970-01-01 (a Polars date's number).
+
+    >>> _day(dt.date(1970, 1, 2))
+    1
+    """
+    return (date - dt.date(1970, 1, 1)).days
+
+
 def _era_range_expr(day: pl.Expr, named: set[str]) -> pl.Expr:
     """Whether a date is written in its era with a two-digit year: its era (see
     :func:`era_of`) is one of ``named`` and the year below 100, judged on the day number
@@ -64,12 +73,11 @@ def _era_range_expr(day: pl.Expr, named: set[str]) -> pl.Expr:
     """
     ok: pl.Expr = pl.lit(value=False)
     number = day.cast(pl.Int32)
-    for era in _ERA_NAMES:
-        start = ERA_STARTS[era]
+    for era, start in ERA_STARTS.items():
         # the era's 100th year starts on 1 January of the 99th year after its first
-        end = (dt.date(start.year + 99, 1, 1) - dt.date(1970, 1, 1)).days
-        held = number < end if era in named else pl.lit(value=False)
-        ok = pl.when(number >= (start - dt.date(1970, 1, 1)).days).then(held).otherwise(ok)
+        held = number < _day(dt.date(start.year + 99, 1, 1)) if era in named else \
+            pl.lit(value=False)
+        ok = pl.when(number >= _day(start)).then(held).otherwise(ok)
     return pl.when(day.is_not_null()).then(ok)
 
 
