@@ -1054,3 +1054,60 @@ def test_threads_reaches_every_core_call_of_a_conversion(monkeypatch: pytest.Mon
     chukan.convert(standard, mapping, tmp_path / "back.dat", reverse=True, threads=1)
     assert asked == {"csv_cells": {1}, "replace_chars": {1}, "private_use": {1},
                      "csv_refused": {1}}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp932"])
+def test_the_character_checks_the_core_makes_as_it_cuts_csv_cells_find_every_value(
+        encoding: str) -> None:
+    """The core tells which CSV columns have a value failing its field's check (全角
+    only, 半角 only, digits), and the reader's own check then runs on those alone: every
+    failing value is still found and said, in columns read in another order than the
+    layout's, as on the Python path."""
+    layout = chukan.loads_layout(f"""
+[layout]
+name = "c"
+format = "csv"
+encoding = "{encoding}"
+terminator = "lf"
+header = true
+[[field]]
+name = "zen"
+type = "text"
+length = 4
+chars = "fullwidth"
+[[field]]
+name = "han"
+type = "text"
+length = 4
+chars = "halfwidth"
+[[field]]
+name = "num"
+type = "digits"
+length = 3
+[[field]]
+name = "free"
+type = "text"
+length = 4
+""")
+    clean = "num,free,han,zen\n012,a山,ｱｲ,山田\n"
+    dirty = clean + '3-4,b,ｳ山,"花ｺ"\n5,c,d,ＡＢ\n'
+
+    def read(text: str) -> tuple[pl.DataFrame, list[str]]:
+        report = chukan.Report()
+        frame = chukan.read(text.encode(encoding), layout, report=report)
+        return frame, [str(p) for p in report.problems]
+
+    for text in (clean, dirty):
+        core_frame, core_problems = read(text)
+        python_frame, python_problems = _on_python_paths(lambda t=text: read(t))
+        assert core_frame.equals(python_frame, null_equal=True)
+        assert core_problems == python_problems
+    def codes(text: str) -> list[str]:
+        report = chukan.Report()
+        chukan.read(text.encode(encoding), layout, report=report)
+        return sorted(p.code for p in report.problems)
+
+    assert codes(clean) == ["csv-column-order"]
+    # (the quotes around 花ｺ are needless: said, as they always are)
+    assert codes(dirty) == ["csv-column-order", "fullwidth-in-halfwidth",
+                            "halfwidth-in-fullwidth", "noncanonical", "not-digits"]

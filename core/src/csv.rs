@@ -178,6 +178,9 @@ pub struct Cells {
     pub suspect: Vec<bool>,
     /// Whether a cell of the rows kept was quoted.
     pub quoted: bool,
+    /// Each field: whether a value of the rows kept fails the field's check (see
+    /// [`cells`]).
+    pub failing: Vec<bool>,
 }
 
 /// String views and the buffers they point into.
@@ -205,7 +208,9 @@ const CELL_ROWS: usize = 4096;
 
 /// Cut the rows of `data` (each `rows[k]` is the span of a row's content, without its
 /// terminator) into cells; the rows with `width` cells are decoded from `codec` into
-/// one column per field.
+/// one column per field, each of whose decoded values is judged by the field's check
+/// in `checks` (none past its end), as the cell is cut: the reader's own check then
+/// runs only on a field that has a value failing it.
 /// Chunks of rows are cut in parallel, each into buffers of its own, which are then
 /// moved into the columns.
 #[must_use]
@@ -216,10 +221,11 @@ pub fn cells(
     delimiter: u8,
     quote: u8,
     codec: Codec,
+    checks: &[Check],
 ) -> Cells {
     let parts: Vec<Part> = rows
         .par_chunks(CELL_ROWS)
-        .map(|chunk| cut(data, chunk, width, delimiter, quote, codec))
+        .map(|chunk| cut(data, chunk, width, delimiter, quote, codec, checks))
         .collect();
     let kept: usize = parts.iter().map(|p| p.kept.len()).sum();
     let mut out = Cells {
@@ -234,9 +240,13 @@ pub fn cells(
             .collect(),
         suspect: vec![false; width],
         quoted: false,
+        failing: vec![false; width],
     };
     for (k, part) in parts.into_iter().enumerate() {
         out.quoted |= part.quoted;
+        for (fails, &found) in out.failing.iter_mut().zip(&part.failing) {
+            *fails |= found;
+        }
         for (odd, &found) in out.suspect.iter_mut().zip(&part.suspect) {
             *odd |= found;
         }
@@ -260,6 +270,7 @@ struct Part {
     columns: Vec<Builder>,
     suspect: Vec<bool>,
     quoted: bool,
+    failing: Vec<bool>,
 }
 
 /// Whether decoded text may hold what the reader refuses: a control character (LF
@@ -301,6 +312,7 @@ fn cut(
     delimiter: u8,
     quote: u8,
     codec: Codec,
+    checks: &[Check],
 ) -> Part {
     let mut out = Part {
         counts: Vec::with_capacity(rows.len()),
@@ -314,7 +326,11 @@ fn cut(
             .collect(),
         suspect: vec![false; width],
         quoted: false,
+        failing: vec![false; width],
     };
+    let checks: Vec<Check> = (0..width)
+        .map(|j| checks.get(j).copied().unwrap_or(Check::Nothing))
+        .collect();
     let mut at = Vec::with_capacity(width + 1); // where each cell starts, then the end
     let mut places = Vec::new(); // a row's byte places, for the rows that quote nothing
     let mut scratch = Vec::new();
@@ -361,7 +377,8 @@ fn cut(
         // delimiter aside, which no unquoted cell holds; a tab is a control character)
         let plain = utf8 && !row.contains(&quote) && !suspect_apart_from(row, delimiter);
         let columns = out.columns.iter_mut().zip(out.suspect.iter_mut());
-        for (j, (column, odd)) in columns.enumerate() {
+        let judged = out.failing.iter_mut().zip(&checks);
+        for (j, ((column, odd), (fails, &check))) in columns.zip(judged).enumerate() {
             let cell = &data[at[j]..at[j + 1] - 1];
             out.starts.push(at[j] as i64);
             let raw = if cell.first() == Some(&quote) {
@@ -389,11 +406,14 @@ fn cut(
             // decoded into the buffer first
             if utf8 {
                 *odd |= !plain && suspect(raw);
+                *fails |= check != Check::Nothing && crate::typed::fails(check, raw);
                 column.push(raw);
             } else {
                 let begin = column.buffer.len();
                 transcode_into(codec, raw, &mut column.buffer);
-                *odd |= suspect(&column.buffer[begin..]);
+                let value = &column.buffer[begin..];
+                *odd |= suspect(value);
+                *fails |= check != Check::Nothing && crate::typed::fails(check, value);
                 column.finish(begin);
             }
         }
@@ -473,7 +493,7 @@ mod tests {
         let data = b"a,\"b,\"\"c\"\"\",\x8eR\nx,y\n1,\"\",3";
         // rows: `a,"b,""c""",山`, `x,y` (two cells: left out), `1,"",3`
         let rows = [(0, 14), (15, 18), (19, 25)];
-        let got = super::cells(data, &rows, 3, b',', b'"', crate::decode::Codec::Cp932);
+        let got = super::cells(data, &rows, 3, b',', b'"', crate::decode::Codec::Cp932, &[]);
         assert_eq!(got.counts, [3, 2, 3]);
         assert_eq!(got.kept, [0, 2]);
         assert!(got.quoted);
@@ -509,7 +529,7 @@ mod tests {
             rows.push((start, data.len()));
             data.push(b'\n');
         }
-        let got = super::cells(&data, &rows, 2, b',', b'"', crate::decode::Codec::Utf8);
+        let got = super::cells(&data, &rows, 2, b',', b'"', crate::decode::Codec::Utf8, &[]);
         let kept: Vec<usize> = (0..n).filter(|i| i % 7 != 0).collect();
         assert_eq!(got.kept, kept.iter().map(|&i| i as i64).collect::<Vec<_>>());
         assert!(!got.quoted);
@@ -552,7 +572,15 @@ mod tests {
                     Some(span)
                 })
                 .collect();
-            let got = super::cells(data, &rows, 3, delimiter, b'"', crate::decode::Codec::Utf8);
+            let got = super::cells(
+                data,
+                &rows,
+                3,
+                delimiter,
+                b'"',
+                crate::decode::Codec::Utf8,
+                &[],
+            );
             assert_eq!(got.kept.len(), rows.len());
             got.suspect
         };
@@ -573,6 +601,7 @@ mod tests {
             b',',
             b'"',
             crate::decode::Codec::Utf8,
+            &[],
         );
         assert_eq!((got.kept.len(), got.quoted), (1, false));
         // a LF in quotes is data (the caller cut the rows knowing it)
@@ -584,8 +613,37 @@ mod tests {
             b',',
             b'"',
             crate::decode::Codec::Utf8,
+            &[],
         );
         assert_eq!((got.kept.len(), got.suspect), (1, vec![false; 3]));
+    }
+
+    #[test]
+    fn each_field_says_whether_a_value_fails_its_check_as_the_cells_are_cut() {
+        // 全角 only, digits, and no check: quoted, in CP932, and in a row left out
+        let failing = |data: &[u8], codec| {
+            let rows: Vec<(usize, usize)> = data
+                .split(|&b| b == b'\n')
+                .scan(0, |at, row| {
+                    let span = (*at, *at + row.len());
+                    *at += row.len() + 1;
+                    Some(span)
+                })
+                .collect();
+            let checks = [Check::NoHalf, Check::Digits];
+            let got = super::cells(data, &rows, 3, b',', b'"', codec, &checks);
+            (got.kept.len(), got.failing)
+        };
+        let utf8 = crate::decode::Codec::Utf8;
+        let clean = "山田,012,a\n\"花子\",34,b\nｱ,5x,c,d".as_bytes();
+        assert_eq!(failing(clean, utf8), (2, vec![false; 3]));
+        let odd = "山田,012,a\n\"花Ａ\",3-4,b".as_bytes();
+        assert_eq!(failing(odd, utf8), (2, vec![false, true, false]));
+        let cp932 = b"\x8eR\x93c,1,a\n\x8eR\xb1,2,b"; // 山田 / 山ｱ
+        assert_eq!(
+            failing(cp932, crate::decode::Codec::Cp932),
+            (2, vec![true, false, false])
+        );
     }
 
     #[test]

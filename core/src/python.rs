@@ -1049,13 +1049,17 @@ fn encoding_facts<'py>(py: Python<'py>, encoding: &str) -> Option<Facts<'py>> {
 /// cells; the rows with `width` cells decoded from `encoding`, one column of string
 /// views per field. A dict: `counts` (fields per row), `kept` (the rows decoded),
 /// `starts` (their cells' positions, rows × fields), `columns` ((views, buffers) each),
-/// `quoted` (whether a cell of those rows was quoted) and `suspect` (each column:
+/// `quoted` (whether a cell of those rows was quoted), `suspect` (each column:
 /// whether a value may hold a control character or one its decoder gives for
-/// undecodable bytes; never less than that).
+/// undecodable bytes; never less than that) and `failing` (each column: whether a
+/// value fails the column's check in `checks`, named as the writers name them; none
+/// past its end).
 /// `data` is a numpy view of the chunk. On `threads` threads (0: one per core).
 #[pyfunction]
-#[pyo3(signature = (data, starts, ends, width, delimiter, quote, encoding, threads = 0))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (
+    data, starts, ends, width, delimiter, quote, encoding, threads = 0, checks = vec![]
+))]
+#[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
 fn csv_cells<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyArray1<u8>>,
@@ -1066,9 +1070,14 @@ fn csv_cells<'py>(
     quote: u8,
     encoding: &str,
     threads: usize,
+    checks: Vec<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let codec = Codec::from_name(encoding)
         .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
+    let checks = checks
+        .iter()
+        .map(|name| check_of(name))
+        .collect::<PyResult<Vec<_>>>()?;
     let data = readonly(data)?;
     let data = data.as_slice()?;
     let (starts, ends) = (readonly(starts)?, readonly(ends)?);
@@ -1088,7 +1097,7 @@ fn csv_cells<'py>(
     let Some(rows) = rows.filter(|_| width > 0) else {
         return Err(PyValueError::new_err("rows outside the data, or no fields"));
     };
-    let cut = || crate::csv::cells(data, &rows, width, delimiter, quote, codec);
+    let cut = || crate::csv::cells(data, &rows, width, delimiter, quote, codec, &checks);
     let cells = on_threads(py, threads, cut)?;
     let d = PyDict::new(py);
     d.set_item("counts", cells.counts.into_pyarray(py))?;
@@ -1105,6 +1114,7 @@ fn csv_cells<'py>(
     d.set_item("columns", columns)?;
     d.set_item("suspect", cells.suspect)?;
     d.set_item("quoted", cells.quoted)?;
+    d.set_item("failing", cells.failing)?;
     Ok(d)
 }
 

@@ -166,8 +166,9 @@ def compose_dates(
 class Cells(TypedDict):
     """A CSV chunk's rows cut into cells: fields per row, the rows decoded, where their
     cells start (rows × fields), each field's values as string views and buffers,
-    whether a field's values may hold a control character or an undecodable byte, and
-    whether a cell of the rows decoded was quoted."""
+    whether a field's values may hold a control character or an undecodable byte,
+    whether a cell of the rows decoded was quoted, and whether a field has a value
+    failing its check."""
 
     counts: npt.NDArray[np.int64]
     kept: npt.NDArray[np.int64]
@@ -175,10 +176,11 @@ class Cells(TypedDict):
     columns: list[tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]]]]
     suspect: list[bool]
     quoted: bool
+    failing: list[bool]
 
 def csv_cells(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64],
               ends: npt.NDArray[np.int64], width: int, delimiter: int, quote: int,
-              encoding: str, threads: int = 0) -> Cells: ...
+              encoding: str, threads: int = 0, checks: list[str] = ...) -> Cells: ...
 def render_glyphs(data: bytes, glyphs: npt.NDArray[np.uint16], size: int, fill: float,
                   threads: int = 0) -> npt.NDArray[np.uint8]: ...
 def render_normalised(data: bytes, glyphs: npt.NDArray[np.uint16], raw: int, size: int,

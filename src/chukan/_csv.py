@@ -46,6 +46,7 @@ from chukan.codec import (
     parse_field,
     prepare_for_encoding,
     select_checked,
+    text_check,
 )
 from chukan.spec import UTF8_BOM, codec_name, encoding_of
 
@@ -662,29 +663,31 @@ def _paired_across(data: bytes, rows: _Rows, layout: Layout, enc: str) -> bool:
     return bool((lead & np.isin(arr[1:], trail)).any())
 
 
-def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[str]
+def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[str],
+                checks: list[str]
                 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], pl.DataFrame,
-                           npt.NDArray[np.int64], list[bool], bool] | None:
+                           npt.NDArray[np.int64], list[bool], bool, list[bool]] | None:
     """The rows' cells by the core, where it can cut them (rows whose quotes all stand
     where RFC 4180 puts them, an encoding it decodes, one-byte delimiter and quote):
     fields per row, the rows of the right width, their values as String columns
     ``names`` (null where a cell is empty; decoded as ``decode(enc, "replace")``, so
     every undecodable byte shows), where their cells start, which columns may hold a
-    control character or an undecodable byte (never fewer than do), and whether a cell
-    of those rows was quoted. None where the Python path reads them."""
+    control character or an undecodable byte (never fewer than do), whether a cell of
+    those rows was quoted, and which columns have a value failing its check in
+    ``checks`` (by :func:`text_check`'s names). None where the Python path reads them."""
     delimiter, quote = layout.delimiter.encode(), layout.quote.encode()
     if rows.cells is not None or not encoding_of(enc).core or len(delimiter) != 1 or \
             len(quote) != 1 or os.environ.get("CHUKAN_KERNEL") == "python":
         return None
     cut = _core.csv_cells(np.frombuffer(data, dtype=np.uint8), rows.start, rows.end,
-                          len(names), delimiter[0], quote[0], enc, thread_count())
+                          len(names), delimiter[0], quote[0], enc, thread_count(), checks)
     keep = cut["kept"]
     # an empty cell is no value (null), read from the length each view starts with
     raw = pl.DataFrame([view_series(len(keep), views, buffers,
                                     views.view("<u4")[::4] != 0).alias(name)
                         for name, (views, buffers) in zip(names, cut["columns"], strict=True)])
     return (cut["counts"], keep, raw, cut["starts"].reshape(len(keep), len(names)),
-            cut["suspect"], cut["quoted"])
+            cut["suspect"], cut["quoted"], cut["failing"])
 
 
 def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: str,
@@ -697,11 +700,17 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     names = [f"c{i}" for i in range(len(fields))]
     width, order = columns_at.width, columns_at.order
     file_names = [f"x{j}" for j in range(width)]
-    cut = _core_cells(data, rows, layout, enc, file_names)
+    # each file column's character check, made by the core as it cuts the cells
+    char_checks = [""] * width
+    for f, j in zip(fields, order, strict=True):
+        if j >= 0:
+            char_checks[j] = text_check(f)
+    cut = _core_cells(data, rows, layout, enc, file_names, char_checks)
     marked: list[bool] | None = None  # by the core: the file's columns to look into
     quoted = True  # whether a kept row has a quoted cell (only the core says it has not)
+    failing = [True] * width  # the file's columns with a value failing its check
     if cut is not None:
-        counts, keep, raw, starts_in_chunk, marked, quoted = cut
+        counts, keep, raw, starts_in_chunk, marked, quoted, failing = cut
     else:
         counts = _field_counts(data, rows, layout)
         keep = np.flatnonzero(counts == width)
@@ -793,7 +802,9 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     for f, cname in chosen:
         if f.type == "date":
             continue
-        out, fails, keep_bad = parse_expr(f, pl.col(cname), fixed=False)
+        j = order[fields.index(f)]
+        out, fails, keep_bad = parse_expr(f, pl.col(cname), fixed=False,
+                                          clean=j >= 0 and not failing[j])
         exprs += out
         if f.required:
             fails.append(("required-missing", "", pl.col(cname).is_null()))
