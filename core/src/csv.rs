@@ -559,19 +559,23 @@ mod tests {
         }
     }
 
+    /// The rows of `data` one per line, each without its LF.
+    fn lines(data: &[u8]) -> Vec<(usize, usize)> {
+        data.split(|&b| b == b'\n')
+            .scan(0, |at, row| {
+                let span = (*at, *at + row.len());
+                *at += row.len() + 1;
+                Some(span)
+            })
+            .collect()
+    }
+
     #[test]
     fn a_suspect_value_marks_its_own_column_whatever_the_delimiter() {
         // UTF-8 rows are looked at whole first: a tab delimiter is no control character,
         // a tab or a U+FFFD in a value is, quoted or not, and only its column is marked
         let suspect = |data: &[u8], delimiter: u8| {
-            let rows: Vec<(usize, usize)> = data
-                .split(|&b| b == b'\n')
-                .scan(0, |at, row| {
-                    let span = (*at, *at + row.len());
-                    *at += row.len() + 1;
-                    Some(span)
-                })
-                .collect();
+            let rows = lines(data);
             let got = super::cells(
                 data,
                 &rows,
@@ -622,14 +626,7 @@ mod tests {
     fn each_field_says_whether_a_value_fails_its_check_as_the_cells_are_cut() {
         // 全角 only, digits, and no check: quoted, in CP932, and in a row left out
         let failing = |data: &[u8], codec| {
-            let rows: Vec<(usize, usize)> = data
-                .split(|&b| b == b'\n')
-                .scan(0, |at, row| {
-                    let span = (*at, *at + row.len());
-                    *at += row.len() + 1;
-                    Some(span)
-                })
-                .collect();
+            let rows = lines(data);
             let checks = [Check::NoHalf, Check::Digits];
             let got = super::cells(data, &rows, 3, b',', b'"', codec, &checks);
             (got.kept.len(), got.failing)
