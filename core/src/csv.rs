@@ -279,7 +279,6 @@ struct Part {
 /// U+F8F0–U+F8F3). Never less than that: the reader's own expressions then find which
 /// values, and why, in the columns this marks.
 #[must_use]
-#[allow(clippy::needless_bitwise_bool)] // evaluated for every byte: no branches
 pub fn suspect(v: &[u8]) -> bool {
     suspect_apart_from(v, b'\n')
 }
@@ -406,14 +405,15 @@ fn cut(
             // decoded into the buffer first
             if utf8 {
                 *odd |= !plain && suspect(raw);
-                *fails |= check != Check::Nothing && crate::typed::fails(check, raw);
+                // once a value of the column fails, the others need not be judged
+                *fails = *fails || crate::typed::fails(check, raw);
                 column.push(raw);
             } else {
                 let begin = column.buffer.len();
                 transcode_into(codec, raw, &mut column.buffer);
                 let value = &column.buffer[begin..];
                 *odd |= suspect(value);
-                *fails |= check != Check::Nothing && crate::typed::fails(check, value);
+                *fails = *fails || crate::typed::fails(check, value);
                 column.finish(begin);
             }
         }

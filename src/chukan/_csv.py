@@ -799,12 +799,13 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     exprs: list[pl.Expr] = []
     checks: list[FormatCheck] = []
     owners: list[tuple[Field, str, bool]] = []  # field, raw column, keep failing values
+    # the fields whose every value the core found to pass their character check
+    clean = {f.name for f, j in zip(fields, order, strict=True) if j >= 0 and not failing[j]}
     for f, cname in chosen:
         if f.type == "date":
             continue
-        j = order[fields.index(f)]
         out, fails, keep_bad = parse_expr(f, pl.col(cname), fixed=False,
-                                          clean=j >= 0 and not failing[j])
+                                          clean=f.name in clean)
         exprs += out
         if f.required:
             fails.append(("required-missing", "", pl.col(cname).is_null()))
