@@ -235,6 +235,28 @@ def test_a_strided_block_is_read_in_place() -> None:
     assert column.values.to_list() == ["山田", "髙橋"]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 40), st.integers(1, 12), st.data())
+def test_the_core_translates_columns_as_numpy_indexing_does(n: int, record: int,
+                                                             data: st.DataObject) -> None:
+    """The EBCDIC reader's numbers and dates in ASCII: each column through the page's
+    table, as ``table[matrix[:, a:b]]``, from records with a terminator between them."""
+    from chukan import _core  # noqa: PLC0415
+    from chukan._kernel import flat_rows  # noqa: PLC0415
+    from chukan.codec.ebcdic import to_ascii  # noqa: PLC0415
+
+    raw = data.draw(st.binary(min_size=n * (record + 2), max_size=n * (record + 2)))
+    matrix = np.frombuffer(raw, dtype=np.uint8).reshape(n, record + 2)[:, :record]
+    starts = data.draw(st.lists(st.integers(0, record - 1), max_size=4))
+    spans = [(a, data.draw(st.integers(0, record - a))) for a in starts]
+    table = to_ascii(data.draw(st.sampled_from(["ibm930", "ibm939"])))
+    flat, stride = flat_rows(matrix) if n else (np.zeros(0, np.uint8), record + 2)
+    got = _core.translated_columns(np.ascontiguousarray(flat), n, stride, spans,
+                                   table.tobytes())
+    for (a, length), column in zip(spans, got, strict=True):
+        assert column.tolist() == table[matrix[:, a:a + length]].ravel().tolist()
+
+
 def test_a_field_outside_the_records_is_an_error_not_a_crash() -> None:
     from chukan import _core  # noqa: PLC0415
 
@@ -466,18 +488,23 @@ def _view(length: int, buffer: int, offset: int) -> npt.NDArray[np.uint8]:
     lambda c: c.extract(_zeros(0), 2**40, 0, [(0, 0, "text", False, "", None)], "cp932"),
     lambda c: c.extract(_zeros(10), 3, 0, [(0, 0, "text", False, "", None)], "cp932"),
     # a view of 20 bytes at offset 0 of buffer 0, which holds 4; then of a buffer not given
-    lambda c: c.format_csv([(_view(20, 0, 0), [_zeros(4)], None, None)], 1, 44, 34, b"\n"),
-    lambda c: c.format_csv([(_view(20, 1, 0), [_zeros(40)], None, None)], 1, 44, 34, b"\n"),
-    lambda c: c.format_csv([(_view(3, 0, 0), [], None, None)], 2, 44, 34, b"\n"),  # 1 row
-    lambda c: c.csv_refused([(_view(20, 0, 0), [_zeros(4)], None, None)], 1, [3], [""]),
-    lambda c: c.csv_refused([(_view(3, 0, 0), [], None, None)], 1, [], [""]),  # no limit
-    lambda c: c.csv_refused([(_view(3, 0, 0), [], None, None)], 1, [3], []),  # no check
-    lambda c: c.csv_refused([(_view(3, 0, 0), [], None, None)], 1, [3], ["kana"]),
-    lambda c: c.views_matrix((_view(20, 0, 0), [_zeros(4)], None, None), 1, 4),
-    lambda c: c.views_matrix((_view(3, 0, 0), [], None, None), 2**62, 2**8),  # too large
+    lambda c: c.format_csv([(_view(20, 0, 0), [_zeros(4)], None)], 1, 44, 34, b"\n"),
+    lambda c: c.format_csv([(_view(20, 1, 0), [_zeros(40)], None)], 1, 44, 34, b"\n"),
+    lambda c: c.format_csv([(_view(3, 0, 0), [], None)], 2, 44, 34, b"\n"),  # 1 row
+    lambda c: c.csv_refused([(_view(20, 0, 0), [_zeros(4)], None)], 1, [3], [""]),
+    lambda c: c.csv_refused([(_view(3, 0, 0), [], None)], 1, [], [""]),  # no limit
+    lambda c: c.csv_refused([(_view(3, 0, 0), [], None)], 1, [3], []),  # no check
+    lambda c: c.csv_refused([(_view(3, 0, 0), [], None)], 1, [3], ["kana"]),
+    lambda c: c.views_matrix((_view(20, 0, 0), [_zeros(4)], None), 1, 4),
+    lambda c: c.views_matrix((_view(3, 0, 0), [], None), 2**62, 2**8),  # too large
     lambda c: c.compose_text(_zeros(8), 4, 1, [(0, 4, "", False)],
-                             [(_view(20, 0, 2**32 - 8), [_zeros(4)], None, None)],
+                             [(_view(20, 0, 2**32 - 8), [_zeros(4)], None)],
                              np.zeros(65536, np.uint16)),
+    lambda c: c.translated_columns(_zeros(10), 2, 5, [(3, 3)], bytes(256)),  # past a record
+    lambda c: c.translated_columns(_zeros(9), 2, 5, [(0, 5)], bytes(256)),  # past the data
+    lambda c: c.translated_columns(_zeros(10), 2**62, 2**8, [(0, 1)], bytes(256)),
+    lambda c: c.translated_columns(_zeros(10), 2, 5, [(2**64 - 1, 2)], bytes(256)),
+    lambda c: c.translated_columns(_zeros(10), 2, 5, [(0, 1)], bytes(255)),
 ])
 def test_a_bad_call_is_a_value_error_never_a_panic(call: Callable[[ModuleType], object]
                                                     ) -> None:
@@ -810,7 +837,7 @@ def test_the_writer_reads_a_sliced_series_through_its_views() -> None:
     part = whole.slice(13, 9)
     views, buffers = views_of(part)
     assert len(views) == 16 * part.len()
-    got = _core.format_csv([(views, buffers, None, None)], part.len(), ord(","), ord('"'),
+    got = _core.format_csv([(views, buffers, None)], part.len(), ord(","), ord('"'),
                            b"\n")
     assert bytes(got) == part.to_frame().write_csv(include_header=False).encode()
 

@@ -16,7 +16,7 @@ pub const LOOKALIKE: u16 = 0xFFFE;
 
 /// Where a text field goes and what its values must be.
 #[derive(Clone, Copy, Debug)]
-pub struct TextField {
+pub struct TextField<'a> {
     /// Byte offset in the record.
     pub offset: usize,
     /// Bytes.
@@ -27,6 +27,55 @@ pub struct TextField {
     pub full_digits: bool,
     /// EBCDIC text: where its double bytes may stand (see [`crate::ebcdic`]).
     pub shift: Shift,
+    /// Code fields with a table: its codes (a value not among them is refused).
+    pub codes: Option<&'a Codes>,
+}
+
+/// A code table's codes, as the writer looks each value up: codes of one or two bytes
+/// (most are) in a table of every such value, the longer ones sorted. (A binary search
+/// over them all compared each value through `memcmp`, and cost what Polars' `is_in`
+/// had cost before it.)
+#[derive(Debug)]
+pub struct Codes {
+    /// Whether each one-byte value (0–255) and two-byte value (256 + 256 × a + b) is a
+    /// code.
+    short: Vec<bool>,
+    /// The codes of three bytes or more, sorted.
+    long: Vec<Vec<u8>>,
+}
+
+impl Codes {
+    /// The table of `codes` (UTF-8).
+    #[must_use]
+    pub fn new(codes: impl IntoIterator<Item = Vec<u8>>) -> Self {
+        let mut short = vec![false; 256 + 65536];
+        let mut long = Vec::new();
+        for code in codes {
+            match Self::short_index(&code) {
+                Some(i) => short[i] = true,
+                None => long.push(code),
+            }
+        }
+        long.sort_unstable();
+        Self { short, long }
+    }
+
+    fn short_index(value: &[u8]) -> Option<usize> {
+        match *value {
+            [a] => Some(usize::from(a)),
+            [a, b] => Some(256 + 256 * usize::from(a) + usize::from(b)),
+            _ => None,
+        }
+    }
+
+    /// Whether `value` is one of the codes.
+    #[must_use]
+    pub fn holds(&self, value: &[u8]) -> bool {
+        match Self::short_index(value) {
+            Some(i) => self.short[i],
+            None => self.long.binary_search_by(|c| c[..].cmp(value)).is_ok(),
+        }
+    }
 }
 
 /// One column's values, as Polars holds them: Arrow string views (see [`crate::views`]).
@@ -38,9 +87,6 @@ pub struct TextColumn<'a> {
     pub buffers: &'a [&'a [u8]],
     /// Rows with a value (None: all).
     pub valid: Option<&'a [bool]>,
-    /// Rows to leave as padding, found wanting by the caller (None: none); their checks
-    /// are still made.
-    pub skip: Option<&'a [bool]>,
 }
 
 impl<'a> TextColumn<'a> {
@@ -65,8 +111,8 @@ pub mod reason {
     pub const UNENCODABLE: u8 = 16;
     /// More bytes than the field holds.
     pub const OVERFLOW: u8 = 32;
-    /// Left as padding because the caller said so (with no other reason of its own).
-    pub const SKIPPED: u8 = 64;
+    /// A code the field's table lacks (marked whatever else the row failed).
+    pub const UNKNOWN_CODE: u8 = 64;
 }
 
 /// What became of a column's values: only the rows not written, as few as they are, so
@@ -222,7 +268,7 @@ fn scan(value: &[u8], check: Check, table: &[u16], out: &mut Vec<u8>) -> Scan {
 /// A value's checks, and its bytes in an EBCDIC page (with its field's shift codes)
 /// into `out`: the page's encoder decides what it can write, and checks the characters
 /// as it goes.
-fn scan_ebcdic(value: &[u8], field: &TextField, page: Page, out: &mut Vec<u8>) -> Scan {
+fn scan_ebcdic(value: &[u8], field: &TextField<'_>, page: Page, out: &mut Vec<u8>) -> Scan {
     let got = page
         .table()
         .encode_checked(value, field.shift, field.check, out);
@@ -252,7 +298,7 @@ pub fn write_text(
     out: &mut [u8],
     stride: usize,
     n: usize,
-    fields: &[TextField],
+    fields: &[TextField<'_>],
     columns: &[TextColumn<'_>],
     table: &[u16],
     page: Option<Page>,
@@ -295,17 +341,17 @@ pub fn in_blocks<R: Send>(
         .collect()
 }
 
-/// Why a value is not written (bits of [`reason`], 0: it is): the first three together,
-/// then the first of the others, in the order the Python writer reports them.
-fn refusal(found: &Scan, short: bool, skipped: bool, overflow: bool) -> u8 {
+/// Why a value is not written (bits of [`reason`], 0: it is): the first three and an
+/// unknown code together, then the first of the others, in the order the Python writer
+/// reports them.
+fn refusal(found: &Scan, short: bool, unknown: bool, overflow: bool) -> u8 {
     let bit = |on: bool, what: u8| if on { what } else { 0 };
     let checks = bit(found.class, reason::CLASS)
         | bit(short, reason::SHORT)
-        | bit(found.lookalike, reason::LOOKALIKE);
+        | bit(found.lookalike, reason::LOOKALIKE)
+        | bit(unknown, reason::UNKNOWN_CODE);
     if checks != 0 {
         checks
-    } else if skipped {
-        reason::SKIPPED
     } else if found.control {
         reason::CONTROL
     } else if found.unencodable {
@@ -325,7 +371,7 @@ fn write_rows(
     out: &mut [u8],
     stride: usize,
     rows: std::ops::Range<usize>,
-    fields: &[TextField],
+    fields: &[TextField<'_>],
     columns: &[TextColumn<'_>],
     table: &[u16],
     page: Option<Page>,
@@ -346,12 +392,12 @@ fn write_rows(
                 if column.valid.is_some_and(|v| !v[row]) {
                     continue;
                 }
-                // a row the caller found wanting is still checked, but never written
-                let skipped = column.skip.is_some_and(|s| s[row]);
                 let bytes = column.value(row);
                 if bytes.is_empty() {
                     continue; // the empty field: padding
                 }
+                // a code the table lacks is still checked, but never written
+                let unknown = field.codes.is_some_and(|codes| !codes.holds(bytes));
                 buf.clear();
                 // an ASCII value that stands for itself is written from where it is
                 let direct = page.is_none() && ascii_kept && bytes.is_ascii();
@@ -364,7 +410,7 @@ fn write_rows(
                 };
                 let encoded: &[u8] = if direct { bytes } else { &buf };
                 let short = field.full_digits && !found.class && bytes.len() < field.width;
-                let refused = refusal(&found, short, skipped, encoded.len() > field.width);
+                let refused = refusal(&found, short, unknown, encoded.len() > field.width);
                 if refused != 0 {
                     w.refuse(row, refused, encoded.len());
                     continue;
@@ -620,8 +666,8 @@ pub fn write_dates(
 #[cfg(test)]
 mod tests {
     use super::{
-        civil_from_days, reason, write_dates, write_numbers, write_text, NumberStyle, TextColumn,
-        TextField, LOOKALIKE,
+        civil_from_days, reason, write_dates, write_numbers, write_text, Codes, NumberStyle,
+        TextColumn, TextField, LOOKALIKE,
     };
     use crate::encode::UNENCODABLE;
     use crate::typed::{civil_days, Check, DateForm, DateFormat, Era, MAX_ERAS};
@@ -644,47 +690,70 @@ mod tests {
 
     #[test]
     fn each_value_is_checked_encoded_and_placed_or_left_as_padding() {
-        let values = ["あA", "", "〜", "a\u{1}", "\u{4E00}", "あああ", "x"];
+        let values = ["あA", "", "〜", "a\u{1}", "\u{4E00}", "あああ", "x", "〜x"];
         let (views, buffer) = column(&values);
         let buffers = [&buffer[..]];
         let n = values.len();
         let mut out = vec![b'.'; n * 5];
+        // every value but the last two is a code of the field's table
+        let codes = Codes::new(values[..6].iter().map(|v| v.as_bytes().to_vec()));
         let field = TextField {
             offset: 1,
             width: 4,
             check: Check::Nothing,
             full_digits: false,
             shift: crate::ebcdic::Shift::None,
+            codes: Some(&codes),
         };
-        let skip = [false, false, false, false, false, false, true];
         let col = TextColumn {
             views: &views,
             buffers: &buffers,
             valid: None,
-            skip: Some(&skip),
         };
         let w = write_text(&mut out, 5, n, &[field], &[col], &table(), None).remove(0);
         assert_eq!(&out[..10], b".\x82\xa0A......");
-        assert_eq!(w.rows, [2, 3, 4, 5, 6]); // only the rows refused come back
+        assert_eq!(w.rows, [2, 3, 4, 5, 6, 7]); // only the rows refused come back
         assert_eq!(
             w.mask(reason::LOOKALIKE, n),
-            [false, false, true, false, false, false, false]
+            [false, false, true, false, false, false, false, true]
         );
         assert_eq!(
             w.mask(reason::CONTROL, n),
-            [false, false, false, true, false, false, false]
+            [false, false, false, true, false, false, false, false]
         );
         assert_eq!(
             w.mask(reason::UNENCODABLE, n),
-            [false, false, false, false, true, false, false]
+            [false, false, false, false, true, false, false, false]
         );
         assert_eq!(
             w.mask(reason::OVERFLOW, n),
-            [false, false, false, false, false, true, false]
+            [false, false, false, false, false, true, false, false]
         );
         assert_eq!(w.lengths[3], 6); // the overflow's bytes
-        assert_eq!(w.reasons[4], reason::SKIPPED);
-        assert!(out[25..].iter().all(|&b| b == b'.')); // overflow and skip: untouched
+                                     // an unknown code alone, and marked beside the other checks
+        assert_eq!(w.reasons[4], reason::UNKNOWN_CODE);
+        assert_eq!(w.reasons[5], reason::LOOKALIKE | reason::UNKNOWN_CODE);
+        assert!(out[25..].iter().all(|&b| b == b'.')); // overflow and unknown: untouched
+    }
+
+    #[test]
+    fn codes_of_every_length_are_found_and_nothing_else() {
+        let codes = Codes::new(["1", "02", "131016", "\u{3042}"].map(|c| c.as_bytes().to_vec()));
+        for code in ["1", "02", "131016", "\u{3042}"] {
+            assert!(codes.holds(code.as_bytes()), "{code}");
+        }
+        for other in [
+            "",
+            "2",
+            "01",
+            "1\0",
+            "13101",
+            "1310160",
+            "\u{3044}",
+            "\u{3042}\0",
+        ] {
+            assert!(!codes.holds(other.as_bytes()), "{other:?}");
+        }
     }
 
     #[test]
@@ -699,12 +768,12 @@ mod tests {
             check: Check::Digits,
             full_digits: true,
             shift: crate::ebcdic::Shift::None,
+            codes: None,
         };
         let col = TextColumn {
             views: &views,
             buffers: &buffers,
             valid: None,
-            skip: None,
         };
         let w = write_text(&mut out, 4, 3, &[field], &[col], &table(), None).remove(0);
         assert_eq!(&out, b"0012        ");

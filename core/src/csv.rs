@@ -441,7 +441,6 @@ mod tests {
                 views: &views,
                 buffers: &buffers,
                 valid,
-                skip: None,
             };
             super::holds_private_use(&column, values.len())
         };
@@ -474,7 +473,6 @@ mod tests {
             views: &views,
             buffers: &buffers,
             valid: Some(&valid),
-            skip: None,
         };
         let style = Style {
             delimiter: b',',
@@ -659,7 +657,6 @@ mod tests {
             views: &views,
             buffers: &buffers,
             valid: Some(&valid),
-            skip: None,
         };
         let found = refused(&column, 5, 4, Check::Nothing);
         assert_eq!(found.over, Some(vec![false, true, false, true, false]));

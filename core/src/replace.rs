@@ -176,7 +176,6 @@ mod tests {
             views: &views,
             buffers: &buffers,
             valid: None,
-            skip: None,
         };
         let out = replace(&column, values.len(), &t);
         let held: Vec<&[u8]> = out.buffers.iter().map(Vec::as_slice).collect();

@@ -66,16 +66,16 @@ def views_of(text: pl.Series) -> tuple[npt.NDArray[np.uint8], list[npt.NDArray[n
     return _core.join_views(views, counts), buffers
 
 
-def text_column(text: pl.Series, skip: npt.NDArray[np.bool_] | None = None) -> TextColumn:
+def text_column(text: pl.Series) -> TextColumn:
     """A String series as the core takes a text column: its views and buffers (see
-    :func:`views_of`), which rows hold a value (None: all), and the rows to skip.
+    :func:`views_of`), and which rows hold a value (None: all).
 
-    >>> views, buffers, valid, skip = text_column(pl.Series(["a", None]))
-    >>> len(views), valid.tolist(), skip
-    (32, [True, False], None)
+    >>> views, buffers, valid = text_column(pl.Series(["a", None]))
+    >>> len(views), valid.tolist()
+    (32, [True, False])
     """
     valid = text.is_not_null().to_numpy() if text.null_count() else None
-    return (*views_of(text), valid, skip)
+    return (*views_of(text), valid)
 
 
 def _chunk_views(text: pl.Series) -> tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]]]:

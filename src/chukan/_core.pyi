@@ -20,9 +20,9 @@ class Column(TypedDict):
     failed: npt.NDArray[np.bool_]
     numbers: npt.NDArray[np.int64]
 
-#: a text column for the writer: Arrow string views and their buffers, valid, skip
+#: a text column for the writer: Arrow string views and their buffers, valid
 TextColumn = tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]],
-                   npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]
+                   npt.NDArray[np.bool_] | None]
 
 def extract(
     data: npt.NDArray[np.uint8],
@@ -72,6 +72,10 @@ def pack_packed(
 def translate_columns(
     out: npt.NDArray[np.uint8], stride: int, spans: list[tuple[int, int]], table: bytes
 ) -> None: ...
+def translated_columns(
+    data: npt.NDArray[np.uint8], n: int, stride: int, spans: list[tuple[int, int]],
+    table: bytes,
+) -> list[npt.NDArray[np.uint8]]: ...
 def decode_ebcdic(data: bytes, page: str, shift: str) -> str | None: ...
 def ebcdic_ascii(page: str) -> tuple[bytes, bytes]: ...
 def page_facts(page: str) -> tuple[int, int, bytes, list[bytes], bytes]: ...
@@ -107,6 +111,7 @@ def csv_refused(
 ) -> list[Refused]: ...
 def byte_places(data: npt.NDArray[np.uint8], byte: int) -> npt.NDArray[np.int64]: ...
 def private_use(columns: list[TextColumn], n: int, threads: int = 0) -> list[bool]: ...
+def outside_codes(column: TextColumn, n: int, codes: list[bytes]) -> npt.NDArray[np.bool_]: ...
 def join_views(
     chunks: list[npt.NDArray[np.uint8]], buffers: list[int]
 ) -> npt.NDArray[np.uint8]: ...
@@ -116,7 +121,7 @@ def replace_chars(
 
 # what became of a text column's values in compose_text: only the rows refused, each
 # with its reasons (bits: 1 class, 2 short, 4 lookalike, 8 control, 16 unencodable,
-# 32 overflow, 64 skipped) and its value's bytes
+# 32 overflow, 64 a code the table lacks) and its value's bytes
 class Written(TypedDict):
     rows: npt.NDArray[np.int64]
     reasons: npt.NDArray[np.uint8]
@@ -131,6 +136,7 @@ def compose_text(
     table: npt.NDArray[np.uint16] | None,
     page: str | None = None,
     shifts: list[str] | None = None,
+    codes: list[list[bytes] | None] | None = None,
     threads: int = 0,
 ) -> list[Written]: ...
 

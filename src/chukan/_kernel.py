@@ -118,7 +118,7 @@ def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], co
                   ) -> list[RawColumn]:
     n = matrix.shape[0]
     if n:
-        flat, stride = _flat(matrix)
+        flat, stride = flat_rows(matrix)
     else:
         flat, stride = np.zeros(0, dtype=np.uint8), max(1, matrix.shape[1])
     columns = _core.extract(np.ascontiguousarray(flat), n, stride,
@@ -197,7 +197,7 @@ def _extract_python(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec],
     return [out[i] for i in range(len(specs))]
 
 
-def _flat(matrix: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], int]:
+def flat_rows(matrix: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], int]:
     """The bytes under a row-strided matrix as one 1-D view, and the row stride."""
     if matrix.strides[1] != 1 or matrix.strides[0] < matrix.shape[1]:
         matrix = np.ascontiguousarray(matrix)
@@ -233,7 +233,7 @@ def _ascii_columns(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec],
     column holding anything but printable ASCII in this block comes back as None (it
     needs the codec); a numeric one has its odd bytes turned into ``?``."""
     n = matrix.shape[0]
-    flat, stride = _flat(matrix)
+    flat, stride = flat_rows(matrix)
     offsets = np.arange(n + 1, dtype=np.int64) * stride
     offsets[-1] = len(flat)
     records = pl.from_arrow(pa.Array.from_buffers(

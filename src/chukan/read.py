@@ -37,6 +37,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
+from chukan._arrow import text_column
 from chukan._context import (
     _SUSPECT_LEADS,
     EOF_MARKER,
@@ -46,7 +47,7 @@ from chukan._context import (
     eof_marker,
 )
 from chukan._files import open_input
-from chukan._kernel import ColumnKind, ColumnSpec, extract
+from chukan._kernel import ColumnKind, ColumnSpec, extract, flat_rows
 from chukan._threads import submit, using_threads
 from chukan.codec import (
     CHECK_FAILURES,
@@ -356,8 +357,9 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
             if f.type == "digits":  # a digits value that is not digits is not kept
                 values = values.set(pl.Series(raw.failed), None)
         if f.type == "code" and f.table is not None:
-            unknown = values.is_not_null() & ~values.is_in(list(f.table.codes))
-            _report_rows(ctx, block, f, unknown.to_numpy(), "unknown-code",
+            unknown = _core.outside_codes(text_column(values), len(values),
+                                          [code.encode() for code in f.table.codes])
+            _report_rows(ctx, block, f, unknown, "unknown-code",
                          message=unknown_code_message(f.table))
         if f.required:
             empty = raw.values.is_null().to_numpy() & ~raw.control & ~raw.invalid
@@ -373,10 +375,16 @@ def _in_ascii(matrix: npt.NDArray[np.uint8], fields: Sequence[Field], layout: La
     here (digits are the core's alone): a byte that stands for no ASCII character becomes 0,
     which no parser takes. Zoned signs come out as the ASCII overpunch letters ({ A–I,
     } J–R) that EBCDIC's zones are."""
-    table = to_ascii(layout.encoding)
-    return {f.name: table[matrix[:, f.offset:f.end]] for f in fields
-            if f.type in ("integer", "date", "filler")
-            or (f.type == "decimal" and f.storage != "packed")}
+    chosen = [f for f in fields if f.type in ("integer", "date", "filler")
+              or (f.type == "decimal" and f.storage != "packed")]
+    n = matrix.shape[0]
+    if not chosen or not n:
+        return {f.name: matrix[:, f.offset:f.end] for f in chosen}
+    flat, stride = flat_rows(matrix)
+    spans = [(f.offset, f.length) for f in chosen]
+    columns = _core.translated_columns(np.ascontiguousarray(flat), n, stride, spans,
+                                       to_ascii(layout.encoding).tobytes())
+    return {f.name: c.reshape(n, f.length) for f, c in zip(chosen, columns, strict=True)}
 
 
 def _packed(ctx: _Context, block: _Block, f: Field, span: npt.NDArray[np.uint8]

@@ -351,34 +351,30 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
     would give: the character check, a code the table lacks, a lookalike, a control
     character, a character the encoding lacks, too many bytes."""
     enc, stride = codec_name(layout.encoding), layout.stride
-    specs, columns, texts = [], [], []
-    for f in fields:
-        text = df[f.name].cast(pl.String)
-        texts.append(text)
-        skip = None
-        if f.type == "code" and f.table is not None:  # never write what reading rejects
-            skip = (text.is_not_null() & (text != "")
-                    & ~text.is_in(list(f.table.codes))).fill_null(value=False).to_numpy()
-        specs.append((f.offset, f.length, text_check(f), f.type == "digits"))
-        columns.append(text_column(text, skip))
+    texts = [df[f.name].cast(pl.String) for f in fields]
+    specs = [(f.offset, f.length, text_check(f), f.type == "digits") for f in fields]
+    # never write a code that reading rejects: the core looks each value up
+    codes = [[code.encode() for code in f.table.codes]
+             if f.type == "code" and f.table is not None else None for f in fields]
+    columns = [text_column(text) for text in texts]
     if layout.charset.ebcdic:  # the page's own encoder, with each field's shift mode
         written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
                                      None, page=layout.encoding,
-                                     shifts=[f.shift for f in fields],
+                                     shifts=[f.shift for f in fields], codes=codes,
                                      threads=thread_count())
     else:
         written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
                                      writer_table(enc, layout.cp932_duplicates,
                                                   substitute=layout.substitute_lookalikes),
-                                     threads=thread_count())
-    for f, (*_, skip), w, text in zip(fields, columns, written, texts, strict=True):
+                                     codes=codes, threads=thread_count())
+    for f, w, text in zip(fields, written, texts, strict=True):
         check = text_check(f)
         refused = _refusals(w, df.height)
         # each row with the reasons the Python writer gives, in its order
         reasons = [
             (refused.get("class"), *CHECK_FAILURES.get(check, ("", ""))),
             (refused.get("short"), "not-digits", f"{f.length}桁ではありません(前ゼロは補いません)"),
-            (skip, "unknown-code",
+            (refused.get("unknown"), "unknown-code",
              unknown_code_message(f.table) if f.table is not None else ""),
             # (a digits value holding one has failed its check: that is its reason)
             (refused.get("lookalike") if f.type != "digits" else None, "not-representable",
@@ -398,7 +394,7 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
 
 #: the bits of the core's reasons for a row it did not write (``compose::reason``)
 _REFUSALS = {"class": 1, "short": 2, "lookalike": 4, "control": 8, "unencodable": 16,
-             "overflow": 32}
+             "overflow": 32, "unknown": 64}
 
 
 def _refusals(written: _core.Written, n: int) -> dict[str, npt.NDArray[np.bool_]]:
