@@ -109,41 +109,44 @@ pub fn is_half(c: u32) -> bool {
 
 /// What a value's characters were, as far as the field checks go: gathered character
 /// by character with no branch, and judged once at the end (the writer's encoders).
+/// The four findings are bits of one byte, so that the loops keep them in a register
+/// (as four booleans they went to the stack and back with every character).
 #[derive(Clone, Copy, Debug, Default)]
-#[allow(clippy::struct_excessive_bools)]
-pub struct Kinds {
-    half: bool,
-    other_than_half: bool,
-    other_than_digit: bool,
-    control: bool,
-}
+pub struct Kinds(u8);
 
 impl Kinds {
+    const HALF: u8 = 1;
+    const OTHER_THAN_HALF: u8 = 2;
+    const OTHER_THAN_DIGIT: u8 = 4;
+    const CONTROL: u8 = 8;
+
     /// Count character `c` in.
     #[inline]
     pub fn add(&mut self, c: u32) {
         let half = is_half(c);
-        self.half |= half;
-        self.other_than_half |= !half;
-        self.other_than_digit |= !(0x30..=0x39).contains(&c);
-        self.control |= c < 0x20 || c == 0x7F;
+        let bit = |on: bool, bit: u8| u8::from(on) * bit;
+        self.0 |= bit(half, Self::HALF)
+            | bit(!half, Self::OTHER_THAN_HALF)
+            | bit(!(0x30..=0x39).contains(&c), Self::OTHER_THAN_DIGIT)
+            | bit(c < 0x20 || c == 0x7F, Self::CONTROL);
     }
 
     /// Whether the characters fail `check`.
     #[must_use]
     pub fn fail(&self, check: Check) -> bool {
-        match check {
-            Check::Nothing => false,
-            Check::NoHalf => self.half,
-            Check::OnlyHalf => self.other_than_half,
-            Check::Digits => self.other_than_digit,
-        }
+        let bit = match check {
+            Check::Nothing => 0,
+            Check::NoHalf => Self::HALF,
+            Check::OnlyHalf => Self::OTHER_THAN_HALF,
+            Check::Digits => Self::OTHER_THAN_DIGIT,
+        };
+        self.0 & bit != 0
     }
 
     /// Whether one was a control character.
     #[must_use]
     pub fn control(&self) -> bool {
-        self.control
+        self.0 & Self::CONTROL != 0
     }
 }
 
@@ -293,9 +296,44 @@ pub fn number(bytes: &[u8], form: NumberForm) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::{
-        civil_days, date, fails, is_half, number, Check, DateForm, DateFormat, Era, NumberForm,
-        MAX_ERAS,
+        civil_days, date, fails, is_half, number, Check, DateForm, DateFormat, Era, Kinds,
+        NumberForm, MAX_ERAS,
     };
+
+    #[test]
+    fn kinds_judge_each_check_as_fails_does() {
+        // the edges of each class, one character at a time and all together
+        let edges = [
+            0x00, 0x1F, 0x20, 0x2F, 0x30, 0x39, 0x3A, 0x7E, 0x7F, 0x80, 0x3042, 0xFF60, 0xFF61,
+            0xFF9F, 0xFFA0,
+        ];
+        let values: Vec<Vec<u32>> = edges
+            .iter()
+            .map(|&c| vec![c])
+            .chain([edges.to_vec()])
+            .collect();
+        for chars in values {
+            let text: String = chars.iter().filter_map(|&c| char::from_u32(c)).collect();
+            let mut kinds = Kinds::default();
+            for &c in &chars {
+                kinds.add(c);
+            }
+            for check in [
+                Check::Nothing,
+                Check::NoHalf,
+                Check::OnlyHalf,
+                Check::Digits,
+            ] {
+                assert_eq!(
+                    kinds.fail(check),
+                    fails(check, text.as_bytes()),
+                    "{chars:x?} {check:?}"
+                );
+            }
+            let control = chars.iter().any(|&c| c < 0x20 || c == 0x7F);
+            assert_eq!(kinds.control(), control, "{chars:x?}");
+        }
+    }
 
     fn form(format: DateFormat) -> DateForm {
         let mut lut = [-1; 100];
