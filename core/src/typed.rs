@@ -103,9 +103,20 @@ pub enum Check {
 
 /// Half-width: printable ASCII and the half-width katakana block (a code point).
 #[must_use]
-pub fn is_half(c: u32) -> bool {
-    (0x20..=0x7E).contains(&c) || (0xFF61..=0xFF9F).contains(&c)
+pub const fn is_half(c: u32) -> bool {
+    (c >= 0x20 && c <= 0x7E) || (c >= 0xFF61 && c <= 0xFF9F)
 }
+
+/// Each ASCII character's [`Kinds`] bits.
+static ASCII_KINDS: [u8; 128] = {
+    let mut table = [0; 128];
+    let mut c = 0;
+    while c < 128 {
+        table[c] = Kinds::of(c as u32);
+        c += 1;
+    }
+    table
+};
 
 /// What a value's characters were, as far as the field checks go: gathered character
 /// by character with no branch, and judged once at the end (the writer's encoders).
@@ -120,15 +131,34 @@ impl Kinds {
     const OTHER_THAN_DIGIT: u8 = 4;
     const CONTROL: u8 = 8;
 
-    /// Count character `c` in.
+    /// What one character is (beyond ASCII: half-width katakana or not, and never a
+    /// digit or a control character).
+    const fn of(c: u32) -> u8 {
+        let half = is_half(c);
+        (if half {
+            Self::HALF
+        } else {
+            Self::OTHER_THAN_HALF
+        }) | (if c < 0x30 || c > 0x39 {
+            Self::OTHER_THAN_DIGIT
+        } else {
+            0
+        }) | (if c < 0x20 || c == 0x7F {
+            Self::CONTROL
+        } else {
+            0
+        })
+    }
+
+    /// Count character `c` in: an ASCII one from a table, any other by two comparisons
+    /// (a dozen instructions fewer a character than judging every class of every one).
     #[inline]
     pub fn add(&mut self, c: u32) {
-        let half = is_half(c);
-        let bit = |on: bool, bit: u8| u8::from(on) * bit;
-        self.0 |= bit(half, Self::HALF)
-            | bit(!half, Self::OTHER_THAN_HALF)
-            | bit(!(0x30..=0x39).contains(&c), Self::OTHER_THAN_DIGIT)
-            | bit(c < 0x20 || c == 0x7F, Self::CONTROL);
+        self.0 |= match ASCII_KINDS.get(c as usize) {
+            Some(&kinds) => kinds,
+            None if (0xFF61..=0xFF9F).contains(&c) => Self::HALF | Self::OTHER_THAN_DIGIT,
+            None => Self::OTHER_THAN_HALF | Self::OTHER_THAN_DIGIT,
+        };
     }
 
     /// Whether the characters fail `check`.
@@ -305,7 +335,7 @@ mod tests {
         // the edges of each class, one character at a time and all together
         let edges = [
             0x00, 0x1F, 0x20, 0x2F, 0x30, 0x39, 0x3A, 0x7E, 0x7F, 0x80, 0x3042, 0xFF60, 0xFF61,
-            0xFF9F, 0xFFA0,
+            0xFF9F, 0xFFA0, 0x2_0000,
         ];
         let values: Vec<Vec<u32>> = edges
             .iter()
