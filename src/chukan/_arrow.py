@@ -92,3 +92,27 @@ def _chunk_views(text: pl.Series) -> tuple[npt.NDArray[np.uint8], list[npt.NDArr
             # (an absent buffer stays in its place: views count buffers by index)
             [np.frombuffer(b, dtype=np.uint8) if b is not None else np.zeros(0, np.uint8)
              for b in buffers[2:]])
+
+
+def true_rows(mask: pl.Series) -> npt.NDArray[np.bool_]:
+    """A boolean series as a numpy mask, null as False; one with no true row is made
+    without Polars converting each row (most of the writer's checks find nothing).
+
+    >>> true_rows(pl.Series([False, None, True])).tolist(), true_rows(pl.Series([False]))
+    ([False, False, True], array([False]))
+    """
+    if not mask.any():
+        return np.zeros(len(mask), dtype=np.bool_)
+    return mask.fill_null(value=False).to_numpy()
+
+
+def present_rows(values: pl.Series) -> npt.NDArray[np.bool_]:
+    """Which rows of ``values`` hold one, as a numpy mask (all, without a pass, when the
+    series has no null).
+
+    >>> present_rows(pl.Series([1, None])).tolist(), present_rows(pl.Series([1])).tolist()
+    ([True, False], [True])
+    """
+    if not values.null_count():
+        return np.ones(len(values), dtype=np.bool_)
+    return values.is_not_null().to_numpy()

@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import text_column
+from chukan._arrow import present_rows, text_column, true_rows
 from chukan._files import OutputSet
 from chukan._formula import GUARDED_TYPES, guard
 from chukan._threads import submit, thread_count
@@ -278,11 +278,11 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             neg = (values < 0).fill_null(value=False) & (not f.signed)
             # a packed field has no empty form: a null would silently become zero
             if not f.required:  # (a required one was reported just above)
-                _report(problems, f, layout, stride, first_row, values.is_null().to_numpy(),
+                _report(problems, f, layout, stride, first_row, ~present_rows(values),
                         "required-missing", "パック10進数は空にできません", values)
-            _report(problems, f, layout, stride, first_row, too_big.to_numpy(),
+            _report(problems, f, layout, stride, first_row, true_rows(too_big),
                     "width-overflow", f"{f.precision}桁を超えています", values)
-            _report(problems, f, layout, stride, first_row, neg.to_numpy(), "not-decimal",
+            _report(problems, f, layout, stride, first_row, true_rows(neg), "not-decimal",
                     "負の値は書けません", values)
             ok = values.set(too_big | neg, 0).fill_null(0).to_numpy().astype(np.int64)
             if composed:  # in place, by the core
@@ -434,7 +434,7 @@ def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray
     values = df[f.name]
     ints, fails = unscaled_values(f, values)
     rounded = fails[0].mask if fails else None
-    present = ints.is_not_null().to_numpy()
+    present = present_rows(ints)
     style = ("spaced" if f.pad == " " else "zero-padded") if f.type == "integer" else \
         "signed-display" if f.signed and f.storage == "display" else \
         "zoned" if f.signed else "digits"
@@ -461,7 +461,7 @@ def _compose_date(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray[n
     """A date field written into ``out`` by the core (its 不詳 values by
     :func:`fill_partial`), its refused rows reported as :func:`date_bytes` reports them."""
     date = df[f.name].cast(pl.Date)
-    present = date.is_not_null().to_numpy()
+    present = present_rows(date)
     failed = _core.compose_dates(
         out.reshape(-1), layout.stride, f.offset,
         (f.format or "YYYYMMDD", f.pivot or 0, list(era_codes(f)), list(writer_codes(f))),
@@ -536,7 +536,7 @@ def _text_expr(f: Field, columns: list[str], layout: Layout, *, fixed: bool,
 
 def _missing(df: pl.DataFrame, f: Field) -> npt.NDArray[np.bool_]:
     """Rows where a field is empty: null, an empty string, or a date with no 不詳 value."""
-    return df.select(_missing_expr(df, f)).to_series().to_numpy()
+    return true_rows(df.select(_missing_expr(df, f)).to_series())
 
 
 def _missing_expr(df: pl.DataFrame, f: Field) -> pl.Expr:

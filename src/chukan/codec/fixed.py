@@ -145,10 +145,12 @@ def fill_partial(f: Field, df: pl.DataFrame, out: npt.NDArray[np.uint8],
     """Write the 不詳 values of a date field (its ``_partial`` column, where the date is
     null) into their rows of ``out`` and mark them ``present``; what they fail."""
     pname, fails = f"{f.name}_partial", list[Failure]()
-    if pname not in df.columns:
-        return fails
-    rest = np.flatnonzero(~present & df[pname].fill_null("").ne("").to_numpy()
-                          & df[f.name].is_null().to_numpy())
+    if pname not in df.columns or df[pname].null_count() == df.height:
+        return fails  # (a batch seldom holds a 不詳 value: no pass over its rows)
+    partial = df[pname]
+    wanted = (partial.is_not_null() & (partial != "") & df[f.name].is_null()).fill_null(
+        value=False)
+    rest = np.flatnonzero(~present & wanted.to_numpy())
     if len(rest):
         sub, sub_ok, sub_fails = _text_bytes_via_format(f, df[rest])
         out[rest[sub_ok]] = sub[sub_ok]
