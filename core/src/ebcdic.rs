@@ -808,6 +808,14 @@ impl Table {
             let c = if b0 < 0x80 {
                 i += 1;
                 u32::from(b0)
+            } else if let (0xE0..=0xEF, Some(&[b1, b2])) = (b0, value.get(i + 1..i + 3)) {
+                // three bytes (kanji and kana: most of a Japanese value), both
+                // continuation bytes judged at once
+                if ((b1 ^ 0x80) | (b2 ^ 0x80)) >= 0x40 {
+                    return None;
+                }
+                i += 3;
+                (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F)
             } else {
                 let (c, len) = utf8_at(value, i)?;
                 i += len;
@@ -879,6 +887,7 @@ pub fn encode_values(
 #[cfg(test)]
 mod tests {
     use super::{encode_values, Page, Shift, SI, SO};
+    use crate::typed::Check;
 
     fn page(name: &str) -> Page {
         Page::from_name(name).unwrap()
@@ -915,6 +924,35 @@ mod tests {
         assert_eq!(
             decode(page("ibm939"), b"\x81", Shift::None).as_deref(),
             Some("a")
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_never_written() {
+        let table = page("ibm930").table();
+        let write = |value: &[u8], shift| {
+            let mut out = vec![0xAA];
+            let got = table.encode_checked(value, shift, Check::Nothing, &mut out);
+            (got.written, out)
+        };
+        // 一 is E4 B8 80: each byte of it changed, cut short, or followed by a stray
+        for bad in [
+            &b"\xe4\xb8"[..],
+            b"\xe4",
+            b"\xe4\x38\x80",
+            b"\xe4\xb8\x00",
+            b"\xe4\xb8\xc0",
+            b"\xe4\xf8\x80",
+            b"\xe4\xb8\x80\xb8",
+            b"\xb8\x80",
+        ] {
+            for shift in [Shift::Graphic, Shift::SoSi] {
+                assert_eq!(write(bad, shift), (false, vec![0xAA]), "{bad:x?} {shift:?}");
+            }
+        }
+        assert_eq!(
+            write("一".as_bytes(), Shift::Graphic),
+            (true, vec![0xAA, 0x45, 0x41])
         );
     }
 
