@@ -255,6 +255,9 @@ def test_the_core_translates_columns_as_numpy_indexing_does(n: int, record: int,
                                    table.tobytes())
     for (a, length), column in zip(spans, got, strict=True):
         assert column.tolist() == table[matrix[:, a:a + length]].ravel().tolist()
+    # records of no bytes hold only empty columns
+    assert [c.size for c in _core.translated_columns(_zeros(0), n, 0, [(0, 0)],
+                                                     table.tobytes())] == [0]
 
 
 def test_a_field_outside_the_records_is_an_error_not_a_crash() -> None:

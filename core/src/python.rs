@@ -414,12 +414,20 @@ fn translated_columns<'py>(
     }
     let columns = py.allow_threads(|| {
         let mut columns: Vec<Vec<u8>> = spans.iter().map(|&(_, l)| vec![0; n * l]).collect();
-        for row in 0..n {
-            let record = &data[row * stride..];
-            for (column, &(offset, length)) in columns.iter_mut().zip(&spans) {
-                let to = &mut column[row * length..(row + 1) * length];
-                for (t, &b) in to.iter_mut().zip(&record[offset..offset + length]) {
-                    *t = table[usize::from(b)];
+        // each column's rows one after the other (a width of 0 has none), the records
+        // read once, in order
+        let mut rows: Vec<_> = columns
+            .iter_mut()
+            .zip(&spans)
+            .map(|(c, &(_, l))| c.chunks_exact_mut(l.max(1)))
+            .collect();
+        // (a stride of 0 holds only columns of 0 bytes)
+        for record in data.chunks(stride.max(1)).take(n) {
+            for (to, &(offset, length)) in rows.iter_mut().zip(&spans) {
+                if let Some(to) = to.next() {
+                    for (t, &b) in to.iter_mut().zip(&record[offset..offset + length]) {
+                        *t = table[usize::from(b)];
+                    }
                 }
             }
         }
