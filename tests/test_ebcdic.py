@@ -164,9 +164,12 @@ def test_the_mainframe_text_problems_are_reported_at_their_field() -> None:
     data[146] = 0x40  # 番地 of record 1 loses its SI: it ends inside double-byte mode
     data[160 + 143] = 0x0E  # 番地 of record 2: an SO inside double-byte mode
     data[40:42] = b"\x41\x0e"  # a shift code in the graphic 氏名: no character
+    data[17] = 0x05  # a tab in カナ氏名: it decodes, but a control character is no data
     report = chukan.Report()
     df = chukan.read(bytes(data), LAYOUT, report=report)
     found = {(p.record, p.field, p.code) for p in report.problems}
+    assert (1, "shimei_kana", "control-char") in found
+    assert df["shimei_kana"][0] is None
     assert (1, "banchi", "invalid-bytes") in found
     assert (2, "banchi", "invalid-bytes") in found
     assert (1, "shimei_kanji", "control-char") in found  # no shift code in PIC G

@@ -291,6 +291,10 @@ pub struct Table {
     /// The bytes of a space, and of U+3000 (two spaces where the page has none).
     space: u8,
     ideographic_space: [u8; 2],
+    /// The run of bytes around the space, none of them a control character nor the
+    /// start of a shift (0x40–0xFE on IBM's pages): a value whose bytes all lie in it
+    /// is found free of control characters without a look-up per byte.
+    plain: (u8, u8),
 }
 
 /// A table line: code, characters, whether the writer writes them as another code.
@@ -414,6 +418,7 @@ impl Table {
             shift_start: [false; 256],
             space: 0x40,
             ideographic_space: [0x40, 0x40],
+            plain: (1, 0),
         };
         for seq in source.so.iter().chain([&source.si]) {
             table.shift_start[usize::from(seq[0])] = true;
@@ -534,6 +539,18 @@ impl Table {
             UNENCODABLE => [self.space; 2],
             code => code.to_be_bytes(),
         };
+        // (`control` holds the mixed fields' controls and the shift starts too)
+        let clean = |b: u8| !self.control[usize::from(b)];
+        let (mut low, mut high) = (self.space, self.space);
+        if clean(self.space) {
+            while low > 0 && clean(low - 1) {
+                low -= 1;
+            }
+            while high < u8::MAX && clean(high + 1) {
+                high += 1;
+            }
+            self.plain = (low, high);
+        }
     }
 
     /// The single byte that pads a field.
@@ -552,6 +569,13 @@ impl Table {
     #[must_use]
     pub fn shift_codes(&self) -> (&[Vec<u8>], &[u8]) {
         (&self.so, &self.si)
+    }
+
+    /// The lowest and highest byte of a run in which no byte is a control character
+    /// in a field of any shift mode (the lowest above the highest: no such run).
+    #[must_use]
+    pub fn plain_bytes(&self) -> (u8, u8) {
+        self.plain
     }
 
     /// Which single bytes are control characters in a field of this shift mode.
