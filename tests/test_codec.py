@@ -142,6 +142,25 @@ def test_the_core_packs_and_unpacks_as_numpy_does(raws: list[bytes], width: int,
     assert (out.reshape(-1, stride)[:, [0, 1, -1]] == 0x40).all()  # nothing else touched
 
 
+def test_the_core_packs_and_translates_blocks_of_records_on_its_threads() -> None:
+    """More records than one block of the core's (16,384), on two threads: each block
+    written as the numpy writer writes the whole."""
+    from chukan.codec.ebcdic import from_ascii  # noqa: PLC0415
+
+    n, width, stride = 40_000, 5, 12
+    values = np.random.default_rng(3).integers(-(10**9 - 1), 10**9, n).astype(np.int64)
+    out = np.full(n * stride, 0x40, dtype=np.uint8)
+    _core.pack_packed(out, stride, 2, width, values, True, 0x0C, 2)
+    expected = pack_packed(values, width, signed=True, positive="C")
+    assert out.reshape(-1, stride)[:, 2:2 + width].tolist() == expected.tolist()
+    digits = np.frombuffer(b"0123456789" * (n * 4 // 10), dtype=np.uint8).reshape(n, 4)
+    out.reshape(-1, stride)[:, 8:12] = digits
+    table = from_ascii("ibm930")
+    _core.translate_columns(out, stride, [(8, 4)], table.tobytes(), 2)
+    assert out.reshape(-1, stride)[:, 8:12].tolist() == table[digits].tolist()
+    assert out.reshape(-1, stride)[:, 2:2 + width].tolist() == expected.tolist()  # untouched
+
+
 def test_packed_sign_nibbles() -> None:
     rows = np.array([[0x12, 0x3C], [0x12, 0x3D], [0x12, 0x3F], [0x12, 0x3A], [0x1A, 0x3C]],
                     dtype=np.uint8)

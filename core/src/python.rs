@@ -351,6 +351,7 @@ fn unpack_packed<'py>(
 /// bytes apart in `out` (negative ones ending in D when `signed`, the others in
 /// `positive`, 0x0C or 0x0F).
 #[pyfunction]
+#[pyo3(signature = (out, stride, offset, width, values, signed, positive, threads = 0))]
 #[allow(clippy::too_many_arguments)] // the field's place and form, as the writer has them
 fn pack_packed(
     py: Python<'_>,
@@ -361,12 +362,21 @@ fn pack_packed(
     values: &Bound<'_, PyArray1<i64>>,
     signed: bool,
     positive: u8,
+    threads: usize,
 ) -> PyResult<()> {
     let mut out = writable(out)?;
     let out = out.as_slice_mut()?;
     let values = readonly(values)?;
     let values = values.as_slice()?;
     check_packed(out.len(), values.len(), stride, offset, width)?;
+    // (whole records: the blocks are cut by them)
+    if values
+        .len()
+        .checked_mul(stride)
+        .is_none_or(|size| size > out.len())
+    {
+        return Err(PyValueError::new_err("out holds fewer records than values"));
+    }
     if !matches!(positive, 0x0C | 0x0F) {
         return Err(PyValueError::new_err("positive must be 0x0C or 0x0F"));
     }
@@ -378,7 +388,20 @@ fn pack_packed(
             "a value has more digits than the field",
         ));
     }
-    py.allow_threads(|| crate::packed::pack(out, stride, offset, width, values, signed, positive));
+    // blocks of records on the core's threads (one pass over every record, strided)
+    on_threads(py, threads, || {
+        in_blocks(out, stride, values.len(), |block, rows| {
+            crate::packed::pack(
+                block,
+                stride,
+                offset,
+                width,
+                &values[rows],
+                signed,
+                positive,
+            );
+        })
+    })?;
     Ok(())
 }
 
@@ -461,8 +484,10 @@ fn check_packed(len: usize, n: usize, stride: usize, offset: usize, width: usize
 
 /// Translate the bytes of the given columns (offset, length) of records `stride` bytes
 /// apart in `out` through `table` (256 bytes): an EBCDIC writer's numbers and dates,
-/// spelled in ASCII, become the page's bytes in one pass.
+/// spelled in ASCII, become the page's bytes in one pass, blocks of records on
+/// `threads` threads (0: one per core).
 #[pyfunction]
+#[pyo3(signature = (out, stride, spans, table, threads = 0))]
 #[allow(clippy::needless_pass_by_value)] // pyo3 hands the list over by value
 fn translate_columns(
     py: Python<'_>,
@@ -470,6 +495,7 @@ fn translate_columns(
     stride: usize,
     spans: Vec<(usize, usize)>,
     table: &[u8],
+    threads: usize,
 ) -> PyResult<()> {
     let mut out = writable(out)?;
     let out = out.as_slice_mut()?;
@@ -484,15 +510,18 @@ fn translate_columns(
     {
         return Err(PyValueError::new_err("a column lies outside the records"));
     }
-    py.allow_threads(|| {
-        for record in out.chunks_exact_mut(stride) {
-            for &(offset, length) in &spans {
-                for b in &mut record[offset..offset + length] {
-                    *b = table[usize::from(*b)];
+    let n = out.len() / stride;
+    on_threads(py, threads, || {
+        in_blocks(out, stride, n, |block, _| {
+            for record in block.chunks_exact_mut(stride) {
+                for &(offset, length) in &spans {
+                    for b in &mut record[offset..offset + length] {
+                        *b = table[usize::from(*b)];
+                    }
                 }
             }
-        }
-    });
+        })
+    })?;
     Ok(())
 }
 

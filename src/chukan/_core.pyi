@@ -68,9 +68,11 @@ def pack_packed(
     values: npt.NDArray[np.int64],
     signed: bool,
     positive: int,
+    threads: int = 0,
 ) -> None: ...
 def translate_columns(
-    out: npt.NDArray[np.uint8], stride: int, spans: list[tuple[int, int]], table: bytes
+    out: npt.NDArray[np.uint8], stride: int, spans: list[tuple[int, int]], table: bytes,
+    threads: int = 0,
 ) -> None: ...
 def translated_columns(
     data: npt.NDArray[np.uint8], n: int, stride: int, spans: list[tuple[int, int]],

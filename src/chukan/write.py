@@ -287,7 +287,8 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             ok = values.set(too_big | neg, 0).fill_null(0).to_numpy().astype(np.int64)
             if composed:  # in place, by the core
                 _core.pack_packed(out.reshape(-1), stride, f.offset, f.length, ok, f.signed,
-                                  0x0C if (f.positive_sign or "C") == "C" else 0x0F)
+                                  0x0C if (f.positive_sign or "C") == "C" else 0x0F,
+                                  thread_count())
             else:
                 region[:] = pack_packed(ok, f.length, signed=f.signed,
                                         positive=f.positive_sign)
@@ -340,7 +341,7 @@ def _to_ebcdic(out: npt.NDArray[np.uint8], fields: Sequence[Field], page: str) -
              if f.type in _IN_ASCII and not (f.type == "decimal" and f.storage == "packed")]
     if spans and out.size:  # one pass over the records, in the core
         _core.translate_columns(out.reshape(-1), out.shape[1], spans,
-                                from_ascii(page).tobytes())
+                                from_ascii(page).tobytes(), thread_count())
 
 
 def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
