@@ -357,8 +357,7 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
             if f.type == "digits":  # a digits value that is not digits is not kept
                 values = values.set(pl.Series(raw.failed), None)
         if f.type == "code" and f.table is not None:
-            unknown = _core.outside_codes(text_column(values), len(values),
-                                          [code.encode() for code in f.table.codes])
+            unknown = _core.outside_codes(text_column(values), len(values), f.table.utf8_codes)
             _report_rows(ctx, block, f, unknown, "unknown-code",
                          message=unknown_code_message(f.table))
         if f.required:

@@ -355,8 +355,8 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
     texts = [df[f.name].cast(pl.String) for f in fields]
     specs = [(f.offset, f.length, text_check(f), f.type == "digits") for f in fields]
     # never write a code that reading rejects: the core looks each value up
-    codes = [[code.encode() for code in f.table.codes]
-             if f.type == "code" and f.table is not None else None for f in fields]
+    codes = [f.table.utf8_codes if f.type == "code" and f.table is not None else None
+             for f in fields]
     columns = [text_column(text) for text in texts]
     if layout.charset.ebcdic:  # the page's own encoder, with each field's shift mode
         written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,

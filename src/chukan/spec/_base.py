@@ -189,6 +189,15 @@ class CodeTable(Frozen):
         """The longest code's length in characters."""
         return max((len(c) for c in self.codes), default=0)
 
+    @property
+    def utf8_codes(self) -> list[bytes]:
+        """The codes as the core looks values up in them (UTF-8).
+
+        >>> CodeTable(name="t", codes={"01": "男", "02": "女"}).utf8_codes
+        [b'01', b'02']
+        """
+        return [code.encode() for code in self.codes]
+
 
 # --------------------------------------------------------------------------------------
 # Finding files
