@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::ebcdic::{Page, Shift};
 use crate::encode::UNENCODABLE;
-use crate::typed::{Check, DateForm, DateFormat, Era, Kinds};
+use crate::typed::{three_byte_char, Check, DateForm, DateFormat, Era, Kinds};
 
 /// A table entry for a character that the encoding would read back as another one
 /// (〜 written as 0x8160 reads back as ～): refused unless the layout substitutes it, in
@@ -216,27 +216,16 @@ fn scan(value: &[u8], check: Check, table: &[u16], out: &mut Vec<u8>) -> Scan {
     let (mut i, mut k) = (0, 0);
     while i < value.len() {
         let b0 = value[i];
-        let (c, len) = match b0 {
-            0x00..=0x7F => (u32::from(b0), 1),
-            // the kanji and kana of a legacy text: three bytes, decoded in place
-            0xE0..=0xEF
-                if i + 2 < value.len()
-                    && value[i + 1] & 0xC0 == 0x80
-                    && value[i + 2] & 0xC0 == 0x80 =>
-            {
-                let c = (u32::from(b0 & 0x0F) << 12)
-                    | (u32::from(value[i + 1] & 0x3F) << 6)
-                    | u32::from(value[i + 2] & 0x3F);
-                (c, 3)
-            }
-            _ => {
-                if let Some(next) = next_char(value, i) {
-                    next
-                } else {
-                    unencodable = true;
-                    break;
-                }
-            }
+        // the kanji and kana of a legacy text are three bytes, decoded in place
+        let (c, len) = if b0 < 0x80 {
+            (u32::from(b0), 1)
+        } else if let Some(c) = three_byte_char(value, i) {
+            (c, 3)
+        } else if let Some(next) = next_char(value, i) {
+            next
+        } else {
+            unencodable = true;
+            break;
         };
         i += len;
         kinds.add(c);

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
 use crate::decode::Seen;
-use crate::typed::{is_half, Check, Kinds};
+use crate::typed::{is_half, three_byte_char, Check, Kinds};
 
 /// IBM's shift-out: double-byte text follows.
 pub const SO: u8 = 0x0E;
@@ -832,14 +832,9 @@ impl Table {
             let c = if b0 < 0x80 {
                 i += 1;
                 u32::from(b0)
-            } else if let (0xE0..=0xEF, Some(&[b1, b2])) = (b0, value.get(i + 1..i + 3)) {
-                // three bytes (kanji and kana: most of a Japanese value), both
-                // continuation bytes judged at once
-                if ((b1 ^ 0x80) | (b2 ^ 0x80)) >= 0x40 {
-                    return None;
-                }
+            } else if let Some(c) = three_byte_char(value, i) {
                 i += 3;
-                (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F)
+                c
             } else {
                 let (c, len) = utf8_at(value, i)?;
                 i += len;

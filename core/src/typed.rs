@@ -107,6 +107,21 @@ pub const fn is_half(c: u32) -> bool {
     (c >= 0x20 && c <= 0x7E) || (c >= 0xFF61 && c <= 0xFF9F)
 }
 
+/// The character of the three UTF-8 bytes at `v[i..]` (kanji and kana: most of a
+/// Japanese value), both continuation bytes judged at once; None where no such three
+/// bytes stand there (the writers' general decoders then say what does).
+#[inline]
+#[must_use]
+pub fn three_byte_char(v: &[u8], i: usize) -> Option<u32> {
+    let &[b0, b1, b2] = v.get(i..i.checked_add(3)?)? else {
+        return None;
+    };
+    if !(0xE0..=0xEF).contains(&b0) || ((b1 ^ 0x80) | (b2 ^ 0x80)) >= 0x40 {
+        return None;
+    }
+    Some((u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F))
+}
+
 /// Each ASCII character's [`Kinds`] bits.
 static ASCII_KINDS: [u8; 128] = {
     let mut table = [0; 128];
@@ -131,8 +146,8 @@ impl Kinds {
     const OTHER_THAN_DIGIT: u8 = 4;
     const CONTROL: u8 = 8;
 
-    /// What one character is (beyond ASCII: half-width katakana or not, and never a
-    /// digit or a control character).
+    /// What one character is, class by class (the table of ASCII characters is made
+    /// from it; [`Kinds::add`] judges the others in two comparisons).
     const fn of(c: u32) -> u8 {
         let half = is_half(c);
         (if half {
