@@ -358,16 +358,15 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
     codes = [f.table.utf8_codes if f.type == "code" and f.table is not None else None
              for f in fields]
     columns = [text_column(text) for text in texts]
-    if layout.charset.ebcdic:  # the page's own encoder, with each field's shift mode
-        written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
-                                     None, page=layout.encoding,
-                                     shifts=[f.shift for f in fields], codes=codes,
-                                     threads=thread_count())
-    else:
-        written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns,
-                                     writer_table(enc, layout.cp932_duplicates,
-                                                  substitute=layout.substitute_lookalikes),
-                                     codes=codes, threads=thread_count())
+    # an EBCDIC page has its own encoder, with each field's shift mode; the others the
+    # writer's table
+    ebcdic = layout.charset.ebcdic
+    table = None if ebcdic else writer_table(enc, layout.cp932_duplicates,
+                                              substitute=layout.substitute_lookalikes)
+    written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns, table,
+                                 page=layout.encoding if ebcdic else None,
+                                 shifts=[f.shift for f in fields] if ebcdic else None,
+                                 codes=codes, threads=thread_count())
     for f, w, text in zip(fields, written, texts, strict=True):
         check = text_check(f)
         refused = _refusals(w, df.height)

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
+from chukan._arrow import present_rows
 from chukan._threads import thread_count
 from chukan.codec._base import (
     _DIM,
@@ -301,7 +302,7 @@ def _core_spelled(f: Field, date: pl.Expr, spelled: pl.Expr) -> pl.Expr:
 
     def spell(days: pl.Series) -> pl.Series:
         n = len(days)
-        present = days.is_not_null().to_numpy()
+        present = present_rows(days)
         out = np.zeros(n * width, dtype=np.uint8)
         failed = _core.compose_dates(out, width, 0, form, era_table(), days.cast(
             pl.Date).cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64), present,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from chukan._arrow import present_rows
 from chukan.codec._base import Failure, _fail, strings_to_matrix
 from chukan.codec.dates import _civil_from_days
 from chukan.codec.eras import _ERA_START_DAY, _ERA_START_YEAR, writer_codes
@@ -44,7 +45,7 @@ def number_bytes(f: Field, values: pl.Series) -> tuple[npt.NDArray[np.uint8],
     """
     w = f.length
     ints, fails = unscaled_values(f, values)
-    present = ints.is_not_null().to_numpy()
+    present = present_rows(ints)
     v = ints.fill_null(0).to_numpy().astype(np.int64)
     # the Int64 minimum has no Int64 magnitude (abs() gives it back negative, which would
     # pass every width check and be written as -0): no field chukan writes can hold it
@@ -108,7 +109,7 @@ def date_bytes(f: Field, df: pl.DataFrame) -> tuple[npt.NDArray[np.uint8],
     if fmt in ("YYYYMM", "YYYY-MM"):
         return _text_bytes_via_format(f, df)
     date = df[f.name].cast(pl.Date)
-    present = date.is_not_null().to_numpy()
+    present = present_rows(date)
     days = date.cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64)
     y, m, d = _civil_from_days(days)
     fails: list[Failure] = []
@@ -168,5 +169,5 @@ def _text_bytes_via_format(f: Field, df: pl.DataFrame) -> tuple[npt.NDArray[np.u
     text, fails = format_field(f, df, fixed=True)
     bad = np.logical_or.reduce([x.mask for x in fails]) if fails else np.zeros(len(text), bool)
     text = text.set(pl.Series(bad), None)
-    present = text.is_not_null().to_numpy()
+    present = present_rows(text)
     return strings_to_matrix(text, f.length), present, fails
