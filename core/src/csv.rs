@@ -273,6 +273,21 @@ struct Part {
     failing: Vec<bool>,
 }
 
+impl Part {
+    /// A row's cells (`at`: where each starts, then its end and one) whose bytes are their
+    /// values as they stand in the data: most rows.
+    fn plain_row(&mut self, data: &[u8], at: &[usize], checks: &[Check]) {
+        let judged = self.failing.iter_mut().zip(checks);
+        for (j, (column, (fails, &check))) in self.columns.iter_mut().zip(judged).enumerate() {
+            let (from, to) = (at[j], at[j + 1] - 1);
+            self.starts.push(from as i64);
+            *fails =
+                *fails || (check != Check::Nothing && crate::typed::fails(check, &data[from..to]));
+            column.push_at(data, from, to);
+        }
+    }
+}
+
 /// Whether decoded text may hold what the reader refuses: a control character (LF
 /// aside; CR is judged by the reader, since CR LF inside quotes is data) or a character
 /// `CPython`'s decoders give for bytes they could not decode (U+FFFD, U+0080,
@@ -331,13 +346,15 @@ fn cut(
         .map(|j| checks.get(j).copied().unwrap_or(Check::Nothing))
         .collect();
     let mut at = Vec::with_capacity(width + 1); // where each cell starts, then the end
-    let mut places = Vec::new(); // a row's byte places, for the rows that quote nothing
     let mut scratch = Vec::new();
     for (k, &(start, end)) in rows.iter().enumerate() {
         let row = &data[start..end];
         at.clear();
         at.push(start);
-        if row.contains(&quote) {
+        // found with SIMD (the memchr crate; the slice's own `contains` looks at a byte at
+        // a time): most rows quote nothing, and their cells end at each delimiter
+        let quoted = memchr::memchr(quote, row).is_some();
+        if quoted {
             let mut inside = false;
             for (i, &b) in row.iter().enumerate() {
                 if b == quote {
@@ -347,18 +364,7 @@ fn cut(
                 }
             }
         } else {
-            // most rows quote nothing: each byte's place is written, and kept only after
-            // a delimiter, with no branch to mispredict (`places` only ever grows, so
-            // nothing is cleared per row)
-            if places.len() < row.len() + 1 {
-                places.resize(row.len() + 1, 0);
-            }
-            let mut cells = 0;
-            for (i, &b) in row.iter().enumerate() {
-                places[cells] = start + i + 1;
-                cells += usize::from(b == delimiter);
-            }
-            at.extend_from_slice(&places[..cells]);
+            at.extend(memchr::memchr_iter(delimiter, row).map(|i| start + i + 1));
         }
         out.counts.push(at.len() as i64);
         if at.len() != width {
@@ -374,7 +380,11 @@ fn cut(
             && simdutf8::basic::from_utf8(row).is_ok();
         // and a row with nothing suspect in it has no cell with: looked at once too (the
         // delimiter aside, which no unquoted cell holds; a tab is a control character)
-        let plain = utf8 && !row.contains(&quote) && !suspect_apart_from(row, delimiter);
+        let plain = utf8 && !quoted && !suspect_apart_from(row, delimiter);
+        if plain {
+            out.plain_row(data, &at, &checks);
+            continue;
+        }
         let columns = out.columns.iter_mut().zip(out.suspect.iter_mut());
         let judged = out.failing.iter_mut().zip(&checks);
         for (j, ((column, odd), (fails, &check))) in columns.zip(judged).enumerate() {
