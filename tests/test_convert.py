@@ -528,6 +528,20 @@ def test_unidentified_gaiji_are_rejected_identified_ones_mapped(tmp_path: Path) 
     assert table["名_日本人"][0].startswith("𠮷")
 
 
+def test_a_gaiji_in_a_later_batch_is_judged_whatever_the_batches_before_held(
+        tmp_path: Path) -> None:
+    """The mapping's expressions are built once for batches alike: a batch whose text
+    holds a 外字 is not alike one whose text holds none (it needs the 外字 check)."""
+    recs = kojin_records()
+    put(recs[4], 51, "山田　".encode("cp932") + b"\xf0\x41")  # the last: 山田　<外字 F041>
+    src = tmp_path / "in.dat"
+    src.write_bytes(b"".join(recs))
+    result = convert(src, MAPPING, tmp_path / "out.csv", batch_size=1)
+    assert (result.records_out, result.records_rejected) == (4, 1)
+    assert result.rejects_by_reason == {"unmapped-gaiji": 1}
+    assert pl.read_csv(result.rejects, infer_schema=False)["record"].to_list() == ["5"]
+
+
 def test_gaiji_map_with_an_ivs_runs_both_ways(tmp_path: Path) -> None:
     m = _mapping_copy(tmp_path, _example_mapping_text())
     (m.parent / "gaiji.toml").write_text(
