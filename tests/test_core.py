@@ -897,6 +897,38 @@ def test_the_core_cuts_csv_rows_as_the_python_reader_does(
     assert core_problems == python_problems
 
 
+INTEGER_PIECES = ["0", "7", "12", "-", "+", " ", "  ", "1" * 9, "x", "１", ".", "\t", "00"]
+
+
+@given(st.lists(st.lists(st.lists(st.sampled_from(INTEGER_PIECES), max_size=4).map("".join),
+                         min_size=2, max_size=2), max_size=12),
+       st.booleans(), st.booleans())
+# each way a value is refused, and one that is read, in both columns
+@example([["-12", " 5 "], ["+5", "1 2"], ["", "-"], ["1" * 12, " "], ["１", "0-"]], True, True)
+def test_the_core_reads_csv_integers_as_polars_does(rows: list[list[str]], signed: bool,
+                                                   required: bool) -> None:
+    """Integer cells read by the core: the values and problems of Polars' expressions
+    (spaces around taken off, a minus only if signed, at most 桁数 digits), on cells of
+    random pieces: signs, spaces inside, full-width digits, too many digits, nothing."""
+    data = "".join(",".join(row) + "\n" for row in rows).encode()
+    layout = chukan.loads_layout(
+        "[layout]\nname = \"c\"\nformat = \"csv\"\nheader = false\nencoding = \"utf-8\"\n"
+        f'[[field]]\nname = "a"\ntype = "integer"\nlength = 9\nsigned = {str(signed).lower()}\n'
+        f"required = {str(required).lower()}\n"
+        '[[field]]\nname = "b"\ntype = "integer"\nlength = 18\nsigned = true\n',
+        base=ROOT / "layouts" / "x")
+
+    def read() -> tuple[pl.DataFrame, list[str]]:
+        report = chukan.Report()
+        frame = chukan.read(data, layout, report=report)
+        return frame, [str(p) for p in report.problems]
+
+    core_frame, core_problems = read()
+    python_frame, python_problems = _on_python_paths(read)
+    assert core_frame.equals(python_frame, null_equal=True)
+    assert core_problems == python_problems
+
+
 def test_a_stride_past_the_largest_integer_is_not_intact_never_a_panic() -> None:
     from chukan import _core  # noqa: PLC0415
 

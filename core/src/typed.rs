@@ -252,6 +252,24 @@ fn digits(bytes: &[u8]) -> Option<i64> {
     })
 }
 
+/// A CSV integer cell: the spaces around it taken off, then ASCII digits, at least one
+/// and at most `limit` (18 at most, so that the value fits), a `-` before them if
+/// `signed`. None for anything else: a `+`, a space inside, a full-width digit.
+#[must_use]
+pub fn csv_integer(value: &[u8], signed: bool, limit: usize) -> Option<i64> {
+    let start = value.iter().position(|&b| b != b' ')?;
+    let end = value.iter().rposition(|&b| b != b' ')? + 1;
+    let value = &value[start..end];
+    let (negative, magnitude) = match value.split_first() {
+        Some((b'-', rest)) if signed => (true, rest),
+        _ => (false, value),
+    };
+    if magnitude.is_empty() || magnitude.len() > limit.min(18) {
+        return None;
+    }
+    digits(magnitude).map(|m| if negative { -m } else { m })
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
 #[must_use]
 pub fn civil_days(y: i64, m: i64, d: i64) -> i64 {
@@ -341,8 +359,8 @@ pub fn number(bytes: &[u8], form: NumberForm) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::{
-        civil_days, date, fails, is_half, number, Check, DateForm, DateFormat, Era, Kinds,
-        NumberForm, MAX_ERAS,
+        civil_days, csv_integer, date, fails, is_half, number, Check, DateForm, DateFormat, Era,
+        Kinds, NumberForm, MAX_ERAS,
     };
 
     #[test]
@@ -481,5 +499,25 @@ mod tests {
             assert_eq!(fails(Check::NoHalf, full_around.as_bytes()), half);
             assert_eq!(fails(Check::OnlyHalf, half_around.as_bytes()), !half);
         }
+    }
+
+    #[test]
+    fn a_csv_integer_is_digits_between_spaces_with_a_minus_if_signed() {
+        let read = |v: &str, signed| csv_integer(v.as_bytes(), signed, 5);
+        assert_eq!(read(" -0012 ", true), Some(-12));
+        assert_eq!(read("12345", false), Some(12_345));
+        for refused in [
+            "", "   ", "-", "+5", "1 2", "-5", "123456", "１２", "1.0", "\t5",
+        ] {
+            assert_eq!(read(refused, false), None, "{refused:?}");
+        }
+        assert_eq!(read("--5", true), None);
+        assert_eq!(read("+5", true), None);
+        // never more digits than an i64 holds, whatever the limit asked
+        assert_eq!(csv_integer(b"9999999999999999999", false, 40), None);
+        assert_eq!(
+            csv_integer(b"999999999999999999", false, 40),
+            Some(999_999_999_999_999_999)
+        );
     }
 }
