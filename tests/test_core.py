@@ -59,6 +59,20 @@ def _on_python_paths(work: Callable[[], T]) -> T:
         del os.environ["CHUKAN_KERNEL"]
 
 
+def _reads_alike_on_both_kernels(data: bytes, layout: chukan.Layout) -> None:
+    """``data`` read in ``layout`` by the core and on the Python paths: the same frame,
+    and the same problems."""
+    def read() -> tuple[pl.DataFrame, list[str]]:
+        report = chukan.Report()
+        frame = chukan.read(data, layout, report=report)
+        return frame, [str(p) for p in report.problems]
+
+    core_frame, core_problems = read()
+    python_frame, python_problems = _on_python_paths(read)
+    assert core_frame.equals(python_frame, null_equal=True)
+    assert core_problems == python_problems
+
+
 _spec = importlib.util.spec_from_file_location("gen_tables", ROOT / "core" / "gen_tables.py")
 assert _spec is not None and _spec.loader is not None
 gen_tables = importlib.util.module_from_spec(_spec)
@@ -885,16 +899,7 @@ def test_the_core_cuts_csv_rows_as_the_python_reader_does(
         f"encoding = \"{encoding}\"\nterminator = \"crlf\"\ndelimiter = \"{delimiter}\"\n"
         + "".join(f'[[field]]\nname = "f{j}"\ntype = "text"\nlength = 40\n' for j in range(3)),
         base=ROOT / "layouts" / "x")
-
-    def read() -> tuple[pl.DataFrame, list[str]]:
-        report = chukan.Report()
-        frame = chukan.read(data, layout, report=report)
-        return frame, [str(p) for p in report.problems]
-
-    core_frame, core_problems = read()
-    python_frame, python_problems = _on_python_paths(read)
-    assert core_frame.equals(python_frame, null_equal=True)
-    assert core_problems == python_problems
+    _reads_alike_on_both_kernels(data, layout)
 
 
 INTEGER_PIECES = ["0", "7", "12", "-", "+", " ", "  ", "1" * 9, "x", "１", ".", "\t", "00"]
@@ -917,16 +922,7 @@ def test_the_core_reads_csv_integers_as_polars_does(rows: list[list[str]], signe
         f"required = {str(required).lower()}\n"
         '[[field]]\nname = "b"\ntype = "integer"\nlength = 18\nsigned = true\n',
         base=ROOT / "layouts" / "x")
-
-    def read() -> tuple[pl.DataFrame, list[str]]:
-        report = chukan.Report()
-        frame = chukan.read(data, layout, report=report)
-        return frame, [str(p) for p in report.problems]
-
-    core_frame, core_problems = read()
-    python_frame, python_problems = _on_python_paths(read)
-    assert core_frame.equals(python_frame, null_equal=True)
-    assert core_problems == python_problems
+    _reads_alike_on_both_kernels(data, layout)
 
 
 def test_a_stride_past_the_largest_integer_is_not_intact_never_a_panic() -> None:
