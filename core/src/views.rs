@@ -125,7 +125,7 @@ impl Builder {
     /// [`Builder::push`] of `data[from..to]`. A short value's view is made from the
     /// twelve bytes at `from` with those past the value masked off: copies of one fixed
     /// size, where a copy of the value's own length is a call to `memcpy` for every
-    /// value (a third of the CSV reader's work on its cells).
+    /// value.
     #[inline]
     pub fn push_at(&mut self, data: &[u8], from: usize, to: usize) {
         let length = to - from;
