@@ -925,6 +925,31 @@ def test_the_core_reads_csv_integers_as_polars_does(rows: list[list[str]], signe
     _reads_alike_on_both_kernels(data, layout)
 
 
+DECIMAL_PIECES = ["0", "5", "12", "-", "+", ".", " ", "1" * 5, "x", "１", "00", "9"]
+
+
+@given(st.lists(st.lists(st.lists(st.sampled_from(DECIMAL_PIECES), max_size=4).map("".join),
+                         min_size=3, max_size=3), max_size=12),
+       st.booleans(), st.booleans())
+# each way a value is refused, one the precision cannot hold, and some that are read
+@example([["-12.3", "+0.5", "7"], ["1.", ".5", "1.5"], ["1.234", " 1", "-0"],
+          ["123456", "1.2.3", ""], ["+", "１", "0.05"]], True, True)
+def test_the_core_reads_csv_decimals_as_polars_does(rows: list[list[str]], signed: bool,
+                                                   required: bool) -> None:
+    """Decimal cells read by the core: the values and problems of Polars' pattern and
+    cast, at a scale, at none, and where the scale is the whole precision (``1.5`` has
+    the spelling but no room: null, and no problem)."""
+    data = "".join(",".join(row) + "\n" for row in rows).encode()
+    layout = chukan.loads_layout(
+        "[layout]\nname = \"c\"\nformat = \"csv\"\nheader = false\nencoding = \"utf-8\"\n"
+        f'[[field]]\nname = "a"\ntype = "decimal"\nlength = 5\nscale = 2\n'
+        f"signed = {str(signed).lower()}\nrequired = {str(required).lower()}\n"
+        '[[field]]\nname = "b"\ntype = "decimal"\nlength = 4\nsigned = true\n'
+        '[[field]]\nname = "c"\ntype = "decimal"\nlength = 3\nscale = 2\nsigned = true\n',
+        base=ROOT / "layouts" / "x")
+    _reads_alike_on_both_kernels(data, layout)
+
+
 def test_a_stride_past_the_largest_integer_is_not_intact_never_a_panic() -> None:
     from chukan import _core  # noqa: PLC0415
 

@@ -855,8 +855,8 @@ fn outside_codes<'py>(
     Ok(outside.into_pyarray(py))
 }
 
-/// Numbers, and the rows that hold none.
-type Integers<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<bool>>);
+/// Numbers read from text, and what each row held.
+type Numbers<'py, T> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<T>>);
 
 /// A CSV integer column (`n` rows) read as [`crate::typed::csv_integer`] reads each
 /// value: the numbers (0 where none), and the rows that hold a value that is not one.
@@ -869,7 +869,7 @@ fn csv_integers<'py>(
     n: usize,
     signed: bool,
     limit: usize,
-) -> PyResult<Integers<'py>> {
+) -> PyResult<Numbers<'py, bool>> {
     let borrowed = borrow_columns(std::slice::from_ref(&column))?;
     let buffers = buffer_slices(&borrowed)?;
     let views = text_columns(&borrowed, &buffers, n)?;
@@ -886,6 +886,42 @@ fn csv_integers<'py>(
             .unzip()
     });
     Ok((values.into_pyarray(py), bad.into_pyarray(py)))
+}
+
+/// A CSV decimal column (`n` rows) read as [`crate::typed::csv_decimal`] reads each
+/// value: the unscaled numbers (0 where none), and each row's state: 0 a number (or
+/// missing), 1 not a decimal, 2 a decimal its precision cannot hold (null, as Polars'
+/// cast has it).
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)]
+fn csv_decimals<'py>(
+    py: Python<'py>,
+    column: PyTextColumn<'py>,
+    n: usize,
+    signed: bool,
+    whole: usize,
+    scale: usize,
+    precision: usize,
+) -> PyResult<Numbers<'py, u8>> {
+    let borrowed = borrow_columns(std::slice::from_ref(&column))?;
+    let buffers = buffer_slices(&borrowed)?;
+    let views = text_columns(&borrowed, &buffers, n)?;
+    let c = &views[0];
+    let (values, states): (Vec<i64>, Vec<u8>) = py.allow_threads(|| {
+        (0..n)
+            .map(|row| {
+                if c.valid.is_some_and(|v| !v[row]) {
+                    return (0, 0);
+                }
+                match crate::typed::csv_decimal(c.value(row), signed, whole, scale, precision) {
+                    Some(Some(v)) => (v, 0),
+                    None => (0, 1),
+                    Some(None) => (0, 2),
+                }
+            })
+            .unzip()
+    });
+    Ok((values.into_pyarray(py), states.into_pyarray(py)))
 }
 
 /// Which of the text columns (of `n` rows) hold a character of the private use area
@@ -1393,6 +1429,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(translated_columns, m)?)?;
     m.add_function(wrap_pyfunction!(outside_codes, m)?)?;
     m.add_function(wrap_pyfunction!(csv_integers, m)?)?;
+    m.add_function(wrap_pyfunction!(csv_decimals, m)?)?;
     m.add_function(wrap_pyfunction!(unpack_packed, m)?)?;
     m.add_function(wrap_pyfunction!(pack_packed, m)?)?;
     m.add_function(wrap_pyfunction!(decode_ebcdic, m)?)?;

@@ -270,6 +270,47 @@ pub fn csv_integer(value: &[u8], signed: bool, limit: usize) -> Option<i64> {
     digits(magnitude).map(|m| if negative { -m } else { m })
 }
 
+/// A CSV decimal cell's unscaled value at `scale` (12.3 at scale 2 is 1230): a sign
+/// (`+`, or `-` if `signed`), one to `whole` digits, and where `scale` is not 0 perhaps
+/// a point and one to `scale` digits after it. None for any other spelling (a space, a
+/// point with no digit after it, too many digits); `Some(None)` for a value of that
+/// spelling that `precision` digits cannot hold (Polars' cast makes it null).
+#[must_use]
+pub fn csv_decimal(
+    value: &[u8],
+    signed: bool,
+    whole: usize,
+    scale: usize,
+    precision: usize,
+) -> Option<Option<i64>> {
+    let (negative, rest) = match value.split_first() {
+        Some((b'-', rest)) if signed => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, value),
+    };
+    let (int, frac) = match rest.iter().position(|&b| b == b'.') {
+        Some(at) if scale > 0 => (&rest[..at], &rest[at + 1..]),
+        _ => (rest, &rest[rest.len()..]),
+    };
+    let pointed = int.len() < rest.len();
+    if int.is_empty() || int.len() > whole || (pointed && (frac.is_empty() || frac.len() > scale)) {
+        return None;
+    }
+    let (int, frac_value) = (digits(int)?, digits(frac)?);
+    // at most 18 digits before the point, 18 after: no step overflows an i128
+    let unscaled = i128::from(int) * 10i128.pow(scale as u32)
+        + i128::from(frac_value) * 10i128.pow((scale - frac.len()) as u32);
+    let held = unscaled < 10i128.pow(precision.min(18) as u32);
+    Some(held.then(|| {
+        let v = i64::try_from(unscaled).unwrap_or_default();
+        if negative {
+            -v
+        } else {
+            v
+        }
+    }))
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
 #[must_use]
 pub fn civil_days(y: i64, m: i64, d: i64) -> i64 {
@@ -359,8 +400,8 @@ pub fn number(bytes: &[u8], form: NumberForm) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::{
-        civil_days, csv_integer, date, fails, is_half, number, Check, DateForm, DateFormat, Era,
-        Kinds, NumberForm, MAX_ERAS,
+        civil_days, csv_decimal, csv_integer, date, fails, is_half, number, Check, DateForm,
+        DateFormat, Era, Kinds, NumberForm, MAX_ERAS,
     };
 
     #[test]
@@ -519,5 +560,23 @@ mod tests {
             csv_integer(b"999999999999999999", false, 40),
             Some(999_999_999_999_999_999)
         );
+    }
+
+    #[test]
+    fn a_csv_decimal_is_its_unscaled_digits_at_the_field_s_scale() {
+        let read = |v: &str| csv_decimal(v.as_bytes(), true, 3, 2, 5);
+        assert_eq!(read("12.3"), Some(Some(1230)));
+        assert_eq!(read("-0.05"), Some(Some(-5)));
+        assert_eq!(read("+123"), Some(Some(12_300)));
+        for refused in [
+            "", "-", "1.", ".5", "1.234", "1234", " 1", "1 ", "1,5", "1.2.3", "--1",
+        ] {
+            assert_eq!(read(refused), None, "{refused:?}");
+        }
+        assert_eq!(csv_decimal(b"-1", false, 3, 2, 5), None); // unsigned
+        assert_eq!(csv_decimal(b"1.5", true, 1, 0, 1), None); // no point at scale 0
+                                                              // a spelling the field takes, but its precision cannot hold: no value, no error
+        assert_eq!(csv_decimal(b"1.5", true, 1, 2, 2), Some(None));
+        assert_eq!(csv_decimal(b"0.5", true, 1, 2, 2), Some(Some(50)));
     }
 }

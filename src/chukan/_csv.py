@@ -40,6 +40,9 @@ from chukan._threads import thread_count
 from chukan.codec import (
     FormatCheck,
     column_names,
+    csv_number_failure,
+    csv_whole_digits,
+    decimal_series,
     encode_text,
     format_expr,
     parse_expr,
@@ -801,10 +804,11 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     owners: list[tuple[Field, str, bool]] = []  # field, raw column, keep failing values
     # the fields whose every value the core found to pass their character check
     clean = {f.name for f, j in zip(fields, order, strict=True) if j >= 0 and not failing[j]}
-    # integers are read by the core, in one pass a column (3 ms for 100,000 cells of the
-    # benchmark's CSV, where Polars' strip, pattern and cast took 34 ms); the Python
-    # kernel keeps the expressions, the oracle of the tests
-    by_core = {f.name for f, _ in chosen if f.type == "integer"} \
+    # integers and decimals are read by the core, in one pass a column (an integer
+    # column of the benchmark's CSV: 3 ms for 100,000 cells, where Polars' strip, pattern
+    # and cast took 34 ms); the Python kernel keeps the expressions, the oracle of the
+    # tests
+    by_core = {f.name for f, _ in chosen if f.type in ("integer", "decimal")} \
         if os.environ.get("CHUKAN_KERNEL") != "python" else set()
     for f, cname in chosen:
         if f.type == "date" or f.name in by_core:
@@ -829,10 +833,10 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
         if not keep_bad:
             nulled[f.name] = nulled.get(f.name, np.zeros(len(mask), dtype=bool)) | mask
     if by_core:
-        integers = {f.name: _core_integers(f, raw[cname], unusable.get(cname), nulled, report)
-                    for f, cname in chosen if f.name in by_core}
-        # (a layout of integers alone has no other column to add them to)
-        parsed = parsed.with_columns(**integers) if parsed.width else pl.DataFrame(integers)
+        numbers = {f.name: _core_numbers(f, raw[cname], unusable.get(cname), nulled, report)
+                   for f, cname in chosen if f.name in by_core}
+        # (a layout of numbers alone has no other column to add them to)
+        parsed = parsed.with_columns(**numbers) if parsed.width else pl.DataFrame(numbers)
     _respelled(parsed, raw, chosen, nulled, report)
     for f, cname in chosen:
         if f.type == "date":
@@ -858,23 +862,33 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
         schema={"_record": pl.Int64} if ctx.locate else {}).clear(len(keep))
 
 
-def _core_integers(f: Field, raw: pl.Series, unusable: npt.NDArray[np.bool_] | None,
-                   nulled: dict[str, npt.NDArray[np.bool_]],
-                   report: Callable[..., None]) -> pl.Series:
-    """An integer field's values, read by the core as ``parse_expr`` reads them (the spaces
-    around taken off, digits, ``-`` if signed, 桁数 counting digits), with its problems
-    reported as that path reports them; the rows of values that are not integers go
-    into ``nulled``."""
-    values, bad = _core.csv_integers(text_column(raw), len(raw), f.signed,
-                                     min(f.length, MAX_PRECISION))
+def _core_numbers(f: Field, raw: pl.Series, unusable: npt.NDArray[np.bool_] | None,
+                  nulled: dict[str, npt.NDArray[np.bool_]],
+                  report: Callable[..., None]) -> pl.Series:
+    """An integer or decimal field's values, read by the core as ``parse_expr`` reads
+    them (an integer: the spaces around taken off, digits, ``-`` if signed, 桁数
+    counting digits; a decimal: a sign, digits, a point and at most ``scale`` digits),
+    with its problems reported as that path reports them; the rows of values that are
+    not numbers go into ``nulled``."""
+    if f.type == "integer":
+        values, bad = _core.csv_integers(text_column(raw), len(raw), f.signed,
+                                         min(f.length, MAX_PRECISION))
+        empty = bad
+    else:
+        values, state = _core.csv_decimals(text_column(raw), len(raw), f.signed,
+                                           csv_whole_digits(f), f.scale, f.precision)
+        bad, empty = state == 1, state != 0  # 2: a decimal the precision cannot hold
     if bad.any():
-        report(f, bad, "not-integer", raw, f"{f.length}桁以内の整数ではありません")
+        code, message = csv_number_failure(f)
+        report(f, bad, code, raw, message)
         nulled[f.name] = bad
     missing = raw.is_null().to_numpy()
     if f.required:  # not the values already found unusable
         report(f, missing & ~unusable if unusable is not None else missing,
                "required-missing", raw)
-    return pl.Series(f.name, values, dtype=pl.Int64).set(pl.Series(bad | missing), None)
+    if f.type == "integer":
+        return pl.Series(f.name, values, dtype=pl.Int64).set(pl.Series(empty | missing), None)
+    return decimal_series(f.name, values, ~(empty | missing), f.precision, f.scale)
 
 
 def _respelled(parsed: pl.DataFrame, raw: pl.DataFrame, chosen: list[tuple[Field, str]],

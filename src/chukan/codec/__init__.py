@@ -78,6 +78,8 @@ from chukan.codec.fixed import (
 )
 from chukan.codec.numbers import (
     NumberForm,
+    csv_number_failure,
+    csv_whole_digits,
     decimal_series,
     fast_numbers,
     number_form,
@@ -102,6 +104,8 @@ __all__ = [
     "char_span",
     "column_names",
     "control_bytes",
+    "csv_number_failure",
+    "csv_whole_digits",
     "date_bytes",
     "decimal_series",
     "dtype_of",

@@ -18,7 +18,7 @@ from chukan.codec._base import (
     unknown_code_message,
 )
 from chukan.codec.dates import _format_date, parse_date
-from chukan.codec.numbers import _format_decimal, _parse_decimal
+from chukan.codec.numbers import _format_decimal, _parse_decimal, csv_number_failure
 from chukan.spec import MAX_PRECISION, Field
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def parse_expr(f: Field, r: pl.Expr, *, fixed: bool = True, clean: bool = False
         digits = s.str.strip_prefix("-").str.len_bytes()
         # in CSV, 桁数 counts digits: the sign is not one of them
         ok = s.str.contains(pattern) & (digits <= min(f.length, MAX_PRECISION))
-        fails.append(("not-integer", f"{f.length}桁以内の整数ではありません", ~ok))
+        fails.append((*csv_number_failure(f), ~ok))
         return [pl.when(ok).then(s).cast(pl.Int64, strict=False).alias(name)], fails, False
     if f.type == "decimal":
         return _parse_decimal(f, r, fails)

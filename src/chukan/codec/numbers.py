@@ -22,17 +22,39 @@ _OVERPUNCH_POS = "{ABCDEFGHI"
 _OVERPUNCH_NEG = "}JKLMNOPQR"
 
 
+def csv_number_failure(f: Field) -> tuple[str, str]:
+    """The code and message of a CSV integer or decimal cell that is not one.
+
+    >>> from chukan.codec._base import _f
+    >>> csv_number_failure(_f("integer", 5))
+    ('not-integer', '5桁以内の整数ではありません')
+    """
+    if f.type == "integer":
+        return "not-integer", f"{f.length}桁以内の整数ではありません"
+    return "not-decimal", f"{f.precision}桁(小数点以下{f.scale}桁)以内の数値ではありません"
+
+
+def csv_whole_digits(f: Field) -> int:
+    """The most digits a CSV decimal cell has before its point (at least one: ``0.5``
+    where precision and scale are equal).
+
+    >>> from chukan.codec._base import _f
+    >>> csv_whole_digits(_f("decimal", 5, scale=2)), csv_whole_digits(_f("decimal", 2, scale=2))
+    (3, 1)
+    """
+    return max(f.precision - f.scale, 1) if f.scale else f.precision
+
+
 def _parse_decimal(f: Field, r: pl.Expr, fails: list[FormatCheck]
                    ) -> tuple[list[pl.Expr], list[FormatCheck], bool]:
     """CSV decimals: text with an optional sign and point (``-12.34``); fixed-width
     storage is parsed on bytes by :func:`parse_number` and :func:`unpack_packed`."""
     sign = "[+-]?" if f.signed else "[+]?"
-    whole = f.precision - f.scale
-    shape = rf"^{sign}[0-9]{{1,{max(whole, 1)}}}(\.[0-9]{{1,{f.scale}}})?$" if f.scale else \
-        rf"^{sign}[0-9]{{1,{f.precision}}}$"
+    whole = csv_whole_digits(f)
+    shape = rf"^{sign}[0-9]{{1,{whole}}}(\.[0-9]{{1,{f.scale}}})?$" if f.scale else \
+        rf"^{sign}[0-9]{{1,{whole}}}$"
     ok = r.str.contains(shape)
-    fails.append(("not-decimal", f"{f.precision}桁(小数点以下{f.scale}桁)以内の数値ではありません",
-                  ~ok))
+    fails.append((*csv_number_failure(f), ~ok))
     value = r.str.strip_prefix("+").cast(pl.Decimal(f.precision, f.scale), strict=False)
     return [pl.when(ok).then(value).alias(f.name)], fails, False
 
