@@ -858,6 +858,33 @@ fn outside_codes<'py>(
 /// Numbers read from text, and what each row held.
 type Numbers<'py, T> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<T>>);
 
+/// Each value of a text column (`n` rows) read by `read` into a number and what it held
+/// (a missing row: 0 and `missing`), with the GIL released.
+fn numbers_of<'py, T: numpy::Element + Copy + Send>(
+    py: Python<'py>,
+    column: &PyTextColumn<'py>,
+    n: usize,
+    missing: T,
+    read: impl Fn(&[u8]) -> (i64, T) + Send + Sync,
+) -> PyResult<Numbers<'py, T>> {
+    let borrowed = borrow_columns(std::slice::from_ref(column))?;
+    let buffers = buffer_slices(&borrowed)?;
+    let views = text_columns(&borrowed, &buffers, n)?;
+    let c = &views[0];
+    let (values, held): (Vec<i64>, Vec<T>) = py.allow_threads(|| {
+        (0..n)
+            .map(|row| {
+                if c.valid.is_some_and(|v| !v[row]) {
+                    (0, missing)
+                } else {
+                    read(c.value(row))
+                }
+            })
+            .unzip()
+    });
+    Ok((values.into_pyarray(py), held.into_pyarray(py)))
+}
+
 /// A CSV integer column (`n` rows) read as [`crate::typed::csv_integer`] reads each
 /// value: the numbers (0 where none), and the rows that hold a value that is not one.
 /// Polars' expressions for the same (a strip, a pattern, a cast) took ten times as long.
@@ -870,22 +897,9 @@ fn csv_integers<'py>(
     signed: bool,
     limit: usize,
 ) -> PyResult<Numbers<'py, bool>> {
-    let borrowed = borrow_columns(std::slice::from_ref(&column))?;
-    let buffers = buffer_slices(&borrowed)?;
-    let views = text_columns(&borrowed, &buffers, n)?;
-    let c = &views[0];
-    let (values, bad): (Vec<i64>, Vec<bool>) = py.allow_threads(|| {
-        (0..n)
-            .map(|row| {
-                if c.valid.is_some_and(|v| !v[row]) {
-                    return (0, false);
-                }
-                crate::typed::csv_integer(c.value(row), signed, limit)
-                    .map_or((0, true), |v| (v, false))
-            })
-            .unzip()
-    });
-    Ok((values.into_pyarray(py), bad.into_pyarray(py)))
+    numbers_of(py, &column, n, false, |value| {
+        crate::typed::csv_integer(value, signed, limit).map_or((0, true), |v| (v, false))
+    })
 }
 
 /// A CSV decimal column (`n` rows) read as [`crate::typed::csv_decimal`] reads each
@@ -903,25 +917,13 @@ fn csv_decimals<'py>(
     scale: usize,
     precision: usize,
 ) -> PyResult<Numbers<'py, u8>> {
-    let borrowed = borrow_columns(std::slice::from_ref(&column))?;
-    let buffers = buffer_slices(&borrowed)?;
-    let views = text_columns(&borrowed, &buffers, n)?;
-    let c = &views[0];
-    let (values, states): (Vec<i64>, Vec<u8>) = py.allow_threads(|| {
-        (0..n)
-            .map(|row| {
-                if c.valid.is_some_and(|v| !v[row]) {
-                    return (0, 0);
-                }
-                match crate::typed::csv_decimal(c.value(row), signed, whole, scale, precision) {
-                    Some(Some(v)) => (v, 0),
-                    None => (0, 1),
-                    Some(None) => (0, 2),
-                }
-            })
-            .unzip()
-    });
-    Ok((values.into_pyarray(py), states.into_pyarray(py)))
+    numbers_of(py, &column, n, 0, |value| {
+        match crate::typed::csv_decimal(value, signed, whole, scale, precision) {
+            Some(Some(v)) => (v, 0),
+            None => (0, 1),
+            Some(None) => (0, 2),
+        }
+    })
 }
 
 /// Which of the text columns (of `n` rows) hold a character of the private use area
