@@ -412,8 +412,7 @@ def _field(layout: Layout, name: str) -> Field:
     return next(f for k in layout.kinds for f in k.fields if f.name == name)
 
 
-def _expressions(plan: _Plan, frame: pl.DataFrame, made: dict[object, _Made] | None = None
-                 ) -> _Made:
+def _expressions(plan: _Plan, frame: pl.DataFrame, made: dict[object, _Made]) -> _Made:
     """Target columns, one Boolean column per rejecting rule (True: reject), and the
     source field whose value each of those judges. ``made`` keeps them for the next
     batch: they depend on a batch only through its columns and the text columns that
@@ -421,12 +420,9 @@ def _expressions(plan: _Plan, frame: pl.DataFrame, made: dict[object, _Made] | N
     benchmark, on the thread that hands batches to the writer)."""
     holding = _gaiji_columns(plan, frame)
     key = (tuple(frame.schema.items()), frozenset(holding))
-    if made is not None and key in made:
-        return made[key]
-    built = _build_expressions(plan, frame, holding)
-    if made is not None:
-        made[key] = built
-    return built
+    if key not in made:
+        made[key] = _build_expressions(plan, frame, holding)
+    return made[key]
 
 
 def _gaiji_columns(plan: _Plan, frame: pl.DataFrame) -> set[str]:
@@ -485,8 +481,7 @@ def _holding_gaiji(frame: pl.DataFrame, names: list[str]) -> set[str]:
 
 
 def _rule_columns(rule: Rule, plan: _Plan, frame: pl.DataFrame,
-                  schema: dict[str, pl.DataType], holding: set[str]
-                  ) -> tuple[list[pl.Expr], list[pl.Expr], dict[str, Field]]:
+                  schema: dict[str, pl.DataType], holding: set[str]) -> _Made:
     """One rule's target columns (a date's 不詳 part too), its reject checks, and the
     source field each check judges."""
     out: list[pl.Expr] = []
@@ -552,9 +547,7 @@ def _condition(when: Condition) -> pl.Expr:
     return ~hit if when.negate else hit
 
 
-def _chosen(group: list[Rule], made: list[tuple[list[pl.Expr], list[pl.Expr],
-                                                 dict[str, Field]]]
-            ) -> tuple[list[pl.Expr], list[pl.Expr], dict[str, Field]]:
+def _chosen(group: list[Rule], made: list[_Made]) -> _Made:
     """The rules of one target combined: the first whose condition holds gives the
     value, the rule without a condition (if any) the rest; each rule's checks count only
     on the records it gave a value."""
