@@ -275,6 +275,9 @@ pub struct Table {
     astral_bases: std::collections::HashSet<u32>,
     /// Whether any does (IBM 1390 and 1399, and users' tables with selectors).
     has_pairs: bool,
+    /// The most UTF-8 bytes a byte of a value decodes to (a double-byte code's are
+    /// shared by its two bytes): the room a value's text takes at most.
+    widest: usize,
     /// Single bytes that are control characters (shift codes are not text either).
     control: [bool; 256],
     /// The same, for a mixed field: its shift codes are its structure.
@@ -396,7 +399,6 @@ impl Table {
         for (text, offset) in source.doubles {
             entries(text, *offset, 4, &mut rows)?;
         }
-        let shipped = rows.len();
         for text in user {
             entries(text, 0, 0, &mut rows)?;
         }
@@ -409,6 +411,7 @@ impl Table {
             bases: vec![false; 65536],
             astral_bases: std::collections::HashSet::new(),
             has_pairs: false,
+            widest: 8,
             control: [false; 256],
             control_mixed: [false; 256],
             ascii: [0; 256],
@@ -438,7 +441,11 @@ impl Table {
             } else {
                 table.shift_start[usize::from(lead)]
             };
-            if i >= shipped && starts_shift {
+            // no code is a shift code or starts with one, in a user's table nor in a
+            // shipped one: a field with no shift codes is read with no look for them
+            // (`decode_unshifted`), where a look-up refuses a shift byte as they are
+            // refused out of place
+            if starts_shift {
                 return Err(format!("{code:X} stands where a shift code starts"));
             }
             table.put_entry(*code, chars, *read_only);
@@ -528,6 +535,13 @@ impl Table {
                 }
             }
         }
+        self.widest = self
+            .singles
+            .iter()
+            .map(|c| usize::from(c.len))
+            .chain(self.doubles.iter().map(|c| usize::from(c.len).div_ceil(2)))
+            .max()
+            .unwrap_or(0);
         self.control_mixed = self.control;
         for (b, &starts) in self.shift_start.iter().enumerate() {
             self.control[b] |= starts;
@@ -641,13 +655,19 @@ impl Table {
     }
 
     fn decode_inner(&self, bytes: &[u8], shift: Shift, out: &mut Vec<u8>) -> Option<Seen> {
+        if !self.has_pairs && shift != Shift::SoSi {
+            return self.decode_unshifted(bytes, shift == Shift::Graphic, out);
+        }
+        self.decode_shifting(bytes, shift, out)
+    }
+
+    /// `decode_inner` in general: shift codes looked for at every byte.
+    fn decode_shifting(&self, bytes: &[u8], shift: Shift, out: &mut Vec<u8>) -> Option<Seen> {
         let mut seen = Seen::default();
         let mut double = shift == Shift::Graphic;
-        // room for the longest text (a code's characters take at most eight UTF-8 bytes:
-        // a single byte of a user's table may be two characters beyond the BMP) and the
-        // eight bytes each write carries
+        // room for the longest text and the eight bytes each write carries
         let mut at = out.len();
-        out.resize(at + 8 * bytes.len() + 8, 0);
+        out.resize(at + self.widest * bytes.len() + 8, 0);
         let mut i = 0;
         // where the last shift code ended: a shift-in there ends an empty pair, and a
         // shift-out there follows a shift-in at once (two runs the writer writes as one)
@@ -692,6 +712,34 @@ impl Table {
         }
         out.truncate(at);
         (!double || shift == Shift::Graphic).then_some(seen)
+    }
+
+    /// `decode_inner` of a field with no shift codes or a graphic one (`graphic`), on a
+    /// table where no two codes' characters pair: a byte or a pair at a time, one
+    /// look-up each (the general loop's checks were half the cost of reading a host
+    /// file's text). A shift code is refused as the general loop refuses one out of
+    /// place: no code is one or starts with one (`build`).
+    fn decode_unshifted(&self, bytes: &[u8], graphic: bool, out: &mut Vec<u8>) -> Option<Seen> {
+        let mut seen = Seen::default();
+        let mut at = out.len();
+        out.resize(at + self.widest * bytes.len() + 8, 0);
+        let mut whole = true;
+        if graphic {
+            let pairs = bytes.chunks_exact(2);
+            if !pairs.remainder().is_empty() {
+                return None;
+            }
+            for pair in pairs {
+                let c = self.doubles[usize::from(u16::from_be_bytes([pair[0], pair[1]]))];
+                whole &= Self::put(c, out, &mut at, &mut seen);
+            }
+        } else {
+            for &b in bytes {
+                whole &= Self::put(self.singles[usize::from(b)], out, &mut at, &mut seen);
+            }
+        }
+        out.truncate(at);
+        whole.then_some(seen)
     }
 
     /// The code of `first`, or of `first` and the character after it (at `rest`)
@@ -1229,6 +1277,49 @@ mod tests {
                 Page::define("jef-test-bad2", "keis", bad).is_err(),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn fields_without_shift_codes_read_alike_on_both_loops() {
+        // random values over bytes that matter (shift codes, spaces, single bytes, lead
+        // and trail bytes) on every page with no pairs, and on a user's
+        let user =
+            Page::define("jef-test-unshifted", "jef", "81\tU+20BB7\n80A4\tU+20BB6\n").unwrap();
+        let pages: Vec<Page> = ["ibm930", "ibm939", "jef", "keis", "jips"]
+            .into_iter()
+            .map(page)
+            .chain([user])
+            .collect();
+        let alphabet = [
+            0x0E, 0x0F, 0x28, 0x29, 0x38, 0x0A, 0x1A, 0x40, 0x41, 0x45, 0x69, 0x80, 0x81, 0xA4,
+            0xA1, 0xB0, 0xC1, 0xF0, 0xFE, 0xFF, 0x00,
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = usize::try_from(next() % 9).unwrap();
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[usize::try_from(next() % 21).unwrap()])
+                .collect();
+            for p in &pages {
+                let table = p.table();
+                for shift in [Shift::None, Shift::Graphic] {
+                    let (mut fast, mut general) = (vec![7], vec![7]);
+                    let a = table
+                        .decode_unshifted(&bytes, shift == Shift::Graphic, &mut fast)
+                        .map(|seen| (seen, fast));
+                    let b = table
+                        .decode_shifting(&bytes, shift, &mut general)
+                        .map(|seen| (seen, general));
+                    assert_eq!(a, b, "{} {bytes:x?} {shift:?}", table.name);
+                }
+            }
         }
     }
 }
