@@ -295,8 +295,14 @@ pub fn write_text(
     if n == 0 || stride == 0 {
         return fields.iter().map(|_| Written::default()).collect();
     }
+    // each field's padding, as the first record holds it (every record does): a value
+    // encoded into its field and then refused leaves it as it was
+    let pads: Vec<Vec<u8>> = fields
+        .iter()
+        .map(|f| out[f.offset..f.offset + f.width].to_vec())
+        .collect();
     let blocks = in_blocks(out, stride, n, |block, rows| {
-        write_rows(block, stride, rows, fields, columns, table, page)
+        write_rows(block, stride, rows, fields, columns, table, page, &pads)
     });
     let mut written: Vec<Written> = fields.iter().map(|_| Written::default()).collect();
     for block in blocks {
@@ -355,7 +361,9 @@ fn refusal(found: &Scan, short: bool, unknown: bool, overflow: bool) -> u8 {
 /// Rows [`write_rows`] writes one field of before the next.
 const FIELD_ROWS: usize = 512;
 
-/// [`write_text`] for the records `rows`, the first of which starts `out`.
+/// [`write_text`] for the records `rows`, the first of which starts `out`; `pads`: each
+/// field's padding.
+#[allow(clippy::too_many_arguments)] // (the pieces of `write_text`'s work, passed on)
 fn write_rows(
     out: &mut [u8],
     stride: usize,
@@ -364,6 +372,7 @@ fn write_rows(
     columns: &[TextColumn<'_>],
     table: &[u16],
     page: Option<Page>,
+    pads: &[Vec<u8>],
 ) -> Vec<Written> {
     let first = rows.start;
     let mut written: Vec<Written> = fields.iter().map(|_| Written::default()).collect();
@@ -375,7 +384,9 @@ fn write_rows(
     // next: each field's loop keeps to one kind of value and one check (a fifth faster
     // than each record's fields in turn)
     for sub in rows.clone().step_by(FIELD_ROWS) {
-        for ((field, column), w) in fields.iter().zip(columns).zip(written.iter_mut()) {
+        for (((field, column), w), pad) in
+            fields.iter().zip(columns).zip(written.iter_mut()).zip(pads)
+        {
             for row in sub..rows.end.min(sub + FIELD_ROWS) {
                 let at = row - first;
                 if column.valid.is_some_and(|v| !v[row]) {
@@ -387,6 +398,30 @@ fn write_rows(
                 }
                 // a code the table lacks is still checked, but never written
                 let unknown = field.codes.is_some_and(|codes| !codes.holds(bytes));
+                let start = at * stride + field.offset;
+                if let Some(page) = page {
+                    // most values: encoded into their field at once (no copy), and
+                    // taken back only when refused
+                    let slot = &mut out[start..start + field.width];
+                    let direct = page
+                        .table()
+                        .encode_into(bytes, field.shift, field.check, slot);
+                    if let Some((got, len)) = direct {
+                        let found = Scan {
+                            class: got.class,
+                            control: got.control,
+                            ..Scan::default()
+                        };
+                        let short = field.full_digits && !found.class && bytes.len() < field.width;
+                        let refused = refusal(&found, short, unknown, false);
+                        if refused != 0 {
+                            slot.copy_from_slice(pad);
+                            w.refuse(row, refused, len);
+                        }
+                        continue;
+                    }
+                    slot.copy_from_slice(pad);
+                }
                 buf.clear();
                 // an ASCII value that stands for itself is written from where it is
                 let direct = page.is_none() && ascii_kept && bytes.is_ascii();
@@ -404,7 +439,6 @@ fn write_rows(
                     w.refuse(row, refused, encoded.len());
                     continue;
                 }
-                let start = at * stride + field.offset;
                 out[start..start + encoded.len()].copy_from_slice(encoded);
             }
         }

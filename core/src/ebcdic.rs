@@ -793,18 +793,14 @@ impl Table {
         out: &mut Vec<u8>,
     ) -> Checked {
         let start = out.len();
-        // every character's bytes and a shift code on either side, at most
-        out.reserve(3 * value.len() + 2 * self.si.len());
         // most values are plain BMP text the page has: a lean pass for them, and the
         // general one below for the rest (it starts again, and says what the lean one
         // cannot: which characters came before the one refused)
         if !self.has_pairs {
-            let fast = match shift {
-                Shift::None => self.encode_plain::<SINGLE>(value, check, out),
-                Shift::SoSi => self.encode_plain::<MIXED>(value, check, out),
-                Shift::Graphic => self.encode_plain::<GRAPHIC>(value, check, out),
-            };
-            if let Some(got) = fast {
+            // every character's bytes and a shift code on either side, at most
+            out.resize(start + 3 * value.len() + 2 * self.si.len(), 0);
+            if let Some((got, len)) = self.encode_into(value, shift, check, &mut out[start..]) {
+                out.truncate(start + len);
                 return got;
             }
             out.truncate(start);
@@ -862,19 +858,41 @@ impl Table {
         checked(&kinds, true)
     }
 
-    /// [`Table::encode_checked`] for a page without two-character sequences, in a field
-    /// of shift mode `S` ([`SINGLE`], [`MIXED`] or [`GRAPHIC`]), where every character
-    /// is in the BMP and has a code of the field's kind: None (and `out` partly written)
-    /// for any other value. The checks are gathered without a branch per character.
+    /// [`Table::encode_checked`]'s lean pass, into `out` from its start: the checks
+    /// and the bytes written, where the page has no two-character sequences, every
+    /// character is in the BMP and has a code of the field's kind, and the bytes fit in
+    /// `out`; else None (and `out` partly written), and [`Table::encode_checked`] says
+    /// why. The writer encodes into a record's field this way, with no copy.
+    #[must_use]
+    pub fn encode_into(
+        &self,
+        value: &[u8],
+        shift: Shift,
+        check: Check,
+        out: &mut [u8],
+    ) -> Option<(Checked, usize)> {
+        if self.has_pairs {
+            return None;
+        }
+        match shift {
+            Shift::None => self.encode_plain::<SINGLE>(value, check, out),
+            Shift::SoSi => self.encode_plain::<MIXED>(value, check, out),
+            Shift::Graphic => self.encode_plain::<GRAPHIC>(value, check, out),
+        }
+    }
+
+    /// [`Table::encode_into`] in a field of shift mode `S` ([`SINGLE`], [`MIXED`] or
+    /// [`GRAPHIC`]). The checks are gathered without a branch per character.
     fn encode_plain<const S: u8>(
         &self,
         value: &[u8],
         check: Check,
-        out: &mut Vec<u8>,
-    ) -> Option<Checked> {
+        out: &mut [u8],
+    ) -> Option<(Checked, usize)> {
         let mut kinds = Kinds::default();
         let mut double = false;
         let mut i = 0;
+        let mut at = 0;
         while i < value.len() {
             let b0 = value[i];
             let c = if b0 < 0x80 {
@@ -898,25 +916,33 @@ impl Table {
                 SINGLE if wide => return None,
                 GRAPHIC if !wide => return None,
                 MIXED if wide != double => {
-                    out.extend_from_slice(if wide { &self.so[0] } else { &self.si });
+                    let shift = if wide { &self.so[0] } else { &self.si };
+                    out.get_mut(at..at + shift.len())?.copy_from_slice(shift);
+                    at += shift.len();
                     double = wide;
                 }
                 _ => {}
             }
             if wide {
-                out.extend_from_slice(&code.to_be_bytes());
+                out.get_mut(at..at + 2)?
+                    .copy_from_slice(&code.to_be_bytes());
+                at += 2;
             } else {
-                out.push(code.to_le_bytes()[0]);
+                *out.get_mut(at)? = code.to_le_bytes()[0];
+                at += 1;
             }
         }
         if double {
-            out.extend_from_slice(&self.si);
+            out.get_mut(at..at + self.si.len())?
+                .copy_from_slice(&self.si);
+            at += self.si.len();
         }
-        Some(Checked {
+        let got = Checked {
             written: true,
             control: kinds.control(),
             class: kinds.fail(check),
-        })
+        };
+        Some((got, at))
     }
 
     /// The single byte of an ASCII byte's character, or None: numbers, dates, codes and
