@@ -10,9 +10,9 @@ import tempfile
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
 
 import numpy as np
+import polars as pl
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -21,9 +21,6 @@ import chukan
 from chukan import _core
 from chukan.spec import EBCDIC_ENCODINGS, loads_layout
 from chukan.testing import frames
-
-if TYPE_CHECKING:
-    import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures/mainframe/juki-kojin-ibm930.dat"
@@ -259,3 +256,33 @@ def test_what_the_file_looks_like_does_not_depend_on_the_batch_size(batch: int) 
     for _ in chukan.read_batches(_MUTATED, LAYOUT, report=parts, batch_size=batch):
         pass
     assert sorted(str(p) for p in parts.problems) == sorted(str(p) for p in whole.problems)
+
+
+_REFUSING = loads_layout('[layout]\nname = "r"\nformat = "fixed"\nencoding = "ibm930"\n'
+                         "record_length = 16\n"
+                         '[[field]]\nname = "z"\ntype = "digits"\nlength = 4\n'
+                         '[[field]]\nname = "t"\ntype = "text"\nchars = "fullwidth"\n'
+                         'shift = "so-si"\npad = " "\nlength = 8\n'
+                         '[[field]]\nname = "k"\ntype = "text"\nchars = "halfwidth"\n'
+                         "length = 4\n")
+
+
+def test_a_value_encoded_then_refused_leaves_its_field_as_padding(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The core encodes a value straight into its field: where the value is then
+    refused (too few digits, a half-width character in a full-width field) the field is
+    padding again, as the Python kernel (the oracle) writes it."""
+    df = pl.DataFrame({"z": ["12", "1234", "123"], "t": ["山A", "山田", "ｱ"],
+                       "k": ["ab", "ｱｲ", "c"]})
+    written = {}
+    for kernel in ("core", "python"):
+        monkeypatch.setenv("CHUKAN_KERNEL", kernel)
+        report = chukan.Report()
+        chukan.write(df, tmp_path / f"{kernel}.dat", _REFUSING, report=report)
+        written[kernel] = ((tmp_path / f"{kernel}.dat").read_bytes(),
+                           sorted((p.record, p.field, p.code) for p in report.problems))
+    data, problems = written["core"]
+    assert problems == [(1, "t", "halfwidth-in-fullwidth"), (1, "z", "not-digits"),
+                        (3, "t", "halfwidth-in-fullwidth"), (3, "z", "not-digits")]
+    assert data[:12] == b"\x40" * 12  # record 1's refused fields
+    assert written["core"] == written["python"]
