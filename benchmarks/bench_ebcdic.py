@@ -11,7 +11,8 @@ one process:
   file, syncs it and renames it into place) against ``str.encode("cp932")`` of that
   text, and against that encode written to a file and synced.
 
-Ratios above 1 mean chukan is faster. Run: ``python benchmarks/bench_ebcdic.py``.
+Every case runs once a round, in turn, for ``--repeat`` rounds, and keeps its best
+round. Ratios above 1 mean chukan is faster. Run: ``python benchmarks/bench_ebcdic.py``.
 """
 
 from __future__ import annotations
@@ -66,32 +67,25 @@ def frame(n: int, seed: int = 7) -> pl.DataFrame:
     })
 
 
-def best(fn, repeat: int, before=None) -> float:
-    times = []
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        gc.collect()
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+def timed(fn, before=None) -> float:
+    if before is not None:
+        before()
+    gc.collect()
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=500_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     layout = chukan.load_layout(LAYOUT)
     df = frame(args.records)
     with tempfile.TemporaryDirectory(prefix="chukan-ebcdic-") as tmp:
         host = Path(tmp) / "host930.dat"
-        # the baseline encodes in memory: the previous output is removed outside the
-        # timing (as in bench_io.py), so that the file system's freeing of it is not
-        # counted against the writer
-        write = best(lambda: chukan.write(df, host, layout), args.repeat,
-                     before=lambda: host.unlink(missing_ok=True))
+        chukan.write(df, host, layout)
         size = host.stat().st_size
         # a CP932 text of the same size: the same kind of words, one record per line
         line = "".join(df.row(0, named=True)[c] for c in ("shimei_kanji", "jusho")) + \
@@ -100,8 +94,6 @@ def main() -> None:
         data = (unit * (size // len(unit) + 1))[:size]
         data = data[:len(data.decode("cp932", "ignore").encode("cp932"))]
         text = data.decode("cp932")
-        decode = best(lambda: data.decode("cp932"), args.repeat)
-        encode = best(lambda: text.encode("cp932"), args.repeat)
 
         def encode_and_save() -> None:  # the same file work chukan.write does
             with (Path(tmp) / "text.dat").open("wb") as fh:
@@ -109,9 +101,26 @@ def main() -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
 
-        saved = best(encode_and_save, args.repeat,
-                     before=lambda: (Path(tmp) / "text.dat").unlink(missing_ok=True))
-        read = best(lambda: chukan.read(host, layout), args.repeat)
+        # each round times every case once, one after the other, and each case keeps
+        # its best round: a machine busier in one part of the run than in another
+        # weighs on chukan and its baseline alike
+        cases = {
+            # the baseline encodes in memory: the previous output is removed outside
+            # the timing (as in bench_io.py), so that the file system's freeing of it
+            # is not counted against the writer
+            "write": (lambda: chukan.write(df, host, layout),
+                      lambda: host.unlink(missing_ok=True)),
+            "encode": (lambda: text.encode("cp932"), None),
+            "saved": (encode_and_save,
+                      lambda: (Path(tmp) / "text.dat").unlink(missing_ok=True)),
+            "read": (lambda: chukan.read(host, layout), None),
+            "decode": (lambda: data.decode("cp932"), None),
+        }
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(args.repeat):
+            for name, (fn, before) in cases.items():
+                times[name].append(timed(fn, before))
+        write, encode, saved, read, decode = (min(times[name]) for name in cases)
         back = chukan.read(host, layout)
         assert back.equals(df.select(back.columns), null_equal=True)
     mb = size / 1e6
