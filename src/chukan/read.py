@@ -313,7 +313,7 @@ def _decode_fields(block: _Block, fields: Sequence[Field], ctx: _Context,
             _report_rows(ctx, block, f, bad, "filler-mismatch")
             continue
         if f.type == "decimal" and f.storage == "packed":
-            columns[f.name] = _packed(ctx, block, f, np.ascontiguousarray(span))
+            columns[f.name] = _packed(ctx, block, f)
             continue
         raw = raws.get(f.name)
         if f.type in ("date", "integer", "decimal"):
@@ -386,14 +386,15 @@ def _in_ascii(matrix: npt.NDArray[np.uint8], fields: Sequence[Field], layout: La
     return {f.name: c.reshape(n, f.length) for f, c in zip(chosen, columns, strict=True)}
 
 
-def _packed(ctx: _Context, block: _Block, f: Field, span: npt.NDArray[np.uint8]
-            ) -> pl.Series:
+def _packed(ctx: _Context, block: _Block, f: Field) -> pl.Series:
     """A packed decimal field's values, its bad nibbles and unwritable signs reported."""
-    if os.environ.get("CHUKAN_KERNEL") == "python":
-        values, bad_digits, bad_sign = unpack_packed(span)
-    else:  # the core, on the field's bytes
-        values, bad_digits, bad_sign = _core.unpack_packed(span.reshape(-1), span.shape[0],
-                                                           f.length, 0, f.length)
+    span = block.matrix[:, f.offset:f.end]
+    if os.environ.get("CHUKAN_KERNEL") == "python" or not len(span):
+        values, bad_digits, bad_sign = unpack_packed(np.ascontiguousarray(span))
+    else:  # the core, on the field's bytes where they are in the records
+        flat, stride = flat_rows(block.matrix)
+        values, bad_digits, bad_sign = _core.unpack_packed(flat, span.shape[0], stride,
+                                                           f.offset, f.length)
     _report_rows(ctx, block, f, bad_digits, "bad-digit-nibble")
     _report_rows(ctx, block, f, bad_sign & ~bad_digits, "bad-sign-nibble")
     bad = bad_digits | bad_sign
