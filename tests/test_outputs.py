@@ -149,3 +149,28 @@ def test_os_errors_are_one_line_and_exit_2(command: str, dat: Path, csv: Path,
     assert "Traceback" not in out
     assert "no-such-folder" in out
     assert len(out.strip().splitlines()) == 1, out
+
+
+def test_a_file_written_in_slices_is_synced_slice_by_slice(
+        dat: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each slice (write) or batch of bytes (convert) goes to disk while the next is
+    made, so that the sync before the rename waits for the last alone: what was synced
+    when, by the bytes the file held at each sync."""
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.fstat(fd).st_size))
+    df = chukan.read(dat, KOJIN)
+    monkeypatch.setattr(importlib.import_module("chukan.write"), "_SLICE", 2)
+    chukan.write(df.head(5), tmp_path / "out.dat", KOJIN)
+    stride = chukan.load_layout(KOJIN).stride
+    # three slices of 2, 2 and 1 records, then the file as OutputSet closes it
+    assert synced == [2 * stride, 4 * stride, 5 * stride, 5 * stride]
+    synced.clear()
+    monkeypatch.setattr(convert_module, "_SYNC_EVERY", 1)
+    chukan.convert(dat, KIHON, tmp_path / "out.csv", batch_size=2)
+    size = (tmp_path / "out.csv").stat().st_size
+    # the output's syncs as it grew, then the three as OutputSet closes the output, the
+    # rejects and the manifest
+    growing = synced[:-3]
+    assert len(growing) >= 3, synced
+    assert growing == sorted(growing)
+    assert growing[-1] == synced[-3] == size

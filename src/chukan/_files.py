@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from types import TracebackType
 
-__all__ = ["OutputSet", "check_distinct", "open_input"]
+__all__ = ["OutputSet", "check_distinct", "open_input", "sync_so_far"]
 
 
 def _identity(path: Path) -> tuple[str, tuple[int, int] | None]:
@@ -129,6 +129,23 @@ def _create(target: Path) -> tuple[Path, BinaryIO]:
             tmp.chmod(target.stat().st_mode & 0o7777)
         return tmp, os.fdopen(fd, "wb")
     raise FileError(target, FileExistsError("no free temporary name"))
+
+
+def sync_so_far(fh: BinaryIO) -> None:
+    """Put what has been written to ``fh`` on disk now, where it is a file (a buffer in
+    memory has nothing to sync). A writer that formats a file in slices syncs each one
+    while the next is formatted: the sync before the rename (:class:`OutputSet`) is
+    then left with the last slice alone, where it had the whole file to wait for.
+
+    >>> import io
+    >>> sync_so_far(io.BytesIO(b"in memory"))
+    """
+    try:
+        fd = fh.fileno()
+    except OSError:  # (io.UnsupportedOperation: no file under it)
+        return
+    fh.flush()
+    os.fsync(fd)
 
 
 class OutputSet:

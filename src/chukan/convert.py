@@ -35,7 +35,7 @@ import polars as pl
 from chukan import _core
 from chukan._arrow import text_column, view_series
 from chukan._codes import REGISTRY
-from chukan._files import OutputSet, check_distinct, open_input
+from chukan._files import OutputSet, check_distinct, open_input, sync_so_far
 from chukan._threads import submit, thread_count, using_threads
 from chukan.codec import column_names, schema_of
 from chukan.errors import ChukanError, DataError
@@ -754,15 +754,27 @@ class _Rejects:
 
 
 class _Hashing:
-    """A file being written, and the SHA-256 of what went into it (no second read)."""
+    """A file being written, and the SHA-256 of what went into it (no second read); put
+    on disk every ``_SYNC_EVERY`` bytes, on the writer's thread while the next batches
+    are read and mapped, so that the sync before the rename waits for the rest alone."""
 
     def __init__(self, fh: BinaryIO) -> None:
         self.fh = fh
         self.digest = hashlib.sha256()
+        self.unsynced = 0
 
     def write(self, data: bytes | memoryview) -> int:
         self.digest.update(data)
-        return self.fh.write(data)
+        written = self.fh.write(data)
+        self.unsynced += written
+        if self.unsynced >= _SYNC_EVERY:
+            sync_so_far(self.fh)
+            self.unsynced = 0
+        return written
+
+
+#: Bytes a conversion writes between two syncs of its output.
+_SYNC_EVERY = 64 << 20
 
 
 #: Records per batch of a conversion: each batch is held in three forms at once (read,

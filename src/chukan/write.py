@@ -29,7 +29,7 @@ import polars as pl
 
 from chukan import _core
 from chukan._arrow import present_rows, text_column, true_rows
-from chukan._files import OutputSet
+from chukan._files import OutputSet, sync_so_far
 from chukan._formula import GUARDED_TYPES, guard
 from chukan._threads import submit, thread_count
 from chukan.codec import (
@@ -121,8 +121,8 @@ def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
 def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKind,
                  problems: list[Problem], progress: Callable[[int], None] | None) -> None:
     """Format slices of rows one after the other on a worker thread, while this one
-    writes the slice before (the core spreads each slice over every core: two slices
-    at once only made them wait for each other)."""
+    writes the slice before and syncs it to disk (the core spreads each slice over every
+    core: two slices at once only made them wait for each other)."""
     starts = range(0, max(df.height, 1), _SLICE)
 
     def work(start: int) -> tuple[npt.NDArray[np.uint8], list[Problem]]:
@@ -136,6 +136,7 @@ def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKin
                 matrix, found = future.result()
                 problems.extend(found)
                 fh.write(matrix.data)
+                sync_so_far(fh)
                 if progress is not None:
                     progress(matrix.shape[0])
         finally:  # on an error (or Ctrl-C) the slices not yet started are not started
