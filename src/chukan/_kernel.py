@@ -117,10 +117,7 @@ def _extract_core(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], co
                   rewritten: npt.NDArray[np.bool_] | None, *, marks_duplicates: bool = False
                   ) -> list[RawColumn]:
     n = matrix.shape[0]
-    if n:
-        flat, stride = flat_rows(matrix)
-    else:
-        flat, stride = np.zeros(0, dtype=np.uint8), max(1, matrix.shape[1])
+    flat, stride = flat_rows(matrix)
     columns = _core.extract(np.ascontiguousarray(flat), n, stride,
                             [(s.offset, s.length,
                               s.kind if s.shift == "none" else f"{s.kind}:{s.shift}",
@@ -198,7 +195,15 @@ def _extract_python(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec],
 
 
 def flat_rows(matrix: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], int]:
-    """The bytes under a row-strided matrix as one 1-D view, and the row stride."""
+    """The bytes under a row-strided matrix as one 1-D view, and the row stride (no
+    bytes for no rows).
+
+    >>> flat, stride = flat_rows(np.zeros((0, 4), dtype=np.uint8))
+    >>> len(flat), stride
+    (0, 4)
+    """
+    if not matrix.shape[0]:
+        return np.zeros(0, dtype=np.uint8), max(1, matrix.shape[1])
     if matrix.strides[1] != 1 or matrix.strides[0] < matrix.shape[1]:
         matrix = np.ascontiguousarray(matrix)
     n, w = matrix.shape

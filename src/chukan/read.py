@@ -389,7 +389,7 @@ def _in_ascii(matrix: npt.NDArray[np.uint8], fields: Sequence[Field], layout: La
 def _packed(ctx: _Context, block: _Block, f: Field) -> pl.Series:
     """A packed decimal field's values, its bad nibbles and unwritable signs reported."""
     span = block.matrix[:, f.offset:f.end]
-    if os.environ.get("CHUKAN_KERNEL") == "python" or not len(span):
+    if os.environ.get("CHUKAN_KERNEL") == "python":
         values, bad_digits, bad_sign = unpack_packed(np.ascontiguousarray(span))
     else:  # the core, on the field's bytes where they are in the records
         flat, stride = flat_rows(block.matrix)
