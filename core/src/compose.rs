@@ -275,6 +275,38 @@ fn scan_ebcdic(value: &[u8], field: &TextField<'_>, page: Page, out: &mut Vec<u8
     found
 }
 
+/// Most values of an EBCDIC page: encoded straight into their field `slot` (no copy),
+/// the field's padding `pad` put back where the value is refused. The reasons it is
+/// refused ([`refusal`], 0: written) and its bytes; None (and `slot` padding again)
+/// where the lean encoder does not take it, for the general path to say why.
+fn encode_in_place(
+    value: &[u8],
+    field: &TextField<'_>,
+    page: Page,
+    unknown: bool,
+    slot: &mut [u8],
+    pad: &[u8],
+) -> Option<(u8, usize)> {
+    let Some((got, len)) = page
+        .table()
+        .encode_into(value, field.shift, field.check, slot)
+    else {
+        slot.copy_from_slice(pad);
+        return None;
+    };
+    let found = Scan {
+        class: got.class,
+        control: got.control,
+        ..Scan::default()
+    };
+    let short = field.full_digits && !found.class && value.len() < field.width;
+    let refused = refusal(&found, short, unknown, false);
+    if refused != 0 {
+        slot.copy_from_slice(pad);
+    }
+    Some((refused, len))
+}
+
 /// Write the values of `columns` into their `fields` of `n` records `stride` bytes
 /// apart in `out`, a few hundred records at a time (a field over them all, then the
 /// next, while their bytes stay in cache): encoded through `table`, or in an EBCDIC `page` (whose encoder the table then stands aside
@@ -400,27 +432,15 @@ fn write_rows(
                 let unknown = field.codes.is_some_and(|codes| !codes.holds(bytes));
                 let start = at * stride + field.offset;
                 if let Some(page) = page {
-                    // most values: encoded into their field at once (no copy), and
-                    // taken back only when refused
                     let slot = &mut out[start..start + field.width];
-                    let direct = page
-                        .table()
-                        .encode_into(bytes, field.shift, field.check, slot);
-                    if let Some((got, len)) = direct {
-                        let found = Scan {
-                            class: got.class,
-                            control: got.control,
-                            ..Scan::default()
-                        };
-                        let short = field.full_digits && !found.class && bytes.len() < field.width;
-                        let refused = refusal(&found, short, unknown, false);
+                    if let Some((refused, len)) =
+                        encode_in_place(bytes, field, page, unknown, slot, pad)
+                    {
                         if refused != 0 {
-                            slot.copy_from_slice(pad);
                             w.refuse(row, refused, len);
                         }
                         continue;
                     }
-                    slot.copy_from_slice(pad);
                 }
                 buf.clear();
                 // an ASCII value that stands for itself is written from where it is
