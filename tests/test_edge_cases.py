@@ -179,6 +179,55 @@ def test_decimals_are_never_rounded(tmp_path: Path) -> None:
         chukan.write(pl.DataFrame({"d": [Decimal("1.239")]}), tmp_path / "o", layout)
 
 
+def number_layout(field: str, storage: str) -> chukan.Layout:
+    """A layout of one field 6 long, in ``storage`` or (``csv``) a CSV of it."""
+    if storage == "csv":
+        return loads_layout('[layout]\nname = "t/csv"\nformat = "csv"\nencoding = "cp932"\n'
+                            f"{field}\n")
+    return fixed(f'{field}\nstorage = "{storage}"', length=6)
+
+
+@pytest.mark.parametrize("kernel", ["core", "python"])
+@pytest.mark.parametrize("storage", ["display", "zoned", "packed", "csv"])
+def test_decimals_are_never_rounded_in_any_storage(storage: str, kernel: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # a packed field took 1.239 as 1.23, and said nothing (and a CSV's report showed the
+    # value refused as 1.23)
+    if kernel == "python":
+        monkeypatch.setenv("CHUKAN_KERNEL", "python")
+    layout = number_layout('[[field]]\nname = "d"\nlength = 6\ntype = "decimal"\n'
+                           "scale = 2\nsigned = true", storage)
+    df = pl.DataFrame({"d": pl.Series([Decimal("1.239"), Decimal("-2.5")],
+                                      dtype=pl.Decimal(10, 3))})
+    report = Report()
+    chukan.write(df, tmp_path / "o", layout, report=report)
+    assert [(p.code, p.record, p.value) for p in report] == [("not-decimal", 1, "1.239")]
+    back = chukan.read(tmp_path / "o", layout)["d"].to_list()
+    # refused: padding, or zero in a packed field (which has no padding)
+    assert back == [Decimal("0.00") if storage == "packed" else None, Decimal("-2.50")]
+
+
+@pytest.mark.parametrize("kernel", ["core", "python"])
+@pytest.mark.parametrize(("storage", "message"), [("display", "6桁に収まりません"),
+                                                  ("zoned", "6桁に収まりません"),
+                                                  ("packed", "11桁を超えています"),
+                                                  ("csv", "5桁を超えています")])
+def test_a_number_of_19_digits_or_more_is_refused_in_the_report(
+        storage: str, message: str, kernel: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Polars' own error escaped (no ChukanError, no row): no Int64 holds the value
+    if kernel == "python":
+        monkeypatch.setenv("CHUKAN_KERNEL", "python")
+    layout = number_layout('[[field]]\nname = "d"\nlength = 6\ntype = "decimal"\n'
+                           "signed = true", storage)
+    df = pl.DataFrame({"d": pl.Series([Decimal(7), Decimal(10**20)], dtype=pl.Decimal(38, 0))})
+    report = Report()
+    chukan.write(df, tmp_path / "o", layout, report=report)
+    assert [(p.code, p.record, p.value, p.message) for p in report] == [
+        ("width-overflow", 2, str(10**20), message)]
+    assert chukan.read(tmp_path / "o", layout)["d"].to_list()[0] == Decimal(7)
+
+
 def test_empty_string_is_an_empty_field(tmp_path: Path) -> None:
     layout = fixed('[[field]]\nname = "n"\nlength = 5\ntype = "digits"', length=5)
     out = tmp_path / "o"

@@ -57,7 +57,6 @@ from chukan.codec import (
     select_checked,
     text_check,
     unknown_code_message,
-    unscaled,
     unscaled_values,
     writer_codes,
     writer_table,
@@ -272,20 +271,26 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             continue
         region = out[:, f.offset:f.end]
         if f.type == "decimal" and f.storage == "packed":
-            values = df.select(unscaled(pl.col(f.name), f.scale)).to_series()
-            # both bounds, not abs(): the Int64 minimum has no Int64 magnitude
-            too_big = ((values >= 10 ** f.precision) | (values <= -(10 ** f.precision))
-                       ).fill_null(value=False)
-            neg = (values < 0).fill_null(value=False) & (not f.signed)
-            # a packed field has no empty form: a null would silently become zero
-            if not f.required:  # (a required one was reported just above)
-                _report(problems, f, layout, stride, first_row, ~present_rows(values),
-                        "required-missing", "パック10進数は空にできません", values)
-            _report(problems, f, layout, stride, first_row, true_rows(too_big),
-                    "width-overflow", f"{f.precision}桁を超えています", values)
-            _report(problems, f, layout, stride, first_row, true_rows(neg), "not-decimal",
-                    "負の値は書けません", values)
-            ok = values.set(too_big | neg, 0).fill_null(0).to_numpy().astype(np.int64)
+            shown = df[f.name]
+            # rounding and 19 digits or more are refused first, as for the other numbers
+            values, fails = unscaled_values(f, shown)
+            limit = 10 ** f.precision
+            fails += [Failure(code, message, mask) for mask, code, message in (
+                # a packed field has no empty form: a null would silently become zero
+                # (a required one was reported just above)
+                (~present_rows(shown) & (not f.required), "required-missing",
+                 "パック10進数は空にできません"),
+                # both bounds, not abs(): the Int64 minimum has no Int64 magnitude
+                (true_rows((values >= limit) | (values <= -limit)), "width-overflow",
+                 f"{f.precision}桁を超えています"),
+                (true_rows(values < 0) & (not f.signed), "not-decimal", "負の値は書けません"),
+            ) if mask.any()]
+            for x in fails:
+                _report(problems, f, layout, stride, first_row, x.mask, x.code, x.message,
+                        shown)
+            ok = values.fill_null(0).to_numpy().astype(np.int64)
+            if fails:  # a refused value is written as zero (a packed field has no padding)
+                ok[np.logical_or.reduce([x.mask for x in fails])] = 0
             if composed:  # in place, by the core
                 _core.pack_packed(out.reshape(-1), stride, f.offset, f.length, ok, f.signed,
                                   0x0C if (f.positive_sign or "C") == "C" else 0x0F,
@@ -434,7 +439,9 @@ def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray
     its refused rows reported as the Python writer (:func:`number_bytes`) reports them."""
     values = df[f.name]
     ints, fails = unscaled_values(f, values)
-    rounded = fails[0].mask if fails else None
+    # rows refused before the core: rounded ones it writes (they have an Int64), and puts
+    # back to padding below; those of no Int64 are null, and it leaves them as padding
+    refused = np.logical_or.reduce([x.mask for x in fails]) if fails else None
     present = present_rows(ints)
     style = ("spaced" if f.pad == " " else "zero-padded") if f.type == "integer" else \
         "signed-display" if f.signed and f.storage == "display" else \
@@ -448,9 +455,9 @@ def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray
         (w["negative"], "not-integer" if f.type == "integer" else "not-decimal",
          "負の値は書けません"),
         (w["overflow"], "width-overflow", too_many)) if mask.any()]
-    if rounded is not None:
+    if refused is not None:
         # the core wrote what rounding left: back to padding
-        out[rounded, f.offset:f.end] = np.frombuffer(
+        out[refused, f.offset:f.end] = np.frombuffer(
             _pad_bytes(f, layout.encoding), dtype=np.uint8)
     for x in fails:
         _report(problems, f, layout, layout.stride, first_row, x.mask, x.code, x.message,
@@ -746,7 +753,11 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
         if code != "required-missing":
             dropped[i] = before | mask
         f = fields[i]
-        _report(problems, f, layout, 0, 0, mask, code, message, cols[f.name])
+        # a number as it was given: its text as written would show 1.234 as 1.23, the
+        # very rounding refused
+        shown = df[f.name] if f.type in ("integer", "decimal") and f.name in df.columns \
+            else cols[f.name]
+        _report(problems, f, layout, 0, 0, mask, code, message, shown)
     for i, mask in dropped.items():
         name = fields[i].name
         cols[name] = cols[name].set(pl.Series(mask), None)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import polars as pl
 
+from chukan._arrow import present_rows
 from chukan.codec._base import Failure, FormatCheck, _eight_digits, _fail
 
 if TYPE_CHECKING:
@@ -235,46 +236,64 @@ def decimal_series(name: str, unscaled_values: npt.NDArray[np.int64],
 
 
 def unscaled(c: pl.Expr, scale: int) -> pl.Expr:
-    """A Decimal column as the Int64 of its unscaled digits (12.34 at scale 2 → 1234)."""
-    scaled: pl.Expr = c.cast(pl.Decimal(38, scale)) * (10 ** scale)
-    return scaled.cast(pl.Int64)
+    """A Decimal column as the Int64 of its unscaled digits (12.34 at scale 2 → 1234);
+    null where they have no Int64 (19 digits or more), for the caller to refuse: no field
+    holds them, and Polars' own error would name no row."""
+    scaled: pl.Expr = c.cast(pl.Decimal(38, scale), strict=False) * (10 ** scale)
+    return scaled.cast(pl.Int64, strict=False)
 
 
 def _format_decimal(f: Field, c: pl.Expr, fails: list[FormatCheck]
                     ) -> tuple[pl.Expr, list[FormatCheck]]:
     """CSV decimals: plain text with a point (``-12.34``); fixed-width storage is
     formatted in numpy by :func:`number_bytes` and :func:`pack_packed`."""
-    exact = c.cast(pl.Decimal(38, f.scale))
+    exact = c.cast(pl.Decimal(38, f.scale), strict=False)
     v = unscaled(c, f.scale)
     if not f.signed:
         fails.append(("not-decimal", "負の値は書けません", v < 0))
     fails.append(("not-decimal", f"小数点以下は{f.scale}桁までです", exact != c))
     fails.append(("width-overflow", f"{f.precision}桁を超えています",
-                  # digits of the text: abs() of the Int64 minimum overflows
-                  v.cast(pl.String).str.strip_chars_start("-").str.len_chars() > f.precision))
+                  # digits of the text (abs() of the Int64 minimum overflows), and a value
+                  # with no Int64 at all
+                  (v.cast(pl.String).str.strip_chars_start("-").str.len_chars() > f.precision)
+                  | (v.is_null() & c.is_not_null())))
     return exact.cast(pl.String), fails
 
 
 def unscaled_values(f: Field, values: pl.Series) -> tuple[pl.Series, list[Failure]]:
     """An integer or decimal column as the Int64 values a field holds (a decimal times
-    10^scale), and the rows that would need rounding: never rounded silently, they are
-    ``not-decimal``.
+    10^scale), and the rows it cannot hold as they are: those that would need rounding
+    (never rounded silently: ``not-decimal``) and those of 19 digits or more, which no
+    Int64 and no field holds (``width-overflow``; null in the values).
 
     >>> from chukan.codec._base import _f
     >>> ints, fails = unscaled_values(_f("decimal", 5, scale=1),
-    ...                               pl.Series([1.5, 1.25]).cast(pl.Decimal(10, 2)))
-    >>> ints.to_list(), [(x.code, x.mask.tolist()) for x in fails]
-    ([15, 12], [('not-decimal', [False, True])])
+    ...                               pl.Series([1.5, 1.25, 10**20]).cast(pl.Decimal(38, 2)))
+    >>> ints.to_list()
+    [15, 12, None]
+    >>> [(x.code, x.mask.tolist()) for x in fails]
+    [('not-decimal', [False, True, False]), ('width-overflow', [False, False, True])]
     """
-    if f.type != "decimal":
-        return values.cast(pl.Int64), []
-    frame = pl.DataFrame({"v": values}).select(
-        unscaled(pl.col("v"), f.scale).alias("i"),
-        (pl.col("v").cast(pl.Decimal(38, f.scale)) != pl.col("v")).alias("rounded"))
     fails: list[Failure] = []
-    _fail(fails, "not-decimal", f"小数点以下は{f.scale}桁までです",
-          frame["rounded"].fill_null(value=False).to_numpy())
-    return frame["i"], fails
+    if f.type != "decimal":
+        ints = values.cast(pl.Int64, strict=False)
+    else:
+        dtype = values.dtype
+        # integers and decimals of no more places than the field's are never rounded
+        exact = dtype.is_integer() or (isinstance(dtype, pl.Decimal) and
+                                       (dtype.scale or 0) <= f.scale)
+        frame = pl.DataFrame({"v": values}).select(
+            unscaled(pl.col("v"), f.scale).alias("i"),
+            pl.lit(value=False).alias("rounded") if exact else
+            (pl.col("v").cast(pl.Decimal(38, f.scale), strict=False) != pl.col("v"))
+            .alias("rounded"))
+        _fail(fails, "not-decimal", f"小数点以下は{f.scale}桁までです",
+              frame["rounded"].fill_null(value=False).to_numpy())
+        ints = frame["i"]
+    # (in the words of the writer's own check of the field's width)
+    _fail(fails, "width-overflow", f"{f.precision}桁を超えています" if f.storage == "packed"
+          else f"{f.length}桁に収まりません", present_rows(values) & ~present_rows(ints))
+    return ints, fails
 
 
 def unpack_packed(col: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.int64],
