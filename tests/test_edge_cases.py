@@ -180,11 +180,12 @@ def test_decimals_are_never_rounded(tmp_path: Path) -> None:
 
 
 def number_layout(field: str, storage: str) -> chukan.Layout:
-    """A layout of one field 6 long, in ``storage`` or (``csv``) a CSV of it."""
+    """A layout of one field 6 long, in ``storage`` (``fixed``: none given) or (``csv``) a
+    CSV of it."""
     if storage == "csv":
         return loads_layout('[layout]\nname = "t/csv"\nformat = "csv"\nencoding = "cp932"\n'
                             f"{field}\n")
-    return fixed(f'{field}\nstorage = "{storage}"', length=6)
+    return fixed(field if storage == "fixed" else f'{field}\nstorage = "{storage}"', length=6)
 
 
 @pytest.mark.parametrize("kernel", ["core", "python"])
@@ -226,6 +227,43 @@ def test_a_number_of_19_digits_or_more_is_refused_in_the_report(
     assert [(p.code, p.record, p.value, p.message) for p in report] == [
         ("width-overflow", 2, str(10**20), message)]
     assert chukan.read(tmp_path / "o", layout)["d"].to_list()[0] == Decimal(7)
+
+
+@pytest.mark.parametrize("kernel", ["core", "python"])
+@pytest.mark.parametrize("storage", ["fixed", "csv"])
+@pytest.mark.parametrize("given", [pl.Series([1.5, 2.0, -2.7, None]),
+                                   pl.Series(["1.5", "2", "x", None]),
+                                   pl.Series([Decimal("1.5"), Decimal(2), Decimal("-2.7"), None],
+                                             dtype=pl.Decimal(5, 1))],
+                         ids=["floats", "text", "decimals"])
+def test_integers_are_never_cut(given: pl.Series, storage: str, kernel: str, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # an integer field took 1.5 as 1 and -2.7 as -2, and said nothing (a text column
+    # raised Polars' own error)
+    if kernel == "python":
+        monkeypatch.setenv("CHUKAN_KERNEL", "python")
+    layout = number_layout('[[field]]\nname = "i"\nlength = 6\ntype = "integer"\n'
+                           "signed = true", storage)
+    report = Report()
+    chukan.write(pl.DataFrame({"i": given}), tmp_path / "o", layout, report=report)
+    assert [(p.code, p.record, p.value) for p in report] == [
+        ("not-integer", 1, "1.5"), ("not-integer", 3, str(given[2]))]
+    assert chukan.read(tmp_path / "o", layout)["i"].to_list() == [None, 2, None, None]
+
+
+@pytest.mark.parametrize("storage", ["display", "packed", "csv"])
+def test_decimals_given_as_text_are_read_as_written(storage: str, tmp_path: Path) -> None:
+    # a CSV refused "2" and "1.5" (the text against the decimal it was cast to), and
+    # Polars' cast of text rounds unasked
+    layout = number_layout('[[field]]\nname = "d"\nlength = 6\ntype = "decimal"\n'
+                           "scale = 2\nsigned = true", storage)
+    report = Report()
+    chukan.write(pl.DataFrame({"d": ["1.239", "2", "x", "-0.05", "1.5"]}), tmp_path / "o",
+                 layout, report=report)
+    assert [(p.code, p.record, p.value) for p in report] == [("not-decimal", 1, "1.239"),
+                                                             ("not-decimal", 3, "x")]
+    back = chukan.read(tmp_path / "o", layout)["d"].to_list()
+    assert back[1:2] + back[3:] == [Decimal("2.00"), Decimal("-0.05"), Decimal("1.50")]
 
 
 def test_empty_string_is_an_empty_field(tmp_path: Path) -> None:

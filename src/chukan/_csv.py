@@ -901,7 +901,8 @@ def _respelled(parsed: pl.DataFrame, raw: pl.DataFrame, chosen: list[tuple[Field
              parsed.columns]
     if not plain:
         return
-    written = parsed.select(format_expr(f, parsed.columns, fixed=False)[0].alias(c)
+    written = parsed.select(format_expr(f, parsed.columns, fixed=False,
+                                        dtype=parsed.schema.get(f.name))[0].alias(c)
                             for f, c in plain)
     for f, cname in plain:
         differs = (written[cname] != raw[cname]).fill_null(value=False).to_numpy()

@@ -438,10 +438,7 @@ def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray
     """An integer or display / zoned decimal field written into ``out`` by the core, and
     its refused rows reported as the Python writer (:func:`number_bytes`) reports them."""
     values = df[f.name]
-    ints, fails = unscaled_values(f, values)
-    # rows refused before the core: rounded ones it writes (they have an Int64), and puts
-    # back to padding below; those of no Int64 are null, and it leaves them as padding
-    refused = np.logical_or.reduce([x.mask for x in fails]) if fails else None
+    ints, fails = unscaled_values(f, values)  # (the rows it refuses are null: padding)
     present = present_rows(ints)
     style = ("spaced" if f.pad == " " else "zero-padded") if f.type == "integer" else \
         "signed-display" if f.signed and f.storage == "display" else \
@@ -455,10 +452,6 @@ def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray
         (w["negative"], "not-integer" if f.type == "integer" else "not-decimal",
          "負の値は書けません"),
         (w["overflow"], "width-overflow", too_many)) if mask.any()]
-    if refused is not None:
-        # the core wrote what rounding left: back to padding
-        out[refused, f.offset:f.end] = np.frombuffer(
-            _pad_bytes(f, layout.encoding), dtype=np.uint8)
     for x in fails:
         _report(problems, f, layout, layout.stride, first_row, x.mask, x.code, x.message,
                 values)
@@ -517,7 +510,7 @@ def _formatted(df: pl.DataFrame, fields: list[Field], layout: Layout
     owners: list[str] = []  # the field of each check
     columns = _with_values(df, fields)
     for f in fields:
-        text, fails = _text_expr(f, columns, layout, fixed=True)
+        text, fails = _text_expr(f, columns, layout, fixed=True, dtype=df.schema.get(f.name))
         exprs.append(text.alias(f.name))
         checks += fails
         owners += [f.name] * len(fails)
@@ -530,11 +523,12 @@ def _formatted(df: pl.DataFrame, fields: list[Field], layout: Layout
 
 
 def _text_expr(f: Field, columns: list[str], layout: Layout, *, fixed: bool,
-               classes: bool = True) -> tuple[pl.Expr, list[FormatCheck]]:
+               classes: bool = True, dtype: pl.DataType | None = None
+               ) -> tuple[pl.Expr, list[FormatCheck]]:
     """A field's text as written and its checks (the character check only with
     ``classes``); text that the encoding would read back as another character (〜 in
     CP932) is refused or, if the layout says so, substituted."""
-    text, fails = format_expr(f, columns, fixed=fixed, classes=classes)
+    text, fails = format_expr(f, columns, fixed=fixed, classes=classes, dtype=dtype)
     if f.type in ("text", "code"):
         text, more = lookalikes(text, codec_name(layout.encoding),
                                 substitute=layout.substitute_lookalikes)
@@ -725,7 +719,8 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     owners: list[int] = []  # the field (index) of each check, by number
     columns = _with_values(df, fields)
     for i, f in enumerate(fields):
-        text, fails = _text_expr(f, columns, layout, fixed=False, classes=not classes[i])
+        text, fails = _text_expr(f, columns, layout, fixed=False, classes=not classes[i],
+                                 dtype=df.schema.get(f.name))
         exprs.append(text.alias(f"t{i}"))
         if f.required:
             fails.insert(0, ("required-missing", "必須項目が空です", _missing_expr(df, f)))

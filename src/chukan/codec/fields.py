@@ -103,16 +103,46 @@ def format_field(f: Field, df: pl.DataFrame, *, fixed: bool = True
     >>> s.to_list()
     ['-0012', '00007', None]
     """
-    text, fails = format_expr(f, df.columns, fixed=fixed)
+    text, fails = format_expr(f, df.columns, fixed=fixed, dtype=df.schema.get(f.name))
     return _format_finish(df, text, fails)
 
 
+def _whole(f: Field, c: pl.Expr, dtype: pl.DataType | None) -> tuple[pl.Expr, list[FormatCheck]]:
+    """An integer field's value as an Int64, and its checks: Polars' cast would cut 1.5 to
+    1, so a float, a decimal or a text is first read to 18 places, and refused unless
+    whole; and a value of 19 digits or more has no Int64 and no field.
+
+    >>> from chukan.codec._base import _f
+    >>> v, fails = _whole(_f("integer", 5), pl.col("x"), None)
+    >>> frame = pl.DataFrame({"x": ["12", "1.5", "x", "2.000", None, "1" + "0" * 19]})
+    >>> frame.select(v)["x"].to_list()
+    [12, 1, None, 2, None, None]
+    >>> [(code, frame.select(bad)["x"].to_list()) for code, _, bad in fails][0]
+    ('not-integer', [False, True, True, False, False, False])
+    >>> [(code, frame.select(bad)["x"].to_list()) for code, _, bad in fails][1]
+    ('width-overflow', [False, False, False, False, False, True])
+    """
+    too_wide = ("width-overflow", f"{f.length}桁に収まりません")
+    if dtype is not None and dtype.is_integer():
+        v = c.cast(pl.Int64, strict=False)  # (a UInt64 beyond an Int64: null)
+        return v, [(*too_wide, v.is_null() & c.is_not_null())]
+    given = c.cast(pl.Decimal(38, 18), strict=False)
+    v = given.cast(pl.Int64, strict=False)
+    fraction = given.cast(pl.Decimal(38, 0), strict=False) != given
+    return v, [("not-integer", "整数ではありません",
+                (c.is_not_null() & (given.is_null() | fraction)).fill_null(value=True)),
+               (*too_wide, v.is_null() & given.is_not_null() & ~fraction.fill_null(value=True))]
+
+
 def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True,
-                classes: bool = True) -> tuple[pl.Expr, list[FormatCheck]]:
+                classes: bool = True, dtype: pl.DataType | None = None
+                ) -> tuple[pl.Expr, list[FormatCheck]]:
     """A field's text as a Polars expression over a frame with ``columns``, and its
     checks, so that a writer can format every field in one ``select``. Without
     ``classes`` the character check of :func:`text_check` is left to the caller (the
-    CSV writer has the core make it, on the text written); it would come first."""
+    CSV writer has the core make it, on the text written); it would come first.
+    ``dtype``, the column's type where the caller knows it, spares an integer column the
+    check for fractions (any other is checked)."""
     c = pl.col(f.name)
     fails: list[FormatCheck] = []
     if f.type in ("text", "code"):
@@ -132,7 +162,8 @@ def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True,
                           text.str.contains(r"^[0-9]*$") & (text.str.len_bytes() < f.length)))
         return text, fails
     if f.type == "integer":
-        v = c.cast(pl.Int64)
+        v, more = _whole(f, c, dtype)
+        fails.extend(more)
         if f.pad == " " or not fixed:
             text = v.cast(pl.String)
         else:
@@ -146,7 +177,7 @@ def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True,
             text = text.str.pad_start(f.length, " ")
         return text, fails
     if f.type == "decimal":
-        return _format_decimal(f, c, fails)
+        return _format_decimal(f, c, fails, dtype)
     if f.type == "date":
         return _format_date(f, columns, fails)
     msg = f"cannot format field type {f.type!r}"

@@ -243,56 +243,74 @@ def unscaled(c: pl.Expr, scale: int) -> pl.Expr:
     return scaled.cast(pl.Int64, strict=False)
 
 
-def _format_decimal(f: Field, c: pl.Expr, fails: list[FormatCheck]
-                    ) -> tuple[pl.Expr, list[FormatCheck]]:
+def _format_decimal(f: Field, c: pl.Expr, fails: list[FormatCheck],
+                    dtype: pl.DataType | None = None) -> tuple[pl.Expr, list[FormatCheck]]:
     """CSV decimals: plain text with a point (``-12.34``); fixed-width storage is
-    formatted in numpy by :func:`number_bytes` and :func:`pack_packed`."""
-    exact = c.cast(pl.Decimal(38, f.scale), strict=False)
-    v = unscaled(c, f.scale)
+    formatted in numpy by :func:`number_bytes` and :func:`pack_packed`. A text column
+    (or one of a type not given) is read to 18 places first: Polars' cast of text to a
+    decimal rounds it unasked."""
+    given = c if dtype is not None and dtype != pl.String else \
+        c.cast(pl.Decimal(38, 18), strict=False)
+    exact = given.cast(pl.Decimal(38, f.scale), strict=False)
+    v = unscaled(given, f.scale)
+    fails.append(("not-decimal", "数値ではありません", given.is_null() & c.is_not_null()))
     if not f.signed:
         fails.append(("not-decimal", "負の値は書けません", v < 0))
-    fails.append(("not-decimal", f"小数点以下は{f.scale}桁までです", exact != c))
+    fails.append(("not-decimal", f"小数点以下は{f.scale}桁までです", exact != given))
     fails.append(("width-overflow", f"{f.precision}桁を超えています",
                   # digits of the text (abs() of the Int64 minimum overflows), and a value
                   # with no Int64 at all
                   (v.cast(pl.String).str.strip_chars_start("-").str.len_chars() > f.precision)
-                  | (v.is_null() & c.is_not_null())))
+                  | (v.is_null() & given.is_not_null())))
     return exact.cast(pl.String), fails
 
 
 def unscaled_values(f: Field, values: pl.Series) -> tuple[pl.Series, list[Failure]]:
     """An integer or decimal column as the Int64 values a field holds (a decimal times
-    10^scale), and the rows it cannot hold as they are: those that would need rounding
-    (never rounded silently: ``not-decimal``) and those of 19 digits or more, which no
-    Int64 and no field holds (``width-overflow``; null in the values).
+    10^scale), and the rows it cannot hold as they are: text that is no number, values
+    that would need rounding (never rounded silently: ``not-decimal`` / ``not-integer``)
+    and those of 19 digits or more, which no Int64 and no field holds
+    (``width-overflow``); each such row is null in the values.
 
     >>> from chukan.codec._base import _f
     >>> ints, fails = unscaled_values(_f("decimal", 5, scale=1),
     ...                               pl.Series([1.5, 1.25, 10**20]).cast(pl.Decimal(38, 2)))
     >>> ints.to_list()
-    [15, 12, None]
+    [15, None, None]
     >>> [(x.code, x.mask.tolist()) for x in fails]
     [('not-decimal', [False, True, False]), ('width-overflow', [False, False, True])]
+    >>> ints, fails = unscaled_values(_f("integer", 5), pl.Series([1.5, 2.0, None]))
+    >>> ints.to_list(), [(x.code, x.mask.tolist()) for x in fails]
+    ([None, 2, None], [('not-integer', [True, False, False])])
     """
+    scale = f.scale if f.type == "decimal" else 0
+    dtype = values.dtype
     fails: list[Failure] = []
-    if f.type != "decimal":
-        ints = values.cast(pl.Int64, strict=False)
+    frame = pl.DataFrame({"v": values})
+    if dtype.is_integer() or (isinstance(dtype, pl.Decimal) and (dtype.scale or 0) <= scale):
+        # never rounded: only too many digits for an Int64
+        ints = frame.select(values.cast(pl.Int64, strict=False) if dtype.is_integer() and
+                            not scale else unscaled(pl.col("v"), scale)).to_series()
     else:
-        dtype = values.dtype
-        # integers and decimals of no more places than the field's are never rounded
-        exact = dtype.is_integer() or (isinstance(dtype, pl.Decimal) and
-                                       (dtype.scale or 0) <= f.scale)
-        frame = pl.DataFrame({"v": values}).select(
-            unscaled(pl.col("v"), f.scale).alias("i"),
-            pl.lit(value=False).alias("rounded") if exact else
-            (pl.col("v").cast(pl.Decimal(38, f.scale), strict=False) != pl.col("v"))
-            .alias("rounded"))
-        _fail(fails, "not-decimal", f"小数点以下は{f.scale}桁までです",
-              frame["rounded"].fill_null(value=False).to_numpy())
-        ints = frame["i"]
+        # floats, finer decimals and text (read to 18 places): as they are, or refused
+        given = pl.col("v").cast(pl.Decimal(38, 18), strict=False) if dtype == pl.String \
+            else pl.col("v")
+        exact = given.cast(pl.Decimal(38, scale), strict=False) == given
+        checked = frame.select(
+            pl.when(exact).then(unscaled(given, scale)).alias("i"),
+            (given.is_null() & pl.col("v").is_not_null()).alias("text"),
+            (~exact).fill_null(value=False).alias("rounded"))
+        code = "not-decimal" if f.type == "decimal" else "not-integer"
+        _fail(fails, code, "数値ではありません", checked["text"].to_numpy())
+        _fail(fails, code, f"小数点以下は{scale}桁までです" if scale else "整数ではありません",
+              checked["rounded"].to_numpy())
+        ints = checked["i"]
+    refused = np.logical_or.reduce([x.mask for x in fails]) if fails else \
+        np.zeros(len(values), dtype=np.bool_)
     # (in the words of the writer's own check of the field's width)
     _fail(fails, "width-overflow", f"{f.precision}桁を超えています" if f.storage == "packed"
-          else f"{f.length}桁に収まりません", present_rows(values) & ~present_rows(ints))
+          else f"{f.length}桁に収まりません",
+          present_rows(values) & ~present_rows(ints) & ~refused)
     return ints, fails
 
 
