@@ -179,13 +179,14 @@ def test_decimals_are_never_rounded(tmp_path: Path) -> None:
         chukan.write(pl.DataFrame({"d": [Decimal("1.239")]}), tmp_path / "o", layout)
 
 
-def number_layout(field: str, storage: str) -> chukan.Layout:
-    """A layout of one field 6 long, in ``storage`` (``fixed``: none given) or (``csv``) a
-    CSV of it."""
+def number_layout(field: str, storage: str, length: int = 6) -> chukan.Layout:
+    """A layout of one field ``length`` long, in ``storage`` (``fixed``: none given) or
+    (``csv``) a CSV of it."""
     if storage == "csv":
         return loads_layout('[layout]\nname = "t/csv"\nformat = "csv"\nencoding = "cp932"\n'
                             f"{field}\n")
-    return fixed(field if storage == "fixed" else f'{field}\nstorage = "{storage}"', length=6)
+    return fixed(field if storage == "fixed" else f'{field}\nstorage = "{storage}"',
+                 length=length)
 
 
 @pytest.mark.parametrize("kernel", ["core", "python"])
@@ -264,6 +265,30 @@ def test_decimals_given_as_text_are_read_as_written(storage: str, tmp_path: Path
                                                              ("not-decimal", 3, "x")]
     back = chukan.read(tmp_path / "o", layout)["d"].to_list()
     assert back[1:2] + back[3:] == [Decimal("2.00"), Decimal("-0.05"), Decimal("1.50")]
+
+
+@pytest.mark.parametrize("storage", ["fixed", "csv"])
+def test_a_date_field_takes_datetimes_and_text_but_never_loses_a_time(
+        storage: str, tmp_path: Path) -> None:
+    # a Datetime's time of day went nowhere, silently, in a fixed layout; a CSV, and text
+    # in either, raised Polars' own error
+    layout = number_layout('[[field]]\nname = "d"\nlabel = "生年月日"\nlength = 8\n'
+                           'type = "date"', storage, length=8)
+    report = Report()
+    given = pl.Series([dt.datetime(2024, 1, 5, 13, 45), dt.datetime(2024, 1, 6), None])
+    chukan.write(pl.DataFrame({"d": given}), tmp_path / "o", layout, report=report)
+    assert [(p.code, p.record, p.value) for p in report] == [
+        ("bad-date", 1, "2024-01-05 13:45:00")]
+    assert chukan.read(tmp_path / "o", layout)["d"].to_list() == [None, dt.date(2024, 1, 6),
+                                                                  None]
+    report = Report()
+    text = pl.Series(["2024-01-05", "20240105", None])
+    chukan.write(pl.DataFrame({"d": text}), tmp_path / "o", layout, report=report)
+    assert [(p.code, p.record, p.value) for p in report] == [("bad-date", 2, "20240105")]
+    assert chukan.read(tmp_path / "o", layout)["d"].to_list() == [dt.date(2024, 1, 5), None,
+                                                                  None]
+    with pytest.raises(UsageError, match="生年月日"):
+        chukan.write(pl.DataFrame({"d": [20240105]}), tmp_path / "o", layout)
 
 
 def test_empty_string_is_an_empty_field(tmp_path: Path) -> None:

@@ -104,6 +104,7 @@ def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
     kind = lay.kind(record)
     check_columns(df, lay, kind)
     problems: list[Problem] = []
+    df = _as_dates(df, lay, kind, problems)
     with OutputSet([path]) as (fh,):
         if lay.encoding == "utf-8-sig":
             fh.write(UTF8_BOM)
@@ -169,9 +170,10 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
     position[order] = np.arange(len(order))
     mats: list[npt.NDArray[np.uint8]] = []
     done = 0
-    for kind, df in parts:
-        check_columns(df, lay, kind)
+    for kind, given in parts:
+        check_columns(given, lay, kind)
         found: list[Problem] = []
+        df = _as_dates(given, lay, kind, found)
         mats.append(_fixed_matrix(df, lay, kind, 0, found))
         _check_record_type(df, lay, kind, found)
         # problems name the record's place in the file, not its row in the kind's frame
@@ -189,6 +191,48 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
             fh.write(b"\x1a")
         _settle(problems, report, matrix.shape[0])
     return int(matrix.shape[0])
+
+
+def _as_dates(df: pl.DataFrame, layout: Layout, kind: RecordKind, problems: list[Problem]
+              ) -> pl.DataFrame:
+    r"""``df`` with a Date column for each date field: a Datetime's date where it has no
+    time of day (a time would be lost: ``bad-date``), a text's ``YYYY-MM-DD`` (anything
+    else is ``bad-date``); each refused value becomes null, to be written as padding.
+    Another type is a :class:`~chukan.UsageError`: nothing in it is a date.
+
+    >>> from chukan.spec import loads_layout
+    >>> lay = loads_layout('[layout]\nname = "t"\nformat = "csv"\nencoding = "utf-8"\n'
+    ...                    '[[field]]\nname = "d"\nlength = 8\ntype = "date"')
+    >>> found: list[Problem] = []
+    >>> _as_dates(pl.DataFrame({"d": ["2024-01-05", "5/1/2024", None]}), lay, lay.kind(),
+    ...           found)["d"].to_list()
+    [datetime.date(2024, 1, 5), None, None]
+    >>> [(p.record, p.code, p.value) for p in found]
+    [(2, 'bad-date', '5/1/2024')]
+    """
+    changed: list[pl.Series] = []
+    for f in kind.fields:
+        if f.type != "date" or f.format in ("YYYYMM", "YYYY-MM"):  # (those are text)
+            continue
+        values = df[f.name]
+        if values.dtype in (pl.Date, pl.Null):
+            continue
+        if isinstance(values.dtype, pl.Datetime):
+            dates = values.dt.date()
+            bad = values != dates.cast(values.dtype)
+            message = "時刻のある値は日付項目に書けません"
+        elif values.dtype == pl.String:
+            dates = values.str.to_date("%Y-%m-%d", strict=False)
+            bad = dates.is_null() & values.is_not_null() & (values != "")
+            message = "日付(YYYY-MM-DD)ではありません"
+        else:
+            msg = (f"{f.label or f.name} ({f.name}) は日付項目です: Date 型の列を渡してください"
+                   f" ({values.dtype} が渡されました)")
+            raise UsageError(msg)
+        mask = true_rows(bad)
+        _report(problems, f, layout, layout.stride, 0, mask, "bad-date", message, values)
+        changed.append(dates.set(pl.Series(mask), None) if mask.any() else dates)
+    return df.with_columns(changed) if changed else df
 
 
 def _check_record_type(df: pl.DataFrame, layout: Layout, kind: RecordKind,
