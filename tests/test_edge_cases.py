@@ -252,6 +252,34 @@ def test_integers_are_never_cut(given: pl.Series, storage: str, kernel: str, tmp
     assert chukan.read(tmp_path / "o", layout)["i"].to_list() == [None, 2, None, None]
 
 
+@pytest.mark.parametrize("kernel", ["core", "python"])
+@pytest.mark.parametrize("storage", ["fixed", "csv"])
+@pytest.mark.parametrize(("given", "written", "codes"), [
+    # whole floats that Polars' decimal cast of 18 places makes 99999.99…
+    (pl.Series([100000.0, 12345.0]), [100000, 12345], []),
+    (pl.Series([True, False]), [1, 0], []),
+    # places past the 18 Polars reads text to, and past a float's or decimal's
+    (pl.Series(["0.0000000000000000001"]), [None], ["not-integer"]),
+    (pl.Series([Decimal("1.00000000000000000001")], dtype=pl.Decimal(38, 20)), [None],
+     ["not-integer"]),
+    # Polars raised for a float past 10^37 even with strict=False
+    (pl.Series([1e21, 1e40]), [None, None], ["width-overflow", "width-overflow"]),
+    (pl.Series([float("nan")]), [None], ["not-integer"]),
+], ids=["whole-floats", "booleans", "text-19-places", "decimal-20-places", "huge-floats",
+        "nan"])
+def test_integer_columns_of_every_type_are_written_exactly(
+        given: pl.Series, written: list[int | None], codes: list[str], storage: str,
+        kernel: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # found in review of the fix above: each of these was refused, raised, or rounded
+    if kernel == "python":
+        monkeypatch.setenv("CHUKAN_KERNEL", "python")
+    layout = number_layout('[[field]]\nname = "i"\nlength = 6\ntype = "integer"', storage)
+    report = Report()
+    chukan.write(pl.DataFrame({"i": given}), tmp_path / "o", layout, report=report)
+    assert [p.code for p in report] == codes
+    assert chukan.read(tmp_path / "o", layout)["i"].to_list() == written
+
+
 @pytest.mark.parametrize("storage", ["display", "packed", "csv"])
 def test_decimals_given_as_text_are_read_as_written(storage: str, tmp_path: Path) -> None:
     # a CSV refused "2" and "1.5" (the text against the decimal it was cast to), and
@@ -279,6 +307,13 @@ def test_a_date_field_takes_datetimes_and_text_but_never_loses_a_time(
     chukan.write(pl.DataFrame({"d": given}), tmp_path / "o", layout, report=report)
     assert [(p.code, p.record, p.value) for p in report] == [
         ("bad-date", 1, "2024-01-05 13:45:00")]
+    assert chukan.read(tmp_path / "o", layout)["d"].to_list() == [None, dt.date(2024, 1, 6),
+                                                                  None]
+    # midnight in its own time zone is no time of day (it is 15:00 the day before in UTC)
+    report = Report()
+    tokyo = given.dt.replace_time_zone("Asia/Tokyo")
+    chukan.write(pl.DataFrame({"d": tokyo}), tmp_path / "o", layout, report=report)
+    assert [(p.code, p.record) for p in report] == [("bad-date", 1)]
     assert chukan.read(tmp_path / "o", layout)["d"].to_list() == [None, dt.date(2024, 1, 6),
                                                                   None]
     report = Report()

@@ -215,11 +215,15 @@ def _as_dates(df: pl.DataFrame, layout: Layout, kind: RecordKind, problems: list
         if f.type != "date" or f.format in ("YYYYMM", "YYYY-MM"):  # (those are text)
             continue
         values = df[f.name]
-        if values.dtype in (pl.Date, pl.Null):
+        if values.dtype == pl.Date:
+            continue
+        if values.dtype == pl.Null:  # all null: a Date column, as every kernel takes it
+            changed.append(values.cast(pl.Date))
             continue
         if isinstance(values.dtype, pl.Datetime):
             dates = values.dt.date()
-            bad = values != dates.cast(values.dtype)
+            # (truncated in its own time zone: a Tokyo midnight is no time of day)
+            bad = values != values.dt.truncate("1d")
             message = "時刻のある値は日付項目に書けません"
         elif values.dtype == pl.String:
             dates = values.str.to_date("%Y-%m-%d", strict=False)
