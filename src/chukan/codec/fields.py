@@ -22,7 +22,7 @@ from chukan.codec.numbers import (
     _format_decimal,
     _parse_decimal,
     csv_number_failure,
-    exact_number,
+    number_checks,
 )
 from chukan.spec import MAX_PRECISION, Field
 
@@ -112,33 +112,6 @@ def format_field(f: Field, df: pl.DataFrame, *, fixed: bool = True
     return _format_finish(df, text, fails)
 
 
-def _whole(f: Field, c: pl.Expr, dtype: pl.DataType | None) -> tuple[pl.Expr, list[FormatCheck]]:
-    """An integer field's value as an Int64, and its checks: Polars' cast would cut 1.5 to
-    1, so anything but an integer column is read by :func:`exact_number`; and a value of
-    19 digits or more has no Int64 and no field.
-
-    >>> from chukan.codec._base import _f
-    >>> v, fails = _whole(_f("integer", 5), pl.col("x"), pl.String)
-    >>> frame = pl.DataFrame({"x": ["12", "1.5", "x", "2.000", None, "1" + "0" * 19]})
-    >>> frame.select(v)["x"].to_list()
-    [12, None, None, 2, None, None]
-    >>> for _, message, bad in fails:
-    ...     print(message, frame.select(bad)["x"].to_list())
-    数値ではありません [False, False, True, False, False, False]
-    整数ではありません [False, True, False, False, False, False]
-    5桁に収まりません [False, False, False, False, False, True]
-    """
-    too_wide = ("width-overflow", f"{f.length}桁に収まりません")
-    if dtype is not None and (dtype.is_integer() or dtype == pl.Boolean):
-        v = c.cast(pl.Int64, strict=False)  # (a UInt64 beyond an Int64: null)
-        return v, [(*too_wide, v.is_null() & c.is_not_null())]
-    e = exact_number(c, dtype, 0)
-    v = e.value.cast(pl.Int64, strict=False)
-    return v, [("not-integer", "数値ではありません", e.no_number),
-               ("not-integer", "整数ではありません", e.rounded),
-               (*too_wide, v.is_null() & e.given & ~e.no_number & ~e.rounded)]
-
-
 def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True,
                 classes: bool = True, dtype: pl.DataType | None = None
                 ) -> tuple[pl.Expr, list[FormatCheck]]:
@@ -167,7 +140,7 @@ def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True,
                           text.str.contains(r"^[0-9]*$") & (text.str.len_bytes() < f.length)))
         return text, fails
     if f.type == "integer":
-        v, more = _whole(f, c, dtype)
+        v, more = number_checks(f, c, dtype, f"{f.length}桁に収まりません")
         fails.extend(more)
         if f.pad == " " or not fixed:
             text = v.cast(pl.String)

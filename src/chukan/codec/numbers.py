@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 import numpy as np
 import polars as pl
 
-from chukan._arrow import present_rows
 from chukan.codec._base import Failure, FormatCheck, _eight_digits, _fail
 
 if TYPE_CHECKING:
@@ -298,23 +297,52 @@ def unscaled(c: pl.Expr, scale: int) -> pl.Expr:
     return scaled.cast(pl.Int64, strict=False)
 
 
+def number_checks(f: Field, c: pl.Expr, dtype: pl.DataType | None, too_wide: str
+                  ) -> tuple[pl.Expr, list[FormatCheck]]:
+    """Column ``c`` (of type ``dtype``) as the Int64 values number field ``f`` holds (a
+    decimal times 10^scale), null where refused, and the checks that refuse them: text
+    that is no number, a value that would need rounding (never rounded nor cut), and one
+    with no Int64 (19 digits or more; ``too_wide``: the caller's words for its width).
+    An integer column bound for an integer field is only cast.
+
+    >>> from chukan.codec._base import _f
+    >>> ints, checks = number_checks(_f("integer", 5), pl.col("x"), pl.String, "too wide")
+    >>> frame = pl.DataFrame({"x": ["12", "1.5", "x", "2.000", None, "1" + "0" * 19]})
+    >>> frame.select(ints)["x"].to_list()
+    [12, None, None, 2, None, None]
+    >>> for _, message, bad in checks:
+    ...     print(message, frame.select(bad)["x"].to_list())
+    数値ではありません [False, False, True, False, False, False]
+    整数ではありません [False, True, False, False, False, False]
+    too wide [False, False, False, False, False, True]
+    """
+    scale = f.scale if f.type == "decimal" else 0
+    if not scale and dtype is not None and (dtype.is_integer() or dtype == pl.Boolean):
+        ints = c.cast(pl.Int64, strict=False)  # (a UInt64 beyond an Int64: null)
+        return ints, [("width-overflow", too_wide, ints.is_null() & c.is_not_null())]
+    e = exact_number(c, dtype, scale)
+    ints = unscaled(e.value, scale)
+    code = "not-decimal" if f.type == "decimal" else "not-integer"
+    return ints, [
+        (code, "数値ではありません", e.no_number),
+        (code, f"小数点以下は{scale}桁までです" if scale else "整数ではありません", e.rounded),
+        ("width-overflow", too_wide, ints.is_null() & e.given & ~e.no_number & ~e.rounded)]
+
+
 def _format_decimal(f: Field, c: pl.Expr, fails: list[FormatCheck],
                     dtype: pl.DataType | None = None) -> tuple[pl.Expr, list[FormatCheck]]:
     """CSV decimals: plain text with a point (``-12.34``); fixed-width storage is
-    formatted in numpy by :func:`number_bytes` and :func:`pack_packed`. The column is read
-    by :func:`exact_number` (``dtype``: its type)."""
-    e = exact_number(c, dtype, f.scale)
-    v = unscaled(e.value, f.scale)
-    fails.append(("not-decimal", "数値ではありません", e.no_number))
+    formatted in numpy by :func:`number_bytes` and :func:`pack_packed`. The column (of
+    type ``dtype``) is read by :func:`number_checks`."""
+    too_wide = f"{f.precision}桁を超えています"
+    v, checks = number_checks(f, c, dtype, too_wide)
+    fails += checks
     if not f.signed:
         fails.append(("not-decimal", "負の値は書けません", v < 0))
-    fails.append(("not-decimal", f"小数点以下は{f.scale}桁までです", e.rounded))
-    fails.append(("width-overflow", f"{f.precision}桁を超えています",
-                  # digits of the text (abs() of the Int64 minimum overflows), and a value
-                  # with no Int64 at all
-                  (v.cast(pl.String).str.strip_chars_start("-").str.len_chars() > f.precision)
-                  | (v.is_null() & e.given & ~e.no_number & ~e.rounded)))
-    return e.value.cast(pl.String), fails
+    # digits of the text: abs() of the Int64 minimum overflows
+    fails.append(("width-overflow", too_wide,
+                  v.cast(pl.String).str.strip_chars_start("-").str.len_chars() > f.precision))
+    return exact_number(c, dtype, f.scale).value.cast(pl.String), fails
 
 
 def unscaled_values(f: Field, values: pl.Series) -> tuple[pl.Series, list[Failure]]:
@@ -335,24 +363,17 @@ def unscaled_values(f: Field, values: pl.Series) -> tuple[pl.Series, list[Failur
     >>> ints.to_list(), [(x.code, x.mask.tolist()) for x in fails]
     ([None, 2, None], [('not-integer', [True, False, False])])
     """
-    scale = f.scale if f.type == "decimal" else 0
-    e = exact_number(pl.col("v"), values.dtype, scale)
-    checked = pl.DataFrame({"v": values}).select(
-        unscaled(e.value, scale).alias("i"), e.given.alias("given"),
-        e.no_number.alias("text"), e.rounded.alias("rounded"))
-    fails: list[Failure] = []
-    code = "not-decimal" if f.type == "decimal" else "not-integer"
-    _fail(fails, code, "数値ではありません", checked["text"].to_numpy())
-    _fail(fails, code, f"小数点以下は{scale}桁までです" if scale else "整数ではありません",
-          checked["rounded"].to_numpy())
-    ints = checked["i"]
-    refused = np.logical_or.reduce([x.mask for x in fails]) if fails else \
-        np.zeros(len(values), dtype=np.bool_)
     # (in the words of the writer's own check of the field's width)
-    _fail(fails, "width-overflow", f"{f.precision}桁を超えています" if f.storage == "packed"
-          else f"{f.length}桁に収まりません",
-          checked["given"].to_numpy() & ~present_rows(ints) & ~refused)
-    return ints, fails
+    too_wide = f"{f.precision}桁を超えています" if f.storage == "packed" else \
+        f"{f.length}桁に収まりません"
+    ints, checks = number_checks(f, pl.col("v"), values.dtype, too_wide)
+    checked = pl.DataFrame({"v": values}).select(
+        ints.alias("i"), *(bad.fill_null(value=False).alias(f"c{k}")
+                           for k, (_, _, bad) in enumerate(checks)))
+    fails: list[Failure] = []
+    for k, (code, message, _) in enumerate(checks):
+        _fail(fails, code, message, checked[f"c{k}"].to_numpy())
+    return checked["i"], fails
 
 
 def unpack_packed(col: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.int64],
