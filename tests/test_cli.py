@@ -78,6 +78,24 @@ def test_write_reports_overflow_and_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "o.dat").exists()
 
 
+def test_write_from_csv_never_rounds_a_number(tmp_path: Path) -> None:
+    # the command cast the CSV's text to the layout's types itself, and Polars' cast
+    # rounded 1.239 into a field of two places as 1.24, with nothing said
+    layout = tmp_path / "l.toml"
+    layout.write_text('[layout]\nname = "t"\nformat = "fixed"\nencoding = "cp932"\n'
+                      'record_length = 6\n[[field]]\nname = "d"\nlabel = "金額"\nstart = 1\n'
+                      'length = 6\ntype = "decimal"\nscale = 2\n', encoding="utf-8")
+    src = tmp_path / "in.csv"
+    src.write_text("金額\n1.239\n 2 \n", encoding="utf-8")
+    out = tmp_path / "o.dat"
+    code, _, err = run("write", str(src), "-l", str(layout), "-o", str(out))
+    assert code == 1
+    assert '"1.239": [not-decimal]' in err
+    assert not out.exists()
+    assert run("write", str(src), "-l", str(layout), "-o", str(out), "--lenient")[0] == 1
+    assert out.read_bytes() == b"      \r\n000200\r\n"
+
+
 def test_inspect_guesses_and_shows_field_boundaries() -> None:
     code, out, _ = run("inspect", KOJIN_DAT, "--layout", KOJIN, "-n", "1")
     assert code == 0
