@@ -140,7 +140,7 @@ def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True,
                           text.str.contains(r"^[0-9]*$") & (text.str.len_bytes() < f.length)))
         return text, fails
     if f.type == "integer":
-        v, more = number_checks(f, c, dtype, f"{f.length}桁に収まりません")
+        _, v, more = number_checks(f, c, dtype, f"{f.length}桁に収まりません")
         fails.extend(more)
         if f.pad == " " or not fixed:
             text = v.cast(pl.String)

@@ -298,15 +298,16 @@ def unscaled(c: pl.Expr, scale: int) -> pl.Expr:
 
 
 def number_checks(f: Field, c: pl.Expr, dtype: pl.DataType | None, too_wide: str
-                  ) -> tuple[pl.Expr, list[FormatCheck]]:
-    """Column ``c`` (of type ``dtype``) as the Int64 values number field ``f`` holds (a
-    decimal times 10^scale), null where refused, and the checks that refuse them: text
+                  ) -> tuple[pl.Expr, pl.Expr, list[FormatCheck]]:
+    """Column ``c`` (of type ``dtype``) as number field ``f``'s values, a Decimal(38,
+    scale) and the Int64 it holds (a decimal times 10^scale), both null where refused,
+    and the checks that refuse them: text
     that is no number, a value that would need rounding (never rounded nor cut), and one
     with no Int64 (19 digits or more; ``too_wide``: the caller's words for its width).
     An integer column bound for an integer field is only cast.
 
     >>> from chukan.codec._base import _f
-    >>> ints, checks = number_checks(_f("integer", 5), pl.col("x"), pl.String, "too wide")
+    >>> _, ints, checks = number_checks(_f("integer", 5), pl.col("x"), pl.String, "too wide")
     >>> frame = pl.DataFrame({"x": ["12", "1.5", "x", "2.000", None, "1" + "0" * 19]})
     >>> frame.select(ints)["x"].to_list()
     [12, None, None, 2, None, None]
@@ -319,11 +320,12 @@ def number_checks(f: Field, c: pl.Expr, dtype: pl.DataType | None, too_wide: str
     scale = f.scale if f.type == "decimal" else 0
     if not scale and dtype is not None and (dtype.is_integer() or dtype == pl.Boolean):
         ints = c.cast(pl.Int64, strict=False)  # (a UInt64 beyond an Int64: null)
-        return ints, [("width-overflow", too_wide, ints.is_null() & c.is_not_null())]
+        return ints.cast(pl.Decimal(38, 0)), ints, [
+            ("width-overflow", too_wide, ints.is_null() & c.is_not_null())]
     e = exact_number(c, dtype, scale)
     ints = unscaled(e.value, scale)
     code = "not-decimal" if f.type == "decimal" else "not-integer"
-    return ints, [
+    return e.value, ints, [
         (code, "数値ではありません", e.no_number),
         (code, f"小数点以下は{scale}桁までです" if scale else "整数ではありません", e.rounded),
         ("width-overflow", too_wide, ints.is_null() & e.given & ~e.no_number & ~e.rounded)]
@@ -335,14 +337,14 @@ def _format_decimal(f: Field, c: pl.Expr, fails: list[FormatCheck],
     formatted in numpy by :func:`number_bytes` and :func:`pack_packed`. The column (of
     type ``dtype``) is read by :func:`number_checks`."""
     too_wide = f"{f.precision}桁を超えています"
-    v, checks = number_checks(f, c, dtype, too_wide)
+    exact, v, checks = number_checks(f, c, dtype, too_wide)
     fails += checks
     if not f.signed:
         fails.append(("not-decimal", "負の値は書けません", v < 0))
     # digits of the text: abs() of the Int64 minimum overflows
     fails.append(("width-overflow", too_wide,
                   v.cast(pl.String).str.strip_chars_start("-").str.len_chars() > f.precision))
-    return exact_number(c, dtype, f.scale).value.cast(pl.String), fails
+    return exact.cast(pl.String), fails
 
 
 def unscaled_values(f: Field, values: pl.Series) -> tuple[pl.Series, list[Failure]]:
@@ -366,7 +368,7 @@ def unscaled_values(f: Field, values: pl.Series) -> tuple[pl.Series, list[Failur
     # (in the words of the writer's own check of the field's width)
     too_wide = f"{f.precision}桁を超えています" if f.storage == "packed" else \
         f"{f.length}桁に収まりません"
-    ints, checks = number_checks(f, pl.col("v"), values.dtype, too_wide)
+    _, ints, checks = number_checks(f, pl.col("v"), values.dtype, too_wide)
     checked = pl.DataFrame({"v": values}).select(
         ints.alias("i"), *(bad.fill_null(value=False).alias(f"c{k}")
                            for k, (_, _, bad) in enumerate(checks)))
