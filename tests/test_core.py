@@ -23,6 +23,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import chukan
+from chukan._arrow import private_use_columns
 from chukan._kernel import ColumnSpec, extract, extract_python
 from chukan.codec import (
     date_bytes,
@@ -966,16 +967,18 @@ GAIJI_EDGES = ["a", "山", "ｱ", "Ａ", "\ud7ff", "\ue000", "\uf8ff", "\uf900",
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.text(st.sampled_from(GAIJI_EDGES), max_size=14) | st.none(),
-                         min_size=3, max_size=3), max_size=40))
-def test_the_gaiji_scan_finds_what_polars_finds(rows: list[list[str | None]]) -> None:
+                         min_size=3, max_size=3), max_size=40), st.integers(0, 40))
+def test_the_gaiji_scan_finds_what_polars_finds(rows: list[list[str | None]], cut: int) -> None:
     """The core's scan for 外字 (private-use characters) in text columns against Polars'
-    regular expression: the same columns, values long enough to sit in a buffer too."""
-    convert_module = sys.modules["chukan.convert"]
+    regular expression: the same columns, values long enough to sit in a buffer too, in
+    a frame of two chunks (as a reader's batch of two blocks), one column joined."""
     names = ["a", "b", "c"]
     frame = pl.DataFrame([[r[k] for r in rows] for k in range(3)], schema=dict.fromkeys(
         names, pl.String), orient="col")
-    core = convert_module._holding_gaiji(frame, names)
-    assert _on_python_paths(lambda: convert_module._holding_gaiji(frame, names)) == core
+    frame = pl.concat([frame[:cut], frame[cut:]], rechunk=False)
+    frame = frame.with_columns(frame["c"].rechunk())
+    core = private_use_columns(frame, names)
+    assert _on_python_paths(lambda: private_use_columns(frame, names)) == core
 
 
 # every size's edge: 10**k - 1 fits k digits, 10**k does not

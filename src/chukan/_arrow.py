@@ -3,6 +3,7 @@ touched in Python, and Polars takes string views without a copy."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,6 +11,8 @@ import polars as pl
 import pyarrow as pa
 
 from chukan import _core
+from chukan._threads import thread_count
+from chukan.spec.mapping import PUA
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -116,3 +119,34 @@ def present_rows(values: pl.Series) -> npt.NDArray[np.bool_]:
     if not values.null_count():
         return np.ones(len(values), dtype=np.bool_)
     return values.is_not_null().to_numpy()
+
+
+def private_use_columns(frame: pl.DataFrame, names: list[str]) -> set[str]:
+    """The text columns of ``frame`` with a 外字 (a private-use character) in some row:
+    the core scans each chunk's bytes in bulk, in parallel (a column's chunks are not
+    joined first); ``CHUKAN_KERNEL=python`` has Polars do it (the oracle of the tests).
+    The core's answer may be a column with one of plane 15's two noncharacters too: a
+    caller finding where uses :data:`~chukan.spec.mapping.PUA` on those columns.
+
+    >>> sorted(private_use_columns(pl.DataFrame({"a": ["山田", None], "b": ["x", "\ue000"]}),
+    ...                            ["a", "b"]))
+    ['b']
+    """
+    if not names or not frame.height:
+        return set()
+    if os.environ.get("CHUKAN_KERNEL") == "python":
+        row = frame.select(pl.col(c).str.contains(PUA).any() for c in names).row(0)
+        return {c for c, hit in zip(names, row, strict=True) if hit}
+    # one call per run of chunks of a length (a batch's columns share their blocks')
+    by_length: dict[int, list[tuple[str, TextColumn]]] = {}
+    for name in names:
+        for chunk in frame[name].cast(pl.String).get_chunks():
+            if len(chunk):
+                views, buffers = _chunk_views(chunk)
+                valid = chunk.is_not_null().to_numpy() if chunk.null_count() else None
+                by_length.setdefault(len(chunk), []).append((name, (views, buffers, valid)))
+    held: set[str] = set()
+    for n, columns in by_length.items():
+        found = _core.private_use([c for _, c in columns], n, thread_count())
+        held |= {name for (name, _), hit in zip(columns, found, strict=True) if hit}
+    return held

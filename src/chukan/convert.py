@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import text_column, view_series
+from chukan._arrow import private_use_columns, text_column, view_series
 from chukan._codes import REGISTRY
 from chukan._files import OutputSet, check_distinct, open_input, sync_so_far
 from chukan._threads import submit, thread_count, using_threads
@@ -434,7 +434,7 @@ def _gaiji_columns(plan: _Plan, frame: pl.DataFrame) -> set[str]:
     if codec_name(plan.target.encoding).startswith("utf") or \
             plan.target.encoding != plan.source.encoding:
         text = [f.name for f in plan.source.kind().fields if f.type in ("text", "code")]
-        return _holding_gaiji(frame, text)
+        return private_use_columns(frame, text)
     return set()
 
 
@@ -459,25 +459,6 @@ def _build_expressions(plan: _Plan, frame: pl.DataFrame, holding: set[str]) -> _
         culprits.update(who)
     rejects += _unrouted(plan, frame, culprits)
     return out, rejects, culprits
-
-
-def _holding_gaiji(frame: pl.DataFrame, names: list[str]) -> set[str]:
-    """The text columns of ``frame`` with a 外字 (a private-use character) in some row:
-    the core scans their bytes in parallel; ``CHUKAN_KERNEL=python`` has Polars do it
-    (the oracle of the tests).
-
-    >>> sorted(_holding_gaiji(pl.DataFrame({"a": ["山田", None], "b": ["x", "\ue000"]}),
-    ...                       ["a", "b"]))
-    ['b']
-    """
-    if not names or not frame.height:
-        return set()
-    if os.environ.get("CHUKAN_KERNEL") == "python":
-        found = list(frame.select(pl.col(c).str.contains(PUA).any() for c in names).row(0))
-    else:
-        found = _core.private_use([text_column(frame[name]) for name in names],
-                                  frame.height, thread_count())
-    return {c for c, hit in zip(names, found, strict=True) if hit}
 
 
 def _rule_columns(rule: Rule, plan: _Plan, frame: pl.DataFrame,
