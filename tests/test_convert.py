@@ -22,12 +22,14 @@ from chukan.cli import main
 from chukan.convert import (
     NotInvertibleError,
     _apply_step,
+    _Hashing,
     _kana_pairs,
     _plan,
     _sha256_of,
     _undone,
     convert,
 )
+from chukan.errors import FileError
 from chukan.layout import GaijiMap, MappingSpec, load_mapping
 from chukan.spec import STEPS
 from chukan.testing import frames
@@ -216,6 +218,68 @@ def test_a_header_refused_before_any_batch_leaves_the_old_output_alone(tmp_path:
     with pytest.raises(chukan.DataError, match="csv-header"):
         convert(src, MAPPING, out, reverse=True)
     assert out.read_bytes() == b"previous output"
+
+
+class _FailingFile(io.BytesIO):
+    """A file whose ``n``-th write fails as a full disk does."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+
+    def write(self, data: object) -> int:
+        self.n -= 1
+        if not self.n:
+            raise OSError(28, "No space left on device")
+        return super().write(data)  # type: ignore[arg-type]
+
+
+def test_the_disk_thread_writes_and_hashes_every_batch_in_order() -> None:
+    """The output is hashed and written on a thread of its own: every batch lands, in
+    the order given, and the digest is the file's."""
+    out = io.BytesIO()
+    parts = [bytes([k]) * (k * 1000) for k in range(1, 40)]
+    with _Hashing(out, behind=True) as hashed:
+        for part in parts:
+            hashed.write(memoryview(part))
+    assert out.getvalue() == b"".join(parts)
+    assert hashed.digest.hexdigest() == hashlib.sha256(b"".join(parts)).hexdigest()
+
+
+@pytest.mark.parametrize("behind", [True, False])
+@pytest.mark.parametrize("failing", [0, 1, 2])  # the last of three batches: at the end
+def test_a_write_that_fails_on_the_disk_thread_fails_the_conversion(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int, behind: bool) -> None:
+    """A full disk on the disk thread is raised, by a later batch's write or at the end
+    (the last batch's), and the old output stays: a conversion never ends as if the
+    file were whole."""
+    def three_writes() -> None:
+        with _Hashing(_FailingFile(failing + 1), behind=behind) as hashed:
+            for _ in range(3):
+                hashed.write(b"x" * 10)
+
+    with pytest.raises(OSError, match="No space"):
+        three_writes()
+    out = tmp_path / "out.csv"
+    out.write_bytes(b"previous output")
+    real = _Hashing._put
+    calls = iter(range(10 ** 6))
+
+    def put_failing(self: _Hashing, data: bytes) -> None:
+        if next(calls) == failing:
+            raise OSError(28, "No space left on device")
+        real(self, data)
+
+    monkeypatch.setattr(_Hashing, "_put", put_failing)
+    with pytest.raises(FileError, match="No space"):
+        convert(LEGACY, MAPPING, out, batch_size=2)
+    assert out.read_bytes() == b"previous output"
+    back = tmp_path / "back.dat"  # a fixed-width target: written inline
+    back.write_bytes(b"previous output")
+    calls = iter(range(10 ** 6))
+    with pytest.raises(FileError, match="No space"):
+        convert(STANDARD, MAPPING, back, batch_size=2, reverse=True)
+    assert back.read_bytes() == b"previous output"
 
 
 def _number_layout(name: str, field: str) -> str:

@@ -99,13 +99,13 @@ pub struct Refused {
 pub fn holds_private_use(column: &TextColumn<'_>, n: usize) -> bool {
     // nearly every column of nearly every batch holds none: one pass over its bytes in
     // bulk says so (a byte pair of one anywhere, even where no value lies, is only a
-    // maybe), and only a maybe is looked at value by value: the values one by one cost
-    // 26 ns each, 0.34 s a million records of the benchmark's 13 text columns
+    // maybe), and only a maybe is looked at value by value (one thread, a million
+    // records of the benchmark's 13 text columns: 0.23 s, against 0.34 s value by value)
     may_hold_private_use(column, n) && exact_private_use(column, n)
 }
 
 /// A byte pair that starts a private-use character of [`holds_private_use`] (`b`: the
-/// next byte, 0 past the end).
+/// byte after `a`).
 #[allow(clippy::needless_bitwise_bool)] // lazy operators would branch: 2.6x slower
 fn starts_private_use(a: u8, b: u8) -> bool {
     (a == 0xEE) | ((a == 0xEF) & (b <= 0xA3)) | ((a == 0xF3) & (b >= 0xB0))

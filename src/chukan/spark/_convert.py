@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from chukan._context import Tally, _Context, _problem, add_tallies, said
 from chukan.convert import (
     ConvertResult,
+    _behind,
     _Hashing,
     _plan,
     _Rejects,
@@ -88,8 +89,8 @@ def convert_part(spec: MappingSpec, plan: FilePlan, part: Part, index: int, data
     filesystem, root = open_fs(staging)
     ext = ".csv" if mapping.target.format == "csv" else ".dat"
     name = PART.format(index, ext)
-    with filesystem.open_output_stream(f"{root}/{name}") as out:
-        hashed = _Hashing(out)
+    with filesystem.open_output_stream(f"{root}/{name}") as out, _Hashing(
+            out, behind=_behind(mapping.target)) as hashed:
         _run(mapping, _batches(plan, part, mapping.source, data, report, rejected.dropped,
                                tallies),
              report, rejected, hashed, result, None, first=part.record == 1, last=part.last,
