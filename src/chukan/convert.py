@@ -791,8 +791,8 @@ class _Hashing:
             self.unsynced = 0
 
 
-#: Batches a conversion's disk thread may have waiting (each a batch's bytes in memory;
-#: two raised a conversion's peak by 60-130 MB, and were no faster).
+#: Batches a conversion's disk thread may have waiting, each a batch's bytes in memory
+#: (two: 10-40 MB more at the peak, for no time that showed through the noise).
 _IN_FLIGHT = 1
 
 
