@@ -142,9 +142,7 @@ def private_use_columns(frame: pl.DataFrame, names: list[str]) -> set[str]:
     for name in names:
         for chunk in frame[name].cast(pl.String).get_chunks():
             if len(chunk):
-                views, buffers = _chunk_views(chunk)
-                valid = chunk.is_not_null().to_numpy() if chunk.null_count() else None
-                by_length.setdefault(len(chunk), []).append((name, (views, buffers, valid)))
+                by_length.setdefault(len(chunk), []).append((name, text_column(chunk)))
     held: set[str] = set()
     for n, columns in by_length.items():
         found = _core.private_use([c for _, c in columns], n, thread_count())
