@@ -5,7 +5,7 @@ Generates a municipal-like fixed-width CP932 file (default 1,000,000 records × 
 dates, codes, amounts, a mixed memo field in the middle), then in one process measures:
 
 * CPython's whole-file ``bytes.decode('cp932')`` and ``str.encode('cp932')`` (ceilings);
-* ``chukan.read`` and ``chukan.write``;
+* ``chukan.read`` (on every core, and with ``threads=1``) and ``chukan.write``;
 * a naive per-record Python loop, and ``pandas.read_fwf`` (on a subset, scaled as MB/s);
 * ``chukan.validate`` (issue #4), the lenient reader plus character checks;
 * ``chukan.convert`` to a standard-style UTF-8 CSV and back (issue #3);
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import shutil
 import subprocess
 import sys
@@ -293,6 +294,7 @@ def main() -> None:
     t_dec, decoded = best(lambda: data.decode("cp932"), args.repeat)
     t_enc, _ = best(lambda: decoded.encode("cp932"), args.repeat)  # type: ignore[attr-defined]
     t_read, frame = best(lambda: chukan.read(path, layout), args.repeat)
+    t_read1, _ = best(lambda: chukan.read(path, layout, threads=1), args.repeat)
     out = tmp / "out.dat"
     # the baseline encodes in memory: remove the previous output outside the timing, so
     # that the file system's freeing of 300 MB is not counted against the writer
@@ -314,7 +316,9 @@ def main() -> None:
     rows = []
     rows.append(("whole-file bytes.decode('cp932')", mb / t_dec, 1.0, "decode"))
     rows.append(("whole-file str.encode('cp932')", mb / t_enc, 1.0, "encode"))
-    rows.append(("chukan.read", mb / t_read, t_dec / t_read, "decode"))
+    rows.append((f"chukan.read, {os.cpu_count()} cores", mb / t_read, t_dec / t_read,
+                 "decode"))
+    rows.append(("chukan.read, threads=1", mb / t_read1, t_dec / t_read1, "decode"))
     rows.append(("chukan.write", mb / t_write, t_enc / t_write, "encode"))
     rows.append(("chukan.validate", mb / t_val, t_dec / t_val, "decode"))
     rows.append(("chukan.convert legacy → CSV", mb / t_conv, t_dec / t_conv, "decode"))
