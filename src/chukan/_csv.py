@@ -895,9 +895,12 @@ def _respelled(parsed: pl.DataFrame, raw: pl.DataFrame, chosen: list[tuple[Field
                nulled: dict[str, npt.NDArray[np.bool_]],
                report: Callable[..., None]) -> None:
     """Values read without a problem that the writer spells otherwise (``-00``, ``12 ``
-    in a number column): ``noncanonical``, decided by the writer's own formatter. Text is
-    read as it stands, and dates are checked by their own parser."""
-    plain = [(f, c) for f, c in chosen if f.type not in ("text", "date") and f.name in
+    in a number column): ``noncanonical``, decided by the writer's own formatter. Text,
+    codes and digits are read as they stand, and dates are checked by their own parser."""
+    # numbers alone: a code or digits field is read as its text stands (digits that fail
+    # are null) and written as it was read, so neither can differ (formatting and
+    # comparing the benchmark's nine took 0.14 s of the 0.33 s a million CSV rows)
+    plain = [(f, c) for f, c in chosen if f.type in ("integer", "decimal") and f.name in
              parsed.columns]
     if not plain:
         return
