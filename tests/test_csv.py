@@ -174,3 +174,29 @@ def test_a_code_or_digits_cell_is_written_back_as_read(values: list[str | None],
     parsed = raw.select(parsed_expr)
     written = parsed.select(format_expr(field, parsed.columns, fixed=False)[0])
     assert not (written[field.name] != raw[field.name]).fill_null(value=False).any()
+
+
+@pytest.mark.parametrize("kernel", ["core", "python"])
+def test_a_problem_is_placed_at_its_cells_first_byte(kernel: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value's problem points at the byte where its cell starts in the file, whatever
+    the order of the file's columns (by its header)."""
+    if kernel == "python":
+        monkeypatch.setenv("CHUKAN_KERNEL", "python")
+    layout = loads_layout(
+        '[layout]\nname = "t"\nformat = "csv"\nencoding = "utf-8"\nterminator = "lf"\n'
+        'header = true\n[[field]]\nname = "a"\nlength = 3\ntype = "digits"\n'
+        '[[field]]\nname = "b"\nlength = 4\ntype = "integer"\n'
+        '[[field]]\nname = "c"\nlength = 5\ntype = "text"\n')
+    rows = [b"c,b,a\n"] + [b"xx,%d,001\n" % k for k in range(1000)]
+    rows[700] = b"yyy,12x,002\n"  # b is no integer
+    rows[900] = b"z,9,0a1\n"  # a is no digits
+    data = b"".join(rows)
+    report = Report()
+    chukan.read(data, layout, report=report)
+    found = {(p.code, p.field, p.record): p.offset for p in report.problems
+             if p.record is not None}  # (the file's own: its columns' order)
+    assert found == {
+        ("not-integer", "b", 700): data.index(b"12x"),
+        ("not-digits", "a", 900): data.index(b"0a1"),
+    }

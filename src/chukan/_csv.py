@@ -742,14 +742,15 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     if quoted:
         _quoted_needlessly(data, rows, keep, starts_in_chunk, layout, ctx, offset, records)
     _other_duplicates(data, rows, keep, layout, ctx, starts_in_chunk, order, offset, records)
-    cells = offset + starts_in_chunk
-    cell_at = cells[:, [max(j, 0) for j in order]] if len(order) else cells
     columns: dict[str, pl.Series] = {}
 
     def report(f: Field, mask: npt.NDArray[np.bool_], code: str, values: pl.Series,
                message: str | None = None, severity: Severity = "error") -> None:
         k = fields.index(f)
         column = order[k] + 1  # the file's column number, as a person counts
+        # where its cells start, looked up for the rows reported alone (every cell's
+        # place taken at once was a copy of the chunk's table of starts, 4% of reading)
+        at = starts_in_chunk[:, max(order[k], 0)]
         for i in np.flatnonzero(mask):
             value = values[int(i)]
             if code == "invalid-bytes":  # the decoded value lost them: show the row's bytes
@@ -758,7 +759,7 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
             else:
                 raw_bytes = (value or "").encode(enc, "replace")
             text = (message or "") + f"({column}列目)"
-            ctx.add(_problem(ctx, code, record=int(records[i]), offset=int(cell_at[i, k]),
+            ctx.add(_problem(ctx, code, record=int(records[i]), offset=offset + int(at[i]),
                              f=f, raw=raw_bytes, raw_limit=64, value=value,
                              message=text if message else None, severity=severity))
 
