@@ -513,6 +513,10 @@ def _view(length: int, buffer: int, offset: int) -> npt.NDArray[np.uint8]:
     lambda c: c.csv_refused([(_view(3, 0, 0), [], None)], 1, [], [""]),  # no limit
     lambda c: c.csv_refused([(_view(3, 0, 0), [], None)], 1, [3], []),  # no check
     lambda c: c.csv_refused([(_view(3, 0, 0), [], None)], 1, [3], ["kana"]),
+    lambda c: c.format_csv_checked([(_view(20, 0, 0), [_zeros(4)], None)], 1, 44, 34, b"\n",
+                                   [3], [""]),
+    lambda c: c.format_csv_checked([(_view(3, 0, 0), [], None)], 1, 44, 34, b"\n", [3],
+                                   ["kana"]),
     lambda c: c.views_matrix((_view(20, 0, 0), [_zeros(4)], None), 1, 4),
     lambda c: c.views_matrix((_view(3, 0, 0), [], None), 2**62, 2**8),  # too large
     lambda c: c.compose_text(_zeros(8), 4, 1, [(0, 4, "", False)],
@@ -790,7 +794,9 @@ def test_the_core_refuses_what_polars_refuses_in_csv_text(rows: list[list[str | 
     """The CSV writer's last checks of the text it writes, made by the core, against the
     same checks made by Polars: characters (not bytes: 山 is three, 𠀋 four) beyond each
     column's limit, the bytes 0x01–0x04 (0x05 and 0x1F are not refused here), and each
-    column's character check, on a slice of the columns, nulls left alone."""
+    column's character check, on a slice of the columns, nulls left alone. A batch's
+    checks made as the core formats its rows find the same, and the rows are those
+    Polars writes."""
     write_module = sys.modules["chukan.write"]  # chukan.write is the function
     texts = [pl.Series([r[j] for r in rows], dtype=pl.String).slice(start % len(rows))
              for j in range(3)]
@@ -801,6 +807,12 @@ def test_the_core_refuses_what_polars_refuses_in_csv_text(rows: list[list[str | 
 
     core = refused()
     assert core == _on_python_paths(refused)
+    layout = chukan.load_layout("kihon/juki/kojin")  # UTF-8, with no formula guard
+    written, found = write_module._checked_rows(texts, limits, classes, layout)
+    assert {k: (x.code, x.mask.tolist()) for k, x in found.items()} == core
+    frame = pl.DataFrame(texts, schema=["a", "b", "c"])
+    assert written.tobytes().decode() == frame.write_csv(include_header=False,
+                                                         line_terminator="\r\n")
 
 
 def _date_texts(fmt: str) -> st.SearchStrategy[str | None]:
@@ -1118,7 +1130,7 @@ def test_threads_reaches_every_core_call_of_a_conversion(monkeypatch: pytest.Mon
                                                        tmp_path: Path) -> None:
     """``threads=`` of a conversion reaches the core wherever it is called: the CSV
     reader's cell cutting, the mapping's width steps (called back from a Polars thread),
-    its 外字 scan, and the CSV writer's checks."""
+    its 外字 scan, and the CSV writer's checks (made as it formats a batch)."""
     from chukan import _core  # noqa: PLC0415
 
     asked: dict[str, set[int]] = {}
@@ -1132,14 +1144,14 @@ def test_threads_reaches_every_core_call_of_a_conversion(monkeypatch: pytest.Mon
         return spy
 
     for name, at in [("csv_cells", 7), ("replace_chars", 4), ("private_use", 2),
-                     ("csv_refused", 4)]:
+                     ("csv_refused", 4), ("format_csv_checked", 7)]:
         monkeypatch.setattr(_core, name, spying(name, at))
     mapping = "examples/vendor-a/kojin-to-kihon"
     standard = tmp_path / "kihon.csv"
     chukan.convert(FIXTURES / "vendor-a" / "juki-kojin.dat", mapping, standard, threads=1)
     chukan.convert(standard, mapping, tmp_path / "back.dat", reverse=True, threads=1)
     assert asked == {"csv_cells": {1}, "replace_chars": {1}, "private_use": {1},
-                     "csv_refused": {1}}
+                     "format_csv_checked": {1}}
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "cp932"])

@@ -36,15 +36,76 @@ const CHUNK_ROWS: usize = 4096;
 /// caller checks that every column has `n` rows.
 #[must_use]
 pub fn format(columns: &[TextColumn<'_>], n: usize, style: Style<'_>) -> Vec<u8> {
-    let parts: Vec<Vec<u8>> = (0..n.div_ceil(CHUNK_ROWS))
+    format_in(columns, n, style, None).0
+}
+
+/// [`format`], each value judged as [`refused`] judges it in the same pass (one look at
+/// each value, where checking first and formatting after looked twice): the rows are
+/// written as they are, and the caller writes them again without what was refused in
+/// the rare case that something was. `limits` and `checks` hold one item per column.
+#[must_use]
+pub fn format_checked(
+    columns: &[TextColumn<'_>],
+    n: usize,
+    style: Style<'_>,
+    limits: &[usize],
+    checks: &[Check],
+) -> (Vec<u8>, Vec<Refused>) {
+    format_in(columns, n, style, Some((limits, checks)))
+}
+
+type Judged<'a> = Option<(&'a [usize], &'a [Check])>;
+
+fn format_in(
+    columns: &[TextColumn<'_>],
+    n: usize,
+    style: Style<'_>,
+    judged: Judged<'_>,
+) -> (Vec<u8>, Vec<Refused>) {
+    let parts: Vec<(Vec<u8>, Vec<Mark>)> = (0..n.div_ceil(CHUNK_ROWS))
         .into_par_iter()
-        .map(|k| rows(columns, k * CHUNK_ROWS..n.min((k + 1) * CHUNK_ROWS), style))
+        .map(|k| {
+            rows(
+                columns,
+                k * CHUNK_ROWS..n.min((k + 1) * CHUNK_ROWS),
+                style,
+                judged,
+            )
+        })
         .collect();
-    let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for part in parts {
+    let mut out = Vec::with_capacity(parts.iter().map(|(p, _)| p.len()).sum());
+    let mut found: Vec<Refused> = columns.iter().map(|_| Refused::default()).collect();
+    for (part, marks) in parts {
         out.extend_from_slice(&part);
+        // (rare: a clean batch has none)
+        for Mark { row, column, bits } in marks {
+            found[column].mark(row, n, bits);
+        }
     }
-    out
+    (out, found)
+}
+
+/// A value refused: its row, its column and why (bits of [`judge`]).
+struct Mark {
+    row: usize,
+    column: usize,
+    bits: u8,
+}
+
+const OVER: u8 = 1;
+const CONTROL: u8 = 2;
+const CLASS: u8 = 4;
+
+/// Why a CSV writer refuses a value (see [`refused`]), as bits: [`OVER`], [`CONTROL`],
+/// [`CLASS`]; 0 for a value written as it is.
+fn judge(value: &[u8], limit: usize, check: Check) -> u8 {
+    // a character is every byte that is not a UTF-8 continuation byte
+    let over = limit > 0 && value.len() > limit && bytecount::num_chars(value) > limit;
+    let control = value
+        .iter()
+        .fold(false, |any, &b| any | (1..=4).contains(&b));
+    let class = crate::typed::fails(check, value);
+    (u8::from(over) * OVER) | (u8::from(control) * CONTROL) | (u8::from(class) * CLASS)
 }
 
 /// What a CSV writer refuses in a column's values, row by row: more characters than
@@ -53,31 +114,23 @@ pub fn format(columns: &[TextColumn<'_>], n: usize, style: Style<'_>) -> Vec<u8>
 /// None for a check no row failed.
 #[must_use]
 pub fn refused(column: &TextColumn<'_>, n: usize, limit: usize, check: Check) -> Refused {
-    let (mut over, mut control, mut class) = (vec![false; n], vec![false; n], vec![false; n]);
-    over.par_chunks_mut(CHUNK_ROWS)
-        .zip(control.par_chunks_mut(CHUNK_ROWS))
-        .zip(class.par_chunks_mut(CHUNK_ROWS))
-        .enumerate()
-        .for_each(|(k, ((over, control), class))| {
-            for (i, row) in (k * CHUNK_ROWS..).take(over.len()).enumerate() {
-                if column.valid.is_some_and(|v| !v[row]) {
-                    continue;
-                }
-                let value = column.value(row);
-                // a character is every byte that is not a UTF-8 continuation byte
-                over[i] = limit > 0 && value.len() > limit && bytecount::num_chars(value) > limit;
-                control[i] = value
-                    .iter()
-                    .fold(false, |any, &b| any | (1..=4).contains(&b));
-                class[i] = crate::typed::fails(check, value);
-            }
-        });
-    let kept = |mask: Vec<bool>| mask.contains(&true).then_some(mask);
-    Refused {
-        over: kept(over),
-        control: kept(control),
-        class: kept(class),
+    let marks: Vec<Vec<(usize, u8)>> = (0..n.div_ceil(CHUNK_ROWS))
+        .into_par_iter()
+        .map(|k| {
+            (k * CHUNK_ROWS..n.min((k + 1) * CHUNK_ROWS))
+                .filter(|&row| column.valid.is_none_or(|v| v[row]))
+                .filter_map(|row| {
+                    let bits = judge(column.value(row), limit, check);
+                    (bits != 0).then_some((row, bits))
+                })
+                .collect()
+        })
+        .collect();
+    let mut found = Refused::default();
+    for (row, bits) in marks.into_iter().flatten() {
+        found.mark(row, n, bits);
     }
+    found
 }
 
 /// The rows a CSV writer refuses, by reason (see [`refused`]); None where no row is.
@@ -89,6 +142,21 @@ pub struct Refused {
     pub control: Option<Vec<bool>>,
     /// A character the field's check does not allow.
     pub class: Option<Vec<bool>>,
+}
+
+impl Refused {
+    /// Mark row `row` of `n` refused for the reasons in `bits`.
+    fn mark(&mut self, row: usize, n: usize, bits: u8) {
+        for (bit, mask) in [
+            (OVER, &mut self.over),
+            (CONTROL, &mut self.control),
+            (CLASS, &mut self.class),
+        ] {
+            if bits & bit != 0 {
+                mask.get_or_insert_with(|| vec![false; n])[row] = true;
+            }
+        }
+    }
 }
 
 /// Whether any value of a column holds a private-use character where decoders put 外字:
@@ -162,7 +230,12 @@ fn exact_private_use(column: &TextColumn<'_>, n: usize) -> bool {
     })
 }
 
-fn rows(columns: &[TextColumn<'_>], rows: std::ops::Range<usize>, style: Style<'_>) -> Vec<u8> {
+fn rows(
+    columns: &[TextColumn<'_>],
+    rows: std::ops::Range<usize>,
+    style: Style<'_>,
+    judged: Judged<'_>,
+) -> (Vec<u8>, Vec<Mark>) {
     // each value's length is the first word of its view: no value is looked at twice
     let size: usize = columns
         .iter()
@@ -174,6 +247,7 @@ fn rows(columns: &[TextColumn<'_>], rows: std::ops::Range<usize>, style: Style<'
         })
         .sum();
     let mut out = Vec::with_capacity(size + rows.len() * style.terminator.len());
+    let mut marks = Vec::new();
     for row in rows {
         for (j, c) in columns.iter().enumerate() {
             if j > 0 {
@@ -182,11 +256,22 @@ fn rows(columns: &[TextColumn<'_>], rows: std::ops::Range<usize>, style: Style<'
             if c.valid.is_some_and(|v| !v[row]) {
                 continue;
             }
-            value_into(&mut out, c.value(row), style);
+            let value = c.value(row);
+            if let Some((limits, checks)) = judged {
+                let bits = judge(value, limits[j], checks[j]);
+                if bits != 0 {
+                    marks.push(Mark {
+                        row,
+                        column: j,
+                        bits,
+                    });
+                }
+            }
+            value_into(&mut out, value, style);
         }
         out.extend_from_slice(style.terminator);
     }
-    out
+    (out, marks)
 }
 
 #[allow(clippy::needless_bitwise_bool)] // see below
@@ -484,7 +569,7 @@ fn cut(
 
 #[cfg(test)]
 mod tests {
-    use super::{format, refused, Style};
+    use super::{format, format_checked, refused, Refused, Style, CHUNK_ROWS};
     use crate::compose::TextColumn;
     use crate::typed::Check;
 
@@ -729,5 +814,60 @@ mod tests {
         assert_eq!(refused(&column, 5, 0, Check::Nothing).over, None); // no limit
         let half = refused(&column, 5, 0, Check::NoHalf).class;
         assert_eq!(half, Some(vec![false, false, true, true, false]));
+    }
+
+    #[test]
+    fn rows_checked_as_they_are_formatted_are_the_rows_and_the_refusals_apart() {
+        // values of every kind the checks tell apart, in rows across the chunks
+        let kinds: [&[u8]; 10] = [
+            "山田".as_bytes(),
+            "山田太郎様".as_bytes(),
+            "ｱｲｳ".as_bytes(),
+            "全角１２".as_bytes(),
+            b"0123",
+            b"12a",
+            b"a,\"b\"",
+            b"x\x02",
+            b"",
+            b"line\nbreak",
+        ];
+        let n = 3 * CHUNK_ROWS + 17;
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as usize
+        };
+        let columns: Vec<(Vec<u8>, Vec<u8>, Vec<bool>)> = (0..3)
+            .map(|_| {
+                let values: Vec<&[u8]> = (0..n).map(|_| kinds[next() % kinds.len()]).collect();
+                let (views, buffer) = crate::views::build(&values);
+                (views, buffer, (0..n).map(|_| next() % 9 != 0).collect())
+            })
+            .collect();
+        let buffers: Vec<[&[u8]; 1]> = columns.iter().map(|(_, b, _)| [&b[..]]).collect();
+        let texts: Vec<TextColumn<'_>> = columns
+            .iter()
+            .zip(&buffers)
+            .map(|((views, _, valid), buffers)| TextColumn {
+                views,
+                buffers,
+                valid: Some(valid),
+            })
+            .collect();
+        let style = Style {
+            delimiter: b',',
+            quote: b'"',
+            terminator: b"\r\n",
+        };
+        let (limits, checks) = ([4, 0, 3], [Check::NoHalf, Check::Digits, Check::OnlyHalf]);
+        let (rows, found) = format_checked(&texts, n, style, &limits, &checks);
+        assert_eq!(rows, format(&texts, n, style));
+        let apart: Vec<Refused> = texts
+            .iter()
+            .zip(limits.iter().zip(&checks))
+            .map(|(c, (&limit, &check))| refused(c, n, limit, check))
+            .collect();
+        assert_eq!(found, apart);
+        assert!(found.iter().all(|f| f.class.is_some()) && found[0].over.is_some());
     }
 }

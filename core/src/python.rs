@@ -788,13 +788,7 @@ fn csv_refused<'py>(
     checks: Vec<String>,
     threads: usize,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    if limits.len() != columns.len() || checks.len() != columns.len() {
-        return Err(PyValueError::new_err("one limit and one check per column"));
-    }
-    let checks = checks
-        .iter()
-        .map(|c| check_of(c))
-        .collect::<PyResult<Vec<_>>>()?;
+    let checks = refusal_checks(&columns, &limits, &checks)?;
     let borrowed = borrow_columns(&columns)?;
     let buffers = buffer_slices(&borrowed)?;
     let views = text_columns(&borrowed, &buffers, n)?;
@@ -806,6 +800,58 @@ fn csv_refused<'py>(
             .collect()
     };
     let found = on_threads(py, threads, check)?;
+    refused_dicts(py, found)
+}
+
+/// A CSV's rows, and what a writer refuses in each column.
+type RowsAndRefusals<'py> = (Bound<'py, PyArray1<u8>>, Vec<Bound<'py, PyDict>>);
+
+/// [`format_csv`] and [`csv_refused`] in one pass: the rows as they are, and what a
+/// writer refuses in them (the caller writes the rows again without it, if any).
+#[pyfunction]
+#[pyo3(signature = (columns, n, delimiter, quote, terminator, limits, checks, threads = 0))]
+#[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
+fn format_csv_checked<'py>(
+    py: Python<'py>,
+    columns: Vec<PyTextColumn<'py>>,
+    n: usize,
+    delimiter: u8,
+    quote: u8,
+    terminator: &[u8],
+    limits: Vec<usize>,
+    checks: Vec<String>,
+    threads: usize,
+) -> PyResult<RowsAndRefusals<'py>> {
+    let checks = refusal_checks(&columns, &limits, &checks)?;
+    let borrowed = borrow_columns(&columns)?;
+    let buffers = buffer_slices(&borrowed)?;
+    let views = text_columns(&borrowed, &buffers, n)?;
+    let style = crate::csv::Style {
+        delimiter,
+        quote,
+        terminator,
+    };
+    let (out, found) = on_threads(py, threads, || {
+        crate::csv::format_checked(&views, n, style, &limits, &checks)
+    })?;
+    Ok((out.into_pyarray(py), refused_dicts(py, found)?))
+}
+
+fn refusal_checks(
+    columns: &[PyTextColumn<'_>],
+    limits: &[usize],
+    checks: &[String],
+) -> PyResult<Vec<Check>> {
+    if limits.len() != columns.len() || checks.len() != columns.len() {
+        return Err(PyValueError::new_err("one limit and one check per column"));
+    }
+    checks.iter().map(|c| check_of(c)).collect()
+}
+
+fn refused_dicts(
+    py: Python<'_>,
+    found: Vec<crate::csv::Refused>,
+) -> PyResult<Vec<Bound<'_, PyDict>>> {
     found
         .into_iter()
         .map(|f| {
@@ -1445,6 +1491,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(format_csv, m)?)?;
     m.add_function(wrap_pyfunction!(csv_cells, m)?)?;
     m.add_function(wrap_pyfunction!(csv_refused, m)?)?;
+    m.add_function(wrap_pyfunction!(format_csv_checked, m)?)?;
     m.add_function(wrap_pyfunction!(byte_places, m)?)?;
     m.add_function(wrap_pyfunction!(private_use, m)?)?;
     m.add_function(wrap_pyfunction!(replace_chars, m)?)?;

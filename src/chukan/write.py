@@ -86,6 +86,9 @@ if TYPE_CHECKING:
 _SLICE = 200_000
 #: Rows of a UTF-8 CSV formatted at once by the core.
 _CSV_SLICE = 50_000
+#: The most rows a CSV writer formats at once as it checks them (a converter's batch):
+#: their text is held whole before it is written.
+_ONE_PASS_ROWS = 100_000
 
 
 def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
@@ -783,7 +786,13 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     failed = {at[k]: failure for k, failure in made.items()}
     # 桁数 counts characters of text (numbers and dates are checked by their format)
     limits = [f.length if f.type in ("text", "code", "digits") else 0 for f in fields]
-    refused = _refused([out[f"t{i}"] for i in range(len(fields))], limits, classes)
+    texts = [out[f"t{i}"] for i in range(len(fields))]
+    # a batch's rows formatted as they are checked, in one pass over the text (written
+    # as they are unless something was refused); a larger frame is checked first, then
+    # formatted in slices, so that its text is never held whole
+    rows = _checked_rows(texts, limits, classes, layout) if enc == "utf-8" and \
+        len(texts[0]) <= _ONE_PASS_ROWS else None
+    refused = rows[1] if rows is not None else _refused(texts, limits, classes)
     failed |= {(last[j] + (kind == "control") if kind != "class" else class_at[j]): failure
                for (j, kind), failure in refused.items()}
     cols = {f.name: out[f"t{i}"] for i, f in enumerate(fields)}
@@ -809,7 +818,8 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
         cols.update(pl.DataFrame({n: cols[n] for n in guarded})
                     .select(guard(pl.col(n)) for n in guarded).to_dict())
     if enc == "utf-8":  # no round trip through a str
-        _utf8_csv(_csv_frame(cols, fields, layout), fh, layout, header=header)
+        _utf8_csv(_csv_frame(cols, fields, layout), fh, layout, header=header,
+                  rows=rows[0] if rows is not None and not dropped else None)
         return
     try:
         data = _encode_csv(cols, fields, layout, enc, header=header)
@@ -837,9 +847,8 @@ def _refused(texts: list[pl.Series], limits: list[int], classes: list[str]
     >>> {k: x.mask.tolist() for k, x in found.items()}
     {(0, 'class'): [False, True], (0, 'over'): [False, True]}
     """
-    found: dict[tuple[int, str], Failure] = {}
     if not texts or not len(texts[0]):
-        return found
+        return {}
     if os.environ.get("CHUKAN_KERNEL") == "python":
         names = [f"t{j}" for j in range(len(texts))]
         checked = [(j, check) for j, check in enumerate(classes) if check]
@@ -859,6 +868,31 @@ def _refused(texts: list[pl.Series], limits: list[int], classes: list[str]
     else:
         marks = _core.csv_refused([text_column(t) for t in texts], len(texts[0]), limits,
                                   classes, thread_count())
+    return _failures(marks, limits, classes)
+
+
+def _checked_rows(texts: list[pl.Series], limits: list[int], classes: list[str],
+                  layout: Layout) -> tuple[npt.NDArray[np.uint8],
+                                           dict[tuple[int, str], Failure]] | None:
+    """The UTF-8 CSV rows of ``texts`` as the core formats them (see :func:`_utf8_csv`),
+    and what :func:`_refused` finds in them, from one pass of the core over the text;
+    None where the core does not write the rows, or the text written would not be the
+    text checked (a formula guard puts an apostrophe before some values)."""
+    if os.environ.get("CHUKAN_KERNEL") == "python" or not texts or not len(texts[0]) or \
+            layout.formula_guard or len(layout.delimiter.encode()) != 1 or \
+            len(layout.quote.encode()) != 1:
+        return None
+    data, marks = _core.format_csv_checked(
+        [text_column(t) for t in texts], len(texts[0]), layout.delimiter.encode()[0],
+        layout.quote.encode()[0], _csv_options(layout, header=False)["line_terminator"]
+        .encode(), limits, classes, thread_count())
+    return data, _failures(marks, limits, classes)
+
+
+def _failures(marks: list[Refused], limits: list[int], classes: list[str]
+              ) -> dict[tuple[int, str], Failure]:
+    """The core's or Polars' refusals (see :func:`_refused`) as failures to report."""
+    found: dict[tuple[int, str], Failure] = {}
     for j, (mark, limit, check) in enumerate(zip(marks, limits, classes, strict=True)):
         if mark["class"] is not None:
             found[j, "class"] = Failure(*CHECK_FAILURES[check], mark["class"])
@@ -876,18 +910,23 @@ _CLASS_RE = {"fullwidth": f"[{HALF_CHARS}]", "halfwidth": f"[^{HALF_CHARS}]",
              "digits": "[^0-9]"}
 
 
-def _utf8_csv(frame: pl.DataFrame, fh: BinaryIO, layout: Layout, *, header: bool) -> None:
+def _utf8_csv(frame: pl.DataFrame, fh: BinaryIO, layout: Layout, *, header: bool,
+              rows: npt.NDArray[np.uint8] | None = None) -> None:
     """A frame of text columns as UTF-8 CSV: its rows formatted by the core (quoted as
     Polars quotes them, in parallel, with the GIL released), its header by Polars.
-    ``CHUKAN_KERNEL=python`` has Polars write it all (the oracle of the tests)."""
+    ``rows``: the rows, formatted already. ``CHUKAN_KERNEL=python`` has Polars write it
+    all (the oracle of the tests)."""
     options = _csv_options(layout, header=header)
     delimiter, quote = layout.delimiter.encode(), layout.quote.encode()
-    if os.environ.get("CHUKAN_KERNEL") == "python" or not frame.width or \
-            len(delimiter) != 1 or len(quote) != 1:
+    if rows is None and (os.environ.get("CHUKAN_KERNEL") == "python" or not frame.width
+                         or len(delimiter) != 1 or len(quote) != 1):
         frame.write_csv(fh, **options)
         return
     if options["include_header"]:
         frame.clear().write_csv(fh, **options)
+    if rows is not None:
+        fh.write(rows.data)
+        return
     # in slices, each written as soon as it is formatted: memory stays flat
     for start in range(0, frame.height, _CSV_SLICE):
         part = frame.slice(start, _CSV_SLICE)
