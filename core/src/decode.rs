@@ -209,6 +209,17 @@ impl Compiled {
 }
 
 impl Codec {
+    /// Whether printable ASCII bytes decode each to itself, and a space pads: `cp932`
+    /// and UTF-8 (`shift_jis` reads 0x5C as ¥ and 0x7E as ‾; a host page is EBCDIC).
+    #[must_use]
+    pub fn ascii_as_is(self) -> bool {
+        match self {
+            Self::Utf8 => true,
+            Self::Cp932 | Self::ShiftJis => self.compiled().is_some_and(|c| c.ascii_kept),
+            Self::Ebcdic(_) => false,
+        }
+    }
+
     fn compiled(self) -> Option<&'static Compiled> {
         static CP932: OnceLock<Compiled> = OnceLock::new();
         static SHIFT_JIS: OnceLock<Compiled> = OnceLock::new();

@@ -321,6 +321,7 @@ fn chunk(
         _ => None,
     };
     let mut translated = vec![0u8; if ascii.is_some() { widest } else { 0 }];
+    let as_is = codec.ascii_as_is();
     for (i, row) in rows.enumerate() {
         for (spec, col) in specs.iter().zip(out.iter_mut()) {
             let mut raw = block.field(row, spec);
@@ -335,6 +336,8 @@ fn chunk(
             match spec.kind {
                 Kind::Date(form) => typed_value(typed::date(raw, &form, eras), i, col),
                 Kind::Number(form) => typed_value(typed::number(raw, form), i, col),
+                Kind::Text if as_is && short_ascii(raw, spec.check, i, col) => {}
+                Kind::Ascii if raw.len() <= INLINE => short_kept(raw, spec.check, i, col),
                 Kind::Ascii | Kind::Text | Kind::Fullwidth => {
                     make_room(col, 3 * spec.length + 1);
                     let start = col.data.len();
@@ -383,6 +386,43 @@ fn chunk(
             col.buffers.push(last);
         }
     }
+}
+
+/// A text value of printable ASCII of at most 12 bytes, in an encoding that reads such
+/// bytes as themselves: put in its view straight from the record, the rest of the path
+/// (decoding into the buffer, a copy into the view, the buffer cut back) skipped. Most
+/// of a record's short fields are so (codes, flags, phone numbers). False, with nothing
+/// done, for any other value.
+fn short_ascii(raw: &[u8], check: Check, row: usize, out: &mut Part<'_>) -> bool {
+    let value = &raw[..last_non_space(raw, b' ')];
+    if value.len() > INLINE || !value.iter().all(|&b| (0x20..0x7F).contains(&b)) {
+        return false;
+    }
+    if !value.is_empty() {
+        crate::views::write(&mut out.views[16 * row..16 * row + 16], value, 0, 0);
+        out.valid[row] = true;
+        out.failed[row] = match check {
+            Check::Nothing | Check::OnlyHalf => false,
+            Check::NoHalf => true,
+            Check::Digits => typed::fails(check, value),
+        };
+    }
+    true
+}
+
+/// [`ascii_value`] of a field of at most 12 bytes, straight into its view.
+fn short_kept(raw: &[u8], check: Check, row: usize, out: &mut Part<'_>) {
+    if raw.iter().all(|&b| b == b' ') {
+        return;
+    }
+    let mut value = [0u8; INLINE];
+    let value = &mut value[..raw.len()];
+    for (v, &b) in value.iter_mut().zip(raw) {
+        *v = if (0x20..0x7F).contains(&b) { b } else { b'?' };
+    }
+    crate::views::write(&mut out.views[16 * row..16 * row + 16], value, 0, 0);
+    out.valid[row] = true;
+    out.failed[row] = typed::fails(check, value);
 }
 
 fn typed_value(value: Option<i64>, row: usize, out: &mut Part<'_>) {
