@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::compose::TextColumn;
 use crate::decode::{transcode_into, Codec};
 use crate::typed::Check;
-use crate::views::Builder;
+use crate::views::{Builder, Rows};
 
 /// How the rows are written.
 #[derive(Clone, Copy, Debug)]
@@ -343,8 +343,8 @@ const CELL_ROWS: usize = 4096;
 /// one column per field, each of whose decoded values is judged by the field's check
 /// in `checks` (none past its end), as the cell is cut: the reader's own check then
 /// runs only on a field that has a value failing it.
-/// Chunks of rows are cut in parallel, each into buffers of its own, which are then
-/// moved into the columns.
+/// Chunks of rows are cut in parallel, each into its part of the columns' views and a
+/// buffer of its own for each column.
 #[must_use]
 pub fn cells(
     data: &[u8],
@@ -355,18 +355,63 @@ pub fn cells(
     codec: Codec,
     checks: &[Check],
 ) -> Cells {
-    let parts: Vec<Part> = rows
-        .par_chunks(CELL_ROWS)
-        .map(|chunk| cut(data, chunk, width, delimiter, quote, codec, checks))
+    let n = rows.len();
+    // the arrays of every row, allocated whole: each chunk writes its rows' part in
+    // place (its kept rows first), so that nothing is copied after when every row is
+    // kept, as nearly always
+    let mut counts = vec![0i64; n];
+    let mut starts = vec![0i64; n * width];
+    let mut views: Vec<Vec<u8>> = (0..width).map(|_| vec![0u8; 16 * n]).collect();
+    let chunks = n.div_ceil(CELL_ROWS);
+    let mut by_column: Vec<_> = views
+        .iter_mut()
+        .map(|v| pieces(v, 16 * CELL_ROWS, chunks).into_iter())
+        .collect();
+    let jobs: Vec<Job<'_>> = rows
+        .chunks(CELL_ROWS)
+        .zip(pieces(&mut counts, CELL_ROWS, chunks))
+        .zip(pieces(&mut starts, CELL_ROWS * width, chunks))
+        .enumerate()
+        .map(|(k, ((rows, counts), starts))| Job {
+            index: k as u32,
+            rows,
+            counts,
+            starts,
+            views: by_column
+                .iter_mut()
+                .map(|c| c.next().unwrap_or_default())
+                .collect(),
+        })
+        .collect();
+    let parts: Vec<Part> = jobs
+        .into_par_iter()
+        .map(|job| cut(data, job, width, delimiter, quote, codec, checks))
         .collect();
     let kept: usize = parts.iter().map(|p| p.kept.len()).sum();
+    if kept < n {
+        // rows left out (a wrong number of fields): each chunk's kept rows moved up
+        let mut to = 0;
+        for (k, part) in parts.iter().enumerate() {
+            let (from, m) = (k * CELL_ROWS, part.kept.len());
+            for v in &mut views {
+                v.copy_within(16 * from..16 * (from + m), 16 * to);
+            }
+            starts.copy_within(from * width..(from + m) * width, to * width);
+            to += m;
+        }
+        for v in &mut views {
+            v.truncate(16 * kept);
+        }
+        starts.truncate(kept * width);
+    }
     let mut out = Cells {
-        counts: Vec::with_capacity(rows.len()),
+        counts,
         kept: Vec::with_capacity(kept),
-        starts: Vec::with_capacity(kept * width),
-        columns: (0..width)
-            .map(|_| ViewColumn {
-                views: Vec::with_capacity(16 * kept),
+        starts,
+        columns: views
+            .into_iter()
+            .map(|views| ViewColumn {
+                views,
                 buffers: Vec::with_capacity(parts.len()),
             })
             .collect(),
@@ -383,40 +428,84 @@ pub fn cells(
             *odd |= found;
         }
         let first = (k * CELL_ROWS) as i64;
-        out.counts.extend_from_slice(&part.counts);
         out.kept.extend(part.kept.iter().map(|row| row + first));
-        out.starts.extend_from_slice(&part.starts);
-        for (column, built) in out.columns.iter_mut().zip(part.columns) {
-            column.append(built);
+        for (column, buffer) in out.columns.iter_mut().zip(part.buffers) {
+            column.buffers.push(buffer);
         }
     }
     out
 }
 
+/// Where each cell of `row` (at `start` in the data) starts, into `at`; whether the row
+/// holds a quote.
+fn cell_starts(row: &[u8], start: usize, delimiter: u8, quote: u8, at: &mut Vec<usize>) -> bool {
+    at.clear();
+    at.push(start);
+    // found with SIMD (the memchr crate; the slice's own `contains` looks at a byte at a
+    // time): most rows quote nothing, and their cells end at each delimiter
+    let quoted = memchr::memchr(quote, row).is_some();
+    if quoted {
+        let mut inside = false;
+        for (i, &b) in row.iter().enumerate() {
+            if b == quote {
+                inside = !inside;
+            } else if b == delimiter && !inside {
+                at.push(start + i + 1);
+            }
+        }
+    } else {
+        at.extend(memchr::memchr_iter(delimiter, row).map(|i| start + i + 1));
+    }
+    quoted
+}
+
+/// `count` pieces of `items` of `size` each (the last one shorter), empty ones where
+/// `items` runs out (a width of no fields).
+fn pieces<T>(items: &mut [T], size: usize, count: usize) -> Vec<&mut [T]> {
+    let mut pieces: Vec<&mut [T]> = items.chunks_mut(size.max(1)).collect();
+    pieces.resize_with(count, Default::default);
+    pieces
+}
+
+/// A chunk of rows to cut, with its parts of the arrays the cells go in.
+struct Job<'a> {
+    /// The chunk's number: its buffer's among each column's.
+    index: u32,
+    rows: &'a [(usize, usize)],
+    counts: &'a mut [i64],
+    starts: &'a mut [i64],
+    views: Vec<&'a mut [u8]>,
+}
+
 /// One chunk's cells: as [`Cells`], rows counted from the chunk's first, each column
 /// with one buffer.
+/// What cutting a chunk found besides the cells written in place.
 struct Part {
-    counts: Vec<i64>,
+    /// The rows kept (with the expected number of fields), from the chunk's first.
     kept: Vec<i64>,
-    starts: Vec<i64>,
-    columns: Vec<Builder>,
+    /// Each column's long values.
+    buffers: Vec<Vec<u8>>,
     suspect: Vec<bool>,
     quoted: bool,
     failing: Vec<bool>,
 }
 
-impl Part {
-    /// A row's cells (`at`: where each starts, then its end and one) whose bytes are their
-    /// values as they stand in the data: most rows.
-    fn plain_row(&mut self, data: &[u8], at: &[usize], checks: &[Check]) {
-        let judged = self.failing.iter_mut().zip(checks);
-        for (j, (column, (fails, &check))) in self.columns.iter_mut().zip(judged).enumerate() {
-            let (from, to) = (at[j], at[j + 1] - 1);
-            self.starts.push(from as i64);
-            *fails =
-                *fails || (check != Check::Nothing && crate::typed::fails(check, &data[from..to]));
-            column.push_at(data, from, to);
-        }
+/// A row's cells (`at`: where each starts, then its end and one) whose bytes are their
+/// values as they stand in the data: most rows. `starts` takes where each starts.
+fn plain_row(
+    columns: &mut [Builder<Rows<'_>>],
+    failing: &mut [bool],
+    starts: &mut [i64],
+    data: &[u8],
+    at: &[usize],
+    checks: &[Check],
+) {
+    let judged = failing.iter_mut().zip(checks);
+    for (j, (column, (fails, &check))) in columns.iter_mut().zip(judged).enumerate() {
+        let (from, to) = (at[j], at[j + 1] - 1);
+        starts[j] = from as i64;
+        *fails = *fails || (check != Check::Nothing && crate::typed::fails(check, &data[from..to]));
+        column.push_at(data, from, to);
     }
 }
 
@@ -453,23 +542,31 @@ fn suspect_apart_from(v: &[u8], delimiter: u8) -> bool {
 
 fn cut(
     data: &[u8],
-    rows: &[(usize, usize)],
+    job: Job<'_>,
     width: usize,
     delimiter: u8,
     quote: u8,
     codec: Codec,
     checks: &[Check],
 ) -> Part {
+    let Job {
+        index,
+        rows,
+        counts,
+        starts,
+        views,
+    } = job;
+    let mut columns: Vec<Builder<Rows<'_>>> = views
+        .into_iter()
+        .map(|views| Builder {
+            views: Rows { views, len: 0 },
+            buffer: Vec::new(),
+            index,
+        })
+        .collect();
     let mut out = Part {
-        counts: Vec::with_capacity(rows.len()),
         kept: Vec::with_capacity(rows.len()),
-        starts: Vec::with_capacity(rows.len() * width),
-        columns: (0..width)
-            .map(|_| Builder {
-                views: Vec::with_capacity(16 * rows.len()),
-                buffer: Vec::new(),
-            })
-            .collect(),
+        buffers: Vec::new(),
         suspect: vec![false; width],
         quoted: false,
         failing: vec![false; width],
@@ -481,27 +578,13 @@ fn cut(
     let mut scratch = Vec::new();
     for (k, &(start, end)) in rows.iter().enumerate() {
         let row = &data[start..end];
-        at.clear();
-        at.push(start);
-        // found with SIMD (the memchr crate; the slice's own `contains` looks at a byte at
-        // a time): most rows quote nothing, and their cells end at each delimiter
-        let quoted = memchr::memchr(quote, row).is_some();
-        if quoted {
-            let mut inside = false;
-            for (i, &b) in row.iter().enumerate() {
-                if b == quote {
-                    inside = !inside;
-                } else if b == delimiter && !inside {
-                    at.push(start + i + 1);
-                }
-            }
-        } else {
-            at.extend(memchr::memchr_iter(delimiter, row).map(|i| start + i + 1));
-        }
-        out.counts.push(at.len() as i64);
+        let quoted = cell_starts(row, start, delimiter, quote, &mut at);
+        counts[k] = at.len() as i64;
         if at.len() != width {
             continue;
         }
+        // this row's cells' starts, after those of the rows kept before it
+        let row_starts = &mut starts[out.kept.len() * width..(out.kept.len() + 1) * width];
         out.kept.push(k as i64);
         at.push(end + 1); // as if a delimiter followed the last cell
 
@@ -514,14 +597,21 @@ fn cut(
         // delimiter aside, which no unquoted cell holds; a tab is a control character)
         let plain = utf8 && !quoted && !suspect_apart_from(row, delimiter);
         if plain {
-            out.plain_row(data, &at, &checks);
+            plain_row(
+                &mut columns,
+                &mut out.failing,
+                row_starts,
+                data,
+                &at,
+                &checks,
+            );
             continue;
         }
-        let columns = out.columns.iter_mut().zip(out.suspect.iter_mut());
+        let columns = columns.iter_mut().zip(out.suspect.iter_mut());
         let judged = out.failing.iter_mut().zip(&checks);
         for (j, ((column, odd), (fails, &check))) in columns.zip(judged).enumerate() {
             let cell = &data[at[j]..at[j + 1] - 1];
-            out.starts.push(at[j] as i64);
+            row_starts[j] = at[j] as i64;
             let raw = if cell.first() == Some(&quote) {
                 out.quoted = true;
                 let inner = match cell.len() {
@@ -561,9 +651,13 @@ fn cut(
         }
     }
     // the frame keeps each buffer as it is: the room doubling left is given back
-    for column in &mut out.columns {
-        column.buffer.shrink_to_fit();
-    }
+    out.buffers = columns
+        .into_iter()
+        .map(|mut column| {
+            column.buffer.shrink_to_fit();
+            column.buffer
+        })
+        .collect();
     out
 }
 

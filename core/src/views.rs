@@ -102,24 +102,56 @@ pub fn build(values: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
     (built.views, built.buffer)
 }
 
-/// Views built one value at a time: each value is written at the end of `buffer`, then
-/// [`Builder::finish`] makes its view (a short value moves into the view).
-#[derive(Debug, Default)]
-pub struct Builder {
-    /// 16 bytes per finished value.
-    pub views: Vec<u8>,
-    /// The values longer than [`INLINE`] bytes.
-    pub buffer: Vec<u8>,
+/// Where a [`Builder`]'s views go.
+pub trait Views {
+    /// Put the next view.
+    fn put(&mut self, view: [u8; 16]);
 }
 
-impl Builder {
+impl Views for Vec<u8> {
+    fn put(&mut self, view: [u8; 16]) {
+        self.extend_from_slice(&view);
+    }
+}
+
+/// A chunk's rows of a column whose views are allocated whole: its views are written
+/// in place, from the first, so that nothing is joined after.
+#[derive(Debug)]
+pub struct Rows<'a> {
+    /// The chunk's part of the column's views.
+    pub views: &'a mut [u8],
+    /// The views written.
+    pub len: usize,
+}
+
+impl Views for Rows<'_> {
+    fn put(&mut self, view: [u8; 16]) {
+        self.views[16 * self.len..16 * self.len + 16].copy_from_slice(&view);
+        self.len += 1;
+    }
+}
+
+/// Views built one value at a time: each value is written at the end of `buffer`, then
+/// [`Builder::finish`] makes its view (a short value moves into the view). The views of
+/// long values point at `buffer` as the column's buffer number `index`.
+#[derive(Debug, Default)]
+pub struct Builder<V = Vec<u8>> {
+    /// 16 bytes per finished value.
+    pub views: V,
+    /// The values longer than [`INLINE`] bytes.
+    pub buffer: Vec<u8>,
+    /// The number of `buffer` among its column's buffers.
+    pub index: u32,
+}
+
+impl<V: Views> Builder<V> {
     /// Add `value` (copied once: into its view when it is short, else into the buffer).
     pub fn push(&mut self, value: &[u8]) {
         let start = self.buffer.len();
         if value.len() > INLINE {
             self.buffer.extend_from_slice(value);
         }
-        self.views.extend_from_slice(&make(value, 0, start as u32));
+        self.views.put(make(value, self.index, start as u32));
     }
 
     /// [`Builder::push`] of `data[from..to]`. A short value's view is made from the
@@ -138,14 +170,14 @@ impl Builder {
         // the length's word, and the value's bytes: 32 + 8·length bits kept
         let kept = u128::MAX >> (8 * (INLINE - length));
         let view = (u128::from_le_bytes(view) & kept) | length as u128;
-        self.views.extend_from_slice(&view.to_le_bytes());
+        self.views.put(view.to_le_bytes());
     }
 
     /// The view of the value written at `buffer[start..]`. The buffer stays below 4 GiB
     /// (the caller's blocks are far smaller).
     pub fn finish(&mut self, start: usize) {
-        let view = make(&self.buffer[start..], 0, start as u32);
-        self.views.extend_from_slice(&view);
+        self.views
+            .put(make(&self.buffer[start..], self.index, start as u32));
         if self.buffer.len() - start <= INLINE {
             self.buffer.truncate(start);
         }
@@ -188,7 +220,8 @@ mod tests {
         let data: Vec<u8> = (0..40u8).map(|b| b.wrapping_mul(37) | 0x80).collect();
         for from in 0..data.len() {
             for to in from..=data.len().min(from + 20) {
-                let (mut at, mut alone) = (Builder::default(), Builder::default());
+                let (mut at, mut alone) =
+                    (Builder::<Vec<u8>>::default(), Builder::<Vec<u8>>::default());
                 at.push_at(&data, from, to);
                 alone.push(&data[from..to]);
                 assert_eq!(at.views, alone.views, "{from}..{to}");
