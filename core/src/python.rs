@@ -696,16 +696,32 @@ fn format_csv<'py>(
     terminator: &[u8],
     threads: usize,
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
-    let borrowed = borrow_columns(&columns)?;
-    let buffers = buffer_slices(&borrowed)?;
-    let views = text_columns(&borrowed, &buffers, n)?;
     let style = crate::csv::Style {
         delimiter,
         quote,
         terminator,
     };
-    let out = on_threads(py, threads, || crate::csv::format(&views, n, style))?;
+    let (out, _) = csv_rows(py, &columns, n, style, threads, None)?;
     Ok(out.into_pyarray(py))
+}
+
+/// The CSV rows of `columns`, and what a writer refuses in them where `judged` gives
+/// each column's limit and check.
+fn csv_rows(
+    py: Python<'_>,
+    columns: &[PyTextColumn<'_>],
+    n: usize,
+    style: crate::csv::Style<'_>,
+    threads: usize,
+    judged: Option<(&[usize], &[Check])>,
+) -> PyResult<(Vec<u8>, Vec<crate::csv::Refused>)> {
+    let borrowed = borrow_columns(columns)?;
+    let buffers = buffer_slices(&borrowed)?;
+    let views = text_columns(&borrowed, &buffers, n)?;
+    on_threads(py, threads, || match judged {
+        Some((limits, checks)) => crate::csv::format_checked(&views, n, style, limits, checks),
+        None => (crate::csv::format(&views, n, style), Vec::new()),
+    })
 }
 
 /// The string views of a column's chunks joined as one column's, each chunk's buffer
@@ -823,17 +839,13 @@ fn format_csv_checked<'py>(
     threads: usize,
 ) -> PyResult<RowsAndRefusals<'py>> {
     let checks = refusal_checks(&columns, &limits, &checks)?;
-    let borrowed = borrow_columns(&columns)?;
-    let buffers = buffer_slices(&borrowed)?;
-    let views = text_columns(&borrowed, &buffers, n)?;
     let style = crate::csv::Style {
         delimiter,
         quote,
         terminator,
     };
-    let (out, found) = on_threads(py, threads, || {
-        crate::csv::format_checked(&views, n, style, &limits, &checks)
-    })?;
+    let judged = Some((&limits[..], &checks[..]));
+    let (out, found) = csv_rows(py, &columns, n, style, threads, judged)?;
     Ok((out.into_pyarray(py), refused_dicts(py, found)?))
 }
 
