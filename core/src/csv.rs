@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 use crate::compose::TextColumn;
 use crate::decode::{transcode_into, Codec};
+use crate::pieces;
 use crate::typed::Check;
 use crate::views::{Builder, Rows};
 
@@ -459,14 +460,6 @@ fn cell_starts(row: &[u8], start: usize, delimiter: u8, quote: u8, at: &mut Vec<
     quoted
 }
 
-/// `count` pieces of `items` of `size` each (the last one shorter), empty ones where
-/// `items` runs out (a width of no fields).
-fn pieces<T>(items: &mut [T], size: usize, count: usize) -> Vec<&mut [T]> {
-    let mut pieces: Vec<&mut [T]> = items.chunks_mut(size.max(1)).collect();
-    pieces.resize_with(count, Default::default);
-    pieces
-}
-
 /// A chunk of rows to cut, with its parts of the arrays the cells go in.
 struct Job<'a> {
     /// The chunk's number: its buffer's among each column's.
@@ -477,8 +470,6 @@ struct Job<'a> {
     views: Vec<&'a mut [u8]>,
 }
 
-/// One chunk's cells: as [`Cells`], rows counted from the chunk's first, each column
-/// with one buffer.
 /// What cutting a chunk found besides the cells written in place.
 struct Part {
     /// The rows kept (with the expected number of fields), from the chunk's first.

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use crate::decode::{decode_seen, Codec, Seen};
 use crate::ebcdic::Shift;
+use crate::pieces;
 use crate::typed::{self, Check, DateForm, Era, NumberForm};
 use crate::views::INLINE;
 
@@ -217,13 +218,6 @@ struct Part<'a> {
     limit: usize,
 }
 
-/// `count` slices of `rows` items (the last one shorter), empty ones for an empty array.
-fn cut<T>(items: &mut [T], rows: usize, count: usize) -> Vec<&mut [T]> {
-    let mut pieces: Vec<&mut [T]> = items.chunks_mut(rows.max(1)).collect();
-    pieces.resize_with(count, Default::default);
-    pieces
-}
-
 impl Column {
     fn parts(
         &mut self,
@@ -232,20 +226,20 @@ impl Column {
         count: usize,
         limit: usize,
     ) -> Vec<Part<'_>> {
-        let views = cut(&mut self.views, 16 * rows, count);
+        let views = pieces(&mut self.views, 16 * rows, count);
         let mut padding: Vec<Option<&mut [bool]>> = match self.padding.as_mut() {
-            Some(p) => cut(p, rows, count).into_iter().map(Some).collect(),
+            Some(p) => pieces(p, rows, count).into_iter().map(Some).collect(),
             None => (0..count).map(|_| None).collect(),
         };
-        let mut pieces = [
-            cut(&mut self.valid, rows, count),
-            cut(&mut self.control, rows, count),
-            cut(&mut self.invalid, rows, count),
-            cut(&mut self.duplicate, rows, count),
-            cut(&mut self.failed, rows, count),
+        let mut numbers = pieces(&mut self.numbers, rows, count).into_iter();
+        let mut marks = [
+            pieces(&mut self.valid, rows, count),
+            pieces(&mut self.control, rows, count),
+            pieces(&mut self.invalid, rows, count),
+            pieces(&mut self.duplicate, rows, count),
+            pieces(&mut self.failed, rows, count),
         ]
         .map(Vec::into_iter);
-        let mut numbers = cut(&mut self.numbers, rows, count).into_iter();
         // full-width text grows by half in UTF-8; other text is mostly ASCII, and values
         // of up to 12 bytes never stay in the buffer
         let capacity = |rows: usize| match spec.kind {
@@ -259,7 +253,7 @@ impl Column {
             .enumerate()
             .map(|(k, (views, padding))| {
                 let [valid, control, invalid, duplicate, failed] =
-                    pieces.each_mut().map(|p| p.next().unwrap_or_default());
+                    marks.each_mut().map(|p| p.next().unwrap_or_default());
                 let data = Vec::with_capacity(capacity(valid.len()));
                 Part {
                     views,

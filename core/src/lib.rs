@@ -21,6 +21,15 @@ pub mod views;
 #[cfg(feature = "python")]
 mod python;
 
+/// `count` pieces of `items` of `size` each (the last one shorter), empty ones where
+/// `items` runs out (an empty array, or a width of no fields): the parts of a column
+/// that the parallel tasks of a block or a chunk write in place.
+pub(crate) fn pieces<T>(items: &mut [T], size: usize, count: usize) -> Vec<&mut [T]> {
+    let mut pieces: Vec<&mut [T]> = items.chunks_mut(size.max(1)).collect();
+    pieces.resize_with(count, Default::default);
+    pieces
+}
+
 /// Every block's columns are fresh memory handed to Python: mimalloc reuses freed pages
 /// where the system allocator asked the kernel for new, zeroed ones each time.
 #[global_allocator]
