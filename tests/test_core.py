@@ -138,6 +138,11 @@ SPACES = ColumnSpec(0, 6, "fullwidth", " ")
                 [ColumnSpec(0, 4, "text", check="halfwidth"),
                  ColumnSpec(0, 4, "fullwidth", check="fullwidth"),
                  ColumnSpec(0, 2, "ascii", check="digits")], "cp932"))
+# ASCII fields of up to 12 bytes (straight into their views) and longer (through the
+# buffer), each with a byte that is not printable ASCII and one all spaces
+@example(_block([b"0123456789\x0112\x8eR ", b"  \x7f3" + b" " * 12, b" " * 16],
+                [ColumnSpec(0, 16, "ascii", check="digits"),
+                 ColumnSpec(2, 4, "ascii", check="digits")], "cp932"))
 def test_the_core_gives_what_the_python_kernel_gives(
         block: tuple[np.ndarray, list[ColumnSpec], str]) -> None:
     matrix, specs, codec = block

@@ -330,27 +330,22 @@ fn chunk(
             match spec.kind {
                 Kind::Date(form) => typed_value(typed::date(raw, &form, eras), i, col),
                 Kind::Number(form) => typed_value(typed::number(raw, form), i, col),
+                // ASCII bytes in every encoding: an EBCDIC layout's digits reach the
+                // kernel translated (above)
+                Kind::Ascii => ascii_value(raw, spec.check, i, col),
                 Kind::Text if as_is && short_ascii(raw, spec.check, i, col) => {}
-                Kind::Ascii if raw.len() <= INLINE => short_kept(raw, spec.check, i, col),
-                Kind::Ascii | Kind::Text | Kind::Fullwidth => {
+                Kind::Text | Kind::Fullwidth => {
                     make_room(col, 3 * spec.length + 1);
                     let start = col.data.len();
-                    let seen = if spec.kind == Kind::Ascii {
-                        // ASCII bytes in every encoding: an EBCDIC layout's
-                        // digits reach the kernel translated (`read._in_ascii`)
-                        ascii_value(raw, b' ', i, col);
-                        None
-                    } else {
-                        text_value(
-                            raw,
-                            &mut work[..spec.length],
-                            spec,
-                            codec,
-                            rewritten,
-                            i,
-                            col,
-                        )
-                    };
+                    let seen = text_value(
+                        raw,
+                        &mut work[..spec.length],
+                        spec,
+                        codec,
+                        rewritten,
+                        i,
+                        col,
+                    );
                     // (an empty value whose bytes the writer would not give back, an
                     // empty shift pair, is marked too)
                     col.duplicate[i] = seen.is_some_and(|s| s.rewritten);
@@ -361,7 +356,8 @@ fn chunk(
                         (Check::Nothing, _) => false,
                         (Check::NoHalf, Some(s)) => s.half,
                         (Check::OnlyHalf, Some(s)) => s.other,
-                        // digits, and values trimmed after decoding (UTF-8 full-width)
+                        // the digits check, and values trimmed after decoding (UTF-8
+                        // full-width)
                         (check, _) => typed::fails(check, &col.data[start..]),
                     };
                     view(col, i, start);
@@ -404,21 +400,6 @@ fn short_ascii(raw: &[u8], check: Check, row: usize, out: &mut Part<'_>) -> bool
     true
 }
 
-/// [`ascii_value`] of a field of at most 12 bytes, straight into its view.
-fn short_kept(raw: &[u8], check: Check, row: usize, out: &mut Part<'_>) {
-    if raw.iter().all(|&b| b == b' ') {
-        return;
-    }
-    let mut value = [0u8; INLINE];
-    let value = &mut value[..raw.len()];
-    for (v, &b) in value.iter_mut().zip(raw) {
-        *v = if (0x20..0x7F).contains(&b) { b } else { b'?' };
-    }
-    crate::views::write(&mut out.views[16 * row..16 * row + 16], value, 0, 0);
-    out.valid[row] = true;
-    out.failed[row] = typed::fails(check, value);
-}
-
 fn typed_value(value: Option<i64>, row: usize, out: &mut Part<'_>) {
     if let Some(v) = value {
         out.numbers[row] = v;
@@ -426,17 +407,30 @@ fn typed_value(value: Option<i64>, row: usize, out: &mut Part<'_>) {
     }
 }
 
-fn ascii_value(raw: &[u8], space: u8, row: usize, out: &mut Part<'_>) {
-    let start = out.data.len();
-    out.data.extend(
-        raw.iter()
-            .map(|&b| if (0x20..0x7F).contains(&b) { b } else { b'?' }),
-    );
-    if out.data[start..].iter().all(|&b| b == space) {
-        out.data.truncate(start);
-    } else {
-        out.valid[row] = true;
+/// An ASCII field (digits) kept whole, null when all spaces; a byte that is not
+/// printable ASCII becomes `?`, so that the field's check fails it. A value of at most
+/// 12 bytes goes straight into its view, a longer one through the column's buffer.
+fn ascii_value(raw: &[u8], check: Check, row: usize, out: &mut Part<'_>) {
+    if raw.iter().all(|&b| b == b' ') {
+        return;
     }
+    let printable = |&b: &u8| if (0x20..0x7F).contains(&b) { b } else { b'?' };
+    out.valid[row] = true;
+    if raw.len() <= INLINE {
+        let mut value = [0u8; INLINE];
+        let value = &mut value[..raw.len()];
+        for (v, b) in value.iter_mut().zip(raw) {
+            *v = printable(b);
+        }
+        crate::views::write(&mut out.views[16 * row..16 * row + 16], value, 0, 0);
+        out.failed[row] = typed::fails(check, value);
+        return;
+    }
+    make_room(out, raw.len());
+    let start = out.data.len();
+    out.data.extend(raw.iter().map(printable));
+    out.failed[row] = typed::fails(check, &out.data[start..]);
+    view(out, row, start);
 }
 
 /// Decode a text value into `out.data`, marking its row; what the decoder saw of it
