@@ -790,8 +790,7 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     # a batch's rows formatted as they are checked, in one pass over the text (written
     # as they are unless something was refused); a larger frame is checked first, then
     # formatted in slices, so that its text is never held whole
-    rows = _checked_rows(texts, limits, classes, layout) if enc == "utf-8" and \
-        len(texts[0]) <= _ONE_PASS_ROWS else None
+    rows = _checked_rows(texts, limits, classes, layout) if enc == "utf-8" else None
     refused = rows[1] if rows is not None else _refused(texts, limits, classes)
     failed |= {(last[j] + (kind == "control") if kind != "class" else class_at[j]): failure
                for (j, kind), failure in refused.items()}
@@ -876,16 +875,15 @@ def _checked_rows(texts: list[pl.Series], limits: list[int], classes: list[str],
                                            dict[tuple[int, str], Failure]] | None:
     """The UTF-8 CSV rows of ``texts`` as the core formats them (see :func:`_utf8_csv`),
     and what :func:`_refused` finds in them, from one pass of the core over the text;
-    None where the core does not write the rows, or the text written would not be the
-    text checked (a formula guard puts an apostrophe before some values)."""
-    if os.environ.get("CHUKAN_KERNEL") == "python" or not texts or not len(texts[0]) or \
-            layout.formula_guard or len(layout.delimiter.encode()) != 1 or \
-            len(layout.quote.encode()) != 1:
+    None where the core does not write the rows, where the text written would not be
+    the text checked (a formula guard puts an apostrophe before some values), and for
+    more than :data:`_ONE_PASS_ROWS` rows."""
+    style = _core_style(layout)
+    if style is None or not texts or not 0 < len(texts[0]) <= _ONE_PASS_ROWS or \
+            layout.formula_guard:
         return None
-    data, marks = _core.format_csv_checked(
-        [text_column(t) for t in texts], len(texts[0]), layout.delimiter.encode()[0],
-        layout.quote.encode()[0], _csv_options(layout, header=False)["line_terminator"]
-        .encode(), limits, classes, thread_count())
+    data, marks = _core.format_csv_checked([text_column(t) for t in texts], len(texts[0]),
+                                           *style, limits, classes, thread_count())
     return data, _failures(marks, limits, classes)
 
 
@@ -914,12 +912,10 @@ def _utf8_csv(frame: pl.DataFrame, fh: BinaryIO, layout: Layout, *, header: bool
               rows: npt.NDArray[np.uint8] | None = None) -> None:
     """A frame of text columns as UTF-8 CSV: its rows formatted by the core (quoted as
     Polars quotes them, in parallel, with the GIL released), its header by Polars.
-    ``rows``: the rows, formatted already. ``CHUKAN_KERNEL=python`` has Polars write it
-    all (the oracle of the tests)."""
+    ``rows``: the rows, formatted already (by :func:`_checked_rows`)."""
     options = _csv_options(layout, header=header)
-    delimiter, quote = layout.delimiter.encode(), layout.quote.encode()
-    if rows is None and (os.environ.get("CHUKAN_KERNEL") == "python" or not frame.width
-                         or len(delimiter) != 1 or len(quote) != 1):
+    style = _core_style(layout)
+    if rows is None and (style is None or not frame.width):
         frame.write_csv(fh, **options)
         return
     if options["include_header"]:
@@ -927,13 +923,24 @@ def _utf8_csv(frame: pl.DataFrame, fh: BinaryIO, layout: Layout, *, header: bool
     if rows is not None:
         fh.write(rows.data)
         return
+    assert style is not None  # noqa: S101 -- checked above, with no rows given
     # in slices, each written as soon as it is formatted: memory stays flat
     for start in range(0, frame.height, _CSV_SLICE):
         part = frame.slice(start, _CSV_SLICE)
         columns = [text_column(column) for column in part.get_columns()]
-        rows = _core.format_csv(columns, part.height, delimiter[0], quote[0],
-                                options["line_terminator"].encode(), thread_count())
-        fh.write(rows.data)
+        fh.write(_core.format_csv(columns, part.height, *style, thread_count()).data)
+
+
+def _core_style(layout: Layout) -> tuple[int, int, bytes] | None:
+    """The delimiter, the quote and the line terminator with which the core writes a
+    UTF-8 CSV's rows; None where Polars writes them (a delimiter or quote of more than
+    one byte, or ``CHUKAN_KERNEL=python``: the oracle of the tests)."""
+    delimiter, quote = layout.delimiter.encode(), layout.quote.encode()
+    if os.environ.get("CHUKAN_KERNEL") == "python" or len(delimiter) != 1 or \
+            len(quote) != 1:
+        return None
+    return delimiter[0], quote[0], _csv_options(layout, header=False)["line_terminator"] \
+        .encode()
 
 
 def _csv_frame(cols: dict[str, pl.Series], fields: list[Field], layout: Layout
