@@ -12,7 +12,9 @@ dates, codes, amounts, a mixed memo field in the middle), then in one process me
 * peak memory of ``chukan.read_batches``, ``chukan.validate`` and ``chukan.convert`` on
   the file and on a file twice as large, each in a fresh subprocess.
 
-It prints MB/s and ratios. Quote the ratios: absolute times vary on shared machines.
+It prints MB/s and ratios: of the best times, and the median of runs back to back
+(`paired`), which to quote on a shared machine: absolute times vary there, and its speed
+drifts within a minute.
 
     python benchmarks/bench_io.py [--records N] [--repeat R] [--subset N]
 """
@@ -23,6 +25,7 @@ import argparse
 import gc
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -212,6 +215,20 @@ def best(fn, repeat: int, before=None) -> tuple[float, object]:
     return min(times), out
 
 
+def paired(base, fn, repeat: int, before=None) -> tuple[float, float, object]:
+    """``fn``'s best of ``repeat`` timings, and the median of ``base``'s time over
+    ``fn``'s in ``repeat`` pairs run back to back: on a shared machine whose speed drifts
+    by a third within a minute, a ratio of two bests taken minutes apart says more of
+    the machine than of chukan."""
+    times, ratios, out = [], [], None
+    for _ in range(repeat):
+        t_base, _ = best(base, 1)
+        t, out = best(fn, 1, before)
+        times.append(t)
+        ratios.append(t_base / t)
+    return min(times), statistics.median(ratios), out
+
+
 def naive_read(data: bytes, layout: chukan.Layout) -> pl.DataFrame:
     fields = [f for f in layout.fields if f.type != "filler"]
     cols: dict[str, list[str]] = {f.name: [] for f in fields}
@@ -293,51 +310,66 @@ def main() -> None:
 
     t_dec, decoded = best(lambda: data.decode("cp932"), args.repeat)
     t_enc, _ = best(lambda: decoded.encode("cp932"), args.repeat)  # type: ignore[attr-defined]
-    t_read, frame = best(lambda: chukan.read(path, layout), args.repeat)
-    t_read1, _ = best(lambda: chukan.read(path, layout, threads=1), args.repeat)
+
+    def decode() -> object:
+        return data.decode("cp932")
+
+    def encode() -> object:
+        return decoded.encode("cp932")  # type: ignore[attr-defined]
+
+    t_read, p_read, frame = paired(decode, lambda: chukan.read(path, layout), args.repeat)
+    t_read1, p_read1, _ = paired(decode, lambda: chukan.read(path, layout, threads=1),
+                                 args.repeat)
     out = tmp / "out.dat"
     # the baseline encodes in memory: remove the previous output outside the timing, so
-    # that the file system's freeing of 300 MB is not counted against the writer
-    t_write, _ = best(lambda: chukan.write(frame, out, layout), args.repeat,  # type: ignore[arg-type]
-                      before=lambda: out.unlink(missing_ok=True))
+    # that the file system's freeing of 300 MB is not counted against the writer (nor
+    # against a conversion below)
+    t_write, p_write, _ = paired(encode, lambda: chukan.write(frame, out, layout),  # type: ignore[arg-type]
+                                 args.repeat, before=lambda: out.unlink(missing_ok=True))
     identical = out.read_bytes() == data
 
-    t_val, _ = best(lambda: chukan.validate(path, layout), args.repeat)
+    t_val, p_val, _ = paired(decode, lambda: chukan.validate(path, layout), args.repeat)
     _, mapping = write_mapping()
     converted = tmp / "converted.csv"
-    t_conv, _ = best(lambda: chukan.convert(path, mapping, converted), args.repeat)
+    t_conv, p_conv, _ = paired(decode, lambda: chukan.convert(path, mapping, converted),
+                               args.repeat, before=lambda: converted.unlink(missing_ok=True))
     back = tmp / "back.dat"
-    t_back, _ = best(lambda: chukan.convert(converted, mapping, back, reverse=True),
-                     args.repeat)
+    t_back, p_back, _ = paired(decode, lambda: chukan.convert(converted, mapping, back,
+                                                              reverse=True),
+                               args.repeat, before=lambda: back.unlink(missing_ok=True))
     round_trip = back.read_bytes() == data
     sub = data[: args.subset * layout.stride]
     sub_mb = len(sub) / 1e6
     t_naive, _ = best(lambda: naive_read(sub, layout), 1)
     rows = []
-    rows.append(("whole-file bytes.decode('cp932')", mb / t_dec, 1.0, "decode"))
-    rows.append(("whole-file str.encode('cp932')", mb / t_enc, 1.0, "encode"))
+    rows.append(("whole-file bytes.decode('cp932')", mb / t_dec, 1.0, None, "decode"))
+    rows.append(("whole-file str.encode('cp932')", mb / t_enc, 1.0, None, "encode"))
     rows.append((f"chukan.read, {os.cpu_count()} cores", mb / t_read, t_dec / t_read,
+                 p_read, "decode"))
+    rows.append(("chukan.read, threads=1", mb / t_read1, t_dec / t_read1, p_read1, "decode"))
+    rows.append(("chukan.write", mb / t_write, t_enc / t_write, p_write, "encode"))
+    rows.append(("chukan.validate", mb / t_val, t_dec / t_val, p_val, "decode"))
+    rows.append(("chukan.convert legacy → CSV", mb / t_conv, t_dec / t_conv, p_conv,
                  "decode"))
-    rows.append(("chukan.read, threads=1", mb / t_read1, t_dec / t_read1, "decode"))
-    rows.append(("chukan.write", mb / t_write, t_enc / t_write, "encode"))
-    rows.append(("chukan.validate", mb / t_val, t_dec / t_val, "decode"))
-    rows.append(("chukan.convert legacy → CSV", mb / t_conv, t_dec / t_conv, "decode"))
     rows.append(("chukan.convert --reverse CSV → legacy", mb / t_back, t_dec / t_back,
-                 "decode"))
+                 p_back, "decode"))
     rows.append((f"naive per-record loop ({args.subset:,} rec)", sub_mb / t_naive,
-                 (sub_mb / t_naive) / (mb / t_dec), "decode"))
+                 (sub_mb / t_naive) / (mb / t_dec), None, "decode"))
     try:
         sub_path = tmp / "subset.dat"
         sub_path.write_bytes(sub)
         t_pd, _ = best(lambda: pandas_read(sub_path, layout, args.subset), 1)
         rows.append((f"pandas.read_fwf, char widths ({args.subset:,} rec)", sub_mb / t_pd,
-                     (sub_mb / t_pd) / (mb / t_dec), "decode"))
+                     (sub_mb / t_pd) / (mb / t_dec), None, "decode"))
     except ImportError:
         print("pandas not installed: pip install -e '.[bench]' to include read_fwf")
 
-    print(f"\n{'what':<48} {'MB/s':>8}  ratio")
-    for name, speed, ratio, base in rows:
-        print(f"{name:<48} {speed:8.1f}  {ratio:5.2f}x of whole-file {base}")
+    # best: the ratio of the best times; paired: the median ratio of runs back to back
+    # (the figure to quote on a shared machine)
+    print(f"\n{'what':<48} {'MB/s':>8}   best  paired")
+    for name, speed, ratio, pair, base in rows:
+        shown = f"{pair:5.2f}x" if pair is not None else "      "
+        print(f"{name:<48} {speed:8.1f}  {ratio:5.2f}x {shown} of whole-file {base}")
     print(f"\nchukan.read is {(mb / t_read) / (sub_mb / t_naive):.1f}x the naive loop")
     print(f"write(read(file)) byte-identical: {identical}")
     print(f"convert then convert --reverse byte-identical: {round_trip}")
