@@ -100,13 +100,25 @@ const CLASS: u8 = 4;
 /// Why a CSV writer refuses a value (see [`refused`]), as bits: [`OVER`], [`CONTROL`],
 /// [`CLASS`]; 0 for a value written as it is.
 fn judge(value: &[u8], limit: usize, check: Check) -> u8 {
-    // a character is every byte that is not a UTF-8 continuation byte
-    let over = limit > 0 && value.len() > limit && bytecount::num_chars(value) > limit;
+    let over = over(value, limit);
     let control = value
         .iter()
         .fold(false, |any, &b| any | (1..=4).contains(&b));
     let class = crate::typed::fails(check, value);
     (u8::from(over) * OVER) | (u8::from(control) * CONTROL) | (u8::from(class) * CLASS)
+}
+
+/// Whether UTF-8 `value` holds more than `limit` characters (0: no limit).
+fn over(value: &[u8], limit: usize) -> bool {
+    // a character is every byte that is not a UTF-8 continuation byte: counted only
+    // when the bytes alone could be too many
+    limit > 0 && value.len() > limit && bytecount::num_chars(value) > limit
+}
+
+/// Whether a value read from a CSV cell fails its column's `check`, or holds more than
+/// `limit` characters (0: no limit): the reader checks both of every value.
+fn fails_reading(value: &[u8], check: Check, limit: usize) -> bool {
+    (check != Check::Nothing && crate::typed::fails(check, value)) || over(value, limit)
 }
 
 /// What a CSV writer refuses in a column's values, row by row: more characters than
@@ -342,8 +354,9 @@ const CELL_ROWS: usize = 4096;
 /// Cut the rows of `data` (each `rows[k]` is the span of a row's content, without its
 /// terminator) into cells; the rows with `width` cells are decoded from `codec` into
 /// one column per field, each of whose decoded values is judged by the field's check
-/// in `checks` (none past its end), as the cell is cut: the reader's own check then
-/// runs only on a field that has a value failing it.
+/// and its length in characters against its limit in `judges` (a limit of 0: none;
+/// neither past its end), as the cell is cut: the reader's own checks then run only on
+/// a field that has a value failing one.
 /// Chunks of rows are cut in parallel, each into its part of the columns' views and a
 /// buffer of its own for each column.
 #[must_use]
@@ -354,7 +367,7 @@ pub fn cells(
     delimiter: u8,
     quote: u8,
     codec: Codec,
-    checks: &[Check],
+    judges: &[(Check, usize)],
 ) -> Cells {
     let n = rows.len();
     // the arrays of every row, allocated whole: each chunk writes its rows' part in
@@ -386,7 +399,7 @@ pub fn cells(
         .collect();
     let parts: Vec<Part> = jobs
         .into_par_iter()
-        .map(|job| cut(data, job, width, delimiter, quote, codec, checks))
+        .map(|job| cut(data, job, width, delimiter, quote, codec, judges))
         .collect();
     let kept: usize = parts.iter().map(|p| p.kept.len()).sum();
     if kept < n {
@@ -489,13 +502,13 @@ fn plain_row(
     starts: &mut [i64],
     data: &[u8],
     at: &[usize],
-    checks: &[Check],
+    judges: &[(Check, usize)],
 ) {
-    let judged = failing.iter_mut().zip(checks);
-    for (j, (column, (fails, &check))) in columns.iter_mut().zip(judged).enumerate() {
+    let paired = failing.iter_mut().zip(judges);
+    for (j, (column, (fails, &(check, limit)))) in columns.iter_mut().zip(paired).enumerate() {
         let (from, to) = (at[j], at[j + 1] - 1);
         starts[j] = from as i64;
-        *fails = *fails || (check != Check::Nothing && crate::typed::fails(check, &data[from..to]));
+        *fails = *fails || fails_reading(&data[from..to], check, limit);
         column.push_at(data, from, to);
     }
 }
@@ -538,7 +551,7 @@ fn cut(
     delimiter: u8,
     quote: u8,
     codec: Codec,
-    checks: &[Check],
+    judges: &[(Check, usize)],
 ) -> Part {
     let Job {
         index,
@@ -562,8 +575,8 @@ fn cut(
         quoted: false,
         failing: vec![false; width],
     };
-    let checks: Vec<Check> = (0..width)
-        .map(|j| checks.get(j).copied().unwrap_or(Check::Nothing))
+    let judges: Vec<(Check, usize)> = (0..width)
+        .map(|j| judges.get(j).copied().unwrap_or((Check::Nothing, 0)))
         .collect();
     let mut at = Vec::with_capacity(width + 1); // where each cell starts, then the end
     let mut scratch = Vec::new();
@@ -594,13 +607,13 @@ fn cut(
                 row_starts,
                 data,
                 &at,
-                &checks,
+                &judges,
             );
             continue;
         }
         let columns = columns.iter_mut().zip(out.suspect.iter_mut());
-        let judged = out.failing.iter_mut().zip(&checks);
-        for (j, ((column, odd), (fails, &check))) in columns.zip(judged).enumerate() {
+        let paired = out.failing.iter_mut().zip(&judges);
+        for (j, ((column, odd), (fails, &(check, limit)))) in columns.zip(paired).enumerate() {
             let cell = &data[at[j]..at[j + 1] - 1];
             row_starts[j] = at[j] as i64;
             let raw = if cell.first() == Some(&quote) {
@@ -629,14 +642,14 @@ fn cut(
             if utf8 {
                 *odd |= !plain && suspect(raw);
                 // once a value of the column fails, the others need not be judged
-                *fails = *fails || crate::typed::fails(check, raw);
+                *fails = *fails || fails_reading(raw, check, limit);
                 column.push(raw);
             } else {
                 let begin = column.buffer.len();
                 transcode_into(codec, raw, &mut column.buffer);
                 let value = &column.buffer[begin..];
                 *odd |= suspect(value);
-                *fails = *fails || crate::typed::fails(check, value);
+                *fails = *fails || fails_reading(value, check, limit);
                 column.finish(begin);
             }
         }
@@ -859,7 +872,7 @@ mod tests {
         // 全角 only, digits, and no check: quoted, in CP932, and in a row left out
         let failing = |data: &[u8], codec| {
             let rows = lines(data);
-            let checks = [Check::NoHalf, Check::Digits];
+            let checks = [(Check::NoHalf, 0), (Check::Digits, 0)];
             let got = super::cells(data, &rows, 3, b',', b'"', codec, &checks);
             (got.kept.len(), got.failing)
         };
@@ -871,6 +884,33 @@ mod tests {
         let cp932 = b"\x8eR\x93c,1,a\n\x8eR\xb1,2,b"; // 山田 / 山ｱ
         assert_eq!(
             failing(cp932, crate::decode::Codec::Cp932),
+            (2, vec![true, false, false])
+        );
+    }
+
+    #[test]
+    fn a_field_with_a_value_longer_than_its_limit_fails_counted_in_characters() {
+        // limits of 2 characters, none, 3: a value of 2 characters in 6 bytes fits, a
+        // quoted one of 3 (its doubled quote one character) does not; in CP932 the
+        // decoded value's characters count, and a row left out counts for nothing
+        let over = |data: &[u8], codec| {
+            let rows = lines(data);
+            let limits = [
+                (Check::Nothing, 2),
+                (Check::Nothing, 0),
+                (Check::Nothing, 3),
+            ];
+            let got = super::cells(data, &rows, 3, b',', b'"', codec, &limits);
+            (got.kept.len(), got.failing)
+        };
+        let utf8 = crate::decode::Codec::Utf8;
+        let fits = "山田,0123456789,abc\n\"花\"\"\",x,\"a\"\"\"\nあいう,b".as_bytes();
+        assert_eq!(over(fits, utf8), (2, vec![false; 3]));
+        let long = "山田,x,abc\n\"山田花\",y,abcd".as_bytes();
+        assert_eq!(over(long, utf8), (2, vec![true, false, true]));
+        let cp932 = b"\x8eR\x93c,1,abc\n\x8eR\x93c\x89\xd4,2,b"; // 山田 / 山田花
+        assert_eq!(
+            over(cp932, crate::decode::Codec::Cp932),
             (2, vec![true, false, false])
         );
     }

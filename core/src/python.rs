@@ -1291,12 +1291,13 @@ fn encoding_facts<'py>(py: Python<'py>, encoding: &str) -> Option<Facts<'py>> {
 /// `quoted` (whether a cell of those rows was quoted), `suspect` (each column:
 /// whether a value may hold a control character or one its decoder gives for
 /// undecodable bytes; never less than that) and `failing` (each column: whether a
-/// value fails the column's check in `checks`, named as the writers name them; none
-/// past its end).
+/// value fails the column's check in `checks`, named as the writers name them, or holds
+/// more characters than its limit in `limits`, 0 for none; none past either's end).
 /// `data` is a numpy view of the chunk. On `threads` threads (0: one per core).
 #[pyfunction]
 #[pyo3(signature = (
-    data, starts, ends, width, delimiter, quote, encoding, threads = 0, checks = vec![]
+    data, starts, ends, width, delimiter, quote, encoding, threads = 0, checks = vec![],
+    limits = vec![]
 ))]
 #[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
 fn csv_cells<'py>(
@@ -1310,6 +1311,7 @@ fn csv_cells<'py>(
     encoding: &str,
     threads: usize,
     checks: Vec<String>,
+    limits: Vec<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let codec = Codec::from_name(encoding)
         .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
@@ -1336,7 +1338,14 @@ fn csv_cells<'py>(
     let Some(rows) = rows.filter(|_| width > 0) else {
         return Err(PyValueError::new_err("rows outside the data, or no fields"));
     };
-    let cut = || crate::csv::cells(data, &rows, width, delimiter, quote, codec, &checks);
+    // each column's check and limit (a list shorter than the other: none past its end)
+    let judges: Vec<_> = (0..checks.len().max(limits.len()))
+        .map(|j| {
+            let check = checks.get(j).copied().unwrap_or(Check::Nothing);
+            (check, limits.get(j).copied().unwrap_or(0))
+        })
+        .collect();
+    let cut = || crate::csv::cells(data, &rows, width, delimiter, quote, codec, &judges);
     let cells = on_threads(py, threads, cut)?;
     let d = PyDict::new(py);
     d.set_item("counts", cells.counts.into_pyarray(py))?;

@@ -184,7 +184,7 @@ class Cells(TypedDict):
     cells start (rows × fields), each field's values as string views and buffers,
     whether a field's values may hold a control character or an undecodable byte,
     whether a cell of the rows decoded was quoted, and whether a field has a value
-    failing its check."""
+    failing its check or longer than its limit."""
 
     counts: npt.NDArray[np.int64]
     kept: npt.NDArray[np.int64]
@@ -196,7 +196,8 @@ class Cells(TypedDict):
 
 def csv_cells(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64],
               ends: npt.NDArray[np.int64], width: int, delimiter: int, quote: int,
-              encoding: str, threads: int = 0, checks: list[str] = ...) -> Cells: ...
+              encoding: str, threads: int = 0, checks: list[str] = ...,
+              limits: list[int] = ...) -> Cells: ...
 def render_glyphs(data: bytes, glyphs: npt.NDArray[np.uint16], size: int, fill: float,
                   threads: int = 0) -> npt.NDArray[np.uint8]: ...
 def render_normalised(data: bytes, glyphs: npt.NDArray[np.uint16], raw: int, size: int,

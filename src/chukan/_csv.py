@@ -62,6 +62,9 @@ if TYPE_CHECKING:
     from chukan.spec import Field, Layout
 
 _CHUNK = 16 << 20  # bytes read at once; rows never straddle two chunks
+#: The types whose values' length the reader checks in characters (``parse_expr``; a
+#: digits value over its length fails its check, whose digits are one byte each).
+_LIMITED = ("text", "code", "digits")
 #: A row still open after this many bytes (a CR-only file, a quote never closed) is
 #: cut there and reported, so that memory does not grow with the file
 _MAX_ROW = 64 << 20
@@ -667,7 +670,7 @@ def _paired_across(data: bytes, rows: _Rows, layout: Layout, enc: str) -> bool:
 
 
 def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[str],
-                checks: list[str]
+                checks: list[str], limits: list[int]
                 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], pl.DataFrame,
                            npt.NDArray[np.int64], list[bool], bool, list[bool]] | None:
     """The rows' cells by the core, where it can cut them (rows whose quotes all stand
@@ -677,13 +680,15 @@ def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[
     every undecodable byte shows), where their cells start, which columns may hold a
     control character or an undecodable byte (never fewer than do), whether a cell of
     those rows was quoted, and which columns have a value failing its check in
-    ``checks`` (by :func:`text_check`'s names). None where the Python path reads them."""
+    ``checks`` (by :func:`text_check`'s names) or holding more characters than its limit
+    in ``limits`` (0: none). None where the Python path reads them."""
     delimiter, quote = layout.delimiter.encode(), layout.quote.encode()
     if rows.cells is not None or not encoding_of(enc).core or len(delimiter) != 1 or \
             len(quote) != 1 or os.environ.get("CHUKAN_KERNEL") == "python":
         return None
     cut = _core.csv_cells(np.frombuffer(data, dtype=np.uint8), rows.start, rows.end,
-                          len(names), delimiter[0], quote[0], enc, thread_count(), checks)
+                          len(names), delimiter[0], quote[0], enc, thread_count(), checks,
+                          limits)
     keep = cut["kept"]
     # an empty cell is no value (null), read from the length each view starts with
     raw = pl.DataFrame([view_series(len(keep), views, buffers,
@@ -703,15 +708,17 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     names = [f"c{i}" for i in range(len(fields))]
     width, order = columns_at.width, columns_at.order
     file_names = [f"x{j}" for j in range(width)]
-    # each file column's character check, made by the core as it cuts the cells
-    char_checks = [""] * width
+    # each file column's character check and length (in characters), judged by the
+    # core as it cuts the cells
+    char_checks, limits = [""] * width, [0] * width
     for f, j in zip(fields, order, strict=True):
         if j >= 0:
             char_checks[j] = text_check(f)
-    cut = _core_cells(data, rows, layout, enc, file_names, char_checks)
+            limits[j] = f.length if f.type in _LIMITED else 0
+    cut = _core_cells(data, rows, layout, enc, file_names, char_checks, limits)
     marked: list[bool] | None = None  # by the core: the file's columns to look into
     quoted = True  # whether a kept row has a quoted cell (only the core says it has not)
-    failing = [True] * width  # the file's columns with a value failing its check
+    failing = [True] * width  # the file's columns with a value failing a check above
     if cut is not None:
         counts, keep, raw, starts_in_chunk, marked, quoted, failing = cut
     else:
@@ -803,7 +810,8 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
     exprs: list[pl.Expr] = []
     checks: list[FormatCheck] = []
     owners: list[tuple[Field, str, bool]] = []  # field, raw column, keep failing values
-    # the fields whose every value the core found to pass their character check
+    # the fields whose every value the core found to pass their character check and to
+    # fit their length
     clean = {f.name for f, j in zip(fields, order, strict=True) if j >= 0 and not failing[j]}
     # integers and decimals are read by the core, in one pass a column (an integer
     # column of the benchmark's CSV: 3 ms for 100,000 cells, where Polars' strip, pattern

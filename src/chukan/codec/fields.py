@@ -55,24 +55,24 @@ def parse_expr(f: Field, r: pl.Expr, *, fixed: bool = True, clean: bool = False
     """:func:`parse_field` for any type but dates, as expressions over the raw text ``r``,
     so that a reader can parse many fields in one ``select``: the typed column(s), the
     checks, and whether failing values are kept (text) rather than nulled. With
-    ``clean``, the caller knows that every value passes the field's character check
-    (:func:`text_check`; the CSV reader's core makes it as it cuts the cells), which is
-    then not made again.
+    ``clean`` (a CSV's values, ``fixed`` false), the caller knows that every value of a
+    text, code or digits field passes the field's character check (:func:`text_check`)
+    and holds at most its length in characters (the CSV reader's core judges both as it
+    cuts the cells): neither is checked again.
 
     >>> from chukan.codec._base import _f
     >>> [code for code, *_ in parse_expr(_f("digits", 3), pl.col("r"), fixed=False)[1]]
     ['not-digits']
-    >>> _, fails, _ = parse_expr(_f("digits", 3), pl.col("r"), fixed=False, clean=True)
-    >>> frame = pl.DataFrame({"r": ["012", "0123", None]})
-    >>> frame.select(fails[0][2].fill_null(value=False))["r"].to_list()
-    [False, True, False]
+    >>> parse_expr(_f("digits", 3), pl.col("r"), fixed=False, clean=True)[1]
+    []
     """
     name = f.name
     fails: list[FormatCheck] = []
+    clean = clean and not fixed
     if f.type in ("text", "code"):
         if not clean:
             fails.extend(_class_failures(f, r))
-        if not fixed:
+        if not fixed and not clean:
             fails.append(("width-overflow", f"{f.length}文字を超えています",
                           r.str.len_chars() > f.length))
         if f.type == "code" and f.table is not None:
@@ -80,8 +80,10 @@ def parse_expr(f: Field, r: pl.Expr, *, fixed: bool = True, clean: bool = False
                           r.is_not_null() & ~r.is_in(list(f.table.codes))))
         return [r.alias(name)], fails, True
     if f.type == "digits":
+        if clean:
+            return [r.alias(name)], fails, False
         width = (r.str.len_bytes() == f.length) if fixed else (r.str.len_bytes() <= f.length)
-        ok = width if clean else r.str.contains(r"^[0-9]+$") & width
+        ok = r.str.contains(r"^[0-9]+$") & width
         fails.append(("not-digits", CHECK_FAILURES["digits"][1] if fixed
                       else f"{f.length}桁以内の数字ではありません", ~ok))
         return [pl.when(ok).then(r).alias(name)], fails, False
