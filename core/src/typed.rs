@@ -209,10 +209,15 @@ pub fn fails(check: Check, value: &[u8]) -> bool {
             // decoded, the full-width check (the common one) in loops the compiler
             // vectorises (bitwise, not lazy: a branch per byte would keep it from that)
             if check == Check::NoHalf {
-                value
-                    .iter()
-                    .fold(false, |any, &b| any | (b.wrapping_sub(0x20) < 0x5F))
-                    || (value.len() >= 3
+                // one pass for ASCII and for the byte every half-width katakana starts
+                // with (EF, as full-width letters do; kanji and kana do not): the
+                // katakana themselves are looked for only where an EF stands
+                #[allow(clippy::needless_bitwise_bool)] // no branch per byte: vectorised
+                let (ascii, ef) = value.iter().fold((false, false), |(ascii, ef), &b| {
+                    (ascii | (b.wrapping_sub(0x20) < 0x5F), ef | (b == 0xEF))
+                });
+                ascii
+                    || (ef
                         && value
                             .iter()
                             .zip(&value[1..])
