@@ -222,6 +222,7 @@ def paired(base, fn, repeat: int, before=None) -> tuple[float, float, object]:
     the machine than of chukan."""
     times, ratios, out = [], [], None
     for _ in range(repeat):
+        out = None  # (the last run's frame would otherwise be held through this one)
         t_base, _ = best(base, 1)
         t, out = best(fn, 1, before)
         times.append(t)
