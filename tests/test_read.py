@@ -348,3 +348,37 @@ def test_read_selected_columns_only() -> None:
     df = chukan.read(FIXTURES / "vendor-a" / "juki-kojin.dat", KOJIN,
                      columns=["atena_no", "seinengappi_partial"])
     assert df.columns == ["atena_no", "seinengappi_partial"]
+
+
+def test_the_table_of_rewritten_pairs_is_made_once_when_two_workers_ask_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the two decode workers of a first read ask for it together; a cache alone let
+    # both make it (0.14 s of Python each, on every CLI run)
+    import sys  # noqa: PLC0415 -- chukan.read the module, not the function
+    import threading  # noqa: PLC0415
+
+    read_module = sys.modules["chukan.read"]
+    made = []
+    real = read_module.prepare_for_encoding
+
+    def counted(*args: object, **kwargs: object) -> object:
+        made.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(read_module, "prepare_for_encoding", counted)
+    read_module._rewritten_pairs.cache_clear()
+    start = threading.Barrier(2)
+    tables = []
+
+    def ask() -> None:
+        start.wait()
+        tables.append(read_module.rewritten_pairs("nec"))
+
+    workers = [threading.Thread(target=ask) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    read_module._rewritten_pairs.cache_clear()  # (the next caller makes it unpatched)
+    assert len(made) == 1
+    assert tables[0] is tables[1]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -418,7 +419,6 @@ def _packed(ctx: _Context, block: _Block, f: Field) -> pl.Series:
     return decimal_series(f.name, values, ~bad, f.precision, f.scale)
 
 
-@cache
 def rewritten_pairs(duplicates: str) -> npt.NDArray[np.bool_]:
     """The CP932 two-byte sequences (lead bytes 0x80–0xFF × every trail byte, flat) that
     the writer, under the ``duplicates`` policy, writes as other bytes: each pair's
@@ -428,6 +428,17 @@ def rewritten_pairs(duplicates: str) -> npt.NDArray[np.bool_]:
     >>> bool(table[(0xEE - 0x80) * 256 + 0xE0]), bool(table[(0xFB - 0x80) * 256 + 0xFC])
     (True, False)
     """
+    # the two decode workers ask for it at once on a first read: made by one, while the
+    # other waits (a cache alone let both make it, 0.14 s of Python each)
+    with _PAIRS_LOCK:
+        return _rewritten_pairs(duplicates)
+
+
+_PAIRS_LOCK = threading.Lock()
+
+
+@cache
+def _rewritten_pairs(duplicates: str) -> npt.NDArray[np.bool_]:
     table = np.zeros(128 * 256, dtype=bool)
     index: list[int] = []
     chars: list[str] = []
