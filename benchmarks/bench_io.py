@@ -309,14 +309,14 @@ def main() -> None:
         shutil.rmtree(tmp)
         return
 
-    t_dec, decoded = best(lambda: data.decode("cp932"), args.repeat)
-    t_enc, _ = best(lambda: decoded.encode("cp932"), args.repeat)  # type: ignore[attr-defined]
-
     def decode() -> object:
         return data.decode("cp932")
 
     def encode() -> object:
         return decoded.encode("cp932")  # type: ignore[attr-defined]
+
+    t_dec, decoded = best(decode, args.repeat)
+    t_enc, _ = best(encode, args.repeat)
 
     t_read, p_read, frame = paired(decode, lambda: chukan.read(path, layout), args.repeat)
     t_read1, p_read1, _ = paired(decode, lambda: chukan.read(path, layout, threads=1),

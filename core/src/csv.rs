@@ -867,15 +867,22 @@ mod tests {
         assert_eq!((got.kept.len(), got.suspect), (1, vec![false; 3]));
     }
 
+    /// The rows of `data` (lines of 3 cells) cut with `judges`: how many were kept, and
+    /// which columns have a value failing its judge.
+    fn judged(
+        data: &[u8],
+        codec: crate::decode::Codec,
+        judges: &[(Check, usize)],
+    ) -> (usize, Vec<bool>) {
+        let got = super::cells(data, &lines(data), 3, b',', b'"', codec, judges);
+        (got.kept.len(), got.failing)
+    }
+
     #[test]
     fn each_field_says_whether_a_value_fails_its_check_as_the_cells_are_cut() {
         // 全角 only, digits, and no check: quoted, in CP932, and in a row left out
-        let failing = |data: &[u8], codec| {
-            let rows = lines(data);
-            let checks = [(Check::NoHalf, 0), (Check::Digits, 0)];
-            let got = super::cells(data, &rows, 3, b',', b'"', codec, &checks);
-            (got.kept.len(), got.failing)
-        };
+        let checks = [(Check::NoHalf, 0), (Check::Digits, 0)];
+        let failing = |data: &[u8], codec| judged(data, codec, &checks);
         let utf8 = crate::decode::Codec::Utf8;
         let clean = "山田,012,a\n\"花子\",34,b\nｱ,5x,c,d".as_bytes();
         assert_eq!(failing(clean, utf8), (2, vec![false; 3]));
@@ -893,16 +900,12 @@ mod tests {
         // limits of 2 characters, none, 3: a value of 2 characters in 6 bytes fits, a
         // quoted one of 3 (its doubled quote one character) does not; in CP932 the
         // decoded value's characters count, and a row left out counts for nothing
-        let over = |data: &[u8], codec| {
-            let rows = lines(data);
-            let limits = [
-                (Check::Nothing, 2),
-                (Check::Nothing, 0),
-                (Check::Nothing, 3),
-            ];
-            let got = super::cells(data, &rows, 3, b',', b'"', codec, &limits);
-            (got.kept.len(), got.failing)
-        };
+        let limits = [
+            (Check::Nothing, 2),
+            (Check::Nothing, 0),
+            (Check::Nothing, 3),
+        ];
+        let over = |data: &[u8], codec| judged(data, codec, &limits);
         let utf8 = crate::decode::Codec::Utf8;
         let fits = "山田,0123456789,abc\n\"花\"\"\",x,\"a\"\"\"\nあいう,b".as_bytes();
         assert_eq!(over(fits, utf8), (2, vec![false; 3]));
