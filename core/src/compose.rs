@@ -203,16 +203,14 @@ fn scan_ascii(value: &[u8], check: Check) -> Scan {
     }
 }
 
-/// One pass over a value: its checks, and its bytes through `table` into `out`. The
-/// checks are gathered with no branch per character, and judged at the end.
-fn scan(value: &[u8], check: Check, table: &[u16], out: &mut Vec<u8>) -> Scan {
+/// One pass over a value: its checks, and its bytes through `table` into `slot` (its
+/// field), as far as they fit; with the bytes the whole value takes. Encoding in place
+/// spares each value a buffer made ready and copied (a fifth of this pass); a value
+/// then refused is padding again by the caller. The checks are gathered with no branch
+/// per character, and judged at the end.
+fn scan(value: &[u8], check: Check, table: &[u16], slot: &mut [u8]) -> (Scan, usize) {
     let mut kinds = Kinds::default();
     let (mut lookalike, mut unencodable) = (false, false);
-    // each character takes at least one byte of UTF-8 and at most two of a legacy
-    // encoding: its bytes go into room made once, by index (no capacity check per byte)
-    let start = out.len();
-    out.resize(start + 2 * value.len(), 0);
-    let dst = &mut out[start..];
     let (mut i, mut k) = (0, 0);
     while i < value.len() {
         let b0 = value[i];
@@ -234,24 +232,28 @@ fn scan(value: &[u8], check: Check, table: &[u16], out: &mut Vec<u8>) -> Scan {
             UNENCODABLE => unencodable = true,
             code => {
                 let [hi, lo] = code.to_be_bytes();
+                // past the field only the length is counted (an overflow is refused)
                 if hi == 0 {
-                    dst[k] = lo;
+                    if let Some(d) = slot.get_mut(k) {
+                        *d = lo;
+                    }
                     k += 1;
                 } else {
-                    dst[k] = hi;
-                    dst[k + 1] = lo;
+                    if let Some([a, b]) = slot.get_mut(k..k + 2) {
+                        (*a, *b) = (hi, lo);
+                    }
                     k += 2;
                 }
             }
         }
     }
-    out.truncate(start + k);
-    Scan {
+    let found = Scan {
         class: kinds.fail(check),
         lookalike,
         control: kinds.control(),
         unencodable,
-    }
+    };
+    (found, k)
 }
 
 /// A value's checks, and its bytes in an EBCDIC page (with its field's shift codes)
@@ -270,7 +272,7 @@ fn scan_ebcdic(value: &[u8], field: &TextField<'_>, page: Page, out: &mut Vec<u8
     }
     // refused: the checks over the whole value, as for the other encodings (control
     // characters always: EBCDIC has codes for them, but they are not data)
-    let mut found = scan(value, field.check, &[], &mut Vec::new());
+    let (mut found, _) = scan(value, field.check, &[], &mut []);
     found.unencodable = true;
     found
 }
@@ -442,24 +444,36 @@ fn write_rows(
                         continue;
                     }
                 }
-                buf.clear();
-                // an ASCII value that stands for itself is written from where it is
-                let direct = page.is_none() && ascii_kept && bytes.is_ascii();
-                let found = if let Some(page) = page {
-                    scan_ebcdic(bytes, field, page, &mut buf)
-                } else if direct {
-                    scan_ascii(bytes, field.check)
-                } else {
-                    scan(bytes, field.check, table, &mut buf)
-                };
-                let encoded: &[u8] = if direct { bytes } else { &buf };
-                let short = field.full_digits && !found.class && bytes.len() < field.width;
-                let refused = refusal(&found, short, unknown, encoded.len() > field.width);
-                if refused != 0 {
-                    w.refuse(row, refused, encoded.len());
+                let short =
+                    |found: &Scan| field.full_digits && !found.class && bytes.len() < field.width;
+                let slot = &mut out[start..start + field.width];
+                if let Some(page) = page {
+                    buf.clear();
+                    let found = scan_ebcdic(bytes, field, page, &mut buf);
+                    let refused = refusal(&found, short(&found), unknown, buf.len() > field.width);
+                    if refused != 0 {
+                        w.refuse(row, refused, buf.len());
+                    } else {
+                        slot[..buf.len()].copy_from_slice(&buf);
+                    }
                     continue;
                 }
-                out[start..start + encoded.len()].copy_from_slice(encoded);
+                // an ASCII value that stands for itself is written from where it is
+                let direct = ascii_kept && bytes.is_ascii();
+                let (found, len) = if direct {
+                    (scan_ascii(bytes, field.check), bytes.len())
+                } else {
+                    scan(bytes, field.check, table, slot)
+                };
+                let refused = refusal(&found, short(&found), unknown, len > field.width);
+                if refused != 0 {
+                    w.refuse(row, refused, len);
+                    if !direct {
+                        slot.copy_from_slice(pad); // (what fitted of it was written)
+                    }
+                } else if direct {
+                    slot[..len].copy_from_slice(bytes);
+                }
             }
         }
     }
