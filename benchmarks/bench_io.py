@@ -201,6 +201,17 @@ def generate(path: Path, n: int) -> None:
     path.write_bytes(matrix.tobytes())
 
 
+def with_short_records(data: bytes, stride: int, every: int) -> bytes:
+    """``data`` with the first record of every ``every`` 5 bytes short (its bytes 1-5
+    left out, its terminator kept).
+
+    >>> with_short_records(b"abcdefgh\\r\\n" * 3, 10, 2)
+    b'agh\\r\\nabcdefgh\\r\\nagh\\r\\n'
+    """
+    step = every * stride
+    return b"".join(data[k:k + 1] + data[k + 6:k + step] for k in range(0, len(data), step))
+
+
 def best(fn, repeat: int, before=None) -> tuple[float, object]:
     """Best of ``repeat`` timings of ``fn``; ``before`` runs untimed before each."""
     times, out = [], None
@@ -321,6 +332,14 @@ def main() -> None:
     t_read, p_read, frame = paired(decode, lambda: chukan.read(path, layout), args.repeat)
     t_read1, p_read1, _ = paired(decode, lambda: chukan.read(path, layout, threads=1),
                                  args.repeat)
+    # a real export's few bad records: one short record in every 10,000 (its chunk is
+    # cut at line feeds, not by length)
+    shorts = tmp / "shorts.dat"
+    shorts.write_bytes(with_short_records(data, layout.stride, 10_000))
+    t_short, p_short, _ = paired(decode, lambda: chukan.read(shorts, layout,
+                                                             report=chukan.Report()),
+                                 args.repeat)
+    shorts.unlink()
     out = tmp / "out.dat"
     # the baseline encodes in memory: remove the previous output outside the timing, so
     # that the file system's freeing of 300 MB is not counted against the writer (nor
@@ -348,6 +367,8 @@ def main() -> None:
     rows.append((f"chukan.read, {os.cpu_count()} cores", mb / t_read, t_dec / t_read,
                  p_read, "decode"))
     rows.append(("chukan.read, threads=1", mb / t_read1, t_dec / t_read1, p_read1, "decode"))
+    rows.append(("chukan.read, 1 short record in 10,000", mb / t_short, t_dec / t_short,
+                 p_short, "decode"))
     rows.append(("chukan.write", mb / t_write, t_enc / t_write, p_write, "encode"))
     rows.append(("chukan.validate", mb / t_val, t_dec / t_val, p_val, "decode"))
     rows.append(("chukan.convert legacy → CSV", mb / t_conv, t_dec / t_conv, p_conv,

@@ -975,6 +975,18 @@ def test_a_stride_past_the_largest_integer_is_not_intact_never_a_panic() -> None
     assert _core.intact(data, 2, 2**64 - 1, b"\r\n", True) is False
 
 
+def test_records_are_gathered_from_their_starts_and_one_past_the_end_is_an_error() -> None:
+    from chukan import _core  # noqa: PLC0415
+
+    data = np.frombuffer(b"ab\ncd\nx\nef\n", dtype=np.uint8)
+    got = _core.gather_records(data, np.array([0, 3, 8], dtype=np.int64), 2)
+    assert got.shape == (3, 2)
+    assert got.tobytes() == b"abcdef"
+    for starts in ([10], [-1]):  # past the end, before the start: an error, never a panic
+        with pytest.raises(ValueError, match="past the end"):
+            _core.gather_records(data, np.array(starts, dtype=np.int64), 2)
+
+
 # the private use areas' edges in UTF-8 (EE 80 80, EF A3 BF; plane 15's F3 B0 80 80,
 # F3 BF BF BD) and their neighbours
 GAIJI_EDGES = ["a", "山", "ｱ", "Ａ", "\ud7ff", "\ue000", "\uf8ff", "\uf900", "\uffe5",

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadwriteArray1};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -1261,6 +1261,24 @@ fn intact<'py>(
     Ok(py.allow_threads(|| crate::split::intact(data, n, size, term, feeds)))
 }
 
+/// The `size` bytes at each of `starts` in `data` as a `(len(starts), size)` matrix,
+/// with the GIL released: the good records of a chunk cut at its line feeds.
+#[pyfunction]
+fn gather_records<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyArray1<u8>>,
+    starts: &Bound<'py, PyArray1<i64>>,
+    size: usize,
+) -> PyResult<Bound<'py, PyArray2<u8>>> {
+    let (data, starts) = (readonly(data)?, readonly(starts)?);
+    let (data, starts) = (data.as_slice()?, starts.as_slice()?);
+    let rows = starts.len();
+    let out = py
+        .allow_threads(|| crate::split::gather(data, starts, size))
+        .ok_or_else(|| PyValueError::new_err("a record runs past the end of its chunk"))?;
+    out.into_pyarray(py).reshape([rows, size])
+}
+
 /// Space, zero, ideographic space (as bytes), paired.
 type Facts<'py> = (
     Bound<'py, PyBytes>,
@@ -1509,6 +1527,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compose_numbers, m)?)?;
     m.add_function(wrap_pyfunction!(compose_dates, m)?)?;
     m.add_function(wrap_pyfunction!(intact, m)?)?;
+    m.add_function(wrap_pyfunction!(gather_records, m)?)?;
     m.add_function(wrap_pyfunction!(format_csv, m)?)?;
     m.add_function(wrap_pyfunction!(csv_cells, m)?)?;
     m.add_function(wrap_pyfunction!(csv_refused, m)?)?;

@@ -214,7 +214,7 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
     layout = ctx.layout
     size, crlf = layout.record_length, layout.terminator == "crlf"
     arr = np.frombuffer(data, dtype=np.uint8)
-    lf = np.flatnonzero(arr == 0x0A)
+    lf = _core.byte_places(arr, 0x0A)
     if not len(lf) and not final and len(data) > max(_MAX_UNTERMINATED, 4 * layout.stride):
         ctx.add(_problem(ctx, "record-length", record=cur.record, offset=cur.offset,
                          raw=data, raw_limit=_RAW_MAX,
@@ -261,8 +261,8 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
                                      f"(レコード長 {size})"))
         consumed = len(data)
     ok = np.flatnonzero(good)
-    matrix = arr[starts[ok][:, None] + np.arange(size)] if len(ok) else \
-        np.empty((0, size), dtype=np.uint8)
+    # (the core copies each record from where its line starts)
+    matrix = _core.gather_records(arr, np.ascontiguousarray(starts[ok]), size)
     records, offsets = rec_no[ok], cur.offset + starts[ok]
     if extra_rows:
         matrix = np.concatenate([matrix, *extra_rows])
