@@ -1105,6 +1105,56 @@ def _formatted_both_ways(frame: pl.DataFrame, layout: Any) -> None:
     assert core == _on_python_paths(written)
 
 
+ENCODED_CSV_LAYOUT = """
+[layout]
+name = "encoded-csv"
+format = "csv"
+encoding = "cp932"
+cp932_duplicates = "ibm"
+header = true
+header_text = "label"
+
+[[field]]
+name = "a"
+label = "髙橋①"
+type = "text"
+length = 12
+
+[[field]]
+name = "b"
+label = "住所"
+type = "text"
+length = 12
+"""
+
+# CP932's duplicates (NEC row 13 and the NEC-selected and IBM rows), a lookalike, a
+# character CP932 lacks, the CSV's own bytes, and a 外字
+ENCODED_ALPHABET = ["a", ",", '"', "\n", "山", "ｱ", "髙", "①", "㈱", "¬", "∵", "ⅰ", "Ⅰ",
+                    "纊", "〜", "−", "\U0002000b", "é", "\ue000", "\u3000"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.none() | st.text(st.sampled_from(ENCODED_ALPHABET), max_size=8),
+                          st.none() | st.text(st.sampled_from(ENCODED_ALPHABET), max_size=8)),
+                max_size=10),
+       st.sampled_from(["cp932/ibm", "cp932/nec", "shift_jis/ibm"]),
+       st.booleans())
+def test_the_core_encodes_a_legacy_csv_as_cpython_and_the_policy_do(
+        rows: list[tuple[str | None, str | None]], encoding: str, substitute: bool) -> None:
+    """A CP932 or Shift_JIS CSV formatted by the core and encoded through the writer's
+    table, against Polars' CSV writer and CPython's codec with the duplicate policy's
+    markers: the same bytes (header labels too), and the same problems for the values
+    the encoding lacks or would read back as others."""
+    enc, policy = encoding.split("/")
+    text = ENCODED_CSV_LAYOUT.replace('"cp932"', f'"{enc}"').replace('"ibm"', f'"{policy}"')
+    if enc == "shift_jis":  # (a label it lacks is the layout's error)
+        text = text.replace("髙橋①", "高橋")
+    if substitute:
+        text = text.replace("header_text", "substitute_lookalikes = true\nheader_text")
+    layout = chukan.loads_layout(text, base=ROOT / "layouts" / "x")
+    _formatted_both_ways(pl.DataFrame(rows, schema=["a", "b"], orient="row"), layout)
+
+
 CSV_DATES_LAYOUT = """
 [layout]
 name = "csv-dates"

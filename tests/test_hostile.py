@@ -39,6 +39,13 @@ def _layout(fmt: str, extra: str, fields: str) -> str:
              '[[field]]\nname = "a"\nlabel = "X"\nlength = 3\ntype = "text"\n'
              '[[field]]\nname = "b"\nlabel = "X"\nlength = 3\ntype = "text"\n'),
      "two fields have the label"),
+    # a header the file's encoding cannot hold (髙 is not in JIS X 0208): it used to stop
+    # the writer with a UnicodeEncodeError
+    (_layout("csv", 'header = true\nheader_text = "label"', '[[field]]\nname = "a"\n'
+             'label = "髙橋"\nlength = 3\ntype = "text"\n').replace("cp932", "shift_jis"),
+     r"field\[0\]\.label: '髙橋' has a character shift_jis lacks"),
+    (_layout("csv", "header = true", '[[field]]\nname = "①"\nlength = 3\ntype = "text"\n')
+     .replace("cp932", "shift_jis"), "the CSV header could not be written"),
     (_layout("fixed", "record_length = 3", '[[field]]\nname = "a"\nlength = 3\n'
              f'type = "code"\ntable = "{"x" * 300}"\n'), "no code table named"),
 ])

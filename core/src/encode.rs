@@ -3,8 +3,44 @@
 //! `CPython`'s codec and the layout's duplicate policy (`chukan.codec.encode_table`), so
 //! that the writer's bytes are `CPython`'s and the policy's by construction.
 
+use rayon::prelude::*;
+
 /// A table entry for a character the encoding lacks.
 pub const UNENCODABLE: u16 = 0xFFFF;
+
+/// Bytes of text each task encodes (then cut at the next line feed).
+const PIECE: usize = 1 << 20;
+
+/// A whole text of lines (a CSV's) encoded with `table`, pieces of it at once (on the
+/// caller's rayon pool), each cut after a line feed, which is never inside a character;
+/// None where a character has no code (or the text is not UTF-8).
+#[must_use]
+pub fn encode_lines(text: &[u8], table: &[u16]) -> Option<Vec<u8>> {
+    let mut cuts = vec![0];
+    let mut at = 0;
+    while text.len() - at > PIECE {
+        at = match memchr::memchr(b'\n', &text[at + PIECE..]) {
+            Some(k) => at + PIECE + k + 1,
+            None => text.len(),
+        };
+        cuts.push(at);
+    }
+    if at < text.len() {
+        cuts.push(text.len());
+    }
+    let pieces: Vec<Option<Vec<u8>>> = cuts
+        .par_windows(2)
+        .map(|w| {
+            let mut out = Vec::with_capacity(w[1] - w[0]);
+            encode_value(&text[w[0]..w[1]], table, &mut out).then_some(out)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(text.len());
+    for piece in pieces {
+        out.extend_from_slice(&piece?);
+    }
+    Some(out)
+}
 
 /// Values encoded back to back, with each value's byte length and whether it held a
 /// character the encoding lacks (such a value is left out: length 0).
@@ -83,7 +119,7 @@ fn encode_value(value: &[u8], table: &[u16], out: &mut Vec<u8>) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{encode, UNENCODABLE};
+    use super::{encode, encode_lines, UNENCODABLE};
 
     #[test]
     fn values_encode_back_to_back_and_a_missing_character_leaves_its_value_out() {
@@ -97,5 +133,25 @@ mod tests {
         assert_eq!(got.data, b"A\xfb\xfcB");
         assert_eq!(got.lengths, vec![1, 2, 1, 0]);
         assert_eq!(got.unencodable, vec![false, false, false, true]);
+    }
+
+    #[test]
+    fn lines_encode_in_pieces_cut_after_line_feeds() {
+        let mut table = vec![UNENCODABLE; 65536];
+        for b in 0..0x80u16 {
+            table[usize::from(b)] = b;
+        }
+        table[0x9AD9] = 0xFBFC; // 髙
+                                // pieces of a megabyte: a text of several, its characters across the cuts
+        let line = "髙,abc\n".repeat(200_000);
+        let got = encode_lines(line.as_bytes(), &table).unwrap();
+        assert_eq!(got, b"\xfb\xfc,abc\n".repeat(200_000));
+        let no_feed = "髙".repeat(400_000); // one piece, however long
+        assert_eq!(
+            encode_lines(no_feed.as_bytes(), &table).unwrap().len(),
+            800_000
+        );
+        assert_eq!(encode_lines(b"", &table), Some(Vec::new()));
+        assert_eq!(encode_lines("a\n\u{3042}\n".as_bytes(), &table), None);
     }
 }

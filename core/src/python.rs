@@ -320,6 +320,24 @@ fn encode<'py>(
     ))
 }
 
+/// A whole text of lines (UTF-8) encoded with `table` (65,536 codes), in pieces on
+/// `threads` threads with the GIL released; None where a character has no code.
+#[pyfunction]
+fn encode_lines<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyArray1<u8>>,
+    table: &Bound<'py, PyArray1<u16>>,
+    threads: usize,
+) -> PyResult<Option<Bound<'py, PyArray1<u8>>>> {
+    let (text, table) = (readonly(text)?, readonly(table)?);
+    let (text, table) = (text.as_slice()?, table.as_slice()?);
+    if table.len() != 65536 {
+        return Err(PyValueError::new_err("the table must hold 65,536 codes"));
+    }
+    let got = on_threads(py, threads, || crate::encode::encode_lines(text, table))?;
+    Ok(got.map(|data| data.into_pyarray(py)))
+}
+
 /// The packed decimals of `width` bytes at `offset` of `n` records `stride` bytes apart
 /// in `data`: (unscaled values, rows with a bad digit, rows with a bad sign nibble).
 #[pyfunction]
@@ -1528,6 +1546,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compose_dates, m)?)?;
     m.add_function(wrap_pyfunction!(intact, m)?)?;
     m.add_function(wrap_pyfunction!(gather_records, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_lines, m)?)?;
     m.add_function(wrap_pyfunction!(format_csv, m)?)?;
     m.add_function(wrap_pyfunction!(csv_cells, m)?)?;
     m.add_function(wrap_pyfunction!(csv_refused, m)?)?;

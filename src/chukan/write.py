@@ -22,7 +22,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import numpy as np
 import polars as pl
@@ -790,7 +790,10 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
     # a batch's rows formatted as they are checked, in one pass over the text (written
     # as they are unless something was refused); a larger frame is checked first, then
     # formatted in slices, so that its text is never held whole
-    rows = _checked_rows(texts, limits, classes, layout) if enc == "utf-8" else None
+    # CP932 and Shift_JIS: the rows the UTF-8 writer formats, then encoded by the core
+    transcoded = enc in CORE_ENCODINGS and os.environ.get("CHUKAN_KERNEL") != "python"
+    rows = _checked_rows(texts, limits, classes, layout) if enc == "utf-8" or transcoded \
+        else None
     refused = rows[1] if rows is not None else _refused(texts, limits, classes)
     failed |= {(last[j] + (kind == "control") if kind != "class" else class_at[j]): failure
                for (j, kind), failure in refused.items()}
@@ -816,10 +819,21 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
         guarded = [f.name for f in fields if f.type in GUARDED_TYPES]
         cols.update(pl.DataFrame({n: cols[n] for n in guarded})
                     .select(guard(pl.col(n)) for n in guarded).to_dict())
+    formatted = rows[0] if rows is not None and not dropped else None
     if enc == "utf-8":  # no round trip through a str
-        _utf8_csv(_csv_frame(cols, fields, layout), fh, layout, header=header,
-                  rows=rows[0] if rows is not None and not dropped else None)
+        _utf8_csv(_csv_frame(cols, fields, layout), fh, layout, header=header, rows=formatted)
         return
+    if transcoded:
+        sink = _Encoding(encode_table(enc, layout.cp932_duplicates))
+        # (a binary file as far as the writer and Polars go: they only call write)
+        _utf8_csv(_csv_frame(cols, fields, layout), cast("BinaryIO", sink), layout,
+                  header=header, rows=formatted)
+        encoded = sink.finish()
+        if encoded is not None:
+            for part in encoded:
+                fh.write(part.data)
+            return
+        # (a character the encoding lacks: found and reported below, as CPython finds it)
     try:
         data = _encode_csv(cols, fields, layout, enc, header=header)
     except UnicodeEncodeError:  # rare: find the values, written empty as padding would be
@@ -831,6 +845,60 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Pr
                 cols[f.name] = cols[f.name].set(pl.Series(bad), None)
         data = _encode_csv(cols, fields, layout, enc, header=header)
     fh.write(data)
+
+
+class _Encoding(io.RawIOBase):
+    r"""A sink for UTF-8 CSV text that the core encodes (CP932, Shift_JIS) with the
+    layout's duplicate policy, whole lines at a time (a line feed is never inside a
+    character); :meth:`finish` gives the parts, or None where a character the encoding
+    lacks was met (nothing has been written then: the caller finds and reports it).
+
+    >>> from chukan.codec import encode_table
+    >>> sink = _Encoding(encode_table("cp932", "ibm"))
+    >>> sink.write("山田,1\n".encode()), sink.write("髙".encode())
+    (9, 3)
+    >>> b"".join(sink.finish())
+    b'\x8eR\x93c,1\n\xfb\xfc'
+    """
+
+    def __init__(self, table: npt.NDArray[np.uint16]) -> None:
+        """Encode with ``table`` (:func:`~chukan.codec.encode_table`)."""
+        super().__init__()
+        self._table = table
+        self._held = b""  # the bytes after the last line feed so far
+        self._parts: list[npt.NDArray[np.uint8]] | None = []
+
+    def writable(self) -> bool:
+        """Polars writes a header into it."""
+        return True
+
+    def write(self, data: Any) -> int:  # noqa: ANN401 -- any buffer, as io's signature has
+        """Encode the whole lines of what came so far."""
+        data = bytes(data)
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            self._encode(self._held + data[:cut])
+            self._held = data[cut:]
+        else:
+            self._held += data
+        return len(data)
+
+    def finish(self) -> list[npt.NDArray[np.uint8]] | None:
+        """The encoded parts, in order; None where one could not be encoded."""
+        if self._held:
+            self._encode(self._held)
+            self._held = b""
+        return self._parts
+
+    def _encode(self, text: bytes) -> None:
+        if self._parts is None or not text:
+            return
+        buf = _core.encode_lines(np.frombuffer(text, dtype=np.uint8), self._table,
+                                 thread_count())
+        if buf is None:
+            self._parts = None
+        else:
+            self._parts.append(buf)
 
 
 def _refused(texts: list[pl.Series], limits: list[int], classes: list[str]

@@ -388,6 +388,18 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
         for label in sorted({x for x in labels if labels.count(x) > 1}):
             checker.add(w, "header_text", f"two fields have the label {label!r}: a header "
                                           "of labels could not tell them apart")
+    if fmt == "csv" and meta.get("header") is True:  # the header is written too
+        for i, f in enumerate(fields):
+            if f.type == "filler":
+                continue
+            key = "label" if header_text == "label" and f.label else "name"
+            try:
+                getattr(f, key).encode(codec_name(encoding))
+            except UnicodeEncodeError:
+                checker.add(f"field[{i}]", key, f"{getattr(f, key)!r} has a character "
+                            f"{encoding} lacks: the CSV header could not be written")
+            except LookupError:  # (an unknown encoding is reported on its own)
+                break
     unique = tuple(checker.get(meta, "unique", list, w, []))
     known = {f.name for f in fields} | {f.name for k in records for f in k.fields}
     for key in unique:
