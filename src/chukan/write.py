@@ -719,13 +719,18 @@ def _unencodable(values: pl.Series, enc: str) -> npt.NDArray[np.bool_]:
 def _report(problems: list[Problem], f: Field, layout: Layout, stride: int, first_row: int,
             mask: npt.NDArray[np.bool_], code: str, message: str, values: pl.Series, *,
             lengths: npt.NDArray[np.int64] | None = None) -> None:
-    for i in np.flatnonzero(mask):
-        value = values[int(i)]
+    rows = np.flatnonzero(mask)
+    if not len(rows):
+        return
+    fixed = layout.format == "fixed"
+    # the failing rows' values taken out at once (one by one, a Series lookup each cost
+    # as much as the problem made of it)
+    for i, value in zip(rows.tolist(), values.gather(rows).to_list(), strict=True):
         detail = f" ({int(lengths[i])}バイト)" if lengths is not None else ""
-        row = first_row + int(i)
+        row = first_row + i
         problems.append(Problem(code=code, message=message + detail, record=row + 1,
-                                offset=row * stride + f.offset if layout.format == "fixed"
-                                else None, field=f.name, label=f.label,
+                                offset=row * stride + f.offset if fixed else None,
+                                field=f.name, label=f.label,
                                 value=None if value is None else str(value)))
 
 
