@@ -920,6 +920,24 @@ def test_the_core_cuts_csv_rows_as_the_python_reader_does(
     _reads_alike_on_both_kernels(data, layout)
 
 
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b",", b'"', b'""', b"\n", b"\r", b"\r\n", b"|"]),
+                max_size=30).map(b"".join), st.sampled_from([",", "|"]))
+def test_the_core_finds_csv_rows_and_misplaced_quotes_as_numpy_does(
+        data: bytes, delimiter: str) -> None:
+    """The line feeds that end rows, the quotes counted and the first misplaced quote:
+    the core's pass against numpy's arrays, on bytes of quotes (doubled or not),
+    delimiters, CR and LF in any order."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    row_ends = sys.modules["chukan._csv"]._row_ends
+
+    def found() -> tuple[list[int], int, int]:
+        ends, quotes, misplaced = row_ends(arr, ord(delimiter), ord('"'))
+        return ends.tolist(), quotes, misplaced
+
+    assert found() == _on_python_paths(found)
+
+
 INTEGER_PIECES = ["0", "7", "12", "-", "+", " ", "  ", "1" * 9, "x", "１", ".", "\t", "00"]
 
 

@@ -1297,6 +1297,43 @@ fn gather_records<'py>(
     out.into_pyarray(py).reshape([rows, size])
 }
 
+/// The rows of a CSV chunk as RFC 4180 quoting tells: (the line feeds that end rows,
+/// how many quotes, where the first misplaced quote stands or -1), with the GIL
+/// released.
+#[pyfunction]
+fn csv_row_ends<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyArray1<u8>>,
+    delimiter: u8,
+    quote: u8,
+) -> PyResult<(Bound<'py, PyArray1<i64>>, usize, i64)> {
+    let data = readonly(data)?;
+    let data = data.as_slice()?;
+    let got = py.allow_threads(|| crate::csv::row_ends(data, delimiter, quote));
+    let misplaced = got.misplaced.map_or(-1, |p| p as i64);
+    Ok((got.ends.into_pyarray(py), got.quotes, misplaced))
+}
+
+/// How many cells of the kept rows are quoted needlessly, and the first (row-major; -1
+/// for none): see `csv::needless_quotes`.
+#[pyfunction]
+fn needless_quotes<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyArray1<u8>>,
+    starts: &Bound<'py, PyArray1<i64>>,
+    fields: usize,
+    row_ends: &Bound<'py, PyArray1<i64>>,
+    delimiter: u8,
+    quote: u8,
+) -> PyResult<(usize, i64)> {
+    let (data, starts, ends) = (readonly(data)?, readonly(starts)?, readonly(row_ends)?);
+    let (data, starts, ends) = (data.as_slice()?, starts.as_slice()?, ends.as_slice()?);
+    let (count, first) = py.allow_threads(|| {
+        crate::csv::needless_quotes(data, starts, fields, ends, delimiter, quote)
+    });
+    Ok((count, first.map_or(-1, |k| k as i64)))
+}
+
 /// Space, zero, ideographic space (as bytes), paired.
 type Facts<'py> = (
     Bound<'py, PyBytes>,
@@ -1547,6 +1584,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(intact, m)?)?;
     m.add_function(wrap_pyfunction!(gather_records, m)?)?;
     m.add_function(wrap_pyfunction!(encode_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(csv_row_ends, m)?)?;
+    m.add_function(wrap_pyfunction!(needless_quotes, m)?)?;
     m.add_function(wrap_pyfunction!(format_csv, m)?)?;
     m.add_function(wrap_pyfunction!(csv_cells, m)?)?;
     m.add_function(wrap_pyfunction!(csv_refused, m)?)?;

@@ -119,11 +119,25 @@ def _content_end(arr: npt.NDArray[np.uint8], lf: npt.NDArray[np.int64],
     return np.asarray(lf - cr, dtype=np.int64)
 
 
-def _regular(arr: npt.NDArray[np.uint8], quotes: npt.NDArray[np.int64], delim: int,
-             limit: int) -> bool:
-    """Whether the quotes before ``limit`` all stand where RFC 4180 puts them, so that
-    counting them tells inside from outside (vectorised)."""
-    return _misplaced_quote(arr, quotes, delim, limit) is None
+def _row_ends(arr: npt.NDArray[np.uint8], delim: int, quote: int
+              ) -> tuple[npt.NDArray[np.int64], int, int]:
+    r"""The line feeds that end rows (those after an even number of quotes), how many
+    quotes there are, and where the first stands that RFC 4180 puts nowhere there (-1:
+    none), so that counting the quotes before it tells inside from outside: the core's
+    one pass; ``CHUKAN_KERNEL=python`` has numpy do it (the oracle of the tests).
+
+    >>> ends, quotes, misplaced = _row_ends(np.frombuffer(b'"a\nb",c\nd"e\n', np.uint8),
+    ...                                     ord(","), ord('"'))
+    >>> ends.tolist(), quotes, misplaced
+    ([7], 3, 9)
+    """
+    if os.environ.get("CHUKAN_KERNEL") != "python":
+        return _core.csv_row_ends(arr, delim, quote)
+    quotes = _places(arr, quote)
+    lf = _places(arr, _LF)
+    ends = lf[np.searchsorted(quotes, lf) % 2 == 0] if len(quotes) else lf
+    misplaced = _misplaced_quote(arr, quotes, delim, len(arr))
+    return ends, len(quotes), -1 if misplaced is None else misplaced
 
 
 def _misplaced_quote(arr: npt.NDArray[np.uint8], quotes: npt.NDArray[np.int64], delim: int,
@@ -279,10 +293,8 @@ def _split_rows(data: bytes, layout: Layout, *, final: bool) -> tuple[_Rows, int
     next chunk; with ``final``, the rest is the last row)."""
     arr = np.frombuffer(data, dtype=np.uint8)
     quote, delim = ord(layout.quote), ord(layout.delimiter)
-    quotes = _places(arr, quote)
-    lf = _places(arr, _LF)
     # a row ends at a line feed outside quotes: one after an even number of them
-    ends = lf[np.searchsorted(quotes, lf) % 2 == 0] if len(quotes) else lf
+    ends, n_quotes, misplaced = _row_ends(arr, delim, quote)
     cut = int(ends[-1]) + 1 if len(ends) else 0
     if final:
         cut = len(data)
@@ -294,8 +306,8 @@ def _split_rows(data: bytes, layout: Layout, *, final: bool) -> tuple[_Rows, int
     cr = _places(arr[:cut], _CR)
     bare_cr = bool(len(cr)) and bool(
         ((cr + 1 >= len(arr)) | (arr[np.minimum(cr + 1, len(arr) - 1)] != _LF)).any())
-    unclosed = final and np.count_nonzero(quotes < cut) % 2 == 1
-    if bare_cr or unclosed or not _regular(arr, quotes, delim, cut):
+    unclosed = final and n_quotes % 2 == 1  # (then every quote is before the cut)
+    if bare_cr or unclosed or 0 <= misplaced < cut:
         return _scan(data[:cut] if final else data, delim, quote, final=final)
     ends = ends[ends < cut]
     stop = (ends + 1).astype(np.int64)
@@ -356,16 +368,12 @@ def row_cuts(read_at: Callable[[int, int], bytes], start: int, end: int, step: i
     at, target = start, start + step
     while target < end:
         data = read_at(at, min(scan, end - at))
-        arr = np.frombuffer(data, dtype=np.uint8)
-        quotes = _places(arr, quote)
-        lf = _places(arr, _LF)
-        ends = lf[np.searchsorted(quotes, lf) % 2 == 0] if len(quotes) else lf
+        ends, _, bad = _row_ends(np.frombuffer(data, dtype=np.uint8), delimiter, quote)
         if not len(ends):
             return cuts, f"a row is longer than {scan} bytes"
         upto = int(ends[-1]) + 1
         why = None
-        bad = _misplaced_quote(arr, quotes, delimiter, upto)
-        if bad is not None:  # the rows before it are still told apart by counting
+        if 0 <= bad < upto:  # the rows before it are still told apart by counting
             why = f"a quote at byte {at + bad} stands where RFC 4180 puts none"
             ends = ends[ends < bad]
             upto = int(ends[-1]) + 1 if len(ends) else 0
@@ -936,6 +944,17 @@ def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
         return
     arr = np.frombuffer(data, dtype=np.uint8)
     quote, delim = ord(layout.quote), ord(layout.delimiter)
+    if os.environ.get("CHUKAN_KERNEL") != "python":  # the core, one pass over the cells
+        n, first = _core.needless_quotes(arr, np.ascontiguousarray(starts, dtype=np.int64)
+                                         .reshape(-1), starts.shape[1],
+                                         np.ascontiguousarray(rows.end[keep], dtype=np.int64),
+                                         delim, quote)
+        if n:
+            i, k = divmod(first, starts.shape[1])
+            ctx.tally("quoted", _problem(ctx, "noncanonical", record=int(records[i]),
+                                         offset=offset + int(starts[i, k])),
+                      n, partial(_quoted_words, k + 1))
+        return
     # (an empty last cell starts at its row's end, which may be the data's end)
     inside = starts < rows.end[keep][:, None]
     quoted = inside & (arr[np.minimum(starts, len(arr) - 1)] == quote)
