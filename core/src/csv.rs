@@ -459,11 +459,12 @@ fn cell_starts(row: &[u8], start: usize, delimiter: u8, quote: u8, at: &mut Vec<
     // time): most rows quote nothing, and their cells end at each delimiter
     let quoted = memchr::memchr(quote, row).is_some();
     if quoted {
+        // the quotes and delimiters alone (SIMD again): the bytes between are text
         let mut inside = false;
-        for (i, &b) in row.iter().enumerate() {
-            if b == quote {
+        for i in memchr::memchr2_iter(quote, delimiter, row) {
+            if row[i] == quote {
                 inside = !inside;
-            } else if b == delimiter && !inside {
+            } else if !inside {
                 at.push(start + i + 1);
             }
         }
@@ -731,10 +732,37 @@ pub fn needless_quotes(
     delimiter: u8,
     quote: u8,
 ) -> (usize, Option<usize>) {
-    let (mut count, mut first) = (0, None);
     if fields == 0 {
         return (0, None);
     }
+    // blocks of rows on the caller's rayon pool, each counting its own
+    starts
+        .par_chunks(fields * NEEDLESS_ROWS)
+        .zip(row_ends.par_chunks(NEEDLESS_ROWS))
+        .enumerate()
+        .map(|(b, (starts, ends))| {
+            let (count, first) = needless_in(data, starts, fields, ends, delimiter, quote);
+            (count, first.map(|k| b * NEEDLESS_ROWS * fields + k))
+        })
+        .reduce(
+            || (0, None),
+            |(n, a), (m, b)| (n + m, a.or(b)), // (blocks in order: the first found first)
+        )
+}
+
+/// Rows [`needless_quotes`] gives each task.
+const NEEDLESS_ROWS: usize = 8192;
+
+/// [`needless_quotes`] over some rows.
+fn needless_in(
+    data: &[u8],
+    starts: &[i64],
+    fields: usize,
+    row_ends: &[i64],
+    delimiter: u8,
+    quote: u8,
+) -> (usize, Option<usize>) {
+    let (mut count, mut first) = (0, None);
     for (r, (row, &row_end)) in starts.chunks_exact(fields).zip(row_ends).enumerate() {
         for (k, &start) in row.iter().enumerate() {
             let end = row.get(k + 1).map_or(row_end, |next| next - 1);
@@ -1124,5 +1152,14 @@ mod tests {
             (0, None)
         );
         assert_eq!(needless_quotes(data, &[], 0, &[], b',', b'"'), (0, None));
+        // rows `x` then `"y"` in blocks of their own: counted in all, the first first
+        let rows = super::NEEDLESS_ROWS * 3;
+        let data = b"x\n\"y\"\n";
+        let starts: Vec<i64> = (0..rows)
+            .map(|r| if r % 5000 == 4999 { 2 } else { 0 })
+            .collect();
+        let ends: Vec<i64> = starts.iter().map(|&s| if s == 2 { 5 } else { 1 }).collect();
+        let got = needless_quotes(data, &starts, 1, &ends, b',', b'"');
+        assert_eq!(got, (rows / 5000, Some(4999)));
     }
 }

@@ -1315,8 +1315,9 @@ fn csv_row_ends<'py>(
 }
 
 /// How many cells of the kept rows are quoted needlessly, and the first (row-major; -1
-/// for none): see `csv::needless_quotes`.
+/// for none), on `threads` threads: see `csv::needless_quotes`.
 #[pyfunction]
+#[allow(clippy::too_many_arguments)] // (the arguments of a Python call)
 fn needless_quotes<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyArray1<u8>>,
@@ -1325,12 +1326,13 @@ fn needless_quotes<'py>(
     row_ends: &Bound<'py, PyArray1<i64>>,
     delimiter: u8,
     quote: u8,
+    threads: usize,
 ) -> PyResult<(usize, i64)> {
     let (data, starts, ends) = (readonly(data)?, readonly(starts)?, readonly(row_ends)?);
     let (data, starts, ends) = (data.as_slice()?, starts.as_slice()?, ends.as_slice()?);
-    let (count, first) = py.allow_threads(|| {
+    let (count, first) = on_threads(py, threads, || {
         crate::csv::needless_quotes(data, starts, fields, ends, delimiter, quote)
-    });
+    })?;
     Ok((count, first.map_or(-1, |k| k as i64)))
 }
 

@@ -948,7 +948,7 @@ def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
         n, first = _core.needless_quotes(arr, np.ascontiguousarray(starts, dtype=np.int64)
                                          .reshape(-1), starts.shape[1],
                                          np.ascontiguousarray(rows.end[keep], dtype=np.int64),
-                                         delim, quote)
+                                         delim, quote, thread_count())
         if n:
             i, k = divmod(first, starts.shape[1])
             ctx.tally("quoted", _problem(ctx, "noncanonical", record=int(records[i]),
