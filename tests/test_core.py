@@ -1005,6 +1005,16 @@ def test_records_are_gathered_from_their_starts_and_one_past_the_end_is_an_error
             _core.gather_records(data, np.array(starts, dtype=np.int64), 2)
 
 
+def test_an_encoder_table_of_the_wrong_size_is_an_error_never_a_panic() -> None:
+    from chukan import _core  # noqa: PLC0415
+
+    text, short = np.frombuffer(b"a\n", dtype=np.uint8), np.zeros(10, dtype=np.uint16)
+    with pytest.raises(ValueError, match="65,536 codes"):
+        _core.encode_lines(text, short, 0)
+    with pytest.raises(ValueError, match="65,536 codes"):
+        _core.encode(text, np.array([0, 2], dtype=np.int64), short)
+
+
 # the private use areas' edges in UTF-8 (EE 80 80, EF A3 BF; plane 15's F3 B0 80 80,
 # F3 BF BF BD) and their neighbours
 GAIJI_EDGES = ["a", "山", "ｱ", "Ａ", "\ud7ff", "\ue000", "\uf8ff", "\uf900", "\uffe5",

@@ -309,15 +309,22 @@ fn encode<'py>(
     let (text, offsets, table) = (readonly(text)?, readonly(offsets)?, readonly(table)?);
     let (text, offsets, table) = (text.as_slice()?, offsets.as_slice()?, table.as_slice()?);
     check_offsets(text, offsets)?;
-    if table.len() != 65536 {
-        return Err(PyValueError::new_err("the table must hold 65,536 codes"));
-    }
+    whole_table(table)?;
     let got = py.allow_threads(|| crate::encode::encode(text, offsets, table));
     Ok((
         got.data.into_pyarray(py),
         got.lengths.into_pyarray(py),
         got.unencodable.into_pyarray(py),
     ))
+}
+
+/// An encoder's table holds a code for every BMP character.
+fn whole_table(table: &[u16]) -> PyResult<()> {
+    if table.len() == 65536 {
+        Ok(())
+    } else {
+        Err(PyValueError::new_err("the table must hold 65,536 codes"))
+    }
 }
 
 /// A whole text of lines (UTF-8) encoded with `table` (65,536 codes), in pieces on
@@ -331,9 +338,7 @@ fn encode_lines<'py>(
 ) -> PyResult<Option<Bound<'py, PyArray1<u8>>>> {
     let (text, table) = (readonly(text)?, readonly(table)?);
     let (text, table) = (text.as_slice()?, table.as_slice()?);
-    if table.len() != 65536 {
-        return Err(PyValueError::new_err("the table must hold 65,536 codes"));
-    }
+    whole_table(table)?;
     let got = on_threads(py, threads, || crate::encode::encode_lines(text, table))?;
     Ok(got.map(|data| data.into_pyarray(py)))
 }
