@@ -741,8 +741,18 @@ pub fn needless_quotes(
         .zip(row_ends.par_chunks(NEEDLESS_ROWS))
         .enumerate()
         .map(|(b, (starts, ends))| {
-            let (count, first) = needless_in(data, starts, fields, ends, delimiter, quote);
-            (count, first.map(|k| b * NEEDLESS_ROWS * fields + k))
+            let (mut count, mut first) = (0, None);
+            for (r, (row, &row_end)) in starts.chunks_exact(fields).zip(ends).enumerate() {
+                for (k, &start) in row.iter().enumerate() {
+                    // a cell ends a byte before the next starts; the last at its row's end
+                    let end = row.get(k + 1).map_or(row_end, |next| next - 1);
+                    if start < row_end && needless(cell(data, start, end), delimiter, quote) {
+                        count += 1;
+                        first.get_or_insert((b * NEEDLESS_ROWS + r) * fields + k);
+                    }
+                }
+            }
+            (count, first)
         })
         .reduce(
             || (0, None),
@@ -753,36 +763,21 @@ pub fn needless_quotes(
 /// Rows [`needless_quotes`] gives each task.
 const NEEDLESS_ROWS: usize = 8192;
 
-/// [`needless_quotes`] over some rows.
-fn needless_in(
-    data: &[u8],
-    starts: &[i64],
-    fields: usize,
-    row_ends: &[i64],
-    delimiter: u8,
-    quote: u8,
-) -> (usize, Option<usize>) {
-    let (mut count, mut first) = (0, None);
-    for (r, (row, &row_end)) in starts.chunks_exact(fields).zip(row_ends).enumerate() {
-        for (k, &start) in row.iter().enumerate() {
-            let end = row.get(k + 1).map_or(row_end, |next| next - 1);
-            let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(end)) else {
-                continue;
-            };
-            let Some(cell) = data.get(start..end.min(data.len())) else {
-                continue; // (empty: a last cell at its row's end)
-            };
-            if start >= usize::try_from(row_end).unwrap_or(0) || cell.first() != Some(&quote) {
-                continue;
-            }
-            let quotes = memchr::memchr_iter(quote, cell).count();
-            if quotes == 2 && memchr::memchr3(delimiter, b'\n', b'\r', cell).is_none() {
-                count += 1;
-                first.get_or_insert(r * fields + k);
-            }
-        }
-    }
-    (count, first)
+/// The bytes `start..end` of `data`, as far as they lie in it.
+fn cell(data: &[u8], start: i64, end: i64) -> &[u8] {
+    let to = usize::try_from(end).unwrap_or(0).min(data.len());
+    usize::try_from(start)
+        .ok()
+        .and_then(|from| data.get(from..to))
+        .unwrap_or_default()
+}
+
+/// Whether a cell is quoted with nothing to quote: its own two quotes, no other, and
+/// no delimiter, line feed or CR.
+fn needless(cell: &[u8], delimiter: u8, quote: u8) -> bool {
+    cell.first() == Some(&quote)
+        && memchr::memchr_iter(quote, cell).count() == 2
+        && memchr::memchr3(delimiter, b'\n', b'\r', cell).is_none()
 }
 
 #[cfg(test)]
@@ -1152,6 +1147,11 @@ mod tests {
             (0, None)
         );
         assert_eq!(needless_quotes(data, &[], 0, &[], b',', b'"'), (0, None));
+        // a doubled quote inside is something to quote
+        assert_eq!(
+            needless_quotes(b"\"a\"\"b\"\n", &[0], 1, &[6], b',', b'"'),
+            (0, None)
+        );
         // rows `x` then `"y"` in blocks of their own: counted in all, the first first
         let rows = super::NEEDLESS_ROWS * 3;
         let data = b"x\n\"y\"\n";
