@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from chukan._codes import REGISTRY
-from chukan.report import Problem
+from chukan.report import Problem, ProblemTable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -68,7 +68,9 @@ def said(tallies: dict[str, Tally]) -> list[Problem]:
 class _Context:
     layout: Layout
     file: str | None
-    problems: list[Problem] = field(default_factory=list)
+    #: what was found, in the order found: problems, and tables of them (one check on
+    #: one field of a block, by column)
+    problems: list[Problem | ProblemTable] = field(default_factory=list)
     locate: bool = False  # add _record and _offset columns (validation)
     uncounted: int = 0  # records read but not decoded (wrong length, bad CSV rows)
     #: where given (convert): the bytes of each record left out whole (wrong length,
@@ -92,8 +94,13 @@ class _Context:
         if self.dropped is not None:
             self.dropped[record] = raw
 
-    def add(self, problem: Problem) -> None:
+    def add(self, problem: Problem | ProblemTable) -> None:
         self.problems.append(problem)
+
+    def found(self) -> list[Problem]:
+        """What was found, every table's rows made into problems."""
+        return [q for p in self.problems
+                for q in (p.problems() if isinstance(p, ProblemTable) else (p,))]
 
 
 #: per policy, the bytes that may lead a suspect pair (see :func:`duplicate_suspects`)

@@ -51,6 +51,7 @@ from chukan.codec import (
     select_checked,
     text_check,
 )
+from chukan.report import ProblemTable
 from chukan.spec import MAX_PRECISION, UTF8_BOM, codec_name, encoding_of
 
 if TYPE_CHECKING:
@@ -766,17 +767,18 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
         # where its cells start, looked up for the rows reported alone (every cell's
         # place taken at once was a copy of the chunk's table of starts, 4% of reading)
         at = starts_in_chunk[:, max(order[k], 0)]
-        for i in np.flatnonzero(mask):
-            value = values[int(i)]
-            if code == "invalid-bytes":  # the decoded value lost them: show the row's bytes
-                row = int(keep[i])
-                raw_bytes = data[rows.start[row]:rows.end[row]]
-            else:
-                raw_bytes = (value or "").encode(enc, "replace")
-            text = (message or "") + f"({column}列目)"
-            ctx.add(_problem(ctx, code, record=int(records[i]), offset=offset + int(at[i]),
-                             f=f, raw=raw_bytes, raw_limit=64, value=value,
-                             message=text if message else None, severity=severity))
+        hit = np.flatnonzero(mask)
+        if not len(hit):
+            return
+        # the decoded value lost the bytes that did not decode: show the row's
+        lines = [data[rows.start[r]:rows.end[r]] for r in keep[hit]] \
+            if code == "invalid-bytes" else None
+        ctx.add(ProblemTable.found(
+            codes=(code,), code=np.zeros(len(hit), np.intp),
+            record=records[hit].astype(np.int64), offset=offset + at[hit].astype(np.int64),
+            detail=_CellBytes(values.gather(hit), enc, lines), file=ctx.file, field=f.name,
+            label=f.label, message=f"{message}({column}列目)" if message else None,
+            severity=severity, raw_limit=64))
 
     if layout.formula_guard:  # take the apostrophe off; a bare formula is not canonical
         for f, cname in zip(fields, names, strict=True):
@@ -1109,6 +1111,22 @@ def _check_terminators(data: bytes, rows: _Rows, layout: Layout, ctx: _Context,
                                       int(rows.start[last])):rows.stop[last]],
                          message="最終行に改行がありません。書き戻すと改行が付きます"))
 
+
+
+@dataclass(frozen=True, slots=True)
+class _CellBytes:
+    """Cells' values (in some rows, one each) and their bytes in a codec, or the rows'
+    own bytes where given: what a problem there shows."""
+
+    values: pl.Series
+    codec: str
+    lines: list[bytes] | None
+
+    def __call__(self, i: int) -> tuple[bytes, str | None]:
+        value: str | None = self.values[i]
+        raw = self.lines[i] if self.lines is not None else \
+            (value or "").encode(self.codec, "replace")
+        return raw, value
 
 
 def _terminator_words(want: str, n: int) -> str:

@@ -74,7 +74,7 @@ from chukan.codec import (
     writer_codes,
 )
 from chukan.errors import DataError, UsageError
-from chukan.report import Problem, Report
+from chukan.report import Problem, ProblemTable, Report
 from chukan.spec import (
     UTF8_BOM,
     Field,
@@ -547,18 +547,75 @@ def _noncanonical(f: Field, span: npt.NDArray[np.uint8], frame: pl.DataFrame,
 def _report_rows(ctx: _Context, block: _Block, f: Field, mask: npt.NDArray[np.bool_],
                  code: str, *, message: str | None = None,
                  severity: Severity | None = None) -> None:
-    """Turn a row mask into problems (Python runs only over the failing rows)."""
+    """Turn a row mask into a table of problems: places and codes by column (Python runs
+    only where a place needs decoding to be found), words and values made only for the
+    problems a report shows."""
     if not mask.any():
         return
     enc = codec_name(ctx.layout.encoding)
-    for i in np.flatnonzero(mask):
-        raw = block.matrix[i, f.offset:f.end].tobytes()
-        where, code_i = _locate(code, raw, f, enc)
-        text = None if f.type == "decimal" and f.storage == "packed" else \
-            field_text(raw, enc, f.shift)
-        ctx.add(_problem(ctx, code_i, record=int(block.records[i]),
-                         offset=int(block.offsets[i]) + f.offset + where, f=f, raw=raw,
-                         value=text, message=message, severity=severity))
+    rows = np.flatnonzero(mask)
+    raw = block.matrix[rows, f.offset:f.end]
+    where, which, codes = _locate_rows(code, raw, f, enc)
+    packed = f.type == "decimal" and f.storage == "packed"
+    ctx.add(ProblemTable.found(
+        codes=codes, code=which, record=block.records[rows].astype(np.int64),
+        offset=block.offsets[rows].astype(np.int64) + f.offset + where,
+        detail=_FieldBytes(raw, None if packed else enc, f.shift), file=ctx.file,
+        field=f.name, label=f.label, message=message, severity=severity))
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldBytes:
+    """The bytes of a field in some records (a row each), and their text in a codec
+    (None: none, as for a packed decimal): what a problem there shows."""
+
+    raw: npt.NDArray[np.uint8]
+    codec: str | None
+    shift: str
+
+    def __call__(self, i: int) -> tuple[bytes, str | None]:
+        raw = self.raw[i].tobytes()
+        return raw, None if self.codec is None else field_text(raw, self.codec, self.shift)
+
+
+#: encodings whose digits are single bytes that no other character's bytes include
+_DIGITS_ALONE = frozenset({"cp932", "shift_jis", "euc_jp", "utf-8", "ascii"})
+#: codes whose place in a field takes decoding to find (:func:`_locate`)
+_DECODED_PLACE = frozenset({"invalid-bytes", "halfwidth-in-fullwidth",
+                            "fullwidth-in-halfwidth", "not-digits"})
+
+
+def _locate_rows(code: str, raw: npt.NDArray[np.uint8], f: Field, enc: str
+                 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp], tuple[str, ...]]:
+    r""":func:`_locate` for the rows of ``raw``: each one's place in the field and code
+    (an index into the codes returned), by column where bytes alone tell.
+
+    >>> from chukan.spec import Field
+    >>> raw = np.frombuffer(b"12A4" b"1\x003 " b"0000", np.uint8).reshape(3, 4)
+    >>> where, which, codes = _locate_rows("not-digits", raw,
+    ...     Field(name="n", label="番号", type="digits", length=4), "cp932")
+    >>> where.tolist(), [codes[i] for i in which]
+    ([2, 1, 0], ['not-digits', 'nul-byte', 'not-digits'])
+    """
+    codes = (code, "control-char", "nul-byte", "dbcs-split")
+    n = raw.shape[0]
+    which = np.zeros(n, np.intp)
+    where = np.zeros(n, np.int64)
+    rest = np.ones(n, bool)
+    if not (f.type == "decimal" and f.storage == "packed") and raw.shape[1]:
+        control = control_bytes(enc, f.shift)[raw]
+        first = control.argmax(axis=1)
+        rest = ~control[np.arange(n), first]
+        where[~rest] = first[~rest]
+        which[~rest] = np.where(raw[~rest, first[~rest]] == 0, 2, 1)
+    if code == "not-digits" and enc in _DIGITS_ALONE and raw.shape[1]:
+        # the digits before the first other byte are that many characters
+        where[rest] = ((raw[rest] < 0x30) | (raw[rest] > 0x39)).argmax(axis=1)
+    elif code in _DECODED_PLACE:
+        for i in np.flatnonzero(rest):
+            at, found = _locate(code, raw[i].tobytes(), f, enc)
+            where[i], which[i] = at, codes.index(found)
+    return where, which, codes
 
 
 def _is_half(ch: str) -> bool:
@@ -724,7 +781,7 @@ def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
                    span: Span | None = None) -> Iterator[tuple[str, pl.DataFrame]]:
     fh, name = _open(source)
     ctx = _Context(layout=layout, file=name, locate=locate, dropped=dropped)
-    since = (len(report.problems), report.records_read) if report is not None else (0, 0)
+    since = (len(report), report.records_read) if report is not None else (0, 0)
     wanted = set(columns) if columns is not None else None
     try:
         if layout.format == "csv":
@@ -775,7 +832,7 @@ _WORK_UNIT = 50_000
 
 
 def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
-                  ) -> Iterator[tuple[_Block, list[Problem]]]:
+                  ) -> Iterator[tuple[_Block, list[Problem | ProblemTable]]]:
     """Cut the file into blocks of records; each comes with the problems found in
     splitting it (record length, terminators), in file order."""
     layout = ctx.layout
@@ -828,7 +885,7 @@ def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
             break
 
 
-def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem]]], layout: Layout,
+def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem | ProblemTable]]], layout: Layout,
                      ctx: _Context, report: Report | None, wanted: set[str] | None, *,
                      batch: int | None) -> Iterator[tuple[str, pl.DataFrame]]:
     """Decode blocks two at a time: while one thread is in Python (which holds the
@@ -837,12 +894,13 @@ def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem]]], layout: Lay
     none is left out), or with no ``batch`` into one DataFrame."""
     kind = layout.kind()
 
-    def work(block: _Block) -> tuple[pl.DataFrame, list[Problem]]:
+    def work(block: _Block) -> tuple[pl.DataFrame, list[Problem | ProblemTable]]:
         sub = _Context(layout=layout, file=ctx.file, locate=ctx.locate)
         return _decode_kind(block, kind.fields, sub, wanted), sub.problems
 
     frames: list[pl.DataFrame] = []
-    pending: deque[tuple[Future[tuple[pl.DataFrame, list[Problem]]], list[Problem], int]]
+    pending: deque[tuple[Future[tuple[pl.DataFrame, list[Problem | ProblemTable]]],
+                         list[Problem | ProblemTable], int]]
     pending = deque()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="chukan") as pool:
         def finish() -> Iterator[tuple[str, pl.DataFrame]]:
@@ -890,12 +948,16 @@ def _flush(ctx: _Context, report: Report | None, n_records: int) -> None:
     if report is not None:
         report.records_read += n_records + ctx.uncounted
         ctx.uncounted = 0
-        report.extend(sorted(ctx.problems, key=Problem.sort_key))
+        if any(isinstance(p, ProblemTable) for p in ctx.problems):
+            report.extend(ProblemTable.of(ctx.problems).in_file_order())
+        else:  # (problems made one by one, as the splitter's are: no table to build)
+            report.extend(sorted(ctx.problems, key=Problem.sort_key))  # type: ignore[arg-type]
         ctx.problems.clear()
         return
-    errors = [p for p in ctx.problems if p.severity == "error"]
-    if errors:
-        first = min(errors, key=Problem.sort_key)
+    table = ProblemTable.of(ctx.problems).in_file_order()
+    errors = np.flatnonzero(table.is_error())
+    if len(errors):
+        first = table.problem(int(errors[0]))
         hint = _encoding_hint(ctx) if first.code in _MISREAD else None
         raise DataError(replace(first, message=f"{first.message}({hint})") if hint
                         else first)
@@ -912,7 +974,8 @@ def _say_encoding(ctx: _Context, report: Report | None, since: tuple[int, int]) 
     not decode: say what the file looks like, once, at the end."""
     if report is None:
         return
-    say_encoding(ctx, misread(report.problems[since[0]:]), report.records_read - since[1])
+    say_encoding(ctx, report.records_with(_MISREAD, since=since[0]),
+                 report.records_read - since[1])
 
 
 def misread(problems: Iterable[Problem]) -> int:
@@ -997,7 +1060,9 @@ def decode_block(data: bytes, layout: Layout | str | Path, *, record: int = 1,
     else:
         frames = {lay.kind().name: _decode_kind(block, lay.kind().fields, ctx, wanted)}
     frames = {kind: _flagged(lay, kind, frame) for kind, frame in frames.items()}
-    return DecodedBlock(frames, sorted(ctx.problems, key=Problem.sort_key), consumed, count,
+    problems = ProblemTable.of(ctx.problems).in_file_order().problems() if ctx.problems \
+        else []
+    return DecodedBlock(frames, problems, consumed, count,
                         cur.counters if counters is not None else None)
 
 

@@ -24,12 +24,15 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from chukan._codes import REGISTRY, Severity
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+
+    import numpy.typing as npt
 
 __all__ = ["CODES", "GAIJI_LOCATIONS", "REGISTRY", "REPORT_SCHEMA", "GaijiEntry", "Problem",
            "Report", "Severity", "to_dict", "to_html", "to_json", "to_text"]
@@ -98,6 +101,160 @@ class Problem:
         return (self.record or 0, self.offset or 0)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Source:
+    """What the rows of a :class:`ProblemTable` from one check on one field share: their
+    field and words, and where each row's bytes and value come from; or one problem
+    already made."""
+
+    made: Problem | None = None
+    file: str | None = None
+    field: str | None = None
+    label: str | None = None
+    message: str | None = None
+    severity: Severity | None = None
+    #: a row's bytes and its value as text (None: no text, as for a packed decimal)
+    detail: Callable[[int], tuple[bytes, str | None]] | None = None
+    raw_limit: int | None = None  # bytes shown in hex, at most
+
+    def says_error(self) -> int:
+        """1 or 0 where this source says whether its rows are errors, else -1 (their
+        codes say)."""
+        severity = self.made.severity if self.made is not None else self.severity
+        return -1 if severity is None else int(severity == "error")
+
+
+_NONE = -1  # a record or offset a problem does not have, in a table's columns
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ProblemTable:
+    """Problems as columns: what the readers find in a block, one row per problem, made
+    into :class:`Problem` objects only for those a report shows. A :class:`Report` counts
+    them by column, so that a file with a bad value in every record costs no Python
+    object per problem.
+
+    >>> t = ProblemTable.of([Problem(code="gaiji", message="", record=2, offset=9),
+    ...                      Problem(code="not-digits", message="", record=1)])
+    >>> len(t), [p.code for p in t.in_file_order().problems()]
+    (2, ['not-digits', 'gaiji'])
+    """
+
+    sources: tuple[_Source, ...]
+    codes: tuple[str, ...]  # the codes the rows name
+    source: npt.NDArray[np.intp]  # per row: its source
+    row: npt.NDArray[np.intp]  # per row: its row of its source's bytes
+    code: npt.NDArray[np.intp]  # per row: its code, in ``codes``
+    record: npt.NDArray[np.int64]  # per row: 1-based record number, or -1
+    offset: npt.NDArray[np.int64]  # per row: byte offset in the file, or -1
+
+    @classmethod
+    def found(cls, *, codes: Sequence[str], code: npt.NDArray[np.intp],
+              record: npt.NDArray[np.int64], offset: npt.NDArray[np.int64],
+              detail: Callable[[int], tuple[bytes, str | None]], file: str | None,
+              field: str | None, label: str | None, message: str | None = None,
+              severity: Severity | None = None, raw_limit: int | None = None
+              ) -> ProblemTable:
+        """The rows of one check on one field: each row's code (in ``codes``), record and
+        offset; ``detail(i)`` gives row ``i``'s bytes and value, when it is shown."""
+        source = _Source(file=file, field=field, label=label, message=message,
+                         severity=severity, detail=detail, raw_limit=raw_limit)
+        n = len(record)
+        return cls((source,), tuple(codes), np.zeros(n, np.intp), np.arange(n), code,
+                   record, offset)
+
+    @classmethod
+    def of(cls, parts: Sequence[Problem | ProblemTable]) -> ProblemTable:
+        """Problems and tables, one table of them all, in the order given."""
+        tables: list[ProblemTable] = []
+        made: list[Problem] = []
+        for p in parts:
+            if isinstance(p, Problem):
+                made.append(p)
+                continue
+            if made:
+                tables.append(cls._made(made))
+                made = []
+            tables.append(p)
+        if made or not tables:
+            tables.append(cls._made(made))
+        if len(tables) == 1:
+            return tables[0]
+        codes = tuple(dict.fromkeys(c for t in tables for c in t.codes))
+        where = {c: i for i, c in enumerate(codes)}
+        starts = np.cumsum([0] + [len(t.sources) for t in tables])
+        return cls(
+            tuple(s for t in tables for s in t.sources), codes,
+            np.concatenate([t.source + k for t, k in zip(tables, starts, strict=False)]),
+            np.concatenate([t.row for t in tables]),
+            np.concatenate([np.array([where[c] for c in t.codes], np.intp)[t.code]
+                            for t in tables]),
+            np.concatenate([t.record for t in tables]),
+            np.concatenate([t.offset for t in tables]))
+
+    @classmethod
+    def _made(cls, problems: Sequence[Problem]) -> ProblemTable:
+        codes = tuple(dict.fromkeys(p.code for p in problems))
+        where = {c: i for i, c in enumerate(codes)}
+        n = len(problems)
+        return cls(tuple(_Source(made=p, file=p.file, field=p.field) for p in problems),
+                   codes, np.arange(n),
+                   np.zeros(n, np.intp), np.array([where[p.code] for p in problems], np.intp),
+                   np.array([_NONE if p.record is None else p.record for p in problems],
+                            np.int64),
+                   np.array([_NONE if p.offset is None else p.offset for p in problems],
+                            np.int64))
+
+    def __len__(self) -> int:
+        """How many problems."""
+        return len(self.record)
+
+    def take(self, rows: npt.NDArray[np.intp] | slice) -> ProblemTable:
+        """These rows, in this order."""
+        return ProblemTable(self.sources, self.codes, self.source[rows], self.row[rows],
+                            self.code[rows], self.record[rows], self.offset[rows])
+
+    def places(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Each row's record and offset as :meth:`Problem.sort_key` has them."""
+        return np.maximum(self.record, 0), np.maximum(self.offset, 0)
+
+    def in_file_order(self) -> ProblemTable:
+        """The rows by record, then byte offset; rows at the same place keep their order."""
+        record, offset = self.places()
+        return self.take(np.lexsort((np.arange(len(self)), offset, record)))
+
+    def is_error(self) -> npt.NDArray[np.bool_]:
+        """Whether each row is an error (its source's severity, else its code's)."""
+        said = np.array([s.says_error() for s in self.sources], np.int8)[self.source] \
+            if len(self) else np.zeros(0, np.int8)
+        by_code = np.array([c not in REGISTRY or REGISTRY[c].severity == "error"
+                            for c in self.codes], bool)
+        return np.where(said >= 0, said == 1, by_code[self.code]) if len(self) else \
+            np.zeros(0, bool)
+
+    def problem(self, i: int) -> Problem:
+        """Row ``i`` as a :class:`Problem`."""
+        s = self.sources[int(self.source[i])]
+        if s.made is not None:
+            return s.made
+        assert s.detail is not None  # noqa: S101 -- a source is a problem or has its rows
+        raw, value = s.detail(int(self.row[i]))
+        code = self.codes[int(self.code[i])]
+        entry = REGISTRY[code]
+        record, offset = int(self.record[i]), int(self.offset[i])
+        shown = raw if s.raw_limit is None else raw[:s.raw_limit]
+        return Problem(code=code, message=s.message or entry.ja,
+                       severity=s.severity or entry.severity, file=s.file,
+                       record=None if record == _NONE else record,
+                       offset=None if offset == _NONE else offset, field=s.field,
+                       label=s.label, raw=shown.hex(" ") + (" …" if len(shown) < len(raw)
+                                                             else ""), value=value)
+
+    def problems(self) -> list[Problem]:
+        """Every row as a :class:`Problem`, in order."""
+        return [self.problem(i) for i in range(len(self))]
+
+
 _FRAME_SCHEMA: dict[str, pl.DataType] = {
     "code": pl.String(),
     "severity": pl.String(),
@@ -158,7 +315,6 @@ class Report:
     ([('gaiji', 2)], 2)
     """
 
-    problems: list[Problem] = field(default_factory=list)
     records_read: int = 0
     records_written: int = 0
     max_problems: int | None = None
@@ -170,13 +326,29 @@ class Report:
     outside: dict[str, GaijiEntry] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # field name → Japanese label
     in_file_order: bool = False
+    #: the problems kept in detail, in order: tables stay tables until asked for
+    _kept: list[Problem | ProblemTable] = field(default_factory=list)
+    _n_kept: int = 0
+    _tables: int = 0  # tables among ``_kept``
     _places: list[tuple[int, int, int]] = field(default_factory=list)  # kept, in order
     _found: int = 0  # problems added: the tie-break of equal places
     _by_code: Counter[str] = field(default_factory=Counter)
     _by_field: Counter[str] = field(default_factory=Counter)
     _error_records: set[tuple[str | None, int | None]] = field(default_factory=set)
+    #: the records with errors of tables, by file (counted distinct when asked)
+    _error_rows: list[tuple[str | None, npt.NDArray[np.int64]]] = field(default_factory=list)
     _errors: int = 0
     _total: int = 0
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The problems kept in detail (see ``max_problems``), in the order they were
+        found."""
+        if self._tables:
+            self._kept = [q for p in self._kept for q in (
+                p.problems() if isinstance(p, ProblemTable) else (p,))]
+            self._tables = 0
+        return self._kept  # type: ignore[return-value] # (no table is left in it)
 
     def add(self, problem: Problem) -> None:
         """Record one problem."""
@@ -187,28 +359,84 @@ class Report:
             self._errors += 1
             if problem.record is not None:  # file-level problems are not about a record
                 self._error_records.add((problem.file, problem.record))
+        self._found += 1
+        self._keep(problem, self._found)
+
+    def _keep(self, problem: Problem, found: int) -> None:
+        """Keep a counted problem in detail, if the cap lets it in."""
         if not self.in_file_order or self.max_problems is None:
-            if self.max_problems is None or len(self.problems) < self.max_problems:
-                self.problems.append(problem)
+            if self.max_problems is None or self._n_kept < self.max_problems:
+                self._kept.append(problem)
+                self._n_kept += 1
             return
         # kept sorted by place: a problem earlier in the file than the last one kept
         # takes its place (only the cap's few are ever moved)
-        self._found += 1
-        place = (*problem.sort_key(), self._found)
-        if len(self.problems) >= self.max_problems and (
+        place = (*problem.sort_key(), found)
+        if self._n_kept >= self.max_problems and (
                 not self.max_problems or place > self._places[-1]):
             return
         k = bisect.bisect_right(self._places, place)
         self._places.insert(k, place)
-        self.problems.insert(k, problem)
-        if len(self.problems) > self.max_problems:
+        self._kept.insert(k, problem)
+        self._n_kept += 1
+        if self._n_kept > self.max_problems:
             self._places.pop()
-            self.problems.pop()
+            self._kept.pop()
+            self._n_kept -= 1
 
-    def extend(self, problems: Iterable[Problem]) -> None:
+    def extend(self, problems: Iterable[Problem] | ProblemTable) -> None:
         """Record several problems."""
-        for p in problems:
-            self.add(p)
+        if not isinstance(problems, ProblemTable):
+            for p in problems:
+                self.add(p)
+            return
+        table = problems
+        n = len(table)
+        if not n:
+            return
+        self._total += n
+        codes, counts = np.unique(table.code, return_counts=True)
+        self._by_code.update({table.codes[c]: int(k) for c, k in zip(codes, counts, strict=True)})
+        sources, counts = np.unique(table.source, return_counts=True)
+        fields: Counter[str] = Counter()
+        for i, k in zip(sources, counts, strict=True):
+            fields[table.sources[i].field or ""] += int(k)
+        self._by_field.update(fields)
+        error = table.is_error()
+        self._errors += int(error.sum())
+        error &= table.record != _NONE
+        if error.any():
+            files = [s.file for s in table.sources]
+            if len(set(files)) == 1:
+                self._error_rows.append((files[0], table.record[error]))
+            else:  # (a table of problems made elsewhere, with their own files)
+                by_file = np.array(files, dtype=object)[table.source[error]]
+                for name in set(by_file):
+                    self._error_rows.append((name, table.record[error][by_file == name]))
+        self._keep_table(table)
+
+    def _keep_table(self, table: ProblemTable) -> None:
+        first = self._found + 1
+        self._found += len(table)
+        if not self.in_file_order or self.max_problems is None:
+            room = len(table) if self.max_problems is None else \
+                min(len(table), self.max_problems - self._n_kept)
+            if room > 0:
+                self._kept.append(table if room == len(table) else table.take(slice(0, room)))
+                self._n_kept += room
+                self._tables += 1
+            return
+        # only a table's first rows in the file can be among the report's first, and
+        # only those before the last kept when the cap is reached: they alone are made
+        record, offset = table.places()
+        rows = np.lexsort((np.arange(len(table)), offset, record))[:self.max_problems]
+        if self._n_kept >= self.max_problems and self.max_problems:
+            last_record, last_offset, _ = self._places[-1]
+            before = (record[rows] < last_record) | (
+                (record[rows] == last_record) & (offset[rows] < last_offset))
+            rows = rows[before]
+        for i in rows:
+            self._keep(table.problem(int(i)), first + int(i))
 
     def absorb(self, other: Report, problems: Iterable[Problem], *, file: str) -> None:
         """Take over ``other``'s problems: ``problems`` are its detailed ones (sorted or
@@ -221,6 +449,25 @@ class Report:
         self._total += other._total - len(kept)
         self._errors += other._errors - sum(p.severity == "error" for p in kept)
         self._error_records |= {(f or file, r) for f, r in other._error_records}
+        self._error_rows += [(f or file, r) for f, r in other._error_rows]
+
+    def records_with(self, codes: Collection[str], *, since: int = 0) -> int:
+        """How many distinct records the problems kept in detail from the ``since``-th
+        on place with one of ``codes`` (without making a table's rows into problems)."""
+        seen: list[npt.NDArray[np.int64]] = []
+        at = 0
+        for p in self._kept:
+            n = len(p) if isinstance(p, ProblemTable) else 1
+            skip, at = max(0, since - at), at + n
+            if skip >= n:
+                continue
+            if isinstance(p, ProblemTable):
+                wanted = np.isin(np.arange(len(p.codes)), [
+                    i for i, c in enumerate(p.codes) if c in codes])[p.code[skip:]]
+                seen.append(p.record[skip:][wanted])
+            elif p.code in codes:
+                seen.append(np.array([_NONE if p.record is None else p.record], np.int64))
+        return len(np.unique(np.concatenate(seen))) if seen else 0
 
     def __iter__(self) -> Iterator[Problem]:
         """Iterate over the problems kept in detail, in the order they were found."""
@@ -228,7 +475,7 @@ class Report:
 
     def __len__(self) -> int:
         """Count the problems kept in detail."""
-        return len(self.problems)
+        return self._n_kept
 
     @property
     def total(self) -> int:
@@ -243,7 +490,14 @@ class Report:
     @property
     def records_with_errors(self) -> int:
         """How many distinct records have at least one error."""
-        return len(self._error_records)
+        if not self._error_rows:
+            return len(self._error_records)
+        by_file: dict[str | None, list[npt.NDArray[np.int64]]] = {}
+        for name, records in self._error_rows:
+            by_file.setdefault(name, []).append(records)
+        for name, record in self._error_records:
+            by_file.setdefault(name, []).append(np.array([record], np.int64))
+        return sum(len(np.unique(np.concatenate(rs))) for rs in by_file.values())
 
     def counts_by_code(self) -> dict[str, int]:
         """Problems counted by code, most frequent first."""

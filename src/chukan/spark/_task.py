@@ -85,7 +85,7 @@ def edge_problems(plan: FilePlan, part: Part, layout: Layout) -> list[Problem]:
         ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=UTF8_BOM))
     if part.last and plan.eof is not None:
         eof_marker(ctx, plan.eof)
-    return ctx.problems
+    return ctx.found()
 
 
 def decode_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,

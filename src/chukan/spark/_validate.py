@@ -56,10 +56,10 @@ def combine(plans: Sequence[FilePlan], checks: Sequence[Sequence[Checked]], layo
             _check_final_counts(layout, ctx, _Cursor(end, records + 1, counters))
         if not records and not found.total and not ctx.problems:
             ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
-        found.extend(ctx.problems)
+        found.extend(ctx.found())
         ctx.problems.clear()
         say_encoding(ctx, misread(found.problems), records)
-        found.extend(ctx.problems)
+        found.extend(ctx.found())
         if dups is not None and dups.height:
             _duplicates(dups, layout, name, found)
         report.records_read += found.records_read

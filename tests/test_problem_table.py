@@ -1,0 +1,124 @@
+"""Problems as columns: a table of problems counts and keeps exactly what the same
+problems added one by one do, places found by column are those found by decoding, and a
+file with a bad value in every record makes a Problem object only for those shown."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import chukan
+from chukan import Problem, Report
+from chukan.report import ProblemTable
+from chukan.spec import Field
+from helpers import FIXTURES, KOJIN, KOJIN_CSV, kojin_records, put
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_read = sys.modules["chukan.read"]
+
+_CODES = ("not-digits", "gaiji", "record-length", "noncanonical", "control-char")
+
+problems = st.lists(st.builds(
+    Problem, code=st.sampled_from(_CODES), message=st.just(""),
+    severity=st.sampled_from(["error", "warning"]),
+    file=st.sampled_from([None, "a.dat", "b.dat"]),
+    record=st.none() | st.integers(1, 6), offset=st.none() | st.integers(0, 30),
+    field=st.sampled_from([None, "atena_no", "shimei"])), max_size=30)
+
+
+def _seen(report: Report) -> tuple[object, ...]:
+    return (report.problems, len(report), report.total, report.ok,
+            report.records_with_errors, report.counts_by_code(), report.counts_by_field())
+
+
+@settings(max_examples=300, deadline=None)
+@given(batches=st.lists(problems, max_size=4), cap=st.none() | st.integers(0, 8),
+       in_file_order=st.booleans())
+def test_a_table_is_reported_as_its_problems_one_by_one(
+        batches: list[list[Problem]], cap: int | None, in_file_order: bool) -> None:
+    one_by_one = Report(max_problems=cap, in_file_order=in_file_order)
+    by_table = Report(max_problems=cap, in_file_order=in_file_order)
+    for batch in batches:
+        one_by_one.extend(batch)
+        by_table.extend(ProblemTable.of(batch))
+    assert _seen(by_table) == _seen(one_by_one)
+    absorbed = [Report(), Report()]
+    for into, report in zip(absorbed, (one_by_one, by_table), strict=True):
+        into.absorb(report, [replace(p, file=p.file or "c.dat") for p in report.problems],
+                    file="c.dat")
+    assert _seen(absorbed[0]) == _seen(absorbed[1])
+
+
+@given(problems)
+def test_a_tables_file_order_is_sorted_by_place_stably(found: list[Problem]) -> None:
+    assert ProblemTable.of(found).in_file_order().problems() == \
+        sorted(found, key=Problem.sort_key)
+
+
+_BYTES = st.sampled_from([b"0", b"7", b"A", b" ", b"\x00", b"\x09", b"\x7f", b"\x82\xa0",
+                          b"\x82", b"\xb1", b"\x81\x40", b"\xe3\x81\x82", b"\xef\xbd\xb1",
+                          b"\xa4\xa2", b"\xf0", b"\x0e", b"\x0f", b"\x40", b"\xc1"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.lists(_BYTES, min_size=1, max_size=6), min_size=1, max_size=6),
+       code=st.sampled_from(["not-digits", "invalid-bytes", "halfwidth-in-fullwidth",
+                             "fullwidth-in-halfwidth", "required-missing"]),
+       enc=st.sampled_from(["cp932", "shift_jis", "utf-8", "euc_jp", "chukan_ibm930"]),
+       packed=st.booleans())
+@example(rows=[[b"\xf0", b"\xf1", b"\xc1"]], code="not-digits", enc="chukan_ibm930",
+         packed=False)  # EBCDIC digits are not ASCII's
+def test_places_found_by_column_are_those_found_by_decoding(
+        rows: list[list[bytes]], code: str, enc: str, packed: bool) -> None:
+    width = max(len(b"".join(r)) for r in rows)
+    raw = np.frombuffer(b"".join(b"".join(r).ljust(width, b" ") for r in rows),
+                        np.uint8).reshape(len(rows), width)
+    f = Field(name="f", label="項目", type="decimal" if packed else "text", length=width,
+              storage="packed" if packed else "display")
+    where, which, codes = _read._locate_rows(code, raw, f, enc)
+    want = [_read._locate(code, row.tobytes(), f, enc) for row in raw]
+    assert list(zip(where.tolist(), [codes[i] for i in which], strict=True)) == want
+
+
+def _fixed_file() -> tuple[bytes, str, int]:
+    data = b"".join(put(bytearray(r), 1, b"00A0000001") for r in kojin_records() * 2000)
+    return data, KOJIN, 2  # the "A", found by column
+
+
+def _csv_file() -> tuple[bytes, str, int]:
+    head = (FIXTURES / "vendor-a" / "juki-kojin.csv").read_bytes().split(b"\n", 1)[0]
+    line = b"00A0000001,\x8eR\x93c,\xd4\xcf\xc0\xde,1975-04-01,01,1,x\r\n"
+    return head + b"\n" + line * 10_000, KOJIN_CSV, len(head) + 1  # the cell's start
+
+
+@pytest.mark.parametrize("make", [_fixed_file, _csv_file])
+def test_a_bad_value_in_every_record_makes_a_problem_object_only_for_those_shown(
+        monkeypatch: pytest.MonkeyPatch, make: Callable[[], tuple[bytes, str, int]]) -> None:
+    data, layout, at = make()
+    made = 0
+    init = Problem.__init__
+
+    def counted(self: Problem, **kwargs: object) -> None:
+        nonlocal made
+        made += kwargs["code"] == "not-digits"
+        init(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Problem, "__init__", counted)
+    report = chukan.validate(data, layout, max_errors=10)
+    assert report.counts_by_code()["not-digits"] == 10_000
+    assert report.records_with_errors == 10_000
+    shown = [p for p in report.problems if p.code == "not-digits"]
+    assert [p.record for p in shown] == list(range(1, len(shown) + 1))
+    assert len(shown) >= 9
+    assert shown[0].offset == at
+    assert shown[0].value == "00A0000001"
+    assert shown[0].raw == "30 30 41 30 30 30 30 30 30 31"
+    assert made < 100  # (its 外字, one per value, are looked at one by one)
