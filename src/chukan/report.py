@@ -21,7 +21,7 @@ import html
 import json
 import unicodedata
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -232,6 +232,37 @@ class ProblemTable:
         return np.where(said >= 0, said == 1, by_code[self.code]) if len(self) else \
             np.zeros(0, bool)
 
+    def counts(self) -> tuple[Counter[str], Counter[str], int,
+                              list[tuple[str | None, npt.NDArray[np.int64]]]]:
+        """The rows counted by code and by field (``""``: none), the errors among them,
+        and the records of the errors, by file."""
+        codes, n = np.unique(self.code, return_counts=True)
+        by_code = Counter({self.codes[c]: int(k) for c, k in zip(codes, n, strict=True)})
+        by_field: Counter[str] = Counter()
+        for i, k in zip(*np.unique(self.source, return_counts=True), strict=True):
+            by_field[self.sources[i].field or ""] += int(k)
+        error = self.is_error()
+        errors = int(error.sum())
+        error &= self.record != _NONE
+        files = [s.file for s in self.sources]
+        if not error.any():
+            rows = []
+        elif len(set(files)) == 1:
+            rows = [(files[0], self.record[error])]
+        else:  # (problems made elsewhere, with their own files)
+            by_file = np.array(files, dtype=object)[self.source[error]]
+            rows = [(name, self.record[error][by_file == name]) for name in set(by_file)]
+        return by_code, by_field, errors, rows
+
+    def with_file(self, file: str) -> ProblemTable:
+        """The rows with ``file`` where they name none."""
+        sources = tuple(
+            s if s.file is not None else
+            _Source(made=replace(s.made, file=file), file=file, field=s.field)
+            if s.made is not None else replace(s, file=file) for s in self.sources)
+        return ProblemTable(sources, self.codes, self.source, self.row, self.code,
+                            self.record, self.offset)
+
     def problem(self, i: int) -> Problem:
         """Row ``i`` as a :class:`Problem`."""
         s = self.sources[int(self.source[i])]
@@ -391,28 +422,14 @@ class Report:
                 self.add(p)
             return
         table = problems
-        n = len(table)
-        if not n:
+        if not len(table):
             return
-        self._total += n
-        codes, counts = np.unique(table.code, return_counts=True)
-        self._by_code.update({table.codes[c]: int(k) for c, k in zip(codes, counts, strict=True)})
-        sources, counts = np.unique(table.source, return_counts=True)
-        fields: Counter[str] = Counter()
-        for i, k in zip(sources, counts, strict=True):
-            fields[table.sources[i].field or ""] += int(k)
-        self._by_field.update(fields)
-        error = table.is_error()
-        self._errors += int(error.sum())
-        error &= table.record != _NONE
-        if error.any():
-            files = [s.file for s in table.sources]
-            if len(set(files)) == 1:
-                self._error_rows.append((files[0], table.record[error]))
-            else:  # (a table of problems made elsewhere, with their own files)
-                by_file = np.array(files, dtype=object)[table.source[error]]
-                for name in set(by_file):
-                    self._error_rows.append((name, table.record[error][by_file == name]))
+        by_code, by_field, errors, rows = table.counts()
+        self._total += len(table)
+        self._by_code.update(by_code)
+        self._by_field.update(by_field)
+        self._errors += errors
+        self._error_rows += rows
         self._keep_table(table)
 
     def _keep_table(self, table: ProblemTable) -> None:
@@ -438,18 +455,31 @@ class Report:
         for i in rows:
             self._keep(table.problem(int(i)), first + int(i))
 
-    def absorb(self, other: Report, problems: Iterable[Problem], *, file: str) -> None:
+    def absorb(self, other: Report, problems: Iterable[Problem] | ProblemTable, *,
+               file: str) -> None:
         """Take over ``other``'s problems: ``problems`` are its detailed ones (sorted or
         masked as the caller wants, ``file`` filled in), and the counts of those it did
         not keep in detail are added as they are."""
-        kept = list(problems)
+        kept: ProblemTable | list[Problem]
+        if isinstance(problems, ProblemTable):
+            kept = problems
+            by_code, by_field, errors, _ = kept.counts()
+        else:
+            kept = list(problems)
+            by_code = Counter(p.code for p in kept)
+            by_field = Counter(p.field or "" for p in kept)
+            errors = sum(p.severity == "error" for p in kept)
         self.extend(kept)
-        self._by_code.update(other._by_code - Counter(p.code for p in kept))
-        self._by_field.update(other._by_field - Counter(p.field or "" for p in kept))
+        self._by_code.update(other._by_code - by_code)
+        self._by_field.update(other._by_field - by_field)
         self._total += other._total - len(kept)
-        self._errors += other._errors - sum(p.severity == "error" for p in kept)
+        self._errors += other._errors - errors
         self._error_records |= {(f or file, r) for f, r in other._error_records}
         self._error_rows += [(f or file, r) for f, r in other._error_rows]
+
+    def table(self) -> ProblemTable:
+        """The problems kept in detail as one :class:`ProblemTable`, none made."""
+        return ProblemTable.of(self._kept)
 
     def records_with(self, codes: Collection[str], *, since: int = 0) -> int:
         """How many distinct records the problems kept in detail from the ``since``-th

@@ -237,9 +237,9 @@ def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, 
     if keys:
         _duplicates(pl.concat(keys), lay, name, found)
     report.records_read += found.records_read
-    problems = sorted((p if p.file else replace(p, file=name) for p in found.problems),
-                      key=Problem.sort_key)
-    report.absorb(found, [_masked(p) for p in problems] if opts.mask else problems,
+    # (the problems stay a table unless they are masked, one by one)
+    problems = found.table().with_file(name).in_file_order()
+    report.absorb(found, [_masked(p) for p in problems.problems()] if opts.mask else problems,
                   file=name)
     if kept:
         return pl.concat(kept)
