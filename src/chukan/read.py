@@ -86,7 +86,7 @@ from chukan.spec import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     import numpy.typing as npt
 
@@ -974,13 +974,13 @@ def _say_encoding(ctx: _Context, report: Report | None, since: tuple[int, int]) 
     not decode: say what the file looks like, once, at the end."""
     if report is None:
         return
-    say_encoding(ctx, report.records_with(_MISREAD, since=since[0]),
-                 report.records_read - since[1])
+    say_encoding(ctx, misread(report, since=since[0]), report.records_read - since[1])
 
 
-def misread(problems: Iterable[Problem]) -> int:
-    """How many records these problems say could not be read as the layout's encoding."""
-    return len({p.record for p in problems if p.code in _MISREAD})
+def misread(report: Report, *, since: int = 0) -> int:
+    """How many records the problems kept in ``report`` (from the ``since``-th on) say
+    could not be read as the layout's encoding."""
+    return report.records_with(_MISREAD, since=since)
 
 
 def say_encoding(ctx: _Context, bad: int, seen: int) -> None:

@@ -95,7 +95,7 @@ def convert_part(spec: MappingSpec, plan: FilePlan, part: Part, index: int, data
                                tallies),
              report, rejected, hashed, result, None, first=part.record == 1, last=part.last,
              first_record=part.record)
-    done = PartResult(result, misread(report.problems), report.total, name,
+    done = PartResult(result, misread(report), report.total, name,
                       hashed.digest.hexdigest(), tallies=tallies)
     start = part.start
     rejects = _rejects_csv(rejected, lambda spans: [data[at - start:at - start + n]

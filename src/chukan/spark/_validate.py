@@ -58,7 +58,7 @@ def combine(plans: Sequence[FilePlan], checks: Sequence[Sequence[Checked]], layo
             ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
         found.extend(ctx.found())
         ctx.problems.clear()
-        say_encoding(ctx, misread(found.problems), records)
+        say_encoding(ctx, misread(found), records)
         found.extend(ctx.found())
         if dups is not None and dups.height:
             _duplicates(dups, layout, name, found)
