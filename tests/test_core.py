@@ -34,6 +34,7 @@ from chukan.codec import (
 from chukan.codec._base import _f
 from chukan.codec.dates import _parse_date_full
 from chukan.codec.numbers import _parse_number_full
+from chukan.report import made
 from chukan.spec import DATE_WIDTHS, ENCODING_FACTS
 from helpers import FIXTURES, ROOT
 
@@ -1127,7 +1128,8 @@ def _formatted_both_ways(frame: pl.DataFrame, layout: Any) -> None:
     def written() -> tuple[bytes, list[tuple[object, ...]]]:
         problems: list[Any] = []
         data = bytes(write_module.format_batch(frame, layout, problems))
-        return data, [(p.code, p.record, p.field, p.message, p.value) for p in problems]
+        return data, [(p.code, p.record, p.field, p.message, p.value)
+                      for p in made(problems)]
 
     core = written()
     assert core == _on_python_paths(written)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
+import polars as pl
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -17,10 +18,11 @@ import chukan
 from chukan import Problem, Report
 from chukan.report import ProblemTable
 from chukan.spec import Field
-from helpers import FIXTURES, KOJIN, KOJIN_CSV, kojin_records, put
+from helpers import FIXTURES, KOJIN, KOJIN_CSV, ZENGIN, kojin_records, put
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
 _read = sys.modules["chukan.read"]
 
@@ -127,3 +129,34 @@ def test_a_bad_value_in_every_record_makes_a_problem_object_only_for_those_shown
     assert shown[0].value == "00A0000001"
     assert shown[0].raw == "30 30 41 30 30 30 30 30 30 31"
     assert made < 100  # (its 外字, one per value, are looked at one by one)
+
+
+def test_the_writer_says_where_each_refused_value_lands_in_a_multi_record_file(
+        tmp_path: Path) -> None:
+    frames = chukan.read_records(FIXTURES / "zengin" / "kouza-furikae.dat", ZENGIN)
+    data = frames["data"].with_columns(pl.lit("ｱ" * 16).alias("ginko_mei"))  # 15 bytes
+    report = Report()
+    chukan.write_records({**frames, "data": data}, tmp_path / "z.dat", ZENGIN, report=report)
+    assert [(p.code, p.record, p.offset, p.field, p.value) for p in report] == [
+        ("width-overflow", r, (r - 1) * 122 + 5, "ginko_mei", "ｱ" * 16) for r in (2, 3, 4)]
+    assert all(p.message.endswith("(16バイト)") for p in report)
+
+
+def test_the_writer_makes_a_problem_object_only_for_those_shown(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = chukan.read(FIXTURES / "vendor-a" / "juki-kojin.dat", KOJIN)
+    wide = pl.concat([frame] * 2000).with_columns(pl.lit("ｱ" * 41).alias("shimei_kana"))
+    made = 0
+    init = Problem.__init__
+
+    def counted(self: Problem, **kwargs: object) -> None:
+        nonlocal made
+        made += kwargs["code"] == "width-overflow"
+        init(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Problem, "__init__", counted)
+    report = Report(max_problems=10)
+    chukan.write(wide, tmp_path / "k.dat", KOJIN, report=report)
+    assert report.counts_by_code()["width-overflow"] == 10_000
+    assert [p.record for p in report] == list(range(1, 11))
+    assert made <= 10

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from chukan._codes import REGISTRY
-from chukan.report import Problem, ProblemTable
+from chukan.report import Problem, ProblemTable, made
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from chukan._codes import Severity
+    from chukan.report import Findings
     from chukan.spec import Field, Layout
 
 
@@ -70,7 +71,7 @@ class _Context:
     file: str | None
     #: what was found, in the order found: problems, and tables of them (one check on
     #: one field of a block, by column)
-    problems: list[Problem | ProblemTable] = field(default_factory=list)
+    problems: Findings = field(default_factory=list)
     locate: bool = False  # add _record and _offset columns (validation)
     uncounted: int = 0  # records read but not decoded (wrong length, bad CSV rows)
     #: where given (convert): the bytes of each record left out whole (wrong length,
@@ -99,8 +100,7 @@ class _Context:
 
     def found(self) -> list[Problem]:
         """What was found, every table's rows made into problems."""
-        return [q for p in self.problems
-                for q in (p.problems() if isinstance(p, ProblemTable) else (p,))]
+        return made(self.problems)
 
 
 #: per policy, the bytes that may lead a suspect pair (see :func:`duplicate_suspects`)

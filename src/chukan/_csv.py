@@ -1122,11 +1122,11 @@ class _CellBytes:
     codec: str
     lines: list[bytes] | None
 
-    def __call__(self, i: int) -> tuple[bytes, str | None]:
+    def __call__(self, i: int) -> tuple[bytes, str | None, None]:
         value: str | None = self.values[i]
         raw = self.lines[i] if self.lines is not None else \
             (value or "").encode(self.codec, "replace")
-        return raw, value
+        return raw, value, None
 
 
 def _terminator_words(want: str, n: int) -> str:

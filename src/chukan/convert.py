@@ -40,7 +40,7 @@ from chukan._threads import submit, thread_count, using_threads
 from chukan.codec import column_names, schema_of
 from chukan.errors import ChukanError, DataError
 from chukan.read import DEFAULT_BATCH, located_batches
-from chukan.report import Problem, Report
+from chukan.report import Problem, Report, first_error, made
 from chukan.spec import (
     PUA,
     STEPS,
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
     from chukan.read import Source
+    from chukan.report import Findings
     from chukan.spec import Field
 
     #: reads byte spans (offset, length) of a source again, in the order given
@@ -997,10 +998,10 @@ def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: _Hashin
     """Write a converted batch; returns how many records it held, and the rows and
     reasons of the records the target cannot hold (too long, not representable, …):
     those are left out, never cut."""
-    problems: list[Problem] = []
+    problems: Findings = []
     data = format_batch(table.select(columns), target, problems, header=header)
-    errors = sorted((p for p in problems if p.severity == "error" and p.record is not None),
-                    key=Problem.sort_key)
+    errors = sorted((p for p in made(problems) if p.severity == "error" and
+                     p.record is not None), key=Problem.sort_key)
     if not errors:
         fh.write(data)
         return table.height, table.clear(), {}
@@ -1011,8 +1012,9 @@ def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: _Hashin
     kept = table.filter(~pl.col("_record").is_in(list(over)))
     problems.clear()
     data = format_batch(kept.select(columns), target, problems, header=header)
-    if any(p.severity == "error" for p in problems):  # what was left must now fit
-        raise DataError(min(problems, key=Problem.sort_key))
+    first = first_error(problems)
+    if first is not None:  # what was left must now fit
+        raise DataError(first)
     fh.write(data)
     return kept.height, table.filter(pl.col("_record").is_in(list(over))), over
 

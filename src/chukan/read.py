@@ -74,7 +74,7 @@ from chukan.codec import (
     writer_codes,
 )
 from chukan.errors import DataError, UsageError
-from chukan.report import Problem, ProblemTable, Report
+from chukan.report import Problem, ProblemTable, Report, by_place, first_error
 from chukan.spec import (
     UTF8_BOM,
     Field,
@@ -93,6 +93,7 @@ if TYPE_CHECKING:
     from chukan._codes import Severity
     from chukan._csv import Span
     from chukan.codec import Failure
+    from chukan.report import Findings
 
 Source = str | Path | bytes | BinaryIO
 #: Records per batch when nothing else is said: about 30 MB of a 300-byte layout.
@@ -573,9 +574,10 @@ class _FieldBytes:
     codec: str | None
     shift: str
 
-    def __call__(self, i: int) -> tuple[bytes, str | None]:
+    def __call__(self, i: int) -> tuple[bytes, str | None, None]:
         raw = self.raw[i].tobytes()
-        return raw, None if self.codec is None else field_text(raw, self.codec, self.shift)
+        text = None if self.codec is None else field_text(raw, self.codec, self.shift)
+        return raw, text, None
 
 
 #: encodings whose digits are single bytes that no other character's bytes include
@@ -832,7 +834,7 @@ _WORK_UNIT = 50_000
 
 
 def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
-                  ) -> Iterator[tuple[_Block, list[Problem | ProblemTable]]]:
+                  ) -> Iterator[tuple[_Block, Findings]]:
     """Cut the file into blocks of records; each comes with the problems found in
     splitting it (record length, terminators), in file order."""
     layout = ctx.layout
@@ -885,7 +887,7 @@ def _fixed_blocks(fh: BinaryIO, ctx: _Context, cur: _Cursor, batch: int
             break
 
 
-def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem | ProblemTable]]], layout: Layout,
+def _decode_parallel(blocks: Iterator[tuple[_Block, Findings]], layout: Layout,
                      ctx: _Context, report: Report | None, wanted: set[str] | None, *,
                      batch: int | None) -> Iterator[tuple[str, pl.DataFrame]]:
     """Decode blocks two at a time: while one thread is in Python (which holds the
@@ -894,13 +896,13 @@ def _decode_parallel(blocks: Iterator[tuple[_Block, list[Problem | ProblemTable]
     none is left out), or with no ``batch`` into one DataFrame."""
     kind = layout.kind()
 
-    def work(block: _Block) -> tuple[pl.DataFrame, list[Problem | ProblemTable]]:
+    def work(block: _Block) -> tuple[pl.DataFrame, Findings]:
         sub = _Context(layout=layout, file=ctx.file, locate=ctx.locate)
         return _decode_kind(block, kind.fields, sub, wanted), sub.problems
 
     frames: list[pl.DataFrame] = []
-    pending: deque[tuple[Future[tuple[pl.DataFrame, list[Problem | ProblemTable]]],
-                         list[Problem | ProblemTable], int]]
+    pending: deque[tuple[Future[tuple[pl.DataFrame, Findings]],
+                         Findings, int]]
     pending = deque()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="chukan") as pool:
         def finish() -> Iterator[tuple[str, pl.DataFrame]]:
@@ -948,16 +950,11 @@ def _flush(ctx: _Context, report: Report | None, n_records: int) -> None:
     if report is not None:
         report.records_read += n_records + ctx.uncounted
         ctx.uncounted = 0
-        if any(isinstance(p, ProblemTable) for p in ctx.problems):
-            report.extend(ProblemTable.of(ctx.problems).in_file_order())
-        else:  # (problems made one by one, as the splitter's are: no table to build)
-            report.extend(sorted(ctx.problems, key=Problem.sort_key))  # type: ignore[arg-type]
+        report.extend(by_place(ctx.problems))
         ctx.problems.clear()
         return
-    table = ProblemTable.of(ctx.problems).in_file_order()
-    errors = np.flatnonzero(table.is_error())
-    if len(errors):
-        first = table.problem(int(errors[0]))
+    first = first_error(ctx.problems)
+    if first is not None:
         hint = _encoding_hint(ctx) if first.code in _MISREAD else None
         raise DataError(replace(first, message=f"{first.message}({hint})") if hint
                         else first)

@@ -113,8 +113,9 @@ class _Source:
     label: str | None = None
     message: str | None = None
     severity: Severity | None = None
-    #: a row's bytes and its value as text (None: no text, as for a packed decimal)
-    detail: Callable[[int], tuple[bytes, str | None]] | None = None
+    #: a row's bytes, its value as text (None: no text, as for a packed decimal), and
+    #: its own words where it has them (else ``message``'s, else the registry's)
+    detail: Callable[[int], tuple[bytes, str | None, str | None]] | None = None
     raw_limit: int | None = None  # bytes shown in hex, at most
 
     def says_error(self) -> int:
@@ -151,12 +152,14 @@ class ProblemTable:
     @classmethod
     def found(cls, *, codes: Sequence[str], code: npt.NDArray[np.intp],
               record: npt.NDArray[np.int64], offset: npt.NDArray[np.int64],
-              detail: Callable[[int], tuple[bytes, str | None]], file: str | None,
+              detail: Callable[[int], tuple[bytes, str | None, str | None]],
+              file: str | None,
               field: str | None, label: str | None, message: str | None = None,
               severity: Severity | None = None, raw_limit: int | None = None
               ) -> ProblemTable:
         """The rows of one check on one field: each row's code (in ``codes``), record and
-        offset; ``detail(i)`` gives row ``i``'s bytes and value, when it is shown."""
+        offset; ``detail(i)`` gives row ``i``'s bytes, value and words, when it is
+        shown."""
         source = _Source(file=file, field=field, label=label, message=message,
                          severity=severity, detail=detail, raw_limit=raw_limit)
         n = len(record)
@@ -254,6 +257,12 @@ class ProblemTable:
             rows = [(name, self.record[error][by_file == name]) for name in set(by_file)]
         return by_code, by_field, errors, rows
 
+    def moved(self, record: npt.NDArray[np.int64], offset: npt.NDArray[np.int64]
+              ) -> ProblemTable:
+        """The rows at other places: ``record`` and ``offset`` per row."""
+        return ProblemTable(self.sources, self.codes, self.source, self.row, self.code,
+                            record, offset)
+
     def with_file(self, file: str) -> ProblemTable:
         """The rows with ``file`` where they name none."""
         sources = tuple(
@@ -269,12 +278,12 @@ class ProblemTable:
         if s.made is not None:
             return s.made
         assert s.detail is not None  # noqa: S101 -- a source is a problem or has its rows
-        raw, value = s.detail(int(self.row[i]))
+        raw, value, words = s.detail(int(self.row[i]))
         code = self.codes[int(self.code[i])]
         entry = REGISTRY[code]
         record, offset = int(self.record[i]), int(self.offset[i])
         shown = raw if s.raw_limit is None else raw[:s.raw_limit]
-        return Problem(code=code, message=s.message or entry.ja,
+        return Problem(code=code, message=words or s.message or entry.ja,
                        severity=s.severity or entry.severity, file=s.file,
                        record=None if record == _NONE else record,
                        offset=None if offset == _NONE else offset, field=s.field,
@@ -284,6 +293,36 @@ class ProblemTable:
     def problems(self) -> list[Problem]:
         """Every row as a :class:`Problem`, in order."""
         return [self.problem(i) for i in range(len(self))]
+
+
+#: what a reader or writer has found in a block, in the order found: problems, and
+#: tables of them (one check on one field)
+Findings = list[Problem | ProblemTable]
+
+
+def made(found: Iterable[Problem | ProblemTable]) -> list[Problem]:
+    """Problems and tables of them, every row made a :class:`Problem`, in order."""
+    return [q for p in found for q in (p.problems() if isinstance(p, ProblemTable) else (p,))]
+
+
+def by_place(found: Findings) -> list[Problem] | ProblemTable:
+    """Problems and tables of them in file order (by record, then byte offset; found
+    order at one place): a table where there is one, else the problems as they are."""
+    if any(isinstance(p, ProblemTable) for p in found):
+        return ProblemTable.of(found).in_file_order()
+    # (problems made one by one, as a splitter's are: no table to build)
+    return sorted(found, key=Problem.sort_key)  # type: ignore[arg-type]
+
+
+def first_error(found: Findings) -> Problem | None:
+    """The first error in the file of these problems and tables of them, if any: what
+    a strict reader or writer stops at."""
+    if not any(isinstance(p, ProblemTable) for p in found):
+        return min((p for p in found if isinstance(p, Problem) and p.severity == "error"),
+                   key=Problem.sort_key, default=None)
+    table = ProblemTable.of(found).in_file_order()
+    errors = np.flatnonzero(table.is_error())
+    return table.problem(int(errors[0])) if len(errors) else None
 
 
 _FRAME_SCHEMA: dict[str, pl.DataType] = {
@@ -376,8 +415,7 @@ class Report:
         """The problems kept in detail (see ``max_problems``), in the order they were
         found."""
         if self._tables:
-            self._kept = [q for p in self._kept for q in (
-                p.problems() if isinstance(p, ProblemTable) else (p,))]
+            self._kept = made(self._kept)  # type: ignore[assignment]
             self._tables = 0
         return self._kept  # type: ignore[return-value] # (no table is left in it)
 

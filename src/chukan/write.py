@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -63,7 +63,7 @@ from chukan.codec import (
 )
 from chukan.errors import DataError, UsageError
 from chukan.read import check_columns
-from chukan.report import Problem, Report
+from chukan.report import Problem, ProblemTable, Report, by_place, first_error
 from chukan.spec import (
     UTF8_BOM,
     Encoding,
@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from chukan._core import Refused
+    from chukan.report import Findings
 
 #: Rows formatted at once: bounds memory on large frames.
 _SLICE = 200_000
@@ -106,7 +107,7 @@ def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
         raise UsageError(msg)
     kind = lay.kind(record)
     check_columns(df, lay, kind)
-    problems: list[Problem] = []
+    problems: Findings = []
     df = _as_dates(df, lay, kind, problems)
     with OutputSet([path]) as (fh,):
         if lay.encoding == "utf-8-sig":
@@ -122,14 +123,14 @@ def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
 
 
 def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKind,
-                 problems: list[Problem], progress: Callable[[int], None] | None) -> None:
+                 problems: Findings, progress: Callable[[int], None] | None) -> None:
     """Format slices of rows one after the other on a worker thread, while this one
     writes the slice before and syncs it to disk (the core spreads each slice over every
     core: two slices at once only made them wait for each other)."""
     starts = range(0, max(df.height, 1), _SLICE)
 
-    def work(start: int) -> tuple[npt.NDArray[np.uint8], list[Problem]]:
-        found: list[Problem] = []
+    def work(start: int) -> tuple[npt.NDArray[np.uint8], Findings]:
+        found: Findings = []
         return _fixed_matrix(df.slice(start, _SLICE), layout, kind, start, found), found
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chukan-write") as pool:
@@ -160,7 +161,7 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
     if unknown:
         msg = f"no record kind named {', '.join(unknown)} in {lay.name} ({', '.join(names)})"
         raise UsageError(msg)
-    problems: list[Problem] = []
+    problems: Findings = []
     parts = [(kind, frames[kind.name]) for kind in lay.kinds
              if kind.name in frames and frames[kind.name].height]
     # where each record lands in the file: by _record when every frame has it
@@ -175,16 +176,13 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
     done = 0
     for kind, given in parts:
         check_columns(given, lay, kind)
-        found: list[Problem] = []
+        found: Findings = []
         df = _as_dates(given, lay, kind, found)
         mats.append(_fixed_matrix(df, lay, kind, 0, found))
         _check_record_type(df, lay, kind, found)
         # problems name the record's place in the file, not its row in the kind's frame
         at = position[done:done + df.height]
-        problems.extend(replace(p, record=int(at[p.record - 1]) + 1,
-                                offset=int(at[p.record - 1]) * lay.stride +
-                                (p.offset or 0) % lay.stride)
-                        if p.record is not None else p for p in found)
+        problems.extend(_moved(p, at, lay.stride) for p in found)
         done += df.height
     matrix = np.concatenate(mats)[order] if mats else \
         np.empty((0, lay.stride), dtype=np.uint8)
@@ -196,7 +194,21 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
     return int(matrix.shape[0])
 
 
-def _as_dates(df: pl.DataFrame, layout: Layout, kind: RecordKind, problems: list[Problem]
+def _moved(p: Problem | ProblemTable, at: npt.NDArray[np.int64], stride: int
+           ) -> Problem | ProblemTable:
+    """A problem (or a table of them) at a row of a kind's frame, at its record in the
+    file: the ``at[row]``-th."""
+    if isinstance(p, Problem):
+        return p if p.record is None else replace(
+            p, record=int(at[p.record - 1]) + 1,
+            offset=int(at[p.record - 1]) * stride + (p.offset or 0) % stride)
+    has = p.record > 0
+    where = at[np.where(has, p.record - 1, 0)]
+    return p.moved(np.where(has, where + 1, p.record),
+                   np.where(has, where * stride + np.maximum(p.offset, 0) % stride, p.offset))
+
+
+def _as_dates(df: pl.DataFrame, layout: Layout, kind: RecordKind, problems: Findings
               ) -> pl.DataFrame:
     r"""``df`` with a Date column for each date field: a Datetime's date where it has no
     time of day (a time would be lost: ``bad-date``), a text's ``YYYY-MM-DD`` (anything
@@ -206,11 +218,12 @@ def _as_dates(df: pl.DataFrame, layout: Layout, kind: RecordKind, problems: list
     >>> from chukan.spec import loads_layout
     >>> lay = loads_layout('[layout]\nname = "t"\nformat = "csv"\nencoding = "utf-8"\n'
     ...                    '[[field]]\nname = "d"\nlength = 8\ntype = "date"')
-    >>> found: list[Problem] = []
+    >>> from chukan.report import made
+    >>> found = []
     >>> _as_dates(pl.DataFrame({"d": ["2024-01-05", "5/1/2024", None]}), lay, lay.kind(),
     ...           found)["d"].to_list()
     [datetime.date(2024, 1, 5), None, None]
-    >>> [(p.record, p.code, p.value) for p in found]
+    >>> [(p.record, p.code, p.value) for p in made(found)]
     [(2, 'bad-date', '5/1/2024')]
     """
     changed: list[pl.Series] = []
@@ -243,7 +256,7 @@ def _as_dates(df: pl.DataFrame, layout: Layout, kind: RecordKind, problems: list
 
 
 def _check_record_type(df: pl.DataFrame, layout: Layout, kind: RecordKind,
-                       problems: list[Problem]) -> None:
+                       problems: Findings) -> None:
     """The record-type field of every row must hold its kind's value, or the file would
     read back as another kind."""
     assert layout.record_type is not None  # noqa: S101 -- multi-record layouts have one
@@ -258,13 +271,14 @@ def _check_record_type(df: pl.DataFrame, layout: Layout, kind: RecordKind,
                     for i in np.flatnonzero(wrong))
 
 
-def _settle(problems: list[Problem], report: Report | None, n: int) -> None:
+def _settle(problems: Findings, report: Report | None, n: int) -> None:
     if report is not None:
         report.records_written += n
-        report.extend(sorted(problems, key=Problem.sort_key))
+        report.extend(by_place(problems))
         return
-    if problems:
-        raise DataError(min(problems, key=Problem.sort_key))
+    first = first_error(problems)
+    if first is not None:
+        raise DataError(first)
 
 
 # --------------------------------------------------------------------------------------
@@ -286,7 +300,7 @@ def _pad_bytes(f: Field, encoding: str) -> bytes:
 
 
 def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row: int,
-                  problems: list[Problem]) -> npt.NDArray[np.uint8]:
+                  problems: Findings) -> npt.NDArray[np.uint8]:
     """The records of ``df`` as a ``(rows, record + terminator)`` byte matrix: a template
     row of padding is broadcast, then each field's bytes are copied into their columns."""
     n, stride = df.height, layout.stride
@@ -402,7 +416,7 @@ def _to_ebcdic(out: npt.NDArray[np.uint8], fields: Sequence[Field], page: str) -
 
 
 def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
-                   out: npt.NDArray[np.uint8], first_row: int, problems: list[Problem]
+                   out: npt.NDArray[np.uint8], first_row: int, problems: Findings
                    ) -> None:
     """Text, code and digits fields into ``out`` (padding already there) by the core,
     and what it refused reported, each row with the first reason the Python writer
@@ -485,7 +499,7 @@ def _unencodable_message(f: Field, layout: Layout) -> str:
 
 
 def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray[np.uint8],
-                    first_row: int, problems: list[Problem]) -> None:
+                    first_row: int, problems: Findings) -> None:
     """An integer or display / zoned decimal field written into ``out`` by the core, and
     its refused rows reported as the Python writer (:func:`number_bytes`) reports them."""
     values = df[f.name]
@@ -509,7 +523,7 @@ def _compose_number(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray
 
 
 def _compose_date(df: pl.DataFrame, f: Field, layout: Layout, out: npt.NDArray[np.uint8],
-                  first_row: int, problems: list[Problem]) -> None:
+                  first_row: int, problems: Findings) -> None:
     """A date field written into ``out`` by the core (its 不詳 values by
     :func:`fill_partial`), its refused rows reported as :func:`date_bytes` reports them."""
     date = df[f.name].cast(pl.Date)
@@ -619,7 +633,7 @@ def _pad_after(region: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64],
 
 
 def _drop_failures(text: pl.Series, failures: list[Failure], f: Field, layout: Layout,
-                   stride: int, first_row: int, problems: list[Problem]) -> pl.Series:
+                   stride: int, first_row: int, problems: Findings) -> pl.Series:
     for x in failures:
         _report(problems, f, layout, stride, first_row, x.mask, x.code, x.message, text)
         text = text.set(pl.Series(x.mask), None)
@@ -627,7 +641,7 @@ def _drop_failures(text: pl.Series, failures: list[Failure], f: Field, layout: L
 
 
 def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: int,
-                   first_row: int, problems: list[Problem]
+                   first_row: int, problems: Findings
                    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """Bytes of every value (concatenated) and each value's byte length."""
     text = text.fill_null("")
@@ -690,7 +704,7 @@ def _utf8_buffers(text: pl.Series) -> tuple[npt.NDArray[np.uint8], npt.NDArray[n
 
 
 def _drop_control(text: pl.Series, f: Field, layout: Layout, stride: int, first_row: int,
-                  problems: list[Problem]) -> pl.Series:
+                  problems: Findings) -> pl.Series:
     """Slow path: report values holding control characters, and write them as padding."""
     ctrl = text.str.contains(r"[\x00-\x1F\x7F]")
     _report(problems, f, layout, stride, first_row, ctrl.to_numpy(), "control-char",
@@ -716,29 +730,44 @@ def _unencodable(values: pl.Series, enc: str) -> npt.NDArray[np.bool_]:
     return out
 
 
-def _report(problems: list[Problem], f: Field, layout: Layout, stride: int, first_row: int,
+def _report(problems: Findings, f: Field, layout: Layout, stride: int, first_row: int,
             mask: npt.NDArray[np.bool_], code: str, message: str, values: pl.Series, *,
             lengths: npt.NDArray[np.int64] | None = None) -> None:
     rows = np.flatnonzero(mask)
     if not len(rows):
         return
-    fixed = layout.format == "fixed"
-    # the failing rows' values taken out at once (one by one, a Series lookup each cost
-    # as much as the problem made of it)
-    for i, value in zip(rows.tolist(), values.gather(rows).to_list(), strict=True):
-        detail = f" ({int(lengths[i])}バイト)" if lengths is not None else ""
-        row = first_row + i
-        problems.append(Problem(code=code, message=message + detail, record=row + 1,
-                                offset=row * stride + f.offset if fixed else None,
-                                field=f.name, label=f.label,
-                                value=None if value is None else str(value)))
+    rows = rows.astype(np.int64)
+    records = first_row + rows + 1
+    offsets = (records - 1) * stride + f.offset if layout.format == "fixed" else \
+        np.full(len(rows), -1, np.int64)
+    problems.append(ProblemTable.found(
+        codes=(code,), code=np.zeros(len(rows), np.intp), record=records, offset=offsets,
+        detail=_Refused(values.gather(rows), None if lengths is None else lengths[rows],
+                        message),
+        file=None, field=f.name, label=f.label, message=message, severity="error"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """Values the writer refused (a row each), with their lengths in bytes where those
+    are the trouble: what a problem there shows."""
+
+    values: pl.Series
+    lengths: npt.NDArray[np.int64] | None
+    message: str
+
+    def __call__(self, i: int) -> tuple[bytes, str | None, str | None]:
+        value = self.values[i]
+        words = None if self.lengths is None else \
+            f"{self.message} ({int(self.lengths[i])}バイト)"
+        return b"", None if value is None else str(value), words
 
 
 # --------------------------------------------------------------------------------------
 # CSV
 
 
-def format_batch(df: pl.DataFrame, layout: Layout, problems: list[Problem], *,
+def format_batch(df: pl.DataFrame, layout: Layout, problems: Findings, *,
                  header: bool = True) -> memoryview:
     """The bytes of ``df`` in a single-record ``layout`` (no BOM; a CSV header only with
     ``header``), for writers that stream batches into one file; problems are appended
@@ -752,7 +781,7 @@ def format_batch(df: pl.DataFrame, layout: Layout, problems: list[Problem], *,
     return buf.getbuffer()
 
 
-def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: list[Problem], *,
+def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: Findings, *,
                header: bool = True) -> None:
     """Format every field in one ``select`` (Polars spreads the columns over its threads),
     report what failed, then write the rows (the core for UTF-8, else Polars and the
