@@ -239,11 +239,14 @@ class ProblemTable:
                               list[tuple[str | None, npt.NDArray[np.int64]]]]:
         """The rows counted by code and by field (``""``: none), the errors among them,
         and the records of the errors, by file."""
-        codes, n = np.unique(self.code, return_counts=True)
-        by_code = Counter({self.codes[c]: int(k) for c, k in zip(codes, n, strict=True)})
+        # counted in the order first found, as problems added one by one are (a count's
+        # ties are listed in that order)
+        codes, first, n = np.unique(self.code, return_index=True, return_counts=True)
+        by_code = Counter({self.codes[codes[j]]: int(n[j]) for j in np.argsort(first)})
         by_field: Counter[str] = Counter()
-        for i, k in zip(*np.unique(self.source, return_counts=True), strict=True):
-            by_field[self.sources[i].field or ""] += int(k)
+        sources, first, n = np.unique(self.source, return_index=True, return_counts=True)
+        for j in np.argsort(first):
+            by_field[self.sources[sources[j]].field or ""] += int(n[j])
         error = self.is_error()
         errors = int(error.sum())
         error &= self.record != _NONE
@@ -264,9 +267,9 @@ class ProblemTable:
                             record, offset)
 
     def with_file(self, file: str) -> ProblemTable:
-        """The rows with ``file`` where they name none."""
+        """The rows with ``file`` where they name none (or an empty one)."""
         sources = tuple(
-            s if s.file is not None else
+            s if s.file else
             _Source(made=replace(s.made, file=file), file=file, field=s.field)
             if s.made is not None else replace(s, file=file) for s in self.sources)
         return ProblemTable(sources, self.codes, self.source, self.row, self.code,
@@ -473,13 +476,15 @@ class Report:
     def _keep_table(self, table: ProblemTable) -> None:
         first = self._found + 1
         self._found += len(table)
-        if not self.in_file_order or self.max_problems is None:
-            room = len(table) if self.max_problems is None else \
-                min(len(table), self.max_problems - self._n_kept)
-            if room > 0:
-                self._kept.append(table if room == len(table) else table.take(slice(0, room)))
-                self._n_kept += room
-                self._tables += 1
+        if self.max_problems is None:
+            self._kept.append(table)
+            self._n_kept += len(table)
+            self._tables += 1
+            return
+        if not self.in_file_order:
+            # the cap's first few, made now: a table kept would hold its block's bytes
+            for i in range(min(len(table), self.max_problems - self._n_kept)):
+                self._keep(table.problem(i), first + i)
             return
         # only a table's first rows in the file can be among the report's first, and
         # only those before the last kept when the cap is reached: they alone are made
