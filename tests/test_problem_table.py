@@ -97,6 +97,20 @@ def test_places_found_by_column_are_those_found_by_decoding(
     assert list(zip(where.tolist(), [codes[i] for i in which], strict=True)) == want
 
 
+def _count_made(monkeypatch: pytest.MonkeyPatch, code: str) -> Callable[[], int]:
+    """From now on, count the Problem objects made of ``code``: the count, when called."""
+    made = 0
+    init = Problem.__init__
+
+    def counted(self: Problem, **kwargs: object) -> None:
+        nonlocal made
+        made += kwargs["code"] == code
+        init(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Problem, "__init__", counted)
+    return lambda: made
+
+
 def _fixed_file() -> tuple[bytes, str, int]:
     data = b"".join(put(bytearray(r), 1, b"00A0000001") for r in kojin_records() * 2000)
     return data, KOJIN, 2  # the "A", found by column
@@ -112,15 +126,7 @@ def _csv_file() -> tuple[bytes, str, int]:
 def test_a_bad_value_in_every_record_makes_a_problem_object_only_for_those_shown(
         monkeypatch: pytest.MonkeyPatch, make: Callable[[], tuple[bytes, str, int]]) -> None:
     data, layout, at = make()
-    made = 0
-    init = Problem.__init__
-
-    def counted(self: Problem, **kwargs: object) -> None:
-        nonlocal made
-        made += kwargs["code"] == "not-digits"
-        init(self, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Problem, "__init__", counted)
+    made = _count_made(monkeypatch, "not-digits")
     report = chukan.validate(data, layout, max_errors=10)
     assert report.counts_by_code()["not-digits"] == 10_000
     assert report.records_with_errors == 10_000
@@ -130,7 +136,7 @@ def test_a_bad_value_in_every_record_makes_a_problem_object_only_for_those_shown
     assert shown[0].offset == at
     assert shown[0].value == "00A0000001"
     assert shown[0].raw == "30 30 41 30 30 30 30 30 30 31"
-    assert made < 100  # (its 外字, one per value, are looked at one by one)
+    assert made() < 100  # (its 外字, one per value, are looked at one by one)
 
 
 def test_the_writer_says_where_each_refused_value_lands_in_a_multi_record_file(
@@ -148,17 +154,9 @@ def test_the_writer_makes_a_problem_object_only_for_those_shown(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     frame = chukan.read(FIXTURES / "vendor-a" / "juki-kojin.dat", KOJIN)
     wide = pl.concat([frame] * 2000).with_columns(pl.lit("ｱ" * 41).alias("shimei_kana"))
-    made = 0
-    init = Problem.__init__
-
-    def counted(self: Problem, **kwargs: object) -> None:
-        nonlocal made
-        made += kwargs["code"] == "width-overflow"
-        init(self, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Problem, "__init__", counted)
+    made = _count_made(monkeypatch, "width-overflow")
     report = Report(max_problems=10)
     chukan.write(wide, tmp_path / "k.dat", KOJIN, report=report)
     assert report.counts_by_code()["width-overflow"] == 10_000
     assert [p.record for p in report] == list(range(1, 11))
-    assert made <= 10
+    assert made() <= 10

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from chukan._codes import REGISTRY
-from chukan.report import Problem, ProblemTable, made
+from chukan.report import Problem, ProblemTable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -97,10 +97,6 @@ class _Context:
 
     def add(self, problem: Problem | ProblemTable) -> None:
         self.problems.append(problem)
-
-    def found(self) -> list[Problem]:
-        """What was found, every table's rows made into problems."""
-        return made(self.problems)
 
 
 #: per policy, the bytes that may lead a suspect pair (see :func:`duplicate_suspects`)

@@ -30,7 +30,7 @@ from chukan.convert import (
 )
 from chukan.errors import ChukanError, UsageError
 from chukan.read import misread, say_encoding
-from chukan.report import Problem, Report
+from chukan.report import Problem, Report, made
 from chukan.spark._plan import FilePlan, Part, open_fs
 from chukan.spark._task import decode_part
 
@@ -244,7 +244,7 @@ def _total(parts: list[PartResult], plan: FilePlan, layout: Layout) -> SparkConv
     if not out.records_in and not sum(p.problems for p in parts) and not tallies:
         ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
     say_encoding(ctx, sum(p.misread for p in parts), out.records_in)
-    out.file_problems += ctx.found()
+    out.file_problems += made(ctx.problems)
     out.file_problems.sort(key=Problem.sort_key)  # in file order, as chukan convert's
     return out
 

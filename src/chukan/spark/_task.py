@@ -17,7 +17,7 @@ from chukan._context import Tally, _Context, _problem, add_tallies, eof_marker
 from chukan._csv import Span
 from chukan._threads import using_threads
 from chukan.read import decode_block, located_batches
-from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report
+from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report, made
 from chukan.spark._plan import sub_blocks
 from chukan.spec import UTF8_BOM
 
@@ -85,7 +85,7 @@ def edge_problems(plan: FilePlan, part: Part, layout: Layout) -> list[Problem]:
         ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=UTF8_BOM))
     if part.last and plan.eof is not None:
         eof_marker(ctx, plan.eof)
-    return ctx.found()
+    return made(ctx.problems)
 
 
 def decode_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from chukan._context import Tally, _Context, _problem, add_tallies, said
 from chukan.read import _check_final_counts, _Cursor, misread, say_encoding
-from chukan.report import Problem, Report
+from chukan.report import Problem, Report, made
 from chukan.spark._task import merge_inventory
 
 if TYPE_CHECKING:
@@ -56,10 +56,10 @@ def combine(plans: Sequence[FilePlan], checks: Sequence[Sequence[Checked]], layo
             _check_final_counts(layout, ctx, _Cursor(end, records + 1, counters))
         if not records and not found.total and not ctx.problems:
             ctx.add(_problem(ctx, "empty-file", record=None, offset=0))
-        found.extend(ctx.found())
+        found.extend(made(ctx.problems))
         ctx.problems.clear()
         say_encoding(ctx, misread(found), records)
-        found.extend(ctx.found())
+        found.extend(made(ctx.problems))
         if dups is not None and dups.height:
             _duplicates(dups, layout, name, found)
         report.records_read += found.records_read
