@@ -160,3 +160,66 @@ def test_the_writer_makes_a_problem_object_only_for_those_shown(
     assert report.counts_by_code()["width-overflow"] == 10_000
     assert [p.record for p in report] == list(range(1, 11))
     assert made() <= 10
+
+
+#: lines of a KOJIN file (200 bytes and CRLF): whole, without their CR, cut to a length
+lines = st.lists(st.tuples(st.sampled_from(["whole", "lf", "cut"]), st.integers(0, 260)),
+                 min_size=1, max_size=12)
+
+
+def _line(record: bytes, kind: str, length: int) -> bytes:
+    body = record[:200]
+    if kind == "lf":
+        return body + b"\n"
+    if kind == "cut":  # shorter, or longer with the record again after it
+        return (body * 2)[:length] + b"\r\n" if length != 200 else body + b"\r\n"
+    return body + b"\r\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(kinds=lines)
+@example(kinds=[("cut", 30), ("lf", 0), ("cut", 100)])
+def test_a_whole_records_problems_are_said_as_one_by_one(
+        kinds: list[tuple[str, int]]) -> None:
+    records = [bytes(r) for r in kojin_records()]
+    built = [_line(records[i % len(records)], kind, n) for i, (kind, n) in enumerate(kinds)]
+    want, at = [], 0
+    for number, line in enumerate(built, 1):  # the oracle: each line on its own
+        if line[-2:-1] != b"\r":
+            want.append(("terminator-mixed", number, at + len(line) - 1, line[-2:].hex(" "),
+                         "改行コードがCRLFではありません"))
+        elif len(line) != 202:
+            shown = line[:64].hex(" ") + (" …" if len(line) > 64 else "")
+            want.append(("record-length", number, at, shown,
+                         f"レコード長が{len(line) - 2}バイトです(レイアウトは200バイト)"))
+        at += len(line)
+    report = chukan.validate(b"".join(built), KOJIN)
+    found = [(p.code, p.record, p.offset, p.raw, p.message) for p in report
+             if p.code in ("record-length", "terminator-mixed")]
+    assert found == want
+
+
+def test_a_csv_rows_columns_are_said_with_its_first_bytes() -> None:
+    head = (FIXTURES / "vendor-a" / "juki-kojin.csv").read_bytes().split(b"\n", 1)[0]
+    rows = [b"1,2", b"x" * 70 + b",y"]
+    report = chukan.validate(head + b"\n" + b"\r\n".join(rows) + b"\r\n", KOJIN_CSV)
+    found = [(p.record, p.offset, p.raw, p.message) for p in report
+             if p.code == "csv-columns"]
+    assert found == [
+        (1, len(head) + 1, "31 2c 32", "列数が2です(レイアウトは7列)"),
+        (2, len(head) + 6, "78 " * 63 + "78 …", "列数が2です(レイアウトは7列)")]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (b"".join(bytes(r[:150]) + b"\r\n" for r in kojin_records() * 2000), KOJIN),
+    lambda: ((FIXTURES / "vendor-a" / "juki-kojin.csv").read_bytes().split(b"\n", 1)[0]
+             + b"\n" + b"1,2\r\n" * 10_000, KOJIN_CSV)])
+def test_a_wrong_record_in_every_line_makes_a_problem_object_only_for_those_shown(
+        monkeypatch: pytest.MonkeyPatch, make: Callable[[], tuple[bytes, str]]) -> None:
+    data, layout = make()
+    code = "record-length" if layout == KOJIN else "csv-columns"
+    made = _count_made(monkeypatch, code)
+    report = chukan.validate(data, layout, max_errors=10)
+    assert report.counts_by_code()[code] == 10_000
+    assert [p.record for p in report if p.code == code][:3] == [1, 2, 3]
+    assert made() <= 20  # (each shown is made, then again with the file's name)

@@ -43,6 +43,55 @@ def _problem(ctx: _Context, code: str, *, record: int | None = None, offset: int
 
 
 @dataclass(frozen=True, slots=True)
+class LineBytes:
+    """The first bytes of some lines of a chunk (a row each), and each one's words: what
+    a problem about a whole record shows (its length, its number of columns). Kept apart
+    from the chunk, so that a report holding a few of its problems does not hold the
+    chunk's megabytes."""
+
+    data: npt.NDArray[np.uint8]
+    at: npt.NDArray[np.int64]  # row i's bytes are data[at[i]:at[i + 1]]
+    which: npt.NDArray[np.intp]  # per row: its words, in ``words``
+    number: npt.NDArray[np.int64]  # per row: the number its words say ({})
+    words: tuple[str, ...]
+
+    def __call__(self, i: int) -> tuple[bytes, None, str]:
+        raw = self.data[self.at[i]:self.at[i + 1]].tobytes()
+        return raw, None, self.words[self.which[i]].format(int(self.number[i]))
+
+
+def line_problems(ctx: _Context, data: bytes, *, codes: tuple[str, ...],
+                  code: npt.NDArray[np.intp], record: npt.NDArray[np.int64],
+                  offset: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
+                  stop: npt.NDArray[np.int64], words: tuple[str, ...],
+                  number: npt.NDArray[np.int64], limit: int) -> ProblemTable:
+    r"""Problems about whole lines of ``data``, one per row, by column: each row's code
+    (in ``codes``) and words (``words[code]``, its ``number`` put in), record and
+    offset, and bytes (``data[start:stop]``, of which ``limit`` are shown). Only the
+    bytes shown, and one more to say there are others, are copied out of the chunk.
+
+    >>> ctx = _Context(layout=None, file="a.dat")  # type: ignore[arg-type]
+    >>> t = line_problems(ctx, b"AB\nCDEFG\n", codes=("record-length",),
+    ...                   code=np.zeros(2, np.intp), record=np.array([1, 2]),
+    ...                   offset=np.array([0, 3]), start=np.array([0, 3]),
+    ...                   stop=np.array([3, 9]), words=("{}バイトです",),
+    ...                   number=np.array([2, 5]), limit=4)
+    >>> [(p.record, p.raw, p.message) for p in t.problems()]
+    [(1, '41 42 0a', '2バイトです'), (2, '43 44 45 46 …', '5バイトです')]
+    """
+    stop = np.minimum(stop, start + limit + 1)
+    lengths = np.maximum(stop - start, 0)
+    at = np.zeros(len(start) + 1, np.int64)
+    np.cumsum(lengths, out=at[1:])
+    # each row's bytes, gathered at once: the k-th byte of row i is data[start[i] + k]
+    index = np.repeat(start - at[:-1], lengths) + np.arange(int(at[-1]), dtype=np.int64)
+    snippets = np.frombuffer(data, np.uint8)[index]
+    return ProblemTable.found(codes=codes, code=code, record=record, offset=offset,
+                              detail=LineBytes(snippets, at, code, number, words),
+                              file=ctx.file, field=None, label=None, raw_limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
 class Tally:
     """A problem said once per file: its first occurrence, how many there are, and the
     words for that many (a picklable callable: ranges of a file count on other machines,

@@ -33,6 +33,7 @@ from chukan._context import (
     add_tallies,
     duplicate_suspects,
     eof_marker,
+    line_problems,
 )
 from chukan._formula import GUARDED_TYPES, unguard, unguarded
 from chukan._kernel import UNDEFINED_RE
@@ -1061,12 +1062,18 @@ def _report_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, offset
                  record: int, counts: npt.NDArray[np.int64], n_fields: int, *,
                  final: bool) -> None:
     """Row-level problems: the number of columns, a misplaced quote, the terminator."""
-    for i in np.flatnonzero(counts != n_fields):
-        ctx.drop(record + int(i), data[rows.start[i]:rows.stop[i]])
-        ctx.add(_problem(ctx, "csv-columns", record=record + int(i),
-                         offset=offset + int(rows.start[i]),
-                         raw=data[rows.start[i]:rows.end[i]], raw_limit=64,
-                         message=f"列数が{int(counts[i])}です(レイアウトは{n_fields}列)"))
+    bad = np.flatnonzero(counts != n_fields)
+    if ctx.dropped is not None:
+        for i in bad:
+            ctx.drop(record + int(i), data[rows.start[i]:rows.stop[i]])
+    if len(bad):  # one table for the lot (a file read with the wrong layout)
+        start = rows.start[bad].astype(np.int64)
+        ctx.add(line_problems(ctx, data, codes=("csv-columns",),
+                              code=np.zeros(len(bad), np.intp), record=record + bad,
+                              offset=offset + start, start=start,
+                              stop=rows.end[bad].astype(np.int64),
+                              number=counts[bad].astype(np.int64), limit=64,
+                              words=(f"列数が{{}}です(レイアウトは{n_fields}列)",)))
     for row, (at, doubt) in (rows.bad_quote or {}).items():
         ctx.add(_problem(ctx, "csv-quote", record=record + row, offset=offset + at,
                          raw=data[at:at + 16], raw_limit=16,

@@ -46,6 +46,7 @@ from chukan._context import (
     _problem,
     duplicate_suspects,
     eof_marker,
+    line_problems,
 )
 from chukan._files import open_input
 from chukan._kernel import ColumnKind, ColumnSpec, extract, flat_rows
@@ -179,12 +180,17 @@ def _split_by_length(data: bytes, ctx: _Context, cur: _Cursor, n_whole: int, str
     body = arr[: n_whole * stride].reshape(n_whole, stride)
     term = np.frombuffer(ctx.layout.terminator_bytes, dtype=np.uint8)
     ok = (body[:, size:] == term).all(axis=1)
-    for i in np.flatnonzero(~ok):
-        ctx.drop(cur.record + int(i), body[i].tobytes())
-        ctx.add(_problem(ctx, "terminator-mixed", record=cur.record + int(i),
-                         offset=cur.offset + int(i) * stride + size,
-                         raw=body[i, size:].tobytes(),
-                         message="レコードの終わりに改行がありません"))
+    bad = np.flatnonzero(~ok).astype(np.int64)
+    if ctx.dropped is not None:
+        for i in bad:
+            ctx.drop(cur.record + int(i), body[i].tobytes())
+    if len(bad):
+        at = bad * stride + size  # where each one's terminator should be
+        ctx.add(line_problems(ctx, data, codes=("terminator-mixed",),
+                              code=np.zeros(len(bad), np.intp), record=cur.record + bad,
+                              offset=cur.offset + at, start=at, stop=at + len(term),
+                              number=np.zeros(len(bad), np.int64), limit=_RAW_MAX,
+                              words=("レコードの終わりに改行がありません",)))
     rows = np.flatnonzero(ok)
     idx = np.arange(n_whole, dtype=np.int64)
     block = _Block(body[rows, :size], cur.record + idx[rows], cur.offset + idx[rows] * stride)
@@ -234,19 +240,22 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
     mixed = ~has_cr if crlf else has_cr & (lengths == size + 1)
     good &= ~mixed
     rec_no = cur.record + np.arange(len(starts), dtype=np.int64)
-    for i in np.flatnonzero(~good):
-        raw = data[starts[i]:ends[i] + 1]
-        ctx.drop(int(rec_no[i]), raw)
-        if mixed[i]:
-            want = "CRLF" if crlf else "LF"
-            ctx.add(_problem(ctx, "terminator-mixed", record=int(rec_no[i]),
-                             offset=cur.offset + int(ends[i]), raw=raw[-2:],
-                             message=f"改行コードが{want}ではありません"))
-        else:
-            ctx.add(_problem(ctx, "record-length", record=int(rec_no[i]),
-                             offset=cur.offset + int(starts[i]), raw=raw, raw_limit=_RAW_MAX,
-                             message=f"レコード長が{int(lengths[i])}バイトです"
-                                     f"(レイアウトは{size}バイト)"))
+    bad = np.flatnonzero(~good)
+    if ctx.dropped is not None:
+        for i in bad:
+            ctx.drop(int(rec_no[i]), data[starts[i]:ends[i] + 1])
+    if len(bad):
+        # one table for the lot (a file read with the wrong layout has a bad length in
+        # every record): a mixed line end shows its last two bytes, a length its line's
+        is_mixed = mixed[bad]
+        ctx.add(line_problems(
+            ctx, data, codes=("record-length", "terminator-mixed"),
+            code=is_mixed.astype(np.intp), record=rec_no[bad],
+            offset=cur.offset + np.where(is_mixed, ends[bad], starts[bad]),
+            start=np.where(is_mixed, np.maximum(starts[bad], ends[bad] - 1), starts[bad]),
+            stop=ends[bad] + 1, number=lengths[bad], limit=_RAW_MAX,
+            words=(f"レコード長が{{}}バイトです(レイアウトは{size}バイト)",
+                   f"改行コードが{'CRLF' if crlf else 'LF'}ではありません")))
     extra_rows: list[npt.NDArray[np.uint8]] = []
     if final and tail:
         tail_no = cur.record + len(starts)
@@ -1076,10 +1085,14 @@ def _decode_block(block: _Block, layout: Layout, ctx: _Context, kinds: set[str] 
     for i, k in enumerate(layout.records):
         hit = (tag == np.frombuffer(k.match.encode("ascii"), dtype=np.uint8)).all(axis=1)
         which[hit] = i
-    for r in np.flatnonzero(which < 0):
-        ctx.add(_problem(ctx, "unknown-record-type", record=int(block.records[r]),
-                         offset=int(block.offsets[r]) + rs - 1,
-                         raw=block.matrix[r, rs - 1:rs - 1 + rl].tobytes()))
+    unknown = np.flatnonzero(which < 0)
+    if len(unknown):
+        ctx.add(ProblemTable.found(
+            codes=("unknown-record-type",), code=np.zeros(len(unknown), np.intp),
+            record=block.records[unknown].astype(np.int64),
+            offset=block.offsets[unknown].astype(np.int64) + rs - 1,
+            detail=_FieldBytes(np.ascontiguousarray(tag[unknown]), None, "none"),
+            file=ctx.file, field=None, label=None))
     frames = {}
     for i, k in enumerate(layout.records):
         rows = np.flatnonzero(which == i)
