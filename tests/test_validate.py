@@ -475,6 +475,28 @@ def test_gaiji_locations_are_in_file_order() -> None:
                                                  (4, 3 * STRIDE + 90), (5, 4 * STRIDE + 56)]
 
 
+def test_a_files_gaiji_are_read_back_through_one_handle(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = clean_file() * 400
+    for r in recs:
+        put(r, 91, b"\xf0\x40")  # a 外字 in every record's 住所
+    path = tmp_path / "g.dat"
+    path.write_bytes(b"".join(recs))
+    opened = []
+    real_open = Path.open
+
+    def counted(self: Path, *args: object, **kwargs: object) -> object:
+        opened.append(self)
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", counted)
+    report = validate([path], KOJIN)
+    assert report.gaiji["\ue000"].count >= len(recs)  # (and the file's own)
+    assert report.gaiji["\ue000"].raw == "f0 40"
+    assert [p.raw for p in report if p.code == "gaiji"][:2] == ["f0 40"] * 2
+    assert opened.count(path) <= 2  # the reader's, and the one reading back 外字 bytes
+
+
 def test_layout_repertoire_wins_over_the_default(tmp_path: Path) -> None:
     toml = (Path("layouts") / "examples" / "vendor-a" / "juki-kojin.toml").read_text(
         encoding="utf-8").replace('unique = ["atena_no"]', 'unique = ["atena_no"]\n'

@@ -55,7 +55,8 @@ from chukan.spec import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from typing import BinaryIO
 
     from chukan.read import Source
 
@@ -217,23 +218,24 @@ def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, 
     """Validate one file into ``report``; returns the ``collect`` columns (with
     ``_record`` and ``_offset``) for checks across files."""
     name = _name_of(source, number)
-    peek = _peeker(source)
     report.labels.update({f.name: f.label for k in lay.kinds for f in k.fields if f.label})
     report.files.append(name)
     # details beyond the cap are not kept even here (memory); their counts are
     found = Report(max_problems=report.max_problems, in_file_order=True)
     keys: list[pl.DataFrame] = []
     kept: list[pl.DataFrame] = []
-    for kind_name, frame in located_batches(source, lay, report=found,
-                                            batch_size=opts.batch_size):
-        if opts.progress is not None:
-            opts.progress(frame.height)
-        kind = lay.kind(kind_name)
-        _characters(frame, kind.fields, lay, opts.repertoire, name, found, report, peek)
-        if lay.unique and set(lay.unique) <= set(frame.columns):
-            keys.append(frame.select(*lay.unique, "_record", "_offset"))
-        if collect and set(collect) <= set(frame.columns):
-            kept.append(frame.select(*collect, "_record", "_offset"))
+    with _peeking(source) as peek:
+        for kind_name, frame in located_batches(source, lay, report=found,
+                                                batch_size=opts.batch_size):
+            if opts.progress is not None:
+                opts.progress(frame.height)
+            kind = lay.kind(kind_name)
+            _characters(frame, kind.fields, lay, opts.repertoire, name, found, report,
+                        peek)
+            if lay.unique and set(lay.unique) <= set(frame.columns):
+                keys.append(frame.select(*lay.unique, "_record", "_offset"))
+            if collect and set(collect) <= set(frame.columns):
+                kept.append(frame.select(*collect, "_record", "_offset"))
     if keys:
         _duplicates(pl.concat(keys), lay, name, found)
     report.records_read += found.records_read
@@ -372,18 +374,30 @@ def _raw_of(value: str | None, layout: Layout) -> str:
         return value.encode("utf-8").hex(" ")
 
 
-def _peeker(source: Source) -> Callable[[int, int], bytes | None]:
-    """Read bytes back from a path or a bytes source (an open file cannot be reread)."""
-    def peek(at: int, size: int) -> bytes | None:
-        if isinstance(source, bytes):
-            return source[at:at + size]
-        if isinstance(source, str | Path):
-            with Path(source).open("rb") as fh:
-                fh.seek(at)
-                return fh.read(size)
-        return None
+@contextlib.contextmanager
+def _peeking(source: Source) -> Iterator[Callable[[int, int], bytes | None]]:
+    """Read bytes back from a path or a bytes source (an open file cannot be reread):
+    a path is opened at the first look, and stays open for the next (opening it for
+    each of 70,000 外字 took two thirds of validating the file that held them)."""
+    if isinstance(source, bytes):
+        yield lambda at, size: source[at:at + size]
+        return
+    if not isinstance(source, str | Path):
+        yield lambda _at, _size: None
+        return
+    handle: list[BinaryIO] = []
 
-    return peek
+    def peek(at: int, size: int) -> bytes | None:
+        if not handle:
+            handle.append(Path(source).open("rb"))  # noqa: SIM115 -- closed below
+        handle[0].seek(at)
+        return handle[0].read(size)
+
+    try:
+        yield peek
+    finally:
+        for fh in handle:
+            fh.close()
 
 
 def _characters(frame: pl.DataFrame, fields: Iterable[Field], layout: Layout,
@@ -439,7 +453,8 @@ def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[
         at = base + offset
         reason = "外字(私用領域)" if pua else f"{_REPERTOIRE_NAMES[rep or 'cp932']}にない文字"
         # the bytes as they are in the file (CP932 has two spellings of some characters)
-        real = peek(at, width) if layout.format == "fixed" and width else None
+        real = field_bytes[offset:offset + width] if field_bytes is not None and width \
+            else None
         raw = real.hex(" ") if real else _raw_of(ch, layout)
         # true 外字 (to identify) and characters outside the repertoire (to replace or
         # accept) are different work: two inventories
