@@ -205,6 +205,20 @@ def test_csv_written_in_cp932_with_quotes(tmp_path: Path) -> None:
     assert '"""愛称"" あり"' in text
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 6])
+def test_slices_formatted_in_turn_into_two_buffers_give_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    monkeypatch.setattr(sys.modules["chukan.write"], "_SLICE", size)
+    original = (FIXTURES / "vendor-a" / "juki-kojin.dat").read_bytes()
+    df = chukan.read(FIXTURES / "vendor-a" / "juki-kojin.dat", KOJIN)
+    assert chukan.write(df, tmp_path / "o", KOJIN) == 5
+    assert (tmp_path / "o").read_bytes() == original
+    # a converter's batch, in a slice or in several
+    found: list[object] = []
+    assert bytes(sys.modules["chukan.write"].format_batch(df, chukan.load_layout(KOJIN),
+                                                          found)) == original
+
+
 def test_progress_is_reported_per_slice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.modules["chukan.write"], "_SLICE", 2)
     seen: list[int] = []

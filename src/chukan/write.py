@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -127,24 +128,36 @@ def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKin
     """Format slices of rows one after the other on a worker thread, while this one
     writes the slice before and syncs it to disk (the core spreads each slice over every
     core: two slices at once only made them wait for each other)."""
-    starts = range(0, max(df.height, 1), _SLICE)
+    starts = iter(range(0, max(df.height, 1), _SLICE))
+    # two slices' records, formatted into in turn: one is written while the other is
+    # formatted. Fresh memory for each slice cost the kernel's zeroing of every page
+    # (a tenth of writing), and a worker running ahead held every slice at once
+    buffers = [np.empty((min(_SLICE, df.height), layout.stride), dtype=np.uint8)
+               for _ in range(2 if df.height > _SLICE else 1)]
 
-    def work(start: int) -> tuple[npt.NDArray[np.uint8], Findings]:
+    def work(start: int, out: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], Findings]:
         found: Findings = []
-        return _fixed_matrix(df.slice(start, _SLICE), layout, kind, start, found), found
+        part = df.slice(start, _SLICE)
+        return _fixed_matrix(part, layout, kind, start, found, out[:part.height]), found
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chukan-write") as pool:
-        futures = [submit(pool, work, start) for start in starts]
+        # (the buffers first: zip then takes no start it cannot pair)
+        pending = deque((submit(pool, work, start, out), out)
+                        for out, start in zip(buffers, starts, strict=False))
         try:
-            for future in futures:
+            while pending:
+                future, out = pending.popleft()
                 matrix, found = future.result()
                 problems.extend(found)
                 fh.write(matrix.data)
                 sync_so_far(fh)
                 if progress is not None:
                     progress(matrix.shape[0])
-        finally:  # on an error (or Ctrl-C) the slices not yet started are not started
-            for future in futures:
+                start = next(starts, None)
+                if start is not None:  # into the buffer just written
+                    pending.append((submit(pool, work, start, out), out))
+        finally:  # on an error (or Ctrl-C) the slice not yet started is not started
+            for future, _ in pending:
                 future.cancel()
 
 
@@ -300,13 +313,16 @@ def _pad_bytes(f: Field, encoding: str) -> bytes:
 
 
 def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row: int,
-                  problems: Findings) -> npt.NDArray[np.uint8]:
-    """The records of ``df`` as a ``(rows, record + terminator)`` byte matrix: a template
-    row of padding is broadcast, then each field's bytes are copied into their columns."""
+                  problems: Findings, out: npt.NDArray[np.uint8] | None = None
+                  ) -> npt.NDArray[np.uint8]:
+    """The records of ``df`` as a ``(rows, record + terminator)`` byte matrix (``out``,
+    where given): a template row of padding is broadcast, then each field's bytes are
+    copied into their columns."""
     n, stride = df.height, layout.stride
     template = b"".join(_pad_bytes(f, layout.encoding) for f in kind.fields) + \
         layout.terminator_bytes
-    out = np.empty((n, stride), dtype=np.uint8)
+    if out is None:
+        out = np.empty((n, stride), dtype=np.uint8)
     out[:] = np.frombuffer(template, dtype=np.uint8)
     enc = codec_name(layout.encoding)
     text_fields = [f for f in kind.fields if f.type in ("text", "code", "digits")]
@@ -773,6 +789,9 @@ def format_batch(df: pl.DataFrame, layout: Layout, problems: Findings, *,
     ``header``), for writers that stream batches into one file; problems are appended
     with record numbers counted from the first row of ``df``. A view of the buffer they
     were written to: a batch's bytes are never held twice."""
+    if layout.format == "fixed" and df.height <= _SLICE:
+        # one slice: its records are the batch's bytes, not copied into a buffer after
+        return _fixed_matrix(df, layout, layout.kind(), 0, problems).reshape(-1).data
     buf = io.BytesIO()
     if layout.format == "csv":
         _write_csv(df, buf, layout, problems, header=header)
