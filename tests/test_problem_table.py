@@ -223,3 +223,30 @@ def test_a_wrong_record_in_every_line_makes_a_problem_object_only_for_those_show
     assert report.counts_by_code()[code] == 10_000
     assert [p.record for p in report if p.code == code][:3] == [1, 2, 3]
     assert made() <= 20  # (each shown is made, then again with the file's name)
+
+
+def test_a_key_repeated_in_every_record_makes_a_problem_object_only_for_those_shown(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    records = kojin_records()
+    data = b"".join(bytes(records[0]) for _ in range(10_000))  # one 宛名番号 throughout
+    made = _count_made(monkeypatch, "duplicate-key")
+    report = chukan.validate(data, KOJIN, max_errors=10)
+    assert report.counts_by_code()["duplicate-key"] == 9_999
+    shown = [p for p in report if p.code == "duplicate-key"]
+    assert [(p.record, p.offset) for p in shown[:2]] == [(2, 202), (3, 404)]
+    assert shown[0].message == "宛名番号が記録1と重複しています"
+    assert (shown[0].value, shown[0].raw) == ("0000000001", "30 " * 9 + "31")
+    assert made() <= 20  # (each shown is made, then again with the file's name)
+
+
+def test_a_reference_failing_in_every_record_makes_a_problem_object_only_for_those_shown(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = kojin_records()
+    kojin = tmp_path / "kojin.dat"
+    kojin.write_bytes(b"".join(bytes(put(bytearray(records[i % 5]), 11, b"%010d" % (900 + i)))
+                               for i in range(5_000)))  # no household of theirs exists
+    made = _count_made(monkeypatch, "missing-reference")
+    report = chukan.validate_set("examples/vendor-a/juki-set", {
+        "kojin": kojin, "setai": FIXTURES / "vendor-a" / "juki-setai.dat"}, max_errors=10)
+    assert report.counts_by_code()["missing-reference"] == 5_000
+    assert made() <= 10

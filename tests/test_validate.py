@@ -5,6 +5,7 @@ reports render."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from html.parser import HTMLParser
@@ -328,6 +329,28 @@ def test_kisai_juni_must_run_from_one(tmp_path: Path) -> None:
     put(recs[2], 187, b"04")  # 1, 2, 4 in household 100
     assert set_errors(household_files(tmp_path, recs)) == [("sequence", "kojin", 3,
                                                             "kisai_juni")]
+
+
+def test_each_set_checks_problem_says_its_words_value_and_bytes(tmp_path: Path) -> None:
+    recs = kojin_records()
+    put(recs[1], 89, b"01")  # a second 世帯主 in household 100
+    put(recs[2], 187, b"04")  # 1, 2, 4 in household 100
+    put(recs[4], 11, b"0000000300")  # a household that does not exist
+    setai = (FIXTURES / "vendor-a" / "juki-setai.dat").read_bytes()
+    extra = put(bytearray(setai[:102]), 1, b"0000000400")  # a household without anyone
+    report = validate_set(SET, household_files(tmp_path, recs, setai + bytes(extra)))
+    found = [(Path(p.file or "").stem, p.code, p.record, p.offset, p.value, p.raw,
+              p.message.split(": ", 1)[1].replace(f"{tmp_path}{os.sep}", ""))
+             for p in report.problems if p.severity == "error"]
+    assert found == [
+        ("kojin", "group-count", 2, 202 + 88, "01", "30 31",
+         "同じ世帯番号に2件あります(1件のはず)"),
+        ("kojin", "sequence", 3, 404 + 186, "04", "30 34",
+         "グループ内の3番目の値が順番どおりではありません"),
+        ("kojin", "missing-reference", 5, 808 + 10, "0000000300", "30 " * 7 + "33 30 30",
+         "世帯番号にない値です"),
+        ("setai", "group-count", 3, 204, "0000000400", "30 " * 7 + "34 30 30",
+         "kojin.datに1件もありません")]
 
 
 def test_set_needs_every_file(tmp_path: Path) -> None:

@@ -193,7 +193,7 @@ def validate_set(spark: SparkSession, file_set: FileSet | str | Path, files: Map
     validated as :func:`validate` does; a reference check is a Spark join that brings
     back only the records whose value its target lacks; a group check (one record per
     group, a sequence) runs on the driver over the group and value columns alone."""
-    from chukan.report import Problem  # noqa: PLC0415
+    from chukan.report import ProblemTable  # noqa: PLC0415
     from chukan.report import Report as _Report  # noqa: PLC0415
     from chukan.spark import _fileset  # noqa: PLC0415 -- needs pyspark
     from chukan.validate import (  # noqa: PLC0415 -- validation's own steps
@@ -202,6 +202,7 @@ def validate_set(spark: SparkSession, file_set: FileSet | str | Path, files: Map
         file_set_for,
         missing_references,
         set_columns,
+        set_findings,
     )
 
     fs = file_set_for(file_set, files)
@@ -216,17 +217,18 @@ def validate_set(spark: SparkSession, file_set: FileSet | str | Path, files: Map
                                      part_bytes)
               for name, lay in fs.files.items() if wanted[name]}
     held: dict[str, pl.DataFrame] = {}  # members' columns brought to the driver
-    found: list[Problem] = []
+    found: list[ProblemTable] = []
     for check in fs.checks:
         if check.type == "reference":
-            found += missing_references(check, _fileset.unreferenced(frames, check), fs, names)
+            found.append(missing_references(check, _fileset.unreferenced(frames, check), fs,
+                                            names))
             continue
         for member in _fileset.group_members(fs, check) - set(held):
             held[member] = _fileset.collect(frames[member])
         found += _run_check(check, held, names, fs,
                             {name: frame.height > 0 for name, frame in held.items()})
-    found.sort(key=lambda p: (p.file or "", *Problem.sort_key(p)))
-    report.extend(_masked(p) for p in found) if mask else report.extend(found)
+    table = set_findings(found)
+    report.extend(_masked(p) for p in table.problems()) if mask else report.extend(table)
     return report
 
 
