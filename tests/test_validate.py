@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,7 +24,7 @@ from chukan.layout import load_file_set
 from chukan.report import REPORT_SCHEMA, to_dict, to_html, to_json, to_text
 from chukan.testing import frames
 from chukan.validate import repertoire_chars, shape, validate, validate_set
-from helpers import FIXTURES, KOJIN, NOUZEI, kojin_records, put
+from helpers import FIXTURES, KOJIN, KOJIN_CSV, NOUZEI, kojin_records, put
 
 STRIDE = 202
 N = 40
@@ -518,6 +519,21 @@ def test_a_files_gaiji_are_read_back_through_one_handle(
     assert report.gaiji["\ue000"].raw == "f0 40"
     assert [p.raw for p in report if p.code == "gaiji"][:2] == ["f0 40"] * 2
     assert opened.count(path) <= 2  # the reader's, and the one reading back 外字 bytes
+
+
+def test_a_csv_files_gaiji_are_encoded_once_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    head, body = (FIXTURES / "vendor-a" / "juki-kojin.csv").read_bytes().split(b"\n", 1)
+    row = body.split(b"\n", 1)[0]
+    cells = row.split(b",")
+    cells[1] = b"\xf0\x40" + cells[1]  # a 外字 before the 氏名
+    module = sys.modules["chukan.validate"]
+    encoded = []
+    real = module.encode_text
+    monkeypatch.setattr(module, "encode_text", lambda *a: encoded.append(a) or real(*a))
+    report = validate([head + b"\n" + (b",".join(cells) + b"\n") * 2000], KOJIN_CSV)
+    assert report.gaiji["\ue000"].count == 2000
+    assert [p.raw for p in report if p.code == "gaiji"][:2] == ["f0 40"] * 2
+    assert len(encoded) <= 1
 
 
 def test_layout_repertoire_wins_over_the_default(tmp_path: Path) -> None:
