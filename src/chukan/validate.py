@@ -29,7 +29,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import polars as pl
@@ -350,7 +350,8 @@ def _set_rows(check: SetCheck, fs: FileSet, names: Mapping[str, str], code: str,
         codes=(code,), code=np.zeros(rows.height, np.intp),
         record=rows["_record"].cast(pl.Int64).to_numpy(),
         offset=rows["_offset"].cast(pl.Int64).to_numpy() + shift,
-        detail=_SetValues(shown, f"{check.label}: ", fs.files[where]), file=names[where],
+        detail=_SetValues(_owned(shown), f"{check.label}: ", fs.files[where]),
+        file=names[where],
         field=at.name, label=at.label, severity="error")
 
 
@@ -395,7 +396,10 @@ def _bytes_of(value: str | None, layout: Layout) -> bytes:
     """A value's bytes as the layout writes it (UTF-8 where it cannot)."""
     if not value:
         return b""
-    if layout.encoding in ENCODINGS:  # (a page defined by a user may be defined again)
+    # one character (a 外字) at each of its places: remembered, for the built-in
+    # encodings (a page defined by a user may be defined again); never a value, which
+    # is personal data
+    if len(value) == 1 and layout.encoding in ENCODINGS:
         return _remembered(value, layout.encoding, layout.cp932_duplicates)
     return _encoded(value, layout.encoding, layout.cp932_duplicates)
 
@@ -409,7 +413,7 @@ def _encoded(value: str, encoding: str, duplicates: str) -> bytes:
 
 
 #: the same 外字 of a CSV file is encoded again at each of its places (the writer's
-#: encoding of one value, through Polars, took 30 µs)
+#: encoding of one character, through Polars, took 30 µs)
 _remembered = lru_cache(maxsize=4096)(_encoded)
 
 
@@ -542,8 +546,22 @@ def _duplicates(keys: pl.DataFrame, layout: Layout, file: str, found: Report) ->
         codes=("duplicate-key",), code=np.zeros(repeated.height, np.intp),
         record=repeated["_record"].cast(pl.Int64).to_numpy(),
         offset=repeated["_offset"].cast(pl.Int64).to_numpy() + shift,
-        detail=_Repeated(repeated.select(*cols, "_first"), labels, layout), file=file,
+        detail=_Repeated(_owned(repeated.select(*cols, "_first")), labels, layout), file=file,
         field=cols[0], label=labels, severity="error"))
+
+
+def _owned(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows copied out of the frame they were filtered from. A filter shares its source's
+    buffers (one row of a million kept all of its column's 8 MB), and a report keeps its
+    tables for as long as it lives: through Arrow's plain layout, they are copied.
+
+    >>> whole = pl.DataFrame({"n": range(1_000)})
+    >>> one = _owned(whole.filter(pl.col("n") == 999))
+    >>> sum(b.size for b in one["n"].to_arrow().buffers() if b is not None)
+    8
+    """
+    return cast("pl.DataFrame", pl.from_arrow(rows.to_arrow(
+        compat_level=pl.CompatLevel.oldest())))
 
 
 @dataclass(frozen=True, slots=True)
