@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -252,18 +253,51 @@ def test_a_reference_failing_in_every_record_makes_a_problem_object_only_for_tho
     assert made() <= 10
 
 
-def test_a_reports_repeated_keys_hold_their_own_rows_not_the_files_column() -> None:
-    """From review: the repeated rows were a filter of the whole file's keys, whose
-    buffers it shares: a report kept with one repeat held 8 bytes per record."""
+def _held(report: Report) -> int:
+    """The bytes of Polars buffers that the details of a report's tables hold (before
+    its problems are listed, which makes them and lets the tables go)."""
+    held = 0
+    for s in report.table().sources:
+        for name in ("rows", "values"):
+            kept = getattr(s.detail, name, None)
+            if isinstance(kept, pl.DataFrame | pl.Series):
+                arrays = kept.to_arrow(compat_level=pl.CompatLevel.newest())
+                columns = arrays.columns if isinstance(arrays, pa.Table) else [arrays]
+                held += sum(b.size for c in columns for chunk in getattr(c, "chunks", [c])
+                            for b in chunk.buffers() if b is not None)
+    return held
+
+
+def _repeated_key() -> Report:
     records = [bytes(put(bytearray(kojin_records()[0]), 1, b"%010d" % i))
                for i in range(1, 20_001)]
     records[-1] = records[0]  # the last record repeats the first one's 宛名番号
-    report = chukan.validate(b"".join(records), KOJIN)
-    assert report.counts_by_code() == {"duplicate-key": 1}
-    # (before its problems are listed, which makes them and lets the table go)
-    rows = [s.detail.rows for s in report.table().sources  # type: ignore[union-attr]
-            if type(s.detail).__name__ == "_Repeated"]
-    assert len(rows) == 1
-    held = sum(b.size for c in rows[0].columns for b in rows[0][c].to_arrow().buffers()
-               if b is not None)
-    assert held < 1_000  # (160,000 before: the 20,000 records' column)
+    return chukan.validate(b"".join(records), KOJIN)
+
+
+def _long_csv_cells() -> Report:
+    head = (FIXTURES / "vendor-a" / "juki-kojin.csv").read_bytes().split(b"\n", 1)[0]
+    line = "{:010d},山田　太郎左衛門{},ﾔﾏﾀﾞ,1975-04-01,01,1,x\r\n"
+    rows = [line.format(i, "ｱ" if i == 19_999 else "") for i in range(1, 20_001)]
+    return chukan.validate(head + b"\n" + "".join(rows).encode("cp932"), KOJIN_CSV)
+
+
+def _long_refused_values(tmp_path: Path) -> Report:
+    frame = chukan.read(FIXTURES / "vendor-a" / "juki-kojin.dat", KOJIN)
+    row = pl.int_range(pl.len())
+    wide = pl.concat([frame] * 4000).with_columns(  # long values: in the column's buffers
+        pl.when(row == 5).then(pl.lit("ｱ" * 41)).otherwise(pl.format("ﾔﾏﾀﾞ ﾀﾛｳ{}", row))
+        .alias("shimei_kana"))
+    report = Report()
+    chukan.write(wide, tmp_path / "k.dat", KOJIN, report=report)
+    return report
+
+
+@pytest.mark.parametrize("make", [_repeated_key, _long_csv_cells, _long_refused_values])
+def test_a_reports_tables_hold_their_own_rows_not_the_columns_they_came_from(
+        make: Callable[..., Report], tmp_path: Path) -> None:
+    """From review: a table's rows were a filter or gather of the whole column, whose
+    buffers they share: a report kept with one problem held its column's memory."""
+    report = make(tmp_path) if make is _long_refused_values else make()
+    assert report.total == 1, report.counts_by_code()
+    assert _held(report) < 1_000

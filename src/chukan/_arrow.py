@@ -4,7 +4,7 @@ touched in Python, and Polars takes string views without a copy."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import numpy as np
 import polars as pl
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from chukan._core import TextColumn
+
+FrameOrSeries = TypeVar("FrameOrSeries", pl.DataFrame, pl.Series)
 
 
 def view_series(n: int, views: npt.NDArray[np.uint8], buffers: list[npt.NDArray[np.uint8]],
@@ -95,6 +97,23 @@ def _chunk_views(text: pl.Series) -> tuple[npt.NDArray[np.uint8], list[npt.NDArr
             # (an absent buffer stays in its place: views count buffers by index)
             [np.frombuffer(b, dtype=np.uint8) if b is not None else np.zeros(0, np.uint8)
              for b in buffers[2:]])
+
+
+def owned(rows: FrameOrSeries) -> FrameOrSeries:
+    """Rows copied out of the frame or series they were filtered or gathered from. A
+    filter shares its source's buffers (one row of a million kept all of its column's
+    8 MB; a string's the whole chunk's text), and a report keeps its problems' rows for
+    as long as it lives: through Arrow's plain layout, they are copied.
+
+    >>> whole = pl.Series("n", range(1_000))
+    >>> one = owned(whole.filter(whole == 999))
+    >>> one.to_list(), sum(b.size for b in one.to_arrow().buffers() if b is not None)
+    ([999], 8)
+    """
+    copied = pl.from_arrow(rows.to_arrow(compat_level=pl.CompatLevel.oldest()))
+    if isinstance(copied, pl.Series) and isinstance(rows, pl.Series):
+        copied = copied.alias(rows.name)
+    return cast("FrameOrSeries", copied)
 
 
 def true_rows(mask: pl.Series) -> npt.NDArray[np.bool_]:

@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import text_column, view_series
+from chukan._arrow import owned, text_column, view_series
 from chukan._context import (
     EOF_MARKER,
     Tally,
@@ -777,7 +777,7 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
         ctx.add(ProblemTable.found(
             codes=(code,), code=np.zeros(len(hit), np.intp),
             record=records[hit].astype(np.int64), offset=offset + at[hit].astype(np.int64),
-            detail=_CellBytes(values.gather(hit), enc, lines), file=ctx.file, field=f.name,
+            detail=_CellBytes(owned(values.gather(hit)), enc, lines), file=ctx.file, field=f.name,
             label=f.label, message=f"{message}({column}列目)" if message else None,
             severity=severity, raw_limit=64))
 

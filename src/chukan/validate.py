@@ -29,12 +29,12 @@ import unicodedata
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from chukan._arrow import private_use_columns
+from chukan._arrow import owned, private_use_columns
 from chukan._threads import using_threads
 from chukan.codec import char_span, encode_text, prepare_for_encoding, schema_of
 from chukan.errors import UsageError
@@ -350,7 +350,7 @@ def _set_rows(check: SetCheck, fs: FileSet, names: Mapping[str, str], code: str,
         codes=(code,), code=np.zeros(rows.height, np.intp),
         record=rows["_record"].cast(pl.Int64).to_numpy(),
         offset=rows["_offset"].cast(pl.Int64).to_numpy() + shift,
-        detail=_SetValues(_owned(shown), f"{check.label}: ", fs.files[where]),
+        detail=_SetValues(owned(shown), f"{check.label}: ", fs.files[where]),
         file=names[where],
         field=at.name, label=at.label, severity="error")
 
@@ -546,22 +546,8 @@ def _duplicates(keys: pl.DataFrame, layout: Layout, file: str, found: Report) ->
         codes=("duplicate-key",), code=np.zeros(repeated.height, np.intp),
         record=repeated["_record"].cast(pl.Int64).to_numpy(),
         offset=repeated["_offset"].cast(pl.Int64).to_numpy() + shift,
-        detail=_Repeated(_owned(repeated.select(*cols, "_first")), labels, layout), file=file,
+        detail=_Repeated(owned(repeated.select(*cols, "_first")), labels, layout), file=file,
         field=cols[0], label=labels, severity="error"))
-
-
-def _owned(rows: pl.DataFrame) -> pl.DataFrame:
-    """Rows copied out of the frame they were filtered from. A filter shares its source's
-    buffers (one row of a million kept all of its column's 8 MB), and a report keeps its
-    tables for as long as it lives: through Arrow's plain layout, they are copied.
-
-    >>> whole = pl.DataFrame({"n": range(1_000)})
-    >>> one = _owned(whole.filter(pl.col("n") == 999))
-    >>> sum(b.size for b in one["n"].to_arrow().buffers() if b is not None)
-    8
-    """
-    return cast("pl.DataFrame", pl.from_arrow(rows.to_arrow(
-        compat_level=pl.CompatLevel.oldest())))
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import present_rows, text_column, true_rows
+from chukan._arrow import owned, present_rows, text_column, true_rows
 from chukan._files import OutputSet, sync_so_far
 from chukan._formula import GUARDED_TYPES, guard
 from chukan._threads import submit, thread_count
@@ -758,7 +758,7 @@ def _report(problems: Findings, f: Field, layout: Layout, stride: int, first_row
         np.full(len(rows), -1, np.int64)
     problems.append(ProblemTable.found(
         codes=(code,), code=np.zeros(len(rows), np.intp), record=records, offset=offsets,
-        detail=_Refused(values.gather(rows), None if lengths is None else lengths[rows],
+        detail=_Refused(owned(values.gather(rows)), None if lengths is None else lengths[rows],
                         message),
         file=None, field=f.name, label=f.label, message=message, severity="error"))
 
