@@ -144,6 +144,14 @@ class _Context:
         if self.dropped is not None:
             self.dropped[record] = raw
 
+    def drop_lines(self, records: npt.NDArray[np.int64], data: bytes,
+                   start: npt.NDArray[np.int64], stop: npt.NDArray[np.int64]) -> None:
+        """Keep the bytes of records left out whole (``data[start:stop]`` each), when
+        they are wanted (a converter's rejects)."""
+        if self.dropped is not None:
+            self.dropped.update((int(r), data[a:b]) for r, a, b in zip(
+                records.tolist(), start.tolist(), stop.tolist(), strict=True))
+
     def add(self, problem: Problem | ProblemTable) -> None:
         self.problems.append(problem)
 

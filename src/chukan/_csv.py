@@ -1063,9 +1063,7 @@ def _report_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, offset
                  final: bool) -> None:
     """Row-level problems: the number of columns, a misplaced quote, the terminator."""
     bad = np.flatnonzero(counts != n_fields)
-    if ctx.dropped is not None:
-        for i in bad:
-            ctx.drop(record + int(i), data[rows.start[i]:rows.stop[i]])
+    ctx.drop_lines(record + bad, data, rows.start[bad], rows.stop[bad])
     if len(bad):  # one table for the lot (a file read with the wrong layout)
         start = rows.start[bad].astype(np.int64)
         ctx.add(line_problems(ctx, data, codes=("csv-columns",),

@@ -181,9 +181,7 @@ def _split_by_length(data: bytes, ctx: _Context, cur: _Cursor, n_whole: int, str
     term = np.frombuffer(ctx.layout.terminator_bytes, dtype=np.uint8)
     ok = (body[:, size:] == term).all(axis=1)
     bad = np.flatnonzero(~ok).astype(np.int64)
-    if ctx.dropped is not None:
-        for i in bad:
-            ctx.drop(cur.record + int(i), body[i].tobytes())
+    ctx.drop_lines(cur.record + bad, data, bad * stride, (bad + 1) * stride)
     if len(bad):
         at = bad * stride + size  # where each one's terminator should be
         ctx.add(line_problems(ctx, data, codes=("terminator-mixed",),
@@ -241,9 +239,7 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
     good &= ~mixed
     rec_no = cur.record + np.arange(len(starts), dtype=np.int64)
     bad = np.flatnonzero(~good)
-    if ctx.dropped is not None:
-        for i in bad:
-            ctx.drop(int(rec_no[i]), data[starts[i]:ends[i] + 1])
+    ctx.drop_lines(rec_no[bad], data, starts[bad], ends[bad] + 1)
     if len(bad):
         # one table for the lot (a file read with the wrong layout has a bad length in
         # every record): a mixed line end shows its last two bytes, a length its line's

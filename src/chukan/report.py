@@ -221,10 +221,14 @@ class ProblemTable:
         """Each row's record and offset as :meth:`Problem.sort_key` has them."""
         return np.maximum(self.record, 0), np.maximum(self.offset, 0)
 
-    def in_file_order(self) -> ProblemTable:
-        """The rows by record, then byte offset; rows at the same place keep their order."""
+    def in_file_order(self, *, by_file: bool = False) -> ProblemTable:
+        """The rows by record, then byte offset (``by_file``: by their file's name first);
+        rows at the same place keep their order."""
         record, offset = self.places()
-        return self.take(np.lexsort((np.arange(len(self)), offset, record)))
+        keys = [np.arange(len(self)), offset, record]
+        if by_file:
+            keys.append(np.array([s.file or "" for s in self.sources] or [""])[self.source])
+        return self.take(np.lexsort(keys))
 
     def is_error(self) -> npt.NDArray[np.bool_]:
         """Whether each row is an error (its source's severity, else its code's)."""

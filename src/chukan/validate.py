@@ -170,7 +170,7 @@ def validate_set(file_set: FileSet | str | Path, files: Mapping[str, Source], *,
     read = {name: frame.height > 0 for name, frame in frames.items()}
     for check in fs.checks:
         found += _run_check(check, frames, names, fs, read)
-    table = set_findings(found)
+    table = ProblemTable.of(found).in_file_order(by_file=True)
     report.extend(_masked(p) for p in table.problems()) if mask else report.extend(table)
     return report
 
@@ -305,9 +305,10 @@ def _run_check(check: SetCheck, frames: Mapping[str, pl.DataFrame], names: Mappi
         hits = marked.filter("_hit").with_columns(pl.len().over(group).alias("_n"),
                                                   pl.int_range(pl.len()).over(group)
                                                   .alias("_i"))
-        problem("group-count", hits.filter(pl.col("_i") > 0), pl.format(
-            f"同じ{check.group and _field_of(fs, check.group).label}に{{}}件あります(1件のはず)",
-            "_n"))
+        # (words around a count by concatenation: a label may hold braces)
+        problem("group-count", hits.filter(pl.col("_i") > 0), pl.concat_str(
+            pl.lit(f"同じ{check.group and _field_of(fs, check.group).label}に"),
+            pl.col("_n").cast(pl.String), pl.lit("件あります(1件のはず)")))
         lacking = marked.filter(~pl.col(group).is_in(hits[group].unique().implode())
                                 & pl.col(col).is_not_null()).group_by(
             group, maintain_order=True).agg(pl.col("_record").first(),
@@ -329,7 +330,8 @@ def _run_check(check: SetCheck, frames: Mapping[str, pl.DataFrame], names: Mappi
         pl.col("_v").is_not_null()).sort(group, "_v", "_record").with_columns(
         pl.int_range(1, pl.len() + 1).over(group).alias("_expected"))
     problem("sequence", ranked.filter(pl.col("_v") != pl.col("_expected")),
-            pl.format("グループ内の{}番目の値が順番どおりではありません", "_expected"))
+            pl.concat_str(pl.lit("グループ内の"), pl.col("_expected").cast(pl.String),
+                          pl.lit("番目の値が順番どおりではありません")))
     return out
 
 
@@ -345,27 +347,33 @@ def _set_rows(check: SetCheck, fs: FileSet, names: Mapping[str, str], code: str,
     value = pl.col(at.name).cast(pl.String) if at.name in rows.columns else \
         pl.lit(None, pl.String)
     words = message if isinstance(message, pl.Expr) else pl.lit(message)
-    shown = rows.select(value.alias("value"), words.cast(pl.String).alias("words"))
     return ProblemTable.found(
         codes=(code,), code=np.zeros(rows.height, np.intp),
         record=rows["_record"].cast(pl.Int64).to_numpy(),
         offset=rows["_offset"].cast(pl.Int64).to_numpy() + shift,
-        detail=_SetValues(owned(shown), f"{check.label}: ", fs.files[where]),
-        file=names[where],
-        field=at.name, label=at.label, severity="error")
+        detail=_Values.of(rows, value, value, pl.concat_str(pl.lit(f"{check.label}: "), words),
+                          fs.files[where]),
+        file=names[where], field=at.name, label=at.label, severity="error")
 
 
 @dataclass(frozen=True, slots=True)
-class _SetValues:
-    """The values (a row each) of records that a set check found, and their words."""
+class _Values:
+    """Values (a row each) of records a check on values found: each one's text, the text
+    whose bytes are shown, and its words; what a problem there shows."""
 
-    rows: pl.DataFrame  # value, words
-    prefix: str  # the check's label
-    layout: Layout  # the member's, whose bytes the values are shown in
+    rows: pl.DataFrame  # value, shown, words
+    layout: Layout  # whose bytes the values are shown in
+
+    @classmethod
+    def of(cls, rows: pl.DataFrame, value: pl.Expr, shown: pl.Expr, words: pl.Expr,
+           layout: Layout) -> _Values:
+        """The three, each an expression on ``rows``, copied out of them."""
+        return cls(owned(rows.select(value.alias("value"), shown.alias("shown"),
+                                     words.cast(pl.String).alias("words"))), layout)
 
     def __call__(self, i: int) -> tuple[bytes, str | None, str]:
-        value, words = self.rows.row(i)
-        return _bytes_of(value, self.layout), value, self.prefix + words
+        value, shown, words = self.rows.row(i)
+        return _bytes_of(shown, self.layout), value, words
 
 
 def missing_references(check: SetCheck, rows: pl.DataFrame, fs: FileSet,
@@ -377,14 +385,6 @@ def missing_references(check: SetCheck, rows: pl.DataFrame, fs: FileSet,
     return _set_rows(check, fs, names, "missing-reference", rows,
                      f"{target.label or target.name}にない値です", _field_of(fs, check.field),
                      check.field[0])
-
-
-def set_findings(tables: Sequence[ProblemTable]) -> ProblemTable:
-    """The set checks' problems as one table, by file, then place."""
-    table = ProblemTable.of(tables)
-    files = np.array([s.file or "" for s in table.sources] or [""])[table.source]
-    record, offset = table.places()
-    return table.take(np.lexsort((np.arange(len(table)), offset, record, files)))
 
 
 def _raw_of(value: str | None, layout: Layout) -> str:
@@ -546,24 +546,12 @@ def _duplicates(keys: pl.DataFrame, layout: Layout, file: str, found: Report) ->
         codes=("duplicate-key",), code=np.zeros(repeated.height, np.intp),
         record=repeated["_record"].cast(pl.Int64).to_numpy(),
         offset=repeated["_offset"].cast(pl.Int64).to_numpy() + shift,
-        detail=_Repeated(owned(repeated.select(*cols, "_first")), labels, layout), file=file,
-        field=cols[0], label=labels, severity="error"))
-
-
-@dataclass(frozen=True, slots=True)
-class _Repeated:
-    """Records whose key repeats an earlier one's (a row each: the key's values and the
-    first record with them): what a problem there shows."""
-
-    rows: pl.DataFrame
-    labels: str
-    layout: Layout
-
-    def __call__(self, i: int) -> tuple[bytes, str, str]:
-        row = self.rows.row(i)
-        value = " ".join(str(v) for v in row[:-1])
-        return (_bytes_of(str(row[0]), self.layout), value,
-                f"{self.labels}が記録{row[-1]}と重複しています")
+        detail=_Values.of(repeated, pl.concat_str([pl.col(c).cast(pl.String) for c in cols],
+                                                  separator=" "),
+                          pl.col(cols[0]).cast(pl.String),
+                          pl.concat_str(pl.lit(f"{labels}が記録"), pl.col("_first").cast(pl.String),
+                                        pl.lit("と重複しています")), layout),
+        file=file, field=cols[0], label=labels, severity="error"))
 
 
 def shape(value: str | None) -> str:

@@ -202,7 +202,6 @@ def validate_set(spark: SparkSession, file_set: FileSet | str | Path, files: Map
         file_set_for,
         missing_references,
         set_columns,
-        set_findings,
     )
 
     fs = file_set_for(file_set, files)
@@ -227,7 +226,7 @@ def validate_set(spark: SparkSession, file_set: FileSet | str | Path, files: Map
             held[member] = _fileset.collect(frames[member])
         found += _run_check(check, held, names, fs,
                             {name: frame.height > 0 for name, frame in held.items()})
-    table = set_findings(found)
+    table = ProblemTable.of(found).in_file_order(by_file=True)
     report.extend(_masked(p) for p in table.problems()) if mask else report.extend(table)
     return report
 
