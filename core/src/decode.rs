@@ -167,6 +167,35 @@ pub fn decode_seen(
     seen
 }
 
+/// Each of the `rows` values of `width` bytes back to back in `data` decoded on its own
+/// (an EBCDIC value in `shift` mode): the text of them all, where each one's starts
+/// (`rows + 1` offsets), and whether each decoded. A value that did not is empty: the
+/// caller shows its bytes another way (a report replaces what does not decode; the
+/// core never does). What a table of problems shows of many values at once.
+#[must_use]
+pub fn decode_rows(
+    codec: Codec,
+    shift: crate::ebcdic::Shift,
+    data: &[u8],
+    rows: usize,
+    width: usize,
+) -> (Vec<u8>, Vec<i64>, Vec<bool>) {
+    let mut text = Vec::with_capacity(data.len() + data.len() / 2);
+    let mut starts = Vec::with_capacity(rows + 1);
+    let mut ok = Vec::with_capacity(rows);
+    starts.push(0);
+    for row in 0..rows {
+        let value = data.get(row * width..(row + 1) * width).unwrap_or_default();
+        let decoded = match codec {
+            Codec::Ebcdic(page) => page.table().decode(value, shift, &mut text).is_some(),
+            _ => decode_into(codec, value, &mut text),
+        };
+        ok.push(decoded);
+        starts.push(i64::try_from(text.len()).unwrap_or(i64::MAX));
+    }
+    (text, starts, ok)
+}
+
 /// A table's characters ready to write: each entry holds its UTF-8 and what the
 /// readers check, so that a character costs one load (bits 0–1: UTF-8 length, 0 for no
 /// character; bit 2: half-width; bit 3: a lead byte; bits 8–31: the UTF-8 bytes).
@@ -359,7 +388,8 @@ pub fn transcode_into(codec: Codec, bytes: &[u8], out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{decode_into, Codec};
+    use super::{decode_into, decode_rows, Codec};
+    use crate::ebcdic::Shift;
 
     fn decode(codec: Codec, bytes: &[u8]) -> Option<String> {
         let mut out = Vec::new();
@@ -373,6 +403,21 @@ mod tests {
         assert_eq!(decode(Codec::Cp932, b"\xfb\xfc").as_deref(), Some("髙"));
         assert_eq!(decode(Codec::Cp932, b"\x81`").as_deref(), Some("～"));
         assert_eq!(decode(Codec::Cp932, b"\xf0@").as_deref(), Some("\u{e000}"));
+    }
+
+    #[test]
+    fn rows_decode_each_on_its_own() {
+        // the second row ends in a lead byte: it fails alone, and does not take the
+        // third row's first byte as its trail
+        let (text, starts, ok) = decode_rows(Codec::Cp932, Shift::None, b"129\x8e@A", 3, 2);
+        assert_eq!(ok, [true, false, true]);
+        assert_eq!(starts, [0, 2, 2, 4]);
+        assert_eq!(text, b"12@A");
+        let (text, starts, ok) = decode_rows(Codec::Cp932, Shift::None, b"\x8eR", 1, 2);
+        assert_eq!(
+            (text.as_slice(), starts.as_slice(), ok.as_slice()),
+            ("山".as_bytes(), &[0, 3][..], &[true][..])
+        );
     }
 
     #[test]

@@ -252,6 +252,50 @@ fn decode(data: &[u8], encoding: &str) -> PyResult<Option<String>> {
         .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
+/// Each `width`-byte row of `data` (`rows` of them) decoded strictly on its own, with
+/// the GIL released: their text back to back, where each starts (`rows + 1` offsets),
+/// and whether each decoded (an EBCDIC row in `shift` mode). The values a table of
+/// problems shows, all at once.
+#[pyfunction]
+fn decode_rows<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyArray1<u8>>,
+    rows: usize,
+    width: usize,
+    encoding: &str,
+    shift: &str,
+) -> PyResult<DecodedRows<'py>> {
+    let codec = Codec::from_name(encoding)
+        .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
+    let shift = Shift::from_name(shift)
+        .ok_or_else(|| PyValueError::new_err(format!("no shift mode {shift:?}")))?;
+    let data = readonly(data)?;
+    let data = data.as_slice()?;
+    if rows.checked_mul(width) != Some(data.len()) {
+        return Err(PyValueError::new_err(format!(
+            "{rows} rows of {width} bytes are not {} bytes",
+            data.len()
+        )));
+    }
+    let (text, starts, ok) =
+        py.allow_threads(|| crate::decode::decode_rows(codec, shift, data, rows, width));
+    Ok((
+        text.into_pyarray(py),
+        starts.into_pyarray(py),
+        ok.into_pyarray(py),
+    ))
+}
+
+/// Rows' text back to back, and where each starts ([`hex_rows`]).
+type TextRows<'py> = (Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<i64>>);
+
+/// Rows' text, where each starts, and whether each decoded ([`decode_rows`]).
+type DecodedRows<'py> = (
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<bool>>,
+);
+
 /// Copy values (back to back in `data`, each `lengths[i]` bytes) left-aligned into a
 /// field of each record of `out` (`n` rows of `stride` bytes): the field starts at
 /// `offset` and is `width` bytes, its padding already written. The writer's hot copy.
@@ -1302,6 +1346,44 @@ fn gather_records<'py>(
     out.into_pyarray(py).reshape([rows, size])
 }
 
+/// The bytes at each of `starts`, `lengths[i]` of them, back to back, with the GIL
+/// released: rejected records read again for the reject file.
+#[pyfunction]
+fn gather_spans<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyArray1<u8>>,
+    starts: &Bound<'py, PyArray1<i64>>,
+    lengths: &Bound<'py, PyArray1<i64>>,
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    let (data, starts, lengths) = (readonly(data)?, readonly(starts)?, readonly(lengths)?);
+    let (data, starts, lengths) = (data.as_slice()?, starts.as_slice()?, lengths.as_slice()?);
+    if starts.len() != lengths.len() {
+        return Err(PyValueError::new_err(
+            "as many starts as lengths are needed",
+        ));
+    }
+    let out = py
+        .allow_threads(|| crate::split::gather_spans(data, starts, lengths))
+        .ok_or_else(|| PyValueError::new_err("a span runs past the end of the data"))?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Rows of bytes (row `i` is `data[at[i]..at[i + 1]]`) in hex, a space between two
+/// bytes, with the GIL released: their text back to back and where each row's starts.
+#[pyfunction]
+fn hex_rows<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyArray1<u8>>,
+    at: &Bound<'py, PyArray1<i64>>,
+) -> PyResult<TextRows<'py>> {
+    let (data, at) = (readonly(data)?, readonly(at)?);
+    let (data, at) = (data.as_slice()?, at.as_slice()?);
+    let (text, starts) = py
+        .allow_threads(|| crate::split::hex_rows(data, at))
+        .ok_or_else(|| PyValueError::new_err("rows out of place in their bytes"))?;
+    Ok((text.into_pyarray(py), starts.into_pyarray(py)))
+}
+
 /// The rows of a CSV chunk as RFC 4180 quoting tells: (the line feeds that end rows,
 /// how many quotes, where the first misplaced quote stands or -1), with the GIL
 /// released.
@@ -1570,6 +1652,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(render_normalised, m)?)?;
     m.add_function(wrap_pyfunction!(rerank_glyphs, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_rows, m)?)?;
     m.add_function(wrap_pyfunction!(place, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(transcode, m)?)?;
@@ -1590,6 +1673,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compose_dates, m)?)?;
     m.add_function(wrap_pyfunction!(intact, m)?)?;
     m.add_function(wrap_pyfunction!(gather_records, m)?)?;
+    m.add_function(wrap_pyfunction!(gather_spans, m)?)?;
+    m.add_function(wrap_pyfunction!(hex_rows, m)?)?;
     m.add_function(wrap_pyfunction!(encode_lines, m)?)?;
     m.add_function(wrap_pyfunction!(csv_row_ends, m)?)?;
     m.add_function(wrap_pyfunction!(needless_quotes, m)?)?;

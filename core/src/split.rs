@@ -37,9 +37,74 @@ pub fn gather(bytes: &[u8], starts: &[i64], size: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The bytes at each of `starts`, `lengths[i]` of them, back to back (None when one
+/// runs past the end of `bytes`): rejected records read again, whatever their lengths.
+#[must_use]
+pub fn gather_spans(bytes: &[u8], starts: &[i64], lengths: &[i64]) -> Option<Vec<u8>> {
+    let total = lengths
+        .iter()
+        .try_fold(0usize, |n, &l| n.checked_add(usize::try_from(l).ok()?))?;
+    let mut out = Vec::with_capacity(total);
+    for (&start, &length) in starts.iter().zip(lengths) {
+        let start = usize::try_from(start).ok()?;
+        let length = usize::try_from(length).ok()?;
+        out.extend_from_slice(bytes.get(start..start.checked_add(length)?)?);
+    }
+    Some(out)
+}
+
+/// Rows of bytes (row `i` is `bytes[at[i]..at[i + 1]]`) in lower-case hex, a space
+/// between two bytes: their text back to back, and where each row's starts (None when
+/// `at` is not a run of places in `bytes`). A reject file's records, as a person reads
+/// them.
+#[must_use]
+pub fn hex_rows(bytes: &[u8], at: &[i64]) -> Option<(Vec<u8>, Vec<i64>)> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = Vec::with_capacity(bytes.len() * 3);
+    let mut starts = Vec::with_capacity(at.len());
+    starts.push(0);
+    for pair in at.windows(2) {
+        let (from, to) = (
+            usize::try_from(pair[0]).ok()?,
+            usize::try_from(pair[1]).ok()?,
+        );
+        for (k, &b) in bytes.get(from..to)?.iter().enumerate() {
+            if k > 0 {
+                text.push(b' ');
+            }
+            text.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+        starts.push(i64::try_from(text.len()).ok()?);
+    }
+    Some((text, starts))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{gather, intact};
+    use super::{gather, gather_spans, hex_rows, intact};
+
+    #[test]
+    fn rows_in_hex() {
+        let (text, starts) = hex_rows(b"AB\x00\xff", &[0, 2, 2, 4]).unwrap();
+        assert_eq!(text, b"41 4200 ff");
+        assert_eq!(starts, [0, 5, 5, 10]);
+        assert!(hex_rows(b"AB", &[0, 3]).is_none());
+        assert!(hex_rows(b"AB", &[2, 1]).is_none());
+    }
+
+    #[test]
+    fn spans_of_any_length() {
+        assert_eq!(
+            gather_spans(b"abcdef", &[4, 0, 2], &[2, 1, 0]).as_deref(),
+            Some(&b"efa"[..])
+        );
+        assert_eq!(gather_spans(b"abcdef", &[5], &[2]), None); // past the end
+        assert_eq!(gather_spans(b"abcdef", &[-1], &[1]), None);
+        assert_eq!(
+            gather_spans(b"abcdef", &[0, 1], &[1]).as_deref(),
+            Some(&b"a"[..])
+        ); // (zip)
+    }
 
     #[test]
     fn whole_records_and_nothing_else() {

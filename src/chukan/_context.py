@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
+import polars as pl
 
 from chukan._codes import REGISTRY
 from chukan.report import Problem, ProblemTable
@@ -58,6 +59,20 @@ class LineBytes:
     def __call__(self, i: int) -> tuple[bytes, None, str]:
         raw = self.data[self.at[i]:self.at[i + 1]].tobytes()
         return raw, None, self.words[self.which[i]].format(int(self.number[i]))
+
+    def texts(self, rows: npt.NDArray[np.intp]) -> tuple[pl.Series, pl.Series]:
+        # each template's words before and after its number ({}), put around the numbers
+        parts = [w.split("{}", 1) for w in self.words]
+        which = pl.Series(self.which[rows])
+        before = pl.Series([p[0] for p in parts], dtype=pl.String).gather(which)
+        after = pl.Series([p[1] if len(p) > 1 else "" for p in parts],
+                          dtype=pl.String).gather(which)
+        shown = pl.Series([len(p) > 1 for p in parts], dtype=pl.Boolean).gather(which)
+        number = pl.Series(self.number[rows]).cast(pl.String)
+        words = pl.select(pl.concat_str(
+            pl.lit(before), pl.when(pl.lit(shown)).then(pl.lit(number)).otherwise(pl.lit("")),
+            pl.lit(after))).to_series()
+        return pl.repeat(None, len(rows), dtype=pl.String, eager=True), words
 
 
 def line_problems(ctx: _Context, data: bytes, *, codes: tuple[str, ...],

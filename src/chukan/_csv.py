@@ -1133,6 +1133,9 @@ class _CellBytes:
             (value or "").encode(self.codec, "replace")
         return raw, value, None
 
+    def texts(self, rows: npt.NDArray[np.intp]) -> tuple[pl.Series, None]:
+        return self.values.gather(rows), None
+
 
 def _terminator_words(want: str, n: int) -> str:
     return (f"改行コードがレイアウトの{want}ではありません"

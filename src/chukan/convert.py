@@ -18,8 +18,11 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
+import mmap
 import os
 import threading
 import unicodedata
@@ -30,17 +33,18 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
+import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import private_use_columns, text_column, view_series
+from chukan._arrow import private_use_columns, string_series, text_column, view_series
 from chukan._codes import REGISTRY
 from chukan._files import OutputSet, check_distinct, open_input, sync_so_far
 from chukan._threads import submit, thread_count, using_threads
 from chukan.codec import column_names, schema_of
 from chukan.errors import ChukanError, DataError
 from chukan.read import DEFAULT_BATCH, located_batches
-from chukan.report import Problem, Report, first_error, made
+from chukan.report import Problem, ProblemTable, Report, first_error
 from chukan.spec import (
     PUA,
     STEPS,
@@ -59,12 +63,16 @@ from chukan.write import format_batch
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
+    import numpy.typing as npt
+
     from chukan.read import Source
     from chukan.report import Findings
     from chukan.spec import Field
 
-    #: reads byte spans (offset, length) of a source again, in the order given
-    Reread = Callable[[list[tuple[int, int]]], list[bytes]]
+    #: reads byte spans (offsets, lengths) of a source again, in the order given: their
+    #: bytes back to back, and where each starts (:func:`gathered`)
+    Reread = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+                      tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]]
     #: a batch's target columns, reject checks, and the source field each check judges
     _Made = tuple[list[pl.Expr], list[pl.Expr], dict[str, Field]]
 
@@ -685,54 +693,54 @@ def _to_number(expr: pl.Expr, tf: Field, given_type: pl.DataType | None = None
 # Running
 
 
-@dataclass(frozen=True, slots=True)
-class _Reason:
-    """Why a record was rejected: a problem code, where, and the value at fault."""
+#: a frame of reasons a record is rejected, a row each: the record, a problem code, the
+#: field whose value is at fault (the source's), its label, the value, the words, and the
+#: target field the mapping could not fill, if any
+_REASONS: dict[str, pl.DataType] = {
+    "record": pl.Int64(), "code": pl.String(), "field": pl.String(), "label": pl.String(),
+    "value": pl.String(), "message": pl.String(), "target": pl.String()}
 
-    code: str
-    field: str | None = None  # the field whose value is at fault (the source's)
-    label: str | None = None
-    value: str | None = None
-    message: str | None = None
-    target: str | None = None  # the target field the mapping could not fill, if any
 
-    @property
-    def key(self) -> str:
-        """``code:field`` (the target field for the mapping's reasons), as listed in the
-        reject file's ``reasons``."""
-        where = self.target or self.field
-        return f"{self.code}:{where}" if where else self.code
-
-    @classmethod
-    def of(cls, p: Problem) -> _Reason:
-        return cls(p.code, p.field, p.label, p.value, p.message)
+def _reasons(table: ProblemTable, records: pl.Series | None = None) -> pl.DataFrame:
+    """A table of problems as reasons (``records``: the records its rows' numbers stand
+    for, where they count a batch's rows)."""
+    found = table.details()
+    if records is not None:
+        found = found.with_columns(record=records.gather(found["record"] - 1))
+    return found.select(*(pl.col(c) if c in found.columns else pl.lit(None).alias(c)
+                          for c in _REASONS)).cast(_REASONS)  # type: ignore[arg-type]
 
 
 @dataclass(slots=True)
 class _Rejects:
-    """The rejected records: reasons, key values and where their bytes are."""
+    """The rejected records: their reasons (frames of them, in the order found), and
+    where each record's bytes are and its key values."""
 
-    reasons: dict[int, list[_Reason]] = field(default_factory=dict)
-    keys: dict[int, str] = field(default_factory=dict)
-    spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # offset, length
+    reasons: list[pl.DataFrame] = field(default_factory=list)
+    places: list[pl.DataFrame] = field(default_factory=list)  # record, offset, length, key
     dropped: dict[int, bytes] = field(default_factory=dict)  # left out by the reader
 
-    def add(self, record: int, reason: _Reason) -> None:
-        self.reasons.setdefault(record, []).append(reason)
+    def add(self, reasons: pl.DataFrame) -> None:
+        if reasons.height:
+            self.reasons.append(reasons)
+
+    def why(self) -> pl.DataFrame:
+        """Every reason so far, in the order found (``_seq``)."""
+        return pl.concat([pl.DataFrame(schema=_REASONS), *self.reasons]).with_row_index(
+            "_seq")
 
     def note(self, rows: pl.DataFrame, keys: list[str], stride: int) -> None:
         """Key values and byte spans of rejected rows (``_record``, ``_offset``, and each
         key as ``_key:<name>``)."""
         if not rows.height:
             return
-        lengths = rows["_length"] if "_length" in rows.columns else \
-            pl.repeat(stride, rows.height, eager=True)
-        for rec, offset, length, *values in zip(
-                rows["_record"], rows["_offset"], lengths,
-                *(rows[f"_key:{k}"].cast(pl.String) for k in keys), strict=True):
-            self.spans[rec] = (offset, length)
-            self.keys[rec] = " ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True)
-                                      if v is not None)
+        self.places.append(rows.select(
+            record=pl.col("_record").cast(pl.Int64), offset=pl.col("_offset").cast(pl.Int64),
+            length=pl.col("_length").cast(pl.Int64) if "_length" in rows.columns else
+            pl.lit(stride, pl.Int64),
+            key=pl.concat_str([pl.lit(f"{k}=") + pl.col(f"_key:{k}").cast(pl.String)
+                               for k in keys], separator=" ", ignore_nulls=True)
+            if keys else pl.lit("")))
 
 
 class _Hashing:
@@ -890,21 +898,19 @@ def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Repor
     numbered from ``first_record``)."""
     # records the reader rejected that no batch has passed yet: a CSV chunk's problems
     # arrive with its first batch, and may name records of the batches after it
-    ahead: set[int] = set()
+    ahead = np.zeros(0, np.int64)
     seen = 0  # problems of the report already turned into reasons
     columns = [c for f in plan.target.kind().fields for c in column_names(f)]
     keys = list(plan.source.unique) or [plan.source.kind().fields[0].name]
     keys = [k for k in keys if k in {f.name for f in plan.source.kind().fields}]
     stride = plan.source.stride
-    pending: deque[Future[tuple[int, pl.DataFrame, dict[int, list[_Reason]]]]] = deque()
+    pending: deque[Future[tuple[int, pl.DataFrame, pl.DataFrame]]] = deque()
     made: dict[object, _Made] = {}  # the mapping's expressions, by what they depend on
 
     def settle() -> None:  # the oldest batch handed to the writer: count it in
         written, over_rows, over = pending.popleft().result()
         result.records_out += written
-        for rec, reasons in over.items():
-            for reason in reasons:
-                rejected.add(rec, reason)
+        rejected.add(over)
         rejected.note(over_rows, keys, stride)
 
     # a writer thread formats and writes batch N while this one reads and maps batch N+1
@@ -915,8 +921,9 @@ def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Repor
         for _, frame in batches:
             # the reader has reported this batch's problems by now: records it could not
             # read whole are rejected with its codes, before any of the mapping's
-            ahead |= _take_problems(report.problems[seen:], rejected, result.file_problems)
-            seen = len(report.problems)
+            ahead = np.concatenate([ahead, _take_problems(report.table(since=seen), rejected,
+                                                          result.file_problems)])
+            seen = len(report)
             if progress is not None:
                 progress(frame.height)
             exprs, checks, culprits = _expressions(plan, frame, made)
@@ -924,26 +931,28 @@ def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Repor
                      *([pl.col("_length")] if "_length" in frame.columns else []),
                      *(pl.col(k).alias(f"_key:{k}") for k in keys)]
             converted = frame.select(*exprs, *checks, *where)
-            numbers = converted["_record"]
-            lo, hi = numbers.min(), numbers.max()
-            bad = {r for r in ahead if lo <= r <= hi} if frame.height else set()  # type: ignore[operator]
-            ahead -= bad
+            numbers = converted["_record"].cast(pl.Int64).to_numpy()
+            inside = (ahead >= numbers.min()) & (ahead <= numbers.max()) if len(numbers) \
+                else np.zeros(len(ahead), bool)
+            bad = [ahead[inside]]
+            ahead = ahead[~inside]
             for check in (c.meta.output_name() for c in checks):
                 code, _, target = check.partition(":")
                 target = target.partition("#")[0].partition("@")[0]
                 culprit = culprits.get(check)
+                f = culprit or _field(plan.target, target)
                 hits = frame.filter(converted[check]).select(
-                    "_record", *([culprit.name] if culprit else []))
-                for rec, *value in hits.iter_rows():
-                    f = culprit or _field(plan.target, target)
-                    rejected.add(rec, _Reason(code, f.name, f.label,
-                                              None if not value or value[0] is None
-                                              else str(value[0]), REGISTRY[code].ja,
-                                              target=target))
-                    bad.add(rec)
-            rejected.note(converted.filter(pl.col("_record").is_in(list(bad))), keys, stride)
+                    record=pl.col("_record").cast(pl.Int64), code=pl.lit(code),
+                    field=pl.lit(f.name), label=pl.lit(f.label, pl.String),
+                    value=pl.col(culprit.name).cast(pl.String) if culprit else
+                    pl.lit(None, pl.String),
+                    message=pl.lit(REGISTRY[code].ja), target=pl.lit(target))
+                rejected.add(hits)
+                bad.append(hits["record"].to_numpy())
+            out = pl.Series(np.concatenate(bad))
+            rejected.note(converted.filter(pl.col("_record").is_in(out)), keys, stride)
             # this batch's rejects only: filtering on all so far grows with the file
-            table = converted.filter(~pl.col("_record").is_in(list(bad)))
+            table = converted.filter(~pl.col("_record").is_in(out))
             pending.append(submit(pool, _format, table, columns, plan.target, fh,
                                        header=first))
             first = False
@@ -960,121 +969,199 @@ def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Repor
             fh.write(b"\x1a")
         # records lost before any of the above (a record cut short) count by the reader's
         # total; a header found wrong with no batch read still stops before the rename
-        _take_problems(report.problems[seen:], rejected, result.file_problems)
+        _take_problems(report.table(since=seen), rejected, result.file_problems)
     # a problem placed at a record the file does not have (a BOM with nothing after it)
     # is the file's, not a reject: every reject is a record read
-    for rec in [r for r in rejected.reasons if r >= first_record + report.records_read]:
-        result.file_problems += [Problem(code=r.code, message=r.message or REGISTRY[r.code].ja,
-                                         severity=REGISTRY[r.code].severity, record=None)
-                                 for r in rejected.reasons.pop(rec)]
+    why = rejected.why()
+    past = pl.col("record") >= first_record + report.records_read
+    result.file_problems += [
+        Problem(code=code, message=message or REGISTRY[code].ja,
+                severity=REGISTRY[code].severity, record=None)
+        for code, message in why.filter(past).sort(pl.col("_seq").min().over("record"),
+                                                   "_seq").select(
+            "code", "message").iter_rows()]
+    why = why.filter(~past)
+    rejected.reasons = [why.drop("_seq")]
     # in file order, whichever read found them (the reader says some at the file's end)
     result.file_problems.sort(key=Problem.sort_key)
     result.records_in = report.records_read
-    result.records_rejected = len(rejected.reasons)
-    for reasons in rejected.reasons.values():
-        for code in dict.fromkeys(r.code for r in reasons):
-            result.rejects_by_reason[code] += 1
+    result.records_rejected = why["record"].n_unique()
+    # records with each code, the codes in the order first found, record by record (in
+    # the order the records were first rejected)
+    pairs = why.group_by("record", "code").agg(pl.col("_seq").min()).with_columns(
+        first=pl.col("_seq").min().over("record")).sort("first", "_seq")
+    result.rejects_by_reason.update(dict(
+        pairs.group_by("code", maintain_order=True).len().iter_rows()))
 
 
-def _take_problems(problems: list[Problem], rejected: _Rejects,
-                   file_problems: list[Problem]) -> set[int]:
+def _take_problems(table: ProblemTable, rejected: _Rejects, file_problems: list[Problem]
+                   ) -> npt.NDArray[np.int64]:
     """The reader's problems: a record it could not read whole is rejected with its codes
     (the records are returned); a problem of the whole file is kept to be said — or stops
     the conversion when the columns themselves are in doubt."""
-    records: set[int] = set()
-    for p in problems:
-        if p.record is None:
-            if p.code in ("csv-header", "wrong-encoding"):
-                raise DataError(p)
-            file_problems.append(p)
-        elif p.severity == "error":
-            rejected.add(p.record, _Reason.of(p))
-            records.add(p.record)
-    return records
+    whole = np.flatnonzero(table.record == -1)
+    for i in whole:  # (a file's problems: a few at most)
+        p = table.problem(int(i))
+        if p.code in ("csv-header", "wrong-encoding"):
+            raise DataError(p)
+        file_problems.append(p)
+    errors = table.take(np.flatnonzero(table.is_error() & (table.record != -1)))
+    rejected.add(_reasons(errors))
+    return errors.record
 
 
 def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: _Hashing, *,
-            header: bool) -> tuple[int, pl.DataFrame, dict[int, list[_Reason]]]:
+            header: bool) -> tuple[int, pl.DataFrame, pl.DataFrame]:
     """Write a converted batch; returns how many records it held, and the rows and
     reasons of the records the target cannot hold (too long, not representable, …):
     those are left out, never cut."""
     problems: Findings = []
     data = format_batch(table.select(columns), target, problems, header=header)
-    errors = sorted((p for p in made(problems) if p.severity == "error" and
-                     p.record is not None), key=Problem.sort_key)
-    if not errors:
+    found = ProblemTable.of(problems).in_file_order()
+    errors = found.take(np.flatnonzero(found.is_error() & (found.record != -1)))
+    if not len(errors):
         fh.write(data)
-        return table.height, table.clear(), {}
-    records = table["_record"].to_list()
-    over: dict[int, list[_Reason]] = {}
-    for p in errors:
-        over.setdefault(records[p.record - 1], []).append(_Reason.of(p))  # type: ignore[operator]
-    kept = table.filter(~pl.col("_record").is_in(list(over)))
+        return table.height, table.clear(), pl.DataFrame(schema=_REASONS)
+    over = _reasons(errors, table["_record"].cast(pl.Int64))
+    out = over["record"].unique()
+    kept = table.filter(~pl.col("_record").is_in(out))
     problems.clear()
     data = format_batch(kept.select(columns), target, problems, header=header)
     first = first_error(problems)
     if first is not None:  # what was left must now fit
         raise DataError(first)
     fh.write(data)
-    return kept.height, table.filter(pl.col("_record").is_in(list(over))), over
+    return kept.height, table.filter(pl.col("_record").is_in(out)), over
 
 
 def _rejects_csv(rejected: _Rejects, reread: Reread | None, *, mask: bool) -> bytes:
     """One line per rejected record: its number, key, reasons (``code:field``), fields,
     values, messages in Japanese and English, and the record's bytes in hex (read again
-    through ``reread``; with ``mask`` only their count)."""
-    raw = _record_bytes(rejected, reread)
-    rows = []
-    for rec in sorted(rejected.reasons):
-        # the reader and the mapping may both name one code of one field: said once
-        reasons = list({r.key: r for r in reversed(rejected.reasons[rec])}.values())[::-1]
-        data = raw.get(rec)
-        at_fault = list({(r.field, r.value): r for r in reversed(reasons)}.values())[::-1]
-        rows.append({
-            "record": rec,
-            "key": rejected.keys.get(rec, ""),
-            "reasons": " ".join(dict.fromkeys(r.key for r in reasons)),
-            "fields": " / ".join(f"{r.label}({r.field})" if r.label else r.field or ""
-                                 for r in at_fault),
-            "values": " / ".join(shape(r.value) if mask else (r.value or "")
-                                 for r in at_fault),
-            "message_ja": " / ".join(r.message or REGISTRY[r.code].ja for r in reasons),
-            "message_en": " / ".join(REGISTRY[r.code].en for r in reasons),
-            "raw": "" if data is None else f"<{len(data)} bytes>" if mask else data.hex(" "),
-        })
-    schema = dict.fromkeys(("key", "reasons", "fields", "values", "message_ja",
-                            "message_en", "raw"), pl.String)
-    frame = pl.DataFrame(rows, schema={"record": pl.Int64, **schema}, orient="row")
-    return frame.write_csv().encode("utf-8")
+    through ``reread``; with ``mask`` only their count). Made by column, whatever the
+    number of rejects."""
+    why = rejected.why()
+    where = pl.coalesce(pl.col("target").replace("", None), pl.col("field").replace("", None))
+    why = why.with_columns(key=pl.when(where.is_not_null())
+                           .then(pl.concat_str(pl.col("code"), pl.lit(":"), where))
+                           .otherwise(pl.col("code")))
+    # the reader and the mapping may both name one code of one field: said once (the
+    # first found, in the place of the last), and each value at fault once
+    reasons = _once(why, "key")
+    at_fault = _once(reasons, "field", "value")
+    registry = pl.DataFrame({"code": list(REGISTRY), "ja": [e.ja for e in REGISTRY.values()],
+                             "en": [e.en for e in REGISTRY.values()]})
+    said = reasons.join(registry, on="code", how="left").sort("record", "_seq").group_by(
+        "record", maintain_order=True).agg(
+        reasons=pl.col("key").str.join(" "),
+        message_ja=pl.when(pl.col("message").fill_null("") != "").then(pl.col("message"))
+        .otherwise(pl.col("ja")).str.join(" / "),
+        message_en=pl.col("en").str.join(" / "))
+    value = (pl.col("value").map_elements(shape, return_dtype=pl.String) if mask
+             else pl.col("value")).fill_null("")
+    faults = at_fault.sort("record", "_seq").group_by("record", maintain_order=True).agg(
+        fields=pl.when(pl.col("label").fill_null("") != "")
+        .then(pl.concat_str(pl.col("label"), pl.lit("("), pl.col("field").fill_null(""),
+                            pl.lit(")")))
+        .otherwise(pl.col("field").fill_null("")).str.join(" / "),
+        values=value.str.join(" / "))
+    places = pl.concat([pl.DataFrame(schema={"record": pl.Int64, "offset": pl.Int64,
+                                             "length": pl.Int64, "key": pl.String}),
+                        *rejected.places]).unique("record", keep="last")
+    rows = said.join(places, on="record", how="left").join(faults, on="record", how="left")
+    raw, length = _record_bytes(rows, rejected.dropped, reread)
+    frame = rows.select(
+        "record", key=pl.col("key").fill_null(""), reasons="reasons",
+        fields="fields", values="values", message_ja="message_ja", message_en="message_en",
+        raw=pl.when(length.is_null()).then(pl.lit(""))
+        .otherwise(pl.format("<{} bytes>", length) if mask else raw))
+    out = io.BytesIO()
+    frame.sort("record").write_csv(out)
+    return out.getvalue()
 
 
-def _record_bytes(rejected: _Rejects, reread: Reread | None) -> dict[int, bytes]:
-    """The bytes of each rejected record: kept by the reader for the records it left out,
-    read again by offset for the others (where the source can be read again)."""
-    out = dict(rejected.dropped)
-    wanted = sorted((span, rec) for rec, span in rejected.spans.items()
-                    if rec in rejected.reasons and rec not in out)
-    if wanted and reread is not None:
-        out |= dict(zip([rec for _, rec in wanted], reread([span for span, _ in wanted]),
-                        strict=True))
-    return {rec: out[rec] for rec in rejected.reasons if rec in out}
+def _once(frame: pl.DataFrame, *by: str) -> pl.DataFrame:
+    """The rows of ``frame`` one per record and ``by``: the first found (``_seq``), in
+    the place of the last."""
+    return frame.group_by("record", *by).agg(
+        pl.all().exclude("_seq").first(), pl.col("_seq").max())
+
+
+def _record_bytes(rows: pl.DataFrame, dropped: dict[int, bytes], reread: Reread | None
+                  ) -> tuple[pl.Series, pl.Series]:
+    """The bytes in hex and their count of each of ``rows``' records: kept by the reader
+    for the records it left out, read again at their ``offset`` and ``length`` for the
+    others (where the source can be read again); null where neither."""
+    record = rows["record"].to_numpy()
+    hex_ = pl.Series([None] * rows.height, dtype=pl.String)
+    length = pl.Series([None] * rows.height, dtype=pl.Int64)
+    left = np.array([r in dropped for r in record], bool) if dropped else \
+        np.zeros(rows.height, bool)
+    if left.any():  # (bytes the reader holds one by one already)
+        at = np.flatnonzero(left)
+        hex_ = hex_.scatter(at, [dropped[int(r)].hex(" ") for r in record[at]])
+        length = length.scatter(at, [len(dropped[int(r)]) for r in record[at]])
+    wanted = np.flatnonzero(~left & rows["offset"].is_not_null().to_numpy())
+    if len(wanted) and reread is not None:
+        spans = rows[wanted]
+        offsets = spans["offset"].cast(pl.Int64).to_numpy()
+        lengths = spans["length"].cast(pl.Int64).to_numpy()
+        order = np.argsort(offsets, kind="stable")  # read in file order
+        data, at = reread(offsets[order], lengths[order])
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        texts = hex_rows(data, at)
+        hex_ = hex_.scatter(wanted, texts.gather(pl.Series(back)))
+        length = length.scatter(wanted, np.diff(at)[back])
+    return hex_, length
+
+
+def hex_rows(data: npt.NDArray[np.uint8], at: npt.NDArray[np.int64]) -> pl.Series:
+    r"""Rows of bytes (row ``i`` is ``data[at[i]:at[i + 1]]``) in hex, a space between
+    bytes, as a String series, in the core.
+
+    >>> hex_rows(np.frombuffer(b"AB\x00\xff", np.uint8), np.array([0, 2, 2, 4])).to_list()
+    ['41 42', '', '00 ff']
+    """
+    text, starts = _core.hex_rows(data, at.astype(np.int64))
+    return string_series(len(at) - 1, starts, text)
+
+
+def gathered(data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64],
+             lengths: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.uint8],
+                                                      npt.NDArray[np.int64]]:
+    """The bytes of ``data`` at each offset (``lengths`` of them, fewer where ``data``
+    ends first) back to back, and where each row starts (one more than the rows), in
+    the core (a gather by numpy index takes 16 bytes of index per byte).
+
+    >>> gathered(np.frombuffer(b"abcdef", np.uint8), np.array([4, 1, 9]), np.array([5, 2, 1]))
+    (array([101, 102,  98,  99], dtype=uint8), array([0, 2, 4, 4]))
+    """
+    offsets = np.clip(offsets, 0, len(data)).astype(np.int64)
+    lengths = np.clip(np.minimum(lengths, len(data) - offsets), 0, None).astype(np.int64)
+    at = np.zeros(len(offsets) + 1, np.int64)
+    np.cumsum(lengths, out=at[1:])
+    return _core.gather_spans(data, offsets, lengths), at
 
 
 def _reread(source: Source) -> Reread | None:
     """How to read a source's bytes again: bytes and paths, not an open stream."""
     if isinstance(source, bytes):
-        data = source
-        return lambda spans: [data[at:at + n] for at, n in spans]
+        data = np.frombuffer(source, np.uint8)
+        return lambda offsets, lengths: gathered(data, offsets, lengths)
     if isinstance(source, str | Path):
         path = source
 
-        def read(spans: list[tuple[int, int]]) -> list[bytes]:
-            out = []
+        def read(offsets: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
+                 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
             with open_input(path) as fh:
-                for at, n in spans:
-                    fh.seek(at)
-                    out.append(fh.read(n))
-            return out
+                if not os.fstat(fh.fileno()).st_size:  # (an empty file cannot be mapped)
+                    return gathered(np.zeros(0, np.uint8), offsets, lengths)
+                view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                try:
+                    return gathered(np.frombuffer(view, np.uint8), offsets, lengths)
+                finally:  # (an error on its way up holds the array over it: then the
+                    with contextlib.suppress(BufferError):  # map closes when it goes)
+                        view.close()
 
         return read
     return None

@@ -62,6 +62,7 @@ from chukan.codec import (
     encode_text,
     era_codes,
     field_text,
+    fields_text,
     number_bytes,
     number_form,
     parse_date,
@@ -583,6 +584,11 @@ class _FieldBytes:
         raw = self.raw[i].tobytes()
         text = None if self.codec is None else field_text(raw, self.codec, self.shift)
         return raw, text, None
+
+    def texts(self, rows: npt.NDArray[np.intp]) -> tuple[pl.Series, None]:
+        if self.codec is None:
+            return pl.repeat(None, len(rows), dtype=pl.String, eager=True), None
+        return fields_text(self.raw[rows], self.codec, self.shift), None
 
 
 #: encodings whose digits are single bytes that no other character's bytes include

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from typing import BinaryIO
 
+    import numpy.typing as npt
+
     from chukan.read import Source
 
 _REPERTOIRE_NAMES = {"jisx0208": "JIS X 0208", "cp932": "CP932", "jisx0213": "JIS X 0213"}
@@ -374,6 +376,10 @@ class _Values:
     def __call__(self, i: int) -> tuple[bytes, str | None, str]:
         value, shown, words = self.rows.row(i)
         return _bytes_of(shown, self.layout), value, words
+
+    def texts(self, rows: npt.NDArray[np.intp]) -> tuple[pl.Series, pl.Series]:
+        some = self.rows[rows]
+        return some["value"], some["words"]
 
 
 def missing_references(check: SetCheck, rows: pl.DataFrame, fs: FileSet,

@@ -778,6 +778,14 @@ class _Refused:
             f"{self.message} ({int(self.lengths[i])}バイト)"
         return b"", None if value is None else str(value), words
 
+    def texts(self, rows: npt.NDArray[np.intp]) -> tuple[pl.Series, pl.Series | None]:
+        values = self.values.gather(rows).cast(pl.String)
+        if self.lengths is None:
+            return values, None
+        lengths = pl.Series(self.lengths[rows]).cast(pl.String)
+        return values, pl.select(pl.concat_str(pl.lit(f"{self.message} ("), pl.lit(lengths),
+                                               pl.lit("バイト)"))).to_series()
+
 
 # --------------------------------------------------------------------------------------
 # CSV

@@ -45,7 +45,14 @@ from chukan.codec.dates import (
     fast_dates,
     parse_date,
 )
-from chukan.codec.ebcdic import char_span, control_bytes, field_text, from_ascii, to_ascii
+from chukan.codec.ebcdic import (
+    char_span,
+    control_bytes,
+    field_text,
+    fields_text,
+    from_ascii,
+    to_ascii,
+)
 from chukan.codec.encoding import (
     CORE_ENCODINGS,
     LOOKALIKE_CODE,
@@ -117,6 +124,7 @@ __all__ = [
     "fast_dates",
     "fast_numbers",
     "field_text",
+    "fields_text",
     "fill_partial",
     "format_expr",
     "format_field",

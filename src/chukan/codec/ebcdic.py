@@ -33,10 +33,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from chukan import _core
+from chukan._arrow import string_series
 from chukan.spec._base import is_host
 
 if TYPE_CHECKING:
     import numpy.typing as npt
+    import polars as pl
     from typing_extensions import Buffer
 
 _PREFIX = "chukan_"
@@ -104,6 +106,32 @@ def field_text(raw: bytes, codec: str, shift: str = "none") -> str:
         return raw.decode(codec, "replace")
     text: str | None = _core.decode_ebcdic(raw, page, "so-si" if shift == "so-si" else shift)
     return "\ufffd" if text is None else text
+
+
+def fields_text(raw: npt.NDArray[np.uint8], codec: str, shift: str = "none") -> pl.Series:
+    r""":func:`field_text` of each row of ``raw`` (a value's bytes a row), as a String
+    series: decoded in the core, where it has the codec, with the GIL released; only the
+    rows that do not decode strictly are read one by one (to show what CPython's codec
+    or U+FFFD make of them).
+
+    >>> raw = np.frombuffer(b"12" b"9\x8e" b"\x8eR", np.uint8).reshape(3, 2)
+    >>> fields_text(raw, "cp932").to_list()
+    ['12', '9\ufffd', '山']
+    """
+    n, width = raw.shape
+    page = codec.removeprefix(_PREFIX)
+    host = is_host(page)
+    try:
+        text, starts, ok = _core.decode_rows(np.ascontiguousarray(raw).reshape(-1), n, width,
+                                             page if host else codec,
+                                             shift if host else "none")
+    except ValueError:  # a codec the core does not have (EUC-JP): each row in Python
+        text, starts, ok = np.zeros(0, np.uint8), np.zeros(n + 1, np.int64), np.zeros(n, bool)
+    values = string_series(n, starts, text)
+    bad = np.flatnonzero(~ok)
+    if len(bad):
+        values = values.scatter(bad, [field_text(raw[i].tobytes(), codec, shift) for i in bad])
+    return values
 
 
 def char_span(value: str, k: int, codec: str, shift: str = "none",

@@ -17,6 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from chukan._context import Tally, _Context, _problem, add_tallies, said
 from chukan.convert import (
     ConvertResult,
@@ -27,6 +29,7 @@ from chukan.convert import (
     _rejects_csv,
     _run,
     _style,
+    gathered,
 )
 from chukan.errors import ChukanError, UsageError
 from chukan.read import misread, say_encoding
@@ -98,8 +101,9 @@ def convert_part(spec: MappingSpec, plan: FilePlan, part: Part, index: int, data
     done = PartResult(result, misread(report), report.total, name,
                       hashed.digest.hexdigest(), tallies=tallies)
     start = part.start
-    rejects = _rejects_csv(rejected, lambda spans: [data[at - start:at - start + n]
-                                                    for at, n in spans], mask=mask)
+    held = np.frombuffer(data, np.uint8)
+    rejects = _rejects_csv(rejected, lambda offsets, lengths: gathered(held, offsets - start,
+                                                                       lengths), mask=mask)
     if part.record != 1:  # the header once, in the first part: parts join into one file
         rejects = rejects[rejects.index(b"\n") + 1:]
     if rejects:
