@@ -412,3 +412,25 @@ def test_values_decoded_at_once_are_those_decoded_one_by_one(
     as one by one."""
     raw = np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), 4)
     assert fields_text(raw, enc, shift).to_list() == [field_text(r, enc, shift) for r in rows]
+
+
+def test_a_block_and_a_spark_range_with_a_bad_value_in_every_record_make_no_problem_object(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """decode_block gave a list of Problems: a Spark task made one per bad value."""
+    from chukan.spark._plan import plan_bytes  # noqa: PLC0415 -- the Spark extra's
+    from chukan.spark._task import validate_part  # noqa: PLC0415
+
+    data, layout, at = _fixed_file()
+    made = _count_made(monkeypatch, "not-digits")
+    block = chukan.decode_block(data, layout)
+    assert len(block.table) == 10_000
+    assert block.table.details()["value"].unique().to_list() == ["00A0000001"]
+    lay = chukan.load_layout(layout)
+    plan = plan_bytes(data, lay, "k.dat", 1, part_bytes=len(data) // 3)
+    checked = [validate_part(plan, part, lay, data[part.start:part.end], repertoire=None,
+                             max_errors=10, counters=None) for part in plan.parts]
+    assert len(checked) >= 3
+    assert sum(c.report.counts_by_code()["not-digits"] for c in checked) == 10_000
+    assert made() <= 10 * len(checked)
+    assert [(p.file, p.offset) for p in checked[0].report.problems][:1] == [("k.dat", at)]
+    assert block.problems[0].offset == at  # (made when asked for)

@@ -612,3 +612,41 @@ def test_gaiji_and_characters_outside_the_repertoire_are_kept_apart() -> None:
     assert "U+9AD9" not in gaiji_table
     assert ">問題の種類</text>" in page and ">件数</text>" in page and ">項目</text>" in page
     assert "<th>重大度</th>" in page and ">警告</td>" in page and ">エラー</td>" in page
+
+
+@pytest.mark.parametrize(("name", "layout"), [
+    ("mainframe/juki-kojin-ibm930.dat", "examples/mainframe/juki-kojin-ibm930"),
+    ("mainframe/juki-kojin-jef.dat", "examples/mainframe/juki-kojin-jef"),
+    ("vendor-a/juki-kojin.dat", KOJIN)])
+def test_many_gaiji_are_placed_by_column_not_one_by_one(
+        monkeypatch: pytest.MonkeyPatch, name: str, layout: str) -> None:
+    """Each value holding a 外字 was looked at in Python, each of its characters placed
+    by encoding the value (30 µs a value): now by column, a distinct character each."""
+    module = sys.modules["chukan.validate"]
+    placed, encoded = [], []
+    span, raw_of = module.char_span, module._raw_of
+    monkeypatch.setattr(module, "char_span", lambda *a: placed.append(a) or span(*a))
+    monkeypatch.setattr(module, "_raw_of", lambda *a: encoded.append(a) or raw_of(*a))
+    data = (FIXTURES / name).read_bytes()
+    one = validate([data], layout)
+    many = validate([data * 2000], layout)
+    assert many.counts_by_code()["gaiji"] == 2000 * one.counts_by_code()["gaiji"] > 0
+    assert [(c, e.raw, e.count, e.first[:1]) for c, e in many.gaiji.items()] == \
+        [(c, e.raw, 2000 * e.count, e.first[:1]) for c, e in one.gaiji.items()]
+    assert not placed
+    assert len(encoded) <= 10
+
+
+def test_a_host_streams_gaiji_are_placed_as_in_its_file() -> None:
+    """A stream cannot be read again: its 外字 are placed by encoding their values, as the
+    writer would (for a well-formed field, where they are), and shown in the layout's
+    bytes for them, shift codes and all."""
+    path = FIXTURES / "mainframe" / "juki-kojin-ibm930.dat"
+    layout = "examples/mainframe/juki-kojin-ibm930"
+    from_file = validate([path], layout)
+    with path.open("rb") as fh:
+        from_stream = validate([fh], layout)
+    gaiji = [(p.record, p.offset, p.raw) for p in from_file if p.code == "gaiji"]
+    assert gaiji == [(3, 360, "69 41")]
+    assert [(p.record, p.offset, p.raw) for p in from_stream if p.code == "gaiji"] == \
+        [(3, 360, "0e 69 41 0f")]

@@ -585,6 +585,48 @@ impl Table {
         (&self.so, &self.si)
     }
 
+    /// Where each character of a field's bytes stands, in a field of this shift mode:
+    /// its code's offset and width, once per character the code reads as (a base and
+    /// its mark: twice), up to the first code that reads as none. Shift codes are
+    /// stepped over as they are, those the writer would not write included. What a
+    /// report shows of one character: its own bytes.
+    #[must_use]
+    pub fn char_places(&self, bytes: &[u8], shift: Shift) -> Vec<(usize, usize)> {
+        let mut places = Vec::new();
+        let mut double = shift == Shift::Graphic;
+        let mut text = Vec::with_capacity(8);
+        let mut i = 0;
+        'codes: while i < bytes.len() {
+            if shift == Shift::SoSi {
+                if bytes[i..].starts_with(&self.si) && !self.si.is_empty() {
+                    double = false;
+                    i += self.si.len();
+                    continue;
+                }
+                for so in &self.so {
+                    if !so.is_empty() && bytes[i..].starts_with(so) {
+                        double = true;
+                        i += so.len();
+                        continue 'codes;
+                    }
+                }
+            }
+            let width = if double { 2 } else { 1 };
+            let Some(code) = bytes.get(i..i + width) else {
+                break;
+            };
+            text.clear();
+            let mode = if double { Shift::Graphic } else { Shift::None };
+            if self.decode(code, mode, &mut text).is_none() {
+                break;
+            }
+            let chars = String::from_utf8_lossy(&text).chars().count();
+            places.extend(std::iter::repeat_n((i, width), chars));
+            i += width;
+        }
+        places
+    }
+
     /// The lowest and highest byte of a run in which no byte is a control character
     /// in a field of any shift mode (the lowest above the highest: no such run).
     #[must_use]
@@ -996,6 +1038,24 @@ mod tests {
     fn encode(page: Page, text: &str, shift: Shift) -> Option<Vec<u8>> {
         let mut out = Vec::new();
         page.table().encode(text, shift, &mut out).then_some(out)
+    }
+
+    #[test]
+    fn each_character_is_placed_at_its_own_code() {
+        let jef = page("jef").table();
+        // shift codes stepped over, the writer's or not: each 山 at its own code
+        assert_eq!(
+            jef.char_places(b"\x28\xbb\xb3\x29\x28\xbb\xb3\x29", Shift::SoSi),
+            [(1, 2), (5, 2)]
+        );
+        let ibm = page("ibm930").table();
+        assert_eq!(
+            ibm.char_places(b"\x45\x65\x40\x40", Shift::Graphic),
+            [(0, 2), (2, 2)]
+        );
+        // single bytes, up to the first that reads as nothing (a lone half code here)
+        assert_eq!(ibm.char_places(b"\xf1\xf2", Shift::None), [(0, 1), (1, 1)]);
+        assert_eq!(ibm.char_places(b"\x45\x65\x40", Shift::Graphic), [(0, 2)]);
     }
 
     #[test]

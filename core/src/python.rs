@@ -617,6 +617,56 @@ fn encode_ebcdic<'py>(
     ))
 }
 
+/// Where each character of each `width`-byte row of `data` stands in a host page's
+/// field of a shift mode (`Table::char_places`), with the GIL released: per character,
+/// its row, offset and width, rows in order. A 外字's own bytes, for a report.
+#[pyfunction]
+fn char_places<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyArray1<u8>>,
+    rows: usize,
+    width: usize,
+    page: &str,
+    shift: &str,
+) -> PyResult<CharPlaces<'py>> {
+    let page = Page::from_name(page)
+        .ok_or_else(|| PyValueError::new_err(format!("no EBCDIC page {page:?}")))?;
+    let shift = Shift::from_name(shift)
+        .ok_or_else(|| PyValueError::new_err(format!("no shift mode {shift:?}")))?;
+    let data = readonly(data)?;
+    let data = data.as_slice()?;
+    if rows.checked_mul(width) != Some(data.len()) {
+        return Err(PyValueError::new_err(format!(
+            "{rows} rows of {width} bytes are not {} bytes",
+            data.len()
+        )));
+    }
+    let (row, offset, size) = py.allow_threads(|| {
+        let table = page.table();
+        let (mut row, mut offset, mut size) = (Vec::new(), Vec::new(), Vec::new());
+        for r in 0..rows {
+            for (at, w) in table.char_places(&data[r * width..(r + 1) * width], shift) {
+                row.push(r as i64);
+                offset.push(at as i64);
+                size.push(w as i64);
+            }
+        }
+        (row, offset, size)
+    });
+    Ok((
+        row.into_pyarray(py),
+        offset.into_pyarray(py),
+        size.into_pyarray(py),
+    ))
+}
+
+/// Per character: its row, offset and width ([`char_places`]).
+type CharPlaces<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+);
+
 /// One value of a Japanese EBCDIC page as text, strictly (None where it does not
 /// decode), in a field's shift mode: for the reports and the Python codec.
 #[pyfunction]
@@ -1665,6 +1715,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(unpack_packed, m)?)?;
     m.add_function(wrap_pyfunction!(pack_packed, m)?)?;
     m.add_function(wrap_pyfunction!(decode_ebcdic, m)?)?;
+    m.add_function(wrap_pyfunction!(char_places, m)?)?;
     m.add_function(wrap_pyfunction!(ebcdic_ascii, m)?)?;
     m.add_function(wrap_pyfunction!(page_facts, m)?)?;
     m.add_function(wrap_pyfunction!(define_page, m)?)?;

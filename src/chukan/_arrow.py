@@ -167,3 +167,14 @@ def private_use_columns(frame: pl.DataFrame, names: list[str]) -> set[str]:
         found = _core.private_use([c for _, c in columns], n, thread_count())
         held |= {name for (name, _), hit in zip(columns, found, strict=True) if hit}
     return held
+
+
+def hex_rows(data: npt.NDArray[np.uint8], at: npt.NDArray[np.int64]) -> pl.Series:
+    r"""Rows of bytes (row ``i`` is ``data[at[i]:at[i + 1]]``) in hex, a space between
+    bytes, as a String series, in the core.
+
+    >>> hex_rows(np.frombuffer(b"AB\x00\xff", np.uint8), np.array([0, 2, 2, 4])).to_list()
+    ['41 42', '', '00 ff']
+    """
+    text, starts = _core.hex_rows(data, at.astype(np.int64))
+    return string_series(len(at) - 1, starts, text)

@@ -18,11 +18,9 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
-import mmap
 import os
 import threading
 import unicodedata
@@ -37,9 +35,9 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import private_use_columns, string_series, text_column, view_series
+from chukan._arrow import hex_rows, private_use_columns, text_column, view_series
 from chukan._codes import REGISTRY
-from chukan._files import OutputSet, check_distinct, open_input, sync_so_far
+from chukan._files import OutputSet, check_distinct, open_input, rereading, sync_so_far
 from chukan._threads import submit, thread_count, using_threads
 from chukan.codec import column_names, schema_of
 from chukan.errors import ChukanError, DataError
@@ -65,14 +63,10 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+    from chukan._files import Reread
     from chukan.read import Source
     from chukan.report import Findings
     from chukan.spec import Field
-
-    #: reads byte spans (offsets, lengths) of a source again, in the order given: their
-    #: bytes back to back, and where each starts (:func:`gathered`)
-    Reread = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-                      tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]]
     #: a batch's target columns, reject checks, and the source field each check judges
     _Made = tuple[list[pl.Expr], list[pl.Expr], dict[str, Field]]
 
@@ -876,7 +870,8 @@ def _convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pa
                     msg = (f"records in {result.records_in} ≠ out {result.records_out} + "
                            f"rejected {result.records_rejected}")
                     raise ChukanError(msg)
-                rejects_data = _rejects_csv(rejected, _reread(source), mask=mask)
+                with rereading(source) as reread:
+                    rejects_data = _rejects_csv(rejected, reread, mask=mask)
                 rej_fh.write(rejects_data)
                 man_fh.write(_manifest(result, spec, source, source_sha.result(),
                                        reverse=reverse, output_sha=hashed.digest.hexdigest(),
@@ -1113,58 +1108,6 @@ def _record_bytes(rows: pl.DataFrame, dropped: dict[int, bytes], reread: Reread 
         hex_ = hex_.scatter(wanted, texts.gather(pl.Series(back)))
         length = length.scatter(wanted, np.diff(at)[back])
     return hex_, length
-
-
-def hex_rows(data: npt.NDArray[np.uint8], at: npt.NDArray[np.int64]) -> pl.Series:
-    r"""Rows of bytes (row ``i`` is ``data[at[i]:at[i + 1]]``) in hex, a space between
-    bytes, as a String series, in the core.
-
-    >>> hex_rows(np.frombuffer(b"AB\x00\xff", np.uint8), np.array([0, 2, 2, 4])).to_list()
-    ['41 42', '', '00 ff']
-    """
-    text, starts = _core.hex_rows(data, at.astype(np.int64))
-    return string_series(len(at) - 1, starts, text)
-
-
-def gathered(data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64],
-             lengths: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.uint8],
-                                                      npt.NDArray[np.int64]]:
-    """The bytes of ``data`` at each offset (``lengths`` of them, fewer where ``data``
-    ends first) back to back, and where each row starts (one more than the rows), in
-    the core (a gather by numpy index takes 16 bytes of index per byte).
-
-    >>> gathered(np.frombuffer(b"abcdef", np.uint8), np.array([4, 1, 9]), np.array([5, 2, 1]))
-    (array([101, 102,  98,  99], dtype=uint8), array([0, 2, 4, 4]))
-    """
-    offsets = np.clip(offsets, 0, len(data)).astype(np.int64)
-    lengths = np.clip(np.minimum(lengths, len(data) - offsets), 0, None).astype(np.int64)
-    at = np.zeros(len(offsets) + 1, np.int64)
-    np.cumsum(lengths, out=at[1:])
-    return _core.gather_spans(data, offsets, lengths), at
-
-
-def _reread(source: Source) -> Reread | None:
-    """How to read a source's bytes again: bytes and paths, not an open stream."""
-    if isinstance(source, bytes):
-        data = np.frombuffer(source, np.uint8)
-        return lambda offsets, lengths: gathered(data, offsets, lengths)
-    if isinstance(source, str | Path):
-        path = source
-
-        def read(offsets: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
-                 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-            with open_input(path) as fh:
-                if not os.fstat(fh.fileno()).st_size:  # (an empty file cannot be mapped)
-                    return gathered(np.zeros(0, np.uint8), offsets, lengths)
-                view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-                try:
-                    return gathered(np.frombuffer(view, np.uint8), offsets, lengths)
-                finally:  # (an error on its way up holds the array over it: then the
-                    with contextlib.suppress(BufferError):  # map closes when it goes)
-                        view.close()
-
-        return read
-    return None
 
 
 def _sha256_of(source: Source, stop: threading.Event | None = None) -> str | None:

@@ -1019,8 +1019,9 @@ class DecodedBlock:
     #: a frame per record kind (the one kind of a single-record layout), each with
     #: ``_record`` (1-based record number) and ``_offset`` (byte offset in the file)
     frames: dict[str, pl.DataFrame]
-    #: the problems found in these records, in file order
-    problems: list[Problem]
+    #: the problems found in these records, in file order, as columns: a Problem object
+    #: is made of a row only when asked for (:attr:`problems`)
+    table: ProblemTable
     #: the bytes of ``data`` used: all of it when ``final``, else up to the last whole
     #: record (the rest belongs with the next block)
     consumed: int
@@ -1029,6 +1030,12 @@ class DecodedBlock:
     #: multi-record layouts: the trailer counts running at the block's end, to pass to
     #: the next block's ``counters`` (None where they were not checked)
     counters: dict[str, int] | None = None
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The problems found in these records, in file order, each made a
+        :class:`Problem` (at each call: a caller with many keeps ``table``)."""
+        return self.table.problems()
 
 
 def decode_block(data: bytes, layout: Layout | str | Path, *, record: int = 1,
@@ -1068,9 +1075,7 @@ def decode_block(data: bytes, layout: Layout | str | Path, *, record: int = 1,
     else:
         frames = {lay.kind().name: _decode_kind(block, lay.kind().fields, ctx, wanted)}
     frames = {kind: _flagged(lay, kind, frame) for kind, frame in frames.items()}
-    problems = ProblemTable.of(ctx.problems).in_file_order().problems() if ctx.problems \
-        else []
-    return DecodedBlock(frames, problems, consumed, count,
+    return DecodedBlock(frames, ProblemTable.of(ctx.problems).in_file_order(), consumed, count,
                         cur.counters if counters is not None else None)
 
 

@@ -34,7 +34,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from chukan._arrow import owned, private_use_columns
+from chukan import _core
+from chukan._arrow import hex_rows, owned, private_use_columns
+from chukan._files import gathered, rereading
 from chukan._threads import using_threads
 from chukan.codec import char_span, encode_text, prepare_for_encoding, schema_of
 from chukan.errors import UsageError
@@ -49,6 +51,7 @@ from chukan.spec import (
     Repertoire,
     SetCheck,
     codec_name,
+    encoding_of,
     is_private_use,
     iter_fields,
     load_file_set,
@@ -56,11 +59,11 @@ from chukan.spec import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-    from typing import BinaryIO
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     import numpy.typing as npt
 
+    from chukan._files import Reread
     from chukan.read import Source
 
 _REPERTOIRE_NAMES = {"jisx0208": "JIS X 0208", "cp932": "CP932", "jisx0213": "JIS X 0213"}
@@ -227,14 +230,14 @@ def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, 
     found = Report(max_problems=report.max_problems, in_file_order=True)
     keys: list[pl.DataFrame] = []
     kept: list[pl.DataFrame] = []
-    with _peeking(source) as peek:
+    with rereading(source) as reread:
         for kind_name, frame in located_batches(source, lay, report=found,
                                                 batch_size=opts.batch_size):
             if opts.progress is not None:
                 opts.progress(frame.height)
             kind = lay.kind(kind_name)
             _characters(frame, kind.fields, lay, opts.repertoire, name, found, report,
-                        peek)
+                        reread)
             if lay.unique and set(lay.unique) <= set(frame.columns):
                 keys.append(frame.select(*lay.unique, "_record", "_offset"))
             if collect and set(collect) <= set(frame.columns):
@@ -423,39 +426,13 @@ def _encoded(value: str, encoding: str, duplicates: str) -> bytes:
 _remembered = lru_cache(maxsize=4096)(_encoded)
 
 
-@contextlib.contextmanager
-def _peeking(source: Source) -> Iterator[Callable[[int, int], bytes | None]]:
-    """Read bytes back from a path or a bytes source (an open file cannot be reread):
-    a path is opened at the first look, and stays open for the next (opening it for
-    each of 70,000 外字 took two thirds of validating the file that held them)."""
-    if isinstance(source, bytes):
-        yield lambda at, size: source[at:at + size]
-        return
-    if not isinstance(source, str | Path):
-        yield lambda _at, _size: None
-        return
-    handle: list[BinaryIO] = []
-
-    def peek(at: int, size: int) -> bytes | None:
-        if not handle:
-            handle.append(Path(source).open("rb"))  # noqa: SIM115 -- closed below
-        handle[0].seek(at)
-        return handle[0].read(size)
-
-    try:
-        yield peek
-    finally:
-        for fh in handle:
-            fh.close()
-
-
 def _characters(frame: pl.DataFrame, fields: Iterable[Field], layout: Layout,
                 repertoire: Repertoire | None, file: str, found: Report,
-                report: Report, peek: Callable[[int, int], bytes | None]) -> None:
-    """外字 (PUA) and characters outside the repertoire, located to the byte: the regex
-    scan is whole-column; Python looks only at the values it flags."""
-    enc = codec_name(layout.encoding)
-    hits: list[tuple[int, int, Field, str, Repertoire | None]] = []
+                report: Report, reread: Reread | None) -> None:
+    """外字 (PUA) and characters outside the repertoire, located to the byte, by column:
+    the scan finds the values that hold one, their characters are laid out a row each
+    and placed (:func:`_placed`), and the inventories and problems are counted from
+    them in file order; Python looks only at each distinct character."""
     chosen = [(f, f.repertoire or layout.repertoire or repertoire) for f in fields
               if f.type in ("text", "code") and f.name in frame.columns]
     # the core says in bulk which columns may hold a 外字 (nearly none do): the regular
@@ -468,68 +445,180 @@ def _characters(frame: pl.DataFrame, fields: Iterable[Field], layout: Layout,
         ((pl.col(f.name).str.contains(PUA) if f.name in held else pl.lit(value=False)) | (
             pl.col(f.name).str.contains(_outside_pattern(rep)) if rep else pl.lit(False)))
         .fill_null(value=False).alias(f.name) for f, rep in chosen)
-    for f, rep in chosen:
-        rows = np.flatnonzero(scans[f.name].to_numpy())
-        if not len(rows):
-            continue
-        col = frame[f.name]
-        values = col.gather(rows).to_list()
-        records = frame["_record"].gather(rows).to_list()
-        starts = frame["_offset"].gather(rows).to_list()
-        shift = f.offset if layout.format == "fixed" else 0
-        hits += [(record, start + shift, f, value, rep)
-                 for value, record, start in zip(values, records, starts, strict=True)]
-    # in file order, so that the inventory's first locations are the file's first ones
-    for record, base, f, value, rep in sorted(hits, key=lambda h: (h[0], h[1])):
-        allowed = repertoire_chars(rep) if rep else None
-        _one_value(value, f, rep, allowed, base, record, file, enc, layout, found, report,
-                   peek)
+    hits = []
+    for i, (f, rep) in enumerate(chosen):
+        rows = frame.filter(scans[f.name]).select(
+            record=pl.col("_record").cast(pl.Int64),
+            base=pl.col("_offset").cast(pl.Int64) + (f.offset if layout.format == "fixed"
+                                                     else 0),
+            value=pl.col(f.name).cast(pl.String))
+        if rows.height:
+            hits.append(_placed(rows, f, i, rep, layout, reread))
+    if not hits:
+        return
+    # in file order (fields in the layout's order at one place: a CSV record's), so that
+    # the inventory's first locations are the file's first ones
+    chars = pl.concat(hits).sort("record", "base", "field_at", "k")
+    for pua, inventory in ((True, report.gaiji), (False, report.outside)):
+        _inventory(chars.filter(pl.col("pua") == pua), inventory, file)
+    _char_problems(chars, [f for f, _ in chosen], file, found)
 
 
-def _one_value(value: str, f: Field, rep: Repertoire | None, allowed: frozenset[str] | None,
-               base: int, record: int, file: str, enc: str, layout: Layout, found: Report,
-               report: Report, peek: Callable[[int, int], bytes | None]) -> None:
-    gaiji_at = outside_at = None
-    field_bytes: bytes | None = None  # read once, at the value's first hit
-    for k, ch in enumerate(value):
-        pua = is_private_use(ch)
-        if not pua and (allowed is None or ch in allowed or ch < " " or ch == "\x7f"):
-            continue
-        if layout.format == "fixed" and field_bytes is None:
-            field_bytes = peek(base, f.length)
-        offset, width = char_span(value, k, enc, f.shift, field_bytes) \
-            if layout.format == "fixed" else (0, 0)
-        at = base + offset
-        reason = "外字(私用領域)" if pua else f"{_REPERTOIRE_NAMES[rep or 'cp932']}にない文字"
-        # the bytes as they are in the file (CP932 has two spellings of some characters)
-        real = field_bytes[offset:offset + width] if field_bytes is not None and width \
-            else None
-        raw = real.hex(" ") if real else _raw_of(ch, layout)
-        # true 外字 (to identify) and characters outside the repertoire (to replace or
-        # accept) are different work: two inventories
-        inventory = report.gaiji if pua else report.outside
+def _placed(rows: pl.DataFrame, f: Field, field_at: int, rep: Repertoire | None,
+            layout: Layout, reread: Reread | None) -> pl.DataFrame:
+    """The 外字 and characters outside ``rep`` of values of field ``f`` (``rows``: record,
+    base offset, value), a row each: its value's row and place (``k``), where it stands
+    in the file (``at``) and its bytes there in hex (``raw``; the layout's bytes for it
+    where the file's cannot be read again, or in a CSV)."""
+    chars = rows.with_row_index("row").with_columns(ch=pl.col("value").str.split("")) \
+        .explode("ch").with_columns(k=pl.int_range(pl.len()).over("row"))
+    pua = pl.col("ch").str.contains(PUA)
+    outside = ~pua & ~pl.col("ch").is_in(_repertoire_series(rep)) & \
+        (pl.col("ch") >= " ") & (pl.col("ch") != "\x7f") if rep else pl.lit(False)
+    chars = chars.with_columns(pua=pua, outside=outside)
+    fixed = layout.format == "fixed"
+    raw: npt.NDArray[np.uint8] | None = None  # the fields' bytes, a row each
+    if fixed and reread is not None:
+        data, at = reread(rows["base"].to_numpy(), np.full(rows.height, f.length, np.int64))
+        if (np.diff(at) == f.length).all():
+            raw = data.reshape(rows.height, f.length)
+    if fixed:
+        chars = chars.with_columns(_spans(chars, f, layout, raw))
+    else:
+        chars = chars.with_columns(offset=pl.lit(0, pl.Int64), width=pl.lit(0, pl.Int64))
+    flagged = _unplaced(chars.filter(pl.col("pua") | pl.col("outside")), f, layout)
+    # the character's own bytes in the file (CP932 spells some two ways), else the
+    # layout's bytes for it
+    real = pl.repeat(None, flagged.height, dtype=pl.String, eager=True)
+    if raw is not None and flagged.height:
+        rows_at = flagged["row"].cast(pl.Int64).to_numpy() * f.length
+        data, at = gathered(raw.reshape(-1), rows_at + flagged["offset"].to_numpy(),
+                            flagged["width"].to_numpy())
+        real = hex_rows(data, at)
+    encoded = {c: _raw_of(c, layout) for c in flagged["ch"].unique().to_list()}
+    reason = "外字(私用領域)", f"{_REPERTOIRE_NAMES[rep or 'cp932']}にない文字"
+    return flagged.select(
+        "record", "base", field_at=pl.lit(field_at), field=pl.lit(f.name), k="k", ch="ch",
+        pua="pua", at=pl.col("base") + pl.col("offset"),
+        raw=pl.when(pl.lit(real) != "").then(pl.lit(real))
+        .otherwise(pl.col("ch").replace_strict(encoded, return_dtype=pl.String)),
+        value="value", reason=pl.when("pua").then(pl.lit(reason[0])).otherwise(
+            pl.lit(reason[1])),
+        rep=pl.lit(_REPERTOIRE_NAMES[rep or "cp932"]))
+
+
+def _spans(chars: pl.DataFrame, f: Field, layout: Layout,
+           raw: npt.NDArray[np.uint8] | None) -> list[pl.Expr]:
+    """Each character's byte offset and width in its field (:func:`char_span`, by
+    column): in a host page from the field's own bytes, where they can be read again
+    (null where they do not say: :func:`_unplaced`); else as the layout encodes its
+    value."""
+    enc = codec_name(layout.encoding)
+    if encoding_of(layout.encoding).ebcdic:
+        if raw is None:
+            return [pl.lit(None, pl.Int64).alias("offset"), pl.lit(None, pl.Int64).alias("width")]
+        row, offset, size = _core.char_places(np.ascontiguousarray(raw).reshape(-1),
+                                              raw.shape[0], raw.shape[1],
+                                              enc.removeprefix("chukan_"), f.shift)
+        places = pl.DataFrame({"row": row, "offset": offset, "width": size}).with_columns(
+            pl.col("row").cast(pl.UInt32), k=pl.int_range(pl.len()).over("row"))
+        placed = chars.select("row", "k").join(places, on=["row", "k"], how="left")
+        return [pl.lit(placed["offset"]).alias("offset"), pl.lit(placed["width"]).alias("width")]
+    # a character's bytes do not depend on its neighbours: each distinct one encoded once
+    widths = {c: len(c.encode(enc, "replace")) for c in chars["ch"].unique().to_list()}
+    width = pl.col("ch").replace_strict(widths, return_dtype=pl.Int64)
+    return [(width.cum_sum().over("row") - width).alias("offset"), width.alias("width")]
+
+
+def _unplaced(flagged: pl.DataFrame, f: Field, layout: Layout) -> pl.DataFrame:
+    """Place the characters of a host page's field that its bytes did not (a stream not
+    read again; a value beyond its bytes' reading): by encoding their value, as the
+    writer would, one by one (none of a file or bytes given whole)."""
+    missing = np.flatnonzero(flagged["offset"].is_null().to_numpy())
+    if not len(missing):
+        return flagged
+    enc = codec_name(layout.encoding)
+    spans = [char_span(flagged["value"][int(i)], int(flagged["k"][int(i)]), enc, f.shift)
+             for i in missing]
+    return flagged.with_columns(
+        flagged["offset"].scatter(missing, [o for o, _ in spans]),
+        flagged["width"].scatter(missing, [w for _, w in spans]))
+
+
+@cache
+def _repertoire_series(rep: Repertoire) -> pl.Series:
+    return pl.Series(sorted(repertoire_chars(rep)), dtype=pl.String)
+
+
+def _inventory(chars: pl.DataFrame, inventory: dict[str, GaijiEntry], file: str) -> None:
+    """Count characters (``chars``, in file order) into an inventory: occurrences, byte
+    forms and fields in the order first met, and the first locations."""
+    if not chars.height:
+        return
+    forms = chars.group_by("ch", "raw", maintain_order=True).len()
+    fields = chars.group_by("ch", "field", maintain_order=True).len()
+    first = chars.group_by("ch", maintain_order=True).head(GAIJI_LOCATIONS)
+    by_char: dict[str, tuple[list[tuple[str, int]], list[tuple[str, int]],
+                             list[tuple[str | None, int, int, str]]]] = {
+        c: ([], [], []) for c in chars["ch"].unique(maintain_order=True).to_list()}
+    for ch, raw, n in forms.iter_rows():
+        by_char[ch][0].append((raw, n))
+    for ch, name, n in fields.iter_rows():
+        by_char[ch][1].append((name, n))
+    for ch, record, at, name in first.select("ch", "record", "at", "field").iter_rows():
+        by_char[ch][2].append((file, record, at, name))
+    reasons = dict(chars.group_by("ch", maintain_order=True).agg(pl.col("reason").first())
+                   .iter_rows())
+    for ch, (raws, names, places) in by_char.items():  # (a distinct character each)
         entry = inventory.get(ch)
         if entry is None:
-            entry = inventory[ch] = GaijiEntry(char=ch, raw=raw, reason=reason)
-        entry.forms[raw] += 1
-        entry.count += 1
-        entry.fields[f.name] += 1
-        if len(entry.first) < GAIJI_LOCATIONS:
-            entry.first.append((file, record, at, f.name))
-        if pua and gaiji_at is None:
-            gaiji_at = (at, ch, raw)
-        if not pua and outside_at is None:
-            outside_at = (at, ch, raw)
-    for where, code, severity, text in (
-            (gaiji_at, "gaiji", "warning", "外字があります(文字同定が必要です)"),
-            (outside_at, "outside-repertoire", "error",
-             f"{_REPERTOIRE_NAMES[rep or 'cp932']}の範囲外の文字があります")):
-        if where is not None:
-            at, ch, raw = where
-            found.add(Problem(code=code, severity=severity,  # type: ignore[arg-type]
-                              message=f"{text}: {ch} (U+{ord(ch):04X})", file=file,
-                              record=record, offset=at, field=f.name, label=f.label,
-                              raw=raw, value=value))
+            entry = inventory[ch] = GaijiEntry(char=ch, raw=raws[0][0], reason=reasons[ch])
+        entry.forms.update(dict(raws))
+        entry.count += sum(n for _, n in raws)
+        entry.fields.update(dict(names))
+        entry.first += places[:GAIJI_LOCATIONS - len(entry.first)]
+
+
+def _char_problems(chars: pl.DataFrame, fields: list[Field], file: str,
+                   found: Report) -> None:
+    """A value's first 外字 and first character outside the repertoire: a problem each
+    (its character, place and bytes; the value), a table per field, in file order."""
+    first = chars.group_by("record", "base", "field_at", "pua", maintain_order=True) \
+        .first().sort("record", "base", "field_at", pl.col("pua").not_())
+    points = {c: f"U+{ord(c):04X}" for c in first["ch"].unique().to_list()}
+    words = pl.concat_str(
+        pl.when("pua").then(pl.lit("外字があります(文字同定が必要です)"))
+        .otherwise(pl.col("rep") + "の範囲外の文字があります"),
+        pl.lit(": "), pl.col("ch"), pl.lit(" ("),
+        pl.col("ch").replace_strict(points, return_dtype=pl.String), pl.lit(")"))
+    first = first.with_columns(words=words, order=pl.int_range(pl.len()))
+    tables, order = [], []
+    for (at,), rows in first.group_by("field_at", maintain_order=True):
+        f = fields[int(at)]
+        tables.append(ProblemTable.found(
+            codes=("outside-repertoire", "gaiji"), code=rows["pua"].cast(pl.Int64).to_numpy()
+            .astype(np.intp), record=rows["record"].to_numpy(), offset=rows["at"].to_numpy(),
+            detail=_CharBytes(owned(rows.select("value", "raw", "words"))), file=file,
+            field=f.name, label=f.label))
+        order.append(rows["order"].to_numpy())
+    table = ProblemTable.of(tables)
+    found.extend(table.take(np.argsort(np.concatenate(order), kind="stable")))
+
+
+@dataclass(frozen=True, slots=True)
+class _CharBytes:
+    """Values holding a 外字 or a character outside the repertoire (a row each), that
+    character's bytes (hex) and the words: what a problem there shows."""
+
+    rows: pl.DataFrame  # value, raw, words
+
+    def __call__(self, i: int) -> tuple[bytes, str | None, str]:
+        value, raw, words = self.rows.row(i)
+        return bytes.fromhex(raw), value, words
+
+    def texts(self, rows: npt.NDArray[np.intp]) -> tuple[pl.Series, pl.Series]:
+        some = self.rows[rows]
+        return some["value"], some["words"]
 
 
 def _duplicates(keys: pl.DataFrame, layout: Layout, file: str, found: Report) -> None:

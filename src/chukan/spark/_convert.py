@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chukan._context import Tally, _Context, _problem, add_tallies, said
+from chukan._files import gathered
 from chukan.convert import (
     ConvertResult,
     _behind,
@@ -29,7 +30,6 @@ from chukan.convert import (
     _rejects_csv,
     _run,
     _style,
-    gathered,
 )
 from chukan.errors import ChukanError, UsageError
 from chukan.read import misread, say_encoding
@@ -75,7 +75,7 @@ def _batches(plan: FilePlan, part: Part, layout: Layout, data: bytes, report: Re
     kind = layout.kind().name
     for block in decode_part(plan, part, layout, data, dropped=dropped):
         add_tallies(tallies, block.tallies)
-        report.extend(block.problems)
+        report.extend(block.table)
         report.records_read += block.records
         frame = block.frames.get(kind)
         if frame is not None and frame.height:

@@ -36,6 +36,7 @@ from pyspark.sql.types import (
 
 from chukan.codec import schema_of
 from chukan.errors import DataError, UsageError
+from chukan.report import first_error
 from chukan.spark._plan import PART_BYTES, FilePlan, Part
 from chukan.spark._task import decode_part, task_threads
 from chukan.spec import Layout, load_layout
@@ -149,9 +150,9 @@ class _Reader(DataSourceReader):
             if self.wanted is not None else None
         for block in decode_part(partition.plan, partition.part, self.layout, data,
                                  columns=decode):
-            errors = [p for p in block.problems if p.severity == "error"]
-            if self.strict and errors:
-                raise DataError(errors[0])
+            first = first_error([block.table]) if self.strict else None
+            if first is not None:
+                raise DataError(first)
             frame = block.frames.get(self.kind)
             if frame is None or not frame.height:
                 continue

@@ -8,21 +8,25 @@ from __future__ import annotations
 import io
 import os
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+import numpy as np
 import polars as pl
 
 from chukan._context import Tally, _Context, _problem, add_tallies, eof_marker
 from chukan._csv import Span
+from chukan._files import gathered
 from chukan._threads import using_threads
 from chukan.read import decode_block, located_batches
-from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, Report, made
+from chukan.report import GAIJI_LOCATIONS, GaijiEntry, Problem, ProblemTable, Report, made
 from chukan.spark._plan import sub_blocks
 from chukan.spec import UTF8_BOM
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
+
+    import numpy.typing as npt
 
     from chukan.spark._plan import FilePlan, Part
     from chukan.spec import Layout, Repertoire
@@ -61,7 +65,7 @@ class Decoded:
     its problems in file order, and the records it held (read or reported)."""
 
     frames: dict[str, pl.DataFrame]
-    problems: list[Problem]
+    table: ProblemTable
     records: int
     counters: dict[str, int] | None = None  # trailer counts running after it
     #: problems a CSV reader counts over the file, to add up across its ranges
@@ -116,14 +120,14 @@ def decode_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
                 raise AssertionError(msg)
             pieces.insert(0, (lo + block.consumed, hi, final))
         counters = block.counters
-        problems = [p if p.file else replace(p, file=part.file) for p in block.problems]
+        found: list[Problem | ProblemTable] = [block.table.with_file(part.file)]
         if first:
-            problems = [e for e in edges if e.code != "eof-marker"] + problems
+            found = [*(e for e in edges if e.code != "eof-marker"), *found]
         if not pieces:
-            problems += [e for e in edges if e.code == "eof-marker"]
+            found += [e for e in edges if e.code == "eof-marker"]
         first = False
         record += block.records
-        yield Decoded(block.frames, problems, block.records, counters)
+        yield Decoded(block.frames, ProblemTable.of(found), block.records, counters)
 
 
 def _csv_part(plan: FilePlan, part: Part, layout: Layout, data: bytes,
@@ -136,8 +140,8 @@ def _csv_part(plan: FilePlan, part: Part, layout: Layout, data: bytes,
         _Named(data, part.file), layout, report=report, columns=columns, span=span,
         dropped=dropped)]
     frame = pl.concat(frames) if frames else pl.DataFrame()
-    problems = [p if p.file else replace(p, file=part.file) for p in report.problems]
-    return Decoded({layout.kind().name: frame}, problems, report.records_read,
+    return Decoded({layout.kind().name: frame}, report.table().with_file(part.file),
+                   report.records_read,
                    tallies=span.tallies)
 
 
@@ -187,21 +191,22 @@ def validate_part(plan: FilePlan, part: Part, layout: Layout, data: bytes, *,
     found = Report(max_problems=max_errors, in_file_order=True)
     inventory = Report()
     records = 0
-    start = part.start
     out = counters
+    held = np.frombuffer(data, np.uint8)
 
-    def peek(at: int, size: int) -> bytes | None:
-        return data[at - start:at - start + size] if at >= start else None
+    def reread(offsets: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
+               ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+        return gathered(held, offsets - part.start, lengths)
 
     tallies: dict[str, Tally] = {}
     for block in decode_part(plan, part, layout, data, counters=counters):
-        found.extend(block.problems)
+        found.extend(block.table)
         records += block.records
         out = block.counters
         add_tallies(tallies, block.tallies)
         for kind, frame in block.frames.items():
             _characters(frame, layout.kind(kind).fields, layout, repertoire, part.file,
-                        found, inventory, peek)
+                        found, inventory, reread)
     found.gaiji, found.outside = inventory.gaiji, inventory.outside
     return Checked(found, records, out, tallies)
 
