@@ -252,6 +252,32 @@ fn decode(data: &[u8], encoding: &str) -> PyResult<Option<String>> {
         .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
+/// `rows` rows of `width` bytes, all of `data`: the matrix a binding walks row by row.
+fn rows_of<'a>(
+    data: &'a PyReadonlyArray1<'_, u8>,
+    rows: usize,
+    width: usize,
+) -> PyResult<&'a [u8]> {
+    let data = data.as_slice()?;
+    if rows.checked_mul(width) != Some(data.len()) {
+        return Err(PyValueError::new_err(format!(
+            "{rows} rows of {width} bytes are not {} bytes",
+            data.len()
+        )));
+    }
+    Ok(data)
+}
+
+/// A host code page by its layout name (`ibm930`) or its codec's (`chukan_ibm930`).
+fn page_named(page: &str) -> PyResult<Page> {
+    Page::from_name(page).ok_or_else(|| PyValueError::new_err(format!("no EBCDIC page {page:?}")))
+}
+
+/// A field's shift mode by its layout name (`none`, `so-si`, `graphic`).
+fn shift_named(shift: &str) -> PyResult<Shift> {
+    Shift::from_name(shift).ok_or_else(|| PyValueError::new_err(format!("no shift mode {shift:?}")))
+}
+
 /// Each `width`-byte row of `data` (`rows` of them) decoded strictly on its own, with
 /// the GIL released: their text back to back, where each starts (`rows + 1` offsets),
 /// and whether each decoded (an EBCDIC row in `shift` mode). The values a table of
@@ -267,16 +293,9 @@ fn decode_rows<'py>(
 ) -> PyResult<DecodedRows<'py>> {
     let codec = Codec::from_name(encoding)
         .ok_or_else(|| PyValueError::new_err(format!("the core does not decode {encoding}")))?;
-    let shift = Shift::from_name(shift)
-        .ok_or_else(|| PyValueError::new_err(format!("no shift mode {shift:?}")))?;
+    let shift = shift_named(shift)?;
     let data = readonly(data)?;
-    let data = data.as_slice()?;
-    if rows.checked_mul(width) != Some(data.len()) {
-        return Err(PyValueError::new_err(format!(
-            "{rows} rows of {width} bytes are not {} bytes",
-            data.len()
-        )));
-    }
+    let data = rows_of(&data, rows, width)?;
     let (text, starts, ok) =
         py.allow_threads(|| crate::decode::decode_rows(codec, shift, data, rows, width));
     Ok((
@@ -602,10 +621,8 @@ fn encode_ebcdic<'py>(
     page: &str,
     shift: &str,
 ) -> PyResult<PyEncoded<'py>> {
-    let page = Page::from_name(page)
-        .ok_or_else(|| PyValueError::new_err(format!("no EBCDIC page {page:?}")))?;
-    let shift = Shift::from_name(shift)
-        .ok_or_else(|| PyValueError::new_err(format!("no shift mode {shift:?}")))?;
+    let page = page_named(page)?;
+    let shift = shift_named(shift)?;
     let (text, offsets) = (readonly(text)?, readonly(offsets)?);
     let (text, offsets) = (text.as_slice()?, offsets.as_slice()?);
     check_offsets(text, offsets)?;
@@ -629,18 +646,10 @@ fn char_places<'py>(
     page: &str,
     shift: &str,
 ) -> PyResult<CharPlaces<'py>> {
-    let page = Page::from_name(page)
-        .ok_or_else(|| PyValueError::new_err(format!("no EBCDIC page {page:?}")))?;
-    let shift = Shift::from_name(shift)
-        .ok_or_else(|| PyValueError::new_err(format!("no shift mode {shift:?}")))?;
+    let page = page_named(page)?;
+    let shift = shift_named(shift)?;
     let data = readonly(data)?;
-    let data = data.as_slice()?;
-    if rows.checked_mul(width) != Some(data.len()) {
-        return Err(PyValueError::new_err(format!(
-            "{rows} rows of {width} bytes are not {} bytes",
-            data.len()
-        )));
-    }
+    let data = rows_of(&data, rows, width)?;
     let (row, offset, size) = py.allow_threads(|| {
         let table = page.table();
         let (mut row, mut offset, mut size) = (Vec::new(), Vec::new(), Vec::new());
@@ -671,10 +680,8 @@ type CharPlaces<'py> = (
 /// decode), in a field's shift mode: for the reports and the Python codec.
 #[pyfunction]
 fn decode_ebcdic(data: &[u8], page: &str, shift: &str) -> PyResult<Option<String>> {
-    let page = Page::from_name(page)
-        .ok_or_else(|| PyValueError::new_err(format!("no EBCDIC page {page:?}")))?;
-    let shift = Shift::from_name(shift)
-        .ok_or_else(|| PyValueError::new_err(format!("no shift mode {shift:?}")))?;
+    let page = page_named(page)?;
+    let shift = shift_named(shift)?;
     let mut out = Vec::with_capacity(data.len() * 2);
     Ok(page
         .table()
@@ -687,8 +694,7 @@ fn decode_ebcdic(data: &[u8], page: &str, shift: &str) -> PyResult<Option<String
 /// formatted in ASCII and translated at the edge.
 #[pyfunction]
 fn ebcdic_ascii(page: &str) -> PyResult<(Vec<u8>, Vec<u8>)> {
-    let page = Page::from_name(page)
-        .ok_or_else(|| PyValueError::new_err(format!("no EBCDIC page {page:?}")))?;
+    let page = page_named(page)?;
     let t = page.table();
     let to = t.ascii_bytes().to_vec();
     let from = (0..128u8).map(|b| t.from_ascii(b).unwrap_or(0)).collect();
