@@ -9,13 +9,14 @@ import os
 import re
 import sys
 import tempfile
+import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import chukan
@@ -23,7 +24,7 @@ from chukan.cli import main
 from chukan.layout import load_file_set
 from chukan.report import REPORT_SCHEMA, to_dict, to_html, to_json, to_text
 from chukan.testing import frames
-from chukan.validate import repertoire_chars, shape, validate, validate_set
+from chukan.validate import repertoire_chars, shape, shapes, validate, validate_set
 from helpers import FIXTURES, KOJIN, KOJIN_CSV, NOUZEI, kojin_records, put
 
 STRIDE = 202
@@ -650,3 +651,41 @@ def test_a_host_streams_gaiji_are_placed_as_in_its_file() -> None:
     assert gaiji == [(3, 360, "69 41")]
     assert [(p.record, p.offset, p.raw) for p in from_stream if p.code == "gaiji"] == \
         [(3, 360, "0e 69 41 0f")]
+
+
+def _shape_one_by_one(value: str) -> str:
+    """The oracle: each character's class, counted in the order first met."""
+    runs: dict[str, int] = {}
+    for ch in value:
+        if "0" <= ch <= "9":
+            kind = "数字"
+        elif ch.isascii() and ch.isalpha():
+            kind = "英字"
+        elif ch.isascii():
+            kind = "記号"
+        elif "\uff61" <= ch <= "\uff9f":
+            kind = "半角カナ"
+        elif "\ue000" <= ch <= "\uf8ff" or "\U000f0000" <= ch <= "\U000ffffd":
+            kind = "外字"
+        elif unicodedata.east_asian_width(ch) in "WF":
+            kind = "全角"
+        else:
+            kind = "その他"
+        runs[kind] = runs.get(kind, 0) + 1
+    return "[" + " ".join(f"{k}{n}" for k, n in runs.items()) + "]"
+
+
+_EDGES = "09AZaz!~\x00\x7f\u00e9\uff61\uff9f\uff60\uffa0\ue000\uf8ff\uf900\U000f0000" \
+    "\U000ffffd\U000ffffe\ud7fb\u3000山髙①ｱ\U00020b9f\U0010ffff"
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.none() | st.text(
+    alphabet=st.sampled_from(_EDGES) | st.characters(exclude_categories=("Cs",)),
+    max_size=8), max_size=10))
+@example(values=["\ue000\ud7fc", "", None, "A-1号", "山" * 20])
+def test_shapes_in_the_core_are_shapes_one_by_one(values: list[str | None]) -> None:
+    """A masked reject file's values, in the core: each as its shape one by one."""
+    got = shapes(pl.Series(values, dtype=pl.String)).to_list()
+    assert got == [None if v is None else _shape_one_by_one(v) for v in values]
+    assert [shape(v) for v in values] == [v or "" for v in got]

@@ -14,6 +14,7 @@ pub mod glyph;
 pub mod kernel;
 pub mod packed;
 pub mod replace;
+pub mod shape;
 pub mod split;
 pub mod typed;
 pub mod views;

@@ -911,7 +911,47 @@ fn views_matrix<'py>(
     Ok(out.into_pyarray(py))
 }
 
-/// What a CSV writer refuses in each text column (of `n` rows): a dict of `over` (more
+/// Each value of a text column replaced by its shape (`crate::shape`): `kinds` gives
+/// the class of every code point, `names` each class's name. Their text back to back,
+/// where each starts, and which rows hold a value; with the GIL released.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)] // pyo3 hands the arguments over by value
+fn shapes<'py>(
+    py: Python<'py>,
+    column: PyTextColumn<'py>,
+    n: usize,
+    kinds: &Bound<'py, PyArray1<u8>>,
+    names: Vec<String>,
+) -> PyResult<(TextRows<'py>, Bound<'py, PyArray1<bool>>)> {
+    let borrowed = borrow_columns(std::slice::from_ref(&column))?;
+    let buffers = buffer_slices(&borrowed)?;
+    let views = text_columns(&borrowed, &buffers, n)?;
+    let c = &views[0];
+    let kinds = readonly(kinds)?;
+    let kinds = kinds.as_slice()?;
+    let (text, starts, valid) = py.allow_threads(|| {
+        let mut text = Vec::new();
+        let mut starts = Vec::with_capacity(n + 1);
+        let mut valid = Vec::with_capacity(n);
+        starts.push(0i64);
+        for row in 0..n {
+            let held = c.valid.is_none_or(|v| v[row]);
+            if held {
+                let value = String::from_utf8_lossy(c.value(row));
+                crate::shape::shape_into(&value, kinds, &names, &mut text);
+            }
+            valid.push(held);
+            starts.push(i64::try_from(text.len()).unwrap_or(i64::MAX));
+        }
+        (text, starts, valid)
+    });
+    Ok((
+        (text.into_pyarray(py), starts.into_pyarray(py)),
+        valid.into_pyarray(py),
+    ))
+}
+
+/// What a CSV writer refuses in each text column/// What a CSV writer refuses in each text column (of `n` rows): a dict of `over` (more
 /// characters than the column's limit, 0 for none), `control` (a byte 0x01–0x04) and
 /// `class` (a character the column's check, `""`, `fullwidth`, `halfwidth` or `digits`,
 /// does not allow), each a mask or None where no row failed; on `threads` threads (0:
@@ -1745,5 +1785,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(join_views, m)?)?;
     m.add_function(wrap_pyfunction!(encoding_facts, m)?)?;
     m.add_function(wrap_pyfunction!(views_matrix, m)?)?;
+    m.add_function(wrap_pyfunction!(shapes, m)?)?;
     Ok(())
 }

@@ -55,7 +55,7 @@ from chukan.spec import (
     codec_name,
     load_mapping,
 )
-from chukan.validate import shape
+from chukan.validate import shapes
 from chukan.write import format_batch
 
 if TYPE_CHECKING:
@@ -1051,8 +1051,9 @@ def _rejects_csv(rejected: _Rejects, reread: Reread | None, *, mask: bool) -> by
         message_ja=pl.when(pl.col("message").fill_null("") != "").then(pl.col("message"))
         .otherwise(pl.col("ja")).str.join(" / "),
         message_en=pl.col("en").str.join(" / "))
-    value = (pl.col("value").map_elements(shape, return_dtype=pl.String) if mask
-             else pl.col("value")).fill_null("")
+    if mask:
+        at_fault = at_fault.with_columns(value=shapes(at_fault["value"]))
+    value = pl.col("value").fill_null("")
     faults = at_fault.sort("record", "_seq").group_by("record", maintain_order=True).agg(
         fields=pl.when(pl.col("label").fill_null("") != "")
         .then(pl.concat_str(pl.col("label"), pl.lit("("), pl.col("field").fill_null(""),
