@@ -434,3 +434,40 @@ def test_a_block_and_a_spark_range_with_a_bad_value_in_every_record_make_no_prob
     assert made() <= 10 * len(checked)
     assert [(p.file, p.offset) for p in checked[0].report.problems][:1] == [("k.dat", at)]
     assert block.problems[0].offset == at  # (made when asked for)
+
+
+@settings(max_examples=100, deadline=None)
+@given(spans=st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 300)), max_size=40),
+       window=st.sampled_from([1, 64, 1000, 1 << 24]))
+def test_spans_read_again_by_window_are_those_gathered_in_memory(
+        tmp_path_factory: pytest.TempPathFactory, spans: list[tuple[int, int]],
+        window: int) -> None:
+    files = sys.modules["chukan._files"]
+    data = bytes(range(256)) * 10
+    path = tmp_path_factory.mktemp("r") / "f.dat"
+    path.write_bytes(data)
+    offsets = np.array([o for o, _ in spans], np.int64)
+    lengths = np.array([n for _, n in spans], np.int64)
+    saved, files.REREAD_WINDOW = files.REREAD_WINDOW, window
+    try:
+        with files.rereading(path) as read:
+            got, at = read(offsets, lengths)
+    finally:
+        files.REREAD_WINDOW = saved
+    want, want_at = files.gathered(np.frombuffer(data, np.uint8), offsets, lengths)
+    assert got.tobytes() == want.tobytes()
+    assert at.tolist() == want_at.tolist()
+
+
+def test_a_file_cut_short_while_its_gaiji_are_read_again_gives_fewer_bytes(
+        tmp_path: Path) -> None:
+    """From review: a map of the file held for the whole validation killed the process
+    (SIGBUS) when another cut the file short meanwhile."""
+    files = sys.modules["chukan._files"]
+    path = tmp_path / "f.dat"
+    path.write_bytes(b"x" * 10_000)
+    with files.rereading(path) as read:
+        assert read(np.array([9_000]), np.array([10]))[0].tobytes() == b"x" * 10
+        path.write_bytes(b"y" * 100)  # cut short
+        got, at = read(np.array([50, 9_000]), np.array([100, 10]))
+    assert (got.tobytes(), at.tolist()) == (b"y" * 50, [0, 50, 50])

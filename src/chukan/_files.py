@@ -22,7 +22,6 @@ chukan.errors.SameFileError: the output ... is also an input of this run: nothin
 from __future__ import annotations
 
 import contextlib
-import mmap
 import os
 import re
 import secrets
@@ -233,9 +232,12 @@ def gathered(data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64],
 @contextlib.contextmanager
 def rereading(source: object) -> Iterator[Reread | None]:
     """How to read a source's bytes again, many spans at once (:func:`gathered`), while
-    the block lasts: bytes, and a path (opened and mapped once, at the first call:
-    reading back the 外字 of each batch opened the file again each time); None for an
-    open stream."""
+    the block lasts: bytes, and a path (opened once, at the first call: reading back the
+    外字 of each batch opened the file again each time); None for an open stream.
+
+    A path's spans are read in file order, a window of at most :data:`REREAD_WINDOW`
+    bytes at a time (memory stays bounded, and a file cut short meanwhile gives fewer
+    bytes: a map of it killed the process with SIGBUS)."""
     if isinstance(source, bytes):
         data = np.frombuffer(source, np.uint8)
         yield lambda offsets, lengths: gathered(data, offsets, lengths)
@@ -245,23 +247,47 @@ def rereading(source: object) -> Iterator[Reread | None]:
         return
     path = source
     held: list[BinaryIO] = []
-    mapped: list[mmap.mmap] = []
 
     def read(offsets: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
              ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
         if not held:
             held.append(open_input(path))
-            if os.fstat(held[0].fileno()).st_size:  # (an empty file cannot be mapped)
-                mapped.append(mmap.mmap(held[0].fileno(), 0, access=mmap.ACCESS_READ))
-        data = np.frombuffer(mapped[0], np.uint8) if mapped else np.zeros(0, np.uint8)
-        return gathered(data, offsets, lengths)
+        return _windowed(held[0], np.asarray(offsets, np.int64),
+                         np.maximum(np.asarray(lengths, np.int64), 0))
 
     try:
         yield read
     finally:
-        # (an error on its way up may hold an array over the map: it closes when that goes)
-        for m in mapped:
-            with contextlib.suppress(BufferError):
-                m.close()
         for fh in held:
             fh.close()
+
+
+#: Bytes of a file read at once when spans of it are read again.
+REREAD_WINDOW = 16 << 20
+
+
+def _windowed(fh: BinaryIO, offsets: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
+              ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """:func:`gathered` over an open file: the spans in file order, a window at a time
+    (one read per window, not per span), then put back in the order given."""
+    order = np.argsort(offsets, kind="stable")
+    first, ends = offsets[order], offsets[order] + lengths[order]
+    pieces, got = [], np.zeros(len(order), np.int64)
+    bucket = (first - (first[0] if len(first) else 0)) // REREAD_WINDOW
+    cuts = np.flatnonzero(np.diff(bucket)) + 1
+    for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(order)], strict=True):
+        if lo == hi:
+            continue
+        start = int(first[lo])
+        fh.seek(start)
+        window = np.frombuffer(fh.read(int(ends[lo:hi].max()) - start), np.uint8)
+        data, at = gathered(window, first[lo:hi] - start, lengths[order][lo:hi])
+        pieces.append(data)
+        got[lo:hi] = np.diff(at)
+    # the rows back in the order asked: a second gather, over what was read
+    data = np.concatenate(pieces) if pieces else np.zeros(0, np.uint8)
+    starts = np.zeros(len(order) + 1, np.int64)
+    np.cumsum(got, out=starts[1:])
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    return gathered(data, starts[:-1][back], got[back])

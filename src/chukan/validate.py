@@ -473,7 +473,7 @@ def _placed(rows: pl.DataFrame, f: Field, field_at: int, rep: Repertoire | None,
     chars = rows.with_row_index("row").with_columns(ch=pl.col("value").str.split("")) \
         .explode("ch").with_columns(k=pl.int_range(pl.len()).over("row"))
     pua = pl.col("ch").str.contains(PUA)
-    outside = ~pua & ~pl.col("ch").is_in(_repertoire_series(rep)) & \
+    outside = ~pua & ~pl.col("ch").is_in(_repertoire_series(rep).implode()) & \
         (pl.col("ch") >= " ") & (pl.col("ch") != "\x7f") if rep else pl.lit(False)
     chars = chars.with_columns(pua=pua, outside=outside)
     fixed = layout.format == "fixed"
@@ -522,7 +522,8 @@ def _spans(chars: pl.DataFrame, f: Field, layout: Layout,
                                               enc.removeprefix("chukan_"), f.shift)
         places = pl.DataFrame({"row": row, "offset": offset, "width": size}).with_columns(
             pl.col("row").cast(pl.UInt32), k=pl.int_range(pl.len()).over("row"))
-        placed = chars.select("row", "k").join(places, on=["row", "k"], how="left")
+        placed = chars.select("row", "k").join(places, on=["row", "k"], how="left",
+                                                  maintain_order="left")
         return [pl.lit(placed["offset"]).alias("offset"), pl.lit(placed["width"]).alias("width")]
     # a character's bytes do not depend on its neighbours: each distinct one encoded once
     widths = {c: len(c.encode(enc, "replace")) for c in chars["ch"].unique().to_list()}
@@ -686,7 +687,7 @@ def shapes(values: pl.Series) -> pl.Series:
     stays null.
 
     >>> shapes(pl.Series(["髙①ｱ9", "", None])).to_list()
-    ['[全角2 半角カナ1 数字1]', '[]', None]
+    ['[全角1 その他1 半角カナ1 数字1]', '[]', None]
     """
     (text, starts), valid = _core.shapes(text_column(values), len(values), _shape_table(),
                                          list(_SHAPES))
