@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -471,3 +473,23 @@ def test_a_file_cut_short_while_its_gaiji_are_read_again_gives_fewer_bytes(
         path.write_bytes(b"y" * 100)  # cut short
         got, at = read(np.array([50, 9_000]), np.array([100, 10]))
     assert (got.tobytes(), at.tolist()) == (b"y" * 50, [0, 50, 50])
+
+
+def test_refused_values_of_every_type_are_spelled_as_str_spells_them(tmp_path: Path) -> None:
+    """From review: details by column cast floats, decimals and datetimes in Polars'
+    spelling (1e-7, 0.000000001), where a Problem shows str()'s (1e-07, 1E-9)."""
+    (tmp_path / "w.toml").write_text(
+        '[layout]\nname = "t/w"\nformat = "fixed"\nencoding = "cp932"\nrecord_length = 30\n'
+        'terminator = "lf"\n[[field]]\nname = "x"\nlength = 10\ntype = "decimal"\nscale = 2\n'
+        '[[field]]\nname = "y"\nlength = 12\ntype = "decimal"\nscale = 9\n'
+        '[[field]]\nname = "z"\nlength = 8\ntype = "date"\nformat = "YYYYMMDD"\n',
+        encoding="utf-8")
+    frame = pl.DataFrame({"x": [1e-7, float("nan")],
+                          "y": [Decimal("-1E-9"), Decimal("-1E-9")],
+                          "z": [datetime(2020, 1, 1, 10), datetime(2020, 1, 1, 10)]})
+    report = Report()
+    chukan.write(frame, tmp_path / "o.dat", tmp_path / "w.toml", report=report)
+    table = report.table()
+    assert len(table) >= 3
+    assert table.details()["value"].to_list() == [p.value for p in table.problems()]
+    assert {"1e-07", "-1E-9"} <= set(table.details()["value"].to_list())

@@ -178,3 +178,22 @@ def hex_rows(data: npt.NDArray[np.uint8], at: npt.NDArray[np.int64]) -> pl.Serie
     """
     text, starts = _core.hex_rows(data, at.astype(np.int64))
     return string_series(len(at) - 1, starts, text)
+
+
+def as_text(values: pl.Series) -> pl.Series:
+    """Values as ``str()`` spells each (as a :class:`~chukan.Problem` shows a value): by
+    column for text, integers and dates, whose Polars spelling is Python's; one by one
+    for the rest (floats, decimals, times: ``1e-07``, ``1E-8``), which a report sees
+    seldom.
+
+    >>> from decimal import Decimal
+    >>> as_text(pl.Series([Decimal("0.00000001")], dtype=pl.Decimal(12, 8))).to_list()
+    ['1E-8']
+    >>> as_text(pl.Series([7, None])).to_list()
+    ['7', None]
+    """
+    kind = values.dtype
+    if kind == pl.String or kind.is_integer() or kind == pl.Date:
+        return values.cast(pl.String)
+    return pl.Series(values.name, [None if v is None else str(v) for v in values.to_list()],
+                     dtype=pl.String)

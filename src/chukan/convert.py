@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import hex_rows, private_use_columns, text_column, view_series
+from chukan._arrow import as_text, hex_rows, private_use_columns, text_column, view_series
 from chukan._codes import REGISTRY
 from chukan._files import OutputSet, check_distinct, open_input, rereading, sync_so_far
 from chukan._threads import submit, thread_count, using_threads
@@ -936,18 +936,20 @@ def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Repor
                 target = target.partition("#")[0].partition("@")[0]
                 culprit = culprits.get(check)
                 f = culprit or _field(plan.target, target)
-                hits = frame.filter(converted[check]).select(
+                found = frame.filter(converted[check])
+                hits = found.select(
                     record=pl.col("_record").cast(pl.Int64), code=pl.lit(code),
                     field=pl.lit(f.name), label=pl.lit(f.label, pl.String),
-                    value=pl.col(culprit.name).cast(pl.String) if culprit else
+                    # (as str() spells it: a decimal of 8 places is 1E-8)
+                    value=pl.lit(as_text(found[culprit.name])) if culprit else
                     pl.lit(None, pl.String),
                     message=pl.lit(REGISTRY[code].ja), target=pl.lit(target))
                 rejected.add(hits)
                 bad.append(hits["record"].to_numpy())
             out = pl.Series(np.concatenate(bad))
-            rejected.note(converted.filter(pl.col("_record").is_in(out)), keys, stride)
+            rejected.note(converted.filter(pl.col("_record").is_in(out.implode())), keys, stride)
             # this batch's rejects only: filtering on all so far grows with the file
-            table = converted.filter(~pl.col("_record").is_in(out))
+            table = converted.filter(~pl.col("_record").is_in(out.implode()))
             pending.append(submit(pool, _format, table, columns, plan.target, fh,
                                        header=first))
             first = False
@@ -1019,14 +1021,14 @@ def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: _Hashin
         return table.height, table.clear(), pl.DataFrame(schema=_REASONS)
     over = _reasons(errors, table["_record"].cast(pl.Int64))
     out = over["record"].unique()
-    kept = table.filter(~pl.col("_record").is_in(out))
+    kept = table.filter(~pl.col("_record").is_in(out.implode()))
     problems.clear()
     data = format_batch(kept.select(columns), target, problems, header=header)
     first = first_error(problems)
     if first is not None:  # what was left must now fit
         raise DataError(first)
     fh.write(data)
-    return kept.height, table.filter(pl.col("_record").is_in(out)), over
+    return kept.height, table.filter(pl.col("_record").is_in(out.implode())), over
 
 
 def _rejects_csv(rejected: _Rejects, reread: Reread | None, *, mask: bool) -> bytes:

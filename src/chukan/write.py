@@ -29,7 +29,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import owned, present_rows, text_column, true_rows
+from chukan._arrow import as_text, owned, present_rows, text_column, true_rows
 from chukan._files import OutputSet, sync_so_far
 from chukan._formula import GUARDED_TYPES, guard
 from chukan._threads import submit, thread_count
@@ -779,7 +779,7 @@ class _Refused:
         return b"", None if value is None else str(value), words
 
     def texts(self, rows: npt.NDArray[np.intp]) -> tuple[pl.Series, pl.Series | None]:
-        values = self.values.gather(rows).cast(pl.String)
+        values = as_text(self.values.gather(rows))
         if self.lengths is None:
             return values, None
         lengths = pl.Series(self.lengths[rows]).cast(pl.String)
