@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from chukan._arrow import constant
 from chukan._codes import REGISTRY
 from chukan.report import Problem, ProblemTable
 
@@ -72,7 +73,7 @@ class LineBytes:
         words = pl.select(pl.concat_str(
             pl.lit(before), pl.when(pl.lit(shown)).then(pl.lit(number)).otherwise(pl.lit("")),
             pl.lit(after))).to_series()
-        return pl.repeat(None, len(rows), dtype=pl.String, eager=True), words
+        return constant(None, len(rows)), words
 
 
 def line_problems(ctx: _Context, data: bytes, *, codes: tuple[str, ...],

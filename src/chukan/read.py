@@ -38,7 +38,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import text_column
+from chukan._arrow import constant, text_column
 from chukan._context import (
     _SUSPECT_LEADS,
     EOF_MARKER,
@@ -587,7 +587,7 @@ class _FieldBytes:
 
     def texts(self, rows: npt.NDArray[np.intp]) -> tuple[pl.Series, None]:
         if self.codec is None:
-            return pl.repeat(None, len(rows), dtype=pl.String, eager=True), None
+            return constant(None, len(rows)), None
         return fields_text(self.raw[rows], self.codec, self.shift), None
 
 

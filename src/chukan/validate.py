@@ -35,7 +35,14 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import hex_rows, owned, private_use_columns, string_series, text_column
+from chukan._arrow import (
+    constant,
+    hex_rows,
+    owned,
+    private_use_columns,
+    string_series,
+    text_column,
+)
 from chukan._files import gathered, rereading
 from chukan._threads import using_threads
 from chukan.codec import char_span, encode_text, prepare_for_encoding, schema_of
@@ -489,7 +496,7 @@ def _placed(rows: pl.DataFrame, f: Field, field_at: int, rep: Repertoire | None,
     flagged = _unplaced(chars.filter(pl.col("pua") | pl.col("outside")), f, layout)
     # the character's own bytes in the file (CP932 spells some two ways), else the
     # layout's bytes for it
-    real = pl.repeat(None, flagged.height, dtype=pl.String, eager=True)
+    real = constant(None, flagged.height)
     if raw is not None and flagged.height:
         rows_at = flagged["row"].cast(pl.Int64).to_numpy() * f.length
         data, at = gathered(raw.reshape(-1), rows_at + flagged["offset"].to_numpy(),

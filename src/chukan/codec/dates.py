@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from chukan import _core
-from chukan._arrow import present_rows
+from chukan._arrow import constant, present_rows
 from chukan._threads import thread_count
 from chukan.codec._base import (
     _DIM,
@@ -138,7 +138,7 @@ def parse_date(f: Field, mat: npt.NDArray[np.uint8], *,
         return _parse_date_full(f, mat)
     days, ok = fast if fast is not None else _short_path(f, mat)
     date = pl.Series(f.name, days.astype(np.int32)).cast(pl.Date)
-    partial = pl.repeat(None, n, dtype=pl.String, eager=True).alias(f"{f.name}_partial")
+    partial = constant(None, n).alias(f"{f.name}_partial")
     if ok.all():
         return pl.DataFrame([date, partial]), []
     rows = np.flatnonzero(~ok)
