@@ -4,13 +4,17 @@ its field, value and message in two languages, and the whole record's bytes (iss
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 from click.testing import CliRunner
 
 import chukan
+from chukan._context import Dropped
 from chukan.cli import main
 from helpers import FIXTURES, kojin_records, put
 
@@ -75,3 +79,75 @@ def test_every_reason_has_a_message_in_both_languages(tmp_path: Path, lang: str)
     src.write_bytes(b"".join(recs))
     result = chukan.convert(src, MAPPING, tmp_path / "out.csv")
     assert all(_rejects(result.rejects)[lang].str.len_chars() > 5)  # type: ignore[arg-type]
+
+
+def _left_out_everywhere() -> list[tuple[str, bytes, str, bool]]:
+    """Files whose records a reader leaves out whole, each with its mapping."""
+    recs = kojin_records()
+    short = b"".join(bytes(recs[i % 5][:199]) + b"\r\n" for i in range(40))
+    mixed = b"".join(bytes(r[:200]) + (b"\n" if i % 3 else b"\r\n")
+                     for i, r in enumerate(recs * 6))
+    bom_eof = b"\xef\xbb\xbf" + b"".join(bytes(r) for r in recs * 4)[:-9] + b"\x1a"
+    rows = KIHON_CSV.read_bytes().splitlines(keepends=True)
+    csv = b"".join([rows[0], *(row.replace(b",", b",,", 1) if i % 2 else row
+                               for i, row in enumerate(rows[1:] * 8))])
+    packed = (FIXTURES / "mainframe" / "juki-kojin.dat").read_bytes() * 9
+    return [("short", short, MAPPING, False), ("mixed", mixed, MAPPING, False),
+            ("bom-eof", bom_eof, MAPPING, False), ("csv-columns", csv, MAPPING, True),
+            ("packed-cut", packed[:-9], "examples/mainframe/kojin-to-kihon", False)]
+
+
+@pytest.mark.parametrize(("name", "data", "mapping", "reverse"), _left_out_everywhere())
+def test_records_left_out_are_read_again_at_their_places_not_held(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, data: bytes,
+        mapping: str, reverse: bool) -> None:
+    """A file read with the wrong layout leaves out every record, and the converter held
+    each one's bytes to the end (1.5 GB for 300,000 records of 300 bytes): from a file
+    or bytes it now keeps where they are and reads them again for the reject file, which
+    is the one made from a stream, whose bytes it must hold (a stream's records read
+    are not read again: their lines have no bytes)."""
+    module = sys.modules["chukan.convert"]
+    made: list[Any] = []
+
+    class Seen(module._Rejects):  # type: ignore[misc,name-defined]
+        __slots__ = ()
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(module, "_Rejects", Seen)
+    monkeypatch.setattr(sys.modules["chukan._csv"], "_CHUNK", 1 << 12)
+    src = tmp_path / f"{name}.in"
+    src.write_bytes(data)
+    files = {}
+    for how, source in (("stream", io.BytesIO(data)), ("path", src), ("bytes", data)):
+        # (in batches of 7 records: places in chunks after the first)
+        result = chukan.convert(source, mapping, tmp_path / f"{how}.out", reverse=reverse,
+                                batch_size=7)
+        files[how] = Path(result.rejects).read_bytes()
+        assert result.records_rejected
+    assert files["path"] == files["bytes"]
+
+    def left_out(raw: bytes) -> list[tuple[str, ...]]:
+        lines = pl.read_csv(raw, infer_schema=False)
+        return lines.filter(pl.col("key").fill_null("") == "").rows()
+
+    assert left_out(files["stream"]) == left_out(files["path"])
+    assert all(row[-1] for row in left_out(files["path"]))
+    assert isinstance(made[0].dropped, dict) and made[0].dropped  # the stream's bytes
+    assert all(isinstance(r.dropped, Dropped) and r.dropped.records for r in made[1:])
+
+
+def test_a_reject_file_made_in_slices_is_the_one_made_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its lines are made a slice of records at a time (memory holds one slice's bytes
+    in hex): one header, every record once, in order."""
+    recs = kojin_records()
+    data = b"".join(bytes(put(bytearray(recs[i % 5]), 89, b"07")) if i % 3 else
+                    bytes(recs[i % 5][:150]) + b"\r\n" for i in range(50))
+    whole = chukan.convert(data, MAPPING, tmp_path / "whole.csv")
+    monkeypatch.setattr(sys.modules["chukan.convert"], "_REJECTS_SLICE", 7)
+    sliced = chukan.convert(data, MAPPING, tmp_path / "sliced.csv")
+    assert Path(sliced.rejects).read_bytes() == Path(whole.rejects).read_bytes()
+    assert whole.records_rejected == 50

@@ -131,6 +131,38 @@ def said(tallies: dict[str, Tally]) -> list[Problem]:
 
 
 @dataclass(slots=True)
+class Dropped:
+    """Where the records a reader left out whole lie in the file (wrong length, wrong
+    number of CSV columns), for a converter that reads their bytes again for its reject
+    file. A file read with the wrong layout leaves out every record: their bytes, held
+    one object each, took 1.5 GB for 300,000 records of 300 bytes.
+
+    >>> d = Dropped()
+    >>> d.add(np.array([3, 5]), np.array([40, 80]), np.array([10, 12]))
+    >>> d.frame().rows()
+    [(3, 40, 10), (5, 80, 12)]
+    """
+
+    records: list[npt.NDArray[np.int64]] = field(default_factory=list)
+    offsets: list[npt.NDArray[np.int64]] = field(default_factory=list)
+    lengths: list[npt.NDArray[np.int64]] = field(default_factory=list)
+
+    def add(self, records: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64],
+            lengths: npt.NDArray[np.int64]) -> None:
+        if len(records):
+            for to, values in ((self.records, records), (self.offsets, offsets),
+                               (self.lengths, lengths)):
+                to.append(np.asarray(values, np.int64))
+
+    def frame(self) -> pl.DataFrame:
+        """Every record left out: ``record``, ``offset``, ``length``."""
+        def joined(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
+            return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return pl.DataFrame({"record": joined(self.records), "offset": joined(self.offsets),
+                             "length": joined(self.lengths)})
+
+
+@dataclass(slots=True)
 class _Context:
     layout: Layout
     file: str | None
@@ -139,9 +171,10 @@ class _Context:
     problems: Findings = field(default_factory=list)
     locate: bool = False  # add _record and _offset columns (validation)
     uncounted: int = 0  # records read but not decoded (wrong length, bad CSV rows)
-    #: where given (convert): the bytes of each record left out whole (wrong length,
-    #: wrong number of CSV columns), by record number, for its reject line
-    dropped: dict[int, bytes] | None = None
+    #: where given (convert): the records left out whole (wrong length, wrong number of
+    #: CSV columns), for their reject lines: where each lies in the file, or its bytes by
+    #: record number (a source that cannot be read again, a caller's dict)
+    dropped: Dropped | dict[int, bytes] | None = None
     head: bytes = b""  # the file's first bytes, to say which encoding it looks like
     #: problems said once per file: the first occurrence, how many, and the words for it
     tallies: dict[str, Tally] = field(default_factory=dict)
@@ -155,16 +188,22 @@ class _Context:
         self.problems.extend(said(self.tallies))
         self.tallies.clear()
 
-    def drop(self, record: int, raw: bytes) -> None:
-        """Keep the bytes of a record left out, when they are wanted."""
-        if self.dropped is not None:
-            self.dropped[record] = raw
+    def drop(self, record: int, raw: bytes, offset: int) -> None:
+        """Keep where a record left out is (its bytes, ``raw``, at ``offset`` in the
+        file), when it is wanted."""
+        self.drop_lines(np.array([record]), raw, np.zeros(1, np.int64),
+                        np.array([len(raw)]), offset)
 
     def drop_lines(self, records: npt.NDArray[np.int64], data: bytes,
-                   start: npt.NDArray[np.int64], stop: npt.NDArray[np.int64]) -> None:
-        """Keep the bytes of records left out whole (``data[start:stop]`` each), when
-        they are wanted (a converter's rejects)."""
-        if self.dropped is not None:
+                   start: npt.NDArray[np.int64], stop: npt.NDArray[np.int64],
+                   base: int) -> None:
+        """Keep where records left out whole are (``data[start:stop]`` each, ``data``
+        at ``base`` in the file), or their bytes, when they are wanted (a converter's
+        rejects)."""
+        if isinstance(self.dropped, Dropped):
+            self.dropped.add(records, base + np.asarray(start, np.int64),
+                             np.asarray(stop, np.int64) - start)
+        elif self.dropped is not None:
             self.dropped.update((int(r), data[a:b]) for r, a, b in zip(
                 records.tolist(), start.tolist(), stop.tolist(), strict=True))
 

@@ -1063,7 +1063,7 @@ def _report_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, offset
                  final: bool) -> None:
     """Row-level problems: the number of columns, a misplaced quote, the terminator."""
     bad = np.flatnonzero(counts != n_fields)
-    ctx.drop_lines(record + bad, data, rows.start[bad], rows.stop[bad])
+    ctx.drop_lines(record + bad, data, rows.start[bad], rows.stop[bad], offset)
     if len(bad):  # one table for the lot (a file read with the wrong layout)
         start = rows.start[bad].astype(np.int64)
         ctx.add(line_problems(ctx, data, codes=("csv-columns",),

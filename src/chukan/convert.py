@@ -37,6 +37,7 @@ import polars as pl
 from chukan import _core
 from chukan._arrow import as_text, hex_rows, private_use_columns, text_column, view_series
 from chukan._codes import REGISTRY
+from chukan._context import Dropped
 from chukan._files import OutputSet, check_distinct, open_input, rereading, sync_so_far
 from chukan._threads import submit, thread_count, using_threads
 from chukan.codec import column_names, schema_of
@@ -59,7 +60,7 @@ from chukan.validate import shapes
 from chukan.write import format_batch
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     import numpy.typing as npt
 
@@ -712,7 +713,9 @@ class _Rejects:
 
     reasons: list[pl.DataFrame] = field(default_factory=list)
     places: list[pl.DataFrame] = field(default_factory=list)  # record, offset, length, key
-    dropped: dict[int, bytes] = field(default_factory=dict)  # left out by the reader
+    #: the records the reader left out whole: where they are in a source read again at
+    #: the end, else (an open stream) their bytes
+    dropped: Dropped | dict[int, bytes] = field(default_factory=dict)
 
     def add(self, reasons: pl.DataFrame) -> None:
         if reasons.height:
@@ -860,7 +863,9 @@ def _convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pa
         source_sha = submit(hasher, _sha256_of, source, stop)
         try:
             with OutputSet([output, rejects_path, manifest_path]) as (out_fh, rej_fh, man_fh):
-                report, rejected = Report(), _Rejects()
+                report = Report()
+                rejected = _Rejects(dropped=Dropped() if isinstance(source, bytes | str | Path)
+                                    else {})
                 batches = located_batches(source, plan.source, report=report,
                                           batch_size=batch_size, dropped=rejected.dropped)
                 with _Hashing(out_fh, behind=_behind(plan.target)) as hashed:
@@ -870,12 +875,14 @@ def _convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pa
                     msg = (f"records in {result.records_in} ≠ out {result.records_out} + "
                            f"rejected {result.records_rejected}")
                     raise ChukanError(msg)
+                rejects_sha = hashlib.sha256()
                 with rereading(source) as reread:
-                    rejects_data = _rejects_csv(rejected, reread, mask=mask)
-                rej_fh.write(rejects_data)
+                    for part in _rejects_parts(rejected, reread, mask=mask):
+                        rej_fh.write(part)
+                        rejects_sha.update(part)
                 man_fh.write(_manifest(result, spec, source, source_sha.result(),
                                        reverse=reverse, output_sha=hashed.digest.hexdigest(),
-                                       rejects_sha=hashlib.sha256(rejects_data).hexdigest()))
+                                       rejects_sha=rejects_sha.hexdigest()))
         finally:  # a conversion that stops does not wait for the whole input to be hashed
             stop.set()
     return result
@@ -1031,11 +1038,24 @@ def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: _Hashin
     return kept.height, table.filter(pl.col("_record").is_in(out.implode())), over
 
 
+#: rejected records whose lines are made at once: their bytes in hex (three times
+#: their size) are held for these only, however many records are rejected
+_REJECTS_SLICE = 20_000
+
+
 def _rejects_csv(rejected: _Rejects, reread: Reread | None, *, mask: bool) -> bytes:
+    """The reject file of :func:`_rejects_parts` whole (a Spark task's few records)."""
+    return b"".join(_rejects_parts(rejected, reread, mask=mask))
+
+
+def _rejects_parts(rejected: _Rejects, reread: Reread | None, *, mask: bool
+                   ) -> Iterator[bytes]:
     """One line per rejected record: its number, key, reasons (``code:field``), fields,
     values, messages in Japanese and English, and the record's bytes in hex (read again
     through ``reread``; with ``mask`` only their count). Made by column, whatever the
-    number of rejects."""
+    number of rejects; given in parts, the header with the first, of at most
+    :data:`_REJECTS_SLICE` records each (a file read with the wrong layout rejects every
+    record: its reject file was made whole in memory, three times the file's size)."""
     why = rejected.why()
     where = pl.coalesce(pl.col("target").replace("", None), pl.col("field").replace("", None))
     why = why.with_columns(key=pl.when(where.is_not_null())
@@ -1062,19 +1082,25 @@ def _rejects_csv(rejected: _Rejects, reread: Reread | None, *, mask: bool) -> by
                             pl.lit(")")))
         .otherwise(pl.col("field").fill_null("")).str.join(" / "),
         values=value.str.join(" / "))
-    places = pl.concat([pl.DataFrame(schema={"record": pl.Int64, "offset": pl.Int64,
-                                             "length": pl.Int64, "key": pl.String}),
+    left_out = rejected.dropped.frame() if isinstance(rejected.dropped, Dropped) else \
+        pl.DataFrame(schema={"record": pl.Int64, "offset": pl.Int64, "length": pl.Int64})
+    places = pl.concat([left_out.with_columns(key=pl.lit(None, pl.String)),
                         *rejected.places]).unique("record", keep="last")
-    rows = said.join(places, on="record", how="left").join(faults, on="record", how="left")
-    raw, length = _record_bytes(rows, rejected.dropped, reread)
-    frame = rows.select(
-        "record", key=pl.col("key").fill_null(""), reasons="reasons",
-        fields="fields", values="values", message_ja="message_ja", message_en="message_en",
-        raw=pl.when(length.is_null()).then(pl.lit(""))
-        .otherwise(pl.format("<{} bytes>", length) if mask else raw))
-    out = io.BytesIO()
-    frame.sort("record").write_csv(out)
-    return out.getvalue()
+    rows = said.join(places, on="record", how="left").join(faults, on="record", how="left") \
+        .sort("record")
+    for start in range(0, max(rows.height, 1), _REJECTS_SLICE):
+        part = rows.slice(start, _REJECTS_SLICE)
+        raw, length = _record_bytes(
+            part, rejected.dropped if isinstance(rejected.dropped, dict) else {}, reread)
+        frame = part.select(
+            "record", key=pl.col("key").fill_null(""), reasons="reasons",
+            fields="fields", values="values", message_ja="message_ja",
+            message_en="message_en",
+            raw=pl.when(length.is_null()).then(pl.lit(""))
+            .otherwise(pl.format("<{} bytes>", length) if mask else raw))
+        out = io.BytesIO()
+        frame.write_csv(out, include_header=start == 0)
+        yield out.getvalue()
 
 
 def _once(frame: pl.DataFrame, *by: str) -> pl.DataFrame:
@@ -1086,13 +1112,13 @@ def _once(frame: pl.DataFrame, *by: str) -> pl.DataFrame:
 
 def _record_bytes(rows: pl.DataFrame, dropped: dict[int, bytes], reread: Reread | None
                   ) -> tuple[pl.Series, pl.Series]:
-    """The bytes in hex and their count of each of ``rows``' records: kept by the reader
-    for the records it left out, read again at their ``offset`` and ``length`` for the
-    others (where the source can be read again); null where neither."""
+    """The bytes in hex and their count of each of ``rows``' records: ``dropped``'s
+    (the records the reader left out of a source it cannot read again), else read again
+    at their ``offset`` and ``length`` (where the source can be); null where neither."""
     record = rows["record"].to_numpy()
     hex_ = pl.Series([None] * rows.height, dtype=pl.String)
     length = pl.Series([None] * rows.height, dtype=pl.Int64)
-    left = np.array([r in dropped for r in record], bool) if dropped else \
+    left = np.isin(record, np.fromiter(dropped, np.int64, len(dropped))) if dropped else \
         np.zeros(rows.height, bool)
     if left.any():  # (bytes the reader holds one by one already)
         at = np.flatnonzero(left)

@@ -42,6 +42,7 @@ from chukan._arrow import constant, text_column
 from chukan._context import (
     _SUSPECT_LEADS,
     EOF_MARKER,
+    Dropped,
     _Context,
     _problem,
     duplicate_suspects,
@@ -182,7 +183,7 @@ def _split_by_length(data: bytes, ctx: _Context, cur: _Cursor, n_whole: int, str
     term = np.frombuffer(ctx.layout.terminator_bytes, dtype=np.uint8)
     ok = (body[:, size:] == term).all(axis=1)
     bad = np.flatnonzero(~ok).astype(np.int64)
-    ctx.drop_lines(cur.record + bad, data, bad * stride, (bad + 1) * stride)
+    ctx.drop_lines(cur.record + bad, data, bad * stride, (bad + 1) * stride, cur.offset)
     if len(bad):
         at = bad * stride + size  # where each one's terminator should be
         ctx.add(line_problems(ctx, data, codes=("terminator-mixed",),
@@ -202,7 +203,7 @@ def _split_by_length(data: bytes, ctx: _Context, cur: _Cursor, n_whole: int, str
 
 def _truncated(ctx: _Context, cur: _Cursor, n_whole: int, consumed: int, tail: bytes) -> None:
     """Report the short last record of a file cut by length."""
-    ctx.drop(cur.record + n_whole, tail)
+    ctx.drop(cur.record + n_whole, tail, cur.offset + consumed)
     ctx.add(_problem(ctx, "truncated-record", record=cur.record + n_whole,
                      offset=cur.offset + consumed, raw=tail, raw_limit=_RAW_MAX,
                      message=f"最終レコードが{len(tail)}バイトしかありません"
@@ -240,7 +241,7 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
     good &= ~mixed
     rec_no = cur.record + np.arange(len(starts), dtype=np.int64)
     bad = np.flatnonzero(~good)
-    ctx.drop_lines(rec_no[bad], data, starts[bad], ends[bad] + 1)
+    ctx.drop_lines(rec_no[bad], data, starts[bad], ends[bad] + 1, cur.offset)
     if len(bad):
         # one table for the lot (a file read with the wrong layout has a bad length in
         # every record): a mixed line end shows its last two bytes, a length its line's
@@ -261,7 +262,7 @@ def _split_terminated(data: bytes, ctx: _Context, cur: _Cursor, *, final: bool
                              offset=cur.offset + consumed + size, raw=tail[-8:]))
             extra_rows.append(np.frombuffer(tail, dtype=np.uint8).reshape(1, size))
         else:
-            ctx.drop(tail_no, tail)
+            ctx.drop(tail_no, tail, cur.offset + consumed)
             ctx.add(_problem(ctx, "truncated-record", record=tail_no,
                              offset=cur.offset + consumed, raw=tail, raw_limit=_RAW_MAX,
                              message=f"最終レコードが{len(tail)}バイトで改行がありません"
@@ -748,15 +749,16 @@ def read_batches(source: Source, layout: Layout | str | Path, *, batch_size: int
 
 def located_batches(source: Source, layout: Layout, *, report: Report,
                     batch_size: int | None = DEFAULT_BATCH,
-                    dropped: dict[int, bytes] | None = None,
+                    dropped: Dropped | dict[int, bytes] | None = None,
                     columns: Sequence[str] | None = None, span: Span | None = None
                     ) -> Iterator[tuple[str, pl.DataFrame]]:
     """For validation: (record kind, frame) batches read leniently, each frame carrying
     ``_record`` (1-based record number) and ``_offset`` (byte offset of the record or
     CSV row; CSV rows also ``_length``, their bytes) so that findings in the values can
-    be located in the file. ``dropped`` receives the bytes of the records left out whole
-    (wrong length, wrong number of columns). ``span`` reads one range of a CSV file
-    (``source`` holds its bytes), as a Spark task does."""
+    be located in the file. ``dropped`` receives the records left out whole (wrong
+    length, wrong number of columns): their places, or into a dict their bytes.
+    ``span`` reads one range of a CSV file (``source`` holds its bytes), as a Spark task
+    does."""
     return _iter_blocks(source, layout, report=report, kinds=None, columns=columns,
                         batch_size=batch_size, locate=True, dropped=dropped, span=span)
 
@@ -764,7 +766,7 @@ def located_batches(source: Source, layout: Layout, *, report: Report,
 def _iter_blocks(source: Source, layout: Layout, *, report: Report | None,
                  kinds: set[str] | None, columns: Sequence[str] | None,
                  batch_size: int | None, locate: bool = False,
-                 dropped: dict[int, bytes] | None = None, span: Span | None = None
+                 dropped: Dropped | dict[int, bytes] | None = None, span: Span | None = None
                  ) -> Iterator[tuple[str, pl.DataFrame]]:
     """Typed batches; a date whose 不詳 flag holds 1 is 不詳 (its flag is decoded with it)."""
     for kind, frame in _decode_blocks(source, layout, report=report, kinds=kinds,
@@ -790,7 +792,7 @@ def _flagged(layout: Layout, kind: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
                    kinds: set[str] | None, columns: Sequence[str] | None,
-                   batch_size: int | None, locate: bool, dropped: dict[int, bytes] | None,
+                   batch_size: int | None, locate: bool, dropped: Dropped | dict[int, bytes] | None,
                    span: Span | None = None) -> Iterator[tuple[str, pl.DataFrame]]:
     fh, name = _open(source)
     ctx = _Context(layout=layout, file=name, locate=locate, dropped=dropped)

@@ -87,15 +87,16 @@ def convert_part(spec: MappingSpec, plan: FilePlan, part: Part, index: int, data
     """Convert a range's records into ``staging/part-NNNNN<ext>`` (and its rejects into
     ``staging/rejects/``); a task retried writes the same bytes again."""
     mapping = _plan(spec, reverse=reverse)
-    report, rejected, result = Report(), _Rejects(), ConvertResult()
+    # a range's records left out are held as bytes: the range is in memory already
+    dropped: dict[int, bytes] = {}
+    report, rejected, result = Report(), _Rejects(dropped=dropped), ConvertResult()
     tallies: dict[str, Tally] = {}
     filesystem, root = open_fs(staging)
     ext = ".csv" if mapping.target.format == "csv" else ".dat"
     name = PART.format(index, ext)
     with filesystem.open_output_stream(f"{root}/{name}") as out, _Hashing(
             out, behind=_behind(mapping.target)) as hashed:
-        _run(mapping, _batches(plan, part, mapping.source, data, report, rejected.dropped,
-                               tallies),
+        _run(mapping, _batches(plan, part, mapping.source, data, report, dropped, tallies),
              report, rejected, hashed, result, None, first=part.record == 1, last=part.last,
              first_record=part.record)
     done = PartResult(result, misread(report), report.total, name,
