@@ -3,14 +3,20 @@ batch size (issue 13: 1 and 12)."""
 
 from __future__ import annotations
 
+import importlib
 import tempfile
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 import chukan
 from helpers import FIXTURES
+
+if TYPE_CHECKING:
+    import pytest
 
 KIHON_CSV = FIXTURES / "vendor-a" / "juki-kojin.kihon.csv"
 KIHON = "examples/vendor-a/kojin-to-kihon"
@@ -89,3 +95,31 @@ def test_a_csv_that_ends_in_an_eof_byte_reads_the_same_in_batches() -> None:
         assert rows == frame.rows()
         assert [(p.code, p.offset) for p in parts.problems] == \
             [(p.code, p.offset) for p in whole.problems] == [("eof-marker", len(data) - 1)]
+
+
+def test_a_csv_batch_comes_with_its_own_problems_while_the_next_is_parsed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CSV's next batch is parsed on a thread of its own while the caller works on
+    this one; each batch still comes with the problems of its rows, and of no later
+    row (they are joined to the report as it is yielded, in order)."""
+    lines = KIHON_CSV.read_bytes().split(b"\n")
+    body = [line for line in lines[1:] if line.strip()]
+    rows = [body[i % len(body)] for i in range(30)]
+    bad = [i for i in range(30) if i % 4 == 1]  # rows 2, 6, 10, …: an invalid byte
+    rows = [row.replace(b",", b",\xff", 1) if i in bad else row for i, row in enumerate(rows)]
+    data = b"\n".join([lines[0], *rows, b""])
+    module = importlib.import_module("chukan._csv")
+    parse, threads = module._parse_rows, []
+
+    def seen(*args: object, **kwargs: object) -> object:
+        threads.append(threading.current_thread().name)
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(module, "_parse_rows", seen)
+    report = chukan.Report()
+    read = 0
+    for batch in chukan.read_batches(data, "kihon/juki/kojin", report=report, batch_size=3):
+        read += batch.height
+        assert sorted({p.record for p in report.problems}) == [i + 1 for i in bad if i < read]
+    assert read == 30
+    assert threads and all(name.startswith("chukan-csv") for name in threads)
