@@ -5,7 +5,7 @@ file with a bad value in every record makes a Problem object only for those show
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -27,6 +27,8 @@ from helpers import FIXTURES, KOJIN, KOJIN_CSV, ZENGIN, kojin_records, put
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+
+    import numpy.typing as npt
 
 _read = sys.modules["chukan.read"]
 
@@ -525,3 +527,30 @@ def test_a_tables_details_make_one_frame_whatever_its_sources(
     monkeypatch.undo()
     assert got.rows() == [(p.code, p.severity, p.message, p.file, p.record, p.offset,
                            p.field, p.label, p.value) for p in table.problems()]
+
+
+@dataclass(frozen=True)
+class _Worded:
+    """A detail whose rows have their own words, some of them empty."""
+
+    words: tuple[str, ...]
+
+    def __call__(self, i: int) -> tuple[bytes, str | None, str | None]:
+        return b"x", "v", self.words[i]
+
+    def texts(self, rows: npt.NDArray[np.intp]) -> tuple[pl.Series, pl.Series | None]:
+        return (pl.Series(["v"] * len(rows), dtype=pl.String),
+                pl.Series([self.words[int(r)] for r in rows], dtype=pl.String))
+
+
+def test_a_rows_empty_words_fall_back_to_its_checks_in_details_as_in_problems() -> None:
+    """A row's own words of "" say nothing: its check's words (or the registry's) are
+    shown, by column as one by one."""
+    for message in ("その検査の言葉", None):
+        table = ProblemTable.found(
+            codes=("not-digits",), code=np.zeros(3, np.intp), record=np.arange(1, 4),
+            offset=np.zeros(3, np.int64), detail=_Worded(("", "自分の言葉", "")),
+            file=None, field="f", label=None, message=message)
+        got = table.details()["message"].to_list()
+        assert got == [p.message for p in table.problems()]
+        assert got[1] == "自分の言葉" and got[0] == got[2] != ""

@@ -348,7 +348,9 @@ class ProblemTable:
             at = order[start:end]
             value, own = s.detail.texts(self.row[at])
             values.append(value.cast(pl.String))
-            words.append(own.cast(pl.String) if own is not None else constant(None, len(at)))
+            # (a row's "" words say nothing, as in problem())
+            words.append(own.cast(pl.String).replace("", None) if own is not None
+                         else constant(None, len(at)))
             ats.append(at)
         if ats:
             at = np.concatenate(ats)
