@@ -14,7 +14,6 @@ import pytest
 from click.testing import CliRunner
 
 import chukan
-from chukan._context import Dropped
 from chukan.cli import main
 from helpers import FIXTURES, kojin_records, put
 
@@ -135,8 +134,8 @@ def test_records_left_out_are_read_again_at_their_places_not_held(
 
     assert left_out(files["stream"]) == left_out(files["path"])
     assert all(row[-1] for row in left_out(files["path"]))
-    assert isinstance(made[0].dropped, dict) and made[0].dropped  # the stream's bytes
-    assert all(isinstance(r.dropped, Dropped) and r.dropped.records for r in made[1:])
+    assert made[0].dropped.held  # the stream's bytes
+    assert all(r.dropped.held is None and r.dropped.records for r in made[1:])
 
 
 def test_a_reject_file_made_in_slices_is_the_one_made_whole(

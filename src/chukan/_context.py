@@ -132,27 +132,37 @@ def said(tallies: dict[str, Tally]) -> list[Problem]:
 
 @dataclass(slots=True)
 class Dropped:
-    """Where the records a reader left out whole lie in the file (wrong length, wrong
-    number of CSV columns), for a converter that reads their bytes again for its reject
-    file. A file read with the wrong layout leaves out every record: their bytes, held
-    one object each, took 1.5 GB for 300,000 records of 300 bytes.
+    """The records a reader left out whole (wrong length, wrong number of CSV columns),
+    for a converter's reject file: where each lies in the file, to be read again at the
+    end, and, where the source cannot be read again (an open stream; a caller of
+    :func:`~chukan.read.decode_block`), their bytes by record number in ``held``. A file
+    read with the wrong layout leaves out every record: their bytes, held one object
+    each, took 1.5 GB for 300,000 records of 300 bytes.
 
-    >>> d = Dropped()
-    >>> d.add(np.array([3, 5]), np.array([40, 80]), np.array([10, 12]))
-    >>> d.frame().rows()
-    [(3, 40, 10), (5, 80, 12)]
+    >>> d = Dropped(held={})
+    >>> d.add(np.array([3, 5]), b"abcdef", np.array([0, 2]), np.array([2, 5]), base=40)
+    >>> d.frame().rows(), d.held
+    ([(3, 40, 2), (5, 42, 3)], {3: b'ab', 5: b'cde'})
     """
 
+    held: dict[int, bytes] | None = None
     records: list[npt.NDArray[np.int64]] = field(default_factory=list)
     offsets: list[npt.NDArray[np.int64]] = field(default_factory=list)
     lengths: list[npt.NDArray[np.int64]] = field(default_factory=list)
 
-    def add(self, records: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64],
-            lengths: npt.NDArray[np.int64]) -> None:
-        if len(records):
-            for to, values in ((self.records, records), (self.offsets, offsets),
-                               (self.lengths, lengths)):
-                to.append(np.asarray(values, np.int64))
+    def add(self, records: npt.NDArray[np.int64], data: bytes,
+            start: npt.NDArray[np.int64], stop: npt.NDArray[np.int64], *, base: int) -> None:
+        """Records ``records`` left out, ``data[start:stop]`` each, ``data`` lying at
+        ``base`` in the file."""
+        if not len(records):
+            return
+        start, stop = np.asarray(start, np.int64), np.asarray(stop, np.int64)
+        self.records.append(np.asarray(records, np.int64))
+        self.offsets.append(base + start)
+        self.lengths.append(stop - start)
+        if self.held is not None:
+            self.held.update((int(r), data[a:b]) for r, a, b in zip(
+                records.tolist(), start.tolist(), stop.tolist(), strict=True))
 
     def frame(self) -> pl.DataFrame:
         """Every record left out: ``record``, ``offset``, ``length``."""
@@ -172,9 +182,8 @@ class _Context:
     locate: bool = False  # add _record and _offset columns (validation)
     uncounted: int = 0  # records read but not decoded (wrong length, bad CSV rows)
     #: where given (convert): the records left out whole (wrong length, wrong number of
-    #: CSV columns), for their reject lines: where each lies in the file, or its bytes by
-    #: record number (a source that cannot be read again, a caller's dict)
-    dropped: Dropped | dict[int, bytes] | None = None
+    #: CSV columns), for their reject lines
+    dropped: Dropped | None = None
     head: bytes = b""  # the file's first bytes, to say which encoding it looks like
     #: problems said once per file: the first occurrence, how many, and the words for it
     tallies: dict[str, Tally] = field(default_factory=dict)
@@ -200,12 +209,8 @@ class _Context:
         """Keep where records left out whole are (``data[start:stop]`` each, ``data``
         at ``base`` in the file), or their bytes, when they are wanted (a converter's
         rejects)."""
-        if isinstance(self.dropped, Dropped):
-            self.dropped.add(records, base + np.asarray(start, np.int64),
-                             np.asarray(stop, np.int64) - start)
-        elif self.dropped is not None:
-            self.dropped.update((int(r), data[a:b]) for r, a, b in zip(
-                records.tolist(), start.tolist(), stop.tolist(), strict=True))
+        if self.dropped is not None:
+            self.dropped.add(records, data, start, stop, base=base)
 
     def add(self, problem: Problem | ProblemTable) -> None:
         self.problems.append(problem)

@@ -489,11 +489,10 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
             for lo in range(0, len(rows), step):
                 part = rows.take(lo, lo + step)
                 last = final and lo + step >= len(rows)
-                # (the whole file at once, as read() asks: nothing to overlap)
-                done: Future[tuple[pl.DataFrame, _Context]] = Future()
                 if batch_size:
                     done = submit(pool, parse, data, part, offset, record, final=last)
-                else:
+                else:  # (the whole file at once, as read() asks: nothing to overlap)
+                    done = Future()
                     done.set_result(parse(data, part, offset, record, final=last))
                 pending.append((done, len(part)))
                 record += len(part)

@@ -713,9 +713,9 @@ class _Rejects:
 
     reasons: list[pl.DataFrame] = field(default_factory=list)
     places: list[pl.DataFrame] = field(default_factory=list)  # record, offset, length, key
-    #: the records the reader left out whole: where they are in a source read again at
-    #: the end, else (an open stream) their bytes
-    dropped: Dropped | dict[int, bytes] = field(default_factory=dict)
+    #: the records the reader left out whole (their bytes held where the source cannot
+    #: be read again)
+    dropped: Dropped = field(default_factory=lambda: Dropped(held={}))
 
     def add(self, reasons: pl.DataFrame) -> None:
         if reasons.height:
@@ -864,8 +864,8 @@ def _convert(source: Source, mapping: MappingSpec | str | Path, output: str | Pa
         try:
             with OutputSet([output, rejects_path, manifest_path]) as (out_fh, rej_fh, man_fh):
                 report = Report()
-                rejected = _Rejects(dropped=Dropped() if isinstance(source, bytes | str | Path)
-                                    else {})
+                rejected = _Rejects(dropped=Dropped(
+                    held=None if isinstance(source, bytes | str | Path) else {}))
                 batches = located_batches(source, plan.source, report=report,
                                           batch_size=batch_size, dropped=rejected.dropped)
                 with _Hashing(out_fh, behind=_behind(plan.target)) as hashed:
@@ -1082,16 +1082,13 @@ def _rejects_parts(rejected: _Rejects, reread: Reread | None, *, mask: bool
                             pl.lit(")")))
         .otherwise(pl.col("field").fill_null("")).str.join(" / "),
         values=value.str.join(" / "))
-    left_out = rejected.dropped.frame() if isinstance(rejected.dropped, Dropped) else \
-        pl.DataFrame(schema={"record": pl.Int64, "offset": pl.Int64, "length": pl.Int64})
-    places = pl.concat([left_out.with_columns(key=pl.lit(None, pl.String)),
+    places = pl.concat([rejected.dropped.frame().with_columns(key=pl.lit(None, pl.String)),
                         *rejected.places]).unique("record", keep="last")
     rows = said.join(places, on="record", how="left").join(faults, on="record", how="left") \
         .sort("record")
     for start in range(0, max(rows.height, 1), _REJECTS_SLICE):
         part = rows.slice(start, _REJECTS_SLICE)
-        raw, length = _record_bytes(
-            part, rejected.dropped if isinstance(rejected.dropped, dict) else {}, reread)
+        raw, length = _record_bytes(part, rejected.dropped.held or {}, reread)
         frame = part.select(
             "record", key=pl.col("key").fill_null(""), reasons="reasons",
             fields="fields", values="values", message_ja="message_ja",

@@ -749,14 +749,14 @@ def read_batches(source: Source, layout: Layout | str | Path, *, batch_size: int
 
 def located_batches(source: Source, layout: Layout, *, report: Report,
                     batch_size: int | None = DEFAULT_BATCH,
-                    dropped: Dropped | dict[int, bytes] | None = None,
+                    dropped: Dropped | None = None,
                     columns: Sequence[str] | None = None, span: Span | None = None
                     ) -> Iterator[tuple[str, pl.DataFrame]]:
     """For validation: (record kind, frame) batches read leniently, each frame carrying
     ``_record`` (1-based record number) and ``_offset`` (byte offset of the record or
     CSV row; CSV rows also ``_length``, their bytes) so that findings in the values can
     be located in the file. ``dropped`` receives the records left out whole (wrong
-    length, wrong number of columns): their places, or into a dict their bytes.
+    length, wrong number of columns).
     ``span`` reads one range of a CSV file (``source`` holds its bytes), as a Spark task
     does."""
     return _iter_blocks(source, layout, report=report, kinds=None, columns=columns,
@@ -766,7 +766,7 @@ def located_batches(source: Source, layout: Layout, *, report: Report,
 def _iter_blocks(source: Source, layout: Layout, *, report: Report | None,
                  kinds: set[str] | None, columns: Sequence[str] | None,
                  batch_size: int | None, locate: bool = False,
-                 dropped: Dropped | dict[int, bytes] | None = None, span: Span | None = None
+                 dropped: Dropped | None = None, span: Span | None = None
                  ) -> Iterator[tuple[str, pl.DataFrame]]:
     """Typed batches; a date whose 不詳 flag holds 1 is 不詳 (its flag is decoded with it)."""
     for kind, frame in _decode_blocks(source, layout, report=report, kinds=kinds,
@@ -792,7 +792,7 @@ def _flagged(layout: Layout, kind: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 def _decode_blocks(source: Source, layout: Layout, *, report: Report | None,
                    kinds: set[str] | None, columns: Sequence[str] | None,
-                   batch_size: int | None, locate: bool, dropped: Dropped | dict[int, bytes] | None,
+                   batch_size: int | None, locate: bool, dropped: Dropped | None,
                    span: Span | None = None) -> Iterator[tuple[str, pl.DataFrame]]:
     fh, name = _open(source)
     ctx = _Context(layout=layout, file=name, locate=locate, dropped=dropped)
@@ -1066,7 +1066,8 @@ def decode_block(data: bytes, layout: Layout | str | Path, *, record: int = 1,
     if lay.format != "fixed":
         msg = f"decode_block reads fixed-width layouts; {lay.name} is {lay.format}"
         raise UsageError(msg)
-    ctx = _Context(layout=lay, file=None, locate=True, dropped=dropped)
+    ctx = _Context(layout=lay, file=None, locate=True,
+                   dropped=Dropped(held=dropped) if dropped is not None else None)
     cur = _Cursor(offset=offset, record=record, counters=dict(counters or {}))
     block, consumed, count = _split_fixed(data, ctx, cur, final=final)
     columns = _with_flags(lay, columns)

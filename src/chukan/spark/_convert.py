@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chukan._context import Tally, _Context, _problem, add_tallies, said
+from chukan._context import Dropped, Tally, _Context, _problem, add_tallies, said
 from chukan._files import gathered
 from chukan.convert import (
     ConvertResult,
@@ -89,7 +89,8 @@ def convert_part(spec: MappingSpec, plan: FilePlan, part: Part, index: int, data
     mapping = _plan(spec, reverse=reverse)
     # a range's records left out are held as bytes: the range is in memory already
     dropped: dict[int, bytes] = {}
-    report, rejected, result = Report(), _Rejects(dropped=dropped), ConvertResult()
+    report, rejected = Report(), _Rejects(dropped=Dropped(held=dropped))
+    result = ConvertResult()
     tallies: dict[str, Tally] = {}
     filesystem, root = open_fs(staging)
     ext = ".csv" if mapping.target.format == "csv" else ".dat"

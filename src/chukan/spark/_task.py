@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import polars as pl
 
-from chukan._context import Tally, _Context, _problem, add_tallies, eof_marker
+from chukan._context import Dropped, Tally, _Context, _problem, add_tallies, eof_marker
 from chukan._csv import Span
 from chukan._files import gathered
 from chukan._threads import using_threads
@@ -138,7 +138,7 @@ def _csv_part(plan: FilePlan, part: Part, layout: Layout, data: bytes,
     span = Span(part.start, part.record, plan.header)
     frames = [frame for _, frame in located_batches(
         _Named(data, part.file), layout, report=report, columns=columns, span=span,
-        dropped=dropped)]
+        dropped=Dropped(held=dropped) if dropped is not None else None)]
     frame = pl.concat(frames) if frames else pl.DataFrame()
     return Decoded({layout.kind().name: frame}, report.table().with_file(part.file),
                    report.records_read,
