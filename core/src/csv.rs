@@ -17,7 +17,7 @@ use crate::compose::TextColumn;
 use crate::decode::{transcode_into, Codec};
 use crate::pieces;
 use crate::typed::Check;
-use crate::views::{Builder, Rows};
+use crate::views::{Builder, Rows, INLINE};
 
 /// How the rows are written.
 #[derive(Clone, Copy, Debug)]
@@ -99,13 +99,67 @@ const CLASS: u8 = 4;
 
 /// Why a CSV writer refuses a value (see [`refused`]), as bits: [`OVER`], [`CONTROL`],
 /// [`CLASS`]; 0 for a value written as it is.
-fn judge(value: &[u8], limit: usize, check: Check) -> u8 {
+fn judge(value: &[u8], seen: u8, limit: usize, check: Check) -> u8 {
     let over = over(value, limit);
-    let control = value
-        .iter()
-        .fold(false, |any, &b| any | (1..=4).contains(&b));
-    let class = crate::typed::fails(check, value);
+    let control = seen & byte::CONTROL != 0;
+    // the check from what the bytes said, the exact one only where they cannot settle it
+    let class = match check {
+        Check::Nothing => false,
+        Check::Digits => seen & byte::NOT_DIGIT != 0,
+        Check::NoHalf => {
+            seen & byte::ASCII != 0 || (seen & byte::EF != 0 && crate::typed::half_kana_in(value))
+        }
+        Check::OnlyHalf => {
+            seen & byte::NOT_ASCII != 0 && crate::typed::fails(Check::OnlyHalf, value)
+        }
+    };
     (u8::from(over) * OVER) | (u8::from(control) * CONTROL) | (u8::from(class) * CLASS)
+}
+
+/// What a byte says of the value it is in, as bits: each value's bytes are looked up
+/// once ([`Bytes::seen`]), and the writer's quoting and its checks all read the bits
+/// (three passes over each value, one per question, took most of the formatting).
+mod byte {
+    /// The delimiter, the quote, CR or LF: the value is quoted.
+    pub const QUOTED: u8 = 1;
+    /// 0x01–0x04, never data (see [`super::refused`]).
+    pub const CONTROL: u8 = 2;
+    /// Printable ASCII, which the full-width check refuses.
+    pub const ASCII: u8 = 4;
+    /// 0xEF, which starts the half-width katakana (and full-width letters and digits).
+    pub const EF: u8 = 8;
+    /// Not an ASCII digit.
+    pub const NOT_DIGIT: u8 = 16;
+    /// Not printable ASCII: the half-width check needs a closer look.
+    pub const NOT_ASCII: u8 = 32;
+}
+
+/// The bits of [`byte`] of every byte, for a writer's delimiter and quote.
+struct Bytes([u8; 256]);
+
+impl Bytes {
+    fn new(style: Style<'_>) -> Self {
+        let mut table = [0u8; 256];
+        for (b, bits) in (0u8..=255).zip(table.iter_mut()) {
+            let quoted = b == style.delimiter || b == style.quote || b == b'\n' || b == b'\r';
+            let ascii = (0x20..0x7F).contains(&b);
+            *bits = (u8::from(quoted) * byte::QUOTED)
+                | (u8::from((1..=4).contains(&b)) * byte::CONTROL)
+                | (u8::from(ascii) * byte::ASCII)
+                | (u8::from(b == 0xEF) * byte::EF)
+                | (u8::from(!b.is_ascii_digit()) * byte::NOT_DIGIT)
+                | (u8::from(!ascii) * byte::NOT_ASCII);
+        }
+        Self(table)
+    }
+
+    /// The bits of every byte of `value`, together.
+    #[inline]
+    fn seen(&self, value: &[u8]) -> u8 {
+        value
+            .iter()
+            .fold(0, |seen, &b| seen | self.0[usize::from(b)])
+    }
 }
 
 /// Whether UTF-8 `value` holds more than `limit` characters (0: no limit).
@@ -127,13 +181,20 @@ fn fails_reading(value: &[u8], check: Check, limit: usize) -> bool {
 /// None for a check no row failed.
 #[must_use]
 pub fn refused(column: &TextColumn<'_>, n: usize, limit: usize, check: Check) -> Refused {
+    // (any style: whether a value is quoted is not asked here)
+    let bytes = Bytes::new(Style {
+        delimiter: b',',
+        quote: b'"',
+        terminator: b"\n",
+    });
     let marks: Vec<Vec<(usize, u8)>> = (0..n.div_ceil(CHUNK_ROWS))
         .into_par_iter()
         .map(|k| {
             (k * CHUNK_ROWS..n.min((k + 1) * CHUNK_ROWS))
                 .filter(|&row| column.valid.is_none_or(|v| v[row]))
                 .filter_map(|row| {
-                    let bits = judge(column.value(row), limit, check);
+                    let value = column.value(row);
+                    let bits = judge(value, bytes.seen(value), limit, check);
                     (bits != 0).then_some((row, bits))
                 })
                 .collect()
@@ -259,8 +320,10 @@ fn rows(
                 .sum::<usize>()
         })
         .sum();
-    let mut out = Vec::with_capacity(size + rows.len() * style.terminator.len());
+    // (room for a short value's whole view, copied before it is cut to its length)
+    let mut out = Vec::with_capacity(size + rows.len() * style.terminator.len() + INLINE);
     let mut marks = Vec::new();
+    let bytes = Bytes::new(style);
     for row in rows {
         for (j, c) in columns.iter().enumerate() {
             if j > 0 {
@@ -270,8 +333,9 @@ fn rows(
                 continue;
             }
             let value = c.value(row);
+            let seen = bytes.seen(value);
             if let Some((limits, checks)) = judged {
-                let bits = judge(value, limits[j], checks[j]);
+                let bits = judge(value, seen, limits[j], checks[j]);
                 if bits != 0 {
                     marks.push(Mark {
                         row,
@@ -280,24 +344,25 @@ fn rows(
                     });
                 }
             }
-            value_into(&mut out, value, style);
+            if value.is_empty() || seen & byte::QUOTED != 0 {
+                quoted_into(&mut out, value, style);
+            } else if value.len() <= INLINE {
+                // a value inside its view: the view's 12 bytes copied whole, then cut
+                // (a copy of a known size, where one of the value's size calls memcpy)
+                let end = out.len() + value.len();
+                out.extend_from_slice(&c.views[16 * row + 4..16 * row + 16]);
+                out.truncate(end);
+            } else {
+                out.extend_from_slice(value);
+            }
         }
         out.extend_from_slice(style.terminator);
     }
     (out, marks)
 }
 
-#[allow(clippy::needless_bitwise_bool)] // see below
-fn value_into(out: &mut Vec<u8>, value: &[u8], style: Style<'_>) {
-    // bitwise, not lazy: with no branch per byte the compiler vectorises the scan
-    let needs = value.is_empty()
-        || value.iter().fold(false, |any, &b| {
-            any | (b == style.delimiter) | (b == style.quote) | (b == b'\n') | (b == b'\r')
-        });
-    if !needs {
-        out.extend_from_slice(value);
-        return;
-    }
+/// A value quoted, each quote inside it doubled.
+fn quoted_into(out: &mut Vec<u8>, value: &[u8], style: Style<'_>) {
     out.push(style.quote);
     for &b in value {
         if b == style.quote {
@@ -783,8 +848,8 @@ fn needless(cell: &[u8], delimiter: u8, quote: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{
-        format, format_checked, needless_quotes, refused, row_ends, Refused, RowEnds, Style,
-        CHUNK_ROWS,
+        byte, format, format_checked, judge, needless_quotes, over, refused, row_ends, Bytes,
+        Refused, RowEnds, Style, CHUNK_ROWS, CLASS, CONTROL, OVER,
     };
     use crate::compose::TextColumn;
     use crate::typed::Check;
@@ -826,6 +891,108 @@ mod tests {
         let mut letter = vec![b'a'; (1 << 20) - 1];
         letter.extend_from_slice("Ａ".as_bytes()); // EF | BC A1: a maybe, then no
         assert!(!holds(&[&letter], None, b""));
+    }
+
+    /// Values of up to three of `PIECES`, and runs of one piece either side of a view's
+    /// 12 bytes: every byte the writer's look-ups tell apart, alone and together.
+    fn assorted() -> Vec<Vec<u8>> {
+        const PIECES: [&str; 17] = [
+            "a", "1", ",", ";", "\"", "\n", "\r", "\t", "\u{1}", "\u{4}", "\u{5}", "\u{7f}", "ｱ",
+            "ﾟ", "ａ", "山", "\u{3000}",
+        ];
+        let mut out: Vec<Vec<u8>> = vec![Vec::new()];
+        for a in PIECES {
+            out.push(a.into());
+            for b in PIECES {
+                out.push(format!("{a}{b}").into());
+                for c in PIECES {
+                    out.push(format!("{a}{b}{c}").into());
+                }
+            }
+            for n in 10..15 {
+                out.push(a.repeat(n).into_bytes()[..n].to_vec());
+                out.push(a.repeat(n).into());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_value_judged_from_its_bytes_looked_up_once_is_judged_as_each_question_apart() {
+        for delimiter in [b',', b';', b'\t'] {
+            let bytes = Bytes::new(Style {
+                delimiter,
+                quote: b'"',
+                terminator: b"\n",
+            });
+            for value in assorted() {
+                let seen = bytes.seen(&value);
+                let quoted = value
+                    .iter()
+                    .any(|&b| [delimiter, b'"', b'\n', b'\r'].contains(&b));
+                assert_eq!(seen & byte::QUOTED != 0, quoted, "{value:?}");
+                for check in [
+                    Check::Nothing,
+                    Check::NoHalf,
+                    Check::OnlyHalf,
+                    Check::Digits,
+                ] {
+                    for limit in [0, 1, 2, 3, 12] {
+                        let apart = (u8::from(over(&value, limit)) * OVER)
+                            | (u8::from(value.iter().any(|b| (1..=4).contains(b))) * CONTROL)
+                            | (u8::from(crate::typed::fails(check, &value)) * CLASS);
+                        assert_eq!(
+                            judge(&value, seen, limit, check),
+                            apart,
+                            "{value:?} {check:?} {limit}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn values_inside_and_outside_their_views_are_written_as_they_are_or_quoted() {
+        let values = assorted();
+        let refs: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
+        let (views, buffer) = crate::views::build(&refs);
+        let buffers = [&buffer[..]];
+        let column = TextColumn {
+            views: &views,
+            buffers: &buffers,
+            valid: None,
+        };
+        let style = Style {
+            delimiter: b';',
+            quote: b'\'',
+            terminator: b"\r\n",
+        };
+        let mut expected = Vec::new();
+        for value in &values {
+            let plain = !value.is_empty()
+                && !value
+                    .iter()
+                    .any(|b| [b';', b'\'', b'\n', b'\r'].contains(b));
+            for _ in 0..2 {
+                if plain {
+                    expected.extend_from_slice(value);
+                } else {
+                    expected.push(b'\'');
+                    for &b in value {
+                        if b == b'\'' {
+                            expected.push(b);
+                        }
+                        expected.push(b);
+                    }
+                    expected.push(b'\'');
+                }
+                expected.push(b';');
+            }
+            expected.pop();
+            expected.extend_from_slice(b"\r\n");
+        }
+        assert_eq!(format(&[column, column], values.len(), style), expected);
     }
 
     #[test]

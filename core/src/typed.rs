@@ -216,13 +216,7 @@ pub fn fails(check: Check, value: &[u8]) -> bool {
                 let (ascii, ef) = value.iter().fold((false, false), |(ascii, ef), &b| {
                     (ascii | (b.wrapping_sub(0x20) < 0x5F), ef | (b == 0xEF))
                 });
-                ascii
-                    || (ef
-                        && value
-                            .iter()
-                            .zip(&value[1..])
-                            .zip(&value[2..])
-                            .fold(false, |any, ((&x, &y), &z)| any | half_kana(x, y, z)))
+                ascii || (ef && half_kana_in(value))
             } else {
                 let mut i = 0;
                 while i < value.len() {
@@ -242,6 +236,17 @@ pub fn fails(check: Check, value: &[u8]) -> bool {
             }
         }
     }
+}
+
+/// Whether UTF-8 `value` holds a half-width katakana (U+FF61–U+FF9F), found with no
+/// character decoded.
+#[must_use]
+pub fn half_kana_in(value: &[u8]) -> bool {
+    value
+        .iter()
+        .zip(value.iter().skip(1))
+        .zip(value.iter().skip(2))
+        .fold(false, |any, ((&x, &y), &z)| any | half_kana(x, y, z))
 }
 
 /// Whether three bytes are a half-width katakana in UTF-8 (U+FF61–U+FF9F).
