@@ -22,6 +22,7 @@ from chukan import Problem, Report
 from chukan.codec import field_text, fields_text
 from chukan.report import ProblemTable
 from chukan.spec import Field
+from chukan.validate import MASK, shapes
 from helpers import FIXTURES, KOJIN, KOJIN_CSV, ZENGIN, kojin_records, put
 
 if TYPE_CHECKING:
@@ -143,6 +144,23 @@ def test_a_bad_value_in_every_record_makes_a_problem_object_only_for_those_shown
     assert shown[0].value == "00A0000001"
     assert shown[0].raw == "30 30 41 30 30 30 30 30 30 31"
     assert made() < 100  # (its 外字, one per value, are looked at one by one)
+
+
+@pytest.mark.parametrize("make", [_fixed_file, _csv_file])
+def test_a_masked_report_makes_a_problem_object_only_for_those_shown(
+        monkeypatch: pytest.MonkeyPatch, make: Callable[[], tuple[bytes, str, int]]) -> None:
+    data, layout, _ = make()
+    plain = chukan.validate(data, layout)
+    made = _count_made(monkeypatch, "not-digits")
+    masked = chukan.validate(data, layout, mask=True)
+    assert made() < 100  # (10,000 when each problem was masked as it was reported)
+    assert masked.counts_by_code() == plain.counts_by_code()
+    # each shown as the unmasked problem masked on its own, and all of them at once too
+    assert masked.problems == [MASK(p) for p in plain.problems]
+    assert masked.problems[0].raw == "<10 bytes>"
+    details = plain.table().details()
+    assert masked.table().details().equals(
+        details.with_columns(shapes(details["value"]).alias("value")))
 
 
 def test_the_writer_says_where_each_refused_value_lands_in_a_multi_record_file(

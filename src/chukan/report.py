@@ -115,6 +115,17 @@ class Detail(Protocol):
         ...
 
 
+class Mask(Protocol):
+    """What a masked table (``validate(mask=True)``) shows of its rows instead of
+    personal data: a problem made of a row, and many rows' values at once."""
+
+    def __call__(self, problem: Problem, /) -> Problem: ...
+
+    def values(self, values: pl.Series) -> pl.Series:
+        """The values (a String series) as a masked problem shows them."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class _Source:
     """What the rows of a :class:`ProblemTable` from one check on one field share: their
@@ -130,6 +141,7 @@ class _Source:
     #: a row's bytes, value and own words (else ``message``'s, else the registry's)
     detail: Detail | None = None
     raw_limit: int | None = None  # bytes shown in hex, at most
+    mask: Mask | None = None  # what the rows show instead of personal data
 
     def says_error(self) -> int:
         """1 or 0 where this source says whether its rows are errors, else -1 (their
@@ -291,6 +303,22 @@ class ProblemTable:
         return ProblemTable(sources, self.codes, self.source, self.row, self.code,
                             self.record, self.offset)
 
+    def masked(self, mask: Mask) -> ProblemTable:
+        """The rows as ``mask`` shows them, each when it is shown: a table of many
+        problems is masked with no object made per problem.
+
+        >>> class Hidden:
+        ...     def __call__(self, p): return replace(p, value="*")
+        ...     def values(self, values): return values.str.replace_all(".", "*")
+        >>> t = ProblemTable.of([Problem(code="gaiji", message="", record=1, value="x")])
+        >>> t.masked(Hidden()).problem(0).value
+        '*'
+        """
+        sources = tuple(replace(s, made=mask(s.made)) if s.made is not None else
+                        replace(s, mask=mask) for s in self.sources)
+        return ProblemTable(sources, self.codes, self.source, self.row, self.code,
+                            self.record, self.offset)
+
     def problem(self, i: int) -> Problem:
         """Row ``i`` as a :class:`Problem`."""
         s = self.sources[int(self.source[i])]
@@ -302,12 +330,13 @@ class ProblemTable:
         entry = REGISTRY[code]
         record, offset = int(self.record[i]), int(self.offset[i])
         shown = raw if s.raw_limit is None else raw[:s.raw_limit]
-        return Problem(code=code, message=words or s.message or entry.ja,
+        made = Problem(code=code, message=words or s.message or entry.ja,
                        severity=s.severity or entry.severity, file=s.file,
                        record=None if record == _NONE else record,
                        offset=None if offset == _NONE else offset, field=s.field,
                        label=s.label, raw=shown.hex(" ") + (" …" if len(shown) < len(raw)
                                                              else ""), value=value)
+        return s.mask(made) if s.mask is not None else made
 
     def problems(self) -> list[Problem]:
         """Every row as a :class:`Problem`, in order."""
@@ -347,7 +376,8 @@ class ProblemTable:
                 continue
             at = order[start:end]
             value, own = s.detail.texts(self.row[at])
-            values.append(value.cast(pl.String))
+            values.append(value.cast(pl.String) if s.mask is None else
+                          s.mask.values(value.cast(pl.String)))
             # (a row's "" words say nothing, as in problem())
             words.append(own.cast(pl.String).replace("", None) if own is not None
                          else constant(None, len(at)))

@@ -183,7 +183,7 @@ def validate_set(file_set: FileSet | str | Path, files: Mapping[str, Source], *,
     for check in fs.checks:
         found += _run_check(check, frames, names, fs, read)
     table = ProblemTable.of(found).in_file_order(by_file=True)
-    report.extend(_masked(p) for p in table.problems()) if mask else report.extend(table)
+    report.extend(table.masked(MASK) if mask else table)
     return report
 
 
@@ -252,10 +252,8 @@ def _validate_file(source: Source, lay: Layout, report: Report, opts: _Options, 
     if keys:
         _duplicates(pl.concat(keys), lay, name, found)
     report.records_read += found.records_read
-    # (the problems stay a table unless they are masked, one by one)
     problems = found.table().with_file(name).in_file_order()
-    report.absorb(found, [_masked(p) for p in problems.problems()] if opts.mask else problems,
-                  file=name)
+    report.absorb(found, problems.masked(MASK) if opts.mask else problems, file=name)
     if kept:
         return pl.concat(kept)
     # nothing read: the columns still exist, so the checks see an empty file
@@ -711,12 +709,24 @@ def _shape_table() -> npt.NDArray[np.uint8]:
     return table
 
 
-def _masked(p: Problem) -> Problem:
-    """The problem without personal data: values become their shape, raw bytes their
-    length (a 外字's own bytes are kept: they identify a character, not a person)."""
-    if p.code in ("gaiji", "outside-repertoire") or not p.raw:
-        raw = p.raw
-    else:
-        size = sum(1 for part in p.raw.split() if part != "…")
-        raw = f"<{size}+ bytes>" if p.raw.endswith("…") else f"<{size} bytes>"
-    return replace(p, value=shape(p.value), raw=raw)
+class _Masking:
+    """A problem without personal data: values become their shape, raw bytes their
+    length (a 外字's own bytes are kept: they identify a character, not a person). A
+    table's problems are masked as each is shown (:meth:`ProblemTable.masked`)."""
+
+    def __call__(self, p: Problem, /) -> Problem:
+        """The problem masked."""
+        if p.code in ("gaiji", "outside-repertoire") or not p.raw:
+            raw = p.raw
+        else:
+            size = sum(1 for part in p.raw.split() if part != "…")
+            raw = f"<{size}+ bytes>" if p.raw.endswith("…") else f"<{size} bytes>"
+        return replace(p, value=shape(p.value), raw=raw)
+
+    def values(self, values: pl.Series) -> pl.Series:
+        """Values as their shapes, in the core."""
+        return shapes(values)
+
+
+#: what ``validate(mask=True)`` shows of each problem
+MASK = _Masking()

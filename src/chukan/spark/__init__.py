@@ -197,7 +197,7 @@ def validate_set(spark: SparkSession, file_set: FileSet | str | Path, files: Map
     from chukan.report import Report as _Report  # noqa: PLC0415
     from chukan.spark import _fileset  # noqa: PLC0415 -- needs pyspark
     from chukan.validate import (  # noqa: PLC0415 -- validation's own steps
-        _masked,
+        MASK,
         _run_check,
         file_set_for,
         missing_references,
@@ -227,7 +227,7 @@ def validate_set(spark: SparkSession, file_set: FileSet | str | Path, files: Map
         found += _run_check(check, held, names, fs,
                             {name: frame.height > 0 for name, frame in held.items()})
     table = ProblemTable.of(found).in_file_order(by_file=True)
-    report.extend(_masked(p) for p in table.problems()) if mask else report.extend(table)
+    report.extend(table.masked(MASK) if mask else table)
     return report
 
 

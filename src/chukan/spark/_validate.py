@@ -30,7 +30,7 @@ def combine(plans: Sequence[FilePlan], checks: Sequence[Sequence[Checked]], layo
             max_errors: int | None) -> Report:
     """One report from each file's ranges (``checks``, in file order) and the rows of
     its repeated keys (``duplicates``)."""
-    from chukan.validate import _duplicates, _masked  # noqa: PLC0415 -- validation's own
+    from chukan.validate import MASK, _duplicates  # noqa: PLC0415 -- validation's own
 
     report = Report(max_problems=max_errors)
     for plan, parts, dups in zip(plans, checks, duplicates, strict=True):
@@ -65,6 +65,6 @@ def combine(plans: Sequence[FilePlan], checks: Sequence[Sequence[Checked]], layo
         report.records_read += found.records_read
         problems = sorted((p if p.file else replace(p, file=name) for p in found.problems),
                           key=Problem.sort_key)
-        report.absorb(found, [_masked(p) for p in problems] if mask else problems,
+        report.absorb(found, [MASK(p) for p in problems] if mask else problems,
                       file=name)
     return report
