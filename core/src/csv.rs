@@ -98,7 +98,7 @@ const CONTROL: u8 = 2;
 const CLASS: u8 = 4;
 
 /// Why a CSV writer refuses a value (see [`refused`]), as bits: [`OVER`], [`CONTROL`],
-/// [`CLASS`]; 0 for a value written as it is.
+/// [`CLASS`]; 0 for a value written as it is. `seen`: [`Bytes::seen`] of the value.
 fn judge(value: &[u8], seen: u8, limit: usize, check: Check) -> u8 {
     let over = over(value, limit);
     let control = seen & byte::CONTROL != 0;
@@ -346,11 +346,11 @@ fn rows(
             }
             if value.is_empty() || seen & byte::QUOTED != 0 {
                 quoted_into(&mut out, value, style);
-            } else if value.len() <= INLINE {
+            } else if let Some(padded) = crate::views::inline(c.views, row) {
                 // a value inside its view: the view's 12 bytes copied whole, then cut
                 // (a copy of a known size, where one of the value's size calls memcpy)
                 let end = out.len() + value.len();
-                out.extend_from_slice(&c.views[16 * row + 4..16 * row + 16]);
+                out.extend_from_slice(padded);
                 out.truncate(end);
             } else {
                 out.extend_from_slice(value);

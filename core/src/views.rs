@@ -22,6 +22,14 @@ pub fn value<'a>(views: &'a [u8], buffers: &[&'a [u8]], row: usize) -> &'a [u8] 
     }
 }
 
+/// Row `row`'s value with the bytes after it in its view, [`INLINE`] bytes in all, where
+/// it sits there (a writer copies them at a known size, then cuts them to the value).
+#[must_use]
+pub fn inline(views: &[u8], row: usize) -> Option<&[u8]> {
+    let view = &views[16 * row..16 * row + 16];
+    (word(view, 0) <= INLINE).then(|| &view[4..])
+}
+
 /// Whether `views` hold `n` rows, each inside its buffer (a view from Python is data).
 #[must_use]
 pub fn fit(views: &[u8], buffers: &[&[u8]], n: usize) -> bool {
