@@ -572,3 +572,15 @@ def test_a_rows_empty_words_fall_back_to_its_checks_in_details_as_in_problems() 
         got = table.details()["message"].to_list()
         assert got == [p.message for p in table.problems()]
         assert got[1] == "自分の言葉" and got[0] == got[2] != ""
+
+
+def test_counts_come_largest_first_then_by_name_whatever_the_order_they_came_in() -> None:
+    found = [Problem(code=code, message="", field=name) for code, name in [
+        ("not-digits", "b"), ("gaiji", "a"), ("control-char", "c"), ("control-char", "c")]]
+    one, other = Report(), Report()
+    one.extend(found)
+    other.extend(found[::-1])
+    for report in (one, other):
+        assert list(report.counts_by_code().items()) == [
+            ("control-char", 2), ("gaiji", 1), ("not-digits", 1)]
+        assert list(report.counts_by_field().items()) == [("c", 2), ("a", 1), ("b", 1)]

@@ -449,6 +449,15 @@ def first_error(found: Findings) -> Problem | None:
     return table.problem(int(errors[0])) if len(errors) else None
 
 
+def _by_count(counts: Counter[str]) -> dict[str, int]:
+    """Counts, the largest first, then by key.
+
+    >>> _by_count(Counter({"b": 1, "c": 2, "a": 1}))
+    {'c': 2, 'a': 1, 'b': 1}
+    """
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 _FRAME_SCHEMA: dict[str, pl.DataType] = {
     "code": pl.String(),
     "severity": pl.String(),
@@ -702,12 +711,15 @@ class Report:
         return sum(len(np.unique(np.concatenate(rs))) for rs in by_file.values())
 
     def counts_by_code(self) -> dict[str, int]:
-        """Problems counted by code, most frequent first."""
-        return dict(self._by_code.most_common())
+        """Problems counted by code, most frequent first (equal counts by code: the
+        order never depends on the order the counts came in, which differs between one
+        process and Spark's tasks)."""
+        return _by_count(self._by_code)
 
     def counts_by_field(self) -> dict[str, int]:
-        """Problems counted by field name (record-level problems under ``""``)."""
-        return dict(self._by_field.most_common())
+        """Problems counted by field name (record-level problems under ``""``), most
+        frequent first (equal counts by name)."""
+        return _by_count(self._by_field)
 
     def to_frame(self) -> pl.DataFrame:
         """The problems as a Polars DataFrame, one row each, sorted by record and offset."""
