@@ -134,14 +134,20 @@ mod byte {
     pub const NOT_ASCII: u8 = 32;
 }
 
-/// The bits of [`byte`] of every byte, for a writer's delimiter and quote.
+/// The bits of [`byte`] of every byte, [`byte::QUOTED`] for the bytes in `quoted`.
 struct Bytes([u8; 256]);
 
 impl Bytes {
-    fn new(style: Style<'_>) -> Self {
+    /// The bits for a writer's rows: a value is quoted for its delimiter, its quote, CR
+    /// or LF.
+    fn writing(style: Style<'_>) -> Self {
+        Self::new(&[style.delimiter, style.quote, b'\n', b'\r'])
+    }
+
+    fn new(quoted: &[u8]) -> Self {
         let mut table = [0u8; 256];
         for (b, bits) in (0u8..=255).zip(table.iter_mut()) {
-            let quoted = b == style.delimiter || b == style.quote || b == b'\n' || b == b'\r';
+            let quoted = quoted.contains(&b);
             let ascii = (0x20..0x7F).contains(&b);
             *bits = (u8::from(quoted) * byte::QUOTED)
                 | (u8::from((1..=4).contains(&b)) * byte::CONTROL)
@@ -181,12 +187,7 @@ fn fails_reading(value: &[u8], check: Check, limit: usize) -> bool {
 /// None for a check no row failed.
 #[must_use]
 pub fn refused(column: &TextColumn<'_>, n: usize, limit: usize, check: Check) -> Refused {
-    // (any style: whether a value is quoted is not asked here)
-    let bytes = Bytes::new(Style {
-        delimiter: b',',
-        quote: b'"',
-        terminator: b"\n",
-    });
+    let bytes = Bytes::new(&[]); // (whether a value is quoted is not asked here)
     let marks: Vec<Vec<(usize, u8)>> = (0..n.div_ceil(CHUNK_ROWS))
         .into_par_iter()
         .map(|k| {
@@ -323,7 +324,7 @@ fn rows(
     // (room for a short value's whole view, copied before it is cut to its length)
     let mut out = Vec::with_capacity(size + rows.len() * style.terminator.len() + INLINE);
     let mut marks = Vec::new();
-    let bytes = Bytes::new(style);
+    let bytes = Bytes::writing(style);
     for row in rows {
         for (j, c) in columns.iter().enumerate() {
             if j > 0 {
@@ -920,7 +921,7 @@ mod tests {
     #[test]
     fn a_value_judged_from_its_bytes_looked_up_once_is_judged_as_each_question_apart() {
         for delimiter in [b',', b';', b'\t'] {
-            let bytes = Bytes::new(Style {
+            let bytes = Bytes::writing(Style {
                 delimiter,
                 quote: b'"',
                 terminator: b"\n",

@@ -409,20 +409,20 @@ pub fn number(bytes: &[u8], form: NumberForm) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    use super::{
+        civil_days, csv_decimal, csv_integer, date, fails, half_kana_in, is_half, number, Check,
+        DateForm, DateFormat, Era, Kinds, NumberForm, MAX_ERAS,
+    };
+
     #[test]
     fn a_lone_ef_byte_is_judged_not_a_half_width_katakana_without_a_panic() {
         // (not UTF-8, which a hand-made view may hold: the check once sliced past it)
         for value in [&b"\xEF"[..], b"\xEF\xBD", b"\xEF\xBD\xA1"] {
             let kana = value.len() == 3;
-            assert_eq!(super::half_kana_in(value), kana);
-            assert_eq!(super::fails(super::Check::NoHalf, value), kana);
+            assert_eq!(half_kana_in(value), kana);
+            assert_eq!(fails(Check::NoHalf, value), kana);
         }
     }
-
-    use super::{
-        civil_days, csv_decimal, csv_integer, date, fails, is_half, number, Check, DateForm,
-        DateFormat, Era, Kinds, NumberForm, MAX_ERAS,
-    };
 
     #[test]
     fn kinds_judge_each_check_as_fails_does() {

@@ -291,8 +291,7 @@ class ProblemTable:
     def moved(self, record: npt.NDArray[np.int64], offset: npt.NDArray[np.int64]
               ) -> ProblemTable:
         """The rows at other places: ``record`` and ``offset`` per row."""
-        return ProblemTable(self.sources, self.codes, self.source, self.row, self.code,
-                            record, offset)
+        return replace(self, record=record, offset=offset)
 
     def with_file(self, file: str) -> ProblemTable:
         """The rows with ``file`` where they name none (or an empty one)."""
@@ -300,8 +299,7 @@ class ProblemTable:
             s if s.file else
             _Source(made=replace(s.made, file=file), file=file, field=s.field)
             if s.made is not None else replace(s, file=file) for s in self.sources)
-        return ProblemTable(sources, self.codes, self.source, self.row, self.code,
-                            self.record, self.offset)
+        return replace(self, sources=sources)
 
     def masked(self, mask: Mask) -> ProblemTable:
         """The rows as ``mask`` shows them, each when it is shown: a table of many
@@ -316,8 +314,7 @@ class ProblemTable:
         """
         sources = tuple(replace(s, made=mask(s.made)) if s.made is not None else
                         replace(s, mask=mask) for s in self.sources)
-        return ProblemTable(sources, self.codes, self.source, self.row, self.code,
-                            self.record, self.offset)
+        return replace(self, sources=sources)
 
     def problem(self, i: int) -> Problem:
         """Row ``i`` as a :class:`Problem`."""
@@ -376,8 +373,8 @@ class ProblemTable:
                 continue
             at = order[start:end]
             value, own = s.detail.texts(self.row[at])
-            values.append(value.cast(pl.String) if s.mask is None else
-                          s.mask.values(value.cast(pl.String)))
+            text = value.cast(pl.String)
+            values.append(text if s.mask is None else s.mask.values(text))
             # (a row's "" words say nothing, as in problem())
             words.append(own.cast(pl.String).replace("", None) if own is not None
                          else constant(None, len(at)))
