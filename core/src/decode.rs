@@ -23,6 +23,9 @@ pub enum Codec {
     Cp932,
     /// JIS X 0208 `Shift_JIS`, as `CPython`'s `shift_jis` decodes it.
     ShiftJis,
+    /// EUC-JP, as `CPython`'s `euc_jp` decodes it: JIS X 0208 in pairs of 0xA1–0xFE,
+    /// half-width katakana after 0x8E, JIS X 0212 in three bytes after 0x8F.
+    EucJp,
     /// UTF-8.
     Utf8,
     /// A host code page (IBM's Japanese EBCDIC, JEF, KEIS, JIPS): stateful (shift codes),
@@ -37,6 +40,7 @@ impl Codec {
         match name {
             "cp932" => Some(Self::Cp932),
             "shift_jis" => Some(Self::ShiftJis),
+            "euc_jp" => Some(Self::EucJp),
             "utf-8" => Some(Self::Utf8),
             _ => Page::from_name(name).map(Self::Ebcdic),
         }
@@ -71,6 +75,7 @@ impl Codec {
     pub fn ideographic_space(self) -> &'static [u8] {
         match self {
             Self::Cp932 | Self::ShiftJis => &[0x81, 0x40],
+            Self::EucJp => &[0xA1, 0xA1],
             Self::Utf8 => "\u{3000}".as_bytes(),
             Self::Ebcdic(page) => page.table().ideographic_space(),
         }
@@ -79,12 +84,16 @@ impl Codec {
     fn table(self) -> Option<&'static [u16]> {
         static CP932: OnceLock<Vec<u16>> = OnceLock::new();
         static SHIFT_JIS: OnceLock<Vec<u16>> = OnceLock::new();
+        static EUC_JP: OnceLock<Vec<u16>> = OnceLock::new();
         match self {
             Self::Cp932 => {
                 Some(CP932.get_or_init(|| unpack(include_bytes!("../tables/cp932.bin"))))
             }
             Self::ShiftJis => {
                 Some(SHIFT_JIS.get_or_init(|| unpack(include_bytes!("../tables/shift_jis.bin"))))
+            }
+            Self::EucJp => {
+                Some(EUC_JP.get_or_init(|| unpack(include_bytes!("../tables/euc_jp.bin"))))
             }
             Self::Utf8 | Self::Ebcdic(_) => None,
         }
@@ -208,6 +217,9 @@ struct Compiled {
 const LENGTH: u32 = 0b11;
 const HALF: u32 = 0b100;
 const LEAD_ENTRY: u32 = 0b1000;
+/// Where a table's rows for three-byte characters start (after the single bytes and the
+/// pairs), by their second byte 0x80–0xFF: EUC-JP's only.
+const THIRDS: usize = 256 + 128 * 256;
 
 impl Compiled {
     fn new(table: &[u16]) -> Self {
@@ -215,7 +227,8 @@ impl Compiled {
             .iter()
             .enumerate()
             .map(|(i, &code)| match code {
-                LEAD if i < 256 => LEAD_ENTRY,
+                // a lead byte, or a pair that leads a third byte (EUC-JP's 0x8F)
+                LEAD if i < THIRDS => LEAD_ENTRY,
                 // the surrogates are no characters, and U+FFFD is a failed decode in
                 // any encoding; no table holds either, but a table is data
                 LEAD | UNDEFINED | 0xFFFD | 0xD800..=0xDFFF => 0,
@@ -244,7 +257,9 @@ impl Codec {
     pub fn ascii_as_is(self) -> bool {
         match self {
             Self::Utf8 => true,
-            Self::Cp932 | Self::ShiftJis => self.compiled().is_some_and(|c| c.ascii_kept),
+            Self::Cp932 | Self::ShiftJis | Self::EucJp => {
+                self.compiled().is_some_and(|c| c.ascii_kept)
+            }
             Self::Ebcdic(_) => false,
         }
     }
@@ -252,9 +267,11 @@ impl Codec {
     fn compiled(self) -> Option<&'static Compiled> {
         static CP932: OnceLock<Compiled> = OnceLock::new();
         static SHIFT_JIS: OnceLock<Compiled> = OnceLock::new();
+        static EUC_JP: OnceLock<Compiled> = OnceLock::new();
         let cell = match self {
             Self::Cp932 => &CP932,
             Self::ShiftJis => &SHIFT_JIS,
+            Self::EucJp => &EUC_JP,
             Self::Utf8 | Self::Ebcdic(_) => return None,
         };
         Some(cell.get_or_init(|| Compiled::new(self.table().unwrap_or_default())))
@@ -296,9 +313,21 @@ fn decode_entries(
         } else {
             i += 1;
         }
-        let length = (entry & LENGTH) as usize;
+        let mut length = (entry & LENGTH) as usize;
         if length == 0 {
-            return None;
+            // no character, but for a pair that leads a third byte (EUC-JP's JIS X 0212,
+            // its second byte 0xA1–0xFE): looked at only here, off the path every other
+            // character takes
+            if entry & LEAD_ENTRY == 0 {
+                return None;
+            }
+            let second = usize::from(bytes[i - 1] - 0x80);
+            entry = entries[THIRDS + second * 256 + usize::from(*bytes.get(i)?)];
+            i += 1;
+            length = (entry & LENGTH) as usize;
+            if length == 0 {
+                return None;
+            }
         }
         out[at..at + 4].copy_from_slice(&(entry >> 8).to_le_bytes());
         at += length;
@@ -326,10 +355,13 @@ const CP932_PYTHON_SINGLES: [(u8, u16); 5] = [
     (0xFF, 0xF8F3),
 ];
 
-/// A whole text in `codec` as UTF-8, exactly as `CPython`'s `decode(codec, "replace")`
-/// gives it: a byte that starts no character, or a lead byte whose trail does not
-/// complete one, is U+FFFD, and decoding goes on at the next byte. For reading CSV
-/// files, whose parser wants UTF-8; the reader then reports every U+FFFD.
+/// A whole text in `codec` as UTF-8, as `CPython`'s `decode(codec, "replace")` gives it:
+/// a byte that starts no character, or a lead byte whose next bytes do not complete
+/// one, is U+FFFD, and decoding goes on at the next byte. One difference: at the very
+/// end of its input, `CPython`'s `euc_jp` makes one U+FFFD of 0x8F and the byte after
+/// it (a CSV text's last line end); here that byte stands on its own, and a CSV parser
+/// reads the same cells either way. For reading CSV files, whose parser wants UTF-8;
+/// the reader then reports every U+FFFD.
 #[must_use]
 pub fn transcode(codec: Codec, bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() * 3 / 2);
@@ -365,10 +397,18 @@ pub fn transcode_into(codec: Codec, bytes: &[u8], out: &mut Vec<u8>) {
         let single = table[usize::from(b)];
         if single == LEAD {
             if let Some(&trail) = bytes.get(i + 1) {
-                let code = table[256 + usize::from(b - 0x80) * 256 + usize::from(trail)];
+                let mut code = table[256 + usize::from(b - 0x80) * 256 + usize::from(trail)];
+                let mut size = 2;
+                if code == LEAD {
+                    // EUC-JP's JIS X 0212: the trail (0xA1–0xFE) leads a third byte
+                    code = bytes.get(i + 2).map_or(UNDEFINED, |&third| {
+                        table[THIRDS + usize::from(trail - 0x80) * 256 + usize::from(third)]
+                    });
+                    size = 3;
+                }
                 if code != UNDEFINED {
                     push_utf8(out, code);
-                    i += 2;
+                    i += size;
                     continue;
                 }
             }
@@ -388,7 +428,7 @@ pub fn transcode_into(codec: Codec, bytes: &[u8], out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{decode_into, decode_rows, Codec};
+    use super::{decode_into, decode_rows, transcode, Codec};
     use crate::ebcdic::Shift;
 
     fn decode(codec: Codec, bytes: &[u8]) -> Option<String> {
@@ -438,6 +478,36 @@ mod tests {
         ] {
             assert_eq!(decode(Codec::Cp932, bytes), None, "{bytes:?}");
         }
+    }
+
+    #[test]
+    fn euc_jp_decodes_pairs_kana_and_three_byte_characters() {
+        // 山 田, ｱ after 0x8E, 丂 (JIS X 0212) after 0x8F
+        let text = b"\xbb\xb3\xc5\xc4\x8e\xb1\x8f\xb0\xa1";
+        assert_eq!(decode(Codec::EucJp, text).as_deref(), Some("山田ｱ丂"));
+        assert_eq!(decode(Codec::EucJp, b"\\~").as_deref(), Some("\\~"));
+        // a three-byte character cut, or with a byte outside 0xA1–0xFE; a row of no
+        // characters (0xA9); user-defined rows (0xF5–0xFE), which CPython does not map
+        for bytes in [
+            &b"\x8f\xb0"[..],
+            b"\x8f",
+            b"\x8f\xb0A",
+            b"\x8fA\xa1",
+            b"\x8e\xe0",
+            b"\xa9\xa1",
+            b"\xf5\xa1",
+            b"\xa1",
+        ] {
+            assert_eq!(decode(Codec::EucJp, bytes), None, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn euc_jp_transcodes_a_failed_byte_at_a_time() {
+        let text = |bytes: &[u8]| String::from_utf8(transcode(Codec::EucJp, bytes)).unwrap();
+        assert_eq!(text(b"\x8f\xb0A\x8fA"), "\u{fffd}\u{fffd}A\u{fffd}A");
+        assert_eq!(text(b"\x8f\xb0\xa1\x8e\xb1\xa9\xa1"), "丂ｱ\u{fffd}\u{fffd}");
+        assert_eq!(text(b"\x8f\n"), "\u{fffd}\n"); // CPython: one U+FFFD, no line end
     }
 
     #[test]

@@ -1,9 +1,10 @@
 r"""Encodings as objects: what the readers and writers need to know of an encoding beyond
 its codec. A fixed-width field is padded with the encoding's space, a full-width one with
 its U+3000; numbers and dates are spelled with its digits; a full-width field is cut on
-character pairs only where every full-width character is one pair; and only some
-encodings are decoded by the compiled core. Each of these used to be a literal (``0x20``,
-``b"\x81\x40"``) or a list of codec names at the place that needed it.
+character pairs only where every full-width character is one pair; and the compiled
+core decodes an encoding only where it has its tables (every one named here has). Each of
+these used to be a literal (``0x20``, ``b"\x81\x40"``) or a list of codec names at the
+place that needed it.
 
 The compiled core holds the same facts for the encodings it decodes;
 ``tests/test_encodings.py`` checks the two against each other and both against
@@ -60,7 +61,8 @@ class Encoding:
     #: every full-width character is one two-byte pair, so that a full-width field's
     #: padding is found on pairs, before decoding
     paired: bool
-    #: the compiled core decodes it (the others are read through CPython's codec)
+    #: the compiled core decodes it (the Python kernel, CPython's codec over numpy,
+    #: reads the others; it stays as the core's oracle in the tests)
     core: bool
     #: the bytes a file in it starts with
     bom: bytes = b""
@@ -93,9 +95,9 @@ ENCODING_FACTS: Mapping[str, Encoding] = MappingProxyType({
     "cp932": _ascii_based("cp932", ideographic_space=b"\x81\x40", paired=True, core=True),
     "shift_jis": _ascii_based("shift_jis", ideographic_space=b"\x81\x40", paired=True,
                               core=True),
-    # JIS X 0212 characters are three bytes (8F xx xx): no pairs
+    # JIS X 0212 characters are three bytes (8F xx xx): no pairs; the core decodes them
     "euc_jp": _ascii_based("euc_jp", ideographic_space=b"\xa1\xa1", paired=False,
-                           core=False),
+                           core=True),
     "utf-8": _ascii_based("utf-8", ideographic_space="\u3000".encode(), paired=False,
                           core=True),
     "utf-8-sig": _ascii_based("utf-8-sig", ideographic_space="\u3000".encode(),
