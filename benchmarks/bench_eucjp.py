@@ -1,5 +1,6 @@
-"""EUC-JP: read a fixed-width and a CSV file through the core, and through the Python
-kernel it replaced, against CPython's ``bytes.decode("euc_jp")``.
+"""EUC-JP: read and write a fixed-width and a CSV file through the core, and through the
+Python paths it replaced, against CPython's ``bytes.decode("euc_jp")`` and
+``str.encode("euc_jp")``.
 
 Generates ``--records`` synthetic people (full-width names and addresses with some JIS X
 0212 kanji, which EUC-JP writes in three bytes, half-width kana, which it writes in two,
@@ -7,10 +8,11 @@ codes, dates, a mixed memo) in a temporary folder, written by chukan as a fixed-
 file (110-byte records) and as a CSV file, then times in one process, once each a round
 for ``--repeat`` rounds, keeping each case's best:
 
-- ``bytes.decode("euc_jp")`` of each file (the ceiling);
-- ``chukan.read`` of each file (the compiled core);
-- the same with ``CHUKAN_KERNEL=python`` (numpy and CPython's codec: how EUC-JP was read
-  before the core decoded it, kept as the core's oracle in the tests).
+- ``bytes.decode("euc_jp")`` of each file, and ``str.encode("euc_jp")`` of its text (the
+  ceilings);
+- ``chukan.read`` of each file, and ``chukan.write`` of its frame (the compiled core);
+- the same with ``CHUKAN_KERNEL=python`` (numpy, Polars and CPython's codec: how EUC-JP
+  was read and written before the core did it, kept as the core's oracle in the tests).
 
 Ratios above 1 mean chukan is faster. Run: ``python benchmarks/bench_eucjp.py``.
 """
@@ -119,24 +121,30 @@ def main() -> None:
         for kind, layout in layouts.items():
             path = paths[kind]
             data = path.read_bytes()
-            best = {"decode": float("inf"), "core": float("inf"), "python": float("inf")}
+            text = data.decode("euc_jp")
+            out = Path(tmp) / f"out.{kind}"
+            cases: dict[str, Callable[[], object]] = {
+                "decode": lambda data=data: data.decode("euc_jp"),
+                "read": lambda path=path, layout=layout: chukan.read(path, layout),
+                "encode": lambda text=text: text.encode("euc_jp"),
+                "write": lambda out=out, layout=layout: chukan.write(df, out, layout),
+            }
+            best = dict.fromkeys([*cases, "read python", "write python"], float("inf"))
             for _ in range(args.repeat):
-                best["decode"] = min(best["decode"], timed(
-                    lambda data=data: data.decode("euc_jp")))
-                best["core"] = min(best["core"], timed(
-                    lambda path=path, layout=layout: chukan.read(path, layout)))
-                os.environ["CHUKAN_KERNEL"] = "python"
-                try:
-                    best["python"] = min(best["python"], timed(
-                        lambda path=path, layout=layout: chukan.read(path, layout)))
-                finally:
-                    del os.environ["CHUKAN_KERNEL"]
-            mb = len(data) / 1e6
-            print(f"{kind} ({mb:.0f} MB): decode {best['decode']:.3f} s; "
-                  f"core {best['core']:.3f} s ({best['decode'] / best['core']:.2f}× decode); "
-                  f"Python kernel {best['python']:.3f} s "
-                  f"({best['decode'] / best['python']:.2f}×); "
-                  f"core {best['python'] / best['core']:.1f}× the Python kernel")
+                for name, work in cases.items():
+                    best[name] = min(best[name], timed(work))
+                    if name in ("read", "write"):
+                        os.environ["CHUKAN_KERNEL"] = "python"
+                        try:
+                            best[f"{name} python"] = min(best[f"{name} python"], timed(work))
+                        finally:
+                            del os.environ["CHUKAN_KERNEL"]
+            print(f"{kind} ({len(data) / 1e6:.0f} MB):")
+            for name, base in (("read", "decode"), ("write", "encode")):
+                core, python = best[name], best[f"{name} python"]
+                print(f"  {name}: {core:.3f} s, {best[base] / core:.2f}× {base} "
+                      f"({best[base]:.3f} s); the Python path {python:.3f} s "
+                      f"({best[base] / python:.2f}×): the core {python / core:.1f}× as fast")
 
 
 if __name__ == "__main__":

@@ -441,12 +441,14 @@ def test_both_kernels_find_the_same_cp932_duplicates(
     assert _on_python_paths(problems) == core
 
 
-ALPHABET = [*list("Aa0 ｱﾞ山髙﨑德①㈱≒≡∵～〜∥‖¬￢Ā𠮷\\~¥‾－−"), "\u3000", "\ue000", "\x80"]
+# (丂 and 丄 are JIS X 0212: three bytes in EUC-JP)
+ALPHABET = [*list("Aa0 ｱﾞ山髙﨑德①㈱≒≡∵～〜∥‖¬￢Ā𠮷\\~¥‾－−丂丄"), "\u3000", "\ue000", "\x80"]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(st.sampled_from(ALPHABET), max_size=6), max_size=8),
-       st.sampled_from(["cp932", "shift_jis"]), st.sampled_from(["ibm", "nec"]))
+       st.sampled_from(["cp932", "shift_jis", "euc_jp"]), st.sampled_from(["ibm", "nec"]))
+@example(["丂A", "山ｱ", "¥"], "euc_jp", "nec")
 def test_the_core_encodes_as_the_python_writer_does(values: list[str], codec: str,
                                                     policy: str) -> None:
     """The core's encoder against the writer's Python path (CPython's codec, the
@@ -670,10 +672,13 @@ WRITER_ALPHABET = [*ALPHABET, "1", "\x01", "\n", "2", "9"]
 @given(st.lists(st.tuples(*[st.one_of(st.none(), st.text(st.sampled_from(WRITER_ALPHABET),
                                                           max_size=6))] * 6),
                 max_size=6),
-       st.sampled_from(["cp932", "shift_jis"]), st.sampled_from(["ibm", "nec"]),
+       st.sampled_from(["cp932", "shift_jis", "euc_jp"]), st.sampled_from(["ibm", "nec"]),
        st.booleans())
 @example([("山田", "ﾔﾏﾀﾞ", "A〜", "1", "0012", "山"), ("山a", "山", "\x01", "99", "12", "‖")],
          "cp932", "ibm", False)
+# EUC-JP: three-byte characters placed whole, or refused where they would overflow
+@example([("丂丄", "ｱ", "丂A", "1", "0012", "丂"), ("山丂丄", "ﾔﾏ", "¥", "2", "12", "丄 "),
+          ("丂", "ｱ", "A", "1", "0012", "山")], "euc_jp", "nec", False)
 def test_the_core_writes_text_fields_as_the_python_writer_does(
         tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str | None, ...]],
         codec: str, policy: str, substitute: bool) -> None:
@@ -1164,10 +1169,10 @@ required = true
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(st.none() | st.text(st.sampled_from([*REFUSED_ALPHABET, "〜"]),
+@given(st.lists(st.lists(st.none() | st.text(st.sampled_from([*REFUSED_ALPHABET, "〜", "丂", "¥"]),
                                              max_size=5),
                          min_size=3, max_size=3), max_size=10),
-       st.sampled_from(["utf-8", "cp932"]))
+       st.sampled_from(["utf-8", "cp932", "euc_jp"]))
 def test_the_csv_writer_reports_character_checks_as_the_python_path_does(
         rows: list[list[str | None]], encoding: str) -> None:
     """The CSV writer with its character checks made by the core, on the text written,

@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use crate::ebcdic::{Page, Shift};
-use crate::encode::UNENCODABLE;
+use crate::encode::{THREE, THREE_BELOW, UNENCODABLE};
 use crate::typed::{three_byte_char, Check, DateForm, DateFormat, Era, Kinds};
 
 /// A table entry for a character that the encoding would read back as another one
@@ -29,6 +29,12 @@ pub struct TextField<'a> {
     pub shift: Shift,
     /// Code fields with a table: its codes (a value not among them is refused).
     pub codes: Option<&'a Codes>,
+    /// Full-width fields padded with U+3000 in an encoding whose characters are not all
+    /// as long as it (EUC-JP, whose JIS X 0212 characters are three bytes): U+3000's
+    /// bytes and the space. The bytes after a value are then as many whole U+3000 as fit,
+    /// then spaces, counted from the value's end (the padding the records start with is
+    /// counted from the field's start).
+    pub repad: Option<(&'a [u8], u8)>,
 }
 
 /// A code table's codes, as the writer looks each value up: codes of one or two bytes
@@ -238,11 +244,17 @@ fn scan(value: &[u8], check: Check, table: &[u16], slot: &mut [u8]) -> (Scan, us
                         *d = lo;
                     }
                     k += 1;
-                } else {
+                } else if hi >= THREE_BELOW {
                     if let Some([a, b]) = slot.get_mut(k..k + 2) {
                         (*a, *b) = (hi, lo);
                     }
                     k += 2;
+                } else {
+                    // EUC-JP's JIS X 0212 (see `encode::THREE_BELOW`)
+                    if let Some([a, b, c]) = slot.get_mut(k..k + 3) {
+                        (*a, *b, *c) = (THREE, hi | 0x80, lo);
+                    }
+                    k += 3;
                 }
             }
         }
@@ -471,13 +483,30 @@ fn write_rows(
                     if !direct {
                         slot.copy_from_slice(pad); // (what fitted of it was written)
                     }
-                } else if direct {
+                    continue;
+                }
+                if direct {
                     slot[..len].copy_from_slice(bytes);
+                }
+                if let Some((unit, space)) = field.repad {
+                    repad(&mut slot[len..], unit, space);
                 }
             }
         }
     }
     written
+}
+
+/// The padding after a value (`rest`): as many whole `unit`s as fit, then `space`s.
+/// Left as it is when it is that already (a value of whole units leaves the field's
+/// own padding, counted from its start, in place).
+fn repad(rest: &mut [u8], unit: &[u8], space: u8) {
+    let whole = rest.len() / unit.len().max(1) * unit.len();
+    let (units, spaces) = rest.split_at_mut(whole);
+    for (k, b) in units.iter_mut().enumerate() {
+        *b = unit[k % unit.len()];
+    }
+    spaces.fill(space);
 }
 
 /// How a number field is written.
@@ -761,6 +790,7 @@ mod tests {
             full_digits: false,
             shift: crate::ebcdic::Shift::None,
             codes: Some(&codes),
+            repad: None,
         };
         let col = TextColumn {
             views: &views,
@@ -814,6 +844,43 @@ mod tests {
     }
 
     #[test]
+    fn euc_jp_three_byte_characters_are_placed_whole_and_padded_after() {
+        // 丂 is 8F B0 A1; the field's padding is U+3000 (A1 A1) from its start
+        let mut t = vec![UNENCODABLE; 65536];
+        t[0x4E02] = 0x30A1;
+        t[0x5C71] = 0xBBB3; // 山
+        let values = ["丂", "山丂", "山", "丂丂丂"];
+        let (views, buffer) = column(&values);
+        let buffers = [&buffer[..]];
+        let mut out = b"\xa1\xa1\xa1\xa1\xa1\xa1".repeat(values.len());
+        let field = TextField {
+            offset: 0,
+            width: 6,
+            check: Check::Nothing,
+            full_digits: false,
+            shift: crate::ebcdic::Shift::None,
+            codes: None,
+            repad: Some((b"\xa1\xa1", b' ')),
+        };
+        let col = TextColumn {
+            views: &views,
+            buffers: &buffers,
+            valid: None,
+        };
+        let w = write_text(&mut out, 6, values.len(), &[field], &[col], &t, None).remove(0);
+        assert_eq!(
+            out.chunks(6).collect::<Vec<_>>(),
+            [
+                &b"\x8f\xb0\xa1\xa1\xa1 "[..],
+                b"\xbb\xb3\x8f\xb0\xa1 ",
+                b"\xbb\xb3\xa1\xa1\xa1\xa1",
+                b"\xa1\xa1\xa1\xa1\xa1\xa1", // 9 bytes: refused, the padding kept
+            ]
+        );
+        assert_eq!((w.rows, w.lengths), (vec![3], vec![9]));
+    }
+
+    #[test]
     fn digits_must_be_digits_and_fill_the_field() {
         let values = ["0012", "12", "1a"];
         let (views, buffer) = column(&values);
@@ -826,6 +893,7 @@ mod tests {
             full_digits: true,
             shift: crate::ebcdic::Shift::None,
             codes: None,
+            repad: None,
         };
         let col = TextColumn {
             views: &views,

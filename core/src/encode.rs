@@ -8,6 +8,13 @@ use rayon::prelude::*;
 /// A table entry for a character the encoding lacks.
 pub const UNENCODABLE: u16 = 0xFFFF;
 
+/// A table's codes (`chukan.codec.encode_table`): below 0x100 one byte, from 0x8000 two
+/// (big-endian); between them EUC-JP's three-byte characters (JIS X 0212), `0x8F` then
+/// the code's two bytes with the first one's high bit set.
+pub const THREE_BELOW: u8 = 0x80;
+/// EUC-JP's lead byte of three-byte characters.
+pub const THREE: u8 = 0x8F;
+
 /// Bytes of text each task encodes (then cut at the next line feed).
 const PIECE: usize = 1 << 20;
 
@@ -55,7 +62,7 @@ pub struct Encoded {
 }
 
 /// Encode the values of `text` (UTF-8, value `i` at `offsets[i]..offsets[i + 1]`) with
-/// `table` (65,536 entries: a code below 0x100 is one byte, above it two, big-endian).
+/// `table` (65,536 entries: a code's bytes as [`THREE_BELOW`] says).
 ///
 /// # Panics
 /// When an offset lies outside `text` (the caller passes Arrow's own buffers).
@@ -108,10 +115,11 @@ fn encode_value(value: &[u8], table: &[u16], out: &mut Vec<u8>) -> bool {
         if code == UNENCODABLE {
             return false;
         }
-        if code < 0x100 {
-            out.push(code as u8);
-        } else {
-            out.extend_from_slice(&code.to_be_bytes());
+        let [hi, lo] = code.to_be_bytes();
+        match hi {
+            0 => out.push(lo),
+            THREE_BELOW.. => out.extend_from_slice(&[hi, lo]),
+            _ => out.extend_from_slice(&[THREE, hi | 0x80, lo]),
         }
     }
     true
@@ -133,6 +141,25 @@ mod tests {
         assert_eq!(got.data, b"A\xfb\xfcB");
         assert_eq!(got.lengths, vec![1, 2, 1, 0]);
         assert_eq!(got.unencodable, vec![false, false, false, true]);
+    }
+
+    #[test]
+    fn a_code_below_0x8000_is_euc_jps_three_bytes() {
+        let mut table = vec![UNENCODABLE; 65536];
+        for b in [b'A', b'\n'] {
+            table[usize::from(b)] = u16::from(b);
+        }
+        table[0x4E02] = 0x30A1; // 丂: 8F B0 A1
+        table[0x5C71] = 0xBBB3; // 山
+        table[0xFF71] = 0x8EB1; // ｱ
+        let text = "丂A山ｱ".as_bytes();
+        let got = encode(text, &[0, 3, 4, 10], &table);
+        assert_eq!(got.data, b"\x8f\xb0\xa1A\xbb\xb3\x8e\xb1");
+        assert_eq!(got.lengths, vec![3, 1, 4]);
+        assert_eq!(
+            encode_lines("丂\n".as_bytes(), &table).unwrap(),
+            b"\x8f\xb0\xa1\n"
+        );
     }
 
     #[test]

@@ -1203,6 +1203,10 @@ fn replace_chars<'py>(
     Ok((out.views.into_pyarray(py), buffers))
 }
 
+/// A full-width field's padding counted from its value's end: U+3000's bytes, and the
+/// space (`compose::TextField::repad`).
+type Repad = (Vec<u8>, u8);
+
 /// Write text columns into their fields (offset, width, check, digits must fill it) of
 /// `n` records `stride` bytes apart in `out`, encoding through `table` (65,536 codes, with
 /// 0xFFFF for a character the encoding lacks and 0xFFFE for one it would read back as
@@ -1210,11 +1214,13 @@ fn replace_chars<'py>(
 /// given its table's `codes` (None: any value) refuses every other value. Each
 /// field's refused rows come back (`rows`), each with its reasons (`reasons`, bits of
 /// [`crate::compose::reason`]) and its value's byte length (`lengths`); those rows are
-/// left as the padding already in `out`. Blocks of records are written
-/// on `threads` threads (0: one per core).
+/// left as the padding already in `out`. A field given `repads` (U+3000's bytes and the
+/// space) is padded after its value as EUC-JP needs (see `compose::TextField::repad`).
+/// Blocks of records are written on `threads` threads (0: one per core).
 #[pyfunction]
 #[pyo3(signature = (
-    out, stride, n, fields, columns, table, page=None, shifts=None, codes=None, threads=0
+    out, stride, n, fields, columns, table, page=None, shifts=None, codes=None, threads=0,
+    repads=None
 ))]
 // pyo3 hands the arguments over by value; the Python signature is the one the writer needs
 #[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
@@ -1230,8 +1236,10 @@ fn compose_text<'py>(
     shifts: Option<Vec<String>>,
     codes: Option<Vec<Option<Vec<Vec<u8>>>>>,
     threads: usize,
+    repads: Option<Vec<Option<Repad>>>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let bad = |what: &str| PyValueError::new_err(what.to_string());
+    let repads = repads.unwrap_or_else(|| vec![None; fields.len()]);
     let page = page
         .map(|p| Page::from_name(p).ok_or_else(|| bad("no such EBCDIC page")))
         .transpose()?;
@@ -1241,8 +1249,11 @@ fn compose_text<'py>(
         .into_iter()
         .map(|c| c.map(Codes::new))
         .collect();
-    if shifts.len() != fields.len() || codes.len() != fields.len() {
-        return Err(bad("one shift mode and one code list per field"));
+    if shifts.len() != fields.len() || codes.len() != fields.len() || repads.len() != fields.len() {
+        return Err(bad("one shift mode, code list and padding per field"));
+    }
+    if repads.iter().flatten().any(|(unit, _)| unit.is_empty()) {
+        return Err(bad("a padding unit of no bytes"));
     }
     let mut out = writable(out)?;
     let out = out.as_slice_mut()?;
@@ -1259,8 +1270,8 @@ fn compose_text<'py>(
         return Err(bad("fields, columns and records do not fit together"));
     }
     let mut specs = Vec::with_capacity(fields.len());
-    for (((offset, width, check, full_digits), shift), codes) in
-        fields.iter().zip(&shifts).zip(&codes)
+    for ((((offset, width, check, full_digits), shift), codes), repad) in
+        fields.iter().zip(&shifts).zip(&codes).zip(&repads)
     {
         if offset.checked_add(*width).is_none_or(|end| end > stride) {
             return Err(bad("a field lies outside the records"));
@@ -1272,6 +1283,9 @@ fn compose_text<'py>(
             full_digits: *full_digits,
             shift: Shift::from_name(shift).ok_or_else(|| bad("no such shift mode"))?,
             codes: codes.as_ref(),
+            repad: repad
+                .as_ref()
+                .map(|(unit, space)| (unit.as_slice(), *space)),
         });
     }
     let borrowed = borrow_columns(&columns)?;

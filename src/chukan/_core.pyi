@@ -168,6 +168,7 @@ def compose_text(
     shifts: list[str] | None = None,
     codes: list[list[bytes] | None] | None = None,
     threads: int = 0,
+    repads: list[tuple[bytes, int] | None] | None = None,
 ) -> list[Written]: ...
 
 class NumbersWritten(TypedDict):

@@ -409,8 +409,7 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
         _core.place(out.reshape(-1), stride, f.offset, f.length,
                     np.ascontiguousarray(data, dtype=np.uint8),
                     np.ascontiguousarray(lengths, dtype=np.int64))
-        if f.type == "text" and f.chars == "fullwidth" and f.pad == "\u3000" and \
-                not layout.charset.paired and f.shift != "graphic":
+        if _padded_after(f, layout):
             _pad_after(region, lengths, layout.charset)
     if layout.charset.ebcdic:
         _to_ebcdic(out, kind.fields, layout.encoding)
@@ -450,10 +449,15 @@ def _compose_texts(df: pl.DataFrame, fields: list[Field], layout: Layout,
     ebcdic = layout.charset.ebcdic
     table = None if ebcdic else writer_table(enc, layout.cp932_duplicates,
                                               substitute=layout.substitute_lookalikes)
+    # full-width padding counted from each value's end where a character may be longer
+    # or shorter than U+3000 (EUC-JP's three-byte characters), as _pad_after pads
+    charset = layout.charset
+    repads = [(charset.ideographic_space, charset.space[0])
+              if not ebcdic and _padded_after(f, layout) else None for f in fields]
     written = _core.compose_text(out.reshape(-1), stride, df.height, specs, columns, table,
                                  page=layout.encoding if ebcdic else None,
                                  shifts=[f.shift for f in fields] if ebcdic else None,
-                                 codes=codes, threads=thread_count())
+                                 codes=codes, threads=thread_count(), repads=repads)
     for f, w, text in zip(fields, written, texts, strict=True):
         check = text_check(f)
         refused = _refusals(w, df.height)
@@ -632,6 +636,13 @@ def _missing_expr(df: pl.DataFrame, f: Field) -> pl.Expr:
     if f.type == "date" and partial in df.columns:
         empty &= pl.col(partial).is_null() | (pl.col(partial) == "")
     return empty.fill_null(value=True)
+
+
+def _padded_after(f: Field, layout: Layout) -> bool:
+    """Whether a field's padding is counted from its value's end: a full-width field
+    padded with U+3000 in an encoding whose characters are not all as long as it."""
+    return f.type == "text" and f.chars == "fullwidth" and f.pad == "\u3000" and \
+        not layout.charset.paired and f.shift != "graphic"
 
 
 def _pad_after(region: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64],

@@ -71,8 +71,11 @@ def prepare_for_encoding(values: pl.Series, encoding: str, duplicates: str
     return values.str.replace_many(chars, markers), True
 
 
-#: encodings whose every character is one or two bytes: the compiled core encodes them
-CORE_ENCODINGS = ("cp932", "shift_jis")
+#: encodings the compiled core encodes, from :func:`encode_table`
+CORE_ENCODINGS = ("cp932", "shift_jis", "euc_jp")
+
+#: EUC-JP's lead byte of three-byte characters (JIS X 0212)
+_THREE = 0x8F
 
 
 @cache
@@ -80,14 +83,17 @@ def encode_table(encoding: str, duplicates: str) -> npt.NDArray[np.uint16]:
     """Every BMP character's code for the compiled core's encoder: CPython's codec, and
     under ``cp932`` with the ``ibm`` policy the IBM rows for the NEC-selected duplicates,
     exactly as :func:`prepare_for_encoding` and :func:`encode_text` write them. A code
-    below 0x100 is one byte; 0xFFFF marks a character the encoding lacks. Built once per
-    process, encoding and policy.
+    below 0x100 is one byte, one from 0x8000 two; EUC-JP's three bytes ``8F xx yy`` are
+    ``(xx - 0x80) << 8 | yy`` (from 0x2100 to 0x7EFF: apart from both). 0xFFFF marks a
+    character the encoding lacks. Built once per process, encoding and policy.
 
     >>> table = encode_table("cp932", "ibm")
     >>> hex(table[ord("髙")]), hex(encode_table("cp932", "nec")[ord("髙")])
     ('0xfbfc', '0xeee0')
     >>> hex(table[ord("A")]), hex(table[ord("\u0100")])
     ('0x41', '0xffff')
+    >>> hex(encode_table("euc_jp", "nec")[ord("丂")])  # 8F B0 A1
+    '0x30a1'
     """
     table = np.full(65536, 0xFFFF, dtype=np.uint16)
     for c in range(65536):
@@ -97,7 +103,10 @@ def encode_table(encoding: str, duplicates: str) -> npt.NDArray[np.uint16]:
             raw = chr(c).encode(encoding)
         except UnicodeEncodeError:
             continue
-        table[c] = int.from_bytes(raw, "big") if len(raw) <= 2 else 0xFFFF
+        if len(raw) <= 2:
+            table[c] = int.from_bytes(raw, "big")
+        elif len(raw) == 3 and raw[0] == _THREE:
+            table[c] = (raw[1] - 0x80) << 8 | raw[2]
     if encoding == "cp932" and duplicates == "ibm":
         for char, raw in _nec_selected().items():
             table[ord(char)] = int.from_bytes(raw, "big")
