@@ -295,6 +295,10 @@ def test_a_field_outside_the_records_is_an_error_not_a_crash() -> None:
         _core.extract(np.zeros(4, dtype=np.uint8), 2, 2, [(1, 4, "text", True, "", None)], "cp932")
     with pytest.raises(ValueError, match="does not decode"):
         _core.extract(np.zeros(4, dtype=np.uint8), 2, 2, [(0, 1, "text", True, "", None)], "ascii")
+    # a table of rewritten pairs where a character may be three bytes (EUC-JP)
+    with pytest.raises(ValueError, match="two-byte characters"):
+        _core.extract(np.zeros(4, dtype=np.uint8), 2, 2, [(0, 1, "text", True, "", None)],
+                      "euc_jp", 1, np.zeros(128 * 256, dtype=bool))
 
 
 SAMPLES = [

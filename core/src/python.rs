@@ -185,6 +185,13 @@ fn extract<'py>(
                     "rewritten must hold 128 × 256 entries",
                 ));
             }
+            // its entries are two-byte characters: where a character may be three bytes
+            // (EUC-JP) the pair would stand for the first two of them
+            if !codec.paired() {
+                return Err(PyValueError::new_err(
+                    "rewritten is for encodings of two-byte characters (cp932, shift_jis)",
+                ));
+            }
             Some(t)
         }
         None => None,

@@ -125,7 +125,7 @@ def fields_text(raw: npt.NDArray[np.uint8], codec: str, shift: str = "none") -> 
         text, starts, ok = _core.decode_rows(np.ascontiguousarray(raw).reshape(-1), n, width,
                                              page if host else codec,
                                              shift if host else "none")
-    except ValueError:  # a codec the core does not have (EUC-JP): each row in Python
+    except ValueError:  # a codec the core lacks (no layout's): each row in Python
         text, starts, ok = np.zeros(0, np.uint8), np.zeros(n + 1, np.int64), np.zeros(n, bool)
     values = string_series(n, starts, text)
     bad = np.flatnonzero(~ok)
