@@ -688,14 +688,7 @@ def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: 
     if not len(data) or data.max() < 0x80:
         # ASCII: the UTF-8 bytes Polars already holds are the output bytes
         return data, np.diff(offsets)
-    if enc in CORE_ENCODINGS and os.environ.get("CHUKAN_KERNEL") != "python":
-        # the compiled core, from a table of CPython's codes and the duplicate policy
-        buf, lengths, bad = _core.encode(np.ascontiguousarray(data), offsets,
-                                         encode_table(enc, layout.cp932_duplicates))
-        if bad.any():
-            _report(problems, f, layout, stride, first_row, bad, "not-representable",
-                    f"{enc}で表せない文字があります", text)
-        return buf, lengths
+    # (the core's encodings never come here: their fields are composed in the core)
     prepared, marked = prepare_for_encoding(text, enc, layout.cp932_duplicates)
     try:
         raw = encode_text(prepared.str.join("\n"), marked, enc)
@@ -862,7 +855,8 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: Finding
     # a batch's rows formatted as they are checked, in one pass over the text (written
     # as they are unless something was refused); a larger frame is checked first, then
     # formatted in slices, so that its text is never held whole
-    # CP932 and Shift_JIS: the rows the UTF-8 writer formats, then encoded by the core
+    # CP932, Shift_JIS and EUC-JP: the rows the UTF-8 writer formats, then encoded by the
+    # core
     transcoded = enc in CORE_ENCODINGS and os.environ.get("CHUKAN_KERNEL") != "python"
     rows = _checked_rows(texts, limits, classes, layout) if enc == "utf-8" or transcoded \
         else None
@@ -920,7 +914,7 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: Finding
 
 
 class _Encoding(io.RawIOBase):
-    r"""A sink for UTF-8 CSV text that the core encodes (CP932, Shift_JIS) with the
+    r"""A sink for UTF-8 CSV text that the core encodes (CP932, Shift_JIS, EUC-JP) with the
     layout's duplicate policy, whole lines at a time (a line feed is never inside a
     character); :meth:`finish` gives the parts, or None where a character the encoding
     lacks was met (nothing has been written then: the caller finds and reports it).
