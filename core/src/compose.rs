@@ -497,9 +497,9 @@ fn write_rows(
     written
 }
 
-/// The padding after a value (`rest`): as many whole `unit`s as fit, then `space`s.
-/// Left as it is when it is that already (a value of whole units leaves the field's
-/// own padding, counted from its start, in place).
+/// The padding after a value (`rest`): as many whole `unit`s as fit, then `space`s
+/// (after a value of whole units, the same bytes as the field's own padding, which is
+/// counted from its start).
 fn repad(rest: &mut [u8], unit: &[u8], space: u8) {
     let whole = rest.len() / unit.len().max(1) * unit.len();
     let (units, spaces) = rest.split_at_mut(whole);
