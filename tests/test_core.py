@@ -44,11 +44,10 @@ if TYPE_CHECKING:
 
     from chukan.layout import Field
 
-#: the codecs the compiled core decodes
+#: the codecs the compiled core decodes that the Python kernel decodes too
 # EBCDIC is not here: the Python kernel has no EBCDIC; its oracle is glibc iconv
 # (tests/test_ebcdic.py)
-CORE_CODECS = tuple(dict.fromkeys(e.codec for e in ENCODING_FACTS.values()
-                                  if e.core and not e.ebcdic))
+CORE_CODECS = tuple(dict.fromkeys(e.codec for e in ENCODING_FACTS.values() if not e.ebcdic))
 T = TypeVar("T")
 
 

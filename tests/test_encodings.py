@@ -60,7 +60,6 @@ def test_each_fact_is_what_the_codec_says(name: str) -> None:
 @pytest.mark.parametrize("enc", ENCODING_FACTS.values(), ids=list(ENCODING_FACTS))
 def test_the_core_knows_what_python_knows(enc: Encoding) -> None:
     # every encoding a layout may name is decoded by the core (EUC-JP too)
-    assert enc.core
     assert _core.encoding_facts(enc.codec) == (enc.space, enc.zero, enc.ideographic_space,
                                                enc.paired)
     assert _core.encoding_facts("latin-1") is None

@@ -55,7 +55,7 @@ from chukan.codec import (
     text_check,
 )
 from chukan.report import ProblemTable
-from chukan.spec import MAX_PRECISION, UTF8_BOM, codec_name, encoding_of
+from chukan.spec import MAX_PRECISION, UTF8_BOM, codec_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -675,7 +675,7 @@ def _raw_frame(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], enc: str,
     # and are reported below
     if enc == "utf-8":
         text = good
-    elif encoding_of(enc).core and os.environ.get("CHUKAN_KERNEL") != "python":
+    elif os.environ.get("CHUKAN_KERNEL") != "python":
         text = _core.transcode(good, enc)  # as CPython's decode(enc, "replace"), compiled
     else:
         text = good.decode(enc, "replace").encode("utf-8")
@@ -731,8 +731,8 @@ def _core_cells(data: bytes, rows: _Rows, layout: Layout, enc: str, names: list[
     ``checks`` (by :func:`text_check`'s names) or holding more characters than its limit
     in ``limits`` (0: none). None where the Python path reads them."""
     delimiter, quote = layout.delimiter.encode(), layout.quote.encode()
-    if rows.cells is not None or not encoding_of(enc).core or len(delimiter) != 1 or \
-            len(quote) != 1 or os.environ.get("CHUKAN_KERNEL") == "python":
+    if rows.cells is not None or len(delimiter) != 1 or len(quote) != 1 or \
+            os.environ.get("CHUKAN_KERNEL") == "python":
         return None
     cut = _core.csv_cells(np.frombuffer(data, dtype=np.uint8), rows.start, rows.end,
                           len(names), delimiter[0], quote[0], enc, thread_count(), checks,

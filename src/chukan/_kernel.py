@@ -99,7 +99,7 @@ class RawColumn:
 def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding: str,
             rewritten: npt.NDArray[np.bool_] | None = None) -> list[RawColumn]:
     """Decode every spec'd column of ``matrix`` (see the module docstring): in the
-    compiled core, with the GIL released, where it has the encoding. ``rewritten``
+    compiled core, with the GIL released. ``rewritten``
     (128 × 256 booleans for the lead bytes 0x80–0xFF) marks the two-byte sequences the
     writer writes as other bytes: the core then fills ``RawColumn.duplicate``.
 
@@ -107,7 +107,7 @@ def extract(matrix: npt.NDArray[np.uint8], specs: Sequence[ColumnSpec], encoding
     the core is tested against)."""
     enc = encoding_of(encoding)
     # the Python kernel has no EBCDIC: its oracle is glibc's iconv (tests/test_ebcdic.py)
-    if enc.core and (os.environ.get("CHUKAN_KERNEL") != "python" or enc.ebcdic):
+    if os.environ.get("CHUKAN_KERNEL") != "python" or enc.ebcdic:
         return _extract_core(matrix, specs, enc.codec, rewritten if not enc.ebcdic else None,
                              marks_duplicates=enc.ebcdic)
     return extract_python(matrix, specs, encoding)

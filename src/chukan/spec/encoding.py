@@ -1,10 +1,9 @@
 r"""Encodings as objects: what the readers and writers need to know of an encoding beyond
 its codec. A fixed-width field is padded with the encoding's space, a full-width one with
 its U+3000; numbers and dates are spelled with its digits; a full-width field is cut on
-character pairs only where every full-width character is one pair; and the compiled
-core decodes an encoding only where it has its tables (every one named here has). Each of
-these used to be a literal (``0x20``, ``b"\x81\x40"``) or a list of codec names at the
-place that needed it.
+character pairs only where every full-width character is one pair. Each of these used to
+be a literal (``0x20``, ``b"\x81\x40"``) or a list of codec names at the place that
+needed it. The compiled core decodes every one of them.
 
 The compiled core holds the same facts for the encodings it decodes;
 ``tests/test_encodings.py`` checks the two against each other and both against
@@ -15,8 +14,8 @@ chukan registers its own (``chukan_ibm930`` and so on, :mod:`chukan.codec.ebcdic
 backed by the core's tables.
 
 >>> enc = encoding_of("cp932")
->>> enc.space, enc.zero, enc.ideographic_space, enc.paired, enc.core
-(b' ', b'0', b'\x81@', True, True)
+>>> enc.space, enc.zero, enc.ideographic_space, enc.paired
+(b' ', b'0', b'\x81@', True)
 >>> encoding_of("utf-8-sig").codec, encoding_of("utf-8-sig").bom
 ('utf-8', b'\xef\xbb\xbf')
 >>> ibm = encoding_of("CCSID930")
@@ -61,9 +60,6 @@ class Encoding:
     #: every full-width character is one two-byte pair, so that a full-width field's
     #: padding is found on pairs, before decoding
     paired: bool
-    #: the compiled core decodes it (the Python kernel, CPython's codec over numpy,
-    #: reads the others; it stays as the core's oracle in the tests)
-    core: bool
     #: the bytes a file in it starts with
     bom: bytes = b""
     #: the shift-out and shift-in codes around double-byte text, for encodings whose
@@ -81,27 +77,23 @@ def _host(name: str, *, space: bytes = b"\x40", zero: bytes = b"\xf0",
           ideographic_space: bytes = b"\x40\x40",
           shift: tuple[bytes, bytes] = (b"\x0e", b"\x0f")) -> Encoding:
     return Encoding(name, codec_name(name), space, zero, ideographic_space, paired=False,
-                    core=True, shift=shift)
+                    shift=shift)
 
 
-def _ascii_based(name: str, *, ideographic_space: bytes, paired: bool, core: bool,
+def _ascii_based(name: str, *, ideographic_space: bytes, paired: bool,
                  bom: bytes = b"") -> Encoding:
-    return Encoding(name, codec_name(name), b" ", b"0", ideographic_space, paired, core,
-                    bom)
+    return Encoding(name, codec_name(name), b" ", b"0", ideographic_space, paired, bom)
 
 
 #: Every encoding a layout may name.
 ENCODING_FACTS: Mapping[str, Encoding] = MappingProxyType({
-    "cp932": _ascii_based("cp932", ideographic_space=b"\x81\x40", paired=True, core=True),
-    "shift_jis": _ascii_based("shift_jis", ideographic_space=b"\x81\x40", paired=True,
-                              core=True),
+    "cp932": _ascii_based("cp932", ideographic_space=b"\x81\x40", paired=True),
+    "shift_jis": _ascii_based("shift_jis", ideographic_space=b"\x81\x40", paired=True),
     # JIS X 0212 characters are three bytes (8F xx xx): no pairs; the core decodes them
-    "euc_jp": _ascii_based("euc_jp", ideographic_space=b"\xa1\xa1", paired=False,
-                           core=True),
-    "utf-8": _ascii_based("utf-8", ideographic_space="\u3000".encode(), paired=False,
-                          core=True),
+    "euc_jp": _ascii_based("euc_jp", ideographic_space=b"\xa1\xa1", paired=False),
+    "utf-8": _ascii_based("utf-8", ideographic_space="\u3000".encode(), paired=False),
     "utf-8-sig": _ascii_based("utf-8-sig", ideographic_space="\u3000".encode(),
-                              paired=False, core=True, bom=UTF8_BOM),
+                              paired=False, bom=UTF8_BOM),
     **{name: _host(name) for name in EBCDIC_ENCODINGS},
     # the vendor pages: JEF writes U+3000 as 0x4040 like IBM, KEIS as JIS's 0xA1A1;
     # JIPS(J)'s single bytes are JIS X 0201, its double bytes JIS X 0208 as it stands
