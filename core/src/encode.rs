@@ -15,6 +15,18 @@ pub const THREE_BELOW: u8 = 0x80;
 /// EUC-JP's lead byte of three-byte characters.
 pub const THREE: u8 = 0x8F;
 
+/// A table code's bytes (as [`THREE_BELOW`] says), and how many of them it has.
+#[inline]
+#[must_use]
+pub fn code_bytes(code: u16) -> ([u8; 3], usize) {
+    let [hi, lo] = code.to_be_bytes();
+    match hi {
+        0 => ([lo, 0, 0], 1),
+        THREE_BELOW.. => ([hi, lo, 0], 2),
+        _ => ([THREE, hi | 0x80, lo], 3),
+    }
+}
+
 /// Bytes of text each task encodes (then cut at the next line feed).
 const PIECE: usize = 1 << 20;
 
@@ -115,11 +127,12 @@ fn encode_value(value: &[u8], table: &[u16], out: &mut Vec<u8>) -> bool {
         if code == UNENCODABLE {
             return false;
         }
-        let [hi, lo] = code.to_be_bytes();
-        match hi {
-            0 => out.push(lo),
-            THREE_BELOW.. => out.extend_from_slice(&[hi, lo]),
-            _ => out.extend_from_slice(&[THREE, hi | 0x80, lo]),
+        // each length pushed as such (an extend of `n` bytes ran half again as many
+        // instructions)
+        match code_bytes(code) {
+            ([first, _, _], 1) => out.push(first),
+            ([first, second, _], 2) => out.extend_from_slice(&[first, second]),
+            (three, _) => out.extend_from_slice(&three),
         }
     }
     true
