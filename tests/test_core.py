@@ -852,8 +852,9 @@ def test_the_core_formats_csv_rows_as_polars_does(rows: list[list[str | None]], 
     assert core == _on_python_paths(written)
 
 
-REFUSED_ALPHABET = ['a', '0', '9', '山', 'ｱ', 'ﾟ', '～', '\x01', '\x04', '\x05', '\x1f', ' ',
-                    '\u3000', '\U0002000b']
+REFUSED_ALPHABET = ['a', '0', '9', '山', 'ｱ', 'ﾟ', '～', '\x00', '\x01', '\x04', '\x05', '\t',
+                    '\n', '\r', '\x1f', '\x7f', ' ', '\u3000', '\U0002000b', '\ufffd',
+                    '\ufffc']
 
 
 @settings(max_examples=300, deadline=None)
@@ -868,8 +869,9 @@ def test_the_core_refuses_what_polars_refuses_in_csv_text(rows: list[list[str | 
                                                           classes: list[str]) -> None:
     """The CSV writer's last checks of the text it writes, made by the core, against the
     same checks made by Polars: characters (not bytes: 山 is three, 𠀋 four) beyond each
-    column's limit, the bytes 0x01–0x04 (0x05 and 0x1F are not refused here), and each
-    column's character check, on a slice of the columns, nulls left alone. A batch's
+    column's limit, control characters (LF and CR before LF are data), each column's
+    character check, and U+FFFD (not U+FFFC beside it), on a slice of the columns, nulls
+    left alone. A batch's
     checks made as the core formats its rows find the same, and the rows are those
     Polars writes."""
     write_module = sys.modules["chukan.write"]  # chukan.write is the function

@@ -17,7 +17,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 import chukan
-from chukan.codec import LOOKALIKES, encode_text, prepare_for_encoding
+from chukan.codec import LOOKALIKES, UNREADABLE, encode_text, prepare_for_encoding
 from chukan.read import duplicate_suspects
 from helpers import FIXTURES
 
@@ -294,3 +294,117 @@ def test_a_control_character_is_not_read_as_a_duplicate_marker() -> None:
         found.append(sorted((p.code, p.record or 0, p.offset or 0) for p in report.problems))
     assert found[0] == found[1]
     assert ("noncanonical", 2, 173) not in found[0]
+
+
+# --------------------------------------------------------------------------------------
+# The converse: what a writer writes without a problem reads back as it was
+
+
+#: characters worth trying: every control character, CR and LF apart and together, the
+#: characters that mark bytes that did not decode, lookalikes, kana, kanji, JIS X 0212,
+#: full-width space, quotes and delimiters, a C1 control and private use
+CHARS = st.one_of(
+    st.sampled_from(["\r", "\n", "\r\n", "\t", "\x00", "\x1a", "\x7f", "\ufffd", "\x80",
+                     "\uf8f0", "\uf8f3", "\x85", "\ue000", "〜", "～", "髙", "丂", "ｱ",
+                     "山", "\u3000", ",", '"', "a", "1", "-"]),
+    st.characters(max_codepoint=0x7F),
+    st.characters(min_codepoint=0x80, exclude_categories=("Cs",)))  # (no str holds one)
+ROUND_TRIP_LAYOUTS = [(fmt, encoding, delimiter)
+                      for encoding in ("cp932", "shift_jis", "euc_jp", "utf-8")
+                      for fmt, delimiter in (("csv", ","), ("csv", "\t"), ("fixed", ""))]
+
+
+def _written_layout(fmt: str, encoding: str, delimiter: str) -> chukan.Layout:
+    head = f'[layout]\nname = "t"\nformat = "{fmt}"\nencoding = "{encoding}"\n' \
+        'terminator = "crlf"\n'
+    head += "record_length = 28\n" if fmt == "fixed" else \
+        f"header = true\ndelimiter = {delimiter!r}\n".replace("'", '"')
+    return chukan.loads_layout(
+        head + '[[field]]\nname = "a"\nlabel = "氏名"\ntype = "text"\nlength = 20\n'
+        '[[field]]\nname = "n"\nlabel = "数"\ntype = "integer"\nsigned = true\nlength = 8\n')
+
+
+@given(layout=st.sampled_from(ROUND_TRIP_LAYOUTS),
+       texts=st.lists(st.lists(CHARS, max_size=6).map("".join), min_size=1, max_size=8),
+       numbers=st.lists(st.integers(-(10 ** 9), 10 ** 9), min_size=8, max_size=8))
+def test_what_is_written_without_a_problem_reads_back_as_it_was(
+        layout: tuple[str, str, str], texts: list[str], numbers: list[int]) -> None:
+    """The writers refuse what the readers would refuse (a control character, a CR
+    alone, U+FFFD, CP932's undefined single bytes as CPython writes them, an integer of
+    more digits than its length): every value written without a problem reads back
+    unchanged, with no problem."""
+    lay = _written_layout(*layout)
+    frame = pl.DataFrame({"a": texts, "n": numbers[:len(texts)]})
+    out = Path(tempfile.mkdtemp()) / "o"
+    written = chukan.Report()
+    chukan.write(frame, out, lay, report=written)
+    refused = {(p.record, p.field) for p in written.problems}
+    read = chukan.Report()
+    back = chukan.read(out, lay, report=read)
+    found = {(p.record, p.field): p.code for p in read.problems}
+    for row in range(frame.height):
+        for name in ("a", "n"):
+            if (row + 1, name) in refused:
+                continue
+            value = frame[name][row]
+            if name == "a":  # fixed-width padding is spaces after the value
+                value = (value.rstrip(" ") if layout[0] == "fixed" else value) or None
+            note(f"record {row + 1} {name}: {value!r}")
+            assert (row + 1, name) not in found
+            assert back[name][row] == value
+
+
+@pytest.mark.parametrize(("fmt", "encoding", "value", "code"), [
+    *[("csv", "cp932", v, "control-char")
+      for v in ["a\tb", "\r", "a\rb", "a\r\r\n", "x\x7f", "nul\x00", "\x1b", "\x1a"]],
+    ("csv", "cp932", "a\r\nb\nc", None),  # line ends inside quotes are the value's
+    ("csv", "utf-8", "\ufffd", "not-representable"),
+    ("fixed", "utf-8", "a\ufffd", "not-representable"),
+    ("csv", "utf-8", "\x80\uf8f0\uf8f3", None),  # UTF-8 has them: they read back
+    ("fixed", "utf-8", "\x80\uf8f0\uf8f3", None),
+    *[(fmt, "cp932", v, "not-representable")
+      for fmt in ("csv", "fixed") for v in ["\x80", "a\uf8f0", "\uf8f3"]],
+])
+def test_a_value_that_would_not_read_back_is_refused(fmt: str, encoding: str, value: str,
+                                                     code: str | None) -> None:
+    """Found by a review of the CSV writer: it wrote a tab, a lone CR or DEL with no
+    problem, and the reader refused them; CPython's cp932 writes U+0080 and
+    U+F8F0–U+F8F3 as bytes that CP932 leaves undefined."""
+    lay = _written_layout(fmt, encoding, ",")
+    out = Path(tempfile.mkdtemp()) / "o"
+    report = chukan.Report()
+    chukan.write(pl.DataFrame({"a": [value, "ok"], "n": [1, 2]}), out, lay, report=report)
+    assert [(p.code, p.record, p.field) for p in report.problems] == \
+        ([(code, 1, "a")] if code else [])
+    back = chukan.read(out, lay)  # strict: the file holds nothing the reader refuses
+    assert back["a"].to_list() == [None if code else value, "ok"]
+
+
+@pytest.mark.parametrize(("value", "refused"), [(99999999, False), (-99999999, False),
+                                                (100000000, True), (-100000000, True)])
+def test_a_csv_integer_of_more_digits_than_its_length_is_refused(value: int,
+                                                                 refused: bool) -> None:
+    """The reader counts an integer's digits, not its sign, against ``length``; the
+    writer wrote 99999 into a length of 4 with no problem."""
+    lay = _written_layout("csv", "utf-8", ",")  # n: a signed integer of length 8
+    out = Path(tempfile.mkdtemp()) / "o"
+    report = chukan.Report()
+    chukan.write(pl.DataFrame({"a": ["x"], "n": [value]}), out, lay, report=report)
+    assert [(p.code, p.field) for p in report.problems] == \
+        ([("width-overflow", "n")] if refused else [])
+    assert chukan.read(out, lay)["n"].to_list() == [None if refused else value]
+
+
+def test_the_characters_cp932_would_not_read_back_are_found_from_the_reader() -> None:
+    """A differential test: every character CPython's cp932 writes and the reader then
+    reports as ``invalid-bytes`` is in UNREADABLE, and no other."""
+    chars = [chr(c) for c in range(0x20, 0x10000)
+             if not 0xD800 <= c < 0xE000 and chr(c).encode("cp932", "ignore")]
+    lay = chukan.loads_layout(
+        '[layout]\nname = "t"\nformat = "fixed"\nencoding = "cp932"\nrecord_length = 2\n'
+        'terminator = "none"\n[[field]]\nname = "v"\nlength = 2\ntype = "text"\n')
+    data = b"".join(c.encode("cp932").ljust(2, b" ") for c in chars)
+    report = chukan.Report()
+    chukan.read(data, lay, report=report)
+    found = {chars[p.record - 1] for p in report.problems if p.code == "invalid-bytes"}
+    assert found == set(UNREADABLE["cp932"])

@@ -96,12 +96,25 @@ struct Mark {
 const OVER: u8 = 1;
 const CONTROL: u8 = 2;
 const CLASS: u8 = 4;
+const REPLACEMENT: u8 = 8;
 
 /// Why a CSV writer refuses a value (see [`refused`]), as bits: [`OVER`], [`CONTROL`],
-/// [`CLASS`]; 0 for a value written as it is. `seen`: [`Bytes::seen`] of the value.
+/// [`CLASS`], [`REPLACEMENT`]; 0 for a value written as it is. `seen`: [`Bytes::seen`]
+/// of the value.
+#[allow(clippy::inline_always)] // `inline` left it a call: 20 more instructions a value
+#[inline(always)]
 fn judge(value: &[u8], seen: u8, limit: usize, check: Check) -> u8 {
     let over = over(value, limit);
-    let control = seen & byte::CONTROL != 0;
+    // most values hold no byte of the three that these two checks ask about: one test
+    // for all of them (CR is data only before LF, which a quoted CR LF is)
+    let (control, replacement) = if seen & (byte::CONTROL | byte::CR | byte::BF) == 0 {
+        (false, false)
+    } else {
+        (
+            seen & byte::CONTROL != 0 || (seen & byte::CR != 0 && bare_cr(value)),
+            seen & byte::EF_BF == byte::EF_BF && holds_replacement(value),
+        )
+    };
     // the check from what the bytes said, the exact one only where they cannot settle it
     let class = match check {
         Check::Nothing => false,
@@ -113,7 +126,21 @@ fn judge(value: &[u8], seen: u8, limit: usize, check: Check) -> u8 {
             seen & byte::NOT_ASCII != 0 && crate::typed::fails(Check::OnlyHalf, value)
         }
     };
-    (u8::from(over) * OVER) | (u8::from(control) * CONTROL) | (u8::from(class) * CLASS)
+    (u8::from(over) * OVER)
+        | (u8::from(control) * CONTROL)
+        | (u8::from(class) * CLASS)
+        | (u8::from(replacement) * REPLACEMENT)
+}
+
+/// Whether `value` holds U+FFFD (EF BF BD), the character decoders put for bytes they
+/// could not decode: the readers report it as `invalid-bytes` wherever it stands.
+fn holds_replacement(value: &[u8]) -> bool {
+    memchr::memchr_iter(0xEF, value).any(|i| value.get(i + 1..i + 3) == Some(&[0xBF, 0xBD]))
+}
+
+/// Whether `value` holds a CR that no LF follows.
+fn bare_cr(value: &[u8]) -> bool {
+    memchr::memchr_iter(b'\r', value).any(|i| value.get(i + 1) != Some(&b'\n'))
 }
 
 /// What a byte says of the value it is in, as bits: each value's bytes are looked up
@@ -122,7 +149,8 @@ fn judge(value: &[u8], seen: u8, limit: usize, check: Check) -> u8 {
 mod byte {
     /// The delimiter, the quote, CR or LF: the value is quoted.
     pub const QUOTED: u8 = 1;
-    /// 0x01–0x04, never data (see [`super::refused`]).
+    /// A control character the readers refuse: 0x00–0x1F but LF and CR, and 0x7F
+    /// (see [`super::refused`]).
     pub const CONTROL: u8 = 2;
     /// Printable ASCII, which the full-width check refuses.
     pub const ASCII: u8 = 4;
@@ -132,6 +160,13 @@ mod byte {
     pub const NOT_DIGIT: u8 = 16;
     /// Not printable ASCII: the half-width check needs a closer look.
     pub const NOT_ASCII: u8 = 32;
+    /// CR, which is data only before LF.
+    pub const CR: u8 = 64;
+    /// 0xBF, which U+FFFD holds (EF BF BD) beside [`EF`]: both, and the value is looked
+    /// at for it (one of the two alone is common in Japanese text).
+    pub const BF: u8 = 128;
+    /// [`EF`] and [`BF`].
+    pub const EF_BF: u8 = EF | BF;
 }
 
 /// The bits of [`byte`] of every byte, [`byte::QUOTED`] for the bytes in `quoted`.
@@ -150,7 +185,9 @@ impl Bytes {
             let quoted = quoted.contains(&b);
             let ascii = (0x20..0x7F).contains(&b);
             *bits = (u8::from(quoted) * byte::QUOTED)
-                | (u8::from((1..=4).contains(&b)) * byte::CONTROL)
+                | (u8::from(is_control(b)) * byte::CONTROL)
+                | (u8::from(b == b'\r') * byte::CR)
+                | (u8::from(b == 0xBF) * byte::BF)
                 | (u8::from(ascii) * byte::ASCII)
                 | (u8::from(b == 0xEF) * byte::EF)
                 | (u8::from(!b.is_ascii_digit()) * byte::NOT_DIGIT)
@@ -168,6 +205,13 @@ impl Bytes {
     }
 }
 
+/// A byte that is a control character wherever it stands in a value: 0x00–0x1F but LF
+/// and CR (data inside quotes), and DEL. The readers refuse it as `control-char` (or
+/// `nul-byte`), and 0x01–0x04 stand for duplicate characters in the Python encoder.
+const fn is_control(b: u8) -> bool {
+    (b < 0x20 && b != b'\n' && b != b'\r') || b == 0x7F
+}
+
 /// Whether UTF-8 `value` holds more than `limit` characters (0: no limit).
 fn over(value: &[u8], limit: usize) -> bool {
     // a character is every byte that is not a UTF-8 continuation byte: counted only
@@ -181,10 +225,10 @@ fn fails_reading(value: &[u8], check: Check, limit: usize) -> bool {
     (check != Check::Nothing && crate::typed::fails(check, value)) || over(value, limit)
 }
 
-/// What a CSV writer refuses in a column's values, row by row: more characters than
-/// `limit` (0: no limit), the bytes 0x01–0x04, which are never data (the encoders mark
-/// duplicate characters with them), and characters the field's `check` does not allow.
-/// None for a check no row failed.
+/// What a CSV writer refuses in a column's values, row by row, so that what it writes
+/// reads back: more characters than `limit` (0: no limit), a control character (see
+/// [`is_control`]) or a CR before anything but LF, characters the field's `check` does
+/// not allow, and U+FFFD ([`holds_replacement`]). None for a check no row failed.
 #[must_use]
 pub fn refused(column: &TextColumn<'_>, n: usize, limit: usize, check: Check) -> Refused {
     let bytes = Bytes::new(&[]); // (whether a value is quoted is not asked here)
@@ -213,10 +257,12 @@ pub fn refused(column: &TextColumn<'_>, n: usize, limit: usize, check: Check) ->
 pub struct Refused {
     /// More characters than the limit.
     pub over: Option<Vec<bool>>,
-    /// A byte 0x01–0x04.
+    /// A control character.
     pub control: Option<Vec<bool>>,
     /// A character the field's check does not allow.
     pub class: Option<Vec<bool>>,
+    /// U+FFFD.
+    pub replacement: Option<Vec<bool>>,
 }
 
 impl Refused {
@@ -226,6 +272,7 @@ impl Refused {
             (OVER, &mut self.over),
             (CONTROL, &mut self.control),
             (CLASS, &mut self.class),
+            (REPLACEMENT, &mut self.replacement),
         ] {
             if bits & bit != 0 {
                 mask.get_or_insert_with(|| vec![false; n])[row] = true;
@@ -850,7 +897,7 @@ fn needless(cell: &[u8], delimiter: u8, quote: u8) -> bool {
 mod tests {
     use super::{
         byte, format, format_checked, judge, needless_quotes, over, refused, row_ends, Bytes,
-        Refused, RowEnds, Style, CHUNK_ROWS, CLASS, CONTROL, OVER,
+        Refused, RowEnds, Style, CHUNK_ROWS, CLASS, CONTROL, OVER, REPLACEMENT,
     };
     use crate::compose::TextColumn;
     use crate::typed::Check;
@@ -897,9 +944,9 @@ mod tests {
     /// Values of up to three of `PIECES`, and runs of one piece either side of a view's
     /// 12 bytes: every byte the writer's look-ups tell apart, alone and together.
     fn assorted() -> Vec<Vec<u8>> {
-        const PIECES: [&str; 17] = [
-            "a", "1", ",", ";", "\"", "\n", "\r", "\t", "\u{1}", "\u{4}", "\u{5}", "\u{7f}", "ｱ",
-            "ﾟ", "ａ", "山", "\u{3000}",
+        const PIECES: [&str; 19] = [
+            "a", "1", ",", ";", "\"", "\n", "\r", "\t", "\u{0}", "\u{1}", "\u{4}", "\u{5}",
+            "\u{7f}", "ｱ", "ﾟ", "ａ", "山", "\u{3000}", "\u{FFFD}",
         ];
         let mut out: Vec<Vec<u8>> = vec![Vec::new()];
         for a in PIECES {
@@ -939,9 +986,21 @@ mod tests {
                     Check::Digits,
                 ] {
                     for limit in [0, 1, 2, 3, 12] {
+                        // as the readers' expressions say it: a control character
+                        // but LF and CR, a CR before anything but LF, EF BF BD
+                        // (on bytes: some values end inside a character)
+                        let mut padded = value.clone();
+                        padded.push(0);
+                        let control = padded.windows(2).any(|w| {
+                            (w[0] < 0x20 && w[0] != b'\n' && w[0] != b'\r')
+                                || w[0] == 0x7F
+                                || (w[0] == b'\r' && w[1] != b'\n')
+                        });
+                        let fffd = value.windows(3).any(|w| w == [0xEF, 0xBF, 0xBD]);
                         let apart = (u8::from(over(&value, limit)) * OVER)
-                            | (u8::from(value.iter().any(|b| (1..=4).contains(b))) * CONTROL)
-                            | (u8::from(crate::typed::fails(check, &value)) * CLASS);
+                            | (u8::from(control) * CONTROL)
+                            | (u8::from(crate::typed::fails(check, &value)) * CLASS)
+                            | (u8::from(fffd) * REPLACEMENT);
                         assert_eq!(
                             judge(&value, seen, limit, check),
                             apart,
@@ -1228,6 +1287,37 @@ mod tests {
         assert_eq!(refused(&column, 5, 0, Check::Nothing).over, None); // no limit
         let half = refused(&column, 5, 0, Check::NoHalf).class;
         assert_eq!(half, Some(vec![false, false, true, true, false]));
+    }
+
+    #[test]
+    fn what_the_reader_refuses_is_refused_and_line_ends_inside_quotes_are_not() {
+        let values: [&[u8]; 11] = [
+            b"a\tb",
+            b"\r",
+            b"a\rb",
+            b"a\r\r\n",
+            b"x\x7f",
+            b"nul\x00",
+            b"\x1b\x1a",
+            b"a\nb",
+            b"a\r\nb\r\n",
+            "\u{FFFD}".as_bytes(),
+            "￼￾".as_bytes(), // EF BF BC, EF BF BE: beside U+FFFD, not it
+        ];
+        let (views, buffer) = crate::views::build(&values);
+        let buffers = [&buffer[..]];
+        let column = TextColumn {
+            views: &views,
+            buffers: &buffers,
+            valid: None,
+        };
+        let found = refused(&column, 11, 0, Check::Nothing);
+        let mut control = vec![true; 7];
+        control.extend([false; 4]);
+        assert_eq!(found.control, Some(control));
+        let mut replacement = vec![false; 11];
+        replacement[9] = true;
+        assert_eq!(found.replacement, Some(replacement));
     }
 
     #[test]

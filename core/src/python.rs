@@ -958,11 +958,12 @@ fn shapes<'py>(
     ))
 }
 
-/// What a CSV writer refuses in each text column/// What a CSV writer refuses in each text column (of `n` rows): a dict of `over` (more
-/// characters than the column's limit, 0 for none), `control` (a byte 0x01–0x04) and
-/// `class` (a character the column's check, `""`, `fullwidth`, `halfwidth` or `digits`,
-/// does not allow), each a mask or None where no row failed; on `threads` threads (0:
-/// one per core).
+/// What a CSV writer refuses in each text column (of `n` rows): a dict of `over` (more
+/// characters than the column's limit, 0 for none), `control` (a control character the
+/// reader refuses: all but LF, and CR before LF), `class` (a character the column's
+/// check, `""`, `fullwidth`, `halfwidth` or `digits`, does not allow) and `replacement`
+/// (U+FFFD), each a mask or None where no row failed; on `threads` threads (0: one per
+/// core).
 #[pyfunction]
 #[pyo3(signature = (columns, n, limits, checks, threads = 0))]
 #[allow(clippy::needless_pass_by_value)]
@@ -1041,6 +1042,7 @@ fn refused_dicts(
             d.set_item("over", f.over.map(|m| m.into_pyarray(py)))?;
             d.set_item("control", f.control.map(|m| m.into_pyarray(py)))?;
             d.set_item("class", f.class.map(|m| m.into_pyarray(py)))?;
+            d.set_item("replacement", f.replacement.map(|m| m.into_pyarray(py)))?;
             Ok(d)
         })
         .collect()

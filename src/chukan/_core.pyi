@@ -113,14 +113,16 @@ def format_csv(
     threads: int = 0,
 ) -> npt.NDArray[np.uint8]: ...
 
-# what a CSV writer refuses in a column: rows over its limit, rows holding 0x01-0x04,
-# rows failing its character check ("class" is a keyword)
+# what a CSV writer refuses in a column: rows over its limit, rows holding a control
+# character the reader refuses, rows failing its character check ("class" is a
+# keyword), rows holding U+FFFD
 Refused = TypedDict(
     "Refused",
     {
         "over": npt.NDArray[np.bool_] | None,
         "control": npt.NDArray[np.bool_] | None,
         "class": npt.NDArray[np.bool_] | None,
+        "replacement": npt.NDArray[np.bool_] | None,
     },
 )
 

@@ -38,7 +38,6 @@ from chukan._context import (
     line_problems,
 )
 from chukan._formula import GUARDED_TYPES, unguard, unguarded
-from chukan._kernel import UNDEFINED_RE
 from chukan._threads import submit, thread_count
 from chukan.codec import (
     FormatCheck,
@@ -53,6 +52,7 @@ from chukan.codec import (
     prepare_for_encoding,
     select_checked,
     text_check,
+    undefined_re,
 )
 from chukan.report import ProblemTable
 from chukan.spec import MAX_PRECISION, UTF8_BOM, codec_name
@@ -72,6 +72,16 @@ _LIMITED = ("text", "code", "digits")
 #: A row still open after this many bytes (a CR-only file, a quote never closed) is
 #: cut there and reported, so that memory does not grow with the file
 _MAX_ROW = 64 << 20
+
+#: Control characters a CSV value may not hold, quoted or not (a tab too, in a
+#: tab-delimited file): all but LF and CR. Read, they are ``control-char`` (or
+#: ``nul-byte``); the writers refuse them.
+CONTROL_RE = r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"
+
+#: A CR that no LF follows: CR LF (and LF alone) inside quotes is a value's, a CR alone
+#: would be read back as a line end by other tools.
+BARE_CR_RE = r"\r(?:[^\n]|$)"
+
 _LF, _CR = 0x0A, 0x0D
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -828,14 +838,13 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
                            "数式として開かれる値に ' が付いていません", "warning")
         raw = raw.with_columns(unguard(pl.col(names[k])).alias(names[k])
                                for k, f in enumerate(fields) if f.type in GUARDED_TYPES)
-    # control characters are errors; CR and LF are data inside a quoted value
-    ctrl_re = r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"
-    bare_cr = r"\r(?:[^\n]|$)"
+    undefined = undefined_re(enc)
     if marked is not None:  # the core looked as it cut the cells
         suspect: tuple[bool, ...] = tuple(j >= 0 and marked[j] for j in order)
     else:
         suspect = raw.select(pl.all().str.contains(
-            UNDEFINED_RE[:-1] + ctrl_re[1:] + "|" + bare_cr).any()).row(0) if raw.width else ()
+            undefined[:-1] + CONTROL_RE[1:] + "|" + BARE_CR_RE).any()).row(0) if raw.width \
+            else ()
     chosen = [(f, c) for f, c in zip(fields, names, strict=True)
               if wanted is None or set(column_names(f)) & wanted]
     unusable: dict[str, npt.NDArray[np.bool_]] = {}  # rows nulled before parsing
@@ -843,9 +852,9 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
         if not odd or (f, cname) not in chosen:
             continue  # rare from here on: find which values, and say what is wrong
         values = raw[cname]
-        bad = values.str.contains(UNDEFINED_RE).fill_null(value=False)
+        bad = values.str.contains(undefined).fill_null(value=False)
         report(f, bad.to_numpy(), "invalid-bytes", values)
-        ctrl = (values.str.contains(ctrl_re) | values.str.contains(bare_cr)
+        ctrl = (values.str.contains(CONTROL_RE) | values.str.contains(BARE_CR_RE)
                 ).fill_null(value=False) & ~bad
         if ctrl.any():
             nul = values.str.contains("\x00", literal=True).fill_null(value=False)

@@ -29,7 +29,15 @@ import pyarrow as pa
 from chukan import _core
 from chukan._arrow import string_series, view_series
 from chukan._threads import thread_count
-from chukan.codec import HALF_CHARS, NumberForm, era_table, fast_dates, fast_numbers
+from chukan.codec import (
+    HALF_CHARS,
+    UNREADABLE,
+    NumberForm,
+    era_table,
+    fast_dates,
+    fast_numbers,
+    undefined_re,
+)
 from chukan.spec import codec_name, encoding_of
 
 if TYPE_CHECKING:
@@ -40,12 +48,6 @@ if TYPE_CHECKING:
 ColumnKind = Literal["ascii", "text", "fullwidth", "date"] | NumberForm
 #: the numeric kinds: read on their bytes into ``RawColumn.numbers``
 _TYPED = ("date", "unsigned", "signed-integer", "signed-display")
-
-#: Characters CPython's cp932 decoder yields for bytes that CP932 leaves undefined
-#: (0x80, 0xA0, 0xFD–0xFF); the layout contract treats them as invalid.
-_UNDEFINED = ("\ufffd", "\x80", "\uf8f0", "\uf8f1", "\uf8f2", "\uf8f3")
-UNDEFINED_RE = "[\ufffd\x80\uf8f0-\uf8f3]"
-
 
 @dataclass(frozen=True, slots=True)
 class ColumnSpec:
@@ -354,10 +356,9 @@ def _finish_text(values: pl.Series, s: ColumnSpec, codec: str, pair: bytes | Non
             padding = odd & ~control
         values = stripped.set(stripped == "", None)
     invalid = np.zeros(len(values), dtype=bool)
-    undefined = _UNDEFINED if codec == "cp932" else _UNDEFINED[:1]
-    if any(u in text for u in undefined):
-        pattern = UNDEFINED_RE if codec == "cp932" else "\ufffd"
-        invalid = values.str.contains(pattern).fill_null(value=False).to_numpy()
+    # (CPython's cp932 decodes the bytes CP932 leaves undefined as UNREADABLE characters)
+    if any(u in text for u in "\ufffd" + UNREADABLE.get(codec, "")):
+        invalid = values.str.contains(undefined_re(codec)).fill_null(value=False).to_numpy()
         values = values.set(pl.Series(invalid), None)
     return RawColumn(values, control, invalid, padding)
 

@@ -30,6 +30,7 @@ import polars as pl
 
 from chukan import _core
 from chukan._arrow import as_text, owned, present_rows, text_column, true_rows
+from chukan._csv import BARE_CR_RE, CONTROL_RE
 from chukan._files import OutputSet, sync_so_far
 from chukan._formula import GUARDED_TYPES, guard
 from chukan._threads import submit, thread_count
@@ -39,9 +40,11 @@ from chukan.codec import (
     FAST_DATE_FORMATS,
     HALF_CHARS,
     LOOKALIKES,
+    REPLACEMENT_MESSAGE,
     Failure,
     FormatCheck,
     date_bytes,
+    encodable,
     encode_table,
     encode_text,
     era_codes,
@@ -689,6 +692,13 @@ def _encode_column(text: pl.Series, f: Field, enc: str, layout: Layout, stride: 
         # ASCII: the UTF-8 bytes Polars already holds are the output bytes
         return data, np.diff(offsets)
     # (the core's encodings never come here: their fields are composed in the core)
+    if enc == "utf-8":  # the one encoding that has U+FFFD, which reads as invalid bytes
+        replaced = text.str.contains("\ufffd", literal=True)
+        if replaced.any():
+            _report(problems, f, layout, stride, first_row, replaced.to_numpy(),
+                    "not-representable", REPLACEMENT_MESSAGE, text)
+            return _encode_column(text.set(replaced, ""), f, enc, layout, stride, first_row,
+                                  problems)
     prepared, marked = prepare_for_encoding(text, enc, layout.cp932_duplicates)
     try:
         raw = encode_text(prepared.str.join("\n"), marked, enc)
@@ -733,20 +743,14 @@ def _drop_control(text: pl.Series, f: Field, layout: Layout, stride: int, first_
 
 
 def _unencodable(values: pl.Series, enc: str) -> npt.NDArray[np.bool_]:
-    """Which values the encoding cannot represent: one encode of the whole column, and
-    a value-by-value pass only when that fails."""
+    """Which values the encoding cannot represent (or would not read back: see
+    :func:`~chukan.codec.encodable`): one encode of the whole column, and a
+    value-by-value pass only when that fails."""
     out = np.zeros(len(values), dtype=bool)
-    try:
-        "\n".join(v or "" for v in values.to_list()).encode(enc)
-    except UnicodeEncodeError:
-        pass
-    else:
+    if encodable("\n".join(v or "" for v in values.to_list()), enc):
         return out
     for i, v in enumerate(values.to_list()):
-        try:
-            (v or "").encode(enc)
-        except UnicodeEncodeError:
-            out[i] = True
+        out[i] = not encodable(v or "", enc)
     return out
 
 
@@ -826,8 +830,8 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: Finding
         layout.substitute_lookalikes and LOOKALIKES.get(enc))
     classes = [text_check(f) if core else "" for f in fields]
     # every check has a number, in the order its failures are reported: each field's
-    # own (made by Polars, but for the character check the core makes), then the two
-    # made on the text written (by _refused)
+    # own (made by Polars, but for the character check the core makes), then the
+    # _WRITTEN ones, made on the text written (by _refused)
     checks: list[FormatCheck] = []
     at: list[int] = []  # the number of each of `checks`
     class_at: list[int] = []  # the number of each field's character check (if the core's)
@@ -845,7 +849,7 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: Finding
         at += [k for k in range(len(owners), len(owners) + mine)
                if not (classes[i] and k == class_at[-1])]
         last.append(len(owners) + mine)
-        owners += [i] * (mine + 2)
+        owners += [i] * (mine + len(_WRITTEN))
         checks += fails
     out, made = select_checked(df, exprs, checks)
     failed = {at[k]: failure for k, failure in made.items()}
@@ -861,14 +865,15 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: Finding
     rows = _checked_rows(texts, limits, classes, layout) if enc == "utf-8" or transcoded \
         else None
     refused = rows[1] if rows is not None else _refused(texts, limits, classes)
-    failed |= {(last[j] + (kind == "control") if kind != "class" else class_at[j]): failure
+    failed |= {(last[j] + _WRITTEN.index(kind) if kind != "class" else class_at[j]): failure
                for (j, kind), failure in refused.items()}
+    written = {k + t for k in last for t in range(len(_WRITTEN))}
     cols = {f.name: out[f"t{i}"] for i, f in enumerate(fields)}
     dropped: dict[int, npt.NDArray[np.bool_]] = {}
     for k, failure in sorted(failed.items()):  # rare: each check that failed, in order
         i, code, message, mask = owners[k], failure.code, failure.message, failure.mask
         before = dropped.get(i, np.zeros(len(mask), dtype=np.bool_))
-        if code in ("width-overflow", "control-char"):  # checked on what is still there
+        if code == "width-overflow" or k in written:  # checked on what is still there
             mask = mask & ~before
         if code != "required-missing":
             dropped[i] = before | mask
@@ -967,14 +972,21 @@ class _Encoding(io.RawIOBase):
             self._parts.append(buf)
 
 
+#: what a CSV writer checks on the text it writes (by :func:`_refused`, beside each
+#: field's character check), in the order it reports them
+_WRITTEN = ("over", "control", "replacement")
+
+
 def _refused(texts: list[pl.Series], limits: list[int], classes: list[str]
              ) -> dict[tuple[int, str], Failure]:
-    """What a CSV writer refuses in the text it would write, by column and reason: the
-    rows of more characters than the column's limit (``over``; 0: no limit), the rows
-    holding a byte 0x01–0x04 (``control``), and the rows failing the column's character
-    check (``class``; see :func:`text_check`, ``""``: none); only the checks some row
-    failed. The core scans every column at once; ``CHUKAN_KERNEL=python`` has Polars do
-    it (the oracle of the tests).
+    """What a CSV writer refuses in the text it would write, so that what it writes reads
+    back, by column and reason: the rows of more characters than the column's limit
+    (``over``; 0: no limit), the rows holding a control character the reader refuses
+    (``control``: :data:`~chukan._csv.CONTROL_RE`, :data:`~chukan._csv.BARE_CR_RE`), the
+    rows failing the column's character check (``class``; see :func:`text_check`,
+    ``""``: none), and the rows holding U+FFFD (``replacement``); only the checks some
+    row failed. The core scans every column at once; ``CHUKAN_KERNEL=python`` has Polars
+    do it (the oracle of the tests).
 
     >>> found = _refused([pl.Series(["山田", "abc"])], [2], ["fullwidth"])
     >>> {k: x.mask.tolist() for k, x in found.items()}
@@ -988,16 +1000,20 @@ def _refused(texts: list[pl.Series], limits: list[int], classes: list[str]
         masks = pl.DataFrame(texts, schema=names).select(
             *((pl.col(f"t{j}").str.len_chars() > (limit or 2 ** 62)).fill_null(value=False)
               .alias(f"o{j}") for j, limit in enumerate(limits)),
-            *(pl.col(f"t{j}").str.contains(r"[\x01-\x04]").fill_null(value=False)
+            *((pl.col(f"t{j}").str.contains(CONTROL_RE) |
+               pl.col(f"t{j}").str.contains(BARE_CR_RE)).fill_null(value=False)
               .alias(f"c{j}") for j in range(len(texts))),
             *(pl.col(f"t{j}").str.contains(_CLASS_RE[check]).fill_null(value=False)
-              .alias(f"k{j}") for j, check in checked))
+              .alias(f"k{j}") for j, check in checked),
+            *(pl.col(f"t{j}").str.contains("\ufffd", literal=True).fill_null(value=False)
+              .alias(f"r{j}") for j in range(len(texts))))
         def hit(name: str) -> npt.NDArray[np.bool_] | None:
             return masks[name].to_numpy() if name in masks.columns and masks[name].any() \
                 else None
 
         marks: list[Refused] = [{"over": hit(f"o{j}"), "control": hit(f"c{j}"),
-                                 "class": hit(f"k{j}")} for j in range(len(texts))]
+                                 "class": hit(f"k{j}"), "replacement": hit(f"r{j}")}
+                                for j in range(len(texts))]
     else:
         marks = _core.csv_refused([text_column(t) for t in texts], len(texts[0]), limits,
                                   classes, thread_count())
@@ -1034,6 +1050,9 @@ def _failures(marks: list[Refused], limits: list[int], classes: list[str]
         if mark["control"] is not None:
             found[j, "control"] = Failure("control-char", "制御文字は書けません",
                                           mark["control"])
+        if mark["replacement"] is not None:
+            found[j, "replacement"] = Failure("not-representable", REPLACEMENT_MESSAGE,
+                                              mark["replacement"])
     return found
 
 
@@ -1100,7 +1119,7 @@ def _encode_csv(cols: dict[str, pl.Series], fields: list[Field], layout: Layout,
     texts = [*cols.values(), pl.Series(frame.columns)] if layout.header and header else \
         list(cols.values())  # a label may hold 髙 too
     if not any(needs_markers(t, enc, layout.cp932_duplicates) for t in texts):
-        return body.encode(enc)
+        return encode_text(body, False, enc)
     # markers go into the whole text, not the columns: a marker's printable half may be
     # a quote or a delimiter, which the CSV writer would quote
     prepared, marked = prepare_for_encoding(pl.Series([body]), enc, layout.cp932_duplicates)

@@ -71,6 +71,43 @@ def prepare_for_encoding(values: pl.Series, encoding: str, duplicates: str
     return values.str.replace_many(chars, markers), True
 
 
+#: Characters that CPython's codec encodes into bytes the readers take for bytes that
+#: did not decode (``invalid-bytes``): CP932's 0x80, 0xA0 and 0xFD–0xFF, which Windows
+#: leaves undefined and CPython decodes as U+0080 and U+F8F0–U+F8F3. The writers refuse
+#: them as ``not-representable`` (``tests/test_lossless.py`` finds them again from the
+#: readers). U+FFFD, the character of bytes that did not decode, is refused apart (see
+#: :data:`REPLACEMENT_MESSAGE`): only UTF-8 can write it.
+UNREADABLE: dict[str, str] = {"cp932": "\x80\uf8f0\uf8f1\uf8f2\uf8f3"}
+
+
+def undefined_re(encoding: str) -> str:
+    """A pattern of the characters that mark bytes a reader could not decode in text
+    decoded from ``encoding`` (a Python codec): U+FFFD, and its :data:`UNREADABLE`.
+
+    >>> [hex(ord(c)) for c in undefined_re("utf-8")], len(undefined_re("cp932"))
+    (['0x5b', '0xfffd', '0x5d'], 8)
+    """
+    return f"[\ufffd{UNREADABLE.get(encoding, '')}]"
+
+
+#: what a writer says of a value holding U+FFFD
+REPLACEMENT_MESSAGE = "置換文字(U+FFFD)は書けません(読み戻すと、読めなかったバイトの印になります)"
+
+
+def encodable(text: str, encoding: str) -> bool:
+    """Whether ``text`` can be written in ``encoding`` (a Python codec) and read back:
+    CPython's codec has every character, and none is :data:`UNREADABLE`.
+
+    >>> encodable("山田", "cp932"), encodable(chr(0x80), "cp932"), encodable(chr(0x80), "utf-8")
+    (True, False, True)
+    """
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return not any(c in text for c in UNREADABLE.get(encoding, ""))
+
+
 #: encodings the compiled core encodes, from :func:`encode_table`
 CORE_ENCODINGS = ("cp932", "shift_jis", "euc_jp")
 
@@ -85,7 +122,8 @@ def encode_table(encoding: str, duplicates: str) -> npt.NDArray[np.uint16]:
     exactly as :func:`prepare_for_encoding` and :func:`encode_text` write them. A code
     below 0x100 is one byte, one from 0x8000 two; EUC-JP's three bytes ``8F xx yy`` are
     ``(xx - 0x80) << 8 | yy`` (from 0x2100 to 0x7EFF: apart from both). 0xFFFF marks a
-    character the encoding lacks. Built once per process, encoding and policy.
+    character the encoding lacks or would not read back (:data:`UNREADABLE`). Built once
+    per process, encoding and policy.
 
     >>> table = encode_table("cp932", "ibm")
     >>> hex(table[ord("髙")]), hex(encode_table("cp932", "nec")[ord("髙")])
@@ -110,6 +148,8 @@ def encode_table(encoding: str, duplicates: str) -> npt.NDArray[np.uint16]:
     if encoding == "cp932" and duplicates == "ibm":
         for char, raw in _nec_selected().items():
             table[ord(char)] = int.from_bytes(raw, "big")
+    for char in UNREADABLE.get(encoding, ""):
+        table[ord(char)] = 0xFFFF
     return table
 
 
@@ -200,9 +240,15 @@ def lookalike_message(encoding: str) -> str:
 
 def encode_text(values: pl.Series | str, marked: bool, encoding: str) -> bytes:
     """Encode text (a str, or a one-value Series) prepared by :func:`prepare_for_encoding`;
-    raises UnicodeEncodeError for a character the encoding lacks."""
+    raises UnicodeEncodeError for a character the encoding lacks or would not read back
+    (:data:`UNREADABLE`)."""
     text = values if isinstance(values, str) else str(values[0])
     raw = text.encode(encoding)
+    for char in UNREADABLE.get(encoding, ""):
+        place = text.find(char)
+        if place >= 0:
+            raise UnicodeEncodeError(encoding, text, place, place + 1,
+                                     "read back as invalid bytes")
     if not marked:
         return raw
     buf = np.frombuffer(raw, dtype=np.uint8).copy()

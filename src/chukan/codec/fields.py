@@ -142,8 +142,12 @@ def format_expr(f: Field, columns: Sequence[str], *, fixed: bool = True,
                           text.str.contains(r"^[0-9]*$") & (text.str.len_bytes() < f.length)))
         return text, fails
     if f.type == "integer":
-        _, v, more = number_checks(f, c, dtype, f"{f.length}桁に収まりません")
+        too_wide = f"{f.length}桁に収まりません"
+        _, v, more = number_checks(f, c, dtype, too_wide)
         fails.extend(more)
+        if not fixed:  # as the reader counts: digits, not the sign (fixed: in numpy)
+            digits = v.cast(pl.String).str.strip_chars_start("-").str.len_bytes()
+            fails.append(("width-overflow", too_wide, digits > min(f.length, MAX_PRECISION)))
         if f.pad == " " or not fixed:
             text = v.cast(pl.String)
         else:
