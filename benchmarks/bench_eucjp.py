@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,6 +32,14 @@ import numpy as np
 import polars as pl
 
 import chukan
+from chukan import _kernel
+
+# the tests' reference kernel, which CHUKAN_KERNEL=python reads with (in tests/, not in
+# the package)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from reference_kernel import extract_python
+
+_kernel.REFERENCE = extract_python
 
 FIELDS = """
 [[field]]

@@ -32,7 +32,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import chukan
-from chukan import ChukanError
+from chukan import ChukanError, _kernel
+
+# the tests' reference kernel, which CHUKAN_KERNEL=python reads with (in tests/, not in
+# the package)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from reference_kernel import extract_python
+
+_kernel.REFERENCE = extract_python
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import chukan
 from chukan import _core
-from chukan._kernel import ColumnSpec, column_flags, extract
+from chukan._kernel import ColumnSpec, extract
 from chukan.codec import (
     era_of,
     format_field,
@@ -27,6 +27,7 @@ from chukan.codec._base import _f
 from chukan.codec.dates import _parse_date_full
 from chukan.codec.numbers import _parse_number_full
 from chukan.spec import CodeTable
+from reference_kernel import column_flags
 
 ERAS = [("明治", dt.date(1868, 1, 1)), ("大正", dt.date(1912, 7, 30)),
         ("昭和", dt.date(1926, 12, 25)), ("平成", dt.date(1989, 1, 8)),

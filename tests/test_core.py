@@ -24,8 +24,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import chukan
+from chukan import _kernel
 from chukan._arrow import private_use_columns
-from chukan._kernel import ColumnSpec, extract, extract_python
+from chukan._kernel import ColumnSpec, extract
 from chukan.codec import (
     date_bytes,
     era_codes,
@@ -38,6 +39,7 @@ from chukan.codec.numbers import _parse_number_full
 from chukan.report import made
 from chukan.spec import DATE_WIDTHS, ENCODING_FACTS
 from helpers import FIXTURES, KOJIN, ROOT, kojin_bytes
+from reference_kernel import extract_python
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -59,6 +61,25 @@ def _on_python_paths(work: Callable[[], T]) -> T:
         return work()
     finally:
         del os.environ["CHUKAN_KERNEL"]
+
+
+def test_the_python_paths_read_with_the_reference_kernel(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """conftest.py puts the reference kernel in place: without it every comparison of
+    the core with the Python paths would compare the core with itself."""
+    assert _kernel.REFERENCE is extract_python
+    calls: list[int] = []
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return extract_python(*args)
+
+    monkeypatch.setattr(_kernel, "REFERENCE", counted)
+    data, layout = FIXTURES / "vendor-a/juki-kojin.dat", "examples/vendor-a/juki-kojin"
+    core = chukan.read(data, layout)
+    assert not calls
+    assert _on_python_paths(lambda: chukan.read(data, layout)).equals(core)
+    assert calls
 
 
 def _reads_alike_on_both_kernels(data: bytes, layout: chukan.Layout) -> None:
