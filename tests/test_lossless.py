@@ -408,3 +408,23 @@ def test_the_characters_cp932_would_not_read_back_are_found_from_the_reader() ->
     chukan.read(data, lay, report=report)
     found = {chars[p.record - 1] for p in report.problems if p.code == "invalid-bytes"}
     assert found == set(UNREADABLE["cp932"])
+
+
+def test_a_cp932_csv_with_an_undefined_byte_and_a_duplicate_still_reads() -> None:
+    """Found by a review of the writers' refusals: the CSV reader's duplicate check
+    encodes back what it decoded, and raised once the encoder refused CPython's
+    U+0080 (from the undefined byte 0x80)."""
+    lay = chukan.loads_layout('[layout]\nname = "t"\nformat = "csv"\nencoding = "cp932"\n'
+                              'header = false\n[[field]]\nname = "a"\ntype = "text"\n'
+                              'length = 20\n')
+    report = chukan.Report()
+    frame = chukan.read(b"\x80\r\n\xfa\x55\r\n", lay, report=report)
+    assert frame["a"].to_list() == [None, "￤"]
+    assert [(p.code, p.record) for p in report.problems] == [("invalid-bytes", 1)]
+
+
+def test_a_header_label_cp932_would_not_read_back_is_a_layout_error() -> None:
+    with pytest.raises(chukan.LayoutError, match="CSV header"):
+        chukan.loads_layout('[layout]\nname = "t"\nformat = "csv"\nencoding = "cp932"\n'
+                            'header = true\nheader_text = "label"\n[[field]]\nname = "a"\n'
+                            'label = "氏\uf8f0"\ntype = "text"\nlength = 20\n')

@@ -629,8 +629,9 @@ fn plain_row(
 
 /// Whether decoded text may hold what the reader refuses: a control character (LF
 /// aside; CR is judged by the reader, since CR LF inside quotes is data) or a character
-/// `CPython`'s decoders give for bytes they could not decode (U+FFFD, U+0080,
-/// U+F8F0–U+F8F3). Never less than that: the reader's own expressions then find which
+/// `CPython`'s decoders give for bytes they could not decode (U+FFFD, and CP932's
+/// U+0080 and U+F8F0–U+F8F3, which in UTF-8 are characters: the reader lets them
+/// through there). Never less than that: the reader's own expressions then find which
 /// values, and why, in the columns this marks.
 #[must_use]
 pub fn suspect(v: &[u8]) -> bool {
@@ -1136,6 +1137,8 @@ mod tests {
 
     #[test]
     fn every_character_the_reader_refuses_marks_its_column() {
+        // (any encoding's: U+0080 and U+F8F0–U+F8F3 are refused in CP932 alone, by the
+        // reader's expressions on the columns this marks)
         for c in (0..=0xFFFF_u32).filter_map(char::from_u32) {
             let code = u32::from(c);
             let refused = (code < 0x20 && c != '\n')

@@ -1097,8 +1097,10 @@ def _differing(body: bytes, duplicates: str) -> npt.NDArray[np.int64] | None:
     text = body.decode("cp932", "replace")
     if "\ufffd" in text:
         return None
+    # (a byte CP932 leaves undefined, 0x80 say, decodes and encodes back as itself: it
+    # is reported as invalid-bytes, and is no duplicate)
     written = encode_text(*prepare_for_encoding(pl.Series([text]), "cp932", duplicates),
-                          "cp932")
+                          "cp932", unreadable=True)
     if written == body or len(written) != len(body):
         return np.zeros(0, dtype=np.int64)
     return np.flatnonzero(np.frombuffer(body, dtype=np.uint8) !=

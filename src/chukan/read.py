@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,6 +56,7 @@ from chukan._threads import submit, using_threads
 from chukan.codec import (
     CHECK_FAILURES,
     FAST_DATE_FORMATS,
+    UNREADABLE,
     apply_fumei_flags,
     column_names,
     control_bytes,
@@ -72,6 +74,7 @@ from chukan.codec import (
     schema_of,
     text_check,
     to_ascii,
+    undefined_re,
     unknown_code_message,
     unpack_packed,
     writer_codes,
@@ -456,7 +459,7 @@ def _rewritten_pairs(duplicates: str) -> npt.NDArray[np.bool_]:
             char = pair.decode("cp932")
         except UnicodeDecodeError:
             continue
-        if len(char) == 1 and char not in "\x80\uf8f0\uf8f1\uf8f2\uf8f3":
+        if len(char) == 1 and char not in UNREADABLE["cp932"]:
             index.append(k)
             chars.append(char)
     prepared, marked = prepare_for_encoding(pl.Series(chars), "cp932", duplicates)
@@ -487,7 +490,7 @@ def _other_duplicates(m: npt.NDArray[np.uint8], f: Field, values: pl.Series,
         return out
     text = values.gather(rows).fill_null("")
     # a value whose bytes did not decode (reported as such) is left out: empty here
-    text = text.set(text.str.contains("[\ufffd\n]"), "")
+    text = text.set(text.str.contains(undefined_re("cp932")[:-1] + "\n]"), "")
     prepared, marked = prepare_for_encoding(text, "cp932", layout.cp932_duplicates)
     try:
         raw = encode_text(prepared.str.join("\n"), marked, "cp932")
@@ -652,9 +655,10 @@ def _locate(code: str, raw: bytes, f: Field, enc: str) -> tuple[int, str]:
                                                                     "unexpected end")):
                 return exc.start, "dbcs-split"
             return exc.start, code
-        # decoded, but to a character CP932 leaves undefined (0x80, 0xA0, 0xFD–0xFF)
-        bad = next((k for k, ch in enumerate(text) if ch in "\x80\uf8f0\uf8f1\uf8f2\uf8f3"),
-                   0)
+        # decoded, but to a character that marks bytes that did not decode (in CP932,
+        # 0x80, 0xA0 and 0xFD–0xFF, which it leaves undefined)
+        found = re.search(undefined_re(enc), text)
+        bad = found.start() if found else 0
         return len(text[:bad].encode(enc)), code
     checks: dict[str, Callable[[str], bool]] = {
         "halfwidth-in-fullwidth": lambda ch: ch != " " and _is_half(ch),

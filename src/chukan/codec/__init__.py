@@ -58,15 +58,12 @@ from chukan.codec.encoding import (
     LOOKALIKE_CODE,
     LOOKALIKES,
     REPLACEMENT_MESSAGE,
-    UNREADABLE,
-    encodable,
     encode_table,
     encode_text,
     lookalike_message,
     lookalikes,
     needs_markers,
     prepare_for_encoding,
-    undefined_re,
     writer_table,
 )
 from chukan.codec.eras import (
@@ -100,6 +97,7 @@ from chukan.codec.numbers import (
     unscaled,
     unscaled_values,
 )
+from chukan.spec.encoding import UNREADABLE, encodable, undefined_re
 
 __all__ = [
     "CHECK_FAILURES",

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chukan.spec.encoding import UNREADABLE
+
 if TYPE_CHECKING:
     import numpy.typing as npt
     import polars as pl
@@ -71,41 +73,8 @@ def prepare_for_encoding(values: pl.Series, encoding: str, duplicates: str
     return values.str.replace_many(chars, markers), True
 
 
-#: Characters that CPython's codec encodes into bytes the readers take for bytes that
-#: did not decode (``invalid-bytes``): CP932's 0x80, 0xA0 and 0xFD–0xFF, which Windows
-#: leaves undefined and CPython decodes as U+0080 and U+F8F0–U+F8F3. The writers refuse
-#: them as ``not-representable`` (``tests/test_lossless.py`` finds them again from the
-#: readers). U+FFFD, the character of bytes that did not decode, is refused apart (see
-#: :data:`REPLACEMENT_MESSAGE`): only UTF-8 can write it.
-UNREADABLE: dict[str, str] = {"cp932": "\x80\uf8f0\uf8f1\uf8f2\uf8f3"}
-
-
-def undefined_re(encoding: str) -> str:
-    """A pattern of the characters that mark bytes a reader could not decode in text
-    decoded from ``encoding`` (a Python codec): U+FFFD, and its :data:`UNREADABLE`.
-
-    >>> [hex(ord(c)) for c in undefined_re("utf-8")], len(undefined_re("cp932"))
-    (['0x5b', '0xfffd', '0x5d'], 8)
-    """
-    return f"[\ufffd{UNREADABLE.get(encoding, '')}]"
-
-
 #: what a writer says of a value holding U+FFFD
 REPLACEMENT_MESSAGE = "置換文字(U+FFFD)は書けません(読み戻すと、読めなかったバイトの印になります)"
-
-
-def encodable(text: str, encoding: str) -> bool:
-    """Whether ``text`` can be written in ``encoding`` (a Python codec) and read back:
-    CPython's codec has every character, and none is :data:`UNREADABLE`.
-
-    >>> encodable("山田", "cp932"), encodable(chr(0x80), "cp932"), encodable(chr(0x80), "utf-8")
-    (True, False, True)
-    """
-    try:
-        text.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return not any(c in text for c in UNREADABLE.get(encoding, ""))
 
 
 #: encodings the compiled core encodes, from :func:`encode_table`
@@ -238,13 +207,15 @@ def lookalike_message(encoding: str) -> str:
     return f"{encoding}では別の文字として読み戻される文字があります: {shown}"
 
 
-def encode_text(values: pl.Series | str, marked: bool, encoding: str) -> bytes:
+def encode_text(values: pl.Series | str, marked: bool, encoding: str, *,
+                unreadable: bool = False) -> bytes:
     """Encode text (a str, or a one-value Series) prepared by :func:`prepare_for_encoding`;
     raises UnicodeEncodeError for a character the encoding lacks or would not read back
-    (:data:`UNREADABLE`)."""
+    (:data:`UNREADABLE`; with ``unreadable``, those are encoded as CPython encodes them,
+    for a reader that encodes back what it decoded)."""
     text = values if isinstance(values, str) else str(values[0])
     raw = text.encode(encoding)
-    for char in UNREADABLE.get(encoding, ""):
+    for char in "" if unreadable else UNREADABLE.get(encoding, ""):
         place = text.find(char)
         if place >= 0:
             raise UnicodeEncodeError(encoding, text, place, place + 1,

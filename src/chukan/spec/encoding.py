@@ -131,3 +131,36 @@ utf-8, utf-8-sig, ibm930, ibm939, ibm1390, ibm1399, jef, keis, jips
         msg = f"no encoding {name!r}; chukan has {', '.join(ENCODING_FACTS)}"
         raise UsageError(msg)
     return found
+
+
+#: Characters that CPython's codec encodes into bytes the readers take for bytes that
+#: did not decode (``invalid-bytes``): CP932's 0x80, 0xA0 and 0xFD–0xFF, which Windows
+#: leaves undefined and CPython decodes as U+0080 and U+F8F0–U+F8F3. The writers refuse
+#: them as ``not-representable`` (``tests/test_lossless.py`` finds them again from the
+#: readers). U+FFFD, the character of bytes that did not decode, is refused apart (see
+#: ``chukan.codec.REPLACEMENT_MESSAGE``): only UTF-8 can write it.
+UNREADABLE: dict[str, str] = {"cp932": "\x80\uf8f0\uf8f1\uf8f2\uf8f3"}
+
+
+def undefined_re(encoding: str) -> str:
+    """A pattern of the characters that mark bytes a reader could not decode in text
+    decoded from ``encoding`` (a Python codec): U+FFFD, and its :data:`UNREADABLE`.
+
+    >>> [hex(ord(c)) for c in undefined_re("utf-8")], len(undefined_re("cp932"))
+    (['0x5b', '0xfffd', '0x5d'], 8)
+    """
+    return f"[\ufffd{UNREADABLE.get(encoding, '')}]"
+
+
+def encodable(text: str, encoding: str) -> bool:
+    """Whether ``text`` can be written in ``encoding`` (a Python codec) and read back:
+    CPython's codec has every character, and none is :data:`UNREADABLE`.
+
+    >>> encodable("山田", "cp932"), encodable(chr(0x80), "cp932"), encodable(chr(0x80), "utf-8")
+    (True, False, True)
+    """
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return not any(c in text for c in UNREADABLE.get(encoding, ""))

@@ -91,7 +91,7 @@ from chukan.spec._base import (
     loads_spec,
 )
 from chukan.spec.codepage import CodePage, load_code_page
-from chukan.spec.encoding import Encoding, encoding_of
+from chukan.spec.encoding import Encoding, encodable, encoding_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -394,12 +394,12 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
                 continue
             key = "label" if header_text == "label" and f.label else "name"
             try:
-                getattr(f, key).encode(codec_name(encoding))
-            except UnicodeEncodeError:
-                checker.add(f"field[{i}]", key, f"{getattr(f, key)!r} has a character "
-                            f"{encoding} lacks: the CSV header could not be written")
+                writable = encodable(getattr(f, key), codec_name(encoding))
             except LookupError:  # (an unknown encoding is reported on its own)
                 break
+            if not writable:  # (what the encoding lacks, or would not read back)
+                checker.add(f"field[{i}]", key, f"{getattr(f, key)!r} has a character "
+                            f"{encoding} lacks: the CSV header could not be written")
     unique = tuple(checker.get(meta, "unique", list, w, []))
     known = {f.name for f in fields} | {f.name for k in records for f in k.fields}
     for key in unique:
