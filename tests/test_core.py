@@ -391,6 +391,25 @@ def test_threads_is_an_option_and_an_environment_variable(
     assert thread_count() == 0  # not a number: one per core
 
 
+def test_a_hundred_thousand_threads_is_an_error_not_a_hang(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a review's hostile arguments: the core started every thread asked for,
+    and threads=100000 hung."""
+    source = FIXTURES / "vendor-a" / "juki-kojin.dat"
+    layout = "examples/vendor-a/juki-kojin"
+    with pytest.raises(chukan.UsageError, match="at most 256"):
+        chukan.read(source, layout, threads=100_000)
+    assert chukan.read(source, layout, threads=256).height == 5
+    monkeypatch.setenv("CHUKAN_THREADS", "100000")
+    with pytest.raises(chukan.UsageError, match="CHUKAN_THREADS must be at most 256"):
+        chukan.read(source, layout)
+    from chukan import _core  # noqa: PLC0415
+    from chukan.codec import encode_table  # noqa: PLC0415
+    with pytest.raises(ValueError, match="at most 256 threads"):
+        _core.encode_lines(np.frombuffer(b"a\n", dtype=np.uint8),
+                           encode_table("cp932", "ibm"), 100_000)
+
+
 #: what the contract reads as undefined where CPython's cp932 yields a character
 CP932_UNDEFINED_SINGLES = {0x80, 0xA0, 0xFD, 0xFE, 0xFF}
 

@@ -218,6 +218,9 @@ fn on_threads<T: Send>(
     }))
 }
 
+/// The most threads a call may ask for.
+const MAX_THREADS: usize = 256;
+
 /// The pool of `threads` threads (None for 0: rayon's own, one per core). One per size,
 /// for the process: calls made at once (the reader keeps two blocks in flight) share it,
 /// so that `threads` bounds them together, and no call pays for starting threads.
@@ -225,6 +228,13 @@ fn thread_pool(threads: usize) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     if threads == 0 {
         return Ok(None);
+    }
+    // (as `chukan._threads.MAX_THREADS`: a hundred thousand threads hung the call while
+    // they started)
+    if threads > MAX_THREADS {
+        return Err(PyValueError::new_err(format!(
+            "at most {MAX_THREADS} threads, not {threads}"
+        )));
     }
     // a poisoned lock still holds whole pools: a panic cannot leave one half made
     let mut pools = POOLS

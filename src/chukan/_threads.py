@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
+#: the most threads a call may ask for: far more than any machine chukan runs on has
+#: cores, and few enough that a typo (threads=100000) is an error, not a hang while
+#: the operating system starts them (the core refuses more too)
+MAX_THREADS = 256
+
 #: threads for the core in this context (None: ``CHUKAN_THREADS``, else one per core)
 _THREADS: contextvars.ContextVar[int | None] = contextvars.ContextVar("chukan_threads",
                                                                       default=None)
@@ -32,8 +37,9 @@ def using_threads(threads: int | None) -> Iterator[None]:
     ...     thread_count()
     1
     """
-    if threads is not None and threads < 1:
-        msg = f"threads must be 1 or more, not {threads}"
+    if threads is not None and not 1 <= threads <= MAX_THREADS:
+        msg = f"threads must be 1 or more, not {threads}" if threads < 1 else \
+            f"threads must be at most {MAX_THREADS}, not {threads}"
         raise UsageError(msg)
     token = _THREADS.set(threads) if threads is not None else None
     try:
@@ -50,7 +56,11 @@ def thread_count() -> int:
     if chosen is not None:
         return chosen
     env = os.environ.get("CHUKAN_THREADS", "")
-    return int(env) if env.isdigit() else 0
+    threads = int(env) if env.isdigit() else 0
+    if threads > MAX_THREADS:
+        msg = f"CHUKAN_THREADS must be at most {MAX_THREADS}, not {threads}"
+        raise UsageError(msg)
+    return threads
 
 
 def submit(pool: Executor, fn: Callable[_P, _T], /, *args: _P.args,
