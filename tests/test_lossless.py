@@ -302,16 +302,18 @@ def test_a_control_character_is_not_read_as_a_duplicate_marker() -> None:
 
 #: characters worth trying: every control character, CR and LF apart and together, the
 #: characters that mark bytes that did not decode, lookalikes, kana, kanji, JIS X 0212,
-#: full-width space, quotes and delimiters, a C1 control and private use
+#: full-width space, quotes and delimiters, a C1 control and private use, and characters
+#: whose second byte in CP932 is a delimiter (竹 and ポ end in |, ソ in \)
 CHARS = st.one_of(
     st.sampled_from(["\r", "\n", "\r\n", "\t", "\x00", "\x1a", "\x7f", "\ufffd", "\x80",
                      "\uf8f0", "\uf8f3", "\x85", "\ue000", "〜", "～", "髙", "丂", "ｱ",
-                     "山", "\u3000", ",", '"', "a", "1", "-"]),
+                     "山", "\u3000", ",", '"', "a", "1", "-", "|", "竹", "ポ", "ソ"]),
     st.characters(max_codepoint=0x7F),
     st.characters(min_codepoint=0x80, exclude_categories=("Cs",)))  # (no str holds one)
 ROUND_TRIP_LAYOUTS = [(fmt, encoding, delimiter)
                       for encoding in ("cp932", "shift_jis", "euc_jp", "utf-8")
-                      for fmt, delimiter in (("csv", ","), ("csv", "\t"), ("fixed", ""))]
+                      for fmt, delimiter in (("csv", ","), ("csv", "\t"), ("csv", "|"),
+                                             ("fixed", ""))]
 
 
 def _written_layout(fmt: str, encoding: str, delimiter: str) -> chukan.Layout:

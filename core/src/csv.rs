@@ -11,6 +11,8 @@
 //! character, CR or LF, with each quote inside doubled; an empty value is written `""`
 //! so that it is not read as missing, and a missing value is written as nothing.
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use crate::compose::TextColumn;
@@ -565,9 +567,23 @@ pub fn cells(
 
 /// Where each cell of `row` (at `start` in the data) starts, into `at`; whether the row
 /// holds a quote.
-fn cell_starts(row: &[u8], start: usize, delimiter: u8, quote: u8, at: &mut Vec<usize>) -> bool {
+fn cell_starts(
+    row: &[u8],
+    start: usize,
+    delimiter: u8,
+    quote: u8,
+    codec: Codec,
+    at: &mut Vec<usize>,
+) -> bool {
     at.clear();
     at.push(start);
+    // in CP932 and Shift_JIS a `|` may be a character's second byte: looked at only
+    // where a lead byte could stand before it
+    if let Some(pairs) = pairs_for(codec, delimiter) {
+        if paired_delimiter(row, delimiter) {
+            return walked_cell_starts(row, start, delimiter, quote, pairs, at);
+        }
+    }
     // found with SIMD (the memchr crate; the slice's own `contains` looks at a byte at a
     // time): most rows quote nothing, and their cells end at each delimiter
     let quoted = memchr::memchr(quote, row).is_some();
@@ -585,6 +601,73 @@ fn cell_starts(row: &[u8], start: usize, delimiter: u8, quote: u8, at: &mut Vec<
         at.extend(memchr::memchr_iter(delimiter, row).map(|i| start + i + 1));
     }
     quoted
+}
+
+/// Whether a byte that may lead a double-byte character stands just before a
+/// delimiter byte in `row` (rare: most rows are cut by the delimiter bytes alone).
+fn paired_delimiter(row: &[u8], delimiter: u8) -> bool {
+    memchr::memchr_iter(delimiter, row).any(|i| i > 0 && row[i - 1] >= 0x81)
+}
+
+/// [`cell_starts`] character by character: a lead byte and the byte after it that
+/// `pairs` pairs it with are one character, whose second byte is never a delimiter
+/// (0x83 0x7C is ポ, not 0x83 and `|`), as `CPython`'s codec reads them.
+fn walked_cell_starts(
+    row: &[u8],
+    start: usize,
+    delimiter: u8,
+    quote: u8,
+    pairs: &[bool],
+    at: &mut Vec<usize>,
+) -> bool {
+    let (mut quoted, mut inside, mut i) = (false, false, 0);
+    while i < row.len() {
+        let b = row[i];
+        if b >= 0x80
+            && row
+                .get(i + 1)
+                .is_some_and(|&c| pairs[usize::from(b - 0x80) * 256 + usize::from(c)])
+        {
+            i += 2;
+            continue;
+        }
+        if b == quote {
+            quoted = true;
+            inside = !inside;
+        } else if b == delimiter && !inside {
+            at.push(start + i + 1);
+        }
+        i += 1;
+    }
+    quoted
+}
+
+/// For CP932 and `Shift_JIS` with a delimiter that can be a character's second byte
+/// (0x40–0x7E: `|`): which two bytes are one character (lead byte 0x80–0xFF × second
+/// byte, 128 × 256), as the codec decodes them; None where no delimiter can be cut
+/// inside a character. Made once per encoding.
+fn pairs_for(codec: Codec, delimiter: u8) -> Option<&'static [bool]> {
+    static CP932: OnceLock<Vec<bool>> = OnceLock::new();
+    static SHIFT_JIS: OnceLock<Vec<bool>> = OnceLock::new();
+    let table = match codec {
+        Codec::Cp932 => &CP932,
+        Codec::ShiftJis => &SHIFT_JIS,
+        _ => return None,
+    };
+    if !(0x40..=0x7E).contains(&delimiter) {
+        return None;
+    }
+    Some(table.get_or_init(|| {
+        let mut out = Vec::new();
+        (0..128 * 256)
+            .map(|k| {
+                out.clear();
+                let pair = [0x80 + (k / 256) as u8, (k % 256) as u8];
+                crate::decode::decode_into(codec, &pair, &mut out)
+                    && std::str::from_utf8(&out).is_ok_and(|t| t.chars().count() == 1)
+            })
+            .collect()
+    }))
 }
 
 /// A chunk of rows to cut, with its parts of the arrays the cells go in.
@@ -697,7 +780,7 @@ fn cut(
     let mut scratch = Vec::new();
     for (k, &(start, end)) in rows.iter().enumerate() {
         let row = &data[start..end];
-        let quoted = cell_starts(row, start, delimiter, quote, &mut at);
+        let quoted = cell_starts(row, start, delimiter, quote, codec, &mut at);
         counts[k] = at.len() as i64;
         if at.len() != width {
             continue;
@@ -1290,6 +1373,23 @@ mod tests {
         assert_eq!(refused(&column, 5, 0, Check::Nothing).over, None); // no limit
         let half = refused(&column, 5, 0, Check::NoHalf).class;
         assert_eq!(half, Some(vec![false, false, true, true, false]));
+    }
+
+    #[test]
+    fn a_delimiter_that_ends_a_character_is_the_characters() {
+        let cp932 = crate::decode::Codec::Cp932;
+        let starts = |row: &[u8], delimiter: u8, codec| {
+            let mut at = Vec::new();
+            super::cell_starts(row, 0, delimiter, b'"', codec, &mut at);
+            at
+        };
+        // 竹 is 92 7C, ポ 83 7C; 85 7C is no character (| cuts); 81 7C is －
+        let row = b"\x92\x7c|\x83\x7c\"\x83\x7c|\"|\x85|\x81|";
+        assert_eq!(starts(row, b'|', cp932), [0, 3, 11, 13]);
+        // byte by byte where the delimiter is no second byte, or the encoding has none
+        assert_eq!(starts(b"\x92,|,", b',', cp932), [0, 2, 4]);
+        let utf8 = crate::decode::Codec::Utf8;
+        assert_eq!(starts(b"\x92|\x83|", b'|', utf8), [0, 2, 4]);
     }
 
     #[test]

@@ -19,7 +19,7 @@ import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
@@ -180,19 +180,76 @@ def _misplaced_quote(arr: npt.NDArray[np.uint8], quotes: npt.NDArray[np.int64], 
     return int(q[bad[0]]) if len(bad) else None
 
 
+@cache
+def _pairs(enc: str) -> npt.NDArray[np.bool_]:
+    """Which two bytes ``enc`` (CP932, Shift_JIS) decodes as one character, by lead byte
+    0x80–0xFF and second byte (128 × 256), as CPython's codec decodes them: a lead byte
+    before a byte it does not pair with is an error of one byte, and that byte is read
+    on its own."""
+    table = np.zeros(128 * 256, dtype=bool)
+    for k in range(128 * 256):
+        pair = bytes((0x80 + k // 256, k % 256))
+        table[k] = len(pair.decode(enc, "replace")) == 1 and \
+            pair.decode(enc, "replace") != "\ufffd"
+    return table
+
+
+def second_bytes(data: bytes, delim: int, enc: str) -> npt.NDArray[np.int64]:
+    r"""Where a delimiter byte in ``data`` is the second byte of a CP932 or Shift_JIS
+    character (``|`` is 0x7C, and 0x83 0x7C is ポ, 0x92 0x7C 竹): that character's, not
+    a delimiter, as every reader of the encoding reads it. A lead byte before a byte it
+    does not pair with (0x85 0x7C) leaves the delimiter one. Empty for other encodings
+    and for delimiters no character ends with (a comma, a tab).
+
+    >>> second_bytes("竹|ポ|x".encode("cp932"), ord("|"), "cp932").tolist()
+    [1, 4]
+    >>> second_bytes(b"\x85|\x81|", ord("|"), "cp932").tolist()
+    [3]
+    """
+    none = np.zeros(0, dtype=np.int64)
+    if enc not in _SJIS_FAMILY or not 0x40 <= delim <= 0x7E:
+        return none
+    arr = np.frombuffer(data, dtype=np.uint8)
+    at = np.flatnonzero(arr[1:] == delim) + 1
+    at = at[arr[at - 1] >= 0x81]  # (a lead byte before it: rare)
+    if not len(at):
+        return none
+    pairs = _pairs(enc)
+    # a byte below 0x40 is never a second byte: a character starts after it, and the
+    # bytes from there to the delimiter are walked, character by character
+    starts = np.flatnonzero(arr < 0x40)
+    found: list[int] = []
+    for p in at.tolist():
+        k = int(np.searchsorted(starts, p)) - 1
+        i = int(starts[k]) + 1 if k >= 0 else 0
+        while i < p:
+            b = data[i]
+            i += 2 if b >= 0x80 and pairs[(b - 0x80) * 256 + data[i + 1]] else 1
+        if i > p:
+            found.append(p)
+    return np.asarray(found, dtype=np.int64)
+
+
 def split_cells(data: bytes, delim: int, quote: int) -> list[list[tuple[bytes, bool]]]:
     """The cells of each row of ``data``, as (bytes, quoted), found by :func:`_scan`."""
     rows, _ = _scan(data, delim, quote, final=True)
     return [[(_cell_value(data, c), c[2]) for c in cells] for cells in rows.cells or []]
 
 
-def _scan(data: bytes, delim: int, quote: int, *, final: bool) -> tuple[_Rows, int]:
+def _scan(data: bytes, delim: int, quote: int, *, final: bool, enc: str = ""
+          ) -> tuple[_Rows, int]:
     """Rare path: walk the quotes, delimiters and line feeds of ``data`` one by one, as a
     CSV reader does (a quote not at a field's start is a plain character, and is noted);
-    the rows, with their cells, and the bytes they cover."""
+    the rows, with their cells, and the bytes they cover. In ``enc`` (a Python codec), a
+    delimiter that is a character's second byte is the character's (see
+    :func:`second_bytes`)."""
     arr = np.frombuffer(data, dtype=np.uint8)
     n = len(arr)
-    events = np.flatnonzero((arr == quote) | (arr == delim) | (arr == _LF)).tolist()
+    found = np.flatnonzero((arr == quote) | (arr == delim) | (arr == _LF))
+    seconds = second_bytes(data, delim, enc)
+    if len(seconds):
+        found = np.setdiff1d(found, seconds, assume_unique=True)
+    events: list[int] = found.tolist()
     starts: list[int] = []
     ends: list[int] = []
     stops: list[int] = []
@@ -266,11 +323,12 @@ def _walked(data: bytes, rows: _Rows, layout: Layout) -> _Rows:
     """The same rows, each walked on its own for its cells (a rare path): the rows stay
     where they were found, whatever the batch, so the results do not depend on it."""
     delim, quote = ord(layout.delimiter), ord(layout.quote)
+    enc = codec_name(layout.encoding)
     cells: list[list[tuple[int, int, bool]]] = []
     bad: dict[int, tuple[int, bool]] = dict(rows.bad_quote or {})
     for i, (start, end) in enumerate(zip(rows.start.tolist(), rows.end.tolist(),
                                          strict=True)):
-        one, _ = _scan(data[start:end], delim, quote, final=True)
+        one, _ = _scan(data[start:end], delim, quote, final=True, enc=enc)
         found = one.cells[0] if one.cells else [(0, 0, False)]
         cells.append([(start + a, start + b, q) for a, b, q in found])
         if one.bad_quote and 0 in one.bad_quote and i not in bad:
@@ -322,7 +380,8 @@ def _split_rows(data: bytes, layout: Layout, *, final: bool) -> tuple[_Rows, int
         ((cr + 1 >= len(arr)) | (arr[np.minimum(cr + 1, len(arr) - 1)] != _LF)).any())
     unclosed = final and n_quotes % 2 == 1  # (then every quote is before the cut)
     if bare_cr or unclosed or 0 <= misplaced < cut:
-        return _scan(data[:cut] if final else data, delim, quote, final=final)
+        return _scan(data[:cut] if final else data, delim, quote, final=final,
+                     enc=codec_name(layout.encoding))
     ends = ends[ends < cut]
     stop = (ends + 1).astype(np.int64)
     start = np.concatenate([np.zeros(min(len(stop), 1), dtype=np.int64), stop[:-1]]
@@ -580,7 +639,8 @@ class _Columns:
 def header_cells(raw: bytes, layout: Layout) -> list[str]:
     """The cells of a header row, decoded."""
     enc = codec_name(layout.encoding)
-    cells = _scan(raw, ord(layout.delimiter), ord(layout.quote), final=True)[0].cells
+    cells = _scan(raw, ord(layout.delimiter), ord(layout.quote), final=True,
+                  enc=enc)[0].cells
     return [_cell_value(raw, c).decode(enc, "replace") for c in (cells[0] if cells else [])]
 
 
@@ -709,9 +769,10 @@ _SJIS_FAMILY = ("cp932", "shift_jis")
 
 def _paired_across(data: bytes, rows: _Rows, layout: Layout, enc: str) -> bool:
     r"""Whether a possible lead byte stands just before a delimiter or quote that is also
-    a trail byte (``|`` is 0x7C): decoding the whole text would pair them into one
-    character (0x81 0x7C is －) and merge two cells. Such rows are cut on the bytes first
-    and each cell decoded alone, as the core does.
+    a trail byte (``|`` is 0x7C): such rows are walked (:func:`_scan`), which pairs the
+    two where the encoding has the pair (0x83 0x7C is ポ) and cuts the cells there
+    otherwise, as the core does; each cell is then decoded alone, so that a lead byte
+    the walk left unpaired is an error of its own cell.
 
     >>> from chukan.spec import load_layout
     >>> lay = load_layout("examples/vendor-a/juki-kojin-csv")
