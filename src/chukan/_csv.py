@@ -230,9 +230,15 @@ def second_bytes(data: bytes, delim: int, enc: str) -> npt.NDArray[np.int64]:
     return np.asarray(found, dtype=np.int64)
 
 
-def split_cells(data: bytes, delim: int, quote: int) -> list[list[tuple[bytes, bool]]]:
-    """The cells of each row of ``data``, as (bytes, quoted), found by :func:`_scan`."""
-    rows, _ = _scan(data, delim, quote, final=True)
+def split_cells(data: bytes, delim: int, quote: int, enc: str = ""
+                ) -> list[list[tuple[bytes, bool]]]:
+    r"""The cells of each row of ``data`` (in ``enc``, a Python codec), as (bytes,
+    quoted), found by :func:`_scan`.
+
+    >>> split_cells("竹|x".encode("cp932"), ord("|"), ord('"'), "cp932")[0]
+    [(b'\x92|', False), (b'x', False)]
+    """
+    rows, _ = _scan(data, delim, quote, final=True, enc=enc)
     return [[(_cell_value(data, c), c[2]) for c in cells] for cells in rows.cells or []]
 
 

@@ -176,7 +176,7 @@ def show_records(head: bytes, layout: Layout, count: int) -> Iterator[str]:
     body = head[len(UTF8_BOM):] if head.startswith(UTF8_BOM) else head
     if layout.format == "csv":
         rows = [[cell.decode(enc, "replace") for cell, _ in row]
-                for row in split_cells(body, ord(layout.delimiter), ord(layout.quote))]
+                for row in split_cells(body, ord(layout.delimiter), ord(layout.quote), enc)]
         fields = [f for f in layout.fields if f.type != "filler"]
         order = list(range(len(fields)))
         if layout.header and rows:  # columns by the header, as reading finds them
