@@ -216,12 +216,15 @@ def second_bytes(data: bytes, delim: int, enc: str) -> npt.NDArray[np.int64]:
         return none
     pairs = _pairs(enc)
     # a byte below 0x40 is never a second byte: a character starts after it, and the
-    # bytes from there to the delimiter are walked, character by character
+    # bytes from there to the delimiter are walked, character by character, on from
+    # where the walk to the last one stopped where that is further (each byte is walked
+    # once: a row of 竹|竹|… had been walked again from its start for each |)
     starts = np.flatnonzero(arr < 0x40)
     found: list[int] = []
+    i = 0
     for p in at.tolist():
         k = int(np.searchsorted(starts, p)) - 1
-        i = int(starts[k]) + 1 if k >= 0 else 0
+        i = max(i, int(starts[k]) + 1 if k >= 0 else 0)
         while i < p:
             b = data[i]
             i += 2 if b >= 0x80 and pairs[(b - 0x80) * 256 + data[i + 1]] else 1
@@ -775,10 +778,11 @@ _SJIS_FAMILY = ("cp932", "shift_jis")
 
 def _paired_across(data: bytes, rows: _Rows, layout: Layout, enc: str) -> bool:
     r"""Whether a possible lead byte stands just before a delimiter or quote that is also
-    a trail byte (``|`` is 0x7C): such rows are walked (:func:`_scan`), which pairs the
-    two where the encoding has the pair (0x83 0x7C is ポ) and cuts the cells there
-    otherwise, as the core does; each cell is then decoded alone, so that a lead byte
-    the walk left unpaired is an error of its own cell.
+    a trail byte (``|`` is 0x7C): such rows are walked (:func:`_scan`), which takes a
+    delimiter for the character's where the encoding pairs the two (0x83 0x7C is ポ:
+    :func:`second_bytes`) and cuts the cells there otherwise, as the core does; each
+    cell is then decoded alone, so that a lead byte left unpaired is an error of its
+    own cell.
 
     >>> from chukan.spec import load_layout
     >>> lay = load_layout("examples/vendor-a/juki-kojin-csv")
