@@ -133,7 +133,7 @@ def _content_end(arr: npt.NDArray[np.uint8], lf: npt.NDArray[np.int64],
     return np.asarray(lf - cr, dtype=np.int64)
 
 
-def _row_ends(arr: npt.NDArray[np.uint8], delim: int, quote: int
+def _row_ends(arr: npt.NDArray[np.uint8], delim: int, quote: int, enc: str = ""
               ) -> tuple[npt.NDArray[np.int64], int, int]:
     r"""The line feeds that end rows (those after an even number of quotes), how many
     quotes there are, and where the first stands that RFC 4180 puts nowhere there (-1:
@@ -144,7 +144,24 @@ def _row_ends(arr: npt.NDArray[np.uint8], delim: int, quote: int
     ...                                     ord(","), ord('"'))
     >>> ends.tolist(), quotes, misplaced
     ([7], 3, 9)
+
+    In ``enc``, a quote after a delimiter that may be a character's second byte (CP932
+    ``竹"``, 0x92 0x7C 0x22) counts as misplaced too: the chunk is then walked
+    character by character (:func:`_scan`), where it may be no delimiter at all.
     """
+    ends, n_quotes, misplaced = _row_ends_on_bytes(arr, delim, quote)
+    if enc in _SJIS_FAMILY and 0x40 <= delim <= 0x7E:
+        q = _places(arr, quote)
+        after = q[(q >= 2) & (arr[np.maximum(q - 1, 0)] == delim) &
+                  (arr[np.maximum(q - 2, 0)] >= 0x81)]
+        if len(after) and (misplaced < 0 or after[0] < misplaced):
+            misplaced = int(after[0])
+    return ends, n_quotes, misplaced
+
+
+def _row_ends_on_bytes(arr: npt.NDArray[np.uint8], delim: int, quote: int
+                       ) -> tuple[npt.NDArray[np.int64], int, int]:
+    """:func:`_row_ends`, every quote after a delimiter taken for one that opens a cell."""
     if os.environ.get("CHUKAN_KERNEL") != "python":
         return _core.csv_row_ends(arr, delim, quote)
     quotes = _places(arr, quote)
@@ -188,9 +205,8 @@ def _pairs(enc: str) -> npt.NDArray[np.bool_]:
     on its own."""
     table = np.zeros(128 * 256, dtype=bool)
     for k in range(128 * 256):
-        pair = bytes((0x80 + k // 256, k % 256))
-        table[k] = len(pair.decode(enc, "replace")) == 1 and \
-            pair.decode(enc, "replace") != "\ufffd"
+        text = bytes((0x80 + k // 256, k % 256)).decode(enc, "replace")
+        table[k] = len(text) == 1 and text != "\ufffd"
     return table
 
 
@@ -375,7 +391,7 @@ def _split_rows(data: bytes, layout: Layout, *, final: bool) -> tuple[_Rows, int
     arr = np.frombuffer(data, dtype=np.uint8)
     quote, delim = ord(layout.quote), ord(layout.delimiter)
     # a row ends at a line feed outside quotes: one after an even number of them
-    ends, n_quotes, misplaced = _row_ends(arr, delim, quote)
+    ends, n_quotes, misplaced = _row_ends(arr, delim, quote, codec_name(layout.encoding))
     cut = int(ends[-1]) + 1 if len(ends) else 0
     if final:
         cut = len(data)
