@@ -302,25 +302,28 @@ def test_a_control_character_is_not_read_as_a_duplicate_marker() -> None:
 
 #: characters worth trying: every control character, CR and LF apart and together, the
 #: characters that mark bytes that did not decode, lookalikes, kana, kanji, JIS X 0212,
-#: full-width space, quotes and delimiters, a C1 control and private use, and characters
-#: whose second byte in CP932 is a delimiter (竹 and ポ end in |, ソ in \)
+#: full-width space, quotes and delimiters, a C1 control and private use, U+FEFF (a BOM
+#: where it begins a file), and characters whose second byte in CP932 is a delimiter
+#: (竹 and ポ end in |, ソ in \)
 CHARS = st.one_of(
     st.sampled_from(["\r", "\n", "\r\n", "\t", "\x00", "\x1a", "\x7f", "\ufffd", "\x80",
-                     "\uf8f0", "\uf8f3", "\x85", "\ue000", "〜", "～", "髙", "丂", "ｱ",
+                     "\uf8f0", "\uf8f3", "\x85", "\ue000", "\ufeff", "〜", "～", "髙", "丂", "ｱ",
                      "山", "\u3000", ",", '"', "a", "1", "-", "|", "竹", "ポ", "ソ"]),
     st.characters(max_codepoint=0x7F),
     st.characters(min_codepoint=0x80, exclude_categories=("Cs",)))  # (no str holds one)
-ROUND_TRIP_LAYOUTS = [(fmt, encoding, delimiter)
-                      for encoding in ("cp932", "shift_jis", "euc_jp", "utf-8")
-                      for fmt, delimiter in (("csv", ","), ("csv", "\t"), ("csv", "|"),
-                                             ("fixed", ""))]
+ROUND_TRIP_LAYOUTS = [(fmt, encoding, delimiter, header)
+                      for encoding in ("cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig")
+                      for fmt, delimiter, header in (
+                          ("csv", ",", True), ("csv", ",", False), ("csv", "\t", True),
+                          ("csv", "|", False), ("fixed", "", False))]
 
 
-def _written_layout(fmt: str, encoding: str, delimiter: str) -> chukan.Layout:
+def _written_layout(fmt: str, encoding: str, delimiter: str, header: bool = True
+                    ) -> chukan.Layout:
     head = f'[layout]\nname = "t"\nformat = "{fmt}"\nencoding = "{encoding}"\n' \
         'terminator = "crlf"\n'
     head += "record_length = 28\n" if fmt == "fixed" else \
-        f"header = true\ndelimiter = {delimiter!r}\n".replace("'", '"')
+        f"header = {str(header).lower()}\ndelimiter = {delimiter!r}\n".replace("'", '"')
     return chukan.loads_layout(
         head + '[[field]]\nname = "a"\nlabel = "氏名"\ntype = "text"\nlength = 20\n'
         '[[field]]\nname = "n"\nlabel = "数"\ntype = "integer"\nsigned = true\nlength = 8\n')
@@ -330,7 +333,7 @@ def _written_layout(fmt: str, encoding: str, delimiter: str) -> chukan.Layout:
        texts=st.lists(st.lists(CHARS, max_size=6).map("".join), min_size=1, max_size=8),
        numbers=st.lists(st.integers(-(10 ** 9), 10 ** 9), min_size=8, max_size=8))
 def test_what_is_written_without_a_problem_reads_back_as_it_was(
-        layout: tuple[str, str, str], texts: list[str], numbers: list[int]) -> None:
+        layout: tuple[str, str, str, bool], texts: list[str], numbers: list[int]) -> None:
     """The writers refuse what the readers would refuse (a control character, a CR
     alone, U+FFFD, CP932's undefined single bytes as CPython writes them, an integer of
     more digits than its length): every value written without a problem reads back
@@ -380,6 +383,56 @@ def test_a_value_that_would_not_read_back_is_refused(fmt: str, encoding: str, va
         ([(code, 1, "a")] if code else [])
     back = chukan.read(out, lay)  # strict: the file holds nothing the reader refuses
     assert back["a"].to_list() == [None if code else value, "ok"]
+
+
+@pytest.mark.parametrize("kernel", ["core", "python"])
+@pytest.mark.parametrize(("fmt", "encoding", "header", "refused"), [
+    ("csv", "utf-8", False, True), ("fixed", "utf-8", False, True),
+    ("csv", "utf-8", True, False),  # the header begins the file
+    ("csv", "utf-8-sig", False, False), ("fixed", "utf-8-sig", False, False),
+])
+def test_a_value_that_would_begin_a_utf8_file_as_a_bom_is_refused(
+        fmt: str, encoding: str, header: bool, refused: bool, kernel: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a review: a UTF-8 file whose first value began with U+FEFF was written
+    with no problem, and read back as a BOM (``bom-unexpected``, the character gone; in
+    fixed width every field of the record moved). After a ``utf-8-sig`` file's own BOM
+    it is a value's, and the Python path's Polars took it off too."""
+    monkeypatch.setenv("CHUKAN_KERNEL", kernel)
+    lay = _written_layout(fmt, encoding, ",", header)
+    out = Path(tempfile.mkdtemp()) / "o"
+    values = ["\ufeff山田", "\ufeff"]  # the second row's begins no file
+    report = chukan.Report()
+    chukan.write(pl.DataFrame({"a": values, "n": [1, 2]}), out, lay, report=report)
+    assert [(p.code, p.record, p.field) for p in report.problems] == \
+        ([("not-representable", 1, "a")] if refused else [])
+    back = chukan.read(out, lay)  # strict: the file holds nothing the reader refuses
+    assert back["a"].to_list() == [None if refused else values[0], values[1]]
+    if refused:
+        with pytest.raises(chukan.DataError, match="U\\+FEFF"):
+            chukan.write(pl.DataFrame({"a": values, "n": [1, 2]}), out, lay)
+
+
+@pytest.mark.parametrize("opening", [True, False])
+def test_a_conversion_rejects_a_record_that_would_begin_its_utf8_output_as_a_bom(
+        tmp_path: Path, opening: bool) -> None:
+    """The same refusal on the way out of a conversion, where the first batch's first
+    record begins the output (``opening``), and only there."""
+    for name, encoding, header in (("s", "utf-8-sig", "true"), ("t", "utf-8", "false")):
+        (tmp_path / f"{name}.toml").write_text(
+            f'[layout]\nname = "{name}"\nformat = "csv"\nencoding = "{encoding}"\n'
+            f'header = {header}\n[[field]]\nname = "v"\ntype = "text"\nlength = 8\n',
+            encoding="utf-8")
+    (tmp_path / "m.toml").write_text('[mapping]\nname = "t/m"\nsource = "s.toml"\n'
+                                     'target = "t.toml"\n[[rule]]\ntarget = "v"\n'
+                                     'source = "v"\n', encoding="utf-8")
+    values = ["\ufeffa", "b"] if opening else ["b", "\ufeffa"]
+    src = tmp_path / "in.csv"
+    src.write_bytes(("\ufeffv\n" + "".join(f"{v}\n" for v in values)).encode())
+    result = chukan.convert(src, tmp_path / "m.toml", tmp_path / "out.csv")
+    assert dict(result.rejects_by_reason) == ({"not-representable": 1} if opening else {})
+    assert (tmp_path / "out.csv").read_bytes() == \
+        ("b\r\n" if opening else "b\r\n\ufeffa\r\n").encode()
 
 
 @pytest.mark.parametrize(("value", "refused"), [(99999999, False), (-99999999, False),

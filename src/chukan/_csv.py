@@ -775,8 +775,9 @@ def _raw_frame(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], enc: str,
     else:
         text = good.decode(enc, "replace").encode("utf-8")
     # Polars reads data that starts as compressed data does (x 0x01 is zlib's mark) as
-    # compressed: then a first row of empty cells goes before it, and is dropped
-    guarded = text.startswith(_COMPRESSED)
+    # compressed, and takes a BOM off the start (a value's U+FEFF after a utf-8-sig
+    # file's own BOM): then a first row of empty cells goes before it, and is dropped
+    guarded = text.startswith((*_COMPRESSED, UTF8_BOM))
     if guarded:
         text = layout.delimiter.encode() * (len(names) - 1) + b"\n" + text
     frame = pl.read_csv(text, has_header=False, separator=layout.delimiter,

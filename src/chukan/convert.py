@@ -756,6 +756,8 @@ class _Hashing:
         self.fh = fh
         self.digest = hashlib.sha256()
         self.unsynced = 0
+        #: bytes given to :meth:`write` so far (written or on their way)
+        self.written = 0
         self._disk = ThreadPoolExecutor(1, thread_name_prefix="chukan-disk") if behind \
             else None
         self._pending: deque[Future[None]] = deque()
@@ -772,6 +774,7 @@ class _Hashing:
     def write(self, data: bytes | memoryview) -> int:
         """Hash and write ``data``, or hand it to the disk thread (then it must not
         change after: a batch's bytes are never touched again); returns its length."""
+        self.written += len(data)
         if self._disk is None:
             self._put(data)
             return len(data)
@@ -908,6 +911,7 @@ def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Repor
     stride = plan.source.stride
     pending: deque[Future[tuple[int, pl.DataFrame, pl.DataFrame]]] = deque()
     made: dict[object, _Made] = {}  # the mapping's expressions, by what they depend on
+    opens = first  # (``first`` then says whether a batch has gone)
 
     def settle() -> None:  # the oldest batch handed to the writer: count it in
         written, over_rows, over = pending.popleft().result()
@@ -958,7 +962,7 @@ def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Repor
             # this batch's rejects only: filtering on all so far grows with the file
             table = converted.filter(~pl.col("_record").is_in(out.implode()))
             pending.append(submit(pool, _format, table, columns, plan.target, fh,
-                                       header=first))
+                                  header=first, opens=opens))
             first = False
             if len(pending) > 1:
                 settle()
@@ -966,7 +970,7 @@ def _run(plan: _Plan, batches: Iterable[tuple[str, pl.DataFrame]], report: Repor
             empty = pl.DataFrame(schema={**schema_of(plan.target.kind().fields),
                                          "_record": pl.Int64})
             pending.append(submit(pool, _format, empty, columns, plan.target, fh,
-                                  header=True))
+                                  header=True, opens=opens))
         while pending:
             settle()
         if last and plan.target.eof_marker:
@@ -1015,12 +1019,16 @@ def _take_problems(table: ProblemTable, rejected: _Rejects, file_problems: list[
 
 
 def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: _Hashing, *,
-            header: bool) -> tuple[int, pl.DataFrame, pl.DataFrame]:
+            header: bool, opens: bool) -> tuple[int, pl.DataFrame, pl.DataFrame]:
     """Write a converted batch; returns how many records it held, and the rows and
     reasons of the records the target cannot hold (too long, not representable, …):
-    those are left out, never cut."""
+    those are left out, never cut. ``opens``: the batches written begin the file."""
     problems: Findings = []
-    data = format_batch(table.select(columns), target, problems, header=header)
+    # batches are formatted in file order, on one thread: this one begins the file when
+    # nothing has been written before it (the batches before held no record)
+    at_start = opens and fh.written == 0
+    data = format_batch(table.select(columns), target, problems, header=header,
+                        at_start=at_start)
     found = ProblemTable.of(problems).in_file_order()
     errors = found.take(np.flatnonzero(found.is_error() & (found.record != -1)))
     if not len(errors):
@@ -1030,7 +1038,8 @@ def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: _Hashin
     out = over["record"].unique()
     kept = table.filter(~pl.col("_record").is_in(out.implode()))
     problems.clear()
-    data = format_batch(kept.select(columns), target, problems, header=header)
+    data = format_batch(kept.select(columns), target, problems, header=header,
+                        at_start=at_start)
     first = first_error(problems)
     if first is not None:  # what was left must now fit
         raise DataError(first)

@@ -127,10 +127,12 @@ def write(df: pl.DataFrame, path: str | Path, layout: Layout | str | Path, *,
 
 
 def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKind,
-                 problems: Findings, progress: Callable[[int], None] | None) -> None:
+                 problems: Findings, progress: Callable[[int], None] | None, *,
+                 at_start: bool = True) -> None:
     """Format slices of rows one after the other on a worker thread, while this one
     writes the slice before and syncs it to disk (the core spreads each slice over every
-    core: two slices at once only made them wait for each other)."""
+    core: two slices at once only made them wait for each other). ``at_start``: the
+    first row is the file's first record (see :func:`_leading_bom`)."""
     starts = iter(range(0, max(df.height, 1), _SLICE))
     # two slices' records, formatted into in turn: one is written while the other is
     # formatted. Fresh memory for each slice cost the kernel's zeroing of every page
@@ -141,7 +143,8 @@ def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKin
     def work(start: int, out: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], Findings]:
         found: Findings = []
         part = df.slice(start, _SLICE)
-        return _fixed_matrix(part, layout, kind, start, found, out[:part.height]), found
+        return _fixed_matrix(part, layout, kind, start, found, out[:part.height],
+                             at_start=start == 0 and at_start), found
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chukan-write") as pool:
         # (the buffers first: zip then takes no start it cannot pair)
@@ -194,7 +197,8 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
         check_columns(given, lay, kind)
         found: Findings = []
         df = _as_dates(given, lay, kind, found)
-        mats.append(_fixed_matrix(df, lay, kind, 0, found))
+        mats.append(_fixed_matrix(df, lay, kind, 0, found,
+                                  at_start=bool(df.height) and position[done] == 0))
         _check_record_type(df, lay, kind, found)
         # problems name the record's place in the file, not its row in the kind's frame
         at = position[done:done + df.height]
@@ -316,11 +320,12 @@ def _pad_bytes(f: Field, encoding: str) -> bytes:
 
 
 def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row: int,
-                  problems: Findings, out: npt.NDArray[np.uint8] | None = None
-                  ) -> npt.NDArray[np.uint8]:
+                  problems: Findings, out: npt.NDArray[np.uint8] | None = None, *,
+                  at_start: bool = False) -> npt.NDArray[np.uint8]:
     """The records of ``df`` as a ``(rows, record + terminator)`` byte matrix (``out``,
     where given): a template row of padding is broadcast, then each field's bytes are
-    copied into their columns."""
+    copied into their columns. ``at_start``: the first row is the file's first record
+    (see :func:`_leading_bom`)."""
     n, stride = df.height, layout.stride
     template = b"".join(_pad_bytes(f, layout.encoding) for f in kind.fields) + \
         layout.terminator_bytes
@@ -416,7 +421,36 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             _pad_after(region, lengths, layout.charset)
     if layout.charset.ebcdic:
         _to_ebcdic(out, kind.fields, layout.encoding)
+    if at_start and _leading_bom(out[0].tobytes() if n else b"", layout):
+        # the field at the record's start, whose value begins with U+FEFF: written as
+        # padding instead
+        f = next(f for f in kind.fields if f.offset == 0)
+        _report(problems, f, layout, stride, first_row, np.arange(n) == 0,
+                "not-representable", LEADING_BOM_MESSAGE, df[f.name].cast(pl.String))
+        out[0, :f.length] = np.frombuffer(_pad_bytes(f, layout.encoding), dtype=np.uint8)
     return out
+
+
+#: why the writer refuses a value that would begin a UTF-8 file with U+FEFF
+LEADING_BOM_MESSAGE = ("UTF-8のファイルの先頭にU+FEFFは書けません"
+                       "(読み戻すとBOMとみなされ、値から消えます)")
+
+
+def _leading_bom(start: bytes, layout: Layout) -> bool:
+    r"""Whether the bytes that begin a file would read back as a BOM where the layout
+    has none: a value at the file's very start beginning with U+FEFF (the readers take
+    those bytes for the BOM of a ``utf-8-sig`` file, report ``bom-unexpected``, and
+    drop them). A ``utf-8-sig`` file has its own BOM before them, which the readers
+    take off alone.
+
+    >>> from chukan.spec import loads_layout
+    >>> lay = loads_layout('[layout]\nname = "t"\nformat = "csv"\nencoding = "utf-8"\n'
+    ...                    'header = false\n[[field]]\nname = "a"\nlength = 4\n'
+    ...                    'type = "text"\n')
+    >>> _leading_bom("\ufeffa,1".encode(), lay), _leading_bom(b"a,1", lay)
+    (True, False)
+    """
+    return layout.encoding == "utf-8" and start.startswith(UTF8_BOM)
 
 
 #: the fields the writer spells in ASCII (and an EBCDIC layout's writer then translates)
@@ -800,27 +834,29 @@ class _Refused:
 
 
 def format_batch(df: pl.DataFrame, layout: Layout, problems: Findings, *,
-                 header: bool = True) -> memoryview:
+                 header: bool = True, at_start: bool = True) -> memoryview:
     """The bytes of ``df`` in a single-record ``layout`` (no BOM; a CSV header only with
     ``header``), for writers that stream batches into one file; problems are appended
-    with record numbers counted from the first row of ``df``. A view of the buffer they
-    were written to: a batch's bytes are never held twice."""
+    with record numbers counted from the first row of ``df``. ``at_start``: these bytes
+    begin the file. A view of the buffer they were written to: a batch's bytes are never
+    held twice."""
     if layout.format == "fixed" and df.height <= _SLICE:
         # one slice: its records are the batch's bytes, not copied into a buffer after
-        return _fixed_matrix(df, layout, layout.kind(), 0, problems).reshape(-1).data
+        return _fixed_matrix(df, layout, layout.kind(), 0, problems,
+                             at_start=at_start).reshape(-1).data
     buf = io.BytesIO()
     if layout.format == "csv":
-        _write_csv(df, buf, layout, problems, header=header)
+        _write_csv(df, buf, layout, problems, header=header, at_start=at_start)
     else:
-        _write_fixed(df, buf, layout, layout.kind(), problems, None)
+        _write_fixed(df, buf, layout, layout.kind(), problems, None, at_start=at_start)
     return buf.getbuffer()
 
 
 def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: Findings, *,
-               header: bool = True) -> None:
+               header: bool = True, at_start: bool = True) -> None:
     """Format every field in one ``select`` (Polars spreads the columns over its threads),
     report what failed, then write the rows (the core for UTF-8, else Polars and the
-    encoder)."""
+    encoder). ``at_start``: the bytes written begin the file."""
     enc = codec_name(layout.encoding)
     fields = [f for f in layout.fields if f.type != "filler"]
     exprs: list[pl.Expr] = []
@@ -883,6 +919,16 @@ def _write_csv(df: pl.DataFrame, fh: BinaryIO, layout: Layout, problems: Finding
         shown = df[f.name] if f.type in ("integer", "decimal") and f.name in df.columns \
             else cols[f.name]
         _report(problems, f, layout, 0, 0, mask, code, message, shown)
+    first = fields[0].name if fields and df.height else None
+    if first is not None and at_start and not (layout.header and header) and \
+            not dropped.get(0, [False])[0] and \
+            _leading_bom((cols[first][0] or "").encode(), layout):
+        # (refused even where the cell is quoted for another reason, and the file then
+        # begins with the quote: one rule for CSV and fixed width alike)
+        mask = np.arange(df.height) == 0
+        _report(problems, fields[0], layout, 0, 0, mask, "not-representable",
+                LEADING_BOM_MESSAGE, cols[first])
+        dropped[0] = dropped.get(0, mask) | mask
     for i, mask in dropped.items():
         name = fields[i].name
         cols[name] = cols[name].set(pl.Series(mask), None)
