@@ -919,19 +919,22 @@ pub fn row_ends(data: &[u8], delimiter: u8, quote: u8) -> RowEnds {
 /// Quoted cells that need no quotes: those holding two quotes (their own) and no
 /// delimiter, line feed or CR. `starts`: each kept row's cells' starts, `fields` a row
 /// (a cell ends a byte before the next one starts, the last at its row's end in
-/// `row_ends`). How many, and the first (row-major index).
+/// `row_ends`). How many, and the first (row-major index). In `codec` (CP932 and
+/// `Shift_JIS`), a delimiter byte that is a character's second byte (`竹` is 0x92 0x7C)
+/// is the character's, as the cells were cut.
 #[must_use]
 pub fn needless_quotes(
     data: &[u8],
     starts: &[i64],
     fields: usize,
     row_ends: &[i64],
-    delimiter: u8,
-    quote: u8,
+    (delimiter, quote): (u8, u8),
+    codec: Option<Codec>,
 ) -> (usize, Option<usize>) {
     if fields == 0 {
         return (0, None);
     }
+    let pairs = codec.and_then(|c| pairs_for(c, delimiter));
     // blocks of rows on the caller's rayon pool, each counting its own
     starts
         .par_chunks(fields * NEEDLESS_ROWS)
@@ -943,7 +946,8 @@ pub fn needless_quotes(
                 for (k, &start) in row.iter().enumerate() {
                     // a cell ends a byte before the next starts; the last at its row's end
                     let end = row.get(k + 1).map_or(row_end, |next| next - 1);
-                    if start < row_end && needless(cell(data, start, end), delimiter, quote) {
+                    if start < row_end && needless(cell(data, start, end), delimiter, quote, pairs)
+                    {
                         count += 1;
                         first.get_or_insert((b * NEEDLESS_ROWS + r) * fields + k);
                     }
@@ -970,11 +974,35 @@ fn cell(data: &[u8], start: i64, end: i64) -> &[u8] {
 }
 
 /// Whether a cell is quoted with nothing to quote: its own two quotes, no other, and
-/// no delimiter, line feed or CR.
-fn needless(cell: &[u8], delimiter: u8, quote: u8) -> bool {
+/// no delimiter, line feed or CR (a delimiter byte that `pairs` makes a character's
+/// second byte is none: looked at only where the cell holds the byte).
+fn needless(cell: &[u8], delimiter: u8, quote: u8, pairs: Option<&[bool]>) -> bool {
     cell.first() == Some(&quote)
         && memchr::memchr_iter(quote, cell).count() == 2
-        && memchr::memchr3(delimiter, b'\n', b'\r', cell).is_none()
+        && memchr::memchr2(b'\n', b'\r', cell).is_none()
+        && (memchr::memchr(delimiter, cell).is_none()
+            || pairs.is_some_and(|pairs| !walked_delimiter(cell, delimiter, pairs)))
+}
+
+/// Whether `bytes`, read character by character, hold `delimiter` as a byte of its own
+/// (not the second byte of a character `pairs` makes).
+fn walked_delimiter(bytes: &[u8], delimiter: u8, pairs: &[bool]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b >= 0x80
+            && bytes
+                .get(i + 1)
+                .is_some_and(|&c| pairs[usize::from(b - 0x80) * 256 + usize::from(c)])
+        {
+            i += 2;
+        } else if b == delimiter {
+            return true;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -1500,17 +1528,20 @@ mod tests {
         // rows `"a","b,c"` and `x,"y"`: cells start at 0, 4 and 10, 12
         let data = b"\"a\",\"b,c\"\nx,\"y\"\n";
         assert_eq!(
-            needless_quotes(data, &[0, 4, 10, 12], 2, &[9, 15], b',', b'"'),
+            needless_quotes(data, &[0, 4, 10, 12], 2, &[9, 15], (b',', b'"'), None),
             (2, Some(0))
         );
         assert_eq!(
-            needless_quotes(data, &[4, 10], 1, &[9], b',', b'"'),
+            needless_quotes(data, &[4, 10], 1, &[9], (b',', b'"'), None),
             (0, None)
         );
-        assert_eq!(needless_quotes(data, &[], 0, &[], b',', b'"'), (0, None));
+        assert_eq!(
+            needless_quotes(data, &[], 0, &[], (b',', b'"'), None),
+            (0, None)
+        );
         // a doubled quote inside is something to quote
         assert_eq!(
-            needless_quotes(b"\"a\"\"b\"\n", &[0], 1, &[6], b',', b'"'),
+            needless_quotes(b"\"a\"\"b\"\n", &[0], 1, &[6], (b',', b'"'), None),
             (0, None)
         );
         // rows `x` then `"y"` in blocks of their own: counted in all, the first first
@@ -1520,7 +1551,25 @@ mod tests {
             .map(|r| if r % 5000 == 4999 { 2 } else { 0 })
             .collect();
         let ends: Vec<i64> = starts.iter().map(|&s| if s == 2 { 5 } else { 1 }).collect();
-        let got = needless_quotes(data, &starts, 1, &ends, b',', b'"');
+        let got = needless_quotes(data, &starts, 1, &ends, (b',', b'"'), None);
         assert_eq!(got, (rows / 5000, Some(4999)));
+    }
+
+    #[test]
+    fn a_pipe_that_ends_a_character_needs_no_quotes() {
+        // `"竹"|"x|"|"\x85|"`: 竹 is 0x92 0x7C, its | no delimiter; 0x85 0x7C is no
+        // character, so that | is one, and so is the one after x
+        let data = b"\"\x92|\"|\"x|\"|\"\x85|\"\n";
+        let (starts, ends) = ([0, 5, 10], [15]);
+        let cp932 = Some(crate::decode::Codec::Cp932);
+        assert_eq!(
+            needless_quotes(data, &starts, 3, &ends, (b'|', b'"'), cp932),
+            (1, Some(0))
+        );
+        // on bytes alone each cell holds a |
+        assert_eq!(
+            needless_quotes(data, &starts, 3, &ends, (b'|', b'"'), None),
+            (0, None)
+        );
     }
 }

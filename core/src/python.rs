@@ -1531,7 +1531,8 @@ fn csv_row_ends<'py>(
 }
 
 /// How many cells of the kept rows are quoted needlessly, and the first (row-major; -1
-/// for none), on `threads` threads: see `csv::needless_quotes`.
+/// for none), on `threads` threads; `encoding` says which delimiter bytes are a
+/// character's: see `csv::needless_quotes`.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // (the arguments of a Python call)
 fn needless_quotes<'py>(
@@ -1542,12 +1543,15 @@ fn needless_quotes<'py>(
     row_ends: &Bound<'py, PyArray1<i64>>,
     delimiter: u8,
     quote: u8,
+    encoding: &str,
     threads: usize,
 ) -> PyResult<(usize, i64)> {
     let (data, starts, ends) = (readonly(data)?, readonly(starts)?, readonly(row_ends)?);
     let (data, starts, ends) = (data.as_slice()?, starts.as_slice()?, ends.as_slice()?);
+    // (an encoding the core does not decode pairs no delimiter)
+    let codec = Codec::from_name(encoding);
     let (count, first) = on_threads(py, threads, || {
-        crate::csv::needless_quotes(data, starts, fields, ends, delimiter, quote)
+        crate::csv::needless_quotes(data, starts, fields, ends, (delimiter, quote), codec)
     })?;
     Ok((count, first.map_or(-1, |k| k as i64)))
 }

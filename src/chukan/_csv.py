@@ -345,8 +345,19 @@ def _scan(data: bytes, delim: int, quote: int, *, final: bool, enc: str = ""
 
 
 def _walked(data: bytes, rows: _Rows, layout: Layout) -> _Rows:
-    """The same rows, each walked on its own for its cells (a rare path): the rows stay
-    where they were found, whatever the batch, so the results do not depend on it."""
+    r"""The same rows, each walked on its own for its cells (a rare path): the rows stay
+    where they were found, whatever the batch, so the results do not depend on it. A
+    row the walk ends early (a line feed the row finder took for quoted) keeps every
+    cell of what follows, and its quotes are in doubt: it is reported, and left out
+    with its bytes, never cut to its first line.
+
+    >>> from chukan.spec import load_layout
+    >>> lay = load_layout("examples/vendor-a/juki-kojin-csv")
+    >>> one = _Rows(np.array([0]), np.array([7]), np.array([8]))
+    >>> walked = _walked(b'a,b\nc,d\n', one, lay)
+    >>> walked.cells, walked.bad_quote
+    ([[(0, 1, False), (2, 3, False), (4, 5, False), (6, 7, False)]], {0: (3, True)})
+    """
     delim, quote = ord(layout.delimiter), ord(layout.quote)
     enc = codec_name(layout.encoding)
     cells: list[list[tuple[int, int, bool]]] = []
@@ -354,9 +365,11 @@ def _walked(data: bytes, rows: _Rows, layout: Layout) -> _Rows:
     for i, (start, end) in enumerate(zip(rows.start.tolist(), rows.end.tolist(),
                                          strict=True)):
         one, _ = _scan(data[start:end], delim, quote, final=True, enc=enc)
-        found = one.cells[0] if one.cells else [(0, 0, False)]
+        found = [c for row in one.cells for c in row] if one.cells else [(0, 0, False)]
         cells.append([(start + a, start + b, q) for a, b, q in found])
-        if one.bad_quote and 0 in one.bad_quote and i not in bad:
+        if len(one.start) > 1:
+            bad[i] = (start + int(one.stop[0]) - 1, True)
+        elif one.bad_quote and 0 in one.bad_quote and i not in bad:
             at, doubt = one.bad_quote[0]
             bad[i] = (start + at, doubt)
     return _Rows(rows.start, rows.end, rows.stop, cells, bad)
@@ -875,9 +888,10 @@ def _parse_rows(data: bytes, rows: _Rows, layout: Layout, ctx: _Context, enc: st
                                                      file_names)
         except pl.exceptions.PolarsError:
             parsed = None
-        if parsed is None or parsed.height != len(keep) or _paired_across(data, rows, layout,
-                                                                          enc):
+        if parsed is None or (rows.cells is None and (
+                parsed.height != len(keep) or _paired_across(data, rows, layout, enc))):
             # the parser disagrees, or could pair a byte with a delimiter: walk each row
+            # (rows with cells were walked already, by _scan)
             rows = _walked(data, rows, layout)
             counts = _field_counts(data, rows, layout)
             keep = np.flatnonzero(counts == width)
@@ -1077,16 +1091,19 @@ def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
                        offset: int, records: npt.NDArray[np.int64]) -> None:
     """Quoted cells that hold no delimiter, quote or line break: read the same, but
     written back without their quotes. Said once per batch, with how many (vectorised:
-    counts of those bytes between each cell's boundaries)."""
+    counts of those bytes between each cell's boundaries). A delimiter byte that is a
+    character's second byte (竹 is 0x92 0x7C) is the character's, as the cells were cut
+    (:func:`second_bytes`)."""
     if not len(keep) or not starts.size:
         return
     arr = np.frombuffer(data, dtype=np.uint8)
     quote, delim = ord(layout.quote), ord(layout.delimiter)
+    enc = codec_name(layout.encoding)
     if os.environ.get("CHUKAN_KERNEL") != "python":  # the core, one pass over the cells
         n, first = _core.needless_quotes(arr, np.ascontiguousarray(starts, dtype=np.int64)
                                          .reshape(-1), starts.shape[1],
                                          np.ascontiguousarray(rows.end[keep], dtype=np.int64),
-                                         delim, quote, thread_count())
+                                         delim, quote, enc, thread_count())
         if n:
             i, k = divmod(first, starts.shape[1])
             ctx.tally("quoted", _problem(ctx, "noncanonical", record=int(records[i]),
@@ -1102,7 +1119,8 @@ def _quoted_needlessly(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64],
     ends[:, :-1] = starts[:, 1:] - 1
     ends[:, -1] = rows.end[keep]
     lo, hi = int(rows.start[keep[0]]), int(rows.stop[keep[-1]])
-    special = np.flatnonzero(np.isin(arr[lo:hi], [quote, delim, _LF, _CR])) + lo
+    special = np.setdiff1d(np.flatnonzero(np.isin(arr[lo:hi], [quote, delim, _LF, _CR])),
+                           second_bytes(data[lo:hi], delim, enc), assume_unique=True) + lo
     q = np.flatnonzero(arr[lo:hi] == quote) + lo
     held = np.searchsorted(special, ends) - np.searchsorted(special, starts)
     quotes = np.searchsorted(q, ends) - np.searchsorted(q, starts)
