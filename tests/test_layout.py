@@ -101,6 +101,33 @@ def test_unknown_top_level_and_layout_keys() -> None:
     assert "<string>: (top).extra: unknown key" in found
 
 
+@pytest.mark.parametrize(("encoding", "delimiter", "quote", "said"), [
+    ("cp932", "\\n", '\\"', "layout.delimiter: '\\n' is a line end"),
+    ("cp932", "\\r", '\\"', "layout.delimiter: '\\r' is a line end"),
+    ("cp932", "\\u0000", '\\"', "layout.delimiter: '\\x00' is a line end or a control"),
+    ("cp932", ",", "\\t", "layout.quote: '\\t' is a line end or a control character"),
+    ("utf-8", ",", ",", "layout.quote: the same character as the delimiter (',')"),
+    ("cp932", ",", "`", "layout.quote: '`' (0x60) is the second byte of some cp932"),
+    ("shift_jis", ";", "|", "layout.quote: '|' (0x7C) is the second byte of some"),
+    ("utf-8", ",", "`", None),  # (no UTF-8 character has an ASCII byte)
+    ("cp932", "\\t", "'", None),
+    ("cp932", "|", '\\"', None),  # a delimiter is read character by character
+])
+def test_a_csv_delimiter_and_quote_that_cannot_be_read_are_layout_errors(
+        encoding: str, delimiter: str, quote: str, said: str | None) -> None:
+    """A line end, a control character, the delimiter's own character as the quote, or a
+    quote that CP932 characters end with (found by reviews: each loaded, then read files
+    as nonsense)."""
+    text = (f'[layout]\nname = "t"\nformat = "csv"\nencoding = "{encoding}"\n'
+            f'delimiter = "{delimiter}"\nquote = "{quote}"\n'
+            '[[field]]\nname = "a"\nlength = 4\ntype = "text"\n')
+    if said is None:
+        loads_layout(text)
+        return
+    (found,) = problems(text)
+    assert said in found
+
+
 def test_type_specific_keys_are_checked() -> None:
     found = problems(HEAD + """
 [[field]]

@@ -352,6 +352,18 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
     for key, value in (("delimiter", delimiter), ("quote", quote)):
         if len(value) != 1 or not value.isascii():
             checker.add(w, key, "must be one ASCII character")
+        elif value in "\r\n" or (not value.isprintable() and value != "\t") or \
+                (key == "quote" and value == "\t"):
+            # (a row ends at a line feed; a value never holds another control character)
+            checker.add(w, key, f"{value!r} is a line end or a control character"
+                                + (" (a tab may be a delimiter)" if key == "delimiter" else ""))
+    if delimiter == quote:
+        checker.add(w, "quote", f"the same character as the delimiter ({quote!r})")
+    elif encoding in ("cp932", "shift_jis") and len(quote) == 1 and "@" <= quote <= "~":
+        # a delimiter there is read character by character; a quote is looked for on
+        # bytes (the row finders), where it would be found inside a character
+        checker.add(w, "quote", f"{quote!r} (0x{ord(quote):02X}) is the second byte of "
+                                f"some {encoding} characters (` ends ～): use \" or '")
     duplicates = checker.choice(meta, "cp932_duplicates", ("ibm", "nec"), w, "ibm",
                                 what="duplicate policy")
     sources = checker.get(meta, "sources", list, w, [])
