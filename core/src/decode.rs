@@ -298,7 +298,9 @@ fn decode_entries(
     // write carries: every character is written whole, then its length counted
     out.resize(start + 3 * bytes.len() + 1, 0);
     let (mut at, mut i) = (start, 0);
-    let (mut half, mut other, mut marked) = (false, false, false);
+    // every entry or'd in, and every entry's complement: a character's HALF bit set in
+    // the one and clear in the other, with no branch per character
+    let (mut any, mut any_not, mut marked) = (0u32, 0u32, false);
     while i < bytes.len() {
         let b = bytes[i];
         let mut entry = entries[usize::from(b)];
@@ -331,16 +333,13 @@ fn decode_entries(
         }
         out[at..at + 4].copy_from_slice(&(entry >> 8).to_le_bytes());
         at += length;
-        if entry & HALF != 0 {
-            half = true;
-        } else {
-            other = true;
-        }
+        any |= entry;
+        any_not |= !entry;
     }
     out.truncate(at);
     Some(Seen {
-        half,
-        other,
+        half: any & HALF != 0,
+        other: any_not & HALF != 0,
         rewritten: marked,
     })
 }
