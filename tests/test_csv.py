@@ -172,6 +172,26 @@ def test_a_quote_after_a_pipe_that_ends_a_character_opens_no_cell(
 
 
 @pytest.mark.parametrize("kernel", ["core", "python"])
+def test_a_cell_walked_character_by_character_loses_the_layouts_own_quotes(
+        kernel: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Cells cut character by character (a row with 竹|, or a stray quote) were unquoted
+    as if the quote were always \": with quote = "'", 'O''Neil' read back as O''Neil'
+    with no problem (found by a review)."""
+    if kernel == "python":
+        monkeypatch.setenv("CHUKAN_KERNEL", "python")
+    layout = chukan.loads_layout(
+        '[layout]\nname = "t"\nformat = "csv"\nencoding = "cp932"\ndelimiter = "|"\n'
+        'quote = "\'"\nheader = false\n'
+        + "".join(f'[[field]]\nname = "{n}"\nlength = 9\ntype = "text"\n' for n in "ab"))
+    out = tmp_path / "o.csv"
+    chukan.write(pl.DataFrame({"a": ["竹|x", "竹"], "b": ["O'Neil", "y"]}), out, layout)
+    assert chukan.read(out, layout).rows() == [("竹|x", "O'Neil"), ("竹", "y")]
+    report = chukan.Report()
+    assert chukan.read(b"a|'\x92|'\r\n", layout, report=report).rows() == [("a", "竹")]
+    assert [p.code for p in report] == ["noncanonical"]  # (quotes 竹 does not need)
+
+
+@pytest.mark.parametrize("kernel", ["core", "python"])
 def test_quotes_around_a_character_that_ends_with_the_pipe_byte_are_needless(
         kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """"竹" needs no quotes (its 0x7C is the character's, as the cells are cut), and

@@ -308,22 +308,24 @@ def test_a_control_character_is_not_read_as_a_duplicate_marker() -> None:
 CHARS = st.one_of(
     st.sampled_from(["\r", "\n", "\r\n", "\t", "\x00", "\x1a", "\x7f", "\ufffd", "\x80",
                      "\uf8f0", "\uf8f3", "\x85", "\ue000", "\ufeff", "〜", "～", "髙", "丂", "ｱ",
-                     "山", "\u3000", ",", '"', "a", "1", "-", "|", "竹", "ポ", "ソ"]),
+                     "山", "\u3000", ",", '"', "'", "a", "1", "-", "|", "竹", "ポ", "ソ"]),
     st.characters(max_codepoint=0x7F),
     st.characters(min_codepoint=0x80, exclude_categories=("Cs",)))  # (no str holds one)
-ROUND_TRIP_LAYOUTS = [(fmt, encoding, delimiter, header)
+ROUND_TRIP_LAYOUTS = [(fmt, encoding, delimiter, header, quote)
                       for encoding in ("cp932", "shift_jis", "euc_jp", "utf-8", "utf-8-sig")
-                      for fmt, delimiter, header in (
-                          ("csv", ",", True), ("csv", ",", False), ("csv", "\t", True),
-                          ("csv", "|", False), ("fixed", "", False))]
+                      for fmt, delimiter, header, quote in (
+                          ("csv", ",", True, '"'), ("csv", ",", False, '"'),
+                          ("csv", "\t", True, '"'), ("csv", "|", False, '"'),
+                          ("csv", "|", False, "'"), ("fixed", "", False, '"'))]
 
 
-def _written_layout(fmt: str, encoding: str, delimiter: str, header: bool = True
-                    ) -> chukan.Layout:
+def _written_layout(fmt: str, encoding: str, delimiter: str, header: bool = True,
+                    quote: str = '"') -> chukan.Layout:
     head = f'[layout]\nname = "t"\nformat = "{fmt}"\nencoding = "{encoding}"\n' \
         'terminator = "crlf"\n'
     head += "record_length = 28\n" if fmt == "fixed" else \
-        f"header = {str(header).lower()}\ndelimiter = {delimiter!r}\n".replace("'", '"')
+        f"header = {str(header).lower()}\ndelimiter = {delimiter!r}\n".replace("'", '"') + \
+        (f"quote = {quote!r}\n" if quote == '"' else f'quote = "{quote}"\n')
     return chukan.loads_layout(
         head + '[[field]]\nname = "a"\nlabel = "氏名"\ntype = "text"\nlength = 20\n'
         '[[field]]\nname = "n"\nlabel = "数"\ntype = "integer"\nsigned = true\nlength = 8\n')
@@ -333,7 +335,8 @@ def _written_layout(fmt: str, encoding: str, delimiter: str, header: bool = True
        texts=st.lists(st.lists(CHARS, max_size=6).map("".join), min_size=1, max_size=8),
        numbers=st.lists(st.integers(-(10 ** 9), 10 ** 9), min_size=8, max_size=8))
 def test_what_is_written_without_a_problem_reads_back_as_it_was(
-        layout: tuple[str, str, str, bool], texts: list[str], numbers: list[int]) -> None:
+        layout: tuple[str, str, str, bool, str], texts: list[str], numbers: list[int]
+) -> None:
     """The writers refuse what the readers would refuse (a control character, a CR
     alone, U+FFFD, CP932's undefined single bytes as CPython writes them, an integer of
     more digits than its length): every value written without a problem reads back

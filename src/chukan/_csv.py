@@ -258,7 +258,7 @@ def split_cells(data: bytes, delim: int, quote: int, enc: str = ""
     [(b'\x92|', False), (b'x', False)]
     """
     rows, _ = _scan(data, delim, quote, final=True, enc=enc)
-    return [[(_cell_value(data, c), c[2]) for c in cells] for cells in rows.cells or []]
+    return [[(_cell_value(data, c, quote), c[2]) for c in cells] for cells in rows.cells or []]
 
 
 def _scan(data: bytes, delim: int, quote: int, *, final: bool, enc: str = ""
@@ -375,14 +375,20 @@ def _walked(data: bytes, rows: _Rows, layout: Layout) -> _Rows:
     return _Rows(rows.start, rows.end, rows.stop, cells, bad)
 
 
-def _cell_value(data: bytes, cell: tuple[int, int, bool]) -> bytes:
-    """A cell's bytes: a quoted one without its quotes and with doubled quotes undone."""
+def _cell_value(data: bytes, cell: tuple[int, int, bool], quote: int) -> bytes:
+    """A cell's bytes: a quoted one without its ``quote`` characters and with doubled ones
+    undone (the layout's quote: a ``'`` had been taken for data, the value kept with it).
+
+    >>> _cell_value(b"'O''Neil'", (0, 9, True), ord("'"))
+    b"O'Neil"
+    """
     start, end, quoted = cell
     raw = data[start:end]
     if not quoted:
         return raw
-    inner = raw[1:-1] if len(raw) >= 2 and raw.endswith(b'"') else raw[1:]
-    return inner.replace(b'""', b'"')
+    mark = bytes((quote,))
+    inner = raw[1:-1] if len(raw) >= 2 and raw.endswith(mark) else raw[1:]
+    return inner.replace(mark * 2, mark)
 
 
 def _places(arr: npt.NDArray[np.uint8], byte: int) -> npt.NDArray[np.int64]:
@@ -679,7 +685,8 @@ def header_cells(raw: bytes, layout: Layout) -> list[str]:
     enc = codec_name(layout.encoding)
     cells = _scan(raw, ord(layout.delimiter), ord(layout.quote), final=True,
                   enc=enc)[0].cells
-    return [_cell_value(raw, c).decode(enc, "replace") for c in (cells[0] if cells else [])]
+    return [_cell_value(raw, c, ord(layout.quote)).decode(enc, "replace")
+            for c in (cells[0] if cells else [])]
 
 
 def match_header(names: list[str], layout: Layout) -> tuple[list[int], list[str]]:
@@ -770,8 +777,9 @@ def _raw_frame(data: bytes, rows: _Rows, keep: npt.NDArray[np.int64], enc: str,
     if not len(keep):
         return pl.DataFrame(schema=schema)
     if rows.cells is not None:  # the slow path has its cells already
-        values = [[_cell_value(data, c).decode(enc, "replace") for c in rows.cells[int(i)]]
-                  for i in keep]
+        quote = ord(layout.quote)
+        values = [[_cell_value(data, c, quote).decode(enc, "replace")
+                   for c in rows.cells[int(i)]] for i in keep]
         return pl.DataFrame(values, schema=schema, orient="row")
     lo, hi = int(rows.start[0]), int(rows.stop[-1])
     # rows of the wrong width are left out (one join of slices, only when there are any)
