@@ -416,11 +416,16 @@ def test_a_value_that_would_begin_a_utf8_file_as_a_bom_is_refused(
             chukan.write(pl.DataFrame({"a": values, "n": [1, 2]}), out, lay)
 
 
-@pytest.mark.parametrize("opening", [True, False])
+@pytest.mark.parametrize(("values", "rejected"), [
+    (["\ufeffa", "b"], 1), (["b", "\ufeffa"], 0),
+    # each record left out makes the next one begin the output (found by a review:
+    # the second pass over the batch raised DataError)
+    (["\ufeffa", "\ufeffb", "c", "\ufeffd"], 2), (["toolongvalue", "\ufeffb", "c"], 2)])
+@pytest.mark.parametrize("batch_size", [1, 3, 100])
 def test_a_conversion_rejects_a_record_that_would_begin_its_utf8_output_as_a_bom(
-        tmp_path: Path, opening: bool) -> None:
-    """The same refusal on the way out of a conversion, where the first batch's first
-    record begins the output (``opening``), and only there."""
+        tmp_path: Path, values: list[str], rejected: int, batch_size: int) -> None:
+    """The same refusal on the way out of a conversion, for the record that begins the
+    output, whichever batch it is in, and only there."""
     for name, encoding, header in (("s", "utf-8-sig", "true"), ("t", "utf-8", "false")):
         (tmp_path / f"{name}.toml").write_text(
             f'[layout]\nname = "{name}"\nformat = "csv"\nencoding = "{encoding}"\n'
@@ -429,13 +434,36 @@ def test_a_conversion_rejects_a_record_that_would_begin_its_utf8_output_as_a_bom
     (tmp_path / "m.toml").write_text('[mapping]\nname = "t/m"\nsource = "s.toml"\n'
                                      'target = "t.toml"\n[[rule]]\ntarget = "v"\n'
                                      'source = "v"\n', encoding="utf-8")
-    values = ["\ufeffa", "b"] if opening else ["b", "\ufeffa"]
     src = tmp_path / "in.csv"
     src.write_bytes(("\ufeffv\n" + "".join(f"{v}\n" for v in values)).encode())
-    result = chukan.convert(src, tmp_path / "m.toml", tmp_path / "out.csv")
-    assert dict(result.rejects_by_reason) == ({"not-representable": 1} if opening else {})
-    assert (tmp_path / "out.csv").read_bytes() == \
-        ("b\r\n" if opening else "b\r\n\ufeffa\r\n").encode()
+    result = chukan.convert(src, tmp_path / "m.toml", tmp_path / "out.csv",
+                            batch_size=batch_size)
+    assert (result.records_out, result.records_rejected) == \
+        (len(values) - rejected, rejected)
+    out = (tmp_path / "out.csv").read_bytes()
+    assert out == "".join(f"{v}\r\n" for v in values[rejected:]).encode()
+    assert chukan.read(out, tmp_path / "t.toml")["v"].to_list() == values[rejected:]
+
+
+def test_write_records_refuses_the_value_that_begins_the_file_whichever_row_it_is(
+        tmp_path: Path) -> None:
+    """The file's first record is the kind's row whose ``_record`` comes first, not its
+    first row (found by a review: a BOM was written first, and the record lost)."""
+    layout = chukan.loads_layout(
+        '[layout]\nname = "t"\nformat = "fixed"\nencoding = "utf-8"\nterminator = "lf"\n'
+        'record_length = 8\nrecord_type = { start = 8, length = 1 }\n'
+        + "".join(f'[[record]]\nname = "{k}"\nmatch = "{k.upper()}"\n'
+                  f'[[record.field]]\nname = "v"\nlength = 7\ntype = "text"\n'
+                  f'[[record.field]]\nname = "t"\nlength = 1\ntype = "code"\n'
+                  for k in "hd"))
+    frames = {"h": pl.DataFrame({"v": ["y", "\ufeffx"], "t": ["H", "H"], "_record": [2, 1]}),
+              "d": pl.DataFrame({"v": ["\ufeffz"], "t": ["D"], "_record": [3]})}
+    report = chukan.Report()
+    chukan.write_records(frames, tmp_path / "o", layout, report=report)
+    assert [(p.code, p.record) for p in report.problems] == [("not-representable", 1)]
+    back = chukan.read_records(tmp_path / "o", layout)  # strict: nothing refused
+    assert back["h"]["v"].to_list() == [None, "y"]
+    assert back["d"]["v"].to_list() == ["\ufeffz"]
 
 
 @pytest.mark.parametrize(("value", "refused"), [(99999999, False), (-99999999, False),

@@ -57,7 +57,7 @@ from chukan.spec import (
     load_mapping,
 )
 from chukan.validate import shapes
-from chukan.write import format_batch
+from chukan.write import LEADING_BOM_MESSAGE, format_batch, leading_bom_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -1037,6 +1037,19 @@ def _format(table: pl.DataFrame, columns: list[str], target: Layout, fh: _Hashin
     over = _reasons(errors, table["_record"].cast(pl.Int64))
     out = over["record"].unique()
     kept = table.filter(~pl.col("_record").is_in(out.implode()))
+    if at_start:
+        # the record that now begins the output is refused there too where it begins with
+        # U+FEFF, and so is the run of such records after it (found by a review: the
+        # second pass raised)
+        run, f = leading_bom_rows(kept.select(columns), target)
+        if run and f is not None:
+            lead = kept.head(run)
+            over = pl.concat([over, pl.DataFrame({
+                "record": lead["_record"].cast(pl.Int64), "code": "not-representable",
+                "field": f.name, "label": f.label, "value": lead[f.name].cast(pl.String),
+                "message": LEADING_BOM_MESSAGE, "target": None}, schema=_REASONS)])
+            out = over["record"].unique()
+            kept = kept.slice(run)
     problems.clear()
     data = format_batch(kept.select(columns), target, problems, header=header,
                         at_start=at_start)

@@ -144,7 +144,8 @@ def _write_fixed(df: pl.DataFrame, fh: BinaryIO, layout: Layout, kind: RecordKin
         found: Findings = []
         part = df.slice(start, _SLICE)
         return _fixed_matrix(part, layout, kind, start, found, out[:part.height],
-                             at_start=start == 0 and at_start), found
+                             opening=0 if start == 0 and at_start and part.height else None
+                             ), found
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chukan-write") as pool:
         # (the buffers first: zip then takes no start it cannot pair)
@@ -197,8 +198,10 @@ def write_records(frames: Mapping[str, pl.DataFrame], path: str | Path,
         check_columns(given, lay, kind)
         found: Findings = []
         df = _as_dates(given, lay, kind, found)
+        # the row of this kind that is the file's first record, if one is
+        opening = np.flatnonzero(position[done:done + df.height] == 0)
         mats.append(_fixed_matrix(df, lay, kind, 0, found,
-                                  at_start=bool(df.height) and position[done] == 0))
+                                  opening=int(opening[0]) if len(opening) else None))
         _check_record_type(df, lay, kind, found)
         # problems name the record's place in the file, not its row in the kind's frame
         at = position[done:done + df.height]
@@ -321,10 +324,10 @@ def _pad_bytes(f: Field, encoding: str) -> bytes:
 
 def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row: int,
                   problems: Findings, out: npt.NDArray[np.uint8] | None = None, *,
-                  at_start: bool = False) -> npt.NDArray[np.uint8]:
+                  opening: int | None = None) -> npt.NDArray[np.uint8]:
     """The records of ``df`` as a ``(rows, record + terminator)`` byte matrix (``out``,
     where given): a template row of padding is broadcast, then each field's bytes are
-    copied into their columns. ``at_start``: the first row is the file's first record
+    copied into their columns. ``opening``: the row that is the file's first record
     (see :func:`_leading_bom`)."""
     n, stride = df.height, layout.stride
     template = b"".join(_pad_bytes(f, layout.encoding) for f in kind.fields) + \
@@ -421,19 +424,46 @@ def _fixed_matrix(df: pl.DataFrame, layout: Layout, kind: RecordKind, first_row:
             _pad_after(region, lengths, layout.charset)
     if layout.charset.ebcdic:
         _to_ebcdic(out, kind.fields, layout.encoding)
-    if at_start and _leading_bom(out[0].tobytes() if n else b"", layout):
+    if opening is not None and _leading_bom(out[opening].tobytes(), layout):
         # the field at the record's start, whose value begins with U+FEFF: written as
         # padding instead
         f = next(f for f in kind.fields if f.offset == 0)
-        _report(problems, f, layout, stride, first_row, np.arange(n) == 0,
+        _report(problems, f, layout, stride, first_row, np.arange(n) == opening,
                 "not-representable", LEADING_BOM_MESSAGE, df[f.name].cast(pl.String))
-        out[0, :f.length] = np.frombuffer(_pad_bytes(f, layout.encoding), dtype=np.uint8)
+        out[opening, :f.length] = np.frombuffer(_pad_bytes(f, layout.encoding),
+                                                dtype=np.uint8)
     return out
 
 
 #: why the writer refuses a value that would begin a UTF-8 file with U+FEFF
 LEADING_BOM_MESSAGE = ("UTF-8のファイルの先頭にU+FEFFは書けません"
                        "(読み戻すとBOMとみなされ、値から消えます)")
+
+
+def leading_bom_rows(df: pl.DataFrame, layout: Layout) -> tuple[int, Field | None]:
+    r"""How many rows from the start of ``df`` each hold a value that would begin the file
+    with U+FEFF (see :func:`_leading_bom`), and in which field, for a writer that
+    leaves a refused record out (a conversion), so that the next one begins the file.
+
+    >>> from chukan.spec import loads_layout
+    >>> lay = loads_layout('[layout]\nname = "t"\nformat = "csv"\nencoding = "utf-8"\n'
+    ...                    'header = false\n[[field]]\nname = "a"\nlength = 4\n'
+    ...                    'type = "text"\n')
+    >>> values = pl.DataFrame({"a": ["\ufeffx", "\ufeff", "y", "\ufeff"]})
+    >>> n, f = leading_bom_rows(values, lay)
+    >>> n, f.name
+    (2, 'a')
+    """
+    if layout.encoding != "utf-8" or (layout.format == "csv" and layout.header):
+        return 0, None
+    fields = [f for f in layout.kind().fields if f.type != "filler"]
+    first = fields[0] if layout.format == "csv" and fields else \
+        next((f for f in fields if f.offset == 0), None)
+    if first is None or first.type not in ("text", "code", "digits") or \
+            first.name not in df.columns:
+        return 0, None
+    lead = df[first.name].cast(pl.String).str.starts_with("\ufeff").fill_null(value=False)
+    return (int(lead.arg_min() or 0) if not lead.all() else len(lead)), first
 
 
 def _leading_bom(start: bytes, layout: Layout) -> bool:
@@ -843,7 +873,7 @@ def format_batch(df: pl.DataFrame, layout: Layout, problems: Findings, *,
     if layout.format == "fixed" and df.height <= _SLICE:
         # one slice: its records are the batch's bytes, not copied into a buffer after
         return _fixed_matrix(df, layout, layout.kind(), 0, problems,
-                             at_start=at_start).reshape(-1).data
+                             opening=0 if at_start and df.height else None).reshape(-1).data
     buf = io.BytesIO()
     if layout.format == "csv":
         _write_csv(df, buf, layout, problems, header=header, at_start=at_start)
