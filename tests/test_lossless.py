@@ -445,6 +445,36 @@ def test_a_conversion_rejects_a_record_that_would_begin_its_utf8_output_as_a_bom
     assert chukan.read(out, tmp_path / "t.toml")["v"].to_list() == values[rejected:]
 
 
+@pytest.mark.parametrize("kernel", ["core", "python"])
+@pytest.mark.parametrize(("encoding", "fmt", "data", "first"), [
+    # EF BB BF A1 is 鏤拭 in EUC-JP, and in JEF's and KEIS's double bytes
+    ("euc_jp", "csv", "鏤拭\nx\n".encode("euc_jp"), "鏤拭"),
+    ("euc_jp", "fixed", "鏤拭\nx   \n".encode("euc_jp"), "鏤拭"),
+    ("jef", "fixed", b"\xef\xbb\xbf\xa1\xa4\xa2\xa4\xa4", "鏤拭"),
+    ("keis", "fixed", b"\xef\xbb\xbf\xa1\xa4\xa2\xa4\xa4", "鏤拭"),
+])
+def test_a_file_that_begins_with_text_spelled_as_a_bom_reads_as_text(
+        encoding: str, fmt: str, data: bytes, first: str, kernel: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The readers read past EF BB BF at a file's start in any encoding, and lost the
+    record (found by a review): only where the bytes are no text of the encoding (a
+    UTF-8 file read as CP932 is still said, ``bom-unexpected``)."""
+    monkeypatch.setenv("CHUKAN_KERNEL", kernel)
+    host = encoding in ("jef", "keis")
+    field = 'type = "graphic"\nlength = 4\n' if host else 'type = "text"\nlength = 4\n'
+    layout = chukan.loads_layout(
+        f'[layout]\nname = "t"\nformat = "{fmt}"\nencoding = "{encoding}"\n'
+        + ("record_length = 4\n" if fmt == "fixed" else "header = false\n")
+        + ("" if host else 'terminator = "lf"\n') + f'[[field]]\nname = "a"\n{field}')
+    report = chukan.Report()
+    assert chukan.read(data, layout, report=report)["a"].to_list()[0] == first
+    assert report.problems == []
+    report = chukan.Report()
+    chukan.read(b"\xef\xbb\xbfab\n", _written_layout("csv", encoding if not host else "cp932",
+                                                   ",", header=False), report=report)
+    assert "bom-unexpected" in [p.code for p in report.problems]
+
+
 def test_write_records_refuses_the_value_that_begins_the_file_whichever_row_it_is(
         tmp_path: Path) -> None:
     """The file's first record is the kind's row whose ``_record`` comes first, not its

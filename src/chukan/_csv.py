@@ -55,7 +55,7 @@ from chukan.codec import (
     undefined_re,
 )
 from chukan.report import ProblemTable
-from chukan.spec import MAX_PRECISION, UTF8_BOM, codec_name
+from chukan.spec import MAX_PRECISION, UTF8_BOM, codec_name, starts_with_bom
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -538,7 +538,7 @@ def iter_csv(fh: BinaryIO, layout: Layout, ctx: _Context, batch_size: int | None
                              message=f"UTF-16のファイルです(レイアウトの文字コードは"
                                      f"{layout.encoding})。UTF-8かCP932で書き出してください"))
             return
-        if head.startswith(UTF8_BOM):
+        if starts_with_bom(head, layout.encoding):
             if layout.encoding != "utf-8-sig":
                 ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=UTF8_BOM))
             offset, head = len(UTF8_BOM), head[len(UTF8_BOM):]

@@ -89,6 +89,7 @@ from chukan.spec import (
     codec_name,
     iter_fields,
     load_layout,
+    starts_with_bom,
 )
 
 if TYPE_CHECKING:
@@ -950,7 +951,7 @@ def _joined(frames: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def _check_start(first: bytes, ctx: _Context, cur: _Cursor) -> None:
-    if first.startswith(UTF8_BOM):
+    if starts_with_bom(first, ctx.layout.encoding):
         if ctx.layout.encoding != "utf-8-sig":
             ctx.add(_problem(ctx, "bom-unexpected", record=1, offset=0, raw=UTF8_BOM))
         cur.offset = len(UTF8_BOM)

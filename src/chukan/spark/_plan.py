@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 from chukan._context import EOF_MARKER, _Context
 from chukan._csv import _check_header, _split_rows, looks_utf16, row_cuts
 from chukan.read import has_binary
-from chukan.spec import UTF8_BOM, encoding_of
+from chukan.spec import UTF8_BOM, encoding_of, starts_with_bom
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -100,7 +100,7 @@ def plan_file(read_at: Callable[[int, int], bytes], size: int, layout: Layout,
     step = max(1, part_bytes)
     if layout.format != "fixed":
         return _plan_csv(read_at, size, layout, file, number, head, step)
-    start = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
+    start = len(UTF8_BOM) if starts_with_bom(head, layout.encoding) else 0
     end, eof = size, None
     if size > start and read_at(size - 1, 1) == EOF_MARKER:
         term, rest = layout.terminator_bytes, (size - start) % layout.stride
@@ -131,7 +131,7 @@ def _plan_csv(read_at: Callable[[int, int], bytes], size: int, layout: Layout, f
     range starts at 0 and the last ends at the file's end: their readers see the BOM and
     the end-of-file byte as the single-process reader does. A file whose header refuses
     it, or whose bytes are not ASCII-based, is one range: its reader says why."""
-    start = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
+    start = len(UTF8_BOM) if starts_with_bom(head, layout.encoding) else 0
     # the reader looks at the file's first bytes after a BOM to name its encoding
     head = read_at(start, min(size - start, HEAD)) if start else head
     whole = FilePlan(file, number, size, False, None, head,

@@ -41,7 +41,7 @@ from chukan.spec._base import (
     search_path,
 )
 from chukan.spec.codepage import CodePage, load_code_page, loads_code_page
-from chukan.spec.encoding import ENCODING_FACTS, Encoding, encoding_of
+from chukan.spec.encoding import ENCODING_FACTS, Encoding, encoding_of, starts_with_bom
 from chukan.spec.fileset import (
     CheckType,
     FileSet,
@@ -131,4 +131,5 @@ __all__ = [
     "loads_code_page",
     "loads_layout",
     "search_path",
+    "starts_with_bom",
 ]

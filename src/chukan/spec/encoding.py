@@ -36,6 +36,7 @@ from chukan.spec._base import (
     ENCODINGS,
     UTF8_BOM,
     codec_name,
+    is_host,
     register_host_page,
 )
 
@@ -164,3 +165,23 @@ def encodable(text: str, encoding: str) -> bool:
     except UnicodeEncodeError:
         return False
     return not any(c in text for c in UNREADABLE.get(encoding, ""))
+
+
+def starts_with_bom(head: bytes, encoding: str) -> bool:
+    r"""Whether a file in the layout encoding ``encoding`` begins with a UTF-8 BOM, which
+    the readers read past (and report where the layout has none): only where those bytes
+    are no text of the encoding. In CP932 and Shift_JIS 0xEF leads no character, so
+    they are the sign of a UTF-8 file; in EUC-JP, EF BB BF and the byte after it may be
+    鏤拭; in an EBCDIC page they are the page's characters.
+
+    >>> starts_with_bom(b"\xef\xbb\xbfa", "cp932"), starts_with_bom(b"\xef\xbb\xbfa", "euc_jp")
+    (True, True)
+    >>> starts_with_bom("鏤拭".encode("euc_jp"), "euc_jp")
+    False
+    >>> starts_with_bom(b"\xef\xbb\xbf", "ibm930")
+    False
+    """
+    if not head.startswith(UTF8_BOM) or is_host(encoding):
+        return False
+    # (an EUC-JP character whose first byte is BF has its second from A1 to FE)
+    return not (encoding == "euc_jp" and len(head) > 3 and 0xA1 <= head[3] <= 0xFE)
