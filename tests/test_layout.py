@@ -104,8 +104,10 @@ def test_unknown_top_level_and_layout_keys() -> None:
 @pytest.mark.parametrize(("encoding", "delimiter", "quote", "said"), [
     ("cp932", "\\n", '\\"', "layout.delimiter: '\\n' is a line end"),
     ("cp932", "\\r", '\\"', "layout.delimiter: '\\r' is a line end"),
-    ("cp932", "\\u0000", '\\"', "layout.delimiter: '\\x00' is a line end or a control"),
-    ("cp932", ",", "\\t", "layout.quote: '\\t' is a line end or a control character"),
+    ("cp932", "\\u0000", '\\"', "layout.delimiter: '\\x00' is a line end or NUL"),
+    ("cp932", ",", "\\n", "layout.quote: '\\n' is a line end or NUL"),
+    ("cp932", "\\u0001", '\\"', None),  # Hive's delimiter (found by a review)
+    ("utf-8", "\\u001f", "\\t", None),
     ("utf-8", ",", ",", "layout.quote: the same character as the delimiter (',')"),
     ("cp932", ",", "`", "layout.quote: '`' (0x60) is the second byte of some cp932"),
     ("shift_jis", ";", "|", "layout.quote: '|' (0x7C) is the second byte of some"),
@@ -115,9 +117,9 @@ def test_unknown_top_level_and_layout_keys() -> None:
 ])
 def test_a_csv_delimiter_and_quote_that_cannot_be_read_are_layout_errors(
         encoding: str, delimiter: str, quote: str, said: str | None) -> None:
-    """A line end, a control character, the delimiter's own character as the quote, or a
-    quote that CP932 characters end with (found by reviews: each loaded, then read files
-    as nonsense)."""
+    """A line end or NUL, the delimiter's own character as the quote, or a quote that
+    CP932 characters end with (found by reviews: each loaded, then read files as
+    nonsense)."""
     text = (f'[layout]\nname = "t"\nformat = "csv"\nencoding = "{encoding}"\n'
             f'delimiter = "{delimiter}"\nquote = "{quote}"\n'
             '[[field]]\nname = "a"\nlength = 4\ntype = "text"\n')

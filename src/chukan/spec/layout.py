@@ -352,11 +352,10 @@ def _parse_layout(doc: Mapping[str, Any], checker: _Checker, path: Path | None) 
     for key, value in (("delimiter", delimiter), ("quote", quote)):
         if len(value) != 1 or not value.isascii():
             checker.add(w, key, "must be one ASCII character")
-        elif value in "\r\n" or (not value.isprintable() and value != "\t") or \
-                (key == "quote" and value == "\t"):
-            # (a row ends at a line feed; a value never holds another control character)
-            checker.add(w, key, f"{value!r} is a line end or a control character"
-                                + (" (a tab may be a delimiter)" if key == "delimiter" else ""))
+        elif value in "\r\n\0":
+            # a row ends at a line feed; NUL bytes are what tells a UTF-16 file (other
+            # control characters may: Hive's files are delimited with 0x01)
+            checker.add(w, key, f"{value!r} is a line end or NUL")
     if delimiter == quote:
         checker.add(w, "quote", f"the same character as the delimiter ({quote!r})")
     elif encoding in ("cp932", "shift_jis") and len(quote) == 1 and "@" <= quote <= "~":
