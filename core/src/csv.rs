@@ -622,15 +622,11 @@ fn walked_cell_starts(
 ) -> bool {
     let (mut quoted, mut inside, mut i) = (false, false, 0);
     while i < row.len() {
-        let b = row[i];
-        if b >= 0x80
-            && row
-                .get(i + 1)
-                .is_some_and(|&c| pairs[usize::from(b - 0x80) * 256 + usize::from(c)])
-        {
+        if paired_at(row, i, pairs) {
             i += 2;
             continue;
         }
+        let b = row[i];
         if b == quote {
             quoted = true;
             inside = !inside;
@@ -640,6 +636,16 @@ fn walked_cell_starts(
         i += 1;
     }
     quoted
+}
+
+/// Whether `bytes[i]` and the byte after it are one character of `pairs` (a lead byte
+/// 0x80–0xFF by the byte after it).
+fn paired_at(bytes: &[u8], i: usize, pairs: &[bool]) -> bool {
+    let b = bytes[i];
+    b >= 0x80
+        && bytes
+            .get(i + 1)
+            .is_some_and(|&c| pairs[usize::from(b - 0x80) * 256 + usize::from(c)])
 }
 
 /// For CP932 and `Shift_JIS` with a delimiter that can be a character's second byte
@@ -989,14 +995,9 @@ fn needless(cell: &[u8], delimiter: u8, quote: u8, pairs: Option<&[bool]>) -> bo
 fn walked_delimiter(bytes: &[u8], delimiter: u8, pairs: &[bool]) -> bool {
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        if b >= 0x80
-            && bytes
-                .get(i + 1)
-                .is_some_and(|&c| pairs[usize::from(b - 0x80) * 256 + usize::from(c)])
-        {
+        if paired_at(bytes, i, pairs) {
             i += 2;
-        } else if b == delimiter {
+        } else if bytes[i] == delimiter {
             return true;
         } else {
             i += 1;
