@@ -25,6 +25,7 @@ backed by the core's tables.
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -178,10 +179,22 @@ def starts_with_bom(head: bytes, encoding: str) -> bool:
     (True, True)
     >>> starts_with_bom("鏤拭".encode("euc_jp"), "euc_jp")
     False
+    >>> starts_with_bom("\ufeffＡＢ".encode(), "euc_jp")  # (EF BB BF EF BC A1 EF BC A2)
+    True
     >>> starts_with_bom(b"\xef\xbb\xbf", "ibm930")
     False
     """
     if not head.startswith(UTF8_BOM) or is_host(encoding):
         return False
-    # (an EUC-JP character whose first byte is BF has its second from A1 to FE)
-    return not (encoding == "euc_jp" and len(head) > 3 and 0xA1 <= head[3] <= 0xFE)
+    rest = head[len(UTF8_BOM):]
+    if encoding != "euc_jp" or not rest or not 0xA1 <= rest[0] <= 0xFE:
+        return True
+    # 鏤 and a character whose first byte is BF, or a UTF-8 file whose text may pair
+    # up as EUC-JP too (ＡＢ…, found by a review): UTF-8 after the three bytes says which
+    # (EUC-JP text there is no UTF-8: BF's second byte would stand alone)
+    try:
+        # (a few kilobytes tell: EUC-JP text stops being UTF-8 within a few characters)
+        codecs.getincrementaldecoder("utf-8")().decode(rest[:4096], final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
