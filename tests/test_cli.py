@@ -187,6 +187,20 @@ def test_inspect_aligns_csv_columns_by_header(tmp_path: Path) -> None:
     assert line.endswith("|000000000000001|")
 
 
+def test_inspect_shows_the_first_record_as_reading_takes_it(tmp_path: Path) -> None:
+    """EF BB BF A1 is 鏤拭 in EUC-JP: inspect cut three bytes off it as a BOM, where the
+    readers read it as text."""
+    layout = tmp_path / "t.toml"
+    layout.write_text('[layout]\nname = "t"\nformat = "fixed"\nencoding = "euc_jp"\n'
+                      'terminator = "lf"\nrecord_length = 6\n[[field]]\nname = "a"\n'
+                      'label = "氏名"\nlength = 6\ntype = "text"\n', encoding="utf-8")
+    src = tmp_path / "x.dat"
+    src.write_bytes("鏤拭  \n".encode("euc_jp"))
+    code, out, _ = run("inspect", str(src), "-l", str(layout), "-n", "1")
+    assert code == 0
+    assert "鏤拭" in out
+
+
 def test_inspect_recognises_a_host_file_and_cuts_its_mixed_and_graphic_fields() -> None:
     host = str(FIXTURES / "mainframe" / "juki-kojin-ibm930.dat")
     code, out, _ = run("inspect", host)

@@ -20,7 +20,7 @@ import numpy as np
 
 from chukan._csv import looks_utf16, match_header, split_cells
 from chukan.codec import field_text
-from chukan.spec import UTF8_BOM, codec_name
+from chukan.spec import UTF8_BOM, codec_name, starts_with_bom
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -173,7 +173,8 @@ def show_records(head: bytes, layout: Layout, count: int) -> Iterator[str]:
     """The first ``count`` records of a fixed layout, one line per field with its
     position, raw bytes and decoded text (CSV layouts: the parsed values)."""
     enc = codec_name(layout.encoding)
-    body = head[len(UTF8_BOM):] if head.startswith(UTF8_BOM) else head
+    # (as the readers take it: EF BB BF A1 is 鏤拭 in EUC-JP)
+    body = head[len(UTF8_BOM):] if starts_with_bom(head, layout.encoding) else head
     if layout.format == "csv":
         rows = [[cell.decode(enc, "replace") for cell, _ in row]
                 for row in split_cells(body, ord(layout.delimiter), ord(layout.quote), enc)]
