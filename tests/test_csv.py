@@ -129,6 +129,20 @@ def test_missing_required_columns_are_one_error_naming_them_all() -> None:
     assert sorted(p.code for p in report) == ["csv-column-order", "csv-missing-columns"]
 
 
+def _pipes(fields: str, length: int, *, kernel: str, monkeypatch: pytest.MonkeyPatch,
+           extra: str = "", encoding: str = "cp932",
+           delimiter: str = "|") -> chukan.Layout:
+    """A header-less CSV layout of text ``fields`` (one letter each), read on the
+    ``kernel``'s path."""
+    if kernel == "python":
+        monkeypatch.setenv("CHUKAN_KERNEL", "python")
+    return chukan.loads_layout(
+        f'[layout]\nname = "t"\nformat = "csv"\nencoding = "{encoding}"\n'
+        f"delimiter = {json.dumps(delimiter)}\nheader = false\n{extra}"
+        + "".join(f'[[field]]\nname = "{n}"\nlength = {length}\ntype = "text"\n'
+                  for n in fields))
+
+
 @pytest.mark.parametrize("kernel", ["core", "python"])
 def test_a_lead_byte_before_a_pipe_pairs_with_it_where_the_encoding_has_the_pair(
         kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,12 +152,8 @@ def test_a_lead_byte_before_a_pipe_pairs_with_it_where_the_encoding_has_the_pair
     review). Where the encoding has no such pair (0x85 0x7C), the ``|`` is a delimiter
     and the lead byte an error of its own cell; a stray lead byte that does pair with
     it (0x81 0x7C is －) takes it, and the row, a field short, is reported."""
-    if kernel == "python":
-        monkeypatch.setenv("CHUKAN_KERNEL", "python")
-    layout = chukan.loads_layout(
-        '[layout]\nname = "t"\nformat = "csv"\nencoding = "cp932"\nterminator = "lf"\n'
-        'delimiter = "|"\nheader = false\n'
-        + "".join(f'[[field]]\nname = "{n}"\nlength = 5\ntype = "text"\n' for n in "abc"))
+    layout = _pipes("abc", 5, kernel=kernel, monkeypatch=monkeypatch,
+                    extra='terminator = "lf"\n')
     report = chukan.Report()
     data = "竹内|ポスト|x\n".encode("cp932") + b"x||\ny|\x85|z\ny|\x81|\n"
     frame = chukan.read(data, layout, report=report)
@@ -159,12 +169,7 @@ def test_a_quote_after_a_pipe_that_ends_a_character_opens_no_cell(
     since the byte before it is |, and the core and the Python path read the rows
     otherwise than CPython and than each other (found by a review, and by the property
     that compares them)."""
-    if kernel == "python":
-        monkeypatch.setenv("CHUKAN_KERNEL", "python")
-    layout = chukan.loads_layout(
-        '[layout]\nname = "t"\nformat = "csv"\nencoding = "cp932"\n'
-        'delimiter = "|"\nheader = false\n'
-        + "".join(f'[[field]]\nname = "{n}"\nlength = 9\ntype = "text"\n' for n in "abc"))
+    layout = _pipes("abc", 9, kernel=kernel, monkeypatch=monkeypatch)
     report = chukan.Report()
     frame = chukan.read(b'a|\x92|"x|y"\r\nb|\x92|"c|d\r\ne|f|g"\r\n', layout, report=report)
     assert frame.rows() == [("a", '竹"x', 'y"'), ("b", '竹"c', "d"), ("e", "f", 'g"')]
@@ -177,12 +182,8 @@ def test_a_cell_walked_character_by_character_loses_the_layouts_own_quotes(
     """Cells cut character by character (a row with 竹|, or a stray quote) were unquoted
     as if the quote were always \": with quote = "'", 'O''Neil' read back as O''Neil'
     with no problem (found by a review)."""
-    if kernel == "python":
-        monkeypatch.setenv("CHUKAN_KERNEL", "python")
-    layout = chukan.loads_layout(
-        '[layout]\nname = "t"\nformat = "csv"\nencoding = "cp932"\ndelimiter = "|"\n'
-        'quote = "\'"\nheader = false\n'
-        + "".join(f'[[field]]\nname = "{n}"\nlength = 9\ntype = "text"\n' for n in "ab"))
+    layout = _pipes("ab", 9, kernel=kernel, monkeypatch=monkeypatch,
+                    extra='quote = "\'"\n')
     out = tmp_path / "o.csv"
     chukan.write(pl.DataFrame({"a": ["竹|x", "竹"], "b": ["O'Neil", "y"]}), out, layout)
     assert chukan.read(out, layout).rows() == [("竹|x", "O'Neil"), ("竹", "y")]
@@ -199,12 +200,8 @@ def test_quotes_around_a_character_that_ends_with_the_pipe_byte_are_needless(
     the | on bytes and said nothing, so that the bytes written back differed with no
     word; found by a review). "x|" needs them; 0x85 0x7C is no character, so there the
     | is a delimiter's byte, and the quotes are needed too."""
-    if kernel == "python":
-        monkeypatch.setenv("CHUKAN_KERNEL", "python")
-    layout = chukan.loads_layout(
-        '[layout]\nname = "t"\nformat = "csv"\nencoding = "cp932"\nterminator = "lf"\n'
-        'delimiter = "|"\nheader = false\n'
-        + "".join(f'[[field]]\nname = "{n}"\nlength = 9\ntype = "text"\n' for n in "abc"))
+    layout = _pipes("abc", 9, kernel=kernel, monkeypatch=monkeypatch,
+                    extra='terminator = "lf"\n')
     report = chukan.Report()
     frame = chukan.read(b'"\x92|"|"x|"|y\n"\x85|"|"x"|"\x92|"\n', layout, report=report)
     assert frame["a"].to_list() == ["竹", None]
@@ -221,8 +218,6 @@ def test_every_character_that_ends_with_the_delimiter_byte_round_trips(
     """Every character of the encoding whose second byte is ``|`` or ``\\`` (the 5C
     problem: ソ, 表, 能), alone, first, last, and quoted, in a file with that
     delimiter: written and read back as it was."""
-    if kernel == "python":
-        monkeypatch.setenv("CHUKAN_KERNEL", "python")
     for delimiter in "|\\":
         chars = []
         for lead in [*range(0x81, 0xA0), *range(0xE0, 0xFD)]:
@@ -233,11 +228,8 @@ def test_every_character_that_ends_with_the_delimiter_byte_round_trips(
         chars = [c for c in chars if c.encode(encoding).decode(encoding) == c and
                  c not in LOOKALIKES.get(encoding, {})]
         assert len(chars) > 30
-        layout = chukan.loads_layout(
-            f'[layout]\nname = "t"\nformat = "csv"\nencoding = "{encoding}"\n'
-            f'header = false\ndelimiter = {json.dumps(delimiter)}\n'
-            + "".join(f'[[field]]\nname = "{n}"\nlength = 9\ntype = "text"\n'
-                      for n in "abc"))
+        layout = _pipes("abc", 9, kernel=kernel, monkeypatch=monkeypatch,
+                        encoding=encoding, delimiter=delimiter)
         values = [(c, f"{c}{c}", f"a{c}") for c in chars] + [(f'"{c}', "x", c) for c in chars]
         frame = pl.DataFrame(values, schema=["a", "b", "c"], orient="row")
         out = tmp_path / f"{encoding}-{ord(delimiter)}.csv"
